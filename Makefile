@@ -1,0 +1,42 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test test-fast test-e2e test-sdk services-test chromium messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/bidcart run
+
+# The whole suite: unit + API + e2e (Chromium) + the payment SDK compatibility suites.
+test: $(STAMP) chromium
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not services"
+	@if [ -x scripts/test-sdk ]; then scripts/test-sdk; fi
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not services and not e2e"
+
+# Needs PostgreSQL and Redis (see .ci/run, which starts them if they are down).
+services-test: $(STAMP)
+	$(BIN)/python -m pytest tests/services -m services -p no:randomly -v
+
+# Debian's Chromium drives the browser tests (Playwright never downloads its own browser here).
+chromium:
+	@scripts/ensure-chromium
+
+messages: $(STAMP)
+	cd src/bidcart && ../../$(BIN)/bidcart manage makemessages -l ko -l en --ignore 'pgsim/*' && ../../$(BIN)/bidcart manage compilemessages
+
+clean:
+	rm -rf $(VENV) .venv-sdk .pytest_cache

@@ -1,0 +1,5 @@
+"""bidcart: store, live auctions and payments for Django."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,21 @@
+"""Celery at scale: beat sends `bidcart.tick` every second and a worker runs the due sweeps.
+
+The embedded default runs the very same `jobs.tick` from a loop inside `bidcart run` instead.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bidcart.settings")
+
+app = Celery("bidcart")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.beat_schedule = {"tick": {"task": "bidcart.tick", "schedule": 1.0, "options": {"expires": 5}}}
+
+
+@app.task(name="bidcart.tick", ignore_result=True)
+def tick() -> list[str]:
+    from bidcart.core import jobs
+
+    return jobs.tick()

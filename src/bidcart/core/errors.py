@@ -1,0 +1,63 @@
+"""One error shape for the whole API: `{"code": "...", "detail": "...", "errors": {field: [...]}}`.
+
+`code` is stable and machine-readable; `detail` is for people; `errors` lists field problems.
+"""
+
+from django.http import JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the request: answered as `status` with `code` and `detail`."""
+
+    status_code = status.HTTP_409_CONFLICT
+    code = "conflict"
+
+    def __init__(self, detail: str, *, code: str | None = None, status_code: int | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        if code:
+            self.code = code
+        if status_code:
+            self.status_code = status_code
+
+
+def _field_errors(detail) -> dict:
+    if isinstance(detail, dict):
+        return {
+            field: [{"code": getattr(e, "code", "invalid"), "message": str(e)} for e in _flatten(errs)]
+            for field, errs in detail.items()
+        }
+    return {"non_field_errors": [{"code": getattr(e, "code", "invalid"), "message": str(e)} for e in _flatten(detail)]}
+
+
+def _flatten(errs):
+    if isinstance(errs, dict):
+        for value in errs.values():
+            yield from _flatten(value)
+    elif isinstance(errs, (list, tuple)):
+        for value in errs:
+            yield from _flatten(value)
+    else:
+        yield errs
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response({"code": exc.code, "detail": exc.detail}, status=exc.status_code)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {"code": "invalid", "detail": "The request has invalid fields.", "errors": _field_errors(exc.detail)}
+    elif isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
+        response.data = {"code": code, "detail": str(exc.detail) if not isinstance(exc.detail, (dict, list)) else exc.default_detail}
+    return response
+
+
+def json_error(code: str, detail: str, status_code: int) -> JsonResponse:
+    return JsonResponse({"code": code, "detail": detail}, status=status_code)

@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.i18n import set_language
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from bidcart.accounts import honeypot
+from bidcart.core import views as core_views
+
+api_v1 = [
+    path("", include("bidcart.accounts.api_urls")),
+]
+
+urlpatterns = [
+    path("", include("bidcart.web.urls")),
+    path("accounts/", include("bidcart.accounts.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path(settings.ADMIN_PATH, admin.site.urls),
+    re_path(r"^admin(?:/(?P<path>.*))?$", honeypot.admin_login, name="admin-honeypot"),
+    re_path(r"^api/.*$", core_views.api_not_found),
+]
+
+handler404 = "bidcart.core.views.not_found"
+handler500 = "bidcart.core.views.server_error"
+
+admin.site.site_header = "bidcart"
+admin.site.site_title = "bidcart admin"
