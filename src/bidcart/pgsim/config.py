@@ -1,0 +1,68 @@
+"""Simulator settings: credentials the providers check, webhook targets, persistence."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+@dataclass
+class SimConfig:
+    # KakaoPay: the newer API uses `SECRET_KEY <key>`, the legacy one `KakaoAK <admin key>`.
+    kakaopay_secret_key: str = "bidcart-kakaopay-secret"
+    kakaopay_admin_key: str = "bidcart-kakao-admin-key"
+    kakaopay_cid: str = "TC0ONETIME"
+    kakaopay_tid_ttl: int = 15 * 60  # an unapproved tid expires after 15 minutes
+    # PortOne V1 (Iamport)
+    imp_key: str = "bidcart-imp-key"
+    imp_secret: str = "bidcart-imp-secret"
+    iamport_token_ttl: int = 30 * 60
+    iamport_webhook_url: str | None = None
+    # PortOne V2
+    portone_secret: str = "bidcart-portone-secret"
+    portone_store_id: str = "store-bidcart"
+    portone_webhook_url: str | None = None
+    portone_webhook_secret: str | None = None  # None: a fresh `whsec_...` per run
+    # PayPal
+    paypal_client_id: str = "bidcart-paypal-client"
+    paypal_client_secret: str = "bidcart-paypal-secret"
+    paypal_webhook_url: str | None = None
+    paypal_webhook_id: str = "WH-BIDCART-PGSIM"
+    paypal_webhook_secret: str | None = None  # None: random per run
+    paypal_token_ttl: int = 32400
+    # Simulator behaviour
+    control: bool = False
+    state_file: str | None = None
+    # Webhook retries: delays in seconds before attempt 2, 3, ... (the providers use
+    # minutes; seconds keep the same shape on a laptop).
+    webhook_backoff: tuple[float, ...] = (1, 4, 16, 64, 256)
+    webhook_timeout: float = 10.0
+    # How long a forced "timeout" fault holds a request before answering 504.
+    fault_timeout: float = 30.0
+    vbank_due_seconds: int = 3 * 24 * 3600
+    # Tests only: an httpx transport used to deliver webhooks (e.g. an ASGITransport).
+    webhook_transport: Any = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "SimConfig":
+        env = os.environ if environ is None else environ
+        config = cls()
+        for name, value in vars(config).items():
+            key = "PGSIM_" + name.upper()
+            if name == "webhook_transport" or key not in env:
+                continue
+            raw = env[key]
+            if isinstance(value, bool):
+                config.__dict__[name] = raw.strip().lower() in _TRUE
+            elif isinstance(value, int):
+                config.__dict__[name] = int(raw)
+            elif isinstance(value, float):
+                config.__dict__[name] = float(raw)
+            elif isinstance(value, tuple):
+                config.__dict__[name] = tuple(float(x) for x in raw.split(",") if x.strip())
+            else:
+                config.__dict__[name] = raw or None
+        return config

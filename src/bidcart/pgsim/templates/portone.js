@@ -1,0 +1,54 @@
+/* pgsim drop-in for the PortOne V2 browser SDK: `PortOne.requestPayment(params)`.
+ * Load it instead of https://cdn.portone.io/v2/browser-sdk.js:
+ *   <script src="{pgsim base}/portone/browser-sdk.js"></script>
+ * Resolves with {paymentId, txId, transactionType, code?, message?} like the real SDK
+ * (code is set on failure). With `redirectUrl` the whole page goes to the hosted checkout
+ * and comes back to redirectUrl?paymentId=&txId=&code=&message=. */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var base = script ? script.src.replace(/\/portone\/browser-sdk\.js(\?.*)?$/, "") : "";
+
+  function checkoutUrl(p) {
+    var q = [];
+    function add(k, v) { if (v !== undefined && v !== null) q.push(k + "=" + encodeURIComponent(v)); }
+    ["storeId", "channelKey", "paymentId", "orderName", "totalAmount", "taxFreeAmount", "currency",
+     "payMethod", "redirectUrl"].forEach(function (k) { add(k, p[k]); });
+    if (p.noticeUrls) add("noticeUrls", [].concat(p.noticeUrls).join(","));
+    if (p.customData !== undefined) add("customData", typeof p.customData === "string" ? p.customData : JSON.stringify(p.customData));
+    if (p.customer) ["fullName", "email", "phoneNumber"].forEach(function (k) { add("customer." + k, p.customer[k]); });
+    return base + "/portone/checkout?" + q.join("&");
+  }
+
+  window.PortOne = {
+    requestPayment: function (params) {
+      params = params || {};
+      if (params.redirectUrl && params.windowType !== "POPUP") {
+        window.location.href = checkoutUrl(params);
+        return new Promise(function () {});
+      }
+      return new Promise(function (resolve) {
+        var popup = window.open(checkoutUrl(params), "pgsim_portone", "width=480,height=720");
+        if (!popup) {
+          resolve({ code: "FAILURE_TYPE_PG", message: "popup blocked", paymentId: params.paymentId });
+          return;
+        }
+        var done = false;
+        function onMessage(event) {
+          if (!event.data || event.data.pgsim !== "portone") return;
+          done = true;
+          window.removeEventListener("message", onMessage);
+          resolve(event.data.response);
+        }
+        window.addEventListener("message", onMessage);
+        var timer = setInterval(function () {
+          if (!popup.closed) return;
+          clearInterval(timer);
+          setTimeout(function () {
+            if (!done) resolve({ code: "FAILURE_TYPE_PG", message: "사용자가 결제를 취소하였습니다.", paymentId: params.paymentId });
+          }, 300);
+        }, 250);
+      });
+    }
+  };
+})();
