@@ -77,6 +77,13 @@ async def read_params(request: Request) -> dict[str, Any]:
     return params
 
 
+async def read_form(request: Request) -> dict[str, str]:
+    """An urlencoded form body (hosted pages, OAuth). Parsed here so that pgsim does not
+    need python-multipart; nothing it serves posts multipart."""
+    raw = await request.body()
+    return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+
+
 class BadBody(ValueError):
     pass
 

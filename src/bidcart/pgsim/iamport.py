@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import hosted
-from .core import BadBody, Sim, as_int, base_url, is_declined, magic_outcome, read_params, with_query
+from .core import BadBody, Sim, as_int, base_url, is_declined, magic_outcome, read_form, read_params, with_query
 
 NOT_FOUND = "존재하지 않는 결제정보입니다."
 SORTS = {"-started": ("started_at", True), "started": ("started_at", False), "-paid": ("paid_at", True),
@@ -309,7 +309,7 @@ class Iamport:
     async def checkout(self, request: Request) -> Response:
         params = dict(request.query_params)
         if request.method == "POST":
-            params.update(await request.form())
+            params.update(await read_form(request))
         try:
             amount = as_int(params.get("amount"))
         except ValueError:

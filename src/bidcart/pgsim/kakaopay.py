@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import hosted
-from .core import BadBody, Sim, as_int, base_url, is_declined, magic_outcome, read_params, with_query
+from .core import BadBody, Sim, as_int, base_url, is_declined, magic_outcome, read_form, read_params, with_query
 
 PRE_APPROVAL = {"READY", "SEND_TMS", "OPEN_PAYMENT", "SELECT_METHOD", "ARS_WAITING", "AUTH_PASSWORD"}
 CANCELLABLE = {"SUCCESS_PAYMENT", "PART_CANCEL_PAYMENT"}
@@ -331,7 +331,7 @@ class KakaoPay:
         if payment["status"] not in ("READY", "OPEN_PAYMENT"):
             return hosted.message_page("KakaoPay", f"This payment can no longer be approved ({payment['status']}).", 409)
         if request.method == "POST":
-            form = await request.form()
+            form = await read_form(request)
             choice = {"outcome": form.get("action"), "amount": form.get("tamper_amount")}
         else:
             choice = self.sim.take_outcome("kakaopay") or magic_outcome(payment["item_name"])

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import hosted
-from .core import BadBody, Sim, base_url, is_declined, magic_outcome, read_params, with_query
+from .core import BadBody, Sim, base_url, is_declined, magic_outcome, read_form, read_params, with_query
 
 VALUE_RE = re.compile(r"^((-?[0-9]+)|(-?([0-9]+)?[.][0-9]+))$")
 ZERO_DECIMAL = {"HUF", "JPY", "TWD", "KRW"}
@@ -146,7 +146,7 @@ class PayPal:
             user = password = ""
         if (user, password) != (self.config.paypal_client_id, self.config.paypal_client_secret):
             return JSONResponse({"error": "invalid_client", "error_description": "Client Authentication failed"}, status_code=401)
-        form = await request.form()
+        form = await read_form(request)
         if form.get("grant_type") != "client_credentials":
             return JSONResponse({"error": "unsupported_grant_type",
                                  "error_description": "Grant Type is NULL or unsupported"}, status_code=400)
@@ -393,7 +393,7 @@ class PayPal:
         if order["status"] not in ("CREATED", "PAYER_ACTION_REQUIRED"):
             return hosted.message_page("PayPal", f"This order is {order['status']} and cannot be approved again.", 409)
         if request.method == "POST":
-            form = await request.form()
+            form = await read_form(request)
             choice = {"outcome": form.get("action"), "amount": form.get("tamper_amount")}
         else:
             choice = self.sim.take_outcome("paypal") or magic_outcome(order["purchase_unit"].get("description"))

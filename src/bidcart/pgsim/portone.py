@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import hosted
-from .core import BadBody, Sim, as_int, base_url, is_declined, magic_outcome, read_params, with_query
+from .core import BadBody, Sim, as_int, base_url, is_declined, magic_outcome, read_form, read_params, with_query
 
 MERCHANT_ID = "merchant-pgsim"
 CHANNEL = {"type": "TEST", "id": "channel-id-pgsim", "key": "channel-key-pgsim", "name": "pgsim",
@@ -261,7 +261,7 @@ class PortOne:
     async def checkout(self, request: Request) -> Response:
         params = dict(request.query_params)
         if request.method == "POST":
-            params.update(await request.form())
+            params.update(await read_form(request))
         try:
             total = as_int(params.get("totalAmount"))
         except ValueError:
