@@ -20,7 +20,7 @@ def free_port() -> int:
 @contextmanager
 def running_server(app="bidcart.asgi:application", host="127.0.0.1"):
     port = free_port()
-    config = uvicorn.Config(app, host=host, port=port, lifespan="off", log_level="warning", ws="websockets")
+    config = uvicorn.Config(app, host=host, port=port, lifespan="off", log_level="warning", ws="auto")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -1,0 +1,72 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from bidcart.accounts.models import BlockedIP, HoneypotAttempt
+
+pytestmark = pytest.mark.django_db
+
+ATTACKER = {"REMOTE_ADDR": "203.0.113.9", "HTTP_USER_AGENT": "sqlmap/1.8"}
+
+
+def try_admin(client, n, **extra):
+    return [
+        client.post("/admin/login/", {"username": f"root{i}", "password": "toor"}, **{**ATTACKER, **extra})
+        for i in range(n)
+    ]
+
+
+def test_admin_looks_like_django_admin_and_records_every_attempt(client):
+    page = client.get("/admin/", **ATTACKER)
+    assert page.status_code == 200
+    assert b"Django administration" in page.content
+    answers = try_admin(client, 2)
+    assert all(r.status_code == 200 and b"Please enter the correct username" in r.content for r in answers)
+    attempts = list(HoneypotAttempt.objects.order_by("created_at"))
+    assert [(a.ip, a.username, a.user_agent) for a in attempts] == [
+        ("203.0.113.9", "root0", "sqlmap/1.8"),
+        ("203.0.113.9", "root1", "sqlmap/1.8"),
+    ]
+    assert not BlockedIP.objects.exists()
+
+
+def test_five_attempts_block_the_address_on_every_path(client):
+    try_admin(client, 5)
+    assert BlockedIP.objects.filter(ip="203.0.113.9").exists()
+    assert client.get("/", **ATTACKER).status_code == 403
+    assert client.get("/healthz", **ATTACKER).status_code == 403
+    api = client.get("/api/schema/", **ATTACKER)
+    assert api.status_code == 403 and api.json()["code"] == "ip_blocked"
+    # Someone else is unaffected.
+    assert client.get("/", REMOTE_ADDR="198.51.100.7").status_code == 200
+
+
+def test_the_real_admin_lists_attempts_and_can_unblock(client, settings):
+    try_admin(client, 5)
+    staff = get_user_model().objects.create_superuser("ops@example.com", "long-Pass-phrase-9", display_name="ops")
+    client.force_login(staff)
+    admin = "/" + settings.ADMIN_PATH
+    listing = client.get(admin + "accounts/honeypotattempt/", REMOTE_ADDR="198.51.100.7")
+    assert listing.status_code == 200 and b"root4" in listing.content
+    blocked = BlockedIP.objects.get(ip="203.0.113.9")
+    response = client.post(
+        admin + "accounts/blockedip/",
+        {"action": "unblock", "_selected_action": [blocked.pk]},
+        REMOTE_ADDR="198.51.100.7",
+    )
+    assert response.status_code == 302
+    assert not BlockedIP.objects.exists() and not HoneypotAttempt.objects.exists()
+    assert client.get("/", **ATTACKER).status_code == 200  # the cached block is gone too
+
+
+def test_the_real_admin_is_not_at_admin(settings):
+    assert settings.ADMIN_PATH.strip("/") != "admin"
+
+
+def test_client_ip_ignores_forwarded_for_unless_proxies_are_configured(client, settings):
+    try_admin(client, 5, HTTP_X_FORWARDED_FOR="192.0.2.1")
+    assert BlockedIP.objects.get().ip == "203.0.113.9"  # spoofed header ignored
+    BlockedIP.objects.all().delete()
+    HoneypotAttempt.objects.all().delete()
+    settings.NUM_PROXIES = 1
+    try_admin(client, 5, HTTP_X_FORWARDED_FOR="192.0.2.1")
+    assert BlockedIP.objects.get().ip == "192.0.2.1"
