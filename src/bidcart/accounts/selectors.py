@@ -1,0 +1,39 @@
+"""Reads that pages and the API share."""
+
+from __future__ import annotations
+
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
+
+from .models import PhoneCode, User
+
+
+def user_by_email(email: str) -> User | None:
+    return User.objects.filter(email__iexact=(email or "").strip()).first()
+
+
+def user_from_uidb64(uidb64: str) -> User | None:
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return User.objects.filter(pk=pk).first()
+
+
+def inactive_user_with_password(email: str, password: str) -> User | None:
+    """The not-yet-verified account these credentials belong to (to say "verify your email first")."""
+    user = User.objects.filter(email__iexact=(email or "").strip(), is_active=False).first()
+    if user and password and user.check_password(password):
+        return user
+    return None
+
+
+def current_phone_code(user: User) -> PhoneCode | None:
+    """The newest unused code sent to the user's current number."""
+    if not user.phone:
+        return None
+    return PhoneCode.objects.filter(user=user, phone=user.phone, used_at__isnull=True).order_by("-created_at", "-pk").first()
+
+
+def last_phone_code(user: User) -> PhoneCode | None:
+    return PhoneCode.objects.filter(user=user).order_by("-created_at", "-pk").first()

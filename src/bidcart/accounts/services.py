@@ -1,0 +1,364 @@
+"""Every write of the accounts app: one function per use case, transactional.
+
+Views and API views parse input, call one of these, and render. Refusals are `DomainError`s with a
+stable `code` (the API answers them as JSON; pages show `detail`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from rest_framework import status
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from bidcart.core.errors import DomainError
+
+from . import selectors
+from .models import PhoneCode, User
+from .sms import SMSError, send_sms
+from .tokens import email_verification_token
+
+logger = logging.getLogger(__name__)
+
+# How often one address may ask for another verification email.
+VERIFICATION_RESEND_SECONDS = getattr(settings, "VERIFICATION_RESEND_SECONDS", 60)
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+def normalize_language(code: str | None) -> str:
+    """One of settings.LANGUAGES ("ko-kr" → "ko"); the default language otherwise."""
+    supported = [c for c, _name in settings.LANGUAGES]
+    code = (code or "").lower()
+    if code in supported:
+        return code
+    base = code.split("-")[0]
+    return base if base in supported else settings.LANGUAGE_CODE
+
+
+def _wait_error(seconds: int, code: str) -> DomainError:
+    seconds = max(1, int(math.ceil(seconds)))
+    detail = ngettext(
+        "Please wait %(seconds)d second before asking again.",
+        "Please wait %(seconds)d seconds before asking again.",
+        seconds,
+    ) % {"seconds": seconds}
+    error = DomainError(detail, code=code, status_code=status.HTTP_429_TOO_MANY_REQUESTS)
+    error.wait_seconds = seconds
+    return error
+
+
+def _throttle(key: str, seconds: int, code: str = "throttled") -> None:
+    """Allow one call per `seconds` for `key` (cache based); raise a "wait N seconds" error otherwise."""
+    until = time.time() + seconds
+    if cache.add(f"bidcart:throttle:{key}", until, timeout=seconds):
+        return
+    stored = cache.get(f"bidcart:throttle:{key}") or until
+    raise _wait_error(stored - time.time(), code)
+
+
+def _uid(user: User) -> str:
+    return urlsafe_base64_encode(force_bytes(user.pk))
+
+
+def _send_mail(user: User, template: str, context: dict) -> None:
+    """An HTML + text email in the user's language. A mail failure is logged, never a 500."""
+    context = {"user": user, **context}
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string(f"accounts/email/{template}_subject.txt", context).split())
+        text = render_to_string(f"accounts/email/{template}.txt", context)
+        html = render_to_string(f"accounts/email/{template}.html", context)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email])
+    message.attach_alternative(html, "text/html")
+    try:
+        message.send()
+    except Exception:  # noqa: BLE001 - SMTP trouble must not lose the account; the user can resend
+        logger.exception("could not send %s email to user %s", template, user.pk)
+
+
+def revoke_refresh_tokens(user: User) -> None:
+    """Blacklist every refresh token the user holds (after a password change or reset)."""
+    for token in OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True):
+        BlacklistedToken.objects.get_or_create(token=token)
+
+
+# --- sign-up and email verification ----------------------------------------------------------------
+
+def signup(*, email: str, display_name: str, password: str, phone="", language: str = "", base_url: str) -> User:
+    """Create an inactive account and email it a verification link."""
+    email = User.objects.normalize_email(email).strip().lower()
+    try:
+        with transaction.atomic():
+            if User.objects.filter(email__iexact=email).exists():
+                raise IntegrityError("email taken")
+            user = User.objects.create_user(
+                email,
+                password,
+                display_name=display_name.strip(),
+                phone=phone or "",
+                language=normalize_language(language),
+                is_active=False,
+            )
+    except IntegrityError:
+        raise DomainError(_("An account with this email already exists."), code="email_taken") from None
+    send_verification_email(user, base_url)
+    return user
+
+
+def verification_link(user: User, base_url: str) -> str:
+    token = email_verification_token.make_token(user)
+    return base_url.rstrip("/") + reverse("accounts:verify_email", args=[_uid(user), token])
+
+
+def send_verification_email(user: User, base_url: str) -> None:
+    _send_mail(
+        user,
+        "verify_email",
+        {
+            "link": verification_link(user, base_url),
+            "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+            "resend_link": base_url.rstrip("/") + reverse("accounts:resend_verification"),
+        },
+    )
+
+
+def resend_verification(email: str, base_url: str) -> None:
+    """Send a new link if the address belongs to an account still waiting; answer the same either way.
+
+    Throttled per address whether or not it exists, so the throttle reveals nothing either.
+    """
+    email = (email or "").strip().lower()
+    _throttle(f"verify-email:{email}", VERIFICATION_RESEND_SECONDS)
+    user = selectors.user_by_email(email)
+    if user is not None and not user.is_active and user.email_verified_at is None:
+        send_verification_email(user, base_url)
+
+
+def verify_email(uidb64: str, token: str) -> User:
+    """Activate the account the link was made for. A link works once, until it expires."""
+    with transaction.atomic():
+        user = selectors.user_from_uidb64(uidb64)
+        if user is not None:
+            user = User.objects.select_for_update().get(pk=user.pk)
+        if user is None or not email_verification_token.check_token(user, token):
+            raise DomainError(
+                _("This verification link is invalid, expired or already used."),
+                code="token_invalid",
+                status_code=status.HTTP_400_BAD_REQUEST,
+            )
+        user.is_active = True
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["is_active", "email_verified_at"])
+    return user
+
+
+# --- profile and passwords -------------------------------------------------------------------------
+
+PROFILE_FIELDS = ("display_name", "phone", "language")
+
+
+def update_profile(user: User, **changes) -> User:
+    """Change display name, phone or language. A new phone number has to be verified again."""
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValueError(f"not profile fields: {sorted(unknown)}")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        fields = []
+        if "display_name" in changes:
+            user.display_name = changes["display_name"].strip()
+            fields.append("display_name")
+        if "language" in changes:
+            user.language = normalize_language(changes["language"])
+            fields.append("language")
+        if "phone" in changes:
+            new_phone = changes["phone"] or ""
+            if str(new_phone) != str(user.phone or ""):
+                user.phone = new_phone
+                user.phone_verified_at = None
+                fields += ["phone", "phone_verified_at"]
+        if fields:
+            user.save(update_fields=fields)
+    return user
+
+
+def change_password(user: User, *, old_password: str, new_password: str) -> User:
+    """Set a new password after checking the old one; other sessions' API tokens are revoked."""
+    if not user.check_password(old_password):
+        raise DomainError(
+            _("Your old password was entered incorrectly."),
+            code="password_incorrect",
+            status_code=status.HTTP_400_BAD_REQUEST,
+        )
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        revoke_refresh_tokens(user)
+    return user
+
+
+def request_password_reset(email: str, base_url: str) -> None:
+    """Email a reset link to an active account with that address; silent otherwise."""
+    email = (email or "").strip().lower()
+    _throttle(f"password-reset:{email}", VERIFICATION_RESEND_SECONDS)
+    user = selectors.user_by_email(email)
+    if user is None or not user.is_active or not user.has_usable_password():
+        return
+    token = default_token_generator.make_token(user)
+    link = base_url.rstrip("/") + reverse("accounts:password_reset_confirm", args=[_uid(user), token])
+    _send_mail(user, "password_reset", {"link": link, "uid": _uid(user), "token": token})
+
+
+def reset_password(uidb64: str, token: str, new_password: str) -> User:
+    """Set the password from a reset link; the link then stops working (the password hash changed)."""
+    with transaction.atomic():
+        user = selectors.user_from_uidb64(uidb64)
+        if user is None or not default_token_generator.check_token(user, token):
+            raise DomainError(
+                _("This password reset link is invalid, expired or already used."),
+                code="token_invalid",
+                status_code=status.HTTP_400_BAD_REQUEST,
+            )
+        set_password(user, new_password)
+    return user
+
+
+def set_password(user: User, new_password: str) -> User:
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        revoke_refresh_tokens(user)
+    return user
+
+
+def logout_refresh_token(refresh: str) -> None:
+    """Blacklist an API refresh token so it can't mint access tokens any more."""
+    try:
+        RefreshToken(refresh).blacklist()
+    except TokenError:
+        raise DomainError(
+            _("The token is invalid or expired."), code="token_invalid", status_code=status.HTTP_400_BAD_REQUEST
+        ) from None
+
+
+# --- phone verification ----------------------------------------------------------------------------
+
+def _code_hash(user_id: int, phone: str, code: str) -> str:
+    return salted_hmac("bidcart.accounts.phone-code", f"{user_id}:{phone}:{code}", algorithm="sha256").hexdigest()
+
+
+def request_phone_code(user: User) -> PhoneCode:
+    """Text a fresh 6-digit code to the user's phone; one request per OTP_RESEND_SECONDS."""
+    if not user.phone:
+        raise DomainError(
+            _("Add a phone number to your profile first."), code="phone_missing", status_code=status.HTTP_400_BAD_REQUEST
+        )
+    if user.phone_verified:
+        raise DomainError(_("Your phone number is already verified."), code="phone_already_verified")
+    now = timezone.now()
+    code = f"{secrets.randbelow(10**6):06d}"
+    wait = None
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()  # one request at a time per user
+        last = selectors.last_phone_code(user)
+        if last is not None:
+            elapsed = (now - last.created_at).total_seconds()
+            if elapsed < settings.OTP_RESEND_SECONDS:
+                wait = settings.OTP_RESEND_SECONDS - elapsed
+        if wait is None:
+            phone_code = PhoneCode.objects.create(
+                user=user,
+                phone=user.phone,
+                code_hash=_code_hash(user.pk, str(user.phone), code),
+                created_at=now,
+                expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
+            )
+    if wait is not None:
+        raise _wait_error(wait, "otp_throttled")
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        text = _("[bidcart] Your verification code is %(code)s. It expires in %(minutes)d minutes.") % {
+            "code": code,
+            "minutes": settings.OTP_TTL_SECONDS // 60,
+        }
+    try:
+        send_sms(user.phone.as_e164, text)
+    except SMSError:
+        logger.exception("SMS to user %s failed", user.pk)
+        phone_code.delete()  # the person never got it: don't let it count against the resend throttle
+        raise DomainError(
+            _("We could not send the text message. Please try again in a moment."),
+            code="sms_unavailable",
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        ) from None
+    return phone_code
+
+
+def verify_phone_code(user: User, code: str) -> User:
+    """Check the code; right → the phone is verified. Each wrong try counts; after the last, the code is dead."""
+    code = (code or "").strip()
+    now = timezone.now()
+    error = None
+    with transaction.atomic():
+        phone_code = selectors.current_phone_code(user)
+        if phone_code is not None:
+            phone_code = PhoneCode.objects.select_for_update().get(pk=phone_code.pk)
+        if phone_code is None:
+            error = DomainError(_("Ask for a code first."), code="otp_missing", status_code=status.HTTP_400_BAD_REQUEST)
+        elif phone_code.attempts >= settings.OTP_MAX_ATTEMPTS:
+            error = _too_many()
+        elif phone_code.expires_at <= now:
+            error = DomainError(
+                _("This code has expired. Ask for a new one."), code="otp_expired", status_code=status.HTTP_400_BAD_REQUEST
+            )
+        elif constant_time_compare(phone_code.code_hash, _code_hash(user.pk, str(phone_code.phone), code)):
+            phone_code.used_at = now
+            phone_code.save(update_fields=["used_at"])
+            User.objects.filter(pk=user.pk).update(phone_verified_at=now)
+            user.phone_verified_at = now
+        else:
+            phone_code.attempts += 1
+            phone_code.save(update_fields=["attempts"])
+            left = settings.OTP_MAX_ATTEMPTS - phone_code.attempts
+            if left <= 0:
+                error = _too_many()
+            else:
+                error = DomainError(
+                    ngettext(
+                        "The code is not correct. %(left)d try left.",
+                        "The code is not correct. %(left)d tries left.",
+                        left,
+                    )
+                    % {"left": left},
+                    code="otp_invalid",
+                    status_code=status.HTTP_400_BAD_REQUEST,
+                )
+    if error is not None:  # raised after the block so the counted try is kept
+        raise error
+    return user
+
+
+def _too_many() -> DomainError:
+    return DomainError(
+        _("Too many wrong tries: this code no longer works. Ask for a new one."),
+        code="otp_too_many_attempts",
+        status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+    )
