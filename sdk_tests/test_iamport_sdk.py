@@ -1,0 +1,70 @@
+"""`iamport-rest-client` (PortOne V1) against pgsim via `imp_url=`."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from iamport import Iamport
+
+
+@pytest.fixture
+def iamport(pgsim):
+    return Iamport(imp_key="bidcart-imp-key", imp_secret="bidcart-imp-secret", imp_url=f"{pgsim}/iamport/")
+
+
+def browser_pays(pgsim, merchant_uid, amount, **extra) -> str:
+    """What IMP.request_pay does in a browser: the hosted checkout, then the redirect."""
+    params = {"merchant_uid": merchant_uid, "amount": str(amount), "name": "SDK order",
+              "m_redirect_url": "http://shop.example/return", **extra}
+    r = httpx.post(f"{pgsim}/iamport/checkout", data={**params, "action": "approve"})
+    assert r.status_code == 303
+    return parse_qs(urlsplit(r.headers["location"]).query)["imp_uid"][0]
+
+
+def test_token_prepare_find_cancel(iamport, pgsim, receiver):
+    iamport.prepare(merchant_uid="sdk-v1-1", amount=12000)
+    assert iamport.prepare_validate(merchant_uid="sdk-v1-1", amount=12000) is True
+    assert iamport.prepare_validate(merchant_uid="sdk-v1-1", amount=1) is False
+    with pytest.raises(Iamport.ResponseError) as dup:
+        iamport.prepare(merchant_uid="sdk-v1-1", amount=12000)
+    assert dup.value.code == 1
+
+    imp_uid = browser_pays(pgsim, "sdk-v1-1", 12000)
+    found = iamport.find(merchant_uid="sdk-v1-1")
+    assert found["imp_uid"] == imp_uid and found["status"] == "paid" and found["amount"] == 12000
+    assert iamport.find(imp_uid=imp_uid)["merchant_uid"] == "sdk-v1-1"
+    assert iamport.is_paid(12000, merchant_uid="sdk-v1-1") is True
+    assert iamport.is_paid(9999, imp_uid=imp_uid) is False
+
+    part = iamport.cancel("partial", imp_uid=imp_uid, amount=2000, checksum=12000)
+    assert part["cancel_amount"] == 2000 and part["status"] == "paid"
+    with pytest.raises(Iamport.ResponseError) as bad_checksum:
+        iamport.cancel("stale", imp_uid=imp_uid, amount=1000, checksum=12000)
+    assert bad_checksum.value.code == 1
+    full = iamport.cancel("rest", merchant_uid="sdk-v1-1")
+    assert full["status"] == "cancelled" and full["cancel_amount"] == 12000
+    with pytest.raises(Iamport.ResponseError) as again:
+        iamport.cancel("again", imp_uid=imp_uid)
+    assert again.value.message == "이미 전액취소된 주문입니다."
+
+    [hook] = receiver.wait_for("/iamport", where=lambda body: body["merchant_uid"] == "sdk-v1-1")
+    assert hook["json"] == {"imp_uid": imp_uid, "merchant_uid": "sdk-v1-1", "status": "paid"}
+
+
+def test_errors_map_to_sdk_exceptions(iamport, pgsim):
+    with pytest.raises(Iamport.HttpError) as missing:
+        iamport.find(imp_uid="imp_000000000000")
+    assert missing.value.code == 404
+    bad = Iamport(imp_key="bidcart-imp-key", imp_secret="wrong", imp_url=f"{pgsim}/iamport/")
+    with pytest.raises(Iamport.HttpError) as unauthorized:
+        bad.find(merchant_uid="x")
+    assert unauthorized.value.code == 401
+
+
+def test_vbank_revoke(iamport, pgsim):
+    imp_uid = browser_pays(pgsim, "sdk-v1-vbank", 5000, pay_method="vbank")
+    assert iamport.find(imp_uid=imp_uid)["status"] == "ready"
+    revoked = iamport.revoke_vbank_by_imp_uid(imp_uid)
+    assert revoked["status"] == "cancelled"
