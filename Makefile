@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+# The suite runs on the embedded default whatever the caller's shell exports.
+PYTEST := env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(BIN)/python -m pytest
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
@@ -21,11 +23,11 @@ run: $(STAMP)
 
 # The whole suite: unit + API + e2e (Chromium) + the payment SDK compatibility suites.
 test: $(STAMP) chromium
-	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not services"
+	$(PYTEST) -n 2 --dist loadfile -m "not services"
 	@if [ -x scripts/test-sdk ]; then scripts/test-sdk; fi
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not services and not e2e"
+	$(PYTEST) -n 2 --dist loadfile -m "not services and not e2e"
 
 # Needs PostgreSQL and Redis (see .ci/run, which starts them if they are down).
 services-test: $(STAMP)
