@@ -79,6 +79,10 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "bidcart.core",
     "bidcart.accounts",
+    "bidcart.catalog",
+    "bidcart.cart",
+    "bidcart.orders",
+    "bidcart.reviews",
     "bidcart.web",
 ]
 

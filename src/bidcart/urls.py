@@ -9,11 +9,19 @@ from bidcart.core import views as core_views
 
 api_v1 = [
     path("", include("bidcart.accounts.api_urls")),
+    path("", include("bidcart.catalog.api_urls")),
+    path("", include("bidcart.cart.api_urls")),
+    path("", include("bidcart.orders.api_urls")),
+    path("", include("bidcart.reviews.api_urls")),
 ]
 
 urlpatterns = [
     path("", include("bidcart.web.urls")),
     path("accounts/", include("bidcart.accounts.urls")),
+    path("", include("bidcart.catalog.urls")),
+    path("cart/", include("bidcart.cart.urls")),
+    path("orders/", include("bidcart.orders.urls")),
+    path("reviews/", include("bidcart.reviews.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
