@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest

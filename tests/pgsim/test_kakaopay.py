@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 
 NEW = {"Authorization": "SECRET_KEY bidcart-kakaopay-secret"}
 LEGACY = {"Authorization": "KakaoAK bidcart-kakao-admin-key"}

@@ -8,7 +8,6 @@ import dataclasses
 import json
 
 import httpx
-import pytest
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
