@@ -1,6 +1,6 @@
 """The official SDKs against a real pgsim over HTTP.
 
-pgsim runs as a subprocess (`bidcart pgsim` via `bidcart.pgsim.cli.main`) under the
+pgsim runs as a subprocess (`python -m bidcart.pgsim`, i.e. `bidcart pgsim`) under the
 project's Python (PGSIM_PYTHON, set by scripts/test-sdk), so this virtualenv only holds
 the SDKs and their pins. Webhooks go to `receiver`, a small HTTP server in this process.
 """
@@ -73,14 +73,15 @@ def pgsim(receiver):
     """Base URL of a pgsim subprocess with the control API on."""
     python = os.environ.get("PGSIM_PYTHON") or sys.executable
     port = free_port()
-    env = dict(os.environ,
-               PYTHONPATH=str(ROOT / "src"),
+    # Only this suite's settings: a PGSIM_STATE_FILE or credentials exported by the caller
+    # must not leak into the simulator under test.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PGSIM_")}
+    env.update(PYTHONPATH=str(ROOT / "src"),
                PGSIM_IAMPORT_WEBHOOK_URL=f"{receiver.url}/iamport",
                PGSIM_PORTONE_WEBHOOK_URL=f"{receiver.url}/portone",
                PGSIM_PAYPAL_WEBHOOK_URL=f"{receiver.url}/paypal",
                PGSIM_WEBHOOK_BACKOFF="0.2,0.5")
-    code = "import sys; from bidcart.pgsim.cli import main; sys.exit(main(sys.argv[1:]))"
-    proc = subprocess.Popen([python, "-c", code, "--port", str(port), "--control"], env=env,
+    proc = subprocess.Popen([python, "-m", "bidcart.pgsim", "--port", str(port), "--control"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
