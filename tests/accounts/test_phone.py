@@ -136,6 +136,7 @@ def test_phone_pages_request_and_verify(client, phone_user):
     assert "010-1234-5678" in sent.content.decode()
     throttled = client.post("/accounts/phone/", {"action": "send"}, HTTP_ACCEPT_LANGUAGE="en")
     assert throttled.status_code == 429 and "Please wait" in throttled.content.decode()
+    assert 'data-testid="phone-send-error"' in throttled.content.decode()
     wrong_code = "000000" if last_sms_code() != "000000" else "111111"
     wrong = client.post("/accounts/phone/", {"action": "verify", "code": wrong_code}, HTTP_ACCEPT_LANGUAGE="en")
     assert wrong.status_code == 400 and 'data-testid="form-errors"' in wrong.content.decode()
@@ -150,8 +151,10 @@ def test_phone_pages_request_and_verify(client, phone_user):
 def test_phone_page_without_phone_points_to_profile(client, user):
     client.force_login(user)
     assert 'data-testid="phone-missing"' in client.get("/accounts/phone/").content.decode()
-    response = client.post("/accounts/phone/", {"action": "send"})
+    response = client.post("/accounts/phone/", {"action": "send"}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
+    assert "Add a phone number to your profile first." in response.content.decode()
+    assert not sms.outbox
 
 
 # --- API -------------------------------------------------------------------------------------------

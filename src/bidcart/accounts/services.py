@@ -106,10 +106,11 @@ def revoke_refresh_tokens(user: User) -> None:
 def signup(*, email: str, display_name: str, password: str, phone="", language: str = "", base_url: str) -> User:
     """Create an inactive account and email it a verification link."""
     email = User.objects.normalize_email(email).strip().lower()
+    taken = DomainError(_("An account with this email already exists."), code="email_taken")
+    if User.objects.filter(email__iexact=email).exists():
+        raise taken
     try:
         with transaction.atomic():
-            if User.objects.filter(email__iexact=email).exists():
-                raise IntegrityError("email taken")
             user = User.objects.create_user(
                 email,
                 password,
@@ -118,8 +119,8 @@ def signup(*, email: str, display_name: str, password: str, phone="", language: 
                 language=normalize_language(language),
                 is_active=False,
             )
-    except IntegrityError:
-        raise DomainError(_("An account with this email already exists."), code="email_taken") from None
+    except IntegrityError:  # the same address signed up a moment ago
+        raise taken from None
     send_verification_email(user, base_url)
     return user
 

@@ -156,26 +156,33 @@ def profile(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def verify_phone(request):
+    """One page, two forms: "send code" (action=send) and "enter code" (action=verify)."""
     user = request.user
     code_form = forms.PhoneCodeForm()
+    send_error = ""
     status = 200
-    if request.method == "POST":
-        action = request.POST.get("action")
+    if request.method == "POST" and request.POST.get("action") == "send":
         try:
-            if action == "send":
-                services.request_phone_code(user)
-                messages.success(request, _("We texted a 6-digit code to %(phone)s.") % {"phone": user.phone.as_national})
-                return redirect("accounts:verify_phone")
-            code_form = forms.PhoneCodeForm(request.POST)
-            if code_form.is_valid():
+            services.request_phone_code(user)
+        except DomainError as error:
+            send_error = error.detail
+            status = error.status_code
+        else:
+            messages.success(request, _("We texted a 6-digit code to %(phone)s.") % {"phone": user.phone.as_national})
+            return redirect("accounts:verify_phone")
+    elif request.method == "POST":
+        code_form = forms.PhoneCodeForm(request.POST)
+        status = 400
+        if code_form.is_valid():
+            try:
                 services.verify_phone_code(user, code_form.cleaned_data["code"])
+            except DomainError as error:
+                code_form.add_error(None, error.detail)
+                status = error.status_code
+            else:
                 messages.success(request, _("Your phone number is verified."))
                 return redirect("accounts:profile")
-            status = 400
-        except DomainError as error:
-            code_form.add_error(None, error.detail) if action != "send" else messages.error(request, error.detail)
-            status = error.status_code
-    return render(request, "accounts/verify_phone.html", {"code_form": code_form}, status=status)
+    return render(request, "accounts/verify_phone.html", {"code_form": code_form, "send_error": send_error}, status=status)
 
 
 @sensitive_post_parameters()
