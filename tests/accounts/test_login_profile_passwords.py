@@ -245,3 +245,28 @@ def test_schema_generates(client):
     text = response.content.decode()
     for path in ("/api/v1/auth/token/", "/api/v1/me/", "/api/v1/me/phone/verify/", "/api/v1/auth/password-reset/confirm/"):
         assert path in text
+
+
+def test_expired_password_reset_link_is_refused(api, user):
+    from datetime import datetime, timedelta
+    from unittest import mock
+
+    from django.conf import settings
+    from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
+    from django.utils.http import urlsafe_base64_encode
+
+    long_ago = datetime.now() - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + 1)
+    with mock.patch.object(PasswordResetTokenGenerator, "_now", return_value=long_ago):
+        token = default_token_generator.make_token(user)
+    uid = urlsafe_base64_encode(str(user.pk).encode())
+    response = api.post("/api/v1/auth/password-reset/confirm/", {"uid": uid, "token": token, "new_password": NEW_PASSWORD}, format="json")
+    assert response.status_code == 400 and response.json()["code"] == "token_invalid"
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_password_reset_api_is_throttled_per_address(api, user):
+    assert api.post("/api/v1/auth/password-reset/", {"email": user.email}, format="json").status_code == 202
+    again = api.post("/api/v1/auth/password-reset/", {"email": user.email}, format="json")
+    assert again.status_code == 429 and again.json()["code"] == "throttled"
+    assert len(mail.outbox) == 1

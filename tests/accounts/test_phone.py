@@ -184,3 +184,9 @@ def test_phone_api_expired(login_api, phone_user):
     PhoneCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     response = client.post("/api/v1/me/phone/verify/", {"code": last_sms_code()}, format="json")
     assert response.status_code == 400 and response.json()["code"] == "otp_expired"
+
+
+def test_console_backend_prints_the_message(capsys):
+    sms.ConsoleSMSBackend().send("+821012345678", "hello 123456")
+    assert "[sms] to +821012345678: hello 123456" in capsys.readouterr().out
+    assert sms.outbox[-1] == {"to": "+821012345678", "text": "hello 123456"}

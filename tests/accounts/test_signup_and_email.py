@@ -199,3 +199,50 @@ def test_api_verify_email_strict_fields(api):
     response = api.post("/api/v1/auth/verify-email/", {"uid": "x", "token": "y", "extra": 1}, format="json")
     assert response.status_code == 400 and response.json()["code"] == "invalid"
     assert response.json()["errors"]["extra"][0]["code"] == "unknown_field"
+
+
+def test_link_just_inside_the_validity_window_still_works(api, make_user):
+    user = make_user("edge@example.com", active=False)
+    recent = datetime.now() - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT - 120)
+    with mock.patch.object(EmailVerificationTokenGenerator, "_now", return_value=recent):
+        token = email_verification_token.make_token(user)
+    from django.utils.http import urlsafe_base64_encode
+
+    uid = urlsafe_base64_encode(str(user.pk).encode())
+    response = api.post("/api/v1/auth/verify-email/", {"uid": uid, "token": token}, format="json")
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert user.is_active
+
+
+def test_expired_link_via_api(api, make_user):
+    user = make_user("late@example.com", active=False)
+    long_ago = datetime.now() - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + 1)
+    with mock.patch.object(EmailVerificationTokenGenerator, "_now", return_value=long_ago):
+        token = email_verification_token.make_token(user)
+    from django.utils.http import urlsafe_base64_encode
+
+    uid = urlsafe_base64_encode(str(user.pk).encode())
+    response = api.post("/api/v1/auth/verify-email/", {"uid": uid, "token": token}, format="json")
+    assert response.status_code == 400 and response.json()["code"] == "token_invalid"
+
+
+def test_a_deactivated_account_cannot_reactivate_itself(client, make_user):
+    """An account staff switched off keeps its verified time: old links are dead and no new one is sent."""
+    user = make_user("banned@example.com", active=False)
+    old_token = email_verification_token.make_token(user)
+    client.get(f"/accounts/verify-email/{_uid(user)}/{old_token}/")
+    user.refresh_from_db()
+    assert user.is_active
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert client.get(f"/accounts/verify-email/{_uid(user)}/{old_token}/").status_code == 400
+    client.post("/accounts/verify-email/resend/", {"email": "banned@example.com"})
+    assert not mail.outbox
+    user.refresh_from_db()
+    assert not user.is_active
+
+
+def _uid(user):
+    from django.utils.http import urlsafe_base64_encode
+
+    return urlsafe_base64_encode(str(user.pk).encode())
