@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-fast test-e2e test-sdk services-test chromium messages clean
+.PHONY: run test test-fast test-sdk services-test chromium messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +24,14 @@ run: $(STAMP)
 # The whole suite: unit + API + e2e (Chromium) + the payment SDK compatibility suites.
 test: $(STAMP) chromium
 	$(PYTEST) -n 2 --dist loadfile -m "not services"
-	@if [ -x scripts/test-sdk ]; then scripts/test-sdk; fi
+	PGSIM_PYTHON=$(abspath $(BIN))/python scripts/test-sdk
 
 test-fast: $(STAMP)
 	$(PYTEST) -n 2 --dist loadfile -m "not services and not e2e"
+
+# The official payment SDKs against the simulator, in their own virtualenv (.venv-sdk).
+test-sdk: $(STAMP)
+	PGSIM_PYTHON=$(abspath $(BIN))/python scripts/test-sdk
 
 # Needs PostgreSQL and Redis (see .ci/run, which starts them if they are down).
 services-test: $(STAMP)
