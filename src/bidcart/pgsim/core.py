@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from importlib import resources
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from .config import SimConfig
 from .state import State
@@ -45,6 +47,20 @@ class Sim:
     def take_outcome(self, provider: str) -> dict | None:
         queue = self.next_outcomes.get(provider) or []
         return queue.pop(0) if queue else None
+
+
+class Provider:
+    """What every provider module shares: the simulator's config and state, and its static scripts."""
+
+    def __init__(self, sim: Sim):
+        self.sim = sim
+        self.config = sim.config
+        self.state = sim.state
+
+    @staticmethod
+    def script_response(name: str) -> Response:
+        js = resources.files(__package__).joinpath(f"templates/{name}").read_text(encoding="utf-8")
+        return Response(js, media_type="application/javascript")
 
 
 def base_url(request: Request) -> str:

@@ -7,7 +7,6 @@ with `code: 1`; unknown resources 404 / bad tokens 401 with `code: -1`, as the r
 from __future__ import annotations
 
 import json
-from importlib import resources
 from typing import Any
 
 from starlette.requests import Request
@@ -15,7 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import hosted
-from .core import BadBody, Sim, as_int, base_url, is_declined, magic_outcome, read_form, read_params, with_query
+from .core import BadBody, Provider, as_int, base_url, is_declined, magic_outcome, read_form, read_params, with_query
 
 NOT_FOUND = "존재하지 않는 결제정보입니다."
 SORTS = {"-started": ("started_at", True), "started": ("started_at", False), "-paid": ("paid_at", True),
@@ -29,12 +28,7 @@ def envelope(response: Any = None, code: int = 0, message: str | None = None, st
     return JSONResponse({"code": code, "message": message, "response": response}, status_code=status)
 
 
-class Iamport:
-    def __init__(self, sim: Sim):
-        self.sim = sim
-        self.config = sim.config
-        self.state = sim.state
-
+class Iamport(Provider):
     def routes(self) -> list[Route]:
         return [
             Route("/iamport/users/getToken", self.get_token, methods=["POST"]),
@@ -303,8 +297,7 @@ class Iamport:
 
     # --- browser side: hosted checkout, vbank deposit, IMP script ------------------------
     async def script(self, request: Request) -> Response:
-        js = resources.files(__package__).joinpath("templates/iamport.js").read_text(encoding="utf-8")
-        return Response(js, media_type="application/javascript")
+        return self.script_response("iamport.js")
 
     async def checkout(self, request: Request) -> Response:
         params = dict(request.query_params)

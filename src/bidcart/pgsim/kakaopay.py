@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import hosted
-from .core import BadBody, Sim, as_int, base_url, is_declined, magic_outcome, read_form, read_params, with_query
+from .core import BadBody, Provider, as_int, base_url, is_declined, magic_outcome, read_form, read_params, with_query
 
 PRE_APPROVAL = {"READY", "SEND_TMS", "OPEN_PAYMENT", "SELECT_METHOD", "ARS_WAITING", "AUTH_PASSWORD"}
 CANCELLABLE = {"SUCCESS_PAYMENT", "PART_CANCEL_PAYMENT"}
@@ -42,12 +42,7 @@ def minus(a: dict, b: dict) -> dict:
     return {k: a[k] - b.get(k, 0) for k in a}
 
 
-class KakaoPay:
-    def __init__(self, sim: Sim):
-        self.sim = sim
-        self.config = sim.config
-        self.state = sim.state
-
+class KakaoPay(Provider):
     def routes(self) -> list[Route]:
         return [
             Route("/kakaopay/online/v1/payment/{op}", self.online, methods=["POST"]),

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import hosted
-from .core import BadBody, Sim, base_url, is_declined, magic_outcome, read_form, read_params, with_query
+from .core import BadBody, Provider, base_url, is_declined, magic_outcome, read_form, read_params, with_query
 
 VALUE_RE = re.compile(r"^((-?[0-9]+)|(-?([0-9]+)?[.][0-9]+))$")
 ZERO_DECIMAL = {"HUF", "JPY", "TWD", "KRW"}
@@ -62,12 +62,7 @@ def money(currency: str, minor: int) -> dict:
     return {"currency_code": currency, "value": value}
 
 
-class PayPal:
-    def __init__(self, sim: Sim):
-        self.sim = sim
-        self.config = sim.config
-        self.state = sim.state
-
+class PayPal(Provider):
     def routes(self) -> list[Route]:
         return [
             Route("/paypal/v1/oauth2/token", self.token, methods=["POST"]),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from importlib import resources
 from typing import Any
 
 from starlette.requests import Request
@@ -19,7 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import hosted
-from .core import BadBody, Sim, as_int, base_url, is_declined, magic_outcome, read_form, read_params, with_query
+from .core import BadBody, Provider, as_int, base_url, is_declined, magic_outcome, read_form, read_params, with_query
 
 MERCHANT_ID = "merchant-pgsim"
 CHANNEL = {"type": "TEST", "id": "channel-id-pgsim", "key": "channel-key-pgsim", "name": "pgsim",
@@ -39,12 +38,7 @@ def error_response(exc: PortOneError) -> JSONResponse:
     return JSONResponse({"type": exc.type, "message": exc.message}, status_code=exc.status)
 
 
-class PortOne:
-    def __init__(self, sim: Sim):
-        self.sim = sim
-        self.config = sim.config
-        self.state = sim.state
-
+class PortOne(Provider):
     def routes(self) -> list[Route]:
         return [
             Route("/portone/login/api-secret", self.login, methods=["POST"]),
@@ -255,8 +249,7 @@ class PortOne:
 
     # --- browser side -------------------------------------------------------------------
     async def script(self, request: Request) -> Response:
-        js = resources.files(__package__).joinpath("templates/portone.js").read_text(encoding="utf-8")
-        return Response(js, media_type="application/javascript")
+        return self.script_response("portone.js")
 
     async def checkout(self, request: Request) -> Response:
         params = dict(request.query_params)
