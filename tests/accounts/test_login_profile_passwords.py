@@ -5,8 +5,6 @@ import re
 import pytest
 from django.core import mail
 
-from bidcart.accounts.models import User
-
 from .conftest import PASSWORD, uid_token
 
 pytestmark = pytest.mark.django_db
@@ -252,7 +250,10 @@ def test_expired_password_reset_link_is_refused(api, user):
     from unittest import mock
 
     from django.conf import settings
-    from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
+    from django.contrib.auth.tokens import (
+        PasswordResetTokenGenerator,
+        default_token_generator,
+    )
     from django.utils.http import urlsafe_base64_encode
 
     long_ago = datetime.now() - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + 1)

@@ -8,7 +8,10 @@ from django.conf import settings
 from django.core import mail
 
 from bidcart.accounts.models import User
-from bidcart.accounts.tokens import EmailVerificationTokenGenerator, email_verification_token
+from bidcart.accounts.tokens import (
+    EmailVerificationTokenGenerator,
+    email_verification_token,
+)
 
 from .conftest import PASSWORD, last_link, uid_token
 

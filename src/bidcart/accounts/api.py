@@ -9,7 +9,7 @@ from django.contrib.auth import authenticate, password_validation, user_logged_i
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -20,7 +20,11 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView as SimpleJWTRefreshView
 
 from bidcart.core.errors import DomainError
-from bidcart.core.serializers import StrictModelSerializer, StrictSerializer, StrictSerializerMixin
+from bidcart.core.serializers import (
+    StrictModelSerializer,
+    StrictSerializer,
+    StrictSerializerMixin,
+)
 
 from . import selectors, services
 from .models import User

@@ -27,7 +27,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from rest_framework import status
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.token_blacklist.models import (
+    BlacklistedToken,
+    OutstandingToken,
+)
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from bidcart.core.errors import DomainError
@@ -56,7 +59,7 @@ def normalize_language(code: str | None) -> str:
 
 
 def _wait_error(seconds: int, code: str) -> DomainError:
-    seconds = max(1, int(math.ceil(seconds)))
+    seconds = max(1, math.ceil(seconds))
     detail = ngettext(
         "Please wait %(seconds)d second before asking again.",
         "Please wait %(seconds)d seconds before asking again.",
@@ -91,7 +94,7 @@ def _send_mail(user: User, template: str, context: dict) -> None:
     message.attach_alternative(html, "text/html")
     try:
         message.send()
-    except Exception:  # noqa: BLE001 - SMTP trouble must not lose the account; the user can resend
+    except Exception:  # SMTP trouble must not lose the account: the user can ask for a resend
         logger.exception("could not send %s email to user %s", template, user.pk)
 
 
