@@ -6,3 +6,6 @@ class CartConfig(AppConfig):
     name = "bidcart.cart"
     label = "cart"
     verbose_name = _("Cart")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (merge on login)

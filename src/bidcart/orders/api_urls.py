@@ -1,1 +1,11 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("orders/", api.OrdersView.as_view(), name="api-orders"),
+    path("orders/manage/", api.ManagedOrdersView.as_view(), name="api-orders-manage"),
+    path("orders/<str:number>/", api.OrderDetailView.as_view(), name="api-order"),
+    path("orders/<str:number>/cancel/", api.CancelView.as_view(), name="api-order-cancel"),
+    path("orders/<str:number>/status/", api.StatusView.as_view(), name="api-order-status"),
+]

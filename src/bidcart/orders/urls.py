@@ -1,2 +1,13 @@
+from django.urls import path
+
+from . import views
+
 app_name = "orders"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.my_orders, name="mine"),
+    path("checkout/", views.checkout, name="checkout"),
+    path("manage/", views.manage, name="seller_orders"),
+    path("<str:number>/", views.detail, name="detail"),
+    path("<str:number>/cancel/", views.cancel, name="cancel"),
+    path("<str:number>/status/", views.advance, name="advance"),
+]

@@ -1,0 +1,59 @@
+"""Cart pages: see the cart, add (from a product page), change a quantity, remove."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from bidcart.core.errors import DomainError
+
+from . import selectors, services
+
+
+def cart_page(request):
+    summary = selectors.summary(selectors.current_cart(request))
+    return render(request, "cart/cart.html", {"summary": summary})
+
+
+def _int(value, default=None):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+@require_POST
+def add(request):
+    variant_id, quantity = _int(request.POST.get("variant")), _int(request.POST.get("quantity"), 1)
+    back = request.META.get("HTTP_REFERER") or ""
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = "cart:cart"
+    if variant_id is None:
+        messages.error(request, _("Choose an option first."))
+        return redirect(back)
+    try:
+        services.add_item(services.cart_for(request), variant_id, quantity)
+    except DomainError as error:
+        messages.error(request, error.detail)
+        return redirect(back)
+    messages.success(request, _("Added to your cart."))
+    return redirect("cart:cart")
+
+
+@require_POST
+def update(request, pk):
+    cart = services.cart_for(request, create=False)
+    if cart is None:
+        return redirect("cart:cart")
+    try:
+        quantity = _int(request.POST.get("quantity"))
+        if request.POST.get("action") == "remove" or quantity == 0:
+            services.remove_item(cart, pk)
+            messages.info(request, _("Removed from your cart."))
+        else:
+            services.set_quantity(cart, pk, quantity)
+            messages.success(request, _("Quantity updated."))
+    except DomainError as error:
+        messages.error(request, error.detail)
+    return redirect("cart:cart")

@@ -1,0 +1,139 @@
+"""Catalog JSON API: products (list with filters, detail with variants), categories, wishlist."""
+
+from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bidcart.core.serializers import StrictSerializer
+
+from . import selectors, services
+from .filters import ProductFilter
+from .models import Category, Product, Variant
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    depth = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug", "parent", "depth"]
+
+
+class CategoryBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["name", "slug"]
+
+
+class SellerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField()
+
+
+class RatingSerializer(serializers.Serializer):
+    average = serializers.FloatField(source="rating_avg")
+    count = serializers.IntegerField(source="rating_count")
+
+
+class ProductListSerializer(serializers.ModelSerializer):
+    price = serializers.IntegerField(read_only=True, help_text="Lowest variant price, minor units.")
+    in_stock = serializers.BooleanField(read_only=True)
+    category = CategoryBriefSerializer(read_only=True)
+    seller = SellerSerializer(read_only=True)
+    rating = RatingSerializer(source="*", read_only=True)
+    image = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Product
+        fields = ["id", "name", "slug", "brand", "price", "currency", "in_stock", "rating", "category", "seller", "image", "created_at"]
+
+    def get_image(self, product) -> str | None:
+        images = list(product.images.all())
+        return images[0].image.url if images else None
+
+
+class VariantSerializer(serializers.ModelSerializer):
+    in_stock = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Variant
+        fields = ["id", "sku", "attributes", "price", "stock", "in_stock"]
+
+
+class ProductDetailSerializer(ProductListSerializer):
+    variants = VariantSerializer(many=True, read_only=True)
+    stock_total = serializers.IntegerField(read_only=True)
+    images = serializers.SerializerMethodField()
+
+    class Meta(ProductListSerializer.Meta):
+        fields = ProductListSerializer.Meta.fields + ["description", "base_price", "stock_total", "variants", "images"]
+
+    def get_images(self, product) -> list[dict]:
+        return [{"url": i.image.url, "alt": i.alt} for i in product.images.all()]
+
+
+class ProductListView(generics.ListAPIView):
+    """Active products. Filters: search, category (with descendants), min_price, max_price, in_stock,
+    seller; ordering: price, -price, -created (default), -rating, -popularity."""
+
+    serializer_class = ProductListSerializer
+    permission_classes = [AllowAny]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ProductFilter
+
+    def get_queryset(self):
+        return selectors.active_products()
+
+
+class ProductDetailView(generics.RetrieveAPIView):
+    serializer_class = ProductDetailSerializer
+    permission_classes = [AllowAny]
+
+    def get_object(self):
+        product = selectors.product_detail(self.kwargs["slug"])
+        if product is None:
+            from django.http import Http404
+
+            raise Http404
+        return product
+
+
+class CategoryListView(generics.ListAPIView):
+    serializer_class = CategorySerializer
+    permission_classes = [AllowAny]
+    queryset = Category.objects.select_related("parent").order_by("path")
+
+
+# --- wishlist ------------------------------------------------------------------------------------
+
+class WishlistAddSerializer(StrictSerializer):
+    product = serializers.SlugRelatedField(slug_field="slug", queryset=Product.objects.filter(active=True))
+
+
+class WishlistView(generics.ListAPIView):
+    """My wishlist (GET); POST `{product: slug}` hearts a product (idempotent)."""
+
+    serializer_class = ProductListSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        return selectors.wishlist(self.request.user)
+
+    def post(self, request):
+        data = WishlistAddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.add_to_wishlist(request.user, data.validated_data["product"])
+        return Response({"product": data.validated_data["product"].slug, "wishlisted": True}, status=status.HTTP_201_CREATED)
+
+
+class WishlistItemView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def delete(self, request, slug):
+        product = get_object_or_404(Product, slug=slug)
+        services.remove_from_wishlist(request.user, product)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,46 @@
+"""The product list filters, shared by the list page and `GET /api/v1/products/`."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
+
+from . import selectors
+
+
+class IntegerFilter(filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+ORDERING_CHOICES = [
+    ("-created", _("Newest")),
+    ("price", _("Price: low to high")),
+    ("-price", _("Price: high to low")),
+    ("-rating", _("Best rated")),
+    ("-popularity", _("Most popular")),
+]
+
+
+class ProductFilter(filters.FilterSet):
+    search = filters.CharFilter(method="filter_search", max_length=100, label=_("Search"))
+    category = filters.CharFilter(method="filter_category", max_length=120, label=_("Category"))
+    min_price = IntegerFilter(field_name="price", lookup_expr="gte", min_value=0, label=_("Min price"))
+    max_price = IntegerFilter(field_name="price", lookup_expr="lte", min_value=0, label=_("Max price"))
+    in_stock = filters.BooleanFilter(method="filter_in_stock", label=_("In stock only"))
+    seller = IntegerFilter(field_name="seller_id", min_value=1, label=_("Seller"))
+    ordering = filters.ChoiceFilter(choices=ORDERING_CHOICES, method="filter_noop", empty_label=None, label=_("Sort"))
+
+    def filter_search(self, qs, name, value):
+        return selectors.search(qs, value)
+
+    def filter_category(self, qs, name, value):
+        return selectors.in_category(qs, value)
+
+    def filter_in_stock(self, qs, name, value):
+        return qs.filter(in_stock=True) if value else qs
+
+    def filter_noop(self, qs, name, value):
+        return qs  # applied in `filter_queryset`, after every filter
+
+    def filter_queryset(self, queryset):
+        qs = super().filter_queryset(queryset)
+        return selectors.order(qs, self.form.cleaned_data.get("ordering"))

@@ -1,0 +1,127 @@
+"""Catalog reads shared by pages and the API. Every list is a fixed number of queries whatever its size:
+prices and stock state are subqueries of the one product query, images come in one prefetch."""
+
+from __future__ import annotations
+
+import re
+
+from django.db import connection
+from django.db.models import BooleanField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
+
+from .models import Category, Product, ProductImage, Variant, WishlistItem
+
+ORDERINGS = {
+    "-created": ("-created_at", "-id"),
+    "price": ("price", "-id"),
+    "-price": ("-price", "-id"),
+    "-rating": ("-rating_avg", "-rating_count", "-id"),
+    "-popularity": ("-sold_count", "-id"),
+}
+DEFAULT_ORDERING = "-created"
+
+# The expression of the PostgreSQL GIN index (catalog migration 0002): the search must use the very
+# same expression for the planner to pick the index. 'simple' keeps Korean words as they are.
+PG_SEARCH_DOCUMENT = "to_tsvector('simple', coalesce(catalog_product.name, '') || ' ' || coalesce(catalog_product.description, ''))"
+_TERM = re.compile(r"[\w]+", re.UNICODE)
+
+
+def _annotated(qs: QuerySet) -> QuerySet:
+    variants = Variant.objects.filter(product=OuterRef("pk"))
+    return qs.annotate(
+        price=Coalesce(Subquery(variants.order_by("price").values("price")[:1]), F("base_price")),
+        in_stock=Exists(variants.filter(stock__gt=0)),
+        stock_total=Coalesce(
+            Subquery(variants.order_by().values("product").annotate(total=Sum("stock")).values("total")[:1]), Value(0)
+        ),
+    )
+
+
+def active_products() -> QuerySet:
+    """Active products with `price` (lowest variant price), `in_stock` and `stock_total`, and what a
+    product card shows: seller, category and images, in three queries at most."""
+    return _annotated(
+        Product.objects.filter(active=True)
+        .select_related("seller", "category")
+        .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")))
+    )
+
+
+def search(qs: QuerySet, text: str) -> QuerySet:
+    """Name and description search. PostgreSQL: full text (prefix match on every word) on the GIN
+    index; elsewhere (SQLite): a case-insensitive contains match on each word."""
+    terms = _TERM.findall(text or "")[:10]
+    if not terms:
+        return qs
+    if connection.vendor == "postgresql":
+        tsquery = " & ".join(f"{term}:*" for term in terms)
+        return qs.filter(
+            RawSQL(f"{PG_SEARCH_DOCUMENT} @@ to_tsquery('simple', %s)", [tsquery], output_field=BooleanField())
+        )
+    for term in terms:
+        qs = qs.filter(Q(name__icontains=term) | Q(description__icontains=term))
+    return qs
+
+
+def category_by_slug(slug: str) -> Category | None:
+    return Category.objects.filter(slug=slug).first()
+
+
+def in_category(qs: QuerySet, slug: str) -> QuerySet:
+    """Products in the category and all its descendants (one subquery on the materialized path)."""
+    path = Category.objects.filter(slug=slug).values("path")[:1]
+    subtree = Category.objects.filter(path__startswith=Subquery(path))
+    return qs.filter(category__in=subtree)
+
+
+def order(qs: QuerySet, ordering: str | None) -> QuerySet:
+    return qs.order_by(*ORDERINGS.get(ordering or DEFAULT_ORDERING, ORDERINGS[DEFAULT_ORDERING]))
+
+
+def category_tree() -> list[Category]:
+    """Every category in tree order (parents before children), one query."""
+    return list(Category.objects.order_by("path"))
+
+
+def categories_with_ancestors(category: Category) -> list[Category]:
+    ids = [int(p) for p in category.path.strip("/").split("/") if p]
+    found = {c.pk: c for c in Category.objects.filter(pk__in=ids)}
+    return [found[i] for i in ids if i in found]
+
+
+def product_detail(slug: str) -> Product | None:
+    """The product page: product, variants, images, seller and category in three queries."""
+    return (
+        _annotated(Product.objects.filter(active=True, slug=slug))
+        .select_related("seller", "category")
+        .prefetch_related(
+            Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
+            Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
+        )
+        .first()
+    )
+
+
+def featured_products(limit: int = 8) -> list[Product]:
+    return list(order(active_products(), "-popularity")[:limit])
+
+
+def seller_products(seller) -> QuerySet:
+    return _annotated(Product.objects.filter(seller=seller)).select_related("category").prefetch_related(
+        Prefetch("variants", queryset=Variant.objects.order_by("position", "id"))
+    ).order_by("-created_at", "-id")
+
+
+def seller_product(seller, pk: int) -> Product | None:
+    return seller_products(seller).filter(pk=pk).first()
+
+
+def wishlisted_ids(user, product_ids) -> set[int]:
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    return set(WishlistItem.objects.filter(user=user, product_id__in=list(product_ids)).values_list("product_id", flat=True))
+
+
+def wishlist(user) -> QuerySet:
+    return active_products().filter(wished_by__user=user).order_by("-wished_by__created_at")

@@ -1,0 +1,147 @@
+"""Catalog pages: product list (search, filters, sort, pagination), product detail, wishlist, and the
+seller dashboard. Thin: parse, call a selector or a service, render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from bidcart.core.errors import DomainError
+
+from . import forms, selectors, services
+from .filters import ORDERING_CHOICES, ProductFilter
+from .models import Product, Variant
+
+PAGE_SIZE = 20
+
+
+def product_list(request):
+    filterset = ProductFilter(request.GET or None, queryset=selectors.active_products(), request=request)
+    status = 200
+    if filterset.is_bound and not filterset.is_valid():
+        qs, status = Product.objects.none(), 400
+    else:
+        qs = filterset.qs if filterset.is_bound else selectors.order(selectors.active_products(), None)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    categories = selectors.category_tree()
+    current = request.GET.get("category", "")
+    context = {
+        "filter": filterset,
+        "page": page,
+        "products": list(page.object_list),
+        "categories": categories,
+        "current_category": next((c for c in categories if c.slug == current), None),
+        "orderings": ORDERING_CHOICES,
+        "ordering": request.GET.get("ordering") or "-created",
+    }
+    context["wishlisted"] = selectors.wishlisted_ids(request.user, [p.pk for p in context["products"]])
+    return render(request, "catalog/product_list.html", context, status=status)
+
+
+def product_detail(request, slug):
+    product = selectors.product_detail(slug)
+    if product is None:
+        raise Http404
+    from bidcart.reviews import selectors as review_selectors
+
+    context = {
+        "product": product,
+        "variants": list(product.variants.all()),
+        "default_variant": next((v for v in product.variants.all() if v.in_stock), None),
+        "images": list(product.images.all()),
+        "breadcrumbs": selectors.categories_with_ancestors(product.category),
+        "wishlisted": bool(selectors.wishlisted_ids(request.user, [product.pk])),
+        "reviews": review_selectors.for_product(product, limit=20),
+        "can_review": review_selectors.review_state(request.user, product),
+    }
+    return render(request, "catalog/product_detail.html", context)
+
+
+@login_required
+def wishlist(request):
+    return render(request, "catalog/wishlist.html", {"products": list(selectors.wishlist(request.user))})
+
+
+@login_required
+@require_POST
+def wishlist_toggle(request, slug):
+    product = get_object_or_404(Product, slug=slug, active=True)
+    if services.toggle_wishlist(request.user, product):
+        messages.success(request, _("Added to your wishlist."))
+    else:
+        messages.info(request, _("Removed from your wishlist."))
+    next_url = request.POST.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
+    return redirect("catalog:product", slug)
+
+
+# --- seller dashboard ----------------------------------------------------------------------------
+
+def _seller(request):
+    if not (request.user.is_seller or request.user.is_staff):
+        raise Http404
+    return request.user
+
+
+@login_required
+def seller_dashboard(request):
+    seller = _seller(request)
+    return render(request, "catalog/seller_dashboard.html", {"products": list(selectors.seller_products(seller))})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def seller_product_new(request):
+    seller = _seller(request)
+    form = forms.ProductForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        product = services.create_product(seller, **form.cleaned_data)
+        messages.success(request, _("Product created. Add its variants and stock."))
+        return redirect("catalog:seller_product", product.pk)
+    return render(request, "catalog/seller_product_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def seller_product(request, pk):
+    seller = _seller(request)
+    product = selectors.seller_product(seller, pk)
+    if product is None:
+        raise Http404
+    form = forms.ProductForm(instance=product)
+    variant_form = forms.VariantForm()
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "product":
+                form = forms.ProductForm(request.POST, instance=Product.objects.get(pk=product.pk))
+                if form.is_valid():
+                    services.update_product(seller, product, **form.cleaned_data)
+                    messages.success(request, _("Product saved."))
+                    return redirect("catalog:seller_product", product.pk)
+            elif action == "variant":
+                variant_form = forms.VariantForm(request.POST)
+                if variant_form.is_valid():
+                    services.add_variant(seller, product, **variant_form.cleaned_data)
+                    messages.success(request, _("Variant added."))
+                    return redirect("catalog:seller_product", product.pk)
+            elif action == "stock":
+                stock_form = forms.StockForm(request.POST)
+                if stock_form.is_valid():
+                    variant = get_object_or_404(Variant, pk=stock_form.cleaned_data["variant"], product=product)
+                    services.set_stock(seller, variant, stock=stock_form.cleaned_data["stock"], expected=stock_form.cleaned_data["expected"])
+                    messages.success(request, _("Stock updated."))
+                    return redirect("catalog:seller_product", product.pk)
+                messages.error(request, _("Stock must be a whole number, 0 or more."))
+            status = 400
+        except DomainError as error:
+            messages.error(request, error.detail)
+            status = error.status_code
+    context = {"product": product, "form": form, "variant_form": variant_form, "variants": list(product.variants.all())}
+    return render(request, "catalog/seller_product.html", context, status=status)

@@ -1,0 +1,29 @@
+from django.contrib import admin
+
+from .models import Order, OrderEvent, OrderLine
+
+
+class LineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    can_delete = False
+    readonly_fields = ["product", "variant", "seller", "product_name", "sku", "attributes", "unit_price", "quantity", "line_total"]
+
+
+class EventInline(admin.TabularInline):
+    model = OrderEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["type", "from_status", "to_status", "actor", "note", "created_at"]
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    """Read-only money and status: status changes go through the order page (the transition table)."""
+
+    list_display = ["number", "user", "status", "total", "currency", "created_at", "payment_due_at"]
+    list_filter = ["status"]
+    search_fields = ["number", "user__email", "recipient"]
+    readonly_fields = ["number", "user", "status", "currency", "subtotal", "shipping", "total", "created_at", "payment_due_at", "paid_at", "stock_released"]
+    inlines = [LineInline, EventInline]
+    list_select_related = ["user"]

@@ -1,0 +1,24 @@
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from .models import Status
+
+
+class AddressForm(forms.Form):
+    recipient = forms.CharField(label=_("Recipient"), max_length=100)
+    phone = forms.CharField(
+        label=_("Phone"), max_length=30,
+        validators=[RegexValidator(r"^\+?[0-9][0-9\- ]{7,18}$", _("Enter a phone number, e.g. 010-1234-5678."))],
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    postcode = forms.CharField(
+        label=_("Postcode"), max_length=10, validators=[RegexValidator(r"^[0-9]{5}$", _("A postcode is 5 digits."))],
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
+    )
+    address1 = forms.CharField(label=_("Address"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "address-line1"}))
+    address2 = forms.CharField(label=_("Address details"), max_length=200, required=False, widget=forms.TextInput(attrs={"autocomplete": "address-line2"}))
+
+
+class AdvanceForm(forms.Form):
+    status = forms.ChoiceField(choices=Status.choices)

@@ -1,0 +1,250 @@
+"""Every order write: one function per use case, transactional.
+
+Placing an order allocates stock with a conditional UPDATE per line
+(`UPDATE variant SET stock = stock - n WHERE id = … AND stock >= n`) inside one transaction: if any line
+can't be had, the whole order rolls back. Concurrent buyers therefore never oversell and stock never goes
+negative (a CHECK constraint backs that up). Lines are allocated in variant-id order so two orders
+sharing variants can't deadlock. Status changes go through `transition()`, which checks the transition
+table and applies the change with a conditional UPDATE on the current status (exactly once under races).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from rest_framework import status as http
+
+from bidcart.cart.models import Cart, CartItem
+from bidcart.catalog.models import Product, Variant
+from bidcart.core.errors import DomainError
+
+from .models import RELEASES_STOCK, TRANSITIONS, Order, OrderEvent, OrderLine, Status
+
+logger = logging.getLogger(__name__)
+
+NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+NUMBER_LENGTH = 16  # 80 random bits
+
+
+class IllegalTransition(DomainError):
+    status_code = http.HTTP_409_CONFLICT
+    code = "illegal_transition"
+
+
+def payment_window() -> timedelta:
+    return timedelta(minutes=getattr(settings, "ORDER_PAYMENT_WINDOW_MINUTES", 30))
+
+
+def shipping_fee(subtotal: int, currency: str) -> int:
+    """Flat fee, free from a threshold (KRW defaults: ₩3,000, free from ₩50,000)."""
+    fee = getattr(settings, "ORDER_SHIPPING_FEE", 3000)
+    free_from = getattr(settings, "ORDER_FREE_SHIPPING_FROM", 50000)
+    return 0 if subtotal >= free_from else fee
+
+
+def new_number() -> str:
+    return "BC" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(NUMBER_LENGTH))
+
+
+def _event(order, type_, *, from_status="", to_status="", actor=None, note="") -> OrderEvent:
+    return OrderEvent.objects.create(
+        order=order, type=type_, from_status=from_status, to_status=to_status,
+        actor=actor if getattr(actor, "is_authenticated", False) else None, note=note[:500],
+    )
+
+
+# --- placing --------------------------------------------------------------------------------------
+
+ADDRESS_FIELDS = ("recipient", "phone", "postcode", "address1", "address2")
+
+
+def place_order(user, *, shipping_address: dict) -> Order:
+    """Turn the user's cart into an order awaiting payment, allocating stock for every line or none."""
+    address = {k: (shipping_address.get(k) or "").strip() for k in ADDRESS_FIELDS}
+    missing = [k for k in ADDRESS_FIELDS if k != "address2" and not address[k]]
+    if missing:
+        raise DomainError(_("The shipping address is incomplete."), code="address_incomplete", status_code=http.HTTP_400_BAD_REQUEST)
+    with transaction.atomic():
+        cart = Cart.objects.select_for_update().filter(user=user).first()  # one checkout per cart at a time
+        items = list(CartItem.objects.filter(cart=cart).select_related("variant__product").order_by("variant_id")) if cart else []
+        if not items:
+            raise DomainError(_("Your cart is empty."), code="cart_empty", status_code=http.HTTP_400_BAD_REQUEST)
+        currencies = {i.variant.product.currency for i in items}
+        if len(currencies) != 1:
+            raise DomainError(_("All items of an order must be in one currency."), code="currency_mismatch", status_code=http.HTTP_400_BAD_REQUEST)
+        for item in items:
+            if not item.variant.product.active:
+                raise DomainError(
+                    _("%(name)s is no longer sold; remove it from your cart.") % {"name": str(item.variant)},
+                    code="variant_unavailable",
+                )
+            allocated = Variant.objects.filter(pk=item.variant_id, stock__gte=item.quantity).update(stock=F("stock") - item.quantity)
+            if not allocated:  # raising rolls back every line allocated so far
+                left = Variant.objects.filter(pk=item.variant_id).values_list("stock", flat=True).first() or 0
+                error = DomainError(
+                    _("Only %(stock)d of %(name)s left; you asked for %(wanted)d. Update your cart and try again.")
+                    % {"stock": left, "name": str(item.variant), "wanted": item.quantity}
+                    if left
+                    else _("%(name)s just sold out. Remove it from your cart to continue.") % {"name": str(item.variant)},
+                    code="insufficient_stock",
+                )
+                raise error
+        # prices are read now, under the row locks the UPDATEs took: never from the cart or the browser
+        prices = dict(Variant.objects.filter(pk__in=[i.variant_id for i in items]).values_list("pk", "price"))
+        subtotal = sum(prices[i.variant_id] * i.quantity for i in items)
+        currency = currencies.pop()
+        shipping = shipping_fee(subtotal, currency)
+        now = timezone.now()
+        order = Order.objects.create(
+            number=new_number(), user=user, currency=currency, subtotal=subtotal, shipping=shipping,
+            total=subtotal + shipping, payment_due_at=now + payment_window(), created_at=now, **address,
+        )
+        OrderLine.objects.bulk_create(
+            [
+                OrderLine(
+                    order=order, product=i.variant.product, variant=i.variant, seller_id=i.variant.product.seller_id,
+                    product_name=i.variant.product.name, sku=i.variant.sku, attributes=i.variant.attributes,
+                    unit_price=prices[i.variant_id], quantity=i.quantity, line_total=prices[i.variant_id] * i.quantity,
+                )
+                for i in items
+            ]
+        )
+        sold: dict[int, int] = {}
+        for i in items:
+            sold[i.variant.product_id] = sold.get(i.variant.product_id, 0) + i.quantity
+        for product_id in sorted(sold):
+            Product.objects.filter(pk=product_id).update(sold_count=F("sold_count") + sold[product_id])
+        _event(order, OrderEvent.Type.PLACED, to_status=Status.PENDING_PAYMENT, actor=user)
+        CartItem.objects.filter(cart=cart).delete()
+        transaction.on_commit(lambda: send_order_email(order.pk, "placed"))
+    return order
+
+
+# --- status pipeline ------------------------------------------------------------------------------
+
+def transition(order: Order, to: str, *, actor=None, note: str = "") -> Order:
+    """Move `order` to status `to` if the transition table allows it from its current status.
+
+    The UPDATE is conditional on the status we read, so two racing callers (a payment webhook and the
+    expiry sweep, say) can't both win: the loser gets `status_changed`.
+    """
+    to = Status(to)
+    current = Order.objects.filter(pk=order.pk).values_list("status", flat=True).first()
+    if current is None:
+        raise DomainError(_("No such order."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+    if to not in TRANSITIONS[Status(current)]:
+        raise IllegalTransition(
+            _("An order that is %(current)s cannot become %(to)s.") % {"current": Status(current).label, "to": to.label}
+        )
+    now = timezone.now()
+    changes = {"status": to, "updated_at": now}
+    if to == Status.PAID:
+        changes["paid_at"] = now
+    with transaction.atomic():
+        if not Order.objects.filter(pk=order.pk, status=current).update(**changes):
+            raise DomainError(_("The order changed meanwhile; reload it and try again."), code="status_changed")
+        _event(order, OrderEvent.Type.STATUS, from_status=current, to_status=to, actor=actor, note=note)
+        if to in RELEASES_STOCK:
+            _release_stock(order)
+        if to in (Status.PAID, Status.SHIPPED):
+            transaction.on_commit(lambda: send_order_email(order.pk, str(to)))
+    order.refresh_from_db()
+    return order
+
+
+def _release_stock(order: Order) -> None:
+    """Give the order's units back, once (the flag flips with a conditional UPDATE)."""
+    if not Order.objects.filter(pk=order.pk, stock_released=False).update(stock_released=True):
+        return
+    lines = list(OrderLine.objects.filter(order=order).order_by("variant_id"))
+    for line in lines:
+        Variant.objects.filter(pk=line.variant_id).update(stock=F("stock") + line.quantity)
+    for line in sorted(lines, key=lambda l: l.product_id):
+        Product.objects.filter(pk=line.product_id).update(sold_count=Greatest(F("sold_count") - line.quantity, 0))
+    _event(order, OrderEvent.Type.STOCK_RELEASED, note=", ".join(f"{l.sku}×{l.quantity}" for l in lines))
+
+
+def mark_paid(order: Order, *, actor=None, note: str = "") -> Order:
+    """For the payments layer: the order's payment is captured."""
+    return transition(order, Status.PAID, actor=actor, note=note)
+
+
+def cancel_by_buyer(user, order: Order) -> Order:
+    if order.user_id != user.pk:
+        raise DomainError(_("No such order."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+    if order.status != Status.PENDING_PAYMENT:
+        raise IllegalTransition(_("Only an order awaiting payment can be cancelled here; contact the seller."))
+    return transition(order, Status.CANCELLED, actor=user, note="cancelled by the buyer")
+
+
+# What sellers may do to an order with their items; staff may make any legal transition.
+SELLER_STEPS = {(Status.PAID, Status.PREPARING), (Status.PREPARING, Status.SHIPPED), (Status.SHIPPED, Status.DELIVERED)}
+
+
+def advance(actor, order: Order, to: str) -> Order:
+    """Staff, or a seller with lines in the order, move it along the fulfilment pipeline."""
+    try:
+        to = Status(to)
+    except ValueError:
+        raise DomainError(_("Unknown status."), code="status_invalid", status_code=http.HTTP_400_BAD_REQUEST) from None
+    if not actor.is_staff:
+        is_seller = actor.is_seller and OrderLine.objects.filter(order=order, seller=actor).exists()
+        if not is_seller:
+            raise DomainError(_("No such order."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+        if (Status(order.status), to) not in SELLER_STEPS:
+            raise IllegalTransition(_("Sellers can only move a paid order to preparing, shipped and delivered."))
+    return transition(order, to, actor=actor)
+
+
+# --- expiry ---------------------------------------------------------------------------------------
+
+def expire_unpaid(now=None, batch: int = 200) -> int:
+    """Expire orders still unpaid after their payment window and release their stock. Safe to run twice
+    at once: rows are claimed with SKIP LOCKED on PostgreSQL, and each transition is conditional anyway."""
+    now = now or timezone.now()
+    expired = 0
+    with transaction.atomic():
+        due = Order.objects.filter(status=Status.PENDING_PAYMENT, payment_due_at__lte=now).order_by("payment_due_at")
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        orders = list(due[:batch])
+        for order in orders:
+            try:
+                transition(order, Status.EXPIRED, note="payment window passed")
+                expired += 1
+            except DomainError:  # paid or cancelled meanwhile
+                continue
+    return expired
+
+
+# --- emails ---------------------------------------------------------------------------------------
+
+def send_order_email(order_id: int, kind: str) -> None:
+    """An HTML + text email in the buyer's language. A mail failure is logged, never raised."""
+    order = Order.objects.select_related("user").prefetch_related("lines").filter(pk=order_id).first()
+    if order is None:
+        return
+    user = order.user
+    context = {"order": order, "user": user, "lines": list(order.lines.all()), "kind": kind}
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string(f"orders/email/{kind}_subject.txt", context).split())
+        text = render_to_string(f"orders/email/{kind}.txt", context)
+        html = render_to_string(f"orders/email/{kind}.html", context)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email])
+    message.attach_alternative(html, "text/html")
+    try:
+        message.send()
+    except Exception:  # noqa: BLE001
+        logger.exception("could not send the %s email of order %s", kind, order.number)
+        return
+    _event(order, OrderEvent.Type.EMAIL_SENT, note=kind)

@@ -1,0 +1,72 @@
+"""Reviews JSON API: `GET /api/v1/products/{slug}/reviews/` (public), `POST` the same (buyers, once),
+`PATCH|DELETE /api/v1/reviews/{id}/` (the author)."""
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bidcart.catalog.models import Product
+from bidcart.core.serializers import StrictSerializer
+
+from . import selectors, services
+from .models import Review
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="user.display_name", read_only=True)
+    product = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Review
+        fields = ["id", "product", "author", "rating", "text", "created_at", "updated_at"]
+
+
+class WriteSerializer(StrictSerializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    text = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
+class EditSerializer(StrictSerializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5, required=False)
+    text = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+
+
+class ProductReviewsView(generics.ListAPIView):
+    serializer_class = ReviewSerializer
+    permission_classes = [IsAuthenticatedOrReadOnly]
+
+    def _product(self):
+        return get_object_or_404(Product, slug=self.kwargs["slug"], active=True)
+
+    def get_queryset(self):
+        return Review.objects.filter(product=self._product()).select_related("user", "product").order_by("-created_at", "-id")
+
+    def post(self, request, slug):
+        data = WriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = services.create_review(request.user, self._product(), **data.validated_data)
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+class ReviewView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def _mine(self, request, pk):
+        review = selectors.user_review(request.user, pk)
+        if review is None:
+            raise Http404
+        return review
+
+    def patch(self, request, pk):
+        review = self._mine(request, pk)
+        data = EditSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = services.update_review(request.user, review, **data.validated_data)
+        return Response(ReviewSerializer(review).data)
+
+    def delete(self, request, pk):
+        services.delete_review(request.user, self._mine(request, pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,74 @@
+"""Reviews: only buyers of a product (a line in an order that reached `paid`), once each. The product's
+average and count are recomputed with an aggregate inside the same transaction, under the product's
+row lock, so concurrent reviews never leave them wrong."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Avg, Count
+from django.utils.translation import gettext as _
+from rest_framework import status
+
+from bidcart.catalog.models import Product
+from bidcart.core.errors import DomainError
+
+from . import selectors
+from .models import Review
+
+
+def _check_rating(rating) -> int:
+    if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+        raise DomainError(_("A rating is 1 to 5 stars."), code="rating_invalid", status_code=status.HTTP_400_BAD_REQUEST)
+    return rating
+
+
+def _recompute(product_id: int) -> None:
+    agg = Review.objects.filter(product_id=product_id).aggregate(avg=Avg("rating"), count=Count("id"))
+    avg = Decimal(str(agg["avg"] or 0)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    Product.objects.filter(pk=product_id).update(rating_avg=avg, rating_count=agg["count"])
+
+
+def _lock_product(product_id: int) -> None:
+    list(Product.objects.select_for_update().filter(pk=product_id).values_list("pk", flat=True))
+
+
+def create_review(user, product: Product, *, rating: int, text: str = "") -> Review:
+    _check_rating(rating)
+    if not selectors.has_bought(user, product):
+        raise DomainError(
+            _("Only customers who bought this product can review it."), code="not_a_buyer", status_code=status.HTTP_403_FORBIDDEN
+        )
+    try:
+        with transaction.atomic():
+            _lock_product(product.pk)
+            review = Review.objects.create(product=product, user=user, rating=rating, text=text.strip())
+            _recompute(product.pk)
+    except IntegrityError:
+        raise DomainError(_("You have already reviewed this product; edit your review instead."), code="already_reviewed") from None
+    return review
+
+
+def update_review(user, review: Review, *, rating: int | None = None, text: str | None = None) -> Review:
+    if review.user_id != user.pk:
+        raise DomainError(_("No such review."), code="not_found", status_code=status.HTTP_404_NOT_FOUND)
+    if rating is not None:
+        _check_rating(rating)
+    with transaction.atomic():
+        _lock_product(review.product_id)
+        review = Review.objects.select_for_update().get(pk=review.pk)
+        if rating is not None:
+            review.rating = rating
+        if text is not None:
+            review.text = text.strip()
+        review.save()
+        _recompute(review.product_id)
+    return review
+
+
+def delete_review(user, review: Review) -> None:
+    if review.user_id != user.pk and not user.is_staff:
+        raise DomainError(_("No such review."), code="not_found", status_code=status.HTTP_404_NOT_FOUND)
+    with transaction.atomic():
+        _lock_product(review.product_id)
+        Review.objects.filter(pk=review.pk).delete()
+        _recompute(review.product_id)
