@@ -203,6 +203,7 @@ SENS_BASE_URL = env.str("SENS_BASE_URL", default="https://sens.apigw.ntruss.com"
 OTP_TTL_SECONDS = 180
 OTP_MAX_ATTEMPTS = 5
 OTP_RESEND_SECONDS = env.int("OTP_RESEND_SECONDS", default=60)
+VERIFICATION_RESEND_SECONDS = env.int("VERIFICATION_RESEND_SECONDS", default=60)
 
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from bidcart.accounts import honeypot
+from bidcart.accounts.views import set_language
 from bidcart.core import views as core_views
 
 api_v1 = [

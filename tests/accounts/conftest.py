@@ -12,12 +12,6 @@ PASSWORD = "correct-horse-battery-9"
 
 
 @pytest.fixture(autouse=True)
-def _fast_hasher(settings):
-    """PBKDF2 at full strength makes every login take ~0.3 s; the hashing itself is Django's business."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _fresh_sms_outbox():
     sms.outbox.clear()
     yield

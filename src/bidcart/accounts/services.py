@@ -43,7 +43,6 @@ from .tokens import email_verification_token
 logger = logging.getLogger(__name__)
 
 # How often one address may ask for another verification email.
-VERIFICATION_RESEND_SECONDS = getattr(settings, "VERIFICATION_RESEND_SECONDS", 60)
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -151,7 +150,7 @@ def resend_verification(email: str, base_url: str) -> None:
     Throttled per address whether or not it exists, so the throttle reveals nothing either.
     """
     email = (email or "").strip().lower()
-    _throttle(f"verify-email:{email}", VERIFICATION_RESEND_SECONDS)
+    _throttle(f"verify-email:{email}", settings.VERIFICATION_RESEND_SECONDS)
     user = selectors.user_by_email(email)
     if user is not None and not user.is_active and user.email_verified_at is None:
         send_verification_email(user, base_url)
@@ -223,7 +222,7 @@ def change_password(user: User, *, old_password: str, new_password: str) -> User
 def request_password_reset(email: str, base_url: str) -> None:
     """Email a reset link to an active account with that address; silent otherwise."""
     email = (email or "").strip().lower()
-    _throttle(f"password-reset:{email}", VERIFICATION_RESEND_SECONDS)
+    _throttle(f"password-reset:{email}", settings.VERIFICATION_RESEND_SECONDS)
     user = selectors.user_by_email(email)
     if user is None or not user.is_active or not user.has_usable_password():
         return

@@ -221,3 +221,15 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
         context = super().get_context_data(**kwargs)
         context["login_url"] = reverse("accounts:login")
         return context
+
+
+@require_http_methods(["POST"])
+def set_language(request):
+    """Django's language switch, which also keeps a logged-in user's choice for their emails."""
+    from django.views.i18n import set_language as django_set_language
+
+    response = django_set_language(request)
+    language = request.POST.get("language")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES) and language != request.user.language:
+        services.update_profile(request.user, language=language)
+    return response
