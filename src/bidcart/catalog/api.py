@@ -1,8 +1,8 @@
 """Catalog JSON API: products (list with filters, detail with variants), categories, wishlist."""
 
-from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -96,9 +96,7 @@ class ProductDetailView(generics.RetrieveAPIView):
     def get_object(self):
         product = selectors.product_detail(self.kwargs["slug"])
         if product is None:
-            from django.http import Http404
-
-            raise Http404
+            raise NotFound
         return product
 
 
@@ -134,6 +132,8 @@ class WishlistItemView(APIView):
     permission_classes = [IsAuthenticated]
 
     def delete(self, request, slug):
-        product = get_object_or_404(Product, slug=slug)
+        product = Product.objects.filter(slug=slug).first()
+        if product is None:
+            raise NotFound
         services.remove_from_wishlist(request.user, product)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -25,7 +25,9 @@ class ProductFilter(filters.FilterSet):
     category = filters.CharFilter(method="filter_category", max_length=120, label=_("Category"))
     min_price = IntegerFilter(field_name="price", lookup_expr="gte", min_value=0, label=_("Min price"))
     max_price = IntegerFilter(field_name="price", lookup_expr="lte", min_value=0, label=_("Max price"))
-    in_stock = filters.BooleanFilter(method="filter_in_stock", label=_("In stock only"))
+    in_stock = filters.ChoiceFilter(
+        choices=[("true", _("Yes")), ("false", _("No"))], method="filter_in_stock", label=_("In stock only")
+    )
     seller = IntegerFilter(field_name="seller_id", min_value=1, label=_("Seller"))
     ordering = filters.ChoiceFilter(choices=ORDERING_CHOICES, method="filter_noop", empty_label=None, label=_("Sort"))
 
@@ -36,7 +38,7 @@ class ProductFilter(filters.FilterSet):
         return selectors.in_category(qs, value)
 
     def filter_in_stock(self, qs, name, value):
-        return qs.filter(in_stock=True) if value else qs
+        return qs.filter(in_stock=True) if value == "true" else qs
 
     def filter_noop(self, qs, name, value):
         return qs  # applied in `filter_queryset`, after every filter

@@ -9,8 +9,8 @@
 
 import re
 
-from django.http import Http404
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -89,7 +89,7 @@ class OrderDetailView(APIView):
     def get(self, request, number):
         order = selectors.visible_order(request.user, number)
         if order is None:
-            raise Http404
+            raise NotFound
         return Response(OrderSerializer(order).data)
 
 
@@ -99,7 +99,7 @@ class CancelView(APIView):
     def post(self, request, number):
         order = selectors.user_order(request.user, number)
         if order is None:
-            raise Http404
+            raise NotFound
         services.cancel_by_buyer(request.user, order)
         return Response(OrderSerializer(selectors.user_order(request.user, number)).data)
 
@@ -122,7 +122,7 @@ class StatusView(APIView):
     def post(self, request, number):
         order = selectors.managed_orders(request.user).filter(number=number).first()
         if order is None:
-            raise Http404
+            raise NotFound
         data = StatusSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.advance(request.user, order, data.validated_data["status"])

@@ -1,9 +1,8 @@
 """Reviews JSON API: `GET /api/v1/products/{slug}/reviews/` (public), `POST` the same (buyers, once),
 `PATCH|DELETE /api/v1/reviews/{id}/` (the author)."""
 
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -39,7 +38,10 @@ class ProductReviewsView(generics.ListAPIView):
     permission_classes = [IsAuthenticatedOrReadOnly]
 
     def _product(self):
-        return get_object_or_404(Product, slug=self.kwargs["slug"], active=True)
+        product = Product.objects.filter(slug=self.kwargs["slug"], active=True).first()
+        if product is None:
+            raise NotFound
+        return product
 
     def get_queryset(self):
         return Review.objects.filter(product=self._product()).select_related("user", "product").order_by("-created_at", "-id")
@@ -57,7 +59,7 @@ class ReviewView(APIView):
     def _mine(self, request, pk):
         review = selectors.user_review(request.user, pk)
         if review is None:
-            raise Http404
+            raise NotFound
         return review
 
     def patch(self, request, pk):
