@@ -2,6 +2,7 @@
 Visitors use their session; signed-in users (session or JWT) their own cart. Nobody reaches another cart:
 an item id of someone else's cart is 404."""
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -12,7 +13,7 @@ from bidcart.core.serializers import StrictSerializer
 from . import selectors, services
 
 
-class LineSerializer(serializers.Serializer):
+class CartLineSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="item.id")
     variant = serializers.SerializerMethodField()
     product = serializers.SerializerMethodField()
@@ -32,7 +33,7 @@ class LineSerializer(serializers.Serializer):
 
 
 class CartSerializer(serializers.Serializer):
-    items = LineSerializer(source="lines", many=True)
+    items = CartLineSerializer(source="lines", many=True)
     total = serializers.IntegerField()
     currency = serializers.CharField()
     count = serializers.IntegerField()
@@ -55,6 +56,7 @@ def _cart_response(request, status_code=status.HTTP_200_OK):
 class CartView(APIView):
     permission_classes = [AllowAny]
 
+    @extend_schema(responses=CartSerializer)
     def get(self, request):
         return _cart_response(request)
 
@@ -62,6 +64,7 @@ class CartView(APIView):
 class CartItemsView(APIView):
     permission_classes = [AllowAny]
 
+    @extend_schema(request=AddItemSerializer, responses={201: CartSerializer})
     def post(self, request):
         data = AddItemSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -81,12 +84,14 @@ class CartItemView(APIView):
             raise DomainError("No such item in your cart.", code="not_found", status_code=404)
         return cart
 
+    @extend_schema(request=QuantitySerializer, responses=CartSerializer)
     def patch(self, request, pk):
         data = QuantitySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.set_quantity(self._cart(request), pk, data.validated_data["quantity"])
         return _cart_response(request)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, pk):
         services.remove_item(self._cart(request), pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
