@@ -41,8 +41,10 @@ services-test: $(STAMP)
 chromium:
 	@scripts/ensure-chromium
 
+# Korean catalogues: apps with their own locale/ keep their strings there, the rest go to src/bidcart/locale.
 messages: $(STAMP)
-	cd src/bidcart && ../../$(BIN)/bidcart manage makemessages -l ko -l en --ignore 'pgsim/*' && ../../$(BIN)/bidcart manage compilemessages
+	cd src/bidcart && export DEBUG=1 && ../../$(BIN)/bidcart manage makemessages -l ko --ignore 'pgsim/*' \
+	  && ../../$(BIN)/bidcart manage compilemessages -l ko
 
 clean:
 	rm -rf $(VENV) .venv-sdk .pytest_cache

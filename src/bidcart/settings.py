@@ -117,6 +117,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "bidcart.cart.context_processors.cart",
             ],
         },
     },
@@ -204,6 +205,11 @@ OTP_TTL_SECONDS = 180
 OTP_MAX_ATTEMPTS = 5
 OTP_RESEND_SECONDS = env.int("OTP_RESEND_SECONDS", default=60)
 VERIFICATION_RESEND_SECONDS = env.int("VERIFICATION_RESEND_SECONDS", default=60)
+
+# --- Store -----------------------------------------------------------------------------------
+ORDER_PAYMENT_WINDOW_MINUTES = env.int("ORDER_PAYMENT_WINDOW_MINUTES", default=30)
+ORDER_SHIPPING_FEE = env.int("ORDER_SHIPPING_FEE", default=3000)  # KRW
+ORDER_FREE_SHIPPING_FROM = env.int("ORDER_FREE_SHIPPING_FROM", default=50000)  # KRW
 
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {

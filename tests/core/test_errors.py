@@ -61,3 +61,24 @@ def test_domain_errors_carry_their_code_and_status(client):
     response = client.post("/api/echo/", {"quantity": 11}, content_type="application/json")
     assert response.status_code == 409
     assert response.json() == {"code": "insufficient_stock", "detail": "Only 10 left."}
+
+
+class MissingView(APIView):
+    authentication_classes = []
+    permission_classes = []
+
+    def get(self, request):
+        from django.shortcuts import get_object_or_404
+
+        from bidcart.core.models import DemoSeed
+
+        return Response({"app": get_object_or_404(DemoSeed, app="nope").app})
+
+
+urlpatterns.append(path("api/missing/", MissingView.as_view()))
+
+
+def test_djangos_http404_gets_the_error_shape(client):
+    response = client.get("/api/missing/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"

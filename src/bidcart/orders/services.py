@@ -42,13 +42,13 @@ class IllegalTransition(DomainError):
 
 
 def payment_window() -> timedelta:
-    return timedelta(minutes=getattr(settings, "ORDER_PAYMENT_WINDOW_MINUTES", 30))
+    return timedelta(minutes=settings.ORDER_PAYMENT_WINDOW_MINUTES)
 
 
 def shipping_fee(subtotal: int, currency: str) -> int:
     """Flat fee, free from a threshold (KRW defaults: ₩3,000, free from ₩50,000)."""
-    fee = getattr(settings, "ORDER_SHIPPING_FEE", 3000)
-    free_from = getattr(settings, "ORDER_FREE_SHIPPING_FROM", 50000)
+    fee = settings.ORDER_SHIPPING_FEE
+    free_from = settings.ORDER_FREE_SHIPPING_FROM
     return 0 if subtotal >= free_from else fee
 
 
