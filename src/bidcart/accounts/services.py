@@ -15,9 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -34,6 +32,7 @@ from rest_framework_simplejwt.token_blacklist.models import (
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from bidcart.core.errors import DomainError
+from bidcart.core.mail import send_user_email
 
 from . import selectors
 from .models import PhoneCode, User
@@ -83,18 +82,8 @@ def _uid(user: User) -> str:
 
 
 def _send_mail(user: User, template: str, context: dict) -> None:
-    """An HTML + text email in the user's language. A mail failure is logged, never a 500."""
-    context = {"user": user, **context}
-    with translation.override(user.language or settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string(f"accounts/email/{template}_subject.txt", context).split())
-        text = render_to_string(f"accounts/email/{template}.txt", context)
-        html = render_to_string(f"accounts/email/{template}.html", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email])
-    message.attach_alternative(html, "text/html")
-    try:
-        message.send()
-    except Exception:  # SMTP trouble must not lose the account: the user can ask for a resend
-        logger.exception("could not send %s email to user %s", template, user.pk)
+    # A mail failure must not lose the account: the user can ask for a resend.
+    send_user_email(user, f"accounts/email/{template}", context)
 
 
 def revoke_refresh_tokens(user: User) -> None:

@@ -15,18 +15,17 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status as http
 
 from bidcart.cart.models import Cart, CartItem
 from bidcart.catalog.models import Product, Variant
 from bidcart.core.errors import DomainError
+from bidcart.core.mail import send_user_email
 
 from .models import RELEASES_STOCK, TRANSITIONS, Order, OrderEvent, OrderLine, Status
 
@@ -234,17 +233,7 @@ def send_order_email(order_id: int, kind: str) -> None:
     order = Order.objects.select_related("user").prefetch_related("lines").filter(pk=order_id).first()
     if order is None:
         return
-    user = order.user
-    context = {"order": order, "user": user, "lines": list(order.lines.all()), "kind": kind}
-    with translation.override(user.language or settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string(f"orders/email/{kind}_subject.txt", context).split())
-        text = render_to_string(f"orders/email/{kind}.txt", context)
-        html = render_to_string(f"orders/email/{kind}.html", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email])
-    message.attach_alternative(html, "text/html")
-    try:
-        message.send()
-    except Exception:  # noqa: BLE001
-        logger.exception("could not send the %s email of order %s", kind, order.number)
+    context = {"order": order, "lines": list(order.lines.all()), "kind": kind}
+    if not send_user_email(order.user, f"orders/email/{kind}", context):
         return
     _event(order, OrderEvent.Type.EMAIL_SENT, note=kind)
