@@ -43,7 +43,7 @@ chromium:
 
 # Korean catalogues: apps with their own locale/ keep their strings there, the rest go to src/bidcart/locale.
 messages: $(STAMP)
-	cd src/bidcart && export DEBUG=1 && ../../$(BIN)/bidcart manage makemessages -l ko --ignore 'pgsim/*' \
+	cd src/bidcart && export DEBUG=1 BIDCART_DATA_DIR=$(CURDIR)/var && ../../$(BIN)/bidcart manage makemessages -l ko --ignore 'pgsim/*' \
 	  && ../../$(BIN)/bidcart manage compilemessages -l ko
 
 clean:
