@@ -5,6 +5,7 @@
   `x-ncp-apigw-signature-v2` = base64(HMAC-SHA256(secret key, "POST {uri}\\n{timestamp}\\n{access key}")).
 """
 
+from abc import ABC, abstractmethod
 from __future__ import annotations
 
 import base64
@@ -29,10 +30,10 @@ class SMSError(Exception):
     """The message could not be handed to the SMS provider."""
 
 
-class BaseSMSBackend:
+class BaseSMSBackend(ABC):
+    @abstractmethod
     def send(self, to: str, text: str) -> None:
         """Send `text` to the E.164 number `to`; raise SMSError when it cannot be sent."""
-        raise NotImplementedError
 
 
 class ConsoleSMSBackend(BaseSMSBackend):
