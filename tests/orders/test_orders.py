@@ -10,7 +10,7 @@ from bidcart.cart.models import Cart, CartItem
 from bidcart.catalog.models import Product, Variant
 from bidcart.core.errors import DomainError
 from bidcart.orders import services, tasks
-from bidcart.orders.models import TRANSITIONS, Order, OrderEvent, Status
+from bidcart.orders.models import TRANSITIONS, Order, Status
 
 from tests.catalog.factories import api_for, make_product, make_user
 

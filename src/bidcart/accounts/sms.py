@@ -5,7 +5,6 @@
   `x-ncp-apigw-signature-v2` = base64(HMAC-SHA256(secret key, "POST {uri}\\n{timestamp}\\n{access key}")).
 """
 
-from abc import ABC, abstractmethod
 from __future__ import annotations
 
 import base64
@@ -13,6 +12,7 @@ import hashlib
 import hmac
 import logging
 import time
+from abc import ABC, abstractmethod
 from collections import deque
 
 import httpx
