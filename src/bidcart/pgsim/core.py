@@ -117,6 +117,15 @@ def as_int(value: Any) -> int | None:
     return int(str(value).strip())
 
 
+def positive_int(value: Any) -> int | None:
+    """A positive whole amount typed into a hosted page, or None for anything else."""
+    try:
+        number = as_int(value)
+    except ValueError:
+        return None
+    return number if number and number > 0 else None
+
+
 def with_query(url: str, **params: Any) -> str:
     """Append query parameters to a URL that may already have some."""
     parts = urlsplit(url)

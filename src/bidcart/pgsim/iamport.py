@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import hosted
-from .core import BadBody, Provider, as_int, base_url, is_declined, magic_outcome, read_form, read_params, with_query
+from .core import BadBody, Provider, as_int, base_url, is_declined, magic_outcome, positive_int, read_form, read_params, with_query
 
 NOT_FOUND = "존재하지 않는 결제정보입니다."
 SORTS = {"-started": ("started_at", True), "started": ("started_at", False), "-paid": ("paid_at", True),
@@ -186,7 +186,8 @@ class Iamport(Provider):
                  if p["merchant_uid"] == merchant_uid and status in (None, "all", p["status"])]
         return sorted(found, key=lambda p: (p[sort_key], p["imp_uid"]), reverse=reverse)
 
-    async def find(self, request: Request) -> Response:
+    def _find(self, request: Request) -> list[dict] | Response:
+        """The payments find and findAll answer with, or the error response they share."""
         if not self._authorized(request):
             return self._unauthorized()
         found = self._matching(request)
@@ -194,16 +195,18 @@ class Iamport(Provider):
             return envelope(None, -1, "payment_status는 ready, paid, failed, cancelled 중 하나여야 합니다.", 400)
         if not found:
             return envelope(None, -1, NOT_FOUND, 404)
+        return found
+
+    async def find(self, request: Request) -> Response:
+        found = self._find(request)
+        if isinstance(found, Response):
+            return found
         return envelope(self.payment_object(found[0]))
 
     async def find_all(self, request: Request) -> Response:
-        if not self._authorized(request):
-            return self._unauthorized()
-        found = self._matching(request)
-        if found is None:
-            return envelope(None, -1, "payment_status는 ready, paid, failed, cancelled 중 하나여야 합니다.", 400)
-        if not found:
-            return envelope(None, -1, NOT_FOUND, 404)
+        found = self._find(request)
+        if isinstance(found, Response):
+            return found
         return envelope({"total": len(found), "previous": 0, "next": 0, "list": [self.payment_object(p) for p in found]})
 
     # --- prepare ------------------------------------------------------------------------
@@ -303,11 +306,8 @@ class Iamport(Provider):
         params = dict(request.query_params)
         if request.method == "POST":
             params.update(await read_form(request))
-        try:
-            amount = as_int(params.get("amount"))
-        except ValueError:
-            amount = None
-        if not params.get("merchant_uid") or not amount or amount <= 0:
+        amount = positive_int(params.get("amount"))
+        if not params.get("merchant_uid") or amount is None:
             return hosted.message_page("PortOne checkout", "merchant_uid and a positive integer amount are required.", 400)
         if request.method == "POST":
             choice = {"outcome": params.get("action"), "amount": params.get("tamper_amount")}
@@ -333,11 +333,8 @@ class Iamport(Provider):
             return hosted.message_page("PortOne checkout", "Unknown action.", 400)
         charged = amount
         if outcome == "amount":
-            try:
-                charged = as_int(choice.get("amount"))
-            except ValueError:
-                charged = None
-            if not charged or charged <= 0:
+            charged = positive_int(choice.get("amount"))
+            if charged is None:
                 return hosted.message_page("PortOne checkout", "Enter a positive whole amount.", 400)
         payment = self._new_payment(request, params, charged)
         now = int(self.state.now())

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import hosted
-from .core import BadBody, Provider, as_int, base_url, is_declined, magic_outcome, read_form, read_params, with_query
+from .core import BadBody, Provider, as_int, base_url, is_declined, magic_outcome, positive_int, read_form, read_params, with_query
 
 PRE_APPROVAL = {"READY", "SEND_TMS", "OPEN_PAYMENT", "SELECT_METHOD", "ARS_WAITING", "AUTH_PASSWORD"}
 CANCELLABLE = {"SUCCESS_PAYMENT", "PART_CANCEL_PAYMENT"}
@@ -346,11 +346,8 @@ class KakaoPay(Provider):
         outcome = choice.get("outcome")
         if outcome in ("approve", "amount"):
             if outcome == "amount":
-                try:
-                    total = as_int(choice.get("amount"))
-                except ValueError:
-                    total = None
-                if not total or total <= 0:
+                total = positive_int(choice.get("amount"))
+                if total is None:
                     return hosted.message_page("KakaoPay", "Enter a positive whole amount.", 400)
                 tax_free = min(payment["amount"]["tax_free"], total)
                 payment["charged_amount"] = amount_obj(total, tax_free, vat_of(total - tax_free))

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import hosted
-from .core import BadBody, Provider, as_int, base_url, is_declined, magic_outcome, read_form, read_params, with_query
+from .core import BadBody, Provider, as_int, base_url, is_declined, magic_outcome, positive_int, read_form, read_params, with_query
 
 MERCHANT_ID = "merchant-pgsim"
 CHANNEL = {"type": "TEST", "id": "channel-id-pgsim", "key": "channel-key-pgsim", "name": "pgsim",
@@ -255,12 +255,9 @@ class PortOne(Provider):
         params = dict(request.query_params)
         if request.method == "POST":
             params.update(await read_form(request))
-        try:
-            total = as_int(params.get("totalAmount"))
-        except ValueError:
-            total = None
+        total = positive_int(params.get("totalAmount"))
         payment_id = params.get("paymentId")
-        if not payment_id or not params.get("orderName") or not total or total <= 0:
+        if not payment_id or not params.get("orderName") or total is None:
             return hosted.message_page("PortOne checkout", "paymentId, orderName and a positive integer totalAmount are required.", 400)
         if params.get("storeId") not in (None, "", self.config.portone_store_id):
             return hosted.message_page("PortOne checkout", f"Unknown storeId {params['storeId']}.", 403)
@@ -289,11 +286,8 @@ class PortOne(Provider):
         if outcome not in ("approve", "cancel", "fail", "amount"):
             return hosted.message_page("PortOne checkout", "Unknown action.", 400)
         if outcome == "amount":
-            try:
-                total = as_int(choice.get("amount"))
-            except ValueError:
-                total = None
-            if not total or total <= 0:
+            total = positive_int(choice.get("amount"))
+            if total is None:
                 return hosted.message_page("PortOne checkout", "Enter a positive whole amount.", 400)
         now = self.state.now()
         payment_id = params["paymentId"]
