@@ -5,6 +5,7 @@ channel layer, jobs run in-process, payment providers pointed at the mounted sim
 console. Setting DATABASE_URL / REDIS_URL moves the same code onto PostgreSQL, Redis and Celery.
 """
 
+import os
 from pathlib import Path
 import secrets
 
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
     "bidcart.cart",
     "bidcart.orders",
     "bidcart.reviews",
+    "bidcart.payments",
     "bidcart.web",
 ]
 
@@ -297,6 +299,61 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Payment simulator (mounted at /pgsim/ by `bidcart run`) ---------------------------------
 PGSIM_MOUNT = env.bool("PGSIM_MOUNT", default=True)
+
+# --- Payments ---------------------------------------------------------------------------------
+# The shop's public base URL: return and webhook URLs are built from it (empty: from each request;
+# `bidcart run` sets it). Providers left without a base URL talk to the simulator at PGSIM_URL
+# (empty: the one mounted at SITE_URL/pgsim), with the simulator's own test credentials.
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+PGSIM_URL = env.str("PGSIM_URL", default="").rstrip("/")
+PAYMENT_PROVIDERS = env.list("PAYMENT_PROVIDERS", default=["kakaopay", "portone", "portone_v2", "paypal"])
+PAYMENT_TIMEOUT_SECONDS = env.float("PAYMENT_TIMEOUT_SECONDS", default=10.0)
+# A payment still open this long is fetched from its provider and settled by the reconciliation sweep;
+# one the buyer abandoned (still unpaid after the order's window) is cancelled at the provider.
+PAYMENT_RECONCILE_AFTER_MINUTES = env.int("PAYMENT_RECONCILE_AFTER_MINUTES", default=10)
+KAKAOPAY = {
+    "base_url": env.str("KAKAOPAY_BASE_URL", default=""),      # https://open-api.kakaopay.com (legacy: https://kapi.kakao.com)
+    "api": env.str("KAKAOPAY_API", default="new"),            # "new" (SECRET_KEY, JSON) or "legacy" (KakaoAK, form)
+    "secret_key": env.str("KAKAOPAY_SECRET_KEY", default=""),  # new API
+    "admin_key": env.str("KAKAOPAY_ADMIN_KEY", default=""),    # legacy API
+    "cid": env.str("KAKAOPAY_CID", default="TC0ONETIME"),
+}
+PORTONE = {  # V1 (Iamport)
+    "base_url": env.str("PORTONE_BASE_URL", default=""),       # https://api.iamport.kr
+    "imp_key": env.str("PORTONE_IMP_KEY", default=""),
+    "imp_secret": env.str("PORTONE_IMP_SECRET", default=""),
+    "merchant_code": env.str("PORTONE_MERCHANT_CODE", default="imp00000000"),  # IMP.init(...)
+    "pg": env.str("PORTONE_PG", default="html5_inicis"),
+    "script_url": env.str("PORTONE_SCRIPT_URL", default=""),   # https://cdn.iamport.kr/v1/iamport.js
+}
+PORTONE_V2 = {
+    "base_url": env.str("PORTONE_V2_BASE_URL", default=""),    # https://api.portone.io
+    "secret": env.str("PORTONE_V2_SECRET", default=""),
+    "store_id": env.str("PORTONE_V2_STORE_ID", default=""),
+    "channel_key": env.str("PORTONE_V2_CHANNEL_KEY", default="channel-key-pgsim"),
+    "webhook_secret": env.str("PORTONE_V2_WEBHOOK_SECRET", default=""),
+    "script_url": env.str("PORTONE_V2_SCRIPT_URL", default=""),  # https://cdn.portone.io/v2/browser-sdk.js
+}
+PAYPAL = {
+    "base_url": env.str("PAYPAL_BASE_URL", default=""),        # https://api-m.sandbox.paypal.com or https://api-m.paypal.com
+    "client_id": env.str("PAYPAL_CLIENT_ID", default=""),
+    "client_secret": env.str("PAYPAL_CLIENT_SECRET", default=""),
+    "webhook_id": env.str("PAYPAL_WEBHOOK_ID", default=""),
+    # PayPal does not take KRW: KRW orders are charged in this currency at this rate
+    # (major units of the shop's currency per one major unit of PAYPAL_CURRENCY).
+    "currency": env.str("PAYPAL_CURRENCY", default="USD"),
+    "krw_rate": env.str("PAYPAL_KRW_RATE", default="1400"),
+}
+if PGSIM_MOUNT:
+    # The mounted simulator and the shop share the secret of PortOne V2's signed webhooks, and the
+    # simulator delivers PayPal webhooks to this shop (V1 and V2 get notice URLs per payment).
+    _whsec = DATA_DIR / "pgsim_webhook_secret"
+    if not os.environ.get("PGSIM_PORTONE_WEBHOOK_SECRET"):
+        if not _whsec.exists():
+            _whsec.write_text("whsec_" + secrets.token_urlsafe(24))
+        os.environ["PGSIM_PORTONE_WEBHOOK_SECRET"] = _whsec.read_text().strip()
+    if SITE_URL:
+        os.environ.setdefault("PGSIM_PAYPAL_WEBHOOK_URL", f"{SITE_URL}/payments/webhooks/paypal/")
 
 LOGGING = {
     "version": 1,

@@ -38,19 +38,26 @@ PAID_OR_LATER = [Status.PAID, Status.PREPARING, Status.SHIPPED, Status.DELIVERED
 RELEASES_STOCK = {Status.CANCELLED, Status.EXPIRED}
 
 
+class Kind(models.TextChoices):
+    STORE = "store", _("Shop order")
+    AUCTION = "auction", _("Auction win")
+
+
 class Order(models.Model):
     number = models.CharField(_("order number"), max_length=32, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.STORE)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
     status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.PENDING_PAYMENT, db_index=True)
     currency = models.CharField(max_length=3, default="KRW")
     subtotal = models.PositiveBigIntegerField()
     shipping = models.PositiveBigIntegerField()
     total = models.PositiveBigIntegerField()
-    # the shipping address, copied onto the order: editing an address book later never changes it
-    recipient = models.CharField(_("recipient"), max_length=100)
-    phone = models.CharField(_("phone"), max_length=30)
-    postcode = models.CharField(_("postcode"), max_length=10)
-    address1 = models.CharField(_("address"), max_length=200)
+    # the shipping address, copied onto the order: editing an address book later never changes it.
+    # Blank only on an auction win until the winner gives it at checkout (payment requires it).
+    recipient = models.CharField(_("recipient"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=10, blank=True)
+    address1 = models.CharField(_("address"), max_length=200, blank=True)
     address2 = models.CharField(_("address details"), max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -71,11 +78,16 @@ class Order(models.Model):
     def is_payable(self) -> bool:
         return self.status == Status.PENDING_PAYMENT and self.payment_due_at > timezone.now()
 
+    @property
+    def has_address(self) -> bool:
+        return bool(self.recipient and self.phone and self.postcode and self.address1)
+
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="order_lines")
-    variant = models.ForeignKey("catalog.Variant", on_delete=models.PROTECT, related_name="order_lines")
+    # empty on a line that isn't a catalog item (an auction lot: the auctions app points at its order)
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="order_lines", null=True, blank=True)
+    variant = models.ForeignKey("catalog.Variant", on_delete=models.PROTECT, related_name="order_lines", null=True, blank=True)
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sold_lines")
     # what was bought, frozen at the time of the order
     product_name = models.CharField(max_length=200)
@@ -84,10 +96,15 @@ class OrderLine(models.Model):
     unit_price = models.PositiveBigIntegerField()
     quantity = models.PositiveIntegerField()
     line_total = models.PositiveBigIntegerField()
+    # units given back to stock by refunds; never more than `quantity` (conditional UPDATE + CHECK)
+    restocked = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["id"]
-        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="orders_line_quantity_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="orders_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(restocked__lte=models.F("quantity")), name="orders_line_restocked_le_quantity"),
+        ]
 
 
 class OrderEvent(models.Model):
@@ -97,6 +114,8 @@ class OrderEvent(models.Model):
         PLACED = "placed", _("Placed")
         STATUS = "status", _("Status changed")
         STOCK_RELEASED = "stock_released", _("Stock released")
+        RESTOCKED = "restocked", _("Restocked")
+        ADDRESS = "address", _("Address given")
         EMAIL_SENT = "email_sent", _("Email sent")
         NOTE = "note", _("Note")
 

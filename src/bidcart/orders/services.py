@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -27,7 +28,7 @@ from bidcart.catalog.models import Product, Variant
 from bidcart.core.errors import DomainError
 from bidcart.core.mail import send_user_email
 
-from .models import RELEASES_STOCK, TRANSITIONS, Order, OrderEvent, OrderLine, Status
+from .models import PAID_OR_LATER, RELEASES_STOCK, TRANSITIONS, Kind, Order, OrderEvent, OrderLine, Status
 
 logger = logging.getLogger(__name__)
 
@@ -67,12 +68,58 @@ def _event(order, type_, *, from_status="", to_status="", actor=None, note="") -
 ADDRESS_FIELDS = ("recipient", "phone", "postcode", "address1", "address2")
 
 
-def place_order(user, *, shipping_address: dict) -> Order:
-    """Turn the user's cart into an order awaiting payment, allocating stock for every line or none."""
+@dataclass
+class NewLine:
+    """One line of an order being created, at the price the server decided."""
+
+    product_name: str
+    unit_price: int
+    quantity: int
+    seller_id: int
+    product: Product | None = None
+    variant: Variant | None = None
+    sku: str = ""
+    attributes: dict = field(default_factory=dict)
+
+
+def clean_address(shipping_address: dict) -> dict:
     address = {k: (shipping_address.get(k) or "").strip() for k in ADDRESS_FIELDS}
     missing = [k for k in ADDRESS_FIELDS if k != "address2" and not address[k]]
     if missing:
         raise DomainError(_("The shipping address is incomplete."), code="address_incomplete", status_code=http.HTTP_400_BAD_REQUEST)
+    return address
+
+
+def create_order(
+    user, *, lines: list[NewLine], currency: str, shipping: int, payment_due_at: datetime,
+    address: dict | None = None, kind: str = Kind.STORE, now: datetime | None = None,
+) -> Order:
+    """Write an order awaiting payment with its lines. The caller holds the transaction and has already
+    secured what is sold (stock for a cart, the closed lot for an auction win)."""
+    now = now or timezone.now()
+    subtotal = sum(line.unit_price * line.quantity for line in lines)
+    order = Order.objects.create(
+        number=new_number(), kind=kind, user=user, currency=currency, subtotal=subtotal, shipping=shipping,
+        total=subtotal + shipping, payment_due_at=payment_due_at, created_at=now, **(address or {}),
+    )
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order, product=line.product, variant=line.variant, seller_id=line.seller_id,
+                product_name=line.product_name, sku=line.sku, attributes=line.attributes,
+                unit_price=line.unit_price, quantity=line.quantity, line_total=line.unit_price * line.quantity,
+            )
+            for line in lines
+        ]
+    )
+    _event(order, OrderEvent.Type.PLACED, to_status=Status.PENDING_PAYMENT, actor=user)
+    transaction.on_commit(lambda: send_order_email(order.pk, "placed"))
+    return order
+
+
+def place_order(user, *, shipping_address: dict) -> Order:
+    """Turn the user's cart into an order awaiting payment, allocating stock for every line or none."""
+    address = clean_address(shipping_address)
     with transaction.atomic():
         cart = Cart.objects.select_for_update().filter(user=user).first()  # one checkout per cart at a time
         items = list(CartItem.objects.filter(cart=cart).select_related("variant__product").order_by("variant_id")) if cart else []
@@ -102,30 +149,38 @@ def place_order(user, *, shipping_address: dict) -> Order:
         prices = dict(Variant.objects.filter(pk__in=[i.variant_id for i in items]).values_list("pk", "price"))
         subtotal = sum(prices[i.variant_id] * i.quantity for i in items)
         currency = currencies.pop()
-        shipping = shipping_fee(subtotal, currency)
         now = timezone.now()
-        order = Order.objects.create(
-            number=new_number(), user=user, currency=currency, subtotal=subtotal, shipping=shipping,
-            total=subtotal + shipping, payment_due_at=now + payment_window(), created_at=now, **address,
-        )
-        OrderLine.objects.bulk_create(
-            [
-                OrderLine(
-                    order=order, product=i.variant.product, variant=i.variant, seller_id=i.variant.product.seller_id,
+        order = create_order(
+            user, currency=currency, shipping=shipping_fee(subtotal, currency), payment_due_at=now + payment_window(),
+            address=address, now=now,
+            lines=[
+                NewLine(
+                    product=i.variant.product, variant=i.variant, seller_id=i.variant.product.seller_id,
                     product_name=i.variant.product.name, sku=i.variant.sku, attributes=i.variant.attributes,
-                    unit_price=prices[i.variant_id], quantity=i.quantity, line_total=prices[i.variant_id] * i.quantity,
+                    unit_price=prices[i.variant_id], quantity=i.quantity,
                 )
                 for i in items
-            ]
+            ],
         )
         sold: dict[int, int] = {}
         for i in items:
             sold[i.variant.product_id] = sold.get(i.variant.product_id, 0) + i.quantity
         for product_id in sorted(sold):
             Product.objects.filter(pk=product_id).update(sold_count=F("sold_count") + sold[product_id])
-        _event(order, OrderEvent.Type.PLACED, to_status=Status.PENDING_PAYMENT, actor=user)
         CartItem.objects.filter(cart=cart).delete()
-        transaction.on_commit(lambda: send_order_email(order.pk, "placed"))
+    return order
+
+
+def set_shipping_address(user, order: Order, shipping_address: dict) -> Order:
+    """The buyer gives (or corrects) the address while the order still awaits payment, e.g. an auction win."""
+    if order.user_id != user.pk:
+        raise DomainError(_("No such order."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+    address = clean_address(shipping_address)
+    with transaction.atomic():
+        if not Order.objects.filter(pk=order.pk, status=Status.PENDING_PAYMENT).update(**address, updated_at=timezone.now()):
+            raise IllegalTransition(_("The address can only change while the order awaits payment."))
+        _event(order, OrderEvent.Type.ADDRESS, actor=user)
+    order.refresh_from_db()
     return order
 
 
@@ -165,12 +220,39 @@ def _release_stock(order: Order) -> None:
     """Give the order's units back, once (the flag flips with a conditional UPDATE)."""
     if not Order.objects.filter(pk=order.pk, stock_released=False).update(stock_released=True):
         return
-    lines = list(OrderLine.objects.filter(order=order).order_by("variant_id"))
-    for line in lines:
-        Variant.objects.filter(pk=line.variant_id).update(stock=F("stock") + line.quantity)
+    lines = list(OrderLine.objects.filter(order=order, variant__isnull=False).order_by("variant_id"))
+    _give_back(lines, {line.pk: line.quantity for line in lines})
+    if lines:
+        _event(order, OrderEvent.Type.STOCK_RELEASED, note=", ".join(f"{l.sku}×{l.quantity}" for l in lines))
+
+
+def _give_back(lines: list[OrderLine], quantities: dict[int, int]) -> None:
+    for line in sorted(lines, key=lambda l: l.variant_id):
+        Variant.objects.filter(pk=line.variant_id).update(stock=F("stock") + quantities[line.pk])
     for line in sorted(lines, key=lambda l: l.product_id):
-        Product.objects.filter(pk=line.product_id).update(sold_count=Greatest(F("sold_count") - line.quantity, 0))
-    _event(order, OrderEvent.Type.STOCK_RELEASED, note=", ".join(f"{l.sku}×{l.quantity}" for l in lines))
+        Product.objects.filter(pk=line.product_id).update(sold_count=Greatest(F("sold_count") - quantities[line.pk], 0))
+
+
+def restock(order: Order, quantities: dict[int, int] | None = None, *, actor=None) -> dict[int, int]:
+    """Put refunded units of a paid order back on sale: `quantities` maps line id → units (None: every
+    unit not yet restocked). Each line's `restocked` counter moves by a conditional UPDATE, so two refunds
+    can never restock a unit twice. Answers what was restocked."""
+    if order.status not in PAID_OR_LATER + [Status.REFUNDED]:
+        return {}
+    lines = {l.pk: l for l in OrderLine.objects.filter(order=order, variant__isnull=False)}
+    wanted = quantities if quantities is not None else {pk: l.quantity - l.restocked for pk, l in lines.items()}
+    done: dict[int, int] = {}
+    for pk in sorted(wanted):
+        n = int(wanted[pk])
+        line = lines.get(pk)
+        if line is None or n <= 0:
+            continue
+        if OrderLine.objects.filter(pk=pk, restocked__lte=F("quantity") - n).update(restocked=F("restocked") + n):
+            done[pk] = n
+    if done:
+        _give_back([lines[pk] for pk in done], done)
+        _event(order, OrderEvent.Type.RESTOCKED, actor=actor, note=", ".join(f"{lines[pk].sku}×{n}" for pk, n in done.items()))
+    return done
 
 
 def mark_paid(order: Order, *, actor=None, note: str = "") -> Order:

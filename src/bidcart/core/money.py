@@ -1,0 +1,54 @@
+"""Money is an integer count of a currency's minor units plus an ISO 4217 code, everywhere.
+
+Decimal strings exist only at the edge, for a provider that wants them (PayPal); conversion between
+currencies happens only where a provider refuses the shop's currency, at a configured rate.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+# ISO 4217 minor-unit exponents of the currencies bidcart is likely to meet; anything else has 2.
+EXPONENTS = {"KRW": 0, "JPY": 0, "VND": 0, "CLP": 0, "TWD": 2, "HUF": 2, "BHD": 3, "KWD": 3}
+
+
+def exponent(currency: str) -> int:
+    return EXPONENTS.get(currency.upper(), 2)
+
+
+def to_decimal_string(amount: int, currency: str) -> str:
+    """12345, "USD" → "123.45"; 15000, "KRW" → "15000"."""
+    places = exponent(currency)
+    if places == 0:
+        return str(int(amount))
+    return str((Decimal(int(amount)) / (10**places)).quantize(Decimal(1).scaleb(-places)))
+
+
+def from_decimal_string(value: str | int | float, currency: str) -> int:
+    """"123.45", "USD" → 12345. Raises ValueError on anything that isn't an exact amount."""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"not an amount: {value!r}") from None
+    minor = number.scaleb(exponent(currency))
+    if minor != minor.to_integral_value():
+        raise ValueError(f"{value!r} has more decimals than {currency} allows")
+    return int(minor)
+
+
+def convert(amount: int, source: str, target: str, rate: Decimal | str) -> int:
+    """`amount` minor units of `source` in `target` minor units, where `rate` is how many *major* units
+    of `source` one major unit of `target` costs (e.g. 1350 KRW per USD). Rounded half up."""
+    if source.upper() == target.upper():
+        return int(amount)
+    major_source = Decimal(int(amount)).scaleb(-exponent(source))
+    major_target = major_source / Decimal(str(rate))
+    return int(major_target.scaleb(exponent(target)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def share(part: int, whole: int, of: int) -> int:
+    """`part`/`whole` of `of`, rounded half up: a partial refund in the shop's currency mapped onto the
+    amount the provider charged in its own."""
+    if whole <= 0:
+        return 0
+    return int((Decimal(part) * Decimal(of) / Decimal(whole)).quantize(Decimal(1), rounding=ROUND_HALF_UP))

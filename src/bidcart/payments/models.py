@@ -1,0 +1,193 @@
+"""The payment ledger.
+
+- `Payment`: one attempt to pay one order with one provider. Amount and currency are the server's,
+  copied from the order; `provider_amount`/`provider_currency` are what the provider is asked to charge
+  (the same, except where a provider refuses the shop's currency: PayPal and KRW).
+- `PaymentEvent`: the append-only log of every provider call and answer, webhook, mismatch and state
+  change. Captured and refunded amounts are sums over it; a unique `dedupe_key` per payment makes
+  "captured once", "this webhook once" and "this refund once" database facts, not `if exists` checks.
+- `Refund`: a request to give money back, with its provider result.
+- `WebhookDelivery`: the inbox. Every inbound delivery is stored raw before anything acts on it.
+
+`Payment.status` is a display summary kept in step with the log by the services.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def new_merchant_uid() -> str:
+    """36 characters, 128 random bits: unguessable, within every provider's 40-character limit."""
+    return "pay_" + secrets.token_hex(16)
+
+
+class Provider(models.TextChoices):
+    KAKAOPAY = "kakaopay", "KakaoPay"
+    PORTONE = "portone", "PortOne"
+    PORTONE_V2 = "portone_v2", "PortOne V2"
+    PAYPAL = "paypal", "PayPal"
+
+
+class Method(models.TextChoices):
+    CARD = "card", _("Card")
+    VBANK = "vbank", _("Virtual account (bank deposit)")
+
+
+class Status(models.TextChoices):
+    CREATED = "created", _("Created")
+    PENDING = "pending", _("Awaiting the buyer")
+    AWAITING_DEPOSIT = "awaiting_deposit", _("Awaiting bank deposit")
+    PAID = "paid", _("Paid")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    REFUNDED = "refunded", _("Refunded")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+
+
+# Statuses in which the provider may still take the buyer's money.
+OPEN = [Status.CREATED, Status.PENDING, Status.AWAITING_DEPOSIT]
+# Statuses in which money was captured (and may be refunded).
+CAPTURED = [Status.PAID, Status.PARTIALLY_REFUNDED, Status.REFUNDED]
+
+
+class Payment(models.Model):
+    merchant_uid = models.CharField(max_length=40, unique=True, default=new_merchant_uid, editable=False)
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payments")
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments")
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.CARD)
+    amount = models.PositiveBigIntegerField(help_text="minor units of `currency`, from the order")
+    currency = models.CharField(max_length=3)
+    provider_amount = models.PositiveBigIntegerField(help_text="minor units of `provider_currency`, what the provider charges")
+    provider_currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CREATED, db_index=True)
+    # Provider references: tid/aid (KakaoPay), imp_uid (PortOne V1), payment_id/transaction_id (V2),
+    # order_id/capture_id (PayPal). Written under the row lock; read from here, never process memory.
+    psp = models.JSONField(default=dict, blank=True)
+    # vbank: {bank, account, holder, due}; shown to the buyer while awaiting deposit
+    vbank = models.JSONField(default=dict, blank=True)
+    failure = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "updated_at"], name="payments_open_by_age")]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0) & Q(provider_amount__gt=0), name="payments_amount_positive")]
+
+    def __str__(self) -> str:
+        return self.merchant_uid
+
+    @property
+    def item_name(self) -> str:
+        """What the provider's page shows: the first line and how many more."""
+        lines = list(self.order.lines.all())
+        name = lines[0].product_name if lines else self.order.number
+        return (f"{name} 외 {len(lines) - 1}건" if len(lines) > 1 else name)[:100]
+
+    def totals(self) -> dict[str, int]:
+        """Captured, refunded and refundable amounts (minor units of `currency`), summed from the log."""
+        sums = self.events.aggregate(
+            captured=Sum("amount", filter=Q(type=PaymentEvent.Type.CAPTURED)),
+            refunded=Sum("amount", filter=Q(type=PaymentEvent.Type.REFUNDED)),
+        )
+        captured, refunded = sums["captured"] or 0, sums["refunded"] or 0
+        return {"captured": captured, "refunded": refunded, "refundable": max(captured - refunded, 0)}
+
+
+class PaymentEvent(models.Model):
+    """Append-only: rows are created, never updated or deleted."""
+
+    class Type(models.TextChoices):
+        REQUEST = "request", _("Provider call")
+        WEBHOOK = "webhook", _("Webhook")
+        STATUS = "status", _("Status changed")
+        CAPTURED = "captured", _("Captured")
+        REFUNDED = "refunded", _("Refunded")
+        MISMATCH = "mismatch", _("Mismatch")
+        ERROR = "error", _("Error")
+        NOTE = "note", _("Note")
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="events")
+    type = models.CharField(max_length=10, choices=Type.choices)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    amount = models.BigIntegerField(null=True, blank=True, help_text="minor units of the payment's currency")
+    psp_reference = models.CharField(max_length=100, blank=True)
+    # "captured", "webhook:<event id>", "refund:<refund id>": unique per payment where set
+    dedupe_key = models.CharField(max_length=120, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    # provider calls: {method, url, status, request, response, ms} with secrets redacted
+    payload = models.JSONField(default=dict, blank=True)
+    source = models.CharField(max_length=20, blank=True, help_text="return, webhook, reconcile, staff, api")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["payment", "dedupe_key"], condition=~Q(dedupe_key=""), name="payments_event_dedupe"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} {self.type}"
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.PositiveBigIntegerField(help_text="minor units of the payment's currency")
+    reason = models.CharField(max_length=200)
+    lines = models.JSONField(default=dict, blank=True, help_text="order line id → units refunded")
+    restock = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    psp_reference = models.CharField(max_length=100, blank=True)
+    failure = models.CharField(max_length=300, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payments_refund_amount_positive")]
+
+
+class WebhookDelivery(models.Model):
+    class State(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        PROCESSED = "processed", _("Processed")
+        DUPLICATE = "duplicate", _("Duplicate")
+        IGNORED = "ignored", _("Ignored (no such payment)")
+        REJECTED = "rejected", _("Rejected (not verified)")
+        FAILED = "failed", _("Failed (will be retried)")
+
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    headers = models.JSONField(default=dict)
+    body = models.TextField()
+    remote_ip = models.GenericIPAddressField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RECEIVED, db_index=True)
+    event_id = models.CharField(max_length=120, blank=True, help_text="the provider's id for this event")
+    payment = models.ForeignKey(Payment, on_delete=models.SET_NULL, null=True, blank=True, related_name="webhooks")
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_id or self.pk}"

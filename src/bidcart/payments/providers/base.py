@@ -1,0 +1,142 @@
+"""The small interface every payment provider adapter implements.
+
+Adapters translate between bidcart and one provider's wire protocol; they never change the database.
+`payments.services` decides what an answer means for the payment and the order. Every HTTP call goes
+through `ProviderHTTP` (providers/http.py), which logs the call and its answer (secrets redacted) to
+the payment's event log and retries only calls that are safe to repeat.
+
+Amounts an adapter sees and returns are in the *provider's* currency and minor units
+(`payment.provider_amount` / `payment.provider_currency`); the services convert where the provider
+refuses the shop's currency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:
+    from ..models import Payment
+    from .http import ProviderHTTP
+
+
+class ProviderError(Exception):
+    """A call failed. `outcome_unknown` is True when the request may have taken effect at the provider
+    (timeout, connection dropped, 5xx): the payment must then be reconciled, not marked failed."""
+
+    def __init__(self, message: str, *, code: str = "", http_status: int | None = None,
+                 outcome_unknown: bool = False, payload: Any = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.http_status = http_status
+        self.outcome_unknown = outcome_unknown
+        self.payload = payload
+
+
+class WebhookRejected(Exception):
+    """The delivery is not verifiably from the provider (bad signature, stale timestamp, malformed)."""
+
+
+@dataclass
+class Urls:
+    """Absolute URLs of this shop for one payment, built by the services."""
+
+    approve: str   # browser returns here after paying (KakaoPay approval_url, PayPal return_url, PortOne redirect)
+    cancel: str    # buyer cancelled on the provider's page
+    fail: str      # provider's page failed
+    notify: str    # webhook inbox of this provider
+
+
+@dataclass
+class Next:
+    """Where start() sends the buyer: a redirect, or parameters for the provider's browser SDK."""
+
+    type: str                                  # "redirect" | "client"
+    url: str = ""                              # redirect target
+    params: dict = field(default_factory=dict)  # client: what the page passes to the SDK
+    script: str = ""                           # client: the SDK's script URL
+    psp: dict = field(default_factory=dict)    # references to store on the payment (e.g. {"tid": ...})
+
+
+@dataclass
+class Snapshot:
+    """The provider's truth about one payment, in bidcart's words.
+
+    state: "pending" (not paid yet: ready, buyer on the page, approved-not-captured),
+           "awaiting_deposit" (vbank issued), "paid" (money captured; refunds show in `refunded`),
+           "failed" (declined, buyer quit, expired at the provider), "cancelled" (voided or fully
+           cancelled at the provider).
+    """
+
+    state: str
+    amount: int                     # provider minor units: what was (or is to be) paid
+    currency: str
+    merchant_uid: str | None = None  # the merchant id the provider has on record, if it carries one
+    refunded: int = 0               # cumulative refunded at the provider, provider minor units
+    psp: dict = field(default_factory=dict)    # references to store (imp_uid, aid, capture_id, ...)
+    vbank: dict = field(default_factory=dict)  # {bank, account, holder, due (ISO 8601)} while awaiting deposit
+    failure: str = ""
+    raw: dict = field(default_factory=dict)
+
+
+@dataclass
+class RefundResult:
+    psp_reference: str     # the provider's id for this refund (aid, cancellation id, refund id)
+    refunded_total: int    # cumulative refunded at the provider after this refund, provider minor units
+
+
+@dataclass
+class WebhookNotice:
+    """What a verified delivery says, enough to find the payment and dedupe the event."""
+
+    event_id: str                   # provider's id of the event (dedupe key); for unsigned V1 a digest
+    event_type: str
+    merchant_uid: str | None = None
+    psp: dict = field(default_factory=dict)  # references to find the payment when merchant_uid is absent
+
+
+class Provider:
+    """One provider. Subclasses set `name`, `methods` and implement the six calls."""
+
+    name: str = ""
+    label: str = ""
+    methods: tuple[str, ...] = ("card",)
+
+    def __init__(self, config: Mapping[str, Any], http: "ProviderHTTP"):
+        self.config = config
+        self.http = http
+
+    # 1. begin a payment at the provider (register amount, create order, ready) → where the buyer goes
+    def start(self, payment: "Payment", *, urls: Urls, mobile: bool) -> Next:
+        raise NotImplementedError
+
+    # 2. the browser came back to urls.approve with `params` (its query string): finish the payment
+    #    where the provider needs a server call (KakaoPay approve, PayPal capture) and report the truth.
+    #    Providers without such a step (PortOne) just fetch.
+    def confirm(self, payment: "Payment", params: Mapping[str, str]) -> Snapshot:
+        return self.fetch(payment)
+
+    # 3. read the provider's truth (reconciliation, webhooks)
+    def fetch(self, payment: "Payment") -> Snapshot:
+        raise NotImplementedError
+
+    # 4. void an unpaid attempt, or cancel a whole paid one (tampered amount); report the truth after
+    def cancel(self, payment: "Payment", *, reason: str) -> Snapshot:
+        raise NotImplementedError
+
+    # 5. give back `amount` (provider minor units); `refundable` is what bidcart believes is left,
+    #    passed where the provider takes it as a consistency check; `key` is unique per refund
+    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str) -> RefundResult:
+        raise NotImplementedError
+
+    # 6. verify an inbound delivery and say what it is about; raise WebhookRejected if it can't be trusted
+    def parse_webhook(self, *, headers: Mapping[str, str], body: bytes) -> WebhookNotice:
+        raise WebhookRejected(f"{self.name} sends no webhooks")
+
+
+# Conventions every adapter follows:
+# - An HTTP 5xx answer (after ProviderHTTP's retries on safe calls) or a network error raises
+#   ProviderError(outcome_unknown=True); a 4xx / business error raises ProviderError(code=<provider code>).
+# - Provider tokens (PortOne V1 access token, PayPal OAuth token) may be cached on the adapter instance
+#   only; adapters are built per use, so nothing about a payment lives in process memory.
