@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("bidcart.cart.api_urls")),
     path("", include("bidcart.orders.api_urls")),
     path("", include("bidcart.reviews.api_urls")),
+    path("", include("bidcart.payments.api_urls")),
 ]
 
 urlpatterns = [
@@ -22,6 +23,7 @@ urlpatterns = [
     path("cart/", include("bidcart.cart.urls")),
     path("orders/", include("bidcart.orders.urls")),
     path("reviews/", include("bidcart.reviews.urls")),
+    path("payments/", include("bidcart.payments.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
