@@ -5,6 +5,7 @@ channel layer, jobs run in-process, payment providers pointed at the mounted sim
 console. Setting DATABASE_URL / REDIS_URL moves the same code onto PostgreSQL, Redis and Celery.
 """
 
+import base64
 import os
 from pathlib import Path
 import secrets
@@ -347,10 +348,14 @@ PAYPAL = {
 if PGSIM_MOUNT:
     # The mounted simulator and the shop share the secret of PortOne V2's signed webhooks, and the
     # simulator delivers PayPal webhooks to this shop (V1 and V2 get notice URLs per payment).
+    # Standard Webhooks secrets are whsec_ + *standard* base64 (pgsim and PortOne's SDK decode them so);
+    # an older file written with token_urlsafe may not decode, so it is replaced.
     _whsec = DATA_DIR / "pgsim_webhook_secret"
     if not os.environ.get("PGSIM_PORTONE_WEBHOOK_SECRET"):
-        if not _whsec.exists():
-            _whsec.write_text("whsec_" + secrets.token_urlsafe(24))
+        try:
+            base64.b64decode(_whsec.read_text().strip().removeprefix("whsec_"), validate=True)
+        except (OSError, ValueError):
+            _whsec.write_text("whsec_" + base64.b64encode(secrets.token_bytes(24)).decode())
         os.environ["PGSIM_PORTONE_WEBHOOK_SECRET"] = _whsec.read_text().strip()
     if SITE_URL:
         os.environ.setdefault("PGSIM_PAYPAL_WEBHOOK_URL", f"{SITE_URL}/payments/webhooks/paypal/")
