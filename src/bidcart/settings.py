@@ -259,12 +259,14 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "https://t1.daumcdn.net", "https://postcode.map.daum.net"],
+        # Daum postcode search; the payment providers' browser SDKs, windows and redirects (form-action
+        # also governs where a form's redirect may lead, e.g. to KakaoPay's or PayPal's page).
+        "script-src": ["'self'", "https://t1.daumcdn.net", "https://postcode.map.daum.net", "https://cdn.iamport.kr", "https://cdn.portone.io"],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],
-        "connect-src": ["'self'", "ws:", "wss:"],
-        "frame-src": ["'self'", "https://postcode.map.daum.net"],
-        "form-action": ["'self'"],
+        "connect-src": ["'self'", "ws:", "wss:", "https://*.iamport.kr", "https://*.portone.io"],
+        "frame-src": ["'self'", "https://postcode.map.daum.net", "https://*.iamport.kr", "https://*.portone.io", "https://*.kakao.com", "https://*.paypal.com"],
+        "form-action": ["'self'", "https://*.kakao.com", "https://*.kakaopay.com", "https://*.paypal.com", "https://*.iamport.kr", "https://*.portone.io"],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'self'"],
     }
@@ -345,6 +347,10 @@ PAYPAL = {
     "currency": env.str("PAYPAL_CURRENCY", default="USD"),
     "krw_rate": env.str("PAYPAL_KRW_RATE", default="1400"),
 }
+if PGSIM_URL:  # a simulator on another origin serves the payment pages and browser SDKs
+    _origin = "/".join(PGSIM_URL.split("/")[:3])
+    for _directive in ("script-src", "form-action", "frame-src", "connect-src"):
+        CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive].append(_origin)
 if PGSIM_MOUNT:
     # The mounted simulator and the shop share the secret of PortOne V2's signed webhooks, and the
     # simulator delivers PayPal webhooks to this shop (V1 and V2 get notice URLs per payment).

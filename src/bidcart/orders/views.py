@@ -32,7 +32,7 @@ def checkout(request):
                 messages.error(request, error.detail)
                 return redirect("cart:cart")
             messages.success(request, _("Thank you! Your order %(number)s is placed.") % {"number": order.number})
-            return redirect("orders:detail", order.number)
+            return redirect("payments:pay", order.number)
         status = 400
     shipping = services.shipping_fee(summary.total, summary.currency)
     context = {

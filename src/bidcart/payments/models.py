@@ -149,6 +149,7 @@ class Refund(models.Model):
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     amount = models.PositiveBigIntegerField(help_text="minor units of the payment's currency")
+    provider_amount = models.PositiveBigIntegerField(default=0, help_text="minor units of the payment's provider_currency")
     reason = models.CharField(max_length=200)
     lines = models.JSONField(default=dict, blank=True, help_text="order line id → units refunded")
     restock = models.BooleanField(default=False)

@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "payments"
-urlpatterns: list = []
+urlpatterns = [
+    path("pay/<str:number>/", views.pay, name="pay"),
+    path("return/<str:merchant_uid>/", views.return_, name="return"),
+    path("cancel/<str:merchant_uid>/", views.cancel, name="cancel"),
+    path("fail/<str:merchant_uid>/", views.fail, name="fail"),
+    path("webhooks/<str:provider>/", views.webhook, name="webhook"),
+]

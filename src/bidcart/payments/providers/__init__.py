@@ -16,7 +16,7 @@ from .http import Call, ProviderHTTP
 
 __all__ = [
     "Next", "Provider", "ProviderError", "RefundResult", "Snapshot", "Urls", "WebhookNotice", "WebhookRejected",
-    "enabled", "get", "config",
+    "enabled", "get", "config", "adapter_class",
 ]
 
 ADAPTERS = {
@@ -84,12 +84,15 @@ def enabled() -> list[str]:
     return [name for name in settings.PAYMENT_PROVIDERS if name in ADAPTERS]
 
 
+def adapter_class(name: str) -> type[Provider]:
+    module, _, cls = ADAPTERS[name].rpartition(".")
+    return getattr(import_module(module), cls)
+
+
 def get(name: str, *, on_call: Callable[[Call], None] | None = None, site_url: str = "") -> Provider:
     """A ready adapter for `name`; `on_call` receives every HTTP call it makes (the event log)."""
     if name not in enabled():
         raise KeyError(name)
     conf = config(name, site_url=site_url)
-    module, _, cls = ADAPTERS[name].rpartition(".")
-    adapter_cls = getattr(import_module(module), cls)
     http = ProviderHTTP(conf["base_url"], timeout=settings.PAYMENT_TIMEOUT_SECONDS, on_call=on_call)
-    return adapter_cls(conf, http)
+    return adapter_class(name)(conf, http)

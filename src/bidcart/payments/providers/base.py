@@ -77,6 +77,9 @@ class Snapshot:
     psp: dict = field(default_factory=dict)    # references to store (imp_uid, aid, capture_id, ...)
     vbank: dict = field(default_factory=dict)  # {bank, account, holder, due (ISO 8601)} while awaiting deposit
     failure: str = ""
+    # "pending" but the buyer has approved and the server must finish it (a PayPal order APPROVED and not
+    # yet captured): a webhook or reconciliation then calls confirm(payment, {}) for the buyer who left.
+    approved: bool = False
     raw: dict = field(default_factory=dict)
 
 

@@ -1,0 +1,47 @@
+"""Payment reads shared by pages, the API and the admin. A buyer sees their own payments; staff see all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from . import providers
+from .models import Payment, PaymentEvent, Refund
+
+# What a buyer may see of the log: outcomes, not provider calls and payloads.
+BUYER_EVENTS = [PaymentEvent.Type.STATUS, PaymentEvent.Type.CAPTURED, PaymentEvent.Type.REFUNDED, PaymentEvent.Type.MISMATCH]
+
+
+@dataclass
+class Choice:
+    provider: str
+    label: str
+    methods: tuple[str, ...]
+
+
+def choices() -> list[Choice]:
+    out = []
+    for name in providers.enabled():
+        cls = providers.adapter_class(name)
+        out.append(Choice(name, cls.label or name, cls.methods))
+    return out
+
+
+def visible_payment(user, merchant_uid: str) -> Payment | None:
+    qs = Payment.objects.select_related("order")
+    if not user.is_staff:
+        qs = qs.filter(buyer=user)
+    return qs.filter(merchant_uid=merchant_uid).first()
+
+
+def order_payments(order) -> list[Payment]:
+    return list(order.payments.prefetch_related("refunds").order_by("created_at", "id"))
+
+
+def buyer_events(payment: Payment) -> QuerySet:
+    return payment.events.filter(type__in=BUYER_EVENTS).order_by("created_at", "id")
+
+
+def refunds(payment: Payment) -> QuerySet:
+    return Refund.objects.filter(payment=payment).order_by("created_at", "id")

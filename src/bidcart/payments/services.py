@@ -1,0 +1,560 @@
+"""Every payment write. Adapters translate; this module decides.
+
+Exactly once: the browser's return, the provider's webhook and the reconciliation sweep may all arrive
+for one payment at the same moment. Each takes the payment's row lock (`select_for_update`; on SQLite
+the IMMEDIATE transaction serialises writers) and applies a change only from the status it expects; the
+ledger's unique `dedupe_key` makes "captured", "this webhook" and "this refund" happen once even if that
+reasoning had a hole. A confirm that finds the payment already settled answers it without calling the
+provider, so nothing is ever charged twice.
+
+Never trust the browser: what the buyer's browser brings back only says *which* payment to look at. The
+provider's own answer (approve, capture, or a fresh fetch) is compared with the amount, currency and
+merchant_uid the server decided; a mismatch cancels the payment at the provider and leaves the order
+unpaid.
+
+The provider is called while the row lock is held. That serialises every path for one payment (the
+point), costs one pooled connection per payment in flight, and is bounded by PAYMENT_TIMEOUT_SECONDS.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import Iterable, Mapping
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
+from django.utils.dateparse import parse_datetime
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import status as http
+
+from bidcart.core import money
+from bidcart.core.errors import DomainError
+from bidcart.core.mail import send_user_email
+from bidcart.orders import services as orders
+from bidcart.orders.models import PAID_OR_LATER, Order
+from bidcart.orders.models import Status as OrderStatus
+
+from . import providers
+from .models import CAPTURED, OPEN, Method, Payment, PaymentEvent, Refund, Status, WebhookDelivery
+from .providers import Next, ProviderError, Snapshot, Urls, WebhookRejected
+from .providers.http import Call
+
+logger = logging.getLogger(__name__)
+
+# Providers that refuse a currency, and what they charge instead.
+UNSUPPORTED_CURRENCIES = {"paypal": {"KRW"}}
+
+
+# --- the log ----------------------------------------------------------------------------------------
+
+def _event(payment: Payment, type_: str, *, source: str = "", dedupe_key: str = "", **fields) -> PaymentEvent | None:
+    """Append to the log. With a dedupe_key, answer None if that event is already there (a savepoint
+    keeps the surrounding transaction usable on PostgreSQL)."""
+    fields.setdefault("message", "")
+    fields["message"] = str(fields["message"])[:500]
+    if not dedupe_key:
+        return PaymentEvent.objects.create(payment=payment, type=type_, source=source, **fields)
+    try:
+        with transaction.atomic():
+            return PaymentEvent.objects.create(payment=payment, type=type_, source=source, dedupe_key=dedupe_key, **fields)
+    except IntegrityError:
+        return None
+
+
+def _call_logger(payment: Payment, source: str):
+    def on_call(call: Call) -> None:
+        PaymentEvent.objects.create(
+            payment=payment, type=PaymentEvent.Type.REQUEST, source=source, payload=call.as_payload(),
+            message=f"{call.method} {call.url} → {call.status or call.error}"[:500],
+        )
+    return on_call
+
+
+def _adapter(payment: Payment, source: str) -> providers.Provider:
+    return providers.get(payment.provider, on_call=_call_logger(payment, source))
+
+
+def _set_status(payment: Payment, to: str, *, expected: Iterable[str], source: str, message: str = "", **changes) -> bool:
+    """Move the payment to `to` only from one of the `expected` statuses (conditional UPDATE)."""
+    now = timezone.now()
+    if not Payment.objects.filter(pk=payment.pk, status__in=list(expected)).update(status=to, updated_at=now, **changes):
+        return False
+    _event(payment, PaymentEvent.Type.STATUS, source=source, from_status=payment.status, to_status=to, message=message)
+    payment.status = to
+    for key, value in changes.items():
+        setattr(payment, key, value)
+    return True
+
+
+def _store_psp(payment: Payment, psp: Mapping) -> None:
+    merged = {**payment.psp, **{k: v for k, v in psp.items() if v not in (None, "")}}
+    if merged != payment.psp:
+        payment.psp = merged
+        Payment.objects.filter(pk=payment.pk).update(psp=merged)
+
+
+def _error(payment: Payment, error: ProviderError, source: str) -> None:
+    _event(payment, PaymentEvent.Type.ERROR, source=source,
+           message=f"{error.code or 'error'}: {error.message}", payload={"code": error.code, "status": error.http_status,
+                                                                       "outcome_unknown": error.outcome_unknown})
+
+
+def _lock(merchant_uid: str) -> Payment:
+    payment = Payment.objects.select_for_update(of=("self",)).select_related("order", "buyer").filter(merchant_uid=merchant_uid).first()
+    if payment is None:
+        raise DomainError(_("No such payment."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+    return payment
+
+
+# --- starting ---------------------------------------------------------------------------------------
+
+def urls_for(payment: Payment, site_url: str) -> Urls:
+    site = (settings.SITE_URL or site_url).rstrip("/")
+    uid = payment.merchant_uid
+    return Urls(
+        approve=site + reverse("payments:return", args=[uid]),
+        cancel=site + reverse("payments:cancel", args=[uid]),
+        fail=site + reverse("payments:fail", args=[uid]),
+        notify=site + reverse("payments:webhook", args=[payment.provider]),
+    )
+
+
+def charge_in(provider: str, amount: int, currency: str) -> tuple[int, str]:
+    """What the provider is asked to charge for `amount` `currency`."""
+    if currency in UNSUPPORTED_CURRENCIES.get(provider, ()):
+        conf = settings.PAYPAL
+        return money.convert(amount, currency, conf["currency"], conf["krw_rate"]), conf["currency"]
+    return amount, currency
+
+
+def start_payment(user, order: Order, *, provider: str, method: str = Method.CARD, mobile: bool = False, site_url: str = "") -> tuple[Payment, Next]:
+    """Begin paying `order` with `provider`: a new payment attempt, registered at the provider."""
+    if order.user_id != user.pk:
+        raise DomainError(_("No such order."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+    if provider not in providers.enabled():
+        raise DomainError(_("That payment method is not available."), code="provider_unavailable", status_code=http.HTTP_400_BAD_REQUEST)
+    if method not in providers.adapter_class(provider).methods:
+        raise DomainError(_("%(provider)s does not offer that payment method.") % {"provider": provider},
+                          code="method_unavailable", status_code=http.HTTP_400_BAD_REQUEST)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status != OrderStatus.PENDING_PAYMENT:
+            raise DomainError(_("This order is not awaiting payment."), code="order_not_payable")
+        if not order.is_payable:
+            raise DomainError(_("The time to pay this order has passed."), code="order_expired")
+        if not order.has_address:
+            raise DomainError(_("Give a shipping address before paying."), code="address_required", status_code=http.HTTP_400_BAD_REQUEST)
+        if order.payments.filter(status__in=CAPTURED).exists():
+            raise DomainError(_("This order is already paid."), code="already_paid")
+        provider_amount, provider_currency = charge_in(provider, order.total, order.currency)
+        payment = Payment.objects.create(
+            order=order, buyer=user, provider=provider, method=method, amount=order.total, currency=order.currency,
+            provider_amount=provider_amount, provider_currency=provider_currency,
+        )
+        _event(payment, PaymentEvent.Type.STATUS, source="api", to_status=Status.CREATED, amount=payment.amount,
+               message=f"{provider} {method} {provider_amount} {provider_currency}")
+    # Registering at the provider happens after the payment row is committed: if this call dies
+    # half-way, the row exists and reconciliation finds whatever the provider did.
+    with transaction.atomic():
+        payment = _lock(payment.merchant_uid)
+        adapter = _adapter(payment, "api")
+        try:
+            nxt = adapter.start(payment, urls=urls_for(payment, site_url), mobile=mobile)
+        except ProviderError as error:
+            _error(payment, error, "api")
+            if not error.outcome_unknown:
+                _set_status(payment, Status.FAILED, expected=[Status.CREATED], source="api", failure=error.message[:300])
+        else:
+            _store_psp(payment, nxt.psp)
+            _set_status(payment, Status.PENDING, expected=[Status.CREATED], source="api")
+    if payment.status != Status.PENDING:
+        raise DomainError(_("The payment provider did not answer; try again or choose another method."),
+                          code="provider_error", status_code=http.HTTP_502_BAD_GATEWAY)
+    return payment, nxt
+
+
+# --- settling ---------------------------------------------------------------------------------------
+
+def _provider_refunded(payment: Payment) -> int:
+    """What bidcart has recorded as refunded, in provider minor units."""
+    return Refund.objects.filter(payment=payment, status=Refund.Status.SUCCEEDED).aggregate(s=Sum("provider_amount"))["s"] or 0
+
+
+def _mismatch(payment: Payment, snap: Snapshot) -> str:
+    if snap.currency != payment.provider_currency:
+        return f"currency {snap.currency} ≠ {payment.provider_currency}"
+    if snap.amount != payment.provider_amount:
+        return f"amount {snap.amount} ≠ {payment.provider_amount}"
+    if snap.merchant_uid is not None and snap.merchant_uid != payment.merchant_uid:
+        return f"merchant_uid {snap.merchant_uid} ≠ {payment.merchant_uid}"
+    return ""
+
+
+def _settle(payment: Payment, snap: Snapshot, adapter: providers.Provider, source: str) -> None:
+    """Apply the provider's truth to a locked payment."""
+    _store_psp(payment, snap.psp)
+    if snap.state == "paid":
+        if payment.status in OPEN:
+            problem = _mismatch(payment, snap)
+            if problem:
+                _refuse_tampered(payment, snap, adapter, source, problem)
+                return
+            _capture(payment, source)
+        if payment.status in CAPTURED:
+            _sync_external_refunds(payment, snap, source)
+    elif snap.state == "awaiting_deposit":
+        if payment.status in (Status.CREATED, Status.PENDING):
+            _set_status(payment, Status.AWAITING_DEPOSIT, expected=[Status.CREATED, Status.PENDING], source=source, vbank=snap.vbank)
+    elif snap.state == "failed":
+        _set_status(payment, Status.FAILED, expected=OPEN, source=source, failure=(snap.failure or _("declined"))[:300])
+    elif snap.state == "cancelled":
+        _set_status(payment, Status.CANCELLED, expected=OPEN, source=source, failure=(snap.failure or "")[:300])
+
+
+def _capture(payment: Payment, source: str) -> None:
+    now = timezone.now()
+    if not _set_status(payment, Status.PAID, expected=OPEN, source=source, paid_at=now):
+        return
+    if _event(payment, PaymentEvent.Type.CAPTURED, source=source, dedupe_key="captured", amount=payment.amount,
+              psp_reference=_main_reference(payment)) is None:
+        return
+    order = Order.objects.select_for_update().get(pk=payment.order_id)
+    if order.status == OrderStatus.PENDING_PAYMENT:
+        try:
+            orders.mark_paid(order, note=f"{payment.provider} {payment.merchant_uid}")
+            return
+        except DomainError:
+            order.refresh_from_db()
+    # The order expired, was cancelled or was paid by another attempt meanwhile: the buyer must not be
+    # charged for nothing, so this payment goes straight back.
+    logger.warning("payment %s captured for order %s that is %s: refunding", payment.merchant_uid, order.number, order.status)
+    _refund_locked(payment, amount=payment.amount, reason=_("The order was no longer awaiting payment."), actor=None,
+                   source=source, follow_order=False)
+
+
+def _main_reference(payment: Payment) -> str:
+    for key in ("capture_id", "imp_uid", "payment_id", "aid", "tid", "order_id"):
+        if payment.psp.get(key):
+            return str(payment.psp[key])[:100]
+    return ""
+
+
+def _refuse_tampered(payment: Payment, snap: Snapshot, adapter, source: str, problem: str) -> None:
+    """The provider reports something other than what the server asked for: cancel it there, keep the
+    order unpaid, record everything."""
+    _event(payment, PaymentEvent.Type.MISMATCH, source=source, amount=None, message=problem,
+           payload={"reported_amount": snap.amount, "reported_currency": snap.currency, "reported_merchant_uid": snap.merchant_uid})
+    try:
+        after = adapter.cancel(payment, reason="amount mismatch")
+        _event(payment, PaymentEvent.Type.NOTE, source=source, message=f"cancelled at the provider: {after.state}")
+    except ProviderError as error:
+        _error(payment, error, source)
+        logger.error("payment %s: amount mismatch (%s) and the cancel at the provider failed", payment.merchant_uid, problem)
+    _set_status(payment, Status.FAILED, expected=OPEN, source=source, failure=_("The amount paid did not match the order; the payment was cancelled."))
+
+
+def _sync_external_refunds(payment: Payment, snap: Snapshot, source: str) -> None:
+    """Refunds made outside bidcart (the provider's console) show up in the provider's totals."""
+    known = _provider_refunded(payment)
+    extra = snap.refunded - known
+    if extra <= 0:
+        return
+    amount = payment.totals()["refundable"] if snap.refunded >= payment.provider_amount else money.share(extra, payment.provider_amount, payment.amount)
+    if amount <= 0:
+        return
+    refund = Refund.objects.create(payment=payment, amount=amount, provider_amount=extra, reason=_("Refunded at the provider"),
+                                   status=Refund.Status.SUCCEEDED, completed_at=timezone.now())
+    _record_refund(payment, refund, source, follow_order=True)
+
+
+# --- confirming -------------------------------------------------------------------------------------
+
+def confirm_payment(merchant_uid: str, params: Mapping[str, str], *, source: str = "return") -> Payment:
+    """The buyer's browser (or app) came back from the provider: finish and verify the payment."""
+    with transaction.atomic():
+        payment = _lock(merchant_uid)
+        if payment.status not in OPEN:
+            return payment  # settled already: answer it, never call the provider to charge again
+        adapter = _adapter(payment, source)
+        try:
+            snap = adapter.confirm(payment, params)
+        except ProviderError as error:
+            _error(payment, error, source)
+            if error.outcome_unknown:
+                return payment  # may have gone through: reconciliation will find out
+            snap = _fetch_or_none(payment, adapter, source)
+            if snap is None:
+                return payment
+        _settle(payment, snap, adapter, source)
+    return payment
+
+
+def _fetch_or_none(payment: Payment, adapter, source: str) -> Snapshot | None:
+    try:
+        return adapter.fetch(payment)
+    except ProviderError as error:
+        _error(payment, error, source)
+        return None
+
+
+def abandon_payment(merchant_uid: str, *, failed: bool, source: str = "return") -> Payment:
+    """The buyer cancelled on the provider's page, or it failed. Ask the provider first: money it took
+    is never dropped."""
+    with transaction.atomic():
+        payment = _lock(merchant_uid)
+        if payment.status not in OPEN:
+            return payment
+        adapter = _adapter(payment, source)
+        snap = _fetch_or_none(payment, adapter, source)
+        if snap is not None:
+            _settle(payment, snap, adapter, source)
+        if payment.status in (Status.CREATED, Status.PENDING) and (snap is None or snap.state == "pending"):
+            to = Status.FAILED if failed else Status.CANCELLED
+            _set_status(payment, to, expected=[Status.CREATED, Status.PENDING], source=source,
+                        failure=_("The payment failed at the provider.") if failed else _("You cancelled the payment."))
+    return payment
+
+
+# --- webhooks ---------------------------------------------------------------------------------------
+
+def receive_webhook(provider: str, *, headers: Mapping[str, str], body: bytes, remote_ip: str | None) -> WebhookDelivery:
+    """Store the raw delivery first, in its own transaction, so nothing a provider sends is ever lost."""
+    return WebhookDelivery.objects.create(
+        provider=provider, headers=dict(headers), body=body.decode("utf-8", errors="replace"), remote_ip=remote_ip,
+    )
+
+
+def process_webhook(delivery: WebhookDelivery) -> str:
+    """Verify and act on a stored delivery. Answers its final state; raises on a failure the provider
+    should retry (the view answers 503)."""
+    calls: list[Call] = []
+    delivery.attempts += 1
+    try:
+        adapter = providers.get(delivery.provider, on_call=calls.append)
+        notice = adapter.parse_webhook(headers=_lower(delivery.headers), body=delivery.body.encode())
+    except WebhookRejected as rejected:
+        return _finish(delivery, WebhookDelivery.State.REJECTED, error=str(rejected))
+    except (KeyError, ProviderError) as error:
+        _finish(delivery, WebhookDelivery.State.FAILED, error=f"verification failed: {error}")
+        raise
+    delivery.event_id = notice.event_id[:120]
+    payment = _find_payment(delivery.provider, notice.merchant_uid, notice.psp)
+    if payment is None:
+        return _finish(delivery, WebhookDelivery.State.IGNORED, error="no such payment")
+    delivery.payment = payment
+    try:
+        with transaction.atomic():
+            payment = _lock(payment.merchant_uid)
+            body = _json_or_text(delivery.body)
+            if _event(payment, PaymentEvent.Type.WEBHOOK, source="webhook", dedupe_key=f"webhook:{notice.event_id}"[:120],
+                      message=notice.event_type, payload={"event_id": notice.event_id, "body": providers.http.redact(body)}) is None:
+                return _finish(delivery, WebhookDelivery.State.DUPLICATE)
+            for call in calls:  # e.g. PayPal's verify-webhook-signature
+                _call_logger(payment, "webhook")(call)
+            adapter = _adapter(payment, "webhook")
+            snap = adapter.fetch(payment)  # the webhook is a hint; the provider's answer is the truth
+            if snap.state == "pending" and snap.approved and payment.order.is_payable:
+                snap = adapter.confirm(payment, {})  # buyer approved and closed the browser: finish for them
+            _settle(payment, snap, adapter, "webhook")
+    except ProviderError as error:
+        _finish(delivery, WebhookDelivery.State.FAILED, error=f"{error.code}: {error.message}")
+        raise
+    return _finish(delivery, WebhookDelivery.State.PROCESSED)
+
+
+def _lower(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}
+
+
+def _json_or_text(body: str):
+    try:
+        return json.loads(body)
+    except ValueError:
+        return {"_text": body[:2000]}
+
+
+def _finish(delivery: WebhookDelivery, state: str, *, error: str = "") -> str:
+    delivery.state = state
+    delivery.error = error
+    delivery.processed_at = timezone.now()
+    delivery.save()
+    return state
+
+
+def _find_payment(provider: str, merchant_uid: str | None, psp: Mapping) -> Payment | None:
+    qs = Payment.objects.filter(provider=provider)
+    if merchant_uid:
+        found = qs.filter(merchant_uid=merchant_uid).first()
+        if found:
+            return found
+    for key, value in psp.items():
+        if value:
+            found = qs.filter(**{f"psp__{key}": value}).first()
+            if found:
+                return found
+    return None
+
+
+def replay_webhooks(*, failed_only: bool = True, limit: int = 500) -> dict[str, int]:
+    """Process stored deliveries again (`bidcart manage replay_webhooks [--failed]`)."""
+    states = [WebhookDelivery.State.FAILED, WebhookDelivery.State.RECEIVED] if failed_only else None
+    qs = WebhookDelivery.objects.order_by("received_at", "id")
+    if states:
+        qs = qs.filter(state__in=states)
+    counts: dict[str, int] = {}
+    for delivery in qs[:limit]:
+        try:
+            state = process_webhook(delivery)
+        except Exception:  # noqa: BLE001 - recorded on the delivery; go on with the rest
+            state = WebhookDelivery.State.FAILED
+        counts[state] = counts.get(state, 0) + 1
+    return counts
+
+
+# --- reconciliation ---------------------------------------------------------------------------------
+
+def reconcile(now=None, batch: int = 100) -> int:
+    """Settle payments left open: fetch each from its provider, finish what the buyer approved, cancel
+    what was abandoned. Safe to run twice at once (SKIP LOCKED claims on PostgreSQL)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.PAYMENT_RECONCILE_AFTER_MINUTES)
+    uids = list(Payment.objects.filter(status__in=OPEN, updated_at__lte=cutoff).order_by("updated_at").values_list("merchant_uid", flat=True)[:batch])
+    settled = 0
+    for uid in uids:
+        if reconcile_payment(uid, now=now):
+            settled += 1
+    return settled
+
+
+def reconcile_payment(merchant_uid: str, *, now=None) -> bool:
+    """Answers True if the payment left the open statuses."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        qs = Payment.objects.filter(merchant_uid=merchant_uid, status__in=OPEN)
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        payment = qs.select_related("order").first()
+        if payment is None:
+            return False  # settled meanwhile, or another worker holds it
+        adapter = _adapter(payment, "reconcile")
+        snap = _fetch_or_none(payment, adapter, "reconcile")
+        if snap is not None:
+            if snap.state == "pending" and snap.approved and payment.order.is_payable:
+                try:
+                    snap = adapter.confirm(payment, {})
+                except ProviderError as error:
+                    _error(payment, error, "reconcile")
+            _settle(payment, snap, adapter, "reconcile")
+        if payment.status in OPEN and _abandoned(payment, now):
+            try:
+                after = adapter.cancel(payment, reason="abandoned")
+                _settle(payment, after, adapter, "reconcile")
+            except ProviderError as error:
+                _error(payment, error, "reconcile")
+            if payment.status in OPEN and snap is not None and snap.state in ("pending", "awaiting_deposit"):
+                _set_status(payment, Status.EXPIRED, expected=OPEN, source="reconcile",
+                            failure=_("The payment was not completed in time."))
+        Payment.objects.filter(pk=payment.pk).update(updated_at=now)
+    return payment.status not in OPEN
+
+
+def _abandoned(payment: Payment, now) -> bool:
+    """An attempt nobody will finish: its order can no longer be paid, a deposit deadline passed, or it
+    is older than the order's payment window."""
+    if payment.order.status != OrderStatus.PENDING_PAYMENT:
+        return True
+    due = (payment.vbank or {}).get("due")
+    if payment.status == Status.AWAITING_DEPOSIT and due:
+        deadline = parse_datetime(due)
+        return deadline is not None and deadline < now
+    return payment.status != Status.AWAITING_DEPOSIT and (payment.order.payment_due_at < now or
+                                                          payment.created_at < now - orders.payment_window())
+
+
+# --- refunds ----------------------------------------------------------------------------------------
+
+def refund_payment(merchant_uid: str, *, amount: int, reason: str, actor, restock: bool = False,
+                   lines: Mapping[int, int] | None = None, source: str = "staff") -> Refund:
+    """Give back `amount` (minor units of the payment's currency), capped at captured minus refunded."""
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise DomainError(_("Enter a positive whole amount."), code="amount_invalid", status_code=http.HTTP_400_BAD_REQUEST)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give a reason for the refund."), code="reason_required", status_code=http.HTTP_400_BAD_REQUEST)
+    with transaction.atomic():
+        payment = _lock(merchant_uid)
+        if payment.status not in (Status.PAID, Status.PARTIALLY_REFUNDED):
+            raise DomainError(_("Only a paid payment can be refunded."), code="not_refundable")
+        refundable = payment.totals()["refundable"]
+        if amount > refundable:
+            raise DomainError(
+                _("At most %(left)s can be refunded.") % {"left": refundable}, code="refund_exceeds_captured",
+            )
+        refund = _refund_locked(payment, amount=amount, reason=reason, actor=actor, source=source, restock=restock, lines=lines)
+    return refund
+
+
+def _refund_locked(payment: Payment, *, amount: int, reason: str, actor, source: str, restock: bool = False,
+                   lines: Mapping[int, int] | None = None, follow_order: bool = True) -> Refund:
+    refundable = payment.totals()["refundable"]
+    provider_left = payment.provider_amount - _provider_refunded(payment)
+    provider_amount = provider_left if amount >= refundable else money.share(amount, payment.amount, payment.provider_amount)
+    refund = Refund.objects.create(
+        payment=payment, amount=amount, provider_amount=provider_amount, reason=reason[:200], restock=restock,
+        lines={str(k): int(v) for k, v in (lines or {}).items()},
+        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    adapter = _adapter(payment, source)
+    try:
+        result = adapter.refund(payment, amount=provider_amount, refundable=provider_left, reason=reason[:200], key=f"refund-{payment.merchant_uid}-{refund.pk}")
+    except ProviderError as error:
+        _error(payment, error, source)
+        refund.status = Refund.Status.REQUESTED if error.outcome_unknown else Refund.Status.FAILED
+        refund.failure = f"{error.code}: {error.message}"[:300]
+        refund.save(update_fields=["status", "failure"])
+        return refund
+    refund.status = Refund.Status.SUCCEEDED
+    refund.psp_reference = (result.psp_reference or "")[:100]
+    refund.completed_at = timezone.now()
+    refund.save(update_fields=["status", "psp_reference", "completed_at"])
+    _record_refund(payment, refund, source, follow_order=follow_order)
+    return refund
+
+
+def _record_refund(payment: Payment, refund: Refund, source: str, *, follow_order: bool) -> None:
+    _event(payment, PaymentEvent.Type.REFUNDED, source=source, dedupe_key=f"refund:{refund.pk}", amount=refund.amount,
+           psp_reference=refund.psp_reference, message=refund.reason)
+    totals = payment.totals()
+    to = Status.REFUNDED if totals["refundable"] == 0 else Status.PARTIALLY_REFUNDED
+    if payment.status != to:
+        _set_status(payment, to, expected=[Status.PAID, Status.PARTIALLY_REFUNDED], source=source)
+    if not follow_order:
+        return
+    order = Order.objects.select_for_update().get(pk=payment.order_id)
+    order_to = OrderStatus.REFUNDED if to == Status.REFUNDED else OrderStatus.PARTIALLY_REFUNDED
+    if order.status in PAID_OR_LATER and (order.status != order_to or order_to == OrderStatus.PARTIALLY_REFUNDED):
+        try:
+            orders.transition(order, order_to, note=f"refund {refund.amount} {payment.currency}: {refund.reason}")
+        except DomainError:
+            logger.warning("order %s could not follow refund %s", order.number, refund.pk)
+    if refund.restock:
+        orders.restock(order, {int(k): v for k, v in refund.lines.items()} or None)
+    transaction.on_commit(lambda: send_refund_email(refund.pk))
+
+
+def send_refund_email(refund_id: int) -> None:
+    refund = Refund.objects.select_related("payment__order", "payment__buyer").filter(pk=refund_id).first()
+    if refund is not None:
+        send_user_email(refund.payment.buyer, "payments/email/refunded", {"refund": refund, "payment": refund.payment,
+                                                                            "order": refund.payment.order})
+
+
+__all__ = [
+    "start_payment", "confirm_payment", "abandon_payment", "receive_webhook", "process_webhook", "replay_webhooks",
+    "reconcile", "reconcile_payment", "refund_payment", "urls_for", "charge_in",
+]

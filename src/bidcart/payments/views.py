@@ -1,0 +1,130 @@
+"""Payment pages: choose how to pay an order, the provider's return / cancel / fail landings, and the
+webhook inbox. Thin: they parse, call a service, render."""
+
+import json
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from bidcart.core.errors import DomainError
+from bidcart.core.http import client_ip
+from bidcart.orders import selectors as order_selectors
+from bidcart.orders import services as orders
+from bidcart.orders.forms import AddressForm
+
+from . import providers, selectors, services
+from .models import Status, WebhookDelivery
+
+logger = logging.getLogger(__name__)
+
+MOBILE_HINTS = ("Mobi", "Android", "iPhone", "iPad")
+
+
+def is_mobile(request) -> bool:
+    agent = request.META.get("HTTP_USER_AGENT", "")
+    return any(hint in agent for hint in MOBILE_HINTS)
+
+
+def site_url(request) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pay(request, number):
+    """Pick a provider (and for PortOne a card or a bank deposit); an auction win asks for the address
+    first. POST starts the payment and sends the buyer on: a redirect, or the provider's browser SDK."""
+    order = order_selectors.user_order(request.user, number)
+    if order is None:
+        raise Http404
+    address_form = AddressForm(request.POST if request.POST.get("step") == "address" else None,
+                               initial={"recipient": request.user.display_name})
+    if request.method == "POST" and request.POST.get("step") == "address":
+        if address_form.is_valid():
+            try:
+                orders.set_shipping_address(request.user, order, address_form.cleaned_data)
+            except DomainError as error:
+                messages.error(request, error.detail)
+            return redirect("payments:pay", number)
+    elif request.method == "POST":
+        # the radio value "provider:method" (choose.js copies it into the two fields when it runs)
+        picked_provider, _sep, picked_method = request.POST.get("pay", "").partition(":")
+        provider = request.POST.get("provider") or picked_provider
+        method = request.POST.get("method") if request.POST.get("provider") else (picked_method or "card")
+        try:
+            payment, nxt = services.start_payment(request.user, order, provider=provider, method=method,
+                                                  mobile=is_mobile(request), site_url=site_url(request))
+        except DomainError as error:
+            messages.error(request, error.detail)
+            return redirect("payments:pay", number)
+        if nxt.type == "redirect":
+            return redirect(nxt.url)
+        return render(request, "payments/client.html", {
+            "order": order, "payment": payment, "script": nxt.script, "params_json": json.dumps(nxt.params),
+            "urls": services.urls_for(payment, site_url(request)),
+        })
+    return render(request, "payments/pay.html", {
+        "order": order, "address_form": address_form, "choices": selectors.choices(),
+        "payments": selectors.order_payments(order),
+    }, status=400 if address_form.errors else 200)
+
+
+def _landing(request, payment, *, fallback_message: str):
+    """Where the buyer lands after the provider: the order page with what happened."""
+    if payment.status in (Status.PAID,):
+        messages.success(request, _("Payment complete. Thank you!"))
+    elif payment.status == Status.AWAITING_DEPOSIT:
+        messages.info(request, _("Your virtual account is ready: deposit the amount before the deadline."))
+    elif payment.status in (Status.PENDING, Status.CREATED):
+        messages.info(request, _("We are confirming your payment with the provider; this page will show it shortly."))
+    else:
+        messages.error(request, payment.failure or fallback_message)
+    return redirect("orders:detail", payment.order.number) if request.user.is_authenticated else redirect("web:home")
+
+
+def return_(request, merchant_uid):
+    try:
+        payment = services.confirm_payment(merchant_uid, request.GET.dict(), source="return")
+    except DomainError:
+        raise Http404 from None
+    return _landing(request, payment, fallback_message=_("The payment did not go through."))
+
+
+def cancel(request, merchant_uid):
+    try:
+        payment = services.abandon_payment(merchant_uid, failed=False)
+    except DomainError:
+        raise Http404 from None
+    return _landing(request, payment, fallback_message=_("You cancelled the payment."))
+
+
+def fail(request, merchant_uid):
+    try:
+        payment = services.abandon_payment(merchant_uid, failed=True)
+    except DomainError:
+        raise Http404 from None
+    return _landing(request, payment, fallback_message=_("The payment failed at the provider."))
+
+
+@csrf_exempt
+@require_POST
+def webhook(request, provider):
+    """The inbox: store the raw delivery, then verify and process it. Non-2xx makes the provider retry."""
+    if provider not in providers.enabled():
+        return JsonResponse({"code": "not_found", "detail": "no such provider"}, status=404)
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in ("cookie", "authorization")}
+    delivery = services.receive_webhook(provider, headers=headers, body=request.body, remote_ip=client_ip(request))
+    try:
+        state = services.process_webhook(delivery)
+    except Exception:  # noqa: BLE001 - answered 503 so the provider delivers again; the inbox keeps it
+        logger.exception("webhook %s from %s failed", delivery.pk, provider)
+        return JsonResponse({"code": "retry", "detail": "processing failed; deliver again"}, status=503)
+    if state == WebhookDelivery.State.REJECTED:
+        return JsonResponse({"code": "rejected", "detail": delivery.error}, status=400)
+    return JsonResponse({"code": "ok", "state": state})
