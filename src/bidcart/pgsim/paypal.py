@@ -205,6 +205,11 @@ class PayPal(Provider):
         unit.setdefault("payee", {"email_address": "merchant@bidcart.example", "merchant_id": "PGSIMMERCHANT"})
         if order["capture_id"]:
             unit["payments"] = {"captures": [self.capture_object(order["capture_id"], request)]}
+            # Orders v2 `payment_collection` lists the refunds too: how a client learns what was given back.
+            refunds = [self.refund_object(r, request) for r in self.state.paypal_refunds.values()
+                       if r["capture_id"] == order["capture_id"]]
+            if refunds:
+                unit["payments"]["refunds"] = refunds
         links = [{"href": f"{api}/v2/checkout/orders/{order['id']}", "rel": "self", "method": "GET"}]
         if order["status"] in ("CREATED", "PAYER_ACTION_REQUIRED"):
             rel = "payer-action" if order["payer_action"] else "approve"
