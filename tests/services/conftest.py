@@ -13,10 +13,26 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.services)
 
 
+# The store race (test_store_concurrency.py): this many buyers, each on its own connection, all at once;
+# plus the suite's own connection and some room for other clients of the server.
+RACE_BUYERS = 100
+RACE_CONNECTIONS_NEEDED = RACE_BUYERS + 50
+
+
 @pytest.fixture(scope="session", autouse=True)
 def services_ready(django_db_setup, django_db_blocker):
     if connection.vendor != "postgresql":
         pytest.fail("The services suite needs DATABASE_URL=postgres://... (it runs on PostgreSQL, not %s)." % connection.vendor)
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int")
+        max_connections, reserved = cursor.fetchone()
+    if max_connections - reserved < RACE_CONNECTIONS_NEEDED:
+        pytest.fail(
+            f"PostgreSQL's max_connections is {max_connections} ({reserved} reserved for superusers): the store race "
+            f"test holds {RACE_BUYERS} buyers' connections open at once and needs at least {RACE_CONNECTIONS_NEEDED} "
+            "usable ones. Run .ci/run (it raises max_connections to 300), or run "
+            "`ALTER SYSTEM SET max_connections = 300` and restart PostgreSQL."
+        )
     if not settings.REDIS_URL:
         pytest.fail("The services suite needs REDIS_URL=redis://...")
     import redis

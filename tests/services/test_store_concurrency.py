@@ -14,50 +14,70 @@ from bidcart.orders import services as order_services
 from bidcart.orders.models import Order, Status
 
 from tests.catalog.factories import make_product, make_user
+from tests.services.conftest import RACE_BUYERS
 from tests.services.test_postgres import run_at_once
-
-def connection_slots(reserve: int = 10) -> int:
-    """How many extra connections this server takes now (max_connections is often 100; other sessions
-    and superuser_reserved_connections use some)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int - (SELECT count(*) FROM pg_stat_activity)")
-        return max(8, cursor.fetchone()[0] - reserve)
 
 
 ADDRESS = {"recipient": "구매자", "phone": "010-1234-5678", "postcode": "06236", "address1": "서울", "address2": ""}
+
+
+def race_on_own_connections(funcs, timeout=120):
+    """Run each function in its own thread on its own database connection, opened *before* a barrier:
+    when the barrier lets them go, every connection is already open, so all of them really race at once.
+    Returns (the PostgreSQL backend pid of each thread, the errors raised)."""
+    barrier = threading.Barrier(len(funcs), timeout=timeout)
+    pids, errors = [], []
+
+    def worker(func):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                pids.append(cursor.fetchone()[0])
+            barrier.wait()
+            func()
+        except Exception as exc:  # collected, asserted by the caller
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(func,)) for func in funcs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not any(t.is_alive() for t in threads), "a racer is still running: a lock was never released"
+    return pids, errors
 
 
 @pytest.mark.django_db(transaction=True)
 def test_100_buyers_racing_for_10_units_never_oversell():
     product = make_product(make_user(seller=True), slug="limited", price=10000, stock=10)
     variant = product.variants.get()
-    buyers = [make_user(f"racer{i}@example.com") for i in range(100)]
+    buyers = [make_user(f"racer{i}@example.com") for i in range(RACE_BUYERS)]
     for user in buyers:
         CartItem.objects.create(cart=Cart.objects.create(user=user), variant=variant, quantity=1)
     refused, placed = [], []
-    queue = list(buyers)
-    # 100 threads are released at once; at most as many hold a connection as the server allows
-    # (PostgreSQL's default max_connections is 100, and this test's own connection counts too).
-    gate = threading.BoundedSemaphore(min(100, connection_slots()))
 
-    def buy():
-        user = queue.pop()
-        with gate:
+    def buyer(user):
+        def buy():
             try:
-                placed.append(order_services.place_order(user, shipping_address=ADDRESS).number)
+                placed.append((user.pk, order_services.place_order(user, shipping_address=ADDRESS).number))
             except DomainError as error:
-                refused.append(error.code)
-            finally:
-                connections.close_all()
+                refused.append((user.pk, error.code, str(error.detail)))
+        return buy
 
-    errors = run_at_once(100, buy)
+    # 100 threads, each holding its own connection, released together by a barrier
+    pids, errors = race_on_own_connections([buyer(user) for user in buyers])
     assert errors == []
+    assert len(set(pids)) == RACE_BUYERS  # 100 separate server sessions, all open when the race began
     assert len(placed) == 10 and Order.objects.count() == 10
-    assert refused == ["insufficient_stock"] * 90
+    assert sorted(Order.objects.values_list("user_id", flat=True)) == sorted(pk for pk, _number in placed)
+    assert len(refused) == 90 and {code for _pk, code, _detail in refused} == {"insufficient_stock"}
+    assert all(product.name in detail for _pk, _code, detail in refused)  # a clear message naming the product
     assert Variant.objects.get(pk=variant.pk).stock == 0
     assert Product.objects.get(pk=product.pk).sold_count == 10
-    # the losers' carts are untouched, the winners' emptied
-    assert CartItem.objects.count() == 90
+    # the winners' carts are emptied, the losers' untouched (they can remove the item and go on)
+    assert set(CartItem.objects.values_list("cart__user_id", flat=True)) == {pk for pk, _code, _detail in refused}
 
 
 @pytest.mark.django_db(transaction=True)
