@@ -61,6 +61,9 @@ def test_search_add_to_cart_login_merge_checkout(page, live_url):
     expect(page.get_by_test_id("checkout-total")).to_contain_text("49,000")  # ₩3,000 shipping under ₩50,000
     page.get_by_test_id("place-order").click()
 
+    # placing the order leads on to paying it (tests/e2e/test_payments.py pays); the order waits meanwhile
+    expect(page.get_by_test_id("pay-total")).to_contain_text("49,000")
+    page.get_by_role("link", name=re.compile("주문 BC")).click()
     expect(page.get_by_test_id("order-status")).to_have_text("결제 대기")
     number = page.get_by_test_id("order-number").inner_text().strip()
     assert re.fullmatch(r"BC[0-9A-Z]{16}", number)

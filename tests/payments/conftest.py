@@ -23,10 +23,50 @@ ADDRESS = {"recipient": "김구매", "phone": "010-1234-5678", "postcode": "0623
 
 
 @pytest.fixture(scope="session")
-def pgsim_url():
+def pgsim_app():
     app = create_app(SimConfig(control=True, webhook_backoff=(0.2, 0.5), fault_timeout=2.0))
     with running_server(app) as url:
-        yield url
+        app.url = url
+        yield app
+
+
+@pytest.fixture(scope="session")
+def pgsim_url(pgsim_app):
+    return pgsim_app.url
+
+
+class WebhookRecorder:
+    """A stand-in webhook endpoint on a real port: records what the simulator delivers (headers and
+    raw body, exactly as sent) and answers 200, so a test can hand the deliveries to the shop itself."""
+
+    def __init__(self):
+        self.deliveries: list[dict] = []
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        self.deliveries.append({"path": scope["path"], "headers": {k.decode(): v.decode() for k, v in scope["headers"]}, "body": body})
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+
+@pytest.fixture
+def webhook_recorder(pgsim_app):
+    """Point the simulator's PayPal webhooks at a recorder for this test."""
+    recorder = WebhookRecorder()
+    with running_server(recorder) as url:
+        recorder.url = url
+        pgsim_app.sim.config.paypal_webhook_url = f"{url}/paypal"
+        try:
+            yield recorder
+        finally:
+            pgsim_app.sim.config.paypal_webhook_url = None
 
 
 class SimControl:
@@ -104,6 +144,7 @@ def live_shop(transactional_db, settings):
         settings.SITE_URL = url
         settings.PGSIM_URL = f"{url}/pgsim"
         bidcart.asgi.pgsim.sim.config.paypal_webhook_url = f"{url}/payments/webhooks/paypal/"
+        bidcart.asgi.pgsim.sim.config.webhook_backoff = (0.3, 0.6)  # retries in a test's time
         control = SimControl(f"{url}/pgsim")
         control.reset()
         yield url, control
