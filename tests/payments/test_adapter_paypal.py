@@ -187,6 +187,18 @@ def test_tampered_amount_is_reported_and_refunded_whole(sim, payment):
     assert [c.request["amount"]["value"] for c in refunds] == ["5.00"]
 
 
+def test_buyer_approved_and_left_the_server_finishes_it(sim, payment):
+    calls: list = []
+    next_ = start(payment, calls)
+    assert adapter(calls).fetch(payment).approved is False  # not approved yet: nothing to finish
+    click(next_.url, "approve")  # ...and the browser never comes back
+    approved = adapter(calls).fetch(payment)
+    assert approved.state == "pending" and approved.approved
+    paid = adapter(calls).confirm(payment, {})  # reconciliation or the APPROVED webhook, no browser params
+    assert (paid.state, paid.amount, paid.approved) == ("paid", 2000, False)
+    assert [c.status for c in calls if c.url.endswith("/capture")] == [201]
+
+
 def test_return_for_another_order_is_refused(sim, payment):
     calls: list = []
     start(payment, calls)

@@ -12,6 +12,8 @@ What the services should know:
 - A declined approve (-780) is an answer, not an error: confirm reports state "failed".
   Other approve errors raise `ProviderError(code="<KakaoPay code>")`, e.g. "-702" approved already,
   "-701" the buyer has not finished, "-703" the tid expired; then `fetch` tells the truth.
+- `Snapshot.approved` stays False: even after the buyer approved on the page (AUTH_PASSWORD) only the
+  browser's return carries the `pg_token` approve needs, so the server cannot finish it alone.
 - fetch reports money that was captured as "paid" whatever was given back since: a fully refunded
   payment (CANCEL_PAYMENT after an approve) is "paid" with `refunded == amount`. "cancelled" only
   ever means no money moved.

@@ -9,9 +9,10 @@ currency's minor units. Decimal strings exist only on the wire (core.money).
 What the services should know:
 - start sends `PayPal-Request-Id: create-<merchant_uid>`, confirm `capture-<merchant_uid>`, refund the
   caller's `key`: PayPal replays the first result for a repeated id, so these POSTs are retried.
-- confirm expects the return_url's query string: `token` (must equal the stored order id, else
-  ProviderError "token_mismatch") and `PayerID` (unused). ORDER_ALREADY_CAPTURED → the truth from
-  fetch; INSTRUMENT_DECLINED → state "failed" (nothing was charged).
+- confirm takes the return_url's query string: `token` (must equal the stored order id, else
+  ProviderError "token_mismatch") and `PayerID` (unused); or `{}` when the server finishes an order
+  the buyer approved and left (fetch says "pending" with `approved=True`). ORDER_ALREADY_CAPTURED →
+  the truth from fetch; INSTRUMENT_DECLINED → state "failed" (nothing was charged).
 - fetch: money that was captured is "paid" whatever was given back since; `refunded` is the sum of
   the order's `payments.refunds` that are not FAILED/CANCELLED (a PENDING refund already counts
   against what PayPal lets you refund). A fully refunded capture is "paid" with refunded == amount.
@@ -136,7 +137,7 @@ class PayPal(Provider):
 
     def confirm(self, payment: "Payment", params: Mapping[str, str]) -> Snapshot:
         order_id = self._order_id(payment)
-        if params.get("token") != order_id:
+        if "token" in params and params["token"] != order_id:  # no token: the server finishes it
             raise ProviderError("PayPal: the return is for another order", code="token_mismatch")
         try:
             order = self._api(
@@ -225,7 +226,8 @@ class PayPal(Provider):
         }
         status = order.get("status")
         if status in PENDING_ORDER:
-            return Snapshot(state="pending", **common)
+            # APPROVED: the buyer said yes and only our capture is missing; the services may finish it.
+            return Snapshot(state="pending", approved=status == "APPROVED", **common)
         if status == "VOIDED":
             return Snapshot(state="cancelled", **common)
         if status != "COMPLETED" or capture is None:
