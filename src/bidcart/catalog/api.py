@@ -1,7 +1,7 @@
 """Catalog JSON API: products (list with filters, detail with variants), categories, wishlist."""
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -52,9 +52,14 @@ class ProductListSerializer(serializers.ModelSerializer):
         model = Product
         fields = ["id", "name", "slug", "brand", "price", "currency", "in_stock", "rating", "category", "seller", "image", "created_at"]
 
+    def _url(self, image) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(image.image.url) if request is not None else image.image.url
+
     def get_image(self, product) -> str | None:
+        """The cover (the first image), as an absolute URL."""
         images = list(product.images.all())
-        return images[0].image.url if images else None
+        return self._url(images[0]) if images else None
 
 
 class VariantSerializer(serializers.ModelSerializer):
@@ -65,6 +70,12 @@ class VariantSerializer(serializers.ModelSerializer):
         fields = ["id", "sku", "attributes", "price", "stock", "in_stock"]
 
 
+class ImageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.URLField()
+    alt = serializers.CharField()
+
+
 class ProductDetailSerializer(ProductListSerializer):
     variants = VariantSerializer(many=True, read_only=True)
     stock_total = serializers.IntegerField(read_only=True)
@@ -73,8 +84,10 @@ class ProductDetailSerializer(ProductListSerializer):
     class Meta(ProductListSerializer.Meta):
         fields = ProductListSerializer.Meta.fields + ["description", "base_price", "stock_total", "variants", "images"]
 
+    @extend_schema_field(ImageSerializer(many=True))
     def get_images(self, product) -> list[dict]:
-        return [{"url": i.image.url, "alt": i.alt} for i in product.images.all()]
+        """Every image in order, the cover first; `alt` falls back to the product name."""
+        return [{"id": i.pk, "url": self._url(i), "alt": i.alt or product.name} for i in product.images.all()]
 
 
 class ProductListView(generics.ListAPIView):

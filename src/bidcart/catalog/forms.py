@@ -3,10 +3,46 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from bidcart.core.errors import DomainError
+
+from . import images
 from .models import Category, Product
 
 
+class MultipleImageInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class ImagesField(forms.FileField):
+    """Several image files in one input; each is checked for real JPEG / PNG / WebP content and limits."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", MultipleImageInput(attrs={"accept": images.ACCEPT}))
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
+        single = super().clean
+        cleaned = [single(f, initial) for f in files if f]
+        problems = []
+        for upload in cleaned:
+            try:
+                images.check(upload)
+            except DomainError as error:
+                problems.append(forms.ValidationError(error.detail, code=error.code))
+        if problems:
+            raise forms.ValidationError(problems)
+        if len(cleaned) > images.max_count():
+            raise forms.ValidationError(
+                _("At most %(limit)d images per product.") % {"limit": images.max_count()}, code="too_many_images"
+            )
+        return cleaned
+
+
 class ProductForm(forms.ModelForm):
+    images = ImagesField(label=_("Add images"))
+
     class Meta:
         model = Product
         fields = ["name", "category", "brand", "description", "base_price", "active"]
@@ -15,6 +51,9 @@ class ProductForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = Category.objects.order_by("path")
+        self.fields["images"].help_text = _(
+            "JPEG, PNG or WebP, up to %(size)s MB and %(side)d pixels a side each; several at once. The first image is the cover."
+        ) % {"size": f"{images.max_bytes() / (1024 * 1024):g}", "side": images.max_side()}
         self.fields["base_price"].min_value = 0
 
 

@@ -88,13 +88,18 @@ class Product(models.Model):
 
 
 class ProductImage(models.Model):
+    """A product picture; the first by `position` is the cover. Sellers upload them through
+    `services.add_images`, which checks the content with Pillow (`images.check`)."""
+
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
-    image = models.FileField(_("image"), upload_to="products/%Y/%m/")
+    image = models.ImageField(_("image"), upload_to="products/%Y/%m/")
     alt = models.CharField(_("alternative text"), max_length=200, blank=True)
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["position", "id"]
+        verbose_name = _("product image")
+        verbose_name_plural = _("product images")
 
 
 class Variant(models.Model):

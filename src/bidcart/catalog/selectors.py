@@ -109,7 +109,8 @@ def featured_products(limit: int = 8) -> list[Product]:
 
 def seller_products(seller) -> QuerySet:
     return _annotated(Product.objects.filter(seller=seller)).select_related("category").prefetch_related(
-        Prefetch("variants", queryset=Variant.objects.order_by("position", "id"))
+        Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
+        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
     ).order_by("-created_at", "-id")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
@@ -11,7 +12,8 @@ from rest_framework import status
 
 from bidcart.core.errors import DomainError
 
-from .models import Category, Product, Variant, WishlistItem
+from . import images
+from .models import Category, Product, ProductImage, Variant, WishlistItem
 
 PRODUCT_FIELDS = ("name", "description", "brand", "base_price", "currency", "active", "category")
 
@@ -104,6 +106,83 @@ def update_variant_price(seller, variant: Variant, *, price: int) -> Variant:
         Variant.objects.filter(pk=variant.pk).update(price=price)
     variant.refresh_from_db()
     return variant
+
+
+# --- images --------------------------------------------------------------------------------------
+# A product's images are ordered by `position` (0, 1, 2, ...); the first is the cover. Every change
+# locks the product row first, so two tabs editing the same gallery take turns and positions stay 0..n-1.
+
+def _lock_gallery(product: Product) -> list[ProductImage]:
+    Product.objects.select_for_update().filter(pk=product.pk).first()
+    return list(ProductImage.objects.filter(product=product).order_by("position", "id"))
+
+
+def _renumber(gallery: list[ProductImage]) -> None:
+    changed = []
+    for position, image in enumerate(gallery):
+        if image.position != position:
+            image.position = position
+            changed.append(image)
+    ProductImage.objects.bulk_update(changed, ["position"])
+
+
+def add_images(seller, product: Product, uploads) -> list[ProductImage]:
+    """Add uploaded images after the existing ones: every file is checked first (real JPEG / PNG / WebP
+    content, size, dimensions), then all are stored, or none."""
+    _require_seller(seller)
+    _own(seller, product)
+    uploads = list(uploads)
+    extensions = [images.check(upload) for upload in uploads]
+    saved: list[str] = []
+    try:
+        with transaction.atomic():
+            gallery = _lock_gallery(product)
+            if len(gallery) + len(uploads) > images.max_count():
+                raise DomainError(
+                    _("A product can have at most %(limit)d images; it has %(count)d.")
+                    % {"limit": images.max_count(), "count": len(gallery)},
+                    code="too_many_images", status_code=status.HTTP_400_BAD_REQUEST,
+                )
+            added = []
+            for position, (upload, extension) in enumerate(zip(uploads, extensions), start=len(gallery)):
+                image = ProductImage(product=product, position=position)
+                image.image.save(f"{uuid.uuid4().hex}.{extension}", upload, save=False)
+                saved.append(image.image.name)
+                image.save()
+                added.append(image)
+            return added
+    except BaseException:
+        for name in saved:  # the rows rolled back: don't leave their files behind
+            ProductImage._meta.get_field("image").storage.delete(name)
+        raise
+
+
+def move_image(seller, image: ProductImage, *, to: int) -> None:
+    """Move an image to position `to` (0 makes it the cover); the others close up around it."""
+    _require_seller(seller)
+    _own(seller, image.product)
+    with transaction.atomic():
+        gallery = _lock_gallery(image.product)
+        moving = next((i for i in gallery if i.pk == image.pk), None)
+        if moving is None:  # deleted meanwhile (another tab)
+            return
+        gallery.remove(moving)
+        gallery.insert(max(0, min(to, len(gallery))), moving)
+        _renumber(gallery)
+
+
+def delete_image(seller, image: ProductImage) -> None:
+    _require_seller(seller)
+    _own(seller, image.product)
+    with transaction.atomic():
+        gallery = _lock_gallery(image.product)
+        gone = next((i for i in gallery if i.pk == image.pk), None)
+        if gone is None:  # already deleted (a double click, another tab)
+            return
+        storage, name = gone.image.storage, gone.image.name
+        gone.delete()
+        _renumber([i for i in gallery if i is not gone])
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 # --- wishlist ------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ seller dashboard. Thin: parse, call a selector or a service, render."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,8 +14,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from bidcart.core.errors import DomainError
 
 from . import forms, selectors, services
+from . import images as image_rules
 from .filters import ORDERING_CHOICES, ProductFilter
-from .models import Product, Variant
+from .models import Product, ProductImage, Variant
 
 PAGE_SIZE = 20
 
@@ -82,6 +84,9 @@ def wishlist_toggle(request, slug):
 
 # --- seller dashboard ----------------------------------------------------------------------------
 
+IMAGE_ACTIONS = ("image_cover", "image_up", "image_down", "image_delete")
+
+
 def _seller(request):
     if not (request.user.is_seller or request.user.is_staff):
         raise Http404
@@ -98,11 +103,19 @@ def seller_dashboard(request):
 @require_http_methods(["GET", "POST"])
 def seller_product_new(request):
     seller = _seller(request)
-    form = forms.ProductForm(request.POST or None)
+    form = forms.ProductForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        product = services.create_product(seller, **form.cleaned_data)
-        messages.success(request, _("Product created. Add its variants and stock."))
-        return redirect("catalog:seller_product", product.pk)
+        data = dict(form.cleaned_data)
+        uploads = data.pop("images")
+        try:
+            with transaction.atomic():
+                product = services.create_product(seller, **data)
+                services.add_images(seller, product, uploads)
+        except DomainError as error:
+            form.add_error("images", error.detail)
+        else:
+            messages.success(request, _("Product created. Add its variants and stock."))
+            return redirect("catalog:seller_product", product.pk)
     return render(request, "catalog/seller_product_form.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -120,11 +133,29 @@ def seller_product(request, pk):
         action = request.POST.get("action")
         try:
             if action == "product":
-                form = forms.ProductForm(request.POST, instance=Product.objects.get(pk=product.pk))
+                form = forms.ProductForm(request.POST, request.FILES, instance=Product.objects.get(pk=product.pk))
                 if form.is_valid():
-                    services.update_product(seller, product, **form.cleaned_data)
-                    messages.success(request, _("Product saved."))
-                    return redirect("catalog:seller_product", product.pk)
+                    data = dict(form.cleaned_data)
+                    uploads = data.pop("images")
+                    try:
+                        services.add_images(seller, product, uploads)
+                    except DomainError as error:
+                        form.add_error("images", error.detail)
+                    else:
+                        services.update_product(seller, product, **data)
+                        messages.success(request, _("Product saved."))
+                        return redirect("catalog:seller_product", product.pk)
+            elif action in IMAGE_ACTIONS:
+                image = get_object_or_404(ProductImage, pk=request.POST.get("image") or 0, product=product)
+                images = list(product.images.all())
+                index = next(i for i, other in enumerate(images) if other.pk == image.pk)
+                if action == "image_delete":
+                    services.delete_image(seller, image)
+                    messages.success(request, _("Image deleted."))
+                else:
+                    services.move_image(seller, image, to={"image_cover": 0, "image_up": index - 1, "image_down": index + 1}[action])
+                    messages.success(request, _("Images reordered."))
+                return redirect("catalog:seller_product", product.pk)
             elif action == "variant":
                 variant_form = forms.VariantForm(request.POST)
                 if variant_form.is_valid():
@@ -143,5 +174,8 @@ def seller_product(request, pk):
         except DomainError as error:
             messages.error(request, error.detail)
             status = error.status_code
-    context = {"product": product, "form": form, "variant_form": variant_form, "variants": list(product.variants.all())}
+    context = {
+        "product": product, "form": form, "variant_form": variant_form, "variants": list(product.variants.all()),
+        "images": list(product.images.all()), "max_images": image_rules.max_count(),
+    }
     return render(request, "catalog/seller_product.html", context, status=status)
