@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -33,6 +34,8 @@ urlpatterns = [
     re_path(r"^admin(?:/(?P<path>.*))?$", honeypot.admin_login, name="admin-honeypot"),
     re_path(r"^api/.*$", core_views.api_not_found),
 ]
+
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)  # uploads, with DEBUG only
 
 handler404 = "bidcart.core.views.not_found"
 handler500 = "bidcart.core.views.server_error"
