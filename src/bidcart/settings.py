@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "bidcart.orders",
     "bidcart.reviews",
     "bidcart.payments",
+    "bidcart.auctions",
     "bidcart.web",
 ]
 
@@ -213,6 +214,15 @@ VERIFICATION_RESEND_SECONDS = env.int("VERIFICATION_RESEND_SECONDS", default=60)
 ORDER_PAYMENT_WINDOW_MINUTES = env.int("ORDER_PAYMENT_WINDOW_MINUTES", default=30)
 ORDER_SHIPPING_FEE = env.int("ORDER_SHIPPING_FEE", default=3000)  # KRW
 ORDER_FREE_SHIPPING_FROM = env.int("ORDER_FREE_SHIPPING_FROM", default=50000)  # KRW
+
+# --- Auctions --------------------------------------------------------------------------------
+# Defaults and the increment tables live in bidcart/auctions/conf.py; these come from the environment.
+AUCTION_SOFT_CLOSE_SECONDS = env.int("AUCTION_SOFT_CLOSE_SECONDS", default=120)  # a new lot's window
+AUCTION_PAYMENT_HOURS = env.int("AUCTION_PAYMENT_HOURS", default=48)  # a winner's payment deadline
+AUCTION_SECOND_CHANCE_HOURS = env.int("AUCTION_SECOND_CHANCE_HOURS", default=48)
+AUCTION_SHIPPING_FEE = env.int("AUCTION_SHIPPING_FEE", default=0)  # KRW, added to an auction order
+AUCTION_STRIKES_TO_BLOCK = env.int("AUCTION_STRIKES_TO_BLOCK", default=3)
+AUCTION_BLOCK_DAYS = env.int("AUCTION_BLOCK_DAYS", default=30)
 
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,0 +1,189 @@
+"""`/ws/auctions/<lot>/`: the live room.
+
+On connect: a snapshot (lot state, recent bids and chat, the viewer's own maximum, the sequence number).
+Then events from `live.py`, each with the lot's sequence number (bid, extended, ended, chat, …; outbid
+only to the outbid bidder, numbered like the bid that caused it; viewer counts carry none). A client
+that sees a gap or reconnects sends `{"type": "snapshot"}`.
+
+Client messages: `snapshot`, `ping` (answered with the server time, for the countdown), `bid`
+`{max_amount, ref}` (the same `place_bid` as the API), `chat` `{text}`, `report` `{message_id, reason}`.
+ORM work runs in the thread pool (`thread_sensitive=False`), so one slow bid does not queue every
+other room of the process behind it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from channels.db import DatabaseSyncToAsync
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.cache import cache
+
+from bidcart.core.errors import DomainError
+
+from . import live, selectors, services
+from .models import Lot
+
+log = logging.getLogger(__name__)
+
+VIEWERS_EVERY = 2  # seconds between viewer-count broadcasts of one lot
+
+
+def db(func):
+    return DatabaseSyncToAsync(func, thread_sensitive=False)
+
+
+def viewers_key(lot_id: int) -> str:
+    return f"auctions:viewers:{lot_id}"
+
+
+def viewer_count(lot_id: int) -> int:
+    return max(0, int(cache.get(viewers_key(lot_id)) or 0))
+
+
+def _bump_viewers(lot_id: int, delta: int) -> int:
+    key = viewers_key(lot_id)
+    cache.add(key, 0, timeout=None)
+    try:
+        return max(0, cache.incr(key, delta))
+    except ValueError:
+        cache.set(key, max(0, delta), timeout=None)
+        return max(0, delta)
+
+
+def snapshot(lot_id: int, user) -> dict | None:
+    lot = Lot.objects.filter(pk=lot_id).first()
+    if lot is None:
+        return None
+    state = selectors.lot_state(lot)
+    return {
+        "type": "snapshot",
+        "seq": lot.seq,
+        "server_time": state["server_time"],
+        "lot": state,
+        "history": selectors.history(lot),
+        "chat": selectors.chat(lot),
+        "you": selectors.my_state(user, lot),
+        "viewers": viewer_count(lot_id),
+    }
+
+
+def _bid(user, lot_id: int, amount) -> dict:
+    try:
+        result = services.place_bid(user, lot_id, amount)
+    except DomainError as error:
+        lot = Lot.objects.filter(pk=lot_id).first()
+        return {
+            "accepted": False, "reason": error.code, "detail": error.detail,
+            "lot": selectors.lot_state(lot) if lot else None, "you": selectors.my_state(user, lot) if lot else None,
+        }
+    return {
+        "accepted": True, "leading": result.leading, "my_max": result.my_max, "extended": result.extended,
+        "lot": selectors.lot_state(result.lot), "you": selectors.my_state(user, result.lot),
+    }
+
+
+class LotConsumer(AsyncJsonWebsocketConsumer):
+    joined = False
+
+    async def connect(self):
+        self.lot_id = int(self.scope["url_route"]["kwargs"]["lot_id"])
+        self.user = self.scope.get("user")
+        live.register_loop(asyncio.get_running_loop())
+        if not await db(Lot.objects.filter(pk=self.lot_id).exists)():
+            await self.close(code=4404)
+            return
+        await self.channel_layer.group_add(live.lot_group(self.lot_id), self.channel_name)
+        if self.authenticated:
+            await self.channel_layer.group_add(live.user_group(self.lot_id, self.user.pk), self.channel_name)
+        self.joined = True
+        await self.accept()
+        # joined before reading: nothing committed after this snapshot can be missed
+        await self.send_json(await db(snapshot)(self.lot_id, self.user))
+        await self.viewers_changed(+1)
+
+    async def disconnect(self, code):
+        if not self.joined:
+            return
+        await self.channel_layer.group_discard(live.lot_group(self.lot_id), self.channel_name)
+        if self.authenticated:
+            await self.channel_layer.group_discard(live.user_group(self.lot_id, self.user.pk), self.channel_name)
+        await self.viewers_changed(-1)
+
+    @property
+    def authenticated(self) -> bool:
+        return bool(self.user is not None and getattr(self.user, "is_authenticated", False))
+
+    async def receive_json(self, content, **kwargs):
+        if not isinstance(content, dict):
+            await self.send_json({"type": "error", "code": "invalid_message", "detail": "Send a JSON object."})
+            return
+        kind, ref = content.get("type"), content.get("ref")
+        if kind == "snapshot":
+            await self.send_json(await db(snapshot)(self.lot_id, self.user))
+        elif kind == "ping":
+            await self.send_json({"type": "pong", "server_time": live.now_iso(), "t": content.get("t")})
+        elif kind == "bid":
+            if not self.authenticated:
+                await self.send_json({"type": "bid_result", "accepted": False, "reason": "not_authenticated",
+                                      "detail": "Log in to bid.", "ref": ref})
+                return
+            result = await db(_bid)(self.user, self.lot_id, content.get("max_amount"))
+            await self.send_json({"type": "bid_result", "ref": ref, **result})
+        elif kind == "chat":
+            await self._call(services.post_message, self.user, self.lot_id, content.get("text"), ok={"type": "chat_sent"}, ref=ref)
+        elif kind == "report":
+            await self._call(services.report_message, self.user, content.get("message_id"), content.get("reason"),
+                             ok={"type": "reported", "message_id": content.get("message_id")}, ref=ref, login=True)
+        else:
+            await self.send_json({"type": "error", "code": "unknown_message", "detail": "Unknown message type.", "ref": ref})
+
+    async def _call(self, func, *args, ok: dict, ref=None, login: bool = False):
+        if login and not self.authenticated:
+            await self.send_json({"type": "error", "code": "not_authenticated", "detail": "Log in first.", "ref": ref})
+            return
+        try:
+            await db(func)(*args)
+        except DomainError as error:
+            await self.send_json({"type": "error", "code": error.code, "detail": error.detail, "ref": ref})
+        except (TypeError, ValueError):
+            await self.send_json({"type": "error", "code": "invalid_message", "detail": "Invalid message.", "ref": ref})
+        else:
+            await self.send_json({**ok, "ref": ref})
+
+    async def lot_event(self, event):
+        await self.send_json(event["data"])
+
+    # --- viewers: counted in the cache (shared by every process with Redis), broadcast at most every
+    # VIEWERS_EVERY seconds per lot, with a trailing broadcast so the last change is never lost.
+    async def viewers_changed(self, delta: int):
+        try:
+            await db(_bump_viewers)(self.lot_id, delta)
+            if await cache.aadd(f"auctions:viewers-sent:{self.lot_id}", 1, timeout=VIEWERS_EVERY):
+                await self._send_viewers()
+            elif await cache.aadd(f"auctions:viewers-pending:{self.lot_id}", 1, timeout=VIEWERS_EVERY + 1):
+                asyncio.get_running_loop().create_task(self._send_viewers_later())
+        except Exception as exc:  # presence is decoration: never break the room over it
+            log.warning("viewer count for lot %s failed: %r", self.lot_id, exc)
+
+    async def _send_viewers(self):
+        count = await db(viewer_count)(self.lot_id)
+        await self.channel_layer.group_send(live.lot_group(self.lot_id), {"type": "lot.event", "data": {
+            "type": "viewers", "seq": None, "count": count, "lot_id": self.lot_id, "server_time": live.now_iso(),
+        }})
+
+    async def _send_viewers_later(self):
+        try:
+            await asyncio.sleep(VIEWERS_EVERY)
+            await cache.adelete(f"auctions:viewers-pending:{self.lot_id}")
+            await self._send_viewers()
+        except Exception as exc:
+            log.warning("viewer count for lot %s failed: %r", self.lot_id, exc)
+
+    @classmethod
+    async def decode_json(cls, text_data):
+        try:
+            return await super().decode_json(text_data)
+        except ValueError:
+            return None

@@ -1,0 +1,328 @@
+// The live room: price, countdown, bid form, history and chat kept live over /ws/auctions/<lot>/.
+// The page is complete without this script (plain forms); this makes it live. No inline script, no
+// build step: an ES module that reads its configuration from data- attributes.
+import { ServerClock, formatRemaining } from "./clock.js";
+import { formatMoney } from "./money.js";
+import { LiveSocket } from "./socket.js";
+
+const HISTORY_ROWS = 20;
+const CHAT_ROWS = 100;
+const PING_EVERY_MS = 20000;
+
+function main() {
+  const root = document.getElementById("room");
+  if (!root) return;
+  const T = document.getElementById("room-strings").dataset;
+  const lang = root.dataset.lang || "ko";
+  const currency = root.dataset.currency || "KRW";
+  const $ = (testid) => root.querySelector(`[data-testid="${testid}"]`);
+  const money = (amount) => formatMoney(amount, currency, lang);
+  const clock = new ServerClock(root.dataset.serverTime);
+
+  let lot = {
+    status: root.dataset.status,
+    ends_at: root.dataset.endsAt,
+    starts_at: root.dataset.startsAt,
+  };
+  let you = { my_max: null, leading: false, alias: null };
+  let refs = 0;
+  const waiting = new Map(); // ref → what the request was for
+
+  // --- rendering ---------------------------------------------------------------------------------
+  function statusLabel(status) {
+    return { live: T.live, ended: T.ended, sold: T.sold, unsold: T.unsold, scheduled: T.scheduled, cancelled: T.cancelled }[status] || status;
+  }
+
+  function renderLot(next) {
+    lot = next;
+    const badge = $("lot-status");
+    badge.textContent = statusLabel(lot.status);
+    badge.className = `badge status-${lot.status}`;
+    root.dataset.status = lot.status;
+    const price = $("price");
+    price.textContent = money(lot.current_price);
+    price.dataset.amount = lot.current_price;
+    $("bid-count").textContent = lot.bid_count;
+    $("leader").textContent = lot.leader || "—";
+    $("reserve").textContent = !lot.has_reserve ? T.noReserve : lot.reserve_met ? T.reserveMet : T.reserveNotMet;
+    $("extended").hidden = !lot.extended;
+    const endsAt = $("ends-at");
+    endsAt.setAttribute("datetime", lot.ends_at);
+    endsAt.textContent = new Date(lot.ends_at).toLocaleString(lang, { timeZone: "Asia/Seoul", hour12: false });
+    const form = $("bid-form");
+    if (form) {
+      form.hidden = lot.status !== "live";
+      const minNext = $("min-next-bid");
+      minNext.textContent = money(lot.min_next_bid);
+      minNext.dataset.amount = lot.min_next_bid;
+      const input = $("bid-amount");
+      input.min = lot.min_next_bid;
+      if (document.activeElement !== input && Number(input.value) < lot.min_next_bid) input.value = lot.min_next_bid;
+    }
+    const buyNow = $("buy-now-form");
+    if (buyNow) buyNow.hidden = !lot.buy_now_available;
+    if (you.alias && you.my_max) you.leading = lot.leader === you.alias;
+    renderYou();
+    tick();
+  }
+
+  function renderYou() {
+    const box = $("my-status");
+    if (!box) return;
+    box.textContent = "";
+    if (!you.my_max) return;
+    const strong = document.createElement("strong");
+    strong.className = you.leading ? "ok" : "err";
+    strong.textContent = you.leading ? T.leading : T.outbid;
+    const max = document.createElement("span");
+    max.dataset.testid = "my-max";
+    max.textContent = money(you.my_max);
+    box.append(strong, ` · ${T.yourMax}: `, max);
+    if (you.leading) $("outbid-notice").hidden = true;
+  }
+
+  function timeOf(iso) {
+    return new Date(iso).toLocaleTimeString(lang, { timeZone: "Asia/Seoul", hour12: false });
+  }
+
+  function historyRow(row) {
+    const li = document.createElement("li");
+    li.dataset.testid = "history-row";
+    li.dataset.seq = row.seq;
+    const alias = document.createElement("span");
+    alias.className = "alias";
+    alias.textContent = row.bidder;
+    const price = document.createElement("strong");
+    price.textContent = money(row.price);
+    const at = document.createElement("time");
+    at.className = "muted";
+    at.setAttribute("datetime", row.at);
+    at.textContent = timeOf(row.at);
+    li.append(alias, " ", price, " ", at);
+    return li;
+  }
+
+  function renderHistory(rows) {
+    const list = $("history");
+    list.textContent = "";
+    rows.forEach((row) => list.append(historyRow(row)));
+  }
+
+  function addHistory(row) {
+    const list = $("history");
+    list.querySelector('[data-testid="history-empty"]')?.remove();
+    list.prepend(historyRow(row));
+    while (list.children.length > HISTORY_ROWS) list.lastElementChild.remove();
+  }
+
+  function chatRow(message) {
+    const li = document.createElement("li");
+    li.dataset.testid = "chat-message";
+    li.dataset.id = message.id;
+    const author = document.createElement("span");
+    author.className = `author${message.role ? ` role-${message.role}` : ""}`;
+    author.textContent = message.role === "seller" ? T.seller : message.role === "staff" ? T.staff : message.author;
+    const text = document.createElement("span");
+    text.className = "text";
+    text.textContent = message.text;
+    li.append(author, " ", text);
+    if (root.dataset.authenticated === "1") li.append(" ", reportControl(message.id));
+    return li;
+  }
+
+  function reportControl(messageId) {
+    const wrap = document.createElement("span");
+    wrap.className = "report";
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "link small";
+    open.dataset.testid = "report";
+    open.textContent = T.report;
+    open.addEventListener("click", () => {
+      open.hidden = true;
+      for (const reason of ["profanity", "advertisement", "spam"]) {
+        const choice = document.createElement("button");
+        choice.type = "button";
+        choice.className = "link small";
+        choice.dataset.testid = `report-${reason}`;
+        choice.textContent = T[reason];
+        choice.addEventListener("click", () => {
+          const ref = `r${++refs}`;
+          waiting.set(ref, { kind: "report", wrap });
+          socket.send({ type: "report", message_id: messageId, reason, ref });
+        });
+        wrap.append(" ", choice);
+      }
+    });
+    wrap.append(open);
+    return wrap;
+  }
+
+  function renderChat(messages) {
+    const list = $("chat-list");
+    list.textContent = "";
+    messages.forEach((m) => list.append(chatRow(m)));
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function addChat(message) {
+    const list = $("chat-list");
+    list.append(chatRow(message));
+    while (list.children.length > CHAT_ROWS) list.firstElementChild.remove();
+    list.scrollTop = list.scrollHeight;
+  }
+
+  // --- the countdown, on the server's clock ---------------------------------------------------------
+  function tick() {
+    const el = $("countdown");
+    const now = clock.now();
+    if (lot.status === "scheduled") {
+      el.textContent = `${T.startsIn} ${formatRemaining(Date.parse(lot.starts_at) - now, T.days)}`;
+    } else if (lot.status === "live") {
+      const left = Date.parse(lot.ends_at) - now;
+      // past the end but not yet told: the close is the server's call (a last bid may have extended it)
+      el.textContent = left > 0 ? formatRemaining(left, T.days) : T.closing;
+      el.classList.toggle("urgent", left > 0 && left <= (lot.soft_close_seconds || 60) * 1000);
+    } else {
+      el.textContent = "—";
+      el.classList.remove("urgent");
+    }
+  }
+
+  // --- events from the room ------------------------------------------------------------------------
+  function onSnapshot(msg) {
+    clock.observe(msg.server_time);
+    you = msg.you || you;
+    renderLot(msg.lot);
+    renderHistory(msg.history || []);
+    renderChat(msg.chat || []);
+    $("viewers").textContent = msg.viewers ?? 0;
+  }
+
+  function onEvent(msg) {
+    switch (msg.type) {
+      case "bid":
+        renderLot(msg.lot);
+        addHistory(msg.bid);
+        break;
+      case "extended":
+      case "started":
+        renderLot(msg.lot);
+        break;
+      case "ended":
+        renderLot(msg.lot);
+        if (you.alias && msg.lot.leader === you.alias && msg.lot.status === "sold") showResult(T.won, "ok");
+        break;
+      case "chat":
+        addChat(msg.message);
+        break;
+      case "chat_hidden":
+        root.querySelector(`[data-testid="chat-message"][data-id="${msg.message_id}"]`)?.remove();
+        break;
+      default:
+        break;
+    }
+  }
+
+  function showResult(text, kind) {
+    const box = $("bid-result") || $("my-status");
+    if (!box) return;
+    box.textContent = text;
+    box.className = `bid-result ${kind}`;
+  }
+
+  function onMessage(msg) {
+    const pending = msg.ref ? waiting.get(msg.ref) : undefined;
+    if (msg.ref) waiting.delete(msg.ref);
+    switch (msg.type) {
+      case "viewers":
+        $("viewers").textContent = msg.count;
+        break;
+      case "outbid":
+        you.leading = false;
+        $("outbid-notice").hidden = false;
+        renderLot(msg.lot);
+        break;
+      case "pong":
+        clock.observe(msg.server_time, msg.t);
+        break;
+      case "bid_result":
+        $("bid-submit").disabled = false;
+        if (msg.you) you = msg.you;
+        if (msg.accepted) {
+          showResult(msg.leading ? T.acceptedLeading : T.acceptedOutbid, msg.leading ? "ok" : "err");
+          $("outbid-notice").hidden = !!msg.leading;
+          if (msg.lot) socket.expect(msg.lot.seq);
+        } else {
+          showResult(msg.detail || msg.reason, "err");
+          if (msg.lot) socket.expect(msg.lot.seq);
+        }
+        renderYou();
+        break;
+      case "chat_sent":
+        $("chat-input").value = "";
+        $("chat-error").textContent = "";
+        break;
+      case "reported":
+        if (pending?.wrap) pending.wrap.textContent = T.reported;
+        break;
+      case "error":
+        if (pending?.kind === "chat") $("chat-error").textContent = msg.detail;
+        else if (pending?.wrap) pending.wrap.textContent = msg.detail;
+        break;
+      default:
+        break;
+    }
+  }
+
+  const socket = new LiveSocket(root.dataset.ws, {
+    onSnapshot,
+    onEvent,
+    onMessage,
+    onStatus: (online) => {
+      const conn = $("connection");
+      conn.classList.toggle("online", online);
+      conn.title = online ? "" : T.offline;
+      if (online) ping();
+    },
+  });
+
+  function ping() {
+    socket.send({ type: "ping", t: Date.now() });
+  }
+
+  // --- forms -------------------------------------------------------------------------------------------
+  const bidForm = $("bid-form");
+  if (bidForm) {
+    bidForm.addEventListener("submit", (e) => {
+      if (!socket.open) return; // the plain form posts instead
+      e.preventDefault();
+      const amount = Number.parseInt($("bid-amount").value, 10);
+      const ref = `b${++refs}`;
+      waiting.set(ref, { kind: "bid" });
+      $("bid-submit").disabled = true;
+      socket.send({ type: "bid", max_amount: Number.isNaN(amount) ? $("bid-amount").value : amount, ref });
+    });
+  }
+  const chatForm = $("chat-form");
+  if (chatForm) {
+    chatForm.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const text = $("chat-input").value.trim();
+      if (!text) return;
+      const ref = `c${++refs}`;
+      waiting.set(ref, { kind: "chat" });
+      if (!socket.send({ type: "chat", text, ref })) $("chat-error").textContent = T.offline;
+    });
+  }
+
+  root.querySelectorAll('[data-testid="history-row"] time').forEach((t) => {
+    t.textContent = timeOf(t.getAttribute("datetime"));
+  });
+  tick();
+  setInterval(tick, 250);
+  setInterval(ping, PING_EVERY_MS);
+  socket.connect();
+}
+
+main();

@@ -1,0 +1,32 @@
+"""Auction sweeps (job loop / Celery beat). Each is idempotent and safe to run twice at once."""
+
+from bidcart.core.jobs import sweep
+
+from . import services
+
+
+@sweep(every=1)
+def start_scheduled_lots() -> None:
+    services.start_scheduled_lots()
+
+
+@sweep(every=1)
+def close_ended_lots() -> None:
+    """Bids after the end are refused by the bid transaction itself; this finalises within a second or two."""
+    services.close_ended_lots()
+
+
+@sweep(every=5)
+def settle_wins() -> None:
+    """Paid wins, and unpaid ones (the orders app expired the order): strike, second chance, relist."""
+    services.settle_wins()
+
+
+@sweep(every=30)
+def expire_second_chance_offers() -> None:
+    services.expire_offers()
+
+
+@sweep(every=30)
+def ending_soon_notices() -> None:
+    services.send_ending_soon()

@@ -1,0 +1,197 @@
+"""Auction pages: the list, the live room, listing a lot, and "my auctions" (bids, wins, offers,
+watchlist, notices, lots I sell). Thin: parse, call a selector or a service, render or redirect. The live
+room works without JavaScript (plain forms); `static/auctions/js/room.js` makes it live."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from bidcart.catalog import selectors as catalog_selectors
+from bidcart.catalog.templatetags.shop import format_money
+from bidcart.core.errors import DomainError
+
+from . import forms, selectors, services
+from .consumers import viewer_count
+from .models import Lot
+
+PAGE_SIZE = 24
+TABS = ("live", "ending_soon", "scheduled", "ended")
+
+
+def lot_list(request):
+    show = request.GET.get("show") or "live"
+    if show not in TABS:
+        show = "live"
+    category = request.GET.get("category", "")
+    search = request.GET.get("search", "").strip()
+    qs = selectors.public_lots()
+    if show == "live":
+        qs = selectors.filter_lots(qs, live=True).order_by("ends_at", "id")
+    elif show == "ending_soon":
+        qs = selectors.filter_lots(qs, ending_soon=True)
+    elif show == "scheduled":
+        qs = selectors.filter_lots(qs, status=Lot.Status.SCHEDULED).order_by("starts_at", "id")
+    else:
+        qs = selectors.filter_lots(qs, status=Lot.Status.ENDED).order_by("-ends_at", "-id")
+    qs = selectors.filter_lots(qs, category=category, search=search)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page, "lots": list(page.object_list), "show": show, "tabs": TABS, "search": search,
+        "category": category, "categories": catalog_selectors.category_tree(),
+    }
+    return render(request, "auctions/lot_list.html", context)
+
+
+def _lot(pk) -> Lot:
+    lot = Lot.objects.select_related("category", "seller").prefetch_related("images").filter(pk=pk).first()
+    if lot is None:
+        raise Http404
+    return lot
+
+
+def lot_detail(request, pk):
+    lot = _lot(pk)
+    context = {
+        "lot": lot,
+        "state": selectors.lot_state(lot),
+        "images": list(lot.images.all()),
+        "history": selectors.history(lot),
+        "chat": selectors.chat(lot),
+        "me": selectors.my_state(request.user, lot),
+        "viewers": viewer_count(lot.pk),
+        "can_relist": request.user.is_authenticated and lot.seller_id == request.user.pk and services.can_relist(lot),
+        "win": lot.wins.filter(user=request.user).select_related("order").first() if request.user.is_authenticated else None,
+    }
+    return render(request, "auctions/lot_detail.html", context)
+
+
+def _back(pk):
+    return redirect("auctions:lot", pk)
+
+
+@login_required
+@require_POST
+def bid(request, pk):
+    """The no-JavaScript bid form; the live room's script bids over the WebSocket (same service)."""
+    try:
+        result = services.place_bid(request.user, pk, request.POST.get("max_amount", ""))
+    except DomainError as error:
+        messages.error(request, error.detail)
+        return _back(pk)
+    amount = format_money(result.my_max, result.lot.currency)
+    if result.leading:
+        messages.success(request, _("Your maximum of %(amount)s is in: you lead.") % {"amount": amount})
+    else:
+        messages.warning(request, _("Your bid is in, but an earlier maximum is at least as high: you are outbid."))
+    return _back(pk)
+
+
+@login_required
+@require_POST
+def buy_now(request, pk):
+    try:
+        win = services.buy_now(request.user, pk)
+    except DomainError as error:
+        messages.error(request, error.detail)
+        return _back(pk)
+    messages.success(request, _("It's yours! Give your address and pay by the deadline."))
+    return redirect("orders:detail", win.order.number)
+
+
+@login_required
+@require_POST
+def watch(request, pk):
+    try:
+        if request.POST.get("watch") == "0":
+            services.unwatch(request.user, pk)
+            messages.info(request, _("Removed from your watchlist."))
+        else:
+            services.watch(request.user, pk)
+            messages.success(request, _("Added to your watchlist: we'll tell you before it ends."))
+    except DomainError as error:
+        messages.error(request, error.detail)
+    return _back(pk)
+
+
+@login_required
+@require_POST
+def cancel(request, pk):
+    try:
+        services.cancel_lot(request.user, pk, request.POST.get("reason", ""))
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, _("The lot was cancelled."))
+    return _back(pk)
+
+
+@login_required
+@require_POST
+def relist(request, pk):
+    try:
+        lot = services.relist(request.user, pk)
+    except DomainError as error:
+        messages.error(request, error.detail)
+        return _back(pk)
+    messages.success(request, _("Relisted: the new lot is live."))
+    return redirect("auctions:lot", lot.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lot_new(request):
+    if not (request.user.is_seller or request.user.is_staff):
+        raise Http404
+    form = forms.LotForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                lot = services.create_lot(request.user, images=request.FILES.getlist("images"), **form.terms())
+            except DomainError as error:
+                form.add_error(None, error.detail)
+            else:
+                messages.success(request, _("Your lot is listed."))
+                return redirect("auctions:lot", lot.pk)
+        status = 400
+    return render(request, "auctions/lot_form.html", {"form": form}, status=status)
+
+
+@login_required
+def mine(request):
+    user = request.user
+    notices = selectors.notices(user)
+    context = {
+        "bids": list(selectors.my_bids(user)[:50]),
+        "wins": list(selectors.my_wins(user)[:50]),
+        "offers": list(selectors.my_offers(user)[:20]),
+        "watching": list(selectors.watchlist(user)[:50]),
+        "notices": notices,
+        "selling": list(selectors.seller_lots(user)[:50]) if (user.is_seller or user.is_staff) else [],
+        "strikes": selectors.strike_count(user),
+        "blocked_until": selectors.blocked_until(user),
+    }
+    for lot in context["selling"]:
+        lot.relistable = services.can_relist(lot)
+    response = render(request, "auctions/mine.html", context)
+    services.mark_notices_read(user)
+    return response
+
+
+@login_required
+@require_POST
+def offer_respond(request, pk):
+    try:
+        if request.POST.get("action") == "accept":
+            win = services.accept_offer(request.user, pk)
+            messages.success(request, _("Accepted: give your address and pay by the deadline."))
+            return redirect("orders:detail", win.order.number)
+        services.decline_offer(request.user, pk)
+        messages.info(request, _("Offer declined."))
+    except DomainError as error:
+        messages.error(request, error.detail)
+    return redirect("auctions:mine")
