@@ -1,6 +1,24 @@
 import pytest
 from django.core.cache import cache
 
+pytest_plugins = ["tests.payments.fixtures"]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(request):
+    """On SQLite, test in a file, as the product runs: an in-memory database shared between the live
+    server's threads uses shared-cache locking, which fails at once ("table is locked") where a file with
+    WAL and a busy timeout waits its turn. pytest-django then adds the xdist worker suffix."""
+    import os
+    import tempfile
+
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):  # one file per test process: runs side by side never share it
+        db.setdefault("TEST", {})["NAME"] = os.path.join(tempfile.gettempdir(), f"bidcart-test-{os.getpid()}.sqlite3")
+    request.getfixturevalue("django_db_modify_db_settings_parallel_suffix")
+
 
 @pytest.fixture(autouse=True)
 def _fast_hasher(settings):

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from bidcart.orders.models import Order
 from bidcart.payments.models import Payment
 from tests.catalog.factories import PASSWORD, make_user
-from tests.payments.conftest import make_order
+from tests.payments.fixtures import make_order
 
 
 @pytest.fixture

@@ -268,7 +268,7 @@ def test_checkout_page_places_the_order(mug, buyer):
     assert client.post("/orders/checkout/", {**ADDRESS, "postcode": "x"}).status_code == 400
     response = client.post("/orders/checkout/", ADDRESS)
     order = Order.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"/orders/{order.number}/"
+    assert response.status_code == 302 and response["Location"] == f"/payments/pay/{order.number}/"  # on to paying
     assert order.number in client.get("/orders/").content.decode()
     assert "06236" in client.get(f"/orders/{order.number}/").content.decode()
 

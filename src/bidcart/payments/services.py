@@ -361,10 +361,10 @@ def process_webhook(delivery: WebhookDelivery) -> str:
             if snap.state == "pending" and snap.approved and payment.order.is_payable:
                 snap = adapter.confirm(payment, {})  # buyer approved and closed the browser: finish for them
             _settle(payment, snap, adapter, "webhook")
+            return _finish(delivery, WebhookDelivery.State.PROCESSED)  # committed with what it did
     except ProviderError as error:
         _finish(delivery, WebhookDelivery.State.FAILED, error=f"{error.code}: {error.message}")
         raise
-    return _finish(delivery, WebhookDelivery.State.PROCESSED)
 
 
 def _lower(headers: Mapping[str, str]) -> dict[str, str]:

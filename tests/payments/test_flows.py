@@ -1,0 +1,245 @@
+"""Payment flows end to end over real HTTP: the shop's API and return pages (Django test client) and a
+real payment simulator (pgsim in a thread). The buyer's trip through the provider's page is played by
+following the simulator's redirects, with the outcome queued through its control API."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from django.core import mail
+
+from bidcart.catalog.models import Variant
+from bidcart.orders.models import Status as OrderStatus
+from bidcart.payments import services
+from bidcart.payments.models import Payment, PaymentEvent, Refund, Status
+from tests.catalog.factories import api_for, make_user
+
+from .fixtures import make_order
+
+pytestmark = pytest.mark.django_db
+
+
+def start(buyer, order, provider="kakaopay", method="card"):
+    response = api_for(buyer).post(f"/api/v1/orders/{order.number}/payments/", {"provider": provider, "method": method}, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def through_page(sim, provider, url, outcome, **extra) -> str:
+    """The buyer opens the provider's page and it ends with `outcome`: answers where the browser goes."""
+    sim.next_outcome(provider, outcome, **extra)
+    response = httpx.get(url, follow_redirects=False, timeout=10)
+    assert response.status_code in (302, 303), response.text[:300]
+    return response.headers["location"]
+
+
+def back_to_shop(client, location: str):
+    """The browser follows the provider's redirect back to this shop."""
+    parts = urlsplit(location)
+    assert parts.netloc == "shop.test", location
+    return client.get(parts.path + ("?" + parts.query if parts.query else ""))
+
+
+def provider_calls(payment) -> int:
+    return payment.events.filter(type=PaymentEvent.Type.REQUEST).count()
+
+
+@pytest.fixture
+def browser(client, buyer):
+    client.force_login(buyer)
+    return client
+
+
+@pytest.mark.parametrize("provider", ["kakaopay", "paypal"])
+def test_buyer_pays_on_the_providers_page_and_the_order_is_paid_once(sim, buyer, order, browser, provider, django_capture_on_commit_callbacks):
+    started = start(buyer, order, provider)
+    assert started["status"] == "pending" and started["amount"] == order.total == 28000
+    assert started["next"]["type"] == "redirect"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        landing = back_to_shop(browser, through_page(sim, provider, started["next"]["url"], "approve"))
+    assert landing.status_code == 302 and landing.url == f"/orders/{order.number}/"
+
+    payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
+    order.refresh_from_db()
+    assert payment.status == Status.PAID and order.status == OrderStatus.PAID
+    assert payment.totals() == {"captured": 28000, "refunded": 0, "refundable": 28000}
+    assert any(order.number in m.subject for m in mail.outbox)  # the "paid" email went out
+    calls = provider_calls(payment)
+
+    # the browser comes back twice (reload, back button): nothing is charged or recorded again
+    again = back_to_shop(browser, through_page_location(payment))
+    assert again.status_code == 302
+    payment.refresh_from_db()
+    assert provider_calls(payment) == calls
+    assert payment.events.filter(type=PaymentEvent.Type.CAPTURED).count() == 1
+    assert order.events.filter(to_status=OrderStatus.PAID).count() == 1
+
+
+def through_page_location(payment) -> str:
+    return f"http://shop.test/payments/return/{payment.merchant_uid}/?pg_token=again&token={payment.psp.get('order_id', '')}"
+
+
+def test_paypal_charges_krw_orders_in_the_configured_currency(sim, buyer, order, browser, settings):
+    settings.PAYPAL = {**settings.PAYPAL, "currency": "USD", "krw_rate": "1400"}
+    started = start(buyer, order, "paypal")
+    payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
+    assert (payment.amount, payment.currency) == (28000, "KRW")
+    assert (payment.provider_amount, payment.provider_currency) == (2000, "USD")  # $20.00
+    back_to_shop(browser, through_page(sim, "paypal", started["next"]["url"], "approve"))
+    payment.refresh_from_db()
+    assert payment.status == Status.PAID
+
+
+@pytest.mark.parametrize("provider", ["kakaopay", "paypal"])
+def test_buyer_cancels_on_the_providers_page(sim, buyer, order, browser, provider):
+    started = start(buyer, order, provider)
+    landing = back_to_shop(browser, through_page(sim, provider, started["next"]["url"], "cancel"))
+    assert landing.status_code == 302
+    payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
+    order.refresh_from_db()
+    assert payment.status in (Status.CANCELLED, Status.FAILED)
+    assert order.status == OrderStatus.PENDING_PAYMENT  # the buyer may try again
+    assert start(buyer, order, provider)["status"] == "pending"
+
+
+def test_a_declined_card_fails_the_payment_and_the_order_stays_payable(sim, buyer, order, browser):
+    started = start(buyer, order, "kakaopay")
+    back_to_shop(browser, through_page(sim, "kakaopay", started["next"]["url"], "fail"))
+    payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
+    order.refresh_from_db()
+    assert payment.status == Status.FAILED
+    assert order.status == OrderStatus.PENDING_PAYMENT
+
+
+@pytest.mark.parametrize("provider,tampered", [("kakaopay", 100), ("paypal", "0.07")])
+def test_a_tampered_amount_is_refused_and_cancelled_at_the_provider(sim, buyer, order, browser, provider, tampered):
+    started = start(buyer, order, provider)
+    landing = back_to_shop(browser, through_page(sim, provider, started["next"]["url"], "amount", amount=tampered))
+    payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
+    order.refresh_from_db()
+    assert payment.status == Status.FAILED
+    assert order.status == OrderStatus.PENDING_PAYMENT
+    assert payment.events.filter(type=PaymentEvent.Type.MISMATCH).exists()
+    assert payment.totals()["captured"] == 0
+    # the buyer is told on the order page
+    page = browser.get(landing.url)
+    assert "did not match" in page.content.decode() or "일치" in page.content.decode()
+
+
+def test_partial_then_full_refund_follows_the_order_and_restocks(sim, buyer, order, browser, django_capture_on_commit_callbacks):
+    started = start(buyer, order, "kakaopay")
+    back_to_shop(browser, through_page(sim, "kakaopay", started["next"]["url"], "approve"))
+    uid = started["merchant_uid"]
+    staff = api_for(make_user(staff=True))
+    variant = Variant.objects.get(pk=order.lines.get().variant_id)
+    stock_before = variant.stock
+
+    partial = staff.post(f"/api/v1/payments/{uid}/refunds/", {"amount": 3000, "reason": "late delivery"}, format="json")
+    assert partial.status_code == 201, partial.content
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PARTIALLY_REFUNDED
+
+    over = staff.post(f"/api/v1/payments/{uid}/refunds/", {"amount": 25001, "reason": "too much"}, format="json")
+    assert over.status_code == 409 and over.json()["code"] == "refund_exceeds_captured"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        rest = staff.post(f"/api/v1/payments/{uid}/refunds/", {"amount": 25000, "reason": "returned", "restock": True}, format="json")
+    assert rest.status_code == 201, rest.content
+    payment = Payment.objects.get(merchant_uid=uid)
+    order.refresh_from_db()
+    variant.refresh_from_db()
+    assert payment.status == Status.REFUNDED and order.status == OrderStatus.REFUNDED
+    assert payment.totals() == {"captured": 28000, "refunded": 28000, "refundable": 0}
+    assert variant.stock == stock_before + 1
+    refund_mail = [m for m in mail.outbox if order.number in m.subject and m.to == [buyer.email]][-1]
+    assert "25,000" in refund_mail.body and "returned" in refund_mail.body
+
+    # the buyer sees it in the API; another buyer does not
+    mine = api_for(buyer).get(f"/api/v1/payments/{uid}/").json()
+    assert mine["refunded"] == 28000 and [r["amount"] for r in mine["refunds"]] == [3000, 25000]
+    assert all(e["type"] != "request" for e in mine["events"])  # provider calls are staff-only
+    assert api_for(make_user()).get(f"/api/v1/payments/{uid}/").status_code == 404
+    # a buyer cannot refund
+    assert api_for(buyer).post(f"/api/v1/payments/{uid}/refunds/", {"amount": 1, "reason": "x"}, format="json").status_code == 403
+
+
+def test_capture_failing_with_5xx_leaves_the_payment_pending_until_reconciliation_captures_it(sim, buyer, order, browser, settings):
+    started = start(buyer, order, "paypal")
+    location = through_page(sim, "paypal", started["next"]["url"], "approve")
+    sim.fault("/paypal/v2/checkout/orders", method="POST", status=500, count=5)
+    back_to_shop(browser, location)
+    payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
+    assert payment.status == Status.PENDING
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING_PAYMENT
+
+    sim.clear_faults()
+    settings.PAYMENT_RECONCILE_AFTER_MINUTES = 0
+    services.reconcile()
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert payment.status == Status.PAID and order.status == OrderStatus.PAID
+    assert payment.events.filter(type=PaymentEvent.Type.CAPTURED).count() == 1
+
+
+def test_reconciliation_expires_an_abandoned_payment(sim, buyer, order, settings):
+    started = start(buyer, order, "kakaopay")
+    httpx.get(started["next"]["url"], timeout=10)  # the buyer opened the page, then closed the tab
+    settings.PAYMENT_RECONCILE_AFTER_MINUTES = 0
+    order.payment_due_at = order.created_at  # the order's window passed
+    order.save(update_fields=["payment_due_at"])
+    services.reconcile()
+    payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
+    assert payment.status == Status.EXPIRED
+    # and a late return from the provider can no longer charge it
+    services.confirm_payment(payment.merchant_uid, {"pg_token": "late"})
+    payment.refresh_from_db()
+    assert payment.status == Status.EXPIRED and payment.totals()["captured"] == 0
+
+
+def test_a_payment_completed_after_the_order_expired_is_refunded(sim, buyer, order, browser):
+    started = start(buyer, order, "kakaopay")
+    location = through_page(sim, "kakaopay", started["next"]["url"], "approve")
+    from bidcart.orders import services as orders
+
+    orders.transition(order, OrderStatus.EXPIRED, note="window passed")
+    back_to_shop(browser, location)
+    payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
+    order.refresh_from_db()
+    assert order.status == OrderStatus.EXPIRED
+    assert payment.status == Status.REFUNDED
+    assert payment.totals() == {"captured": 28000, "refunded": 28000, "refundable": 0}
+    assert Refund.objects.get(payment=payment).status == Refund.Status.SUCCEEDED
+
+
+def test_start_refuses_what_it_must(sim, buyer, order):
+    api = api_for(buyer)
+    bad = api.post(f"/api/v1/orders/{order.number}/payments/", {"provider": "bitcoin"}, format="json")
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid"
+    extra = api.post(f"/api/v1/orders/{order.number}/payments/", {"provider": "kakaopay", "amount": 1}, format="json")
+    assert extra.status_code == 400  # the browser never sends the amount
+    vbank = api.post(f"/api/v1/orders/{order.number}/payments/", {"provider": "kakaopay", "method": "vbank"}, format="json")
+    assert vbank.status_code == 400 and vbank.json()["code"] == "method_unavailable"
+    other = api_for(make_user()).post(f"/api/v1/orders/{order.number}/payments/", {"provider": "kakaopay"}, format="json")
+    assert other.status_code == 404
+    assert Payment.objects.count() == 0
+
+
+def test_a_paid_order_cannot_be_paid_again(sim, buyer, browser):
+    order = make_order(buyer)
+    started = start(buyer, order, "kakaopay")
+    back_to_shop(browser, through_page(sim, "kakaopay", started["next"]["url"], "approve"))
+    again = api_for(buyer).post(f"/api/v1/orders/{order.number}/payments/", {"provider": "paypal"}, format="json")
+    assert again.status_code == 409 and again.json()["code"] == "order_not_payable"
+
+
+def test_provider_down_at_start_answers_502_and_records_the_attempt(sim, buyer, order):
+    sim.fault("/kakaopay/online/v1/payment/ready", status=503, count=3)
+    response = api_for(buyer).post(f"/api/v1/orders/{order.number}/payments/", {"provider": "kakaopay"}, format="json")
+    assert response.status_code == 502 and response.json()["code"] == "provider_error"
+    payment = Payment.objects.get()
+    assert payment.events.filter(type=PaymentEvent.Type.ERROR).exists()
+    assert payment.status in (Status.CREATED, Status.FAILED)

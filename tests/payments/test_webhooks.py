@@ -1,0 +1,115 @@
+"""Webhooks end to end: the whole product on one real server, the simulator mounted in it delivering
+signed webhooks to the shop's inbox over real HTTP, as a provider would."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from django.core.management import call_command
+
+from bidcart.orders.models import Status as OrderStatus
+from bidcart.payments import services
+from bidcart.payments.models import PaymentEvent, Status, WebhookDelivery
+from tests.catalog.factories import make_user
+
+from .fixtures import make_order
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def wait_for(condition, timeout=15.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def paypal_approved_then_browser_closed(url, control, buyer):
+    """The buyer approves on PayPal's page and closes the browser before coming back to the shop."""
+    order = make_order(buyer)
+    payment, nxt = services.start_payment(buyer, order, provider="paypal", site_url=url)
+    control.next_outcome("paypal", "approve")
+    response = httpx.get(nxt.url, follow_redirects=False, timeout=10)
+    assert response.status_code in (302, 303)  # the redirect back is never followed
+    return payment, order
+
+
+def test_paypal_approval_webhook_completes_a_payment_whose_buyer_closed_the_browser(live_shop):
+    url, control = live_shop
+    payment, order = paypal_approved_then_browser_closed(url, control, make_user())
+    delivery = wait_for(lambda: WebhookDelivery.objects.filter(payment=payment, state=WebhookDelivery.State.PROCESSED).first(),
+                        what="the webhook to capture")
+    payment.refresh_from_db()
+    assert payment.status == Status.PAID
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert delivery.body and delivery.headers and delivery.event_id
+    assert payment.events.filter(type=PaymentEvent.Type.CAPTURED).count() == 1
+
+
+def test_duplicate_webhooks_are_processed_once(live_shop):
+    url, control = live_shop
+    control.webhooks(duplicate=True)
+    payment, _order = paypal_approved_then_browser_closed(url, control, make_user())
+    wait_for(lambda: WebhookDelivery.objects.filter(payment=payment).count() >= 2, what="both deliveries")
+    wait_for(lambda: WebhookDelivery.objects.filter(payment=payment, state=WebhookDelivery.State.DUPLICATE).exists(), what="a duplicate")
+    assert payment.events.filter(type=PaymentEvent.Type.CAPTURED).count() == 1
+    assert payment.events.filter(type=PaymentEvent.Type.WEBHOOK).count() == len(
+        {d.event_id for d in WebhookDelivery.objects.filter(payment=payment)})
+
+
+def test_a_forged_webhook_is_stored_rejected_and_changes_nothing(live_shop):
+    url, control = live_shop
+    buyer = make_user()
+    order = make_order(buyer)
+    payment, _nxt = services.start_payment(buyer, order, provider="paypal", site_url=url)
+    forged = {"id": "WH-FORGED", "event_type": "CHECKOUT.ORDER.APPROVED", "resource_type": "checkout-order",
+              "resource": {"id": payment.psp["order_id"], "status": "APPROVED"}}
+    headers = {"PAYPAL-TRANSMISSION-ID": "x", "PAYPAL-TRANSMISSION-TIME": "2026-01-01T00:00:00Z",
+               "PAYPAL-TRANSMISSION-SIG": "bm9wZQ==", "PAYPAL-CERT-URL": f"{url}/pgsim/paypal/v1/notifications/certs/pgsim",
+               "PAYPAL-AUTH-ALGO": "SHA256withRSA"}
+    response = httpx.post(f"{url}/payments/webhooks/paypal/", json=forged, headers=headers, timeout=10)
+    assert response.status_code == 400 and response.json()["code"] == "rejected"
+    delivery = WebhookDelivery.objects.get(event_id="") if WebhookDelivery.objects.filter(event_id="").exists() else WebhookDelivery.objects.latest("received_at")
+    assert delivery.state == WebhookDelivery.State.REJECTED and "WH-FORGED" in delivery.body
+    payment.refresh_from_db()
+    assert payment.status == Status.PENDING
+
+
+def test_a_webhook_that_fails_is_answered_503_and_succeeds_when_the_provider_retries(live_shop):
+    url, control = live_shop
+    # the shop's re-fetch of the order fails twice: the first delivery gets 503, the retry succeeds
+    control.fault("/paypal/v2/checkout/orders", method="GET", status=500, count=3)
+    payment, _order = paypal_approved_then_browser_closed(url, control, make_user())
+    wait_for(lambda: WebhookDelivery.objects.filter(payment=payment, state=WebhookDelivery.State.PROCESSED).exists(),
+             timeout=20, what="the retried webhook")
+    payment.refresh_from_db()
+    assert payment.status == Status.PAID
+    assert WebhookDelivery.objects.filter(payment=payment, state=WebhookDelivery.State.FAILED).exists()
+    attempts = control.webhooks()["attempts"]
+    assert any(a.get("status_code") == 503 for a in attempts)
+
+
+def test_replay_webhooks_command_processes_deliveries_that_failed(live_shop, capsys):
+    url, control = live_shop
+    # the provider's API is down while its webhooks arrive: every delivery fails and the simulator gives up
+    control.fault("/paypal/v2/checkout/orders", method="GET", status=500, count=1000)
+    payment, order = paypal_approved_then_browser_closed(url, control, make_user())
+    wait_for(lambda: WebhookDelivery.objects.filter(payment=payment, state=WebhookDelivery.State.FAILED).count() >= 2,
+             what="failed deliveries")
+    wait_for(lambda: all(d["state"] in ("delivered", "failed") for d in control.webhooks()["deliveries"]), what="the simulator to give up")
+    payment.refresh_from_db()
+    assert payment.status == Status.PENDING
+    control.clear_faults()
+    call_command("replay_webhooks", "--failed")
+    assert "replayed" in capsys.readouterr().out
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert payment.status == Status.PAID and order.status == OrderStatus.PAID
+    assert payment.events.filter(type=PaymentEvent.Type.CAPTURED).count() == 1
+    assert not WebhookDelivery.objects.filter(payment=payment, state=WebhookDelivery.State.FAILED).exists()
