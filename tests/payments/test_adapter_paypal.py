@@ -25,7 +25,7 @@ from bidcart.payments.providers import ProviderError, Urls, WebhookRejected
 from bidcart.pgsim.app import create_app
 from bidcart.pgsim.config import SimConfig
 from tests.livesrv import running_server
-from tests.payments.conftest import SimControl
+from tests.payments.fixtures import SimControl
 
 
 @pytest.fixture
