@@ -39,7 +39,7 @@ def pay_on_hosted_page(page, shop, order, choice, button):
     page.locator(f"button[value={button}]").first.click()
 
 
-@pytest.mark.parametrize("choice", ["kakaopay-card", "paypal-card"])
+@pytest.mark.parametrize("choice", ["kakaopay-card", "paypal-card", "portone-card", "portone_v2-card"])
 def test_buyer_pays_on_the_providers_page_and_sees_the_order_paid(page, shop, choice):
     buyer = make_user()
     order = make_order(buyer)

@@ -243,3 +243,75 @@ def test_provider_down_at_start_answers_502_and_records_the_attempt(sim, buyer, 
     payment = Payment.objects.get()
     assert payment.events.filter(type=PaymentEvent.Type.ERROR).exists()
     assert payment.status in (Status.CREATED, Status.FAILED)
+
+
+# --- PortOne: the browser pays in the provider's window (IMP.request_pay / PortOne.requestPayment) ---
+
+def through_window(started, action="approve", tamper_amount="") -> str:
+    """What pay.js does with the client parameters: the provider's window, then back to the shop."""
+    from tests.payments.test_adapter_portone_v2 import window_query
+
+    nxt = started["next"]
+    assert nxt["type"] == "client" and nxt["script"]
+    if nxt["script"].endswith("/v1/iamport.js"):
+        checkout, fields = nxt["script"].replace("/v1/iamport.js", "/checkout"), {k: str(v) for k, v in nxt["params"].items()}
+    else:
+        checkout, fields = nxt["script"].replace("/browser-sdk.js", "/checkout"), window_query(nxt["params"])
+    response = httpx.post(checkout, data={**fields, "action": action, "tamper_amount": str(tamper_amount)}, timeout=10)
+    assert response.status_code == 303, response.text[:300]
+    return response.headers["location"]
+
+
+@pytest.mark.parametrize("provider", ["portone", "portone_v2"])
+def test_portone_card_payment_is_verified_on_the_server(sim, buyer, order, browser, provider):
+    started = start(buyer, order, provider)
+    assert started["next"]["params"]["merchant_uid" if provider == "portone" else "paymentId"] == started["merchant_uid"]
+    landing = back_to_shop(browser, through_window(started))
+    assert landing.status_code == 302
+    payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
+    order.refresh_from_db()
+    assert payment.status == Status.PAID and order.status == OrderStatus.PAID
+    assert payment.totals()["captured"] == 28000
+
+
+@pytest.mark.parametrize("provider", ["portone", "portone_v2"])
+def test_portone_browser_claiming_success_for_a_failed_payment_is_not_believed(sim, buyer, order, browser, provider):
+    started = start(buyer, order, provider)
+    location = through_window(started, action="fail")
+    # a forged return: the browser says it succeeded
+    forged = location.replace("imp_success=false", "imp_success=true").replace("success=false", "success=true")
+    back_to_shop(browser, forged)
+    payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
+    order.refresh_from_db()
+    assert payment.status == Status.FAILED and order.status == OrderStatus.PENDING_PAYMENT
+
+
+def test_portone_v2_tampered_amount_is_refused(sim, buyer, order, browser):
+    started = start(buyer, order, "portone_v2")
+    location = through_window(started, action="amount", tamper_amount=100)
+    back_to_shop(browser, location)
+    payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
+    order.refresh_from_db()
+    assert payment.status == Status.FAILED and order.status == OrderStatus.PENDING_PAYMENT
+    assert payment.totals()["captured"] == 0
+
+
+@pytest.mark.parametrize("provider", ["portone", "portone_v2"])
+def test_vbank_issues_an_account_then_the_deposit_pays_the_order(sim, buyer, order, browser, provider):
+    started = start(buyer, order, provider, method="vbank")
+    back_to_shop(browser, through_window(started))
+    payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
+    assert payment.status == Status.AWAITING_DEPOSIT
+    assert payment.vbank["account"] and payment.vbank["bank"]
+    page = browser.get(f"/orders/{order.number}/").content.decode()
+    assert payment.vbank["account"] in page  # the buyer sees where to deposit
+
+    sim.deposit(**({"imp_uid": payment.psp["imp_uid"]} if provider == "portone" else {"paymentId": payment.merchant_uid}))
+    # no webhook reaches this test shop: reconciliation finds the deposit
+    from django.conf import settings
+
+    settings.PAYMENT_RECONCILE_AFTER_MINUTES = 0
+    services.reconcile()
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert payment.status == Status.PAID and order.status == OrderStatus.PAID

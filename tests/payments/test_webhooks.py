@@ -113,3 +113,50 @@ def test_replay_webhooks_command_processes_deliveries_that_failed(live_shop, cap
     assert payment.status == Status.PAID and order.status == OrderStatus.PAID
     assert payment.events.filter(type=PaymentEvent.Type.CAPTURED).count() == 1
     assert not WebhookDelivery.objects.filter(payment=payment, state=WebhookDelivery.State.FAILED).exists()
+
+
+@pytest.mark.parametrize("provider", ["portone", "portone_v2"])
+def test_vbank_deposit_pays_the_order_by_webhook_after_the_browser_closed(live_shop, provider):
+    from tests.payments.test_flows import through_window
+
+    url, control = live_shop
+    buyer = make_user()
+    order = make_order(buyer)
+    payment, nxt = services.start_payment(buyer, order, provider=provider, method="vbank", site_url=url)
+    # the buyer gets an account number in the window and closes the browser: the return never comes
+    through_window({"next": {"type": nxt.type, "script": nxt.script, "params": nxt.params}})
+    wait_for(lambda: payment.__class__.objects.get(pk=payment.pk).status == Status.AWAITING_DEPOSIT, what="the issued-account webhook")
+
+    control.deposit(**({"imp_uid": payment.__class__.objects.get(pk=payment.pk).psp["imp_uid"]} if provider == "portone" else {"paymentId": payment.merchant_uid}))
+    wait_for(lambda: payment.__class__.objects.get(pk=payment.pk).status == Status.PAID, what="the deposit webhook")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert WebhookDelivery.objects.filter(payment=payment, state=WebhookDelivery.State.PROCESSED).count() >= 2
+
+
+def test_reordered_webhooks_settle_on_the_providers_truth(live_shop):
+    """The 'paid' notice arrives before the 'account issued' one: each is only a hint, the shop reads the
+    provider's state, and a late 'ready' never takes a paid payment back."""
+    from tests.payments.test_flows import through_window
+
+    url, control = live_shop
+    control.webhooks(reorder=2)  # hold two deliveries, then send them newest first
+    buyer = make_user()
+    order = make_order(buyer)
+    payment, nxt = services.start_payment(buyer, order, provider="portone", method="vbank", site_url=url)
+    through_window({"next": {"type": nxt.type, "script": nxt.script, "params": nxt.params}})
+    imp_uid = wait_for(lambda: _imp_uid_at_simulator(control, payment.merchant_uid), what="the issued account")
+    control.deposit(imp_uid=imp_uid)
+    wait_for(lambda: WebhookDelivery.objects.filter(provider="portone", state__in=["processed", "duplicate"]).count() >= 2,
+             what="both notices")
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert payment.status == Status.PAID and order.status == OrderStatus.PAID
+    assert payment.events.filter(type=PaymentEvent.Type.CAPTURED).count() == 1
+
+
+def _imp_uid_at_simulator(control, merchant_uid):
+    for imp_uid, p in control.ledger()["iamport_payments"].items():
+        if p["merchant_uid"] == merchant_uid and p.get("vbank_num"):
+            return imp_uid
+    return None
