@@ -301,16 +301,16 @@ def _close_as_sold(lot: Lot, buyer_id: int, *, price: int, via: str, now: dateti
     lot.save(update_fields=["status", "final_price", "closed_at", "sold_via", "ends_at", "seq", "updated_at"])
     state = selectors.lot_state(lot, now)
     lot_id, win_id, seller_id = lot.pk, win.pk, lot.seller_id
+    notify(buyer_id, lot_id, Notice.Kind.WON, price=price, currency=lot.currency, order=order.number)
+    notify(seller_id, lot_id, Notice.Kind.SOLD, price=price, currency=lot.currency)
     _after_commit(lambda: live.publish(lot_id, {"type": "ended", "seq": state["seq"], "lot": state, "winner": True}))
-    _after_commit(lambda: _tell_winner(win_id))
-    _after_commit(lambda: notify(seller_id, lot_id, Notice.Kind.SOLD, price=price, currency=state["currency"]))
+    _after_commit(lambda: _email_winner(win_id))
     return win
 
 
-def _tell_winner(win_id: int) -> None:
+def _email_winner(win_id: int) -> None:
     win = Win.objects.select_related("lot", "order", "user").get(pk=win_id)
     url = reverse("orders:detail", args=[win.order.number])
-    notify(win.user_id, win.lot_id, Notice.Kind.WON, price=win.price, currency=win.lot.currency, order=win.order.number)
     context = {"win": win, "lot": win.lot, "order": win.order, "order_url": absolute(url), "price": money(win.price, win.lot.currency)}
     send_user_email(win.user, "auctions/email/won", context)
 
@@ -349,8 +349,8 @@ def close_lot(lot_id: int) -> str | None:
         lot.save(update_fields=["status", "closed_at", "seq", "updated_at"])
         state = selectors.lot_state(lot, now)
         lot_pk, seller_id, leader_id = lot.pk, lot.seller_id, lot.leader_id
+        notify(seller_id, lot_pk, Notice.Kind.UNSOLD, reserve=lot.has_reserve and leader_id is not None)
         _after_commit(lambda: live.publish(lot_pk, {"type": "ended", "seq": state["seq"], "lot": state, "winner": False}))
-        _after_commit(lambda: notify(seller_id, lot_pk, Notice.Kind.UNSOLD, reserve=lot.has_reserve and leader_id is not None))
         return Lot.Status.UNSOLD
 
 
@@ -411,8 +411,9 @@ def cancel_lot(actor, lot_id: int, reason: str) -> Lot:
         people = set(Bid.objects.filter(lot=lot).values_list("bidder_id", flat=True)) | set(
             Watch.objects.filter(lot=lot).values_list("user_id", flat=True)
         )
+        Notice.objects.bulk_create([Notice(user_id=uid, lot_id=lot_pk, kind=Notice.Kind.CANCELLED, data={"reason": reason})
+                                    for uid in sorted(people)])
         _after_commit(lambda: live.publish(lot_pk, {"type": "ended", "seq": state["seq"], "lot": state, "reason": reason}))
-        _after_commit(lambda: [notify(uid, lot_pk, Notice.Kind.CANCELLED, reason=reason) for uid in sorted(people)])
     return lot
 
 
@@ -461,11 +462,11 @@ def _lapse(win: Win, now: datetime) -> None:
     lot = win.lot
     if not (win.order.status == OrderStatus.CANCELLED and _cancelled_by_someone_else(win.order)):
         Strike.objects.create(user=win.user, win=win, reason=_("Did not pay for %(title)s") % {"title": lot.title}, created_at=now)
-        _after_commit(lambda: notify(win.user_id, lot.pk, Notice.Kind.STRIKE, order=win.order.number))
-    _after_commit(lambda: notify(lot.seller_id, lot.pk, Notice.Kind.UNPAID, order=win.order.number))
+        notify(win.user_id, lot.pk, Notice.Kind.STRIKE, order=win.order.number)
+    notify(lot.seller_id, lot.pk, Notice.Kind.UNPAID, order=win.order.number)
     offer = _offer_second_chance(lot, now) if win.kind == Win.Kind.AUCTION else None
     if offer is None:
-        _after_commit(lambda: notify(lot.seller_id, lot.pk, Notice.Kind.RELIST))
+        notify(lot.seller_id, lot.pk, Notice.Kind.RELIST)
 
 
 def runner_up(lot: Lot) -> tuple[int, int] | None:
@@ -493,14 +494,14 @@ def _offer_second_chance(lot: Lot, now: datetime) -> SecondChanceOffer | None:
     if not user.is_active or selectors.blocked_until(user, now) is not None:
         return None
     offer = SecondChanceOffer.objects.create(lot=lot, user=user, price=price, created_at=now, expires_at=now + conf.second_chance_window())
+    notify(user.pk, lot.pk, Notice.Kind.SECOND_CHANCE, price=price, currency=lot.currency, offer=offer.pk)
     offer_id = offer.pk
-    _after_commit(lambda: _tell_runner_up(offer_id))
+    _after_commit(lambda: _email_runner_up(offer_id))
     return offer
 
 
-def _tell_runner_up(offer_id: int) -> None:
+def _email_runner_up(offer_id: int) -> None:
     offer = SecondChanceOffer.objects.select_related("lot", "user").get(pk=offer_id)
-    notify(offer.user_id, offer.lot_id, Notice.Kind.SECOND_CHANCE, price=offer.price, currency=offer.lot.currency, offer=offer.pk)
     context = {"offer": offer, "lot": offer.lot, "price": money(offer.price, offer.lot.currency), "url": absolute(reverse("auctions:mine"))}
     send_user_email(offer.user, "auctions/email/second_chance", context)
 
@@ -539,8 +540,7 @@ def accept_offer(user, offer_id: int) -> Win:
         win = Win.objects.create(lot=lot, user=user, order=order, price=offer.price, kind=Win.Kind.SECOND_CHANCE, created_at=now)
         offer.status, offer.responded_at, offer.win = SecondChanceOffer.Status.ACCEPTED, now, win
         offer.save(update_fields=["status", "responded_at", "win"])
-        lot_id, seller_id, price = lot.pk, lot.seller_id, offer.price
-        _after_commit(lambda: notify(seller_id, lot_id, Notice.Kind.SOLD, price=price, currency=lot.currency, second_chance=True))
+        notify(lot.seller_id, lot.pk, Notice.Kind.SOLD, price=offer.price, currency=lot.currency, second_chance=True)
     return win
 
 
@@ -551,8 +551,7 @@ def decline_offer(user, offer_id: int) -> SecondChanceOffer:
             raise _error("offer_closed", _("This offer is no longer open."))
         offer.status, offer.responded_at = SecondChanceOffer.Status.DECLINED, timezone.now()
         offer.save(update_fields=["status", "responded_at"])
-        lot_id, seller_id = offer.lot_id, offer.lot.seller_id
-        _after_commit(lambda: notify(seller_id, lot_id, Notice.Kind.RELIST))
+        notify(offer.lot.seller_id, offer.lot_id, Notice.Kind.RELIST)
     return offer
 
 
