@@ -324,6 +324,8 @@ PAYMENT_TIMEOUT_SECONDS = env.float("PAYMENT_TIMEOUT_SECONDS", default=10.0)
 # A payment still open this long is fetched from its provider and settled by the reconciliation sweep;
 # one the buyer abandoned (still unpaid after the order's window) is cancelled at the provider.
 PAYMENT_RECONCILE_AFTER_MINUTES = env.int("PAYMENT_RECONCILE_AFTER_MINUTES", default=10)
+# An order paid by bank deposit stays reserved until the virtual account's deadline, at most this long.
+PAYMENT_VBANK_MAX_HOURS = env.int("PAYMENT_VBANK_MAX_HOURS", default=72)
 KAKAOPAY = {
     "base_url": env.str("KAKAOPAY_BASE_URL", default=""),      # https://open-api.kakaopay.com (legacy: https://kapi.kakao.com)
     "api": env.str("KAKAOPAY_API", default="new"),            # "new" (SECRET_KEY, JSON) or "legacy" (KakaoAK, form)

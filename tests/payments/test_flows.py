@@ -4,6 +4,7 @@ following the simulator's redirects, with the outcome queued through its control
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import httpx
@@ -303,6 +304,9 @@ def test_vbank_issues_an_account_then_the_deposit_pays_the_order(sim, buyer, ord
     payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
     assert payment.status == Status.AWAITING_DEPOSIT
     assert payment.vbank["account"] and payment.vbank["bank"]
+    window = order.payment_due_at
+    order.refresh_from_db()
+    assert order.payment_due_at - window > timedelta(hours=24)  # reserved while the deposit is awaited
     page = browser.get(f"/orders/{order.number}/").content.decode()
     assert payment.vbank["account"] in page  # the buyer sees where to deposit
 

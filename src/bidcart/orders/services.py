@@ -255,6 +255,17 @@ def restock(order: Order, quantities: dict[int, int] | None = None, *, actor=Non
     return done
 
 
+def extend_payment_window(order: Order, until: datetime, *, note: str = "") -> bool:
+    """Keep an unpaid order (and its stock) reserved until `until`, e.g. while a bank deposit into an
+    issued virtual account is awaited. Only ever lengthens the window; a conditional UPDATE."""
+    changed = Order.objects.filter(pk=order.pk, status=Status.PENDING_PAYMENT, payment_due_at__lt=until).update(
+        payment_due_at=until, updated_at=timezone.now())
+    if changed:
+        order.payment_due_at = until
+        _event(order, OrderEvent.Type.NOTE, note=(note or "payment window extended")[:500])
+    return bool(changed)
+
+
 def mark_paid(order: Order, *, actor=None, note: str = "") -> Order:
     """For the payments layer: the order's payment is captured."""
     return transition(order, Status.PAID, actor=actor, note=note)

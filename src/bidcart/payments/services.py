@@ -208,12 +208,21 @@ def _settle(payment: Payment, snap: Snapshot, adapter: providers.Provider, sourc
         if payment.status in CAPTURED:
             _sync_external_refunds(payment, snap, source)
     elif snap.state == "awaiting_deposit":
-        if payment.status in (Status.CREATED, Status.PENDING):
-            _set_status(payment, Status.AWAITING_DEPOSIT, expected=[Status.CREATED, Status.PENDING], source=source, vbank=snap.vbank)
+        if _set_status(payment, Status.AWAITING_DEPOSIT, expected=[Status.CREATED, Status.PENDING], source=source, vbank=snap.vbank):
+            _hold_order_for_deposit(payment, snap.vbank.get("due"))
     elif snap.state == "failed":
         _set_status(payment, Status.FAILED, expected=OPEN, source=source, failure=(snap.failure or _("declined"))[:300])
     elif snap.state == "cancelled":
         _set_status(payment, Status.CANCELLED, expected=OPEN, source=source, failure=(snap.failure or "")[:300])
+
+
+def _hold_order_for_deposit(payment: Payment, due: str | None) -> None:
+    """A bank deposit takes longer than a card: keep the order reserved until the account's deadline,
+    capped at PAYMENT_VBANK_MAX_HOURS, so it doesn't expire under a buyer who is about to pay."""
+    deadline = parse_datetime(due) if due else None
+    latest = timezone.now() + timedelta(hours=settings.PAYMENT_VBANK_MAX_HOURS)
+    until = min(deadline, latest) if deadline else latest
+    orders.extend_payment_window(payment.order, until, note=f"awaiting a bank deposit ({payment.merchant_uid})")
 
 
 def _capture(payment: Payment, source: str) -> None:
