@@ -253,6 +253,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # several models have a `status`: name each choice set after its model
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "bidcart.orders.models.Status",
+        "PaymentStatusEnum": "bidcart.payments.models.Status",
+        "RefundStatusEnum": "bidcart.payments.models.Refund.Status",
+        "WebhookStateEnum": "bidcart.payments.models.WebhookDelivery.State",
+    },
 }
 
 # --- Security --------------------------------------------------------------------------------
