@@ -1,0 +1,60 @@
+"""The pay page: an auction win (an order without an address yet) asks for the address, then offers the
+providers; starting a payment from the page sends the buyer on."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from bidcart.orders import services as orders
+from bidcart.orders.models import Kind
+from bidcart.payments.models import Payment
+from tests.catalog.factories import make_user
+
+from .fixtures import ADDRESS
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def auction_win(buyer):
+    seller = make_user(seller=True)
+    return orders.create_order(
+        buyer, kind=Kind.AUCTION, currency="KRW", shipping=0, payment_due_at=timezone.now() + timedelta(hours=48),
+        lines=[orders.NewLine(product_name="빈티지 라이카 M6", unit_price=1_250_000, quantity=1, seller_id=seller.pk, sku="LOT-1")],
+    )
+
+
+def test_an_auction_win_asks_for_the_address_before_offering_payment(sim, client, buyer, auction_win):
+    client.force_login(buyer)
+    url = f"/payments/pay/{auction_win.number}/"
+    page = client.get(url).content.decode()
+    assert 'data-testid="address-form"' in page and 'data-testid="pay-form"' not in page
+    assert client.post(url, {"pay": "kakaopay:card"}).status_code == 302  # refused: no address yet
+    assert not Payment.objects.exists()
+
+    bad = client.post(url, {"step": "address", **ADDRESS, "postcode": "12"})
+    assert bad.status_code == 400
+    assert client.post(url, {"step": "address", **ADDRESS}).status_code == 302
+    auction_win.refresh_from_db()
+    assert auction_win.has_address and auction_win.postcode == "06236"
+
+    page = client.get(url).content.decode()
+    assert 'data-testid="pay-kakaopay-card"' in page and 'data-testid="pay-portone-vbank"' in page
+    started = client.post(url, {"pay": "kakaopay:card"})  # without JavaScript: the radio value alone
+    assert started.status_code == 302 and "/kakaopay/checkout/" in started["Location"]
+    payment = Payment.objects.get()
+    assert payment.amount == 1_250_000 and payment.order == auction_win
+
+
+def test_portone_from_the_page_renders_the_browser_sdk_handoff(sim, client, buyer, order):
+    client.force_login(buyer)
+    page = client.post(f"/payments/pay/{order.number}/", {"provider": "portone", "method": "vbank"})
+    html = page.content.decode()
+    assert page.status_code == 200 and 'id="pay-client"' in html and "iamport.js" in html
+    assert "payments/js/pay.js" in html and "<script>" not in html  # no inline script under the CSP
+
+
+def test_someone_elses_order_has_no_pay_page(client, order):
+    client.force_login(make_user())
+    assert client.get(f"/payments/pay/{order.number}/").status_code == 404
