@@ -97,19 +97,21 @@ def return_(request, merchant_uid):
 
 
 def cancel(request, merchant_uid):
-    try:
-        payment = services.abandon_payment(merchant_uid, failed=False)
-    except DomainError:
-        raise Http404 from None
-    return _landing(request, payment, fallback_message=_("You cancelled the payment."))
+    return _abandoned(request, merchant_uid, failed=False)
 
 
 def fail(request, merchant_uid):
+    return _abandoned(request, merchant_uid, failed=True)
+
+
+def _abandoned(request, merchant_uid, *, failed: bool):
+    """The provider's page sent the buyer back without paying: cancelled, or failed."""
     try:
-        payment = services.abandon_payment(merchant_uid, failed=True)
+        payment = services.abandon_payment(merchant_uid, failed=failed)
     except DomainError:
         raise Http404 from None
-    return _landing(request, payment, fallback_message=_("The payment failed at the provider."))
+    fallback = _("The payment failed at the provider.") if failed else _("You cancelled the payment.")
+    return _landing(request, payment, fallback_message=fallback)
 
 
 @csrf_exempt
