@@ -319,3 +319,13 @@ def test_vbank_issues_an_account_then_the_deposit_pays_the_order(sim, buyer, ord
     payment.refresh_from_db()
     order.refresh_from_db()
     assert payment.status == Status.PAID and order.status == OrderStatus.PAID
+
+
+def test_the_event_log_is_append_only(sim, buyer, order):
+    started = start(buyer, order, "kakaopay")
+    event = Payment.objects.get(merchant_uid=started["merchant_uid"]).events.first()
+    event.message = "rewritten"
+    with pytest.raises(ValueError):
+        event.save()
+    with pytest.raises(ValueError):
+        event.delete()

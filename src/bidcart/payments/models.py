@@ -140,6 +140,14 @@ class PaymentEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.payment_id} {self.type}"
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("payment events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("payment events are append-only")
+
 
 class Refund(models.Model):
     class Status(models.TextChoices):
