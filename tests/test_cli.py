@@ -91,3 +91,82 @@ def test_bidcart_run_serves_everything_on_one_port_and_keeps_data_across_restart
     finally:
         second_output = stop(proc)
     assert "Demo data already present." in second_output
+
+
+# --- bidcart serve: the production entry ------------------------------------------------------------
+
+GOOD_SECRET = "k3J9-vQx_2mZ8pLr5TnW7yB4cHd6fGs1aEo0uIiKjMlNbVcXzQwErTyUiOpAsDfGh"
+
+
+def serve_env(data_dir, **extra):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "WEB_CONCURRENCY",
+                        "PROMETHEUS_MULTIPROC_DIR", "LOG_FORMAT")}
+    env.update({"BIDCART_DATA_DIR": str(data_dir), "BIDCART_ADMIN_PATH": "staff-admin", **extra})
+    return env
+
+
+def test_serve_refuses_an_unsafe_configuration_and_says_what_to_set(tmp_path):
+    result = subprocess.run(BIDCART + ["serve", "--workers", "2"], env=serve_env(tmp_path, SECRET_KEY="changeme"),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    err = result.stderr
+    assert "refusing to start with an unsafe configuration" in err
+    assert "SECRET_KEY is a known default" in err and "Set SECRET_KEY" in err
+    assert "ALLOWED_HOSTS is not set" in err
+    assert "SQLite has one writer at a time" in err and "Set DATABASE_URL=postgres://" in err
+    assert "in-memory channel layer" in err and "Set REDIS_URL=" in err
+    assert not (tmp_path / "bidcart.sqlite3").exists()  # refused before touching anything
+
+
+def test_serve_refuses_debug_on_a_public_host(tmp_path):
+    env = serve_env(tmp_path, SECRET_KEY=GOOD_SECRET, DEBUG="1", ALLOWED_HOSTS="shop.example.com")
+    result = subprocess.run(BIDCART + ["serve"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "DEBUG is on while ALLOWED_HOSTS has public hosts (shop.example.com)" in result.stderr
+
+
+def test_serve_check_accepts_a_safe_configuration(tmp_path):
+    env = serve_env(tmp_path, SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="shop.example.com")
+    result = subprocess.run(BIDCART + ["serve", "--check"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "safe to serve with 1 worker" in result.stdout
+
+
+def test_serve_migrates_collects_static_files_and_serves_with_debug_off(tmp_path):
+    port = free_port()
+    env = serve_env(tmp_path, SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="127.0.0.1", SECURE_COOKIES="0")
+    proc = subprocess.Popen(BIDCART + ["serve", "--migrate", "--host", "127.0.0.1", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, proc.stdout.read()
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "bidcart serve did not come up in 90 s"
+            time.sleep(0.3)
+        assert httpx.get(base + "/products/").status_code == 200  # migrated (empty catalogue)
+        # Static files come from collectstatic's folder through whitenoise, compressed when asked.
+        assert (tmp_path / "static" / "admin" / "css" / "base.css").exists()
+        css = httpx.get(base + "/static/admin/css/base.css", headers={"Accept-Encoding": "gzip"})
+        assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+        assert css.headers.get("content-encoding") == "gzip"
+        # DEBUG is off: a missing page is a plain 404, not Django's debug page listing the URL patterns.
+        missing = httpx.get(base + "/no-such-page/")
+        assert missing.status_code == 404 and "URLconf" not in missing.text
+        assert httpx.get(base + "/healthz", headers={"Host": "evil.example.com"}).status_code == 400
+    finally:
+        output = stop(proc)
+    assert "bidcart serve: 1 worker(s) on http://127.0.0.1:%d/" % port in output
+
+
+def test_usage_lists_the_production_commands():
+    result = subprocess.run(BIDCART, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    for command in ("serve", "worker", "beat"):
+        assert f"  {command} " in result.stderr

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 
 
 def _setup_django() -> None:
@@ -70,6 +72,135 @@ def run(argv: list[str]) -> int:
     return 0
 
 
+def _default_workers(environ) -> int:
+    if environ.get("WEB_CONCURRENCY"):
+        return int(environ["WEB_CONCURRENCY"])
+    scaled = environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql")) and environ.get("REDIS_URL")
+    return min(os.cpu_count() or 1, 4) if scaled else 1
+
+
+def serve(argv: list[str]) -> int:
+    """The production entry: refuses an unsafe configuration, then N uvicorn worker processes."""
+    parser = argparse.ArgumentParser(
+        prog="bidcart serve",
+        description="Serve bidcart in production: several ASGI worker processes, DEBUG off, static files by "
+                    "whitenoise. Refuses to start with an unsafe configuration. See deploy/README.md.")
+    parser.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes (WEB_CONCURRENCY; default: 1 on SQLite, else CPUs up to 4)")
+    parser.add_argument("--migrate", action="store_true", help="apply database migrations before serving")
+    parser.add_argument("--no-collectstatic", action="store_true", help="skip collectstatic (already done)")
+    parser.add_argument("--check", action="store_true", help="only check the configuration and exit")
+    args = parser.parse_args(argv)
+    workers = args.workers if args.workers is not None else _default_workers(os.environ)
+    if workers < 1:
+        parser.error("--workers must be at least 1")
+
+    from bidcart.core import deploy_checks
+
+    found = deploy_checks.problems(deploy_checks.Config.from_environ(os.environ, workers=workers))
+    if found:
+        print("bidcart serve: refusing to start with an unsafe configuration:\n", file=sys.stderr)
+        for problem in found:
+            print(f"  [{problem.id}] {problem}\n", file=sys.stderr)
+        print("Set these in the environment (see deploy/bidcart.env.example) and start again.", file=sys.stderr)
+        return 2
+    if args.check:
+        print("bidcart serve: the configuration is safe to serve with %d worker(s)." % workers)
+        return 0
+
+    # Every worker process inherits these: collected static files (not the apps' folders), the worker
+    # count for `check --deploy`, and one Prometheus directory per `bidcart serve` for several workers.
+    os.environ.setdefault("WHITENOISE_USE_FINDERS", "0")
+    os.environ["WEB_CONCURRENCY"] = str(workers)
+    metrics_dir = None
+    if workers > 1:
+        metrics_dir = _prepare_metrics_dir()
+    _setup_django()
+
+    import uvicorn
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from bidcart.core.jobs import JobLoop
+
+    if args.migrate:
+        call_command("migrate", interactive=False, verbosity=1)
+    if not args.no_collectstatic:
+        call_command("collectstatic", interactive=False, verbosity=0)
+
+    loop = None
+    if settings.BIDCART_JOBS == "inprocess":
+        loop = JobLoop()
+        loop.start()
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    jobs = ("in this process" if loop else "by Celery: run `bidcart worker` and one `bidcart beat`")
+    print(f"bidcart serve: {workers} worker(s) on http://{shown_host}:{args.port}/ "
+          f"(database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
+          f"{'Redis' if settings.REDIS_URL else 'in-memory'} channel layer, jobs {jobs})", flush=True)
+    if settings.DEBUG:
+        print("bidcart serve: DEBUG is on (local hosts only); unset it for a public server.", flush=True)
+    try:
+        uvicorn.run(
+            "bidcart.asgi:application", host=args.host, port=args.port, workers=workers if workers > 1 else None,
+            lifespan="on", log_config=None, log_level=settings.LOG_LEVEL.lower(),
+            # bidcart's middleware writes one line per request (JSON); Django decides which proxies to
+            # trust (NUM_PROXIES, BEHIND_TLS_PROXY), so uvicorn does not rewrite the client address.
+            access_log=settings.LOG_FORMAT != "json", proxy_headers=False, server_header=False,
+            timeout_graceful_shutdown=20,
+        )
+    finally:
+        if loop:
+            loop.stop()
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+    return 0
+
+
+def _prepare_metrics_dir() -> str:
+    """prometheus_client's multiprocess mode: every worker writes its samples to files in one directory,
+    which /metrics adds up. It must be empty when the workers start."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path:
+        os.makedirs(path, exist_ok=True)
+        for name in os.listdir(path):
+            if name.endswith(".db"):
+                os.remove(os.path.join(path, name))
+    else:
+        path = tempfile.mkdtemp(prefix="bidcart-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+        return path  # ours: removed on exit
+    return None
+
+
+def _celery(argv: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bidcart.settings")
+    from bidcart.celery import app
+
+    app.start(argv=argv)
+    return 0
+
+
+def worker(argv: list[str]) -> int:
+    """`celery -A bidcart worker`: runs the due sweeps (and any other task). As many as you like."""
+    if not any(a.startswith(("-l", "--loglevel")) for a in argv):
+        argv = ["--loglevel=INFO", *argv]
+    return _celery(["worker", *argv])
+
+
+def beat(argv: list[str]) -> int:
+    """`celery -A bidcart beat`: sends `bidcart.tick` every second. Exactly one in the whole deployment."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bidcart.settings")
+    if not any(a.startswith(("-l", "--loglevel")) for a in argv):
+        argv = ["--loglevel=INFO", *argv]
+    if not any(a.startswith(("-s", "--schedule")) for a in argv):
+        from django.conf import settings
+
+        argv = [f"--schedule={settings.DATA_DIR / 'celerybeat-schedule'}", *argv]
+    return _celery(["beat", *argv])
+
+
 def manage(argv: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bidcart.settings")
     from django.core.management import execute_from_command_line
@@ -84,14 +215,17 @@ def pgsim(argv: list[str]) -> int:
     return pgsim_main(argv)
 
 
-COMMANDS = {"run": run, "manage": manage, "pgsim": pgsim}
+COMMANDS = {"run": run, "serve": serve, "worker": worker, "beat": beat, "manage": manage, "pgsim": pgsim}
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in COMMANDS:
-        print("usage: bidcart {run,pgsim,manage} [...]\n"
+        print("usage: bidcart {run,serve,worker,beat,pgsim,manage} [...]\n"
               "  run     migrate, seed demo data, serve shop + API + WebSockets + /pgsim/ on one port\n"
+              "  serve   production: several worker processes, refuses an unsafe configuration\n"
+              "  worker  a Celery worker (celery -A bidcart worker): runs the sweeps\n"
+              "  beat    Celery beat (celery -A bidcart beat): one per deployment\n"
               "  pgsim   run the payment-gateway simulator on its own\n"
               "  manage  Django management commands (bidcart manage help)", file=sys.stderr)
         return 2

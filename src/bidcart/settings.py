@@ -385,6 +385,11 @@ if PGSIM_MOUNT:
     if SITE_URL:
         os.environ.setdefault("PGSIM_PAYPAL_WEBHOOK_URL", f"{SITE_URL}/payments/webhooks/paypal/")
 
+# --- Logs ------------------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+# "json": one JSON object per line (requests, sweeps, everything else); "text": for people at a console.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json").lower()
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -6,6 +6,6 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        from . import jobs
+        from . import deploy_checks, jobs  # noqa: F401  (deploy_checks registers `check --deploy`)
 
         jobs.autodiscover()

@@ -1,0 +1,197 @@
+"""Is this configuration safe to serve to the public? One function answers, for two callers:
+
+- `bidcart serve` calls `problems(Config.from_environ(...))` *before* Django starts (a missing SECRET_KEY
+  would otherwise stop settings.py with a less helpful message) and refuses to start on any problem;
+- Django's system check framework (`bidcart manage check --deploy`) reports the same problems as errors
+  `bidcart.E0xx`, built from the loaded settings.
+
+Each problem says what is wrong and what to set.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from django.core import checks
+
+MIN_SECRET_LENGTH = 50
+MIN_SECRET_DISTINCT = 5
+GENERATE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+
+# Values that are public: in this repository, in Django's docs or templates, or typical placeholders.
+KNOWN_SECRETS = {
+    "test-only-secret-key-never-used-outside-the-test-suite",  # pyproject.toml's test setting
+    "change-me-to-a-long-random-string-see-deploy-readme",  # deploy/bidcart.env.example
+    "changeme", "change-me", "change_me", "secret", "secret-key", "secret_key", "secretkey", "django",
+    "insecure", "development", "dev", "test", "password", "bidcart", "replace-me", "xxx",
+}
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1", "testserver"}
+PGSIM_PROVIDER_URLS = ("KAKAOPAY_BASE_URL", "PORTONE_BASE_URL", "PORTONE_V2_BASE_URL", "PAYPAL_BASE_URL")
+PROVIDER_URL_BY_NAME = {"kakaopay": "KAKAOPAY_BASE_URL", "portone": "PORTONE_BASE_URL",
+                        "portone_v2": "PORTONE_V2_BASE_URL", "paypal": "PAYPAL_BASE_URL"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    id: str  # bidcart.E0xx
+    message: str  # what is wrong, and why it matters
+    fix: str  # what to set
+
+    def __str__(self) -> str:
+        return f"{self.message}\n    → {self.fix}"
+
+
+@dataclass
+class Config:
+    """What the checks look at, from the environment (before Django starts) or from loaded settings."""
+
+    secret_key: str = ""
+    debug: bool = False
+    allowed_hosts: list[str] | None = None  # None: ALLOWED_HOSTS is not set at all
+    database_engine: str = "sqlite3"  # the last part of Django's ENGINE
+    database_url_set: bool = False
+    redis_url: str = ""
+    workers: int = 1
+    pgsim_mount: bool = True
+    pgsim_url: str = ""
+    providers_on_simulator: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None, *, workers: int = 1) -> "Config":
+        import environ as django_environ
+
+        source = dict(os.environ if environ is None else environ)
+        env = django_environ.Env()
+        env.ENVIRON = source
+        database_url = env.str("DATABASE_URL", default="")
+        engine = "sqlite3"
+        if database_url:
+            engine = django_environ.Env.db_url_config(database_url).get("ENGINE", "").rsplit(".", 1)[-1]
+        providers = env.list("PAYMENT_PROVIDERS", default=list(PROVIDER_URL_BY_NAME))
+        return cls(
+            secret_key=env.str("SECRET_KEY", default=""),
+            debug=env.bool("DEBUG", default=False),
+            allowed_hosts=env.list("ALLOWED_HOSTS") if "ALLOWED_HOSTS" in source else None,
+            database_engine=engine,
+            database_url_set=bool(database_url),
+            redis_url=env.str("REDIS_URL", default=""),
+            workers=workers,
+            pgsim_mount=env.bool("PGSIM_MOUNT", default=True),
+            pgsim_url=env.str("PGSIM_URL", default=""),
+            providers_on_simulator=[p for p in providers if p in PROVIDER_URL_BY_NAME
+                                    and not env.str(PROVIDER_URL_BY_NAME[p], default="")],
+        )
+
+    @classmethod
+    def from_settings(cls, settings, environ: Mapping[str, str] | None = None, *, workers: int | None = None) -> "Config":
+        source = os.environ if environ is None else environ
+        if workers is None:
+            workers = _int(source.get("WEB_CONCURRENCY"), 1)
+        base_urls = {"kakaopay": settings.KAKAOPAY, "portone": settings.PORTONE,
+                     "portone_v2": settings.PORTONE_V2, "paypal": settings.PAYPAL}
+        return cls(
+            secret_key=settings.SECRET_KEY or "",
+            debug=settings.DEBUG,
+            allowed_hosts=list(settings.ALLOWED_HOSTS) if "ALLOWED_HOSTS" in source else None,
+            database_engine=settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
+            database_url_set=bool(source.get("DATABASE_URL")),
+            redis_url=settings.REDIS_URL,
+            workers=workers,
+            pgsim_mount=settings.PGSIM_MOUNT,
+            pgsim_url=settings.PGSIM_URL,
+            providers_on_simulator=[p for p in settings.PAYMENT_PROVIDERS
+                                    if p in base_urls and not base_urls[p].get("base_url")],
+        )
+
+
+def _int(value, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _public(host: str) -> bool:
+    """A host name or address other than this machine's loopback."""
+    name = host.strip().lstrip(".").lower()
+    if name in LOCAL_HOSTS or name.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return True
+
+
+def secret_problem(key: str) -> Problem | None:
+    if not key:
+        return Problem("bidcart.E001", "SECRET_KEY is not set. It signs sessions, password-reset links and CSRF tokens.",
+                       f"Set SECRET_KEY to a long random value, e.g. the output of {GENERATE_SECRET}")
+    if key.strip().lower() in KNOWN_SECRETS or key.startswith("django-insecure-"):
+        return Problem("bidcart.E002", "SECRET_KEY is a known default or example value: anyone can forge sessions with it.",
+                       f"Set SECRET_KEY to a new random value, e.g. the output of {GENERATE_SECRET}")
+    if len(key) < MIN_SECRET_LENGTH or len(set(key)) < MIN_SECRET_DISTINCT:
+        return Problem("bidcart.E003", f"SECRET_KEY is too short or too simple ({len(key)} characters, "
+                       f"{len(set(key))} distinct): it needs at least {MIN_SECRET_LENGTH} characters.",
+                       f"Set SECRET_KEY to a long random value, e.g. the output of {GENERATE_SECRET}")
+    return None
+
+
+def problems(config: Config) -> list[Problem]:
+    """Everything unsafe about serving the public with this configuration (empty: safe to start)."""
+    found = []
+    secret = secret_problem(config.secret_key)
+    if secret:
+        found.append(secret)
+    hosts = [h for h in (config.allowed_hosts or []) if h.strip()]
+    if config.allowed_hosts is None or not hosts:
+        found.append(Problem(
+            "bidcart.E004", "ALLOWED_HOSTS is not set: the server would answer only for localhost (or refuse everyone).",
+            "Set ALLOWED_HOSTS to the public host names, comma-separated, e.g. ALLOWED_HOSTS=shop.example.com",
+        ))
+    public = [h for h in hosts if h.strip() == "*" or _public(h)]
+    if config.debug and public:
+        found.append(Problem(
+            "bidcart.E005", f"DEBUG is on while ALLOWED_HOSTS has public hosts ({', '.join(public)}): error pages would "
+            "show settings, source code and SQL to anyone.",
+            "Unset DEBUG (or set DEBUG=0) for a public server; DEBUG=1 is only for ALLOWED_HOSTS=localhost,127.0.0.1",
+        ))
+    if "*" in [h.strip() for h in hosts] and not config.debug:
+        found.append(Problem(
+            "bidcart.E006", "ALLOWED_HOSTS is '*': any Host header is accepted, so password-reset and payment-return "
+            "links can be pointed at another site.",
+            "Set ALLOWED_HOSTS to the exact public host names, e.g. ALLOWED_HOSTS=shop.example.com",
+        ))
+    if config.workers > 1:
+        if config.database_engine == "sqlite3":
+            found.append(Problem(
+                "bidcart.E007", f"{config.workers} workers on SQLite: SQLite has one writer at a time, so the workers "
+                "would queue on its lock and time out with 'database is locked' under load.",
+                "Set DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/bidcart (and REDIS_URL), or run --workers 1",
+            ))
+        if not config.redis_url:
+            found.append(Problem(
+                "bidcart.E008", f"{config.workers} workers without REDIS_URL: the in-memory channel layer and cache "
+                "are not shared between processes, so a bid made through one worker would never reach live-room "
+                "viewers connected to another, and login lockouts and rate limits would be per process.",
+                "Set REDIS_URL=redis://HOST:6379/0 (and DATABASE_URL for PostgreSQL), or run --workers 1",
+            ))
+        if config.pgsim_mount and not config.pgsim_url and config.providers_on_simulator:
+            found.append(Problem(
+                "bidcart.E009", f"{config.workers} workers with the payment simulator mounted at /pgsim/ "
+                f"({', '.join(config.providers_on_simulator)} use it): the simulator keeps its state in each "
+                "process's memory, so a payment started on one worker is unknown to the next.",
+                "Give the providers their real base URLs and keys and set PGSIM_MOUNT=0 (README, 'Real providers'), "
+                "or run one `bidcart pgsim` and set PGSIM_URL to it and PGSIM_MOUNT=0, or run --workers 1",
+            ))
+    return found
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_deploy(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """`bidcart manage check --deploy`: the same refusals as `bidcart serve` (workers from WEB_CONCURRENCY)."""
+    from django.conf import settings
+
+    return [checks.Error(p.message, hint=p.fix, id=p.id) for p in problems(Config.from_settings(settings))]

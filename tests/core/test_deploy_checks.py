@@ -1,0 +1,146 @@
+"""The configuration checks behind `bidcart serve` and `bidcart manage check --deploy`: each refusal, and
+what it tells the operator to set."""
+
+import pytest
+from django.core import checks
+
+from bidcart.core.deploy_checks import Config, problems
+
+GOOD_SECRET = "k3J9-vQx_2mZ8pLr5TnW7yB4cHd6fGs1aEo0uIiKjMlNbVcXzQwErTyUiOpAsDfGh"
+SCALED = {
+    "SECRET_KEY": GOOD_SECRET,
+    "ALLOWED_HOSTS": "shop.example.com",
+    "DATABASE_URL": "postgres://bidcart:pw@db:5432/bidcart",
+    "REDIS_URL": "redis://redis:6379/0",
+    "PGSIM_MOUNT": "0",
+}
+
+
+def ids(environ, workers=1):
+    return [p.id for p in problems(Config.from_environ(environ, workers=workers))]
+
+
+def only(environ, workers=1):
+    found = problems(Config.from_environ(environ, workers=workers))
+    assert len(found) == 1, [str(p) for p in found]
+    return found[0]
+
+
+def test_a_scaled_configuration_passes_with_several_workers():
+    assert ids(SCALED, workers=4) == []
+
+
+def test_one_worker_on_sqlite_without_redis_passes():
+    assert ids({"SECRET_KEY": GOOD_SECRET, "ALLOWED_HOSTS": "shop.example.com"}) == []
+
+
+def test_missing_secret_key_says_how_to_make_one():
+    problem = only({**SCALED, "SECRET_KEY": ""})
+    assert problem.id == "bidcart.E001"
+    assert "SECRET_KEY is not set" in problem.message
+    assert "Set SECRET_KEY" in problem.fix and "secrets.token_urlsafe(50)" in problem.fix
+
+
+@pytest.mark.parametrize("key", [
+    "test-only-secret-key-never-used-outside-the-test-suite",  # the test suite's own
+    "change-me-to-a-long-random-string-see-deploy-readme",  # the sample env file's
+    "changeme",
+    "django-insecure-" + GOOD_SECRET,  # startproject's
+])
+def test_a_known_secret_key_is_refused(key):
+    problem = only({**SCALED, "SECRET_KEY": key})
+    assert problem.id == "bidcart.E002"
+    assert "known default or example value" in problem.message
+    assert "Set SECRET_KEY to a new random value" in problem.fix
+
+
+@pytest.mark.parametrize("key", ["short-but-random-9f8e7d", "a" * 80, "ab" * 40])
+def test_a_short_or_simple_secret_key_is_refused(key):
+    problem = only({**SCALED, "SECRET_KEY": key})
+    assert problem.id == "bidcart.E003"
+    assert "at least 50 characters" in problem.message
+
+
+@pytest.mark.parametrize("hosts", [None, "", " , "])
+def test_missing_or_empty_allowed_hosts_is_refused(hosts):
+    environ = {k: v for k, v in SCALED.items() if k != "ALLOWED_HOSTS"}
+    if hosts is not None:
+        environ["ALLOWED_HOSTS"] = hosts
+    problem = only(environ)
+    assert problem.id == "bidcart.E004"
+    assert "ALLOWED_HOSTS is not set" in problem.message
+    assert "ALLOWED_HOSTS=shop.example.com" in problem.fix
+
+
+@pytest.mark.parametrize("hosts", ["shop.example.com", "localhost,203.0.113.7", "*"])
+def test_debug_with_a_public_host_is_refused(hosts):
+    problem = only({**SCALED, "DEBUG": "1", "ALLOWED_HOSTS": hosts})
+    assert problem.id == "bidcart.E005"
+    assert "DEBUG is on while ALLOWED_HOSTS has public hosts" in problem.message
+    assert "Unset DEBUG" in problem.fix
+
+
+def test_debug_on_local_hosts_only_is_allowed():
+    assert ids({**SCALED, "DEBUG": "1", "ALLOWED_HOSTS": "localhost,127.0.0.1,[::1],app.localhost"}) == []
+
+
+def test_any_host_is_refused_even_without_debug():
+    problem = only({**SCALED, "ALLOWED_HOSTS": "*"})
+    assert problem.id == "bidcart.E006"
+    assert "any Host header is accepted" in problem.message
+
+
+def test_several_workers_on_sqlite_are_refused_and_told_why():
+    problem = only({k: v for k, v in SCALED.items() if k != "DATABASE_URL"}, workers=2)
+    assert problem.id == "bidcart.E007"
+    assert "SQLite has one writer at a time" in problem.message
+    assert "DATABASE_URL=postgres://" in problem.fix and "--workers 1" in problem.fix
+
+
+def test_several_workers_without_redis_are_refused_and_told_why():
+    problem = only({k: v for k, v in SCALED.items() if k != "REDIS_URL"}, workers=3)
+    assert problem.id == "bidcart.E008"
+    assert "in-memory channel layer" in problem.message and "not shared between processes" in problem.message
+    assert "REDIS_URL=redis://" in problem.fix
+
+
+def test_the_embedded_default_with_several_workers_gets_both_reasons():
+    found = ids({"SECRET_KEY": GOOD_SECRET, "ALLOWED_HOSTS": "shop.example.com", "PGSIM_MOUNT": "0"}, workers=2)
+    assert found == ["bidcart.E007", "bidcart.E008"]
+
+
+def test_several_workers_with_the_mounted_simulator_are_refused():
+    problem = only({**SCALED, "PGSIM_MOUNT": "1"}, workers=2)
+    assert problem.id == "bidcart.E009"
+    assert "keeps its state in each process's memory" in problem.message
+    assert "PGSIM_MOUNT=0" in problem.fix
+
+
+def test_the_mounted_simulator_is_fine_once_every_provider_is_real_or_a_standalone_simulator_is_used():
+    real = {**SCALED, "PGSIM_MOUNT": "1", "PAYMENT_PROVIDERS": "kakaopay,paypal",
+            "KAKAOPAY_BASE_URL": "https://open-api.kakaopay.com", "PAYPAL_BASE_URL": "https://api-m.paypal.com"}
+    assert ids(real, workers=2) == []
+    assert ids({**SCALED, "PGSIM_MOUNT": "1", "PGSIM_URL": "http://pgsim.internal:8765"}, workers=2) == []
+
+
+def test_check_deploy_reports_the_same_problems_as_errors(settings, monkeypatch):
+    monkeypatch.delenv("ALLOWED_HOSTS", raising=False)
+    monkeypatch.setenv("WEB_CONCURRENCY", "2")
+    settings.DEBUG = False
+    settings.SECRET_KEY = "changeme"
+    settings.REDIS_URL = ""
+    messages = checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.security])
+    ours = {m.id: m for m in messages if m.id.startswith("bidcart.")}
+    assert {"bidcart.E002", "bidcart.E004", "bidcart.E007", "bidcart.E008"} <= set(ours)
+    assert all(m.level == checks.ERROR for m in ours.values())
+    assert "SECRET_KEY" in ours["bidcart.E002"].hint
+
+
+def test_check_deploy_is_quiet_about_a_safe_configuration(settings, monkeypatch):
+    monkeypatch.setenv("ALLOWED_HOSTS", "shop.example.com")
+    monkeypatch.setenv("WEB_CONCURRENCY", "1")
+    settings.DEBUG = False
+    settings.SECRET_KEY = GOOD_SECRET
+    settings.ALLOWED_HOSTS = ["shop.example.com"]
+    messages = checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.security])
+    assert [m.id for m in messages if m.id.startswith("bidcart.")] == []
