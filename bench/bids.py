@@ -1,0 +1,337 @@
+"""Auction benchmark: one hot lot, bids through the HTTP API, live-room fan-out, and the raw SQL ceiling.
+
+    .venv/bin/python bench/bids.py [--bids 600] [--concurrency 8,32,64] [--viewers 200] [--fanout-bids 30]
+                                   [--time-limit 300]
+
+A fresh data folder (SQLite) unless DATABASE_URL / REDIS_URL are set (the issue's figures are for
+PostgreSQL: export DATABASE_URL=postgres://… of a scratch database, and REDIS_URL for the Redis channel
+layer). Starts `bidcart run --no-seed` on 127.0.0.1 (one uvicorn worker) and prints:
+
+1. bids/s through `POST /api/v1/lots/{id}/bids/` with N concurrent bidders on one lot (each bidder its
+   own JWT; every bid a new, higher maximum; a bid overtaken on the way by a higher one can be refused
+   as too low — accepted and refused are both counted);
+2. bid-to-viewer delivery: V WebSocket viewers in the room, bids sent one at a time, the time from
+   sending the bid to each viewer receiving its `bid` event (p50/p99, and how many arrived);
+3. the raw SQL ceiling on PostgreSQL: the same transaction (lock the lot row, insert a bid, update the
+   lot) from psycopg threads, no Django, no HTTP — so the ratio to (1) is visible.
+
+A script, not a test: nothing here asserts a timing. The load generator shares the machine with the
+server, so the figures are for comparing runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve()
+
+
+# --- the Django side, run as a subprocess: python bench/bids.py --setup BIDDERS LOTS --------------------
+
+def django_setup(bidders: int, lots: int) -> None:
+    import django
+
+    django.setup()
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from bidcart.accounts.models import User
+    from bidcart.auctions import services
+    from bidcart.auctions.models import Lot
+    from bidcart.catalog.models import Category
+
+    now = timezone.now()
+    Lot.objects.filter(title__startswith="bench-").update(status="cancelled")
+    category, _ = Category.objects.get_or_create(slug="bench-auctions", defaults={"name": "bench auctions"})
+
+    def user(email, **extra):
+        found = User.objects.filter(email=email).first()
+        return found or User.objects.create_user(email, "bench-password-1", display_name=email.split("@")[0], is_active=True,
+                                                 email_verified_at=now, phone_verified_at=now, **extra)
+
+    seller = user("bench-seller@example.com", is_seller=True, phone="+821099990000")
+    people = [user(f"bench-bidder{i}@example.com", phone=f"+8210{88000000 + i}") for i in range(bidders)]
+    made = [
+        services.create_lot(seller, title=f"bench-lot-{i}", category=category, start_price=1_000,
+                            ends_at=now + timedelta(hours=6), soft_close_seconds=0).pk
+        for i in range(lots)
+    ]
+    print(json.dumps({"lots": made, "tokens": [str(RefreshToken.for_user(p).access_token) for p in people]}))
+
+
+# --- the bench ----------------------------------------------------------------------------------------
+
+def bench_env(data_dir: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "BIDCART_ADMIN_PATH", "ALLOWED_HOSTS")}
+    env.update({
+        "BIDCART_DATA_DIR": data_dir, "DEBUG": "0", "SECRET_KEY": "bench-not-a-secret-" + "x" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost", "DJANGO_SETTINGS_MODULE": "bidcart.settings", "LOG_LEVEL": "WARNING",
+        "PGSIM_MOUNT": "0",
+    })
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(env, port: int, log_path: Path) -> subprocess.Popen:
+    log = open(log_path, "w")
+    proc = subprocess.Popen([sys.executable, "-m", "bidcart.cli", "run", "--no-seed", "--port", str(port)],
+                            env={**env, "HOST": "127.0.0.1"}, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"the server exited with {proc.returncode}:\n{log_path.read_text()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code in (200, 503):
+                return proc
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    proc.kill()
+    sys.exit(f"the server did not answer /healthz in 60 s:\n{log_path.read_text()}")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p * len(values)))] * 1000
+
+
+class Amounts:
+    """Rising maximums shared by all bidders of a lot: concurrent bids land out of order, so some are
+    refused as too low — that is the race, and it is counted."""
+
+    # ten times the largest KRW increment: a bid is refused only if it lands after two higher ones
+    STEP = 1_000_000
+
+    def __init__(self):
+        self.n = 0
+
+    def next(self) -> int:
+        self.n += 1
+        return 10_000 + self.n * self.STEP
+
+
+async def bid_storm(base: str, lot: int, tokens: list[str], bids: int, concurrency: int, deadline: float) -> dict:
+    """`concurrency` bidders on one lot, each bid a new, higher maximum (a bidding war in which every bid
+    counts). Requests overtake each other on the way, so a bid can land after a higher one and be
+    refused as too low: refusals are counted, not retried."""
+    amounts, latencies, codes = Amounts(), [], {}
+    sent = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+
+        async def bidder(token):
+            nonlocal sent
+            headers = {"Authorization": f"Bearer {token}"}
+            while sent < bids and time.monotonic() < deadline:
+                sent += 1
+                t0 = time.perf_counter()
+                try:
+                    response = await client.post(f"/api/v1/lots/{lot}/bids/", json={"max_amount": amounts.next()}, headers=headers)
+                    code = "accepted" if response.status_code == 201 else response.json().get("code", str(response.status_code))
+                except (httpx.HTTPError, ValueError) as exc:
+                    code = type(exc).__name__
+                latencies.append(time.perf_counter() - t0)
+                codes[code] = codes.get(code, 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(bidder(tokens[i % len(tokens)]) for i in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    accepted = codes.get("accepted", 0)
+    return {"done": len(latencies), "elapsed": elapsed, "accepted_per_s": accepted / elapsed if elapsed else 0,
+            "tries_per_s": len(latencies) / elapsed if elapsed else 0, "p50": percentile(latencies, .5),
+            "p99": percentile(latencies, .99), "codes": codes}
+
+
+async def fanout(base: str, lot: int, tokens: list[str], viewers: int, bids: int) -> dict:
+    """`viewers` sockets in the room; two bidders outbid each other `bids` times, one bid at a time; the
+    delay from sending each bid to each viewer receiving its event (matched by sequence number)."""
+    import websockets
+
+    ws_url = base.replace("http", "ws") + f"/ws/auctions/{lot}/"
+    sent_at: dict[int, float] = {}
+    arrivals: list[tuple[int, float]] = []
+    sockets = []
+    for _ in range(viewers):
+        ws = await websockets.connect(ws_url, origin=base, max_queue=None)
+        await ws.recv()  # the snapshot
+        sockets.append(ws)
+
+    async def listen(ws):
+        try:
+            async for raw in ws:
+                message = json.loads(raw)
+                if message.get("type") == "bid":
+                    arrivals.append((message["seq"], time.perf_counter()))
+        except websockets.ConnectionClosed:
+            pass
+
+    listeners = [asyncio.create_task(listen(ws)) for ws in sockets]
+    amounts = Amounts()
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        for i in range(bids):
+            headers = {"Authorization": f"Bearer {tokens[i % 2]}"}
+            t0 = time.perf_counter()
+            response = await client.post(f"/api/v1/lots/{lot}/bids/", json={"max_amount": amounts.next()}, headers=headers)
+            if response.status_code == 201:
+                sent_at[response.json()["seq"]] = t0  # soft close is off: the lot's seq is the bid's
+            await asyncio.sleep(0.2)
+    await asyncio.sleep(3)  # stragglers
+    for ws in sockets:
+        await ws.close()
+    for task in listeners:
+        task.cancel()
+    delays = [t - sent_at[seq] for seq, t in arrivals if seq in sent_at]
+    return {"viewers": viewers, "bids": len(sent_at), "delivered": len(delays), "expected": len(sent_at) * viewers,
+            "p50": percentile(delays, .5), "p99": percentile(delays, .99)}
+
+
+def sql_ceiling(database_url: str, lot: int, bidder_ids: list[int], concurrency: int, seconds: float) -> dict:
+    """The bid transaction in plain SQL over psycopg: SELECT … FOR UPDATE the lot, INSERT the bid, UPDATE
+    the lot; `concurrency` threads, one connection each, for `seconds`."""
+    import psycopg
+
+    stop = time.monotonic() + seconds
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def worker(i: int):
+        with psycopg.connect(database_url, autocommit=False) as conn:
+            bidder = bidder_ids[i % len(bidder_ids)]
+            local = []
+            while time.monotonic() < stop:
+                t0 = time.perf_counter()
+                with conn.cursor() as cur:
+                    cur.execute("SELECT current_price, seq FROM auctions_lot WHERE id = %s FOR UPDATE", (lot,))
+                    price, seq = cur.fetchone()
+                    price = (price or 1_000) + 100
+                    cur.execute(
+                        "INSERT INTO auctions_bid (lot_id, bidder_id, alias, max_amount, price_after, leading_after, seq, created_at)"
+                        " VALUES (%s, %s, 1, %s, %s, true, %s, now())", (lot, bidder, price, price, seq + 1))
+                    cur.execute("UPDATE auctions_lot SET current_price = %s, leader_max = %s, leader_id = %s,"
+                                " bid_count = bid_count + 1, seq = seq + 1, updated_at = now() WHERE id = %s",
+                                (price, price, bidder, lot))
+                conn.commit()
+                local.append(time.perf_counter() - t0)
+            with lock:
+                latencies.extend(local)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    return {"tps": len(latencies) / elapsed, "p50": percentile(latencies, .5), "p99": percentile(latencies, .99), "done": len(latencies)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bids", type=int, default=600, help="bids per concurrency level")
+    parser.add_argument("--concurrency", default="8,32,64")
+    parser.add_argument("--viewers", type=int, default=200, help="WebSocket viewers for the fan-out (the issue: 1000)")
+    parser.add_argument("--fanout-bids", type=int, default=30)
+    parser.add_argument("--sql-seconds", type=float, default=5)
+    parser.add_argument("--time-limit", type=float, default=300, help="seconds for all the HTTP scenarios together")
+    args = parser.parse_args()
+    levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
+
+    data_dir = tempfile.mkdtemp(prefix="bidcart-bench-bids-")
+    env = bench_env(data_dir)
+    proc = None
+    storms, spread, ceiling = [], None, []
+    try:
+        print(f"data folder {data_dir}", flush=True)
+        subprocess.run([sys.executable, "-m", "bidcart.cli", "manage", "migrate", "--verbosity", "0"], env=env, check=True)
+        lots_needed = len(levels) + 1 + len(levels)
+        out = subprocess.run([sys.executable, str(HERE), "--setup", str(max(levels)), str(lots_needed)], env=env, check=True,
+                             text=True, stdout=subprocess.PIPE).stdout
+        setup = json.loads(out.strip().splitlines()[-1])
+        lots, tokens = setup["lots"], setup["tokens"]
+
+        port = free_port()
+        proc = start_server(env, port, Path(data_dir) / "server.log")
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + args.time_limit
+        for i, c in enumerate(levels):
+            result = asyncio.run(bid_storm(base, lots[i], tokens, args.bids, c, deadline))
+            storms.append((c, result))
+            print(f"  API bids @ {c}: {result['done']} tries, {result['accepted_per_s']:.0f} accepted/s", flush=True)
+        if args.viewers:
+            spread = asyncio.run(fanout(base, lots[len(levels)], tokens, args.viewers, args.fanout_bids))
+            print(f"  fan-out: {spread['delivered']}/{spread['expected']} deliveries", flush=True)
+    finally:
+        if proc is not None:
+            stop_server(proc)
+    database_url = env.get("DATABASE_URL", "")
+    if database_url.startswith("postgres"):
+        import psycopg
+
+        with psycopg.connect(database_url) as conn:
+            ids = [r[0] for r in conn.execute("SELECT id FROM accounts_user WHERE email LIKE 'bench-bidder%%'")]
+        for i, c in enumerate(levels):
+            ceiling.append((c, sql_ceiling(database_url, lots[len(levels) + 1 + i], ids, c, args.sql_seconds)))
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+    print()
+    print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()} ({platform.system()} {platform.machine()}), "
+          f"database {'postgresql' if database_url.startswith('postgres') else 'sqlite'}, "
+          f"channel layer {'redis' if env.get('REDIS_URL') else 'in-memory'}; one uvicorn worker (bidcart run)")
+    header = f"{'one hot lot':<30} {'conc':>4} {'accepted/s':>10} {'decided/s':>9} {'p50 ms':>7} {'p99 ms':>7}  refusals"
+    print(header)
+    print("-" * len(header))
+    for c, r in storms:
+        refusals = ", ".join(f"{k} {v}" for k, v in sorted(r["codes"].items()) if k != "accepted") or "-"
+        print(f"{'HTTP API (one Django worker)':<30} {c:>4} {r['accepted_per_s']:>10.1f} {r['tries_per_s']:>9.1f} "
+              f"{r['p50']:>7.1f} {r['p99']:>7.1f}  {refusals}")
+    for c, r in ceiling:
+        print(f"{'raw SQL, same transaction':<30} {c:>4} {r['tps']:>10.1f} {r['tps']:>9.1f} {r['p50']:>7.1f} {r['p99']:>7.1f}  -")
+    if not ceiling:
+        print("raw SQL ceiling: PostgreSQL only (set DATABASE_URL)")
+    for (c, r), (_c, s) in zip(storms, ceiling):
+        if r["tries_per_s"]:
+            print(f"  @ {c}: the SQL ceiling is {s['tps'] / r['tries_per_s']:.1f}× the bids/s the API decides"
+                  " (accepted or refused, each under the lot's lock)")
+    if spread:
+        print(f"bid → viewer: {spread['viewers']} WebSocket viewers, {spread['bids']} bids: delivered "
+              f"{spread['delivered']}/{spread['expected']}, p50 {spread['p50']:.1f} ms, p99 {spread['p99']:.1f} ms")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--setup":
+        django_setup(int(sys.argv[2]), int(sys.argv[3]))
+    else:
+        main()
