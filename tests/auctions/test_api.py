@@ -150,6 +150,9 @@ def test_lot_list_filters_and_pagination():
     page = api_for().get("/api/v1/lots/?page_size=2").json()
     assert page["count"] == 4 and len(page["results"]) == 2 and page["next"]
     assert api_for().get("/api/v1/lots/?status=nonsense").status_code == 400
+    services.place_bid(bidder(), long.pk, 20_000)
+    assert ids("?live=true&ordering=-bids")[0] == long.pk
+    assert ids("?live=true&ordering=ends_at") == [live.pk, long.pk]
 
 
 def test_sellers_create_lots_over_the_api():

@@ -34,6 +34,14 @@ class LotAdmin(admin.ModelAdmin):
         "scheduled_end", "increment_table",
     ]
     actions = ["cancel_lots"]
+    TERMS = ["seller", "category", "currency", "start_price", "reserve_price", "buy_now_price", "starts_at", "ends_at", "soft_close_seconds"]
+
+    def get_readonly_fields(self, request, obj=None):
+        """The terms bidders relied on are fixed once someone has bid or the lot has closed."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and (obj.bid_count or obj.status not in (Lot.Status.SCHEDULED, Lot.Status.LIVE)):
+            fields += self.TERMS
+        return fields
 
     @admin.action(description=_("Cancel selected lots (with a reason)"))
     def cancel_lots(self, request, queryset):
