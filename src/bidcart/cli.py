@@ -25,6 +25,8 @@ def run(argv: list[str]) -> int:
 
     # The embedded default is a developer's machine: DEBUG on unless the environment says otherwise.
     os.environ.setdefault("DEBUG", "1")
+    # Return and webhook URLs, and the mounted simulator's address, when no request is at hand (sweeps).
+    os.environ.setdefault("SITE_URL", f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}")
     _setup_django()
 
     import uvicorn
