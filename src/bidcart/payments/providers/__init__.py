@@ -28,8 +28,14 @@ ADAPTERS = {
 
 
 def _simulator(path: str, site_url: str = "") -> str:
-    base = settings.PGSIM_URL or f"{(settings.SITE_URL or site_url).rstrip('/')}/pgsim"
-    return f"{base}/{path}"
+    site = (settings.SITE_URL or site_url).rstrip("/")
+    if not (settings.PGSIM_URL or site):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "A payment provider points at the mounted simulator, but its address is unknown here: set SITE_URL "
+            "(the shop's public URL) or PGSIM_URL, or give the provider its real base URL and keys.")
+    return f"{settings.PGSIM_URL or site + '/pgsim'}/{path}"
 
 
 def config(name: str, *, site_url: str = "") -> dict:
