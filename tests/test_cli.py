@@ -1,5 +1,6 @@
 """`bidcart run` as a person starts it: a real process, a real port, a data folder of its own."""
 
+import json
 import os
 import signal
 import subprocess
@@ -150,7 +151,7 @@ def test_serve_migrates_collects_static_files_and_serves_with_debug_off(tmp_path
                 pass
             assert time.monotonic() < deadline, "bidcart serve did not come up in 90 s"
             time.sleep(0.3)
-        assert httpx.get(base + "/products/").status_code == 200  # migrated (empty catalogue)
+        assert httpx.get(base + "/products/", headers={"X-Request-ID": "lb-4f2a9c"}).status_code == 200  # migrated
         # Static files come from collectstatic's folder through whitenoise, compressed when asked.
         assert (tmp_path / "static" / "admin" / "css" / "base.css").exists()
         css = httpx.get(base + "/static/admin/css/base.css", headers={"Accept-Encoding": "gzip"})
@@ -163,6 +164,11 @@ def test_serve_migrates_collects_static_files_and_serves_with_debug_off(tmp_path
     finally:
         output = stop(proc)
     assert "bidcart serve: 1 worker(s) on http://127.0.0.1:%d/" % port in output
+    # One JSON line per request (LOG_FORMAT defaults to json with DEBUG off), with the proxy's request id.
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    request = next(entry for entry in lines if entry.get("request_id") == "lb-4f2a9c")
+    assert request["event"] == "request" and request["route"] == "/products/" and request["status"] == 200
+    assert request["method"] == "GET" and request["duration_ms"] >= 0 and request["level"] == "INFO"
 
 
 def test_usage_lists_the_production_commands():

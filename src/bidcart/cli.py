@@ -27,6 +27,7 @@ def run(argv: list[str]) -> int:
     os.environ.setdefault("DEBUG", "1")
     # Return and webhook URLs, and the mounted simulator's address, when no request is at hand (sweeps).
     os.environ.setdefault("SITE_URL", f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}")
+    os.environ.setdefault("LOG_FORMAT", "text")  # a console for people; `bidcart serve` logs JSON lines
     _setup_django()
 
     import uvicorn

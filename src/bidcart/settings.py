@@ -91,6 +91,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "bidcart.core.middleware.RequestObserverMiddleware",  # request id, metrics, one log line per request
     "django.middleware.security.SecurityMiddleware",
     "bidcart.accounts.middleware.HoneypotBlockMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -386,14 +387,16 @@ if PGSIM_MOUNT:
         os.environ.setdefault("PGSIM_PAYPAL_WEBHOOK_URL", f"{SITE_URL}/payments/webhooks/paypal/")
 
 # --- Logs ------------------------------------------------------------------------------------
+from bidcart.core.logs import logging_config  # noqa: E402  (no Django imports in it)
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 # "json": one JSON object per line (requests, sweeps, everything else); "text": for people at a console.
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json").lower()
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+
+# --- Metrics (/metrics, Prometheus) ----------------------------------------------------------
+# Allowed from these addresses or networks (the client address as NUM_PROXIES reads it), or from
+# anywhere with `Authorization: Bearer METRICS_TOKEN`.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

@@ -31,6 +31,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", core_views.metrics_view, name="metrics"),
     path("i18n/setlang/", set_language, name="set_language"),
     path(settings.ADMIN_PATH, admin.site.urls),
     re_path(r"^admin(?:/(?P<path>.*))?$", honeypot.admin_login, name="admin-honeypot"),

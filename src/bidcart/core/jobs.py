@@ -20,6 +20,8 @@ from django.apps import apps
 from django.core.cache import cache
 from django.db import close_old_connections
 
+from . import metrics
+
 log = logging.getLogger(__name__)
 
 HEARTBEAT_KEY = "bidcart:jobs:heartbeat"
@@ -66,12 +68,15 @@ def autodiscover() -> None:
 
 
 def run_sweep(item: Sweep) -> bool:
+    started = time.time()
     try:
         item.func()
-        return True
+        ok = True
     except Exception:  # one broken sweep must not stop the others
         log.exception("sweep %s failed", item.name)
-        return False
+        ok = False
+    metrics.sweep_ran(item, ok=ok, started=started)  # counts, lag, one log line
+    return ok
 
 
 def tick() -> list[str]:

@@ -74,6 +74,67 @@ def healthz(request):
     return JsonResponse(body, status=200 if serving else 503)
 
 
+_redis_clients: dict = {}
+
+
+def _redis_ping(url: str):
+    def probe() -> None:
+        import redis
+
+        client = _redis_clients.get(url)
+        if client is None:
+            client = _redis_clients[url] = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        if not client.ping():
+            raise RuntimeError("Redis did not answer PING")
+    return probe
+
+
+def _broker_ping(url: str):
+    def probe() -> None:
+        from kombu import Connection
+
+        with Connection(url, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    return probe
+
+
+@never_cache
+@require_GET
+def readyz(request):
+    """Can this process serve traffic now? Database, cache, channel layer, and Redis and the Celery broker
+    when configured. 503 names what failed; a load balancer takes the process out of rotation until it
+    recovers. (The job loop's heartbeat is /healthz's business: a stalled worker is no reason to stop serving.)"""
+    checks = {
+        "database": _check(_database),
+        "cache": _check(_cache),
+        "channel_layer": _check(async_to_sync(_channel_round_trip)),
+    }
+    if settings.REDIS_URL:
+        checks["redis"] = _check(_redis_ping(settings.REDIS_URL))
+    broker = settings.CELERY_BROKER_URL or ""
+    if settings.BIDCART_JOBS == "celery" and broker and not broker.startswith("memory://"):
+        probe = _redis_ping(broker) if broker.startswith(("redis://", "rediss://")) else _broker_ping(broker)
+        checks["broker"] = _check(probe)
+    failed = sorted(name for name, check in checks.items() if not check["ok"])
+    body = {"status": "not_ready" if failed else "ready", "failed": failed, "checks": checks}
+    return JsonResponse(body, status=503 if failed else 200)
+
+
+@never_cache
+@require_GET
+def metrics_view(request):
+    """Prometheus text format; only for METRICS_ALLOWED_IPS or a `Bearer METRICS_TOKEN` (403 otherwise)."""
+    from django.http import HttpResponse
+
+    from . import metrics
+
+    if not metrics.allowed(request):
+        return HttpResponse("Forbidden: /metrics is for the operator's scraper (METRICS_ALLOWED_IPS, METRICS_TOKEN).\n",
+                            status=403, content_type="text/plain; charset=utf-8")
+    body, content_type = metrics.exposition()
+    return HttpResponse(body, content_type=content_type)
+
+
 def api_not_found(request, exception=None):
     return json_error("not_found", "No such resource.", 404)
 

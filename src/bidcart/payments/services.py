@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status as http
 
-from bidcart.core import money
+from bidcart.core import metrics, money
 from bidcart.core.errors import DomainError
 from bidcart.core.mail import send_user_email
 from bidcart.orders import services as orders
@@ -85,6 +85,7 @@ def _set_status(payment: Payment, to: str, *, expected: Iterable[str], source: s
     if not Payment.objects.filter(pk=payment.pk, status__in=list(expected)).update(status=to, updated_at=now, **changes):
         return False
     _event(payment, PaymentEvent.Type.STATUS, source=source, from_status=payment.status, to_status=to, message=message)
+    transaction.on_commit(lambda: metrics.payments.labels(payment.provider, to).inc())
     payment.status = to
     for key, value in changes.items():
         setattr(payment, key, value)
@@ -392,6 +393,7 @@ def _finish(delivery: WebhookDelivery, state: str, *, error: str = "") -> str:
     delivery.error = error
     delivery.processed_at = timezone.now()
     delivery.save()
+    transaction.on_commit(lambda: metrics.webhooks.labels(delivery.provider, state).inc())
     return state
 
 
@@ -524,6 +526,7 @@ def _refund_locked(payment: Payment, *, amount: int, reason: str, actor, source:
     except ProviderError as error:
         _error(payment, error, source)
         refund.status = Refund.Status.REQUESTED if error.outcome_unknown else Refund.Status.FAILED
+        metrics.payments.labels(payment.provider, "refund_" + refund.status).inc()
         refund.failure = f"{error.code}: {error.message}"[:300]
         refund.save(update_fields=["status", "failure"])
         return refund
