@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-fast test-sdk services-test chromium messages clean
+.PHONY: run test test-fast test-sdk services-test services-up services-down chromium messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,13 @@ test-sdk: $(STAMP)
 # Needs PostgreSQL and Redis (see .ci/run, which starts them if they are down).
 services-test: $(STAMP)
 	$(BIN)/python -m pytest tests/services -m services -p no:randomly -v
+
+# The production topology from local processes: 2 web servers, worker, beat (PostgreSQL and Redis running).
+services-up: $(STAMP)
+	scripts/services-up
+
+services-down:
+	scripts/services-down
 
 # Debian's Chromium drives the browser tests (Playwright never downloads its own browser here).
 chromium:

@@ -90,5 +90,9 @@ def logging_config(*, log_format: str, level: str) -> dict:
             "django.request": {"level": "ERROR" if as_json else "WARNING"},
             "bidcart.request": {"level": events},
             "bidcart.sweeps": {"level": events},
+            # one line per sweep run replaces Celery's two per tick ("received", "succeeded") and beat's one
+            "celery.app.trace": {"level": "WARNING" if as_json else "INFO"},
+            "celery.worker.strategy": {"level": "WARNING" if as_json else "INFO"},
+            "celery.beat": {"level": "WARNING" if as_json else "INFO"},
         },
     }
