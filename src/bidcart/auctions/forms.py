@@ -22,7 +22,7 @@ class LotForm(forms.Form):
     reserve_price = forms.IntegerField(label=_("Reserve price (won, hidden, optional)"), min_value=1, max_value=10**15, required=False)
     buy_now_price = forms.IntegerField(
         label=_("Buy It Now price (won, optional)"), min_value=1, max_value=10**15, required=False,
-        help_text=_("At least 130% of the start price. Offered until the first bid, or while the reserve is unmet."),
+        help_text=_("At least 1.3 times the start price. Offered until the first bid, or while the reserve is unmet."),
     )
     starts_at = forms.DateTimeField(
         label=_("Starts at (Korea time; empty: now)"), required=False,

@@ -48,7 +48,10 @@ function main() {
     $("extended").hidden = !lot.extended;
     const endsAt = $("ends-at");
     endsAt.setAttribute("datetime", lot.ends_at);
-    endsAt.textContent = new Date(lot.ends_at).toLocaleString(lang, { timeZone: "Asia/Seoul", hour12: false });
+    endsAt.textContent = new Date(lot.ends_at).toLocaleString(lang, {
+      timeZone: "Asia/Seoul", hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit",
+    });
     const form = $("bid-form");
     if (form) {
       form.hidden = lot.status !== "live";
@@ -82,7 +85,9 @@ function main() {
   }
 
   function timeOf(iso) {
-    return new Date(iso).toLocaleTimeString(lang, { timeZone: "Asia/Seoul", hour12: false });
+    return new Date(iso).toLocaleTimeString(lang, {
+      timeZone: "Asia/Seoul", hourCycle: "h23", hour: "2-digit", minute: "2-digit", second: "2-digit",
+    });
   }
 
   function historyRow(row) {
