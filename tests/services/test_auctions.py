@@ -136,11 +136,12 @@ def test_bids_racing_the_end_are_accepted_before_it_or_refused_never_both():
     lot = make_lot(start=10_000, runs=timedelta(seconds=2), soft_close=0)  # a hard close, to race it exactly
     people = [bidder(f"late{i}@example.com") for i in range(16)]
     outcomes, lock = [], threading.Lock()
-    stop = threading.Event()
 
     def bidding(user):
         def run():
-            while not stop.is_set():
+            # every bidder keeps bidding until the bid transaction itself says the lot ended (the sweep
+            # closing the lot must not let a bidder leave before it has been refused at least once)
+            while True:
                 amount = Lot.objects.get(pk=lot.pk).min_next_bid
                 try:
                     result = services.place_bid(user, lot.pk, amount)
@@ -158,7 +159,6 @@ def test_bids_racing_the_end_are_accepted_before_it_or_refused_never_both():
         while Lot.objects.filter(pk=lot.pk, status__in=["scheduled", "live"]).exists():
             services.close_ended_lots()
             time.sleep(0.01)
-        stop.set()
 
     assert run_threads([bidding(u) for u in people] + [sweeping, sweeping, sweeping], timeout=120) == []
     lot.refresh_from_db()
