@@ -66,3 +66,36 @@ def test_a_tampered_amount_is_refused_and_the_buyer_is_told(page, shop):
     expect(page.get_by_test_id("payment-failure")).to_be_visible()
     expect(page.locator(".messages")).to_be_visible()
     assert Payment.objects.get(order=order).status == "failed"
+
+
+def test_an_auction_winner_gives_the_address_and_pays(page, shop):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from bidcart.orders import services as orders
+    from bidcart.orders.models import Kind
+
+    winner = make_user()
+    win = orders.create_order(
+        winner, kind=Kind.AUCTION, currency="KRW", shipping=0, payment_due_at=timezone.now() + timedelta(hours=48),
+        lines=[orders.NewLine(product_name="빈티지 라이카 M6", unit_price=1_250_000, quantity=1,
+                              seller_id=make_user(seller=True).pk, sku="LOT-1")],
+    )
+    log_in(page, shop, winner)
+    page.goto(f"{shop}/orders/{win.number}/")
+    page.get_by_test_id("order-pay").click()
+    form = page.get_by_test_id("address-form")
+    form.locator("input[name=recipient]").fill("김낙찰")
+    form.locator("input[name=phone]").fill("010-3456-7890")
+    form.locator("input[name=postcode]").fill("04524")
+    form.locator("input[name=address1]").fill("서울 중구 세종대로 110")
+    page.get_by_test_id("save-address").click()
+    expect(page.get_by_test_id("pay-total")).to_contain_text("1,250,000")
+    page.get_by_test_id("pay-kakaopay-card").check()
+    page.get_by_test_id("pay-submit").click()
+    page.wait_for_url("**/pgsim/**")
+    page.locator("button[value=approve]").first.click()
+    expect(page.get_by_test_id("order-status")).to_have_text("결제 완료")
+    expect(page.get_by_test_id("order-address")).to_contain_text("세종대로")
+    assert Order.objects.get(pk=win.pk).status == "paid"

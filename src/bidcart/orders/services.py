@@ -113,7 +113,8 @@ def create_order(
         ]
     )
     _event(order, OrderEvent.Type.PLACED, to_status=Status.PENDING_PAYMENT, actor=user)
-    transaction.on_commit(lambda: send_order_email(order.pk, "placed"))
+    if kind == Kind.STORE:  # an auction win has its own "you won" email from the auctions app
+        transaction.on_commit(lambda: send_order_email(order.pk, "placed"))
     return order
 
 
