@@ -23,7 +23,10 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running in this thread while
+# it is open, and code that later calls async_to_sync in the same worker (the live room's broadcasts)
+# would find it there.
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
