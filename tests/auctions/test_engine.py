@@ -1,10 +1,11 @@
 """The proxy-bidding engine, as table tests, plus a property test over random bid sequences: the state
 after any sequence equals a from-scratch replay of the accepted bids, and eBay's rules hold at every step."""
 
-import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bidcart.auctions import conf, engine
 from bidcart.auctions.engine import NotRaised, Rules, State, TooLow
@@ -168,10 +169,11 @@ def _reference(r: Rules, log):
     return leader, top, second, engine.price_for(r, top, second)
 
 
-@pytest.mark.parametrize("seed", range(300))
-def test_any_bid_sequence_equals_a_replay_of_its_accepted_bids(seed):
-    rnd = random.Random(seed)
-    table = KRW if seed % 3 else engine.validate_table(conf.DEFAULT_INCREMENTS["USD"])
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(rnd=st.randoms(use_true_random=False), usd=st.booleans())
+def test_any_bid_sequence_equals_a_replay_of_its_accepted_bids(rnd, usd):
+    """Hypothesis draws the bid sequences (and shrinks a failing one to the shortest that still fails)."""
+    table = engine.validate_table(conf.DEFAULT_INCREMENTS["USD"]) if usd else KRW
     start = rnd.choice([100, 1_000, 9_900, 10_000, 49_000])
     reserve = rnd.choice([None, None, start * rnd.randint(1, 8)])
     r = rules(start=start, reserve=reserve, table=table)
