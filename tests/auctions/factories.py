@@ -40,3 +40,14 @@ def end_now(lot: Lot) -> Lot:
     Lot.objects.filter(pk=lot.pk).update(ends_at=past, starts_at=min(lot.starts_at, past - timedelta(minutes=1)))
     lot.refresh_from_db()
     return lot
+
+
+def numbers_in(value) -> set:
+    """Every number in a JSON-like message, including digit-only strings (a timestamp's digits are not one)."""
+    if isinstance(value, dict):
+        return set().union(*(numbers_in(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(numbers_in(v) for v in value)) if value else set()
+    if isinstance(value, str):
+        return {int(value)} if value.isdigit() else set()
+    return {value} if isinstance(value, int) and not isinstance(value, bool) else set()
