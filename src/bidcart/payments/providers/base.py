@@ -12,6 +12,7 @@ refuses the shop's currency.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -99,8 +100,9 @@ class WebhookNotice:
     psp: dict = field(default_factory=dict)  # references to find the payment when merchant_uid is absent
 
 
-class Provider:
-    """One provider. Subclasses set `name`, `methods` and implement the six calls."""
+class Provider(ABC):
+    """One provider. Subclasses set `name`, `methods` and implement the four abstract calls; `confirm`
+    (a plain fetch) and `parse_webhook` (no webhooks) have defaults that fit providers without them."""
 
     name: str = ""
     label: str = ""
@@ -111,8 +113,9 @@ class Provider:
         self.http = http
 
     # 1. begin a payment at the provider (register amount, create order, ready) → where the buyer goes
+    @abstractmethod
     def start(self, payment: "Payment", *, urls: Urls, mobile: bool) -> Next:
-        raise NotImplementedError
+        ...
 
     # 2. the browser came back to urls.approve with `params` (its query string): finish the payment
     #    where the provider needs a server call (KakaoPay approve, PayPal capture) and report the truth.
@@ -121,17 +124,20 @@ class Provider:
         return self.fetch(payment)
 
     # 3. read the provider's truth (reconciliation, webhooks)
+    @abstractmethod
     def fetch(self, payment: "Payment") -> Snapshot:
-        raise NotImplementedError
+        ...
 
     # 4. void an unpaid attempt, or cancel a whole paid one (tampered amount); report the truth after
+    @abstractmethod
     def cancel(self, payment: "Payment", *, reason: str) -> Snapshot:
-        raise NotImplementedError
+        ...
 
     # 5. give back `amount` (provider minor units); `refundable` is what bidcart believes is left,
     #    passed where the provider takes it as a consistency check; `key` is unique per refund
+    @abstractmethod
     def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str) -> RefundResult:
-        raise NotImplementedError
+        ...
 
     # 6. verify an inbound delivery and say what it is about; raise WebhookRejected if it can't be trusted
     def parse_webhook(self, *, headers: Mapping[str, str], body: bytes) -> WebhookNotice:
