@@ -304,6 +304,14 @@ def confirm_payment(merchant_uid: str, params: Mapping[str, str], *, source: str
     return payment
 
 
+def _finish_approved(payment: Payment, adapter, snap: Snapshot) -> Snapshot:
+    """The buyer approved at the provider and left before coming back (a PayPal order APPROVED, not
+    captured): finish it for them while the order can still be paid. Raises ProviderError."""
+    if snap.state == "pending" and snap.approved and payment.order.is_payable:
+        return adapter.confirm(payment, {})
+    return snap
+
+
 def _fetch_or_none(payment: Payment, adapter, source: str) -> Snapshot | None:
     try:
         return adapter.fetch(payment)
@@ -368,9 +376,7 @@ def process_webhook(delivery: WebhookDelivery) -> str:
                 _call_logger(payment, "webhook")(call)
             adapter = _adapter(payment, "webhook")
             snap = adapter.fetch(payment)  # the webhook is a hint; the provider's answer is the truth
-            if snap.state == "pending" and snap.approved and payment.order.is_payable:
-                snap = adapter.confirm(payment, {})  # buyer approved and closed the browser: finish for them
-            _settle(payment, snap, adapter, "webhook")
+            _settle(payment, _finish_approved(payment, adapter, snap), adapter, "webhook")
             return _finish(delivery, WebhookDelivery.State.PROCESSED)  # committed with what it did
     except ProviderError as error:
         _finish(delivery, WebhookDelivery.State.FAILED, error=f"{error.code}: {error.message}")
@@ -455,11 +461,10 @@ def reconcile_payment(merchant_uid: str, *, now=None) -> bool:
         adapter = _adapter(payment, "reconcile")
         snap = _fetch_or_none(payment, adapter, "reconcile")
         if snap is not None:
-            if snap.state == "pending" and snap.approved and payment.order.is_payable:
-                try:
-                    snap = adapter.confirm(payment, {})
-                except ProviderError as error:
-                    _error(payment, error, "reconcile")
+            try:
+                snap = _finish_approved(payment, adapter, snap)
+            except ProviderError as error:
+                _error(payment, error, "reconcile")
             _settle(payment, snap, adapter, "reconcile")
         if payment.status in OPEN and _abandoned(payment, now):
             try:
