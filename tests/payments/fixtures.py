@@ -150,3 +150,22 @@ def live_shop(transactional_db, settings):
         control.reset()
         yield url, control
         control.reset()
+
+
+def portone_window(script: str, params: dict) -> tuple[str, dict]:
+    """The payment window PortOne's browser SDK opens for these parameters: (URL, form fields), with
+    nested values flattened as browser-sdk.js does for V2."""
+    if script.endswith("/v1/iamport.js"):
+        return script.replace("/v1/iamport.js", "/checkout"), {k: str(v) for k, v in params.items()}
+    fields = {k: str(v) for k, v in params.items() if k not in ("noticeUrls", "customer")}
+    fields["noticeUrls"] = ",".join(params.get("noticeUrls", []))
+    fields.update({f"customer.{k}": v for k, v in params.get("customer", {}).items()})
+    return script.replace("/browser-sdk.js", "/checkout"), fields
+
+
+def pay_in_portone_window(script: str, params: dict, action="approve", tamper_amount="") -> str:
+    """The buyer ends the window with `action`; answers where the browser is sent (the return URL)."""
+    checkout, fields = portone_window(script, params)
+    response = httpx.post(checkout, data={**fields, "action": action, "tamper_amount": str(tamper_amount)}, timeout=10)
+    assert response.status_code == 303, response.text[:300]
+    return response.headers["location"]

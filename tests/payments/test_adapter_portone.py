@@ -18,7 +18,7 @@ import pytest
 from bidcart.payments import providers
 from bidcart.payments.models import Payment
 from bidcart.payments.providers import ProviderError, Urls, WebhookRejected
-from tests.payments.fixtures import make_order
+from tests.payments.fixtures import make_order, pay_in_portone_window, portone_window
 
 # The shop's URLs for the payment; webhooks go to a closed port (their bodies are read from the
 # simulator's outbox instead).
@@ -39,13 +39,10 @@ def remember(payment: Payment, snap) -> None:
 
 def pay_on_window(nxt, action="approve", tamper_amount="", urls=URLS) -> dict:
     """The buyer on PortOne's payment window (what iamport.js opens): answers the return's query."""
-    checkout = nxt.script.replace("/v1/iamport.js", "/checkout")
-    fields = {k: str(v) for k, v in nxt.params.items()}
+    checkout, fields = portone_window(nxt.script, nxt.params)
     page = httpx.get(checkout, params=fields)
     assert page.status_code == 200 and f"{nxt.params['amount']} KRW" in page.text
-    r = httpx.post(checkout, data={**fields, "action": action, "tamper_amount": str(tamper_amount)})
-    assert r.status_code == 303
-    location = r.headers["location"]
+    location = pay_in_portone_window(nxt.script, nxt.params, action, tamper_amount)
     assert location.startswith(urls.approve + "?")
     return dict(parse_qsl(urlsplit(location).query))
 

@@ -20,7 +20,7 @@ from bidcart.payments import providers
 from bidcart.payments.models import Payment
 from bidcart.payments.providers import ProviderError, Urls, WebhookRejected
 from bidcart.pgsim.webhooks import standard_webhooks_signature
-from tests.payments.fixtures import make_order
+from tests.payments.fixtures import make_order, pay_in_portone_window, portone_window
 
 URLS = Urls(approve="http://shop.test/payments/return/", cancel="http://shop.test/payments/cancel/",
             fail="http://shop.test/payments/fail/", notify="http://127.0.0.1:9/payments/webhooks/portone_v2/")
@@ -31,23 +31,12 @@ def new_payment(order, method="card") -> Payment:
                                   currency="KRW", provider_amount=order.total, provider_currency="KRW")
 
 
-def window_query(params: dict) -> dict:
-    """The query browser-sdk.js sends to the payment window (nested values flattened as it does)."""
-    query = {k: str(v) for k, v in params.items() if k not in ("noticeUrls", "customer")}
-    query["noticeUrls"] = ",".join(params.get("noticeUrls", []))
-    query.update({f"customer.{k}": v for k, v in params.get("customer", {}).items()})
-    return query
-
-
 def pay_on_window(nxt, action="approve", tamper_amount="") -> dict:
     """The buyer on PortOne's payment window: answers the redirect's query."""
-    checkout = nxt.script.replace("/browser-sdk.js", "/checkout")
-    fields = window_query(nxt.params)
+    checkout, fields = portone_window(nxt.script, nxt.params)
     page = httpx.get(checkout, params=fields)
     assert page.status_code == 200 and f"{nxt.params['totalAmount']} KRW" in page.text
-    r = httpx.post(checkout, data={**fields, "action": action, "tamper_amount": str(tamper_amount)})
-    assert r.status_code == 303
-    location = r.headers["location"]
+    location = pay_in_portone_window(nxt.script, nxt.params, action, tamper_amount)
     assert location.startswith(URLS.approve + "?")
     return dict(parse_qsl(urlsplit(location).query))
 

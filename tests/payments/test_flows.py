@@ -17,7 +17,7 @@ from bidcart.payments import services
 from bidcart.payments.models import Payment, PaymentEvent, Refund, Status
 from tests.catalog.factories import api_for, make_user
 
-from .fixtures import make_order
+from .fixtures import make_order, pay_in_portone_window
 
 pytestmark = pytest.mark.django_db
 
@@ -250,17 +250,9 @@ def test_provider_down_at_start_answers_502_and_records_the_attempt(sim, buyer, 
 
 def through_window(started, action="approve", tamper_amount="") -> str:
     """What pay.js does with the client parameters: the provider's window, then back to the shop."""
-    from tests.payments.test_adapter_portone_v2 import window_query
-
     nxt = started["next"]
     assert nxt["type"] == "client" and nxt["script"]
-    if nxt["script"].endswith("/v1/iamport.js"):
-        checkout, fields = nxt["script"].replace("/v1/iamport.js", "/checkout"), {k: str(v) for k, v in nxt["params"].items()}
-    else:
-        checkout, fields = nxt["script"].replace("/browser-sdk.js", "/checkout"), window_query(nxt["params"])
-    response = httpx.post(checkout, data={**fields, "action": action, "tamper_amount": str(tamper_amount)}, timeout=10)
-    assert response.status_code == 303, response.text[:300]
-    return response.headers["location"]
+    return pay_in_portone_window(nxt["script"], nxt["params"], action, tamper_amount)
 
 
 @pytest.mark.parametrize("provider", ["portone", "portone_v2"])
