@@ -27,8 +27,6 @@ import json
 import os
 import platform
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +35,7 @@ import time
 from pathlib import Path
 
 import httpx
+from _server import bench_env, free_port, start_server, stop_server
 
 HERE = Path(__file__).resolve()
 
@@ -77,49 +76,6 @@ def django_setup(bidders: int, lots: int) -> None:
 
 
 # --- the bench ----------------------------------------------------------------------------------------
-
-def bench_env(data_dir: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "BIDCART_ADMIN_PATH", "ALLOWED_HOSTS")}
-    env.update({
-        "BIDCART_DATA_DIR": data_dir, "DEBUG": "0", "SECRET_KEY": "bench-not-a-secret-" + "x" * 40,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost", "DJANGO_SETTINGS_MODULE": "bidcart.settings", "LOG_LEVEL": "WARNING",
-        "PGSIM_MOUNT": "0",
-    })
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(env, port: int, log_path: Path) -> subprocess.Popen:
-    log = open(log_path, "w")
-    proc = subprocess.Popen([sys.executable, "-m", "bidcart.cli", "run", "--no-seed", "--port", str(port)],
-                            env={**env, "HOST": "127.0.0.1"}, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"the server exited with {proc.returncode}:\n{log_path.read_text()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code in (200, 503):
-                return proc
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    proc.kill()
-    sys.exit(f"the server did not answer /healthz in 60 s:\n{log_path.read_text()}")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
 
 def percentile(values: list[float], p: float) -> float:
     if not values:
@@ -270,7 +226,7 @@ def main() -> None:
     levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
 
     data_dir = tempfile.mkdtemp(prefix="bidcart-bench-bids-")
-    env = bench_env(data_dir)
+    env = bench_env(data_dir, PGSIM_MOUNT="0")  # one process: the simulator is not needed
     proc = None
     storms, spread, ceiling = [], None, []
     try:
@@ -283,7 +239,7 @@ def main() -> None:
         lots, tokens = setup["lots"], setup["tokens"]
 
         port = free_port()
-        proc = start_server(env, port, Path(data_dir) / "server.log")
+        proc = start_server(env, port, Path(data_dir) / "server.log", ready=(200, 503))
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + args.time_limit
         for i, c in enumerate(levels):

@@ -16,8 +16,6 @@ import json
 import os
 import platform
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +23,7 @@ import time
 from pathlib import Path
 
 import httpx
+from _server import bench_env, free_port, start_server, stop_server
 
 HERE = Path(__file__).resolve().parent
 DB_HELPER = HERE / "_catalog_db.py"
@@ -43,56 +42,10 @@ def pages(products: int) -> list[tuple[str, list[str]]]:
     ]
 
 
-def bench_env(data_dir: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "BIDCART_ADMIN_PATH", "ALLOWED_HOSTS")}
-    env.update({
-        "BIDCART_DATA_DIR": data_dir,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-not-a-secret-" + "x" * 40,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SETTINGS_MODULE": "bidcart.settings",
-        "LOG_LEVEL": "WARNING",
-    })
-    return env  # DATABASE_URL / REDIS_URL pass through only if the caller set them
-
-
 def django_cmd(env, *args: str, capture: bool = False) -> str:
     result = subprocess.run([sys.executable, *args], env=env, check=True, text=True,
                             stdout=subprocess.PIPE if capture else None)
     return result.stdout or ""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(env, port: int, log_path: Path) -> subprocess.Popen:
-    log = open(log_path, "w")
-    proc = subprocess.Popen([sys.executable, "-m", "bidcart.cli", "run", "--no-seed", "--port", str(port)],
-                            env={**env, "HOST": "127.0.0.1"}, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"the server exited with {proc.returncode}:\n{log_path.read_text()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    stop_server(proc)
-    sys.exit(f"the server did not answer /healthz in 60 s:\n{log_path.read_text()}")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 async def run_scenario(base: str, paths: list[str], requests: int, concurrency: int, deadline: float) -> dict:
