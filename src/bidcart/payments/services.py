@@ -511,13 +511,15 @@ def refund_payment(merchant_uid: str, *, amount: int, reason: str, actor, restoc
             raise DomainError(
                 _("At most %(left)s can be refunded.") % {"left": refundable}, code="refund_exceeds_captured",
             )
-        refund = _refund_locked(payment, amount=amount, reason=reason, actor=actor, source=source, restock=restock, lines=lines)
+        refund = _refund_locked(payment, amount=amount, reason=reason, actor=actor, source=source, restock=restock, lines=lines,
+                                refundable=refundable)
     return refund
 
 
 def _refund_locked(payment: Payment, *, amount: int, reason: str, actor, source: str, restock: bool = False,
-                   lines: Mapping[int, int] | None = None, follow_order: bool = True) -> Refund:
-    refundable = payment.totals()["refundable"]
+                   lines: Mapping[int, int] | None = None, follow_order: bool = True, refundable: int | None = None) -> Refund:
+    if refundable is None:  # the caller may already have summed the log under the same lock
+        refundable = payment.totals()["refundable"]
     provider_left = payment.provider_amount - _provider_refunded(payment)
     provider_amount = provider_left if amount >= refundable else money.share(amount, payment.amount, payment.provider_amount)
     refund = Refund.objects.create(
