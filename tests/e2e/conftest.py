@@ -53,3 +53,14 @@ def live_url(transactional_db, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with running_server() as url:
         yield url
+
+
+@pytest.fixture
+def shop(live_url, settings):
+    """The live server with payments pointed at its own mounted simulator, fresh for this test."""
+    import bidcart.asgi
+
+    settings.SITE_URL = live_url
+    settings.PGSIM_URL = f"{live_url}/pgsim"
+    bidcart.asgi.pgsim.sim.state.reset()
+    return live_url

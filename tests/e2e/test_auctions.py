@@ -1,5 +1,6 @@
 """Two bidders in one live room, in two browser contexts: prices move live, the outbid bidder is told at
-once, a bid near the end extends the countdown, chat goes both ways, and the winner is sent to pay."""
+once, a bid near the end extends the countdown, chat goes both ways, and the winner pays through the
+simulator."""
 
 import re
 from datetime import timedelta
@@ -9,6 +10,7 @@ from playwright.sync_api import expect
 from bidcart.auctions import services
 from bidcart.auctions.models import ChatReport, Lot, Win
 from tests.auctions.factories import PASSWORD, bidder, make_category, make_lot
+from tests.e2e.steps import give_address, pay_on_providers_page
 
 
 def login(browser, live_url, user):
@@ -36,7 +38,8 @@ def bid(page, amount):
     page.get_by_test_id("bid-submit").click()
 
 
-def test_two_bidders_in_the_live_room(browser, live_url):
+def test_two_bidders_in_the_live_room(browser, shop):
+    live_url = shop
     lot = make_lot(title="빈티지 필름 카메라", start=10_000, runs=timedelta(seconds=100), soft_close=120,
                    category=make_category("카메라", "cameras"))
     alice, bob = bidder("alice@example.com", display_name="앨리스"), bidder("bob@example.com", display_name="밥")
@@ -95,7 +98,7 @@ def test_two_bidders_in_the_live_room(browser, live_url):
         expect(spam.get_by_test_id("report-spam")).to_have_count(0)  # the choices gave way to a thank-you
         assert ChatReport.objects.get().reason == "advertisement"  # staff see it in the admin's queue
 
-        # the end: Bob wins, the room says so, and Bob is sent to the order page to pay
+        # the end: Bob wins, the room says so, and Bob pays for the lot on the provider's page
         Lot.objects.filter(pk=lot.pk).update(ends_at=Lot.objects.get(pk=lot.pk).starts_at + timedelta(microseconds=1))
         assert services.close_ended_lots() == 1
         for page in (page_a, page_b):
@@ -106,6 +109,12 @@ def test_two_bidders_in_the_live_room(browser, live_url):
         assert (win.user, win.price) == (bob, 15_500)
         page_b.get_by_test_id("pay-link").click()
         expect(page_b).to_have_url(re.compile(rf"/orders/{win.order.number}/$"))
+        page_b.get_by_test_id("order-pay").click()
+        give_address(page_b, recipient="밥")
+        pay_on_providers_page(page_b, "portone-card", total="15,500")
+        expect(page_b.get_by_test_id("order-status")).to_have_text("결제 완료")
+        win.order.refresh_from_db()
+        assert win.order.status == "paid" and win.order.payments.get().amount == 15_500
     finally:
         ctx_a.close()
         ctx_b.close()

@@ -8,17 +8,8 @@ from playwright.sync_api import expect
 from bidcart.orders.models import Order
 from bidcart.payments.models import Payment
 from tests.catalog.factories import PASSWORD, make_user
+from tests.e2e.steps import give_address, pay_on_providers_page
 from tests.payments.fixtures import make_order
-
-
-@pytest.fixture
-def shop(live_url, settings):
-    import bidcart.asgi
-
-    settings.SITE_URL = live_url
-    settings.PGSIM_URL = f"{live_url}/pgsim"
-    bidcart.asgi.pgsim.sim.state.reset()
-    return live_url
 
 
 def log_in(page, url, user):
@@ -32,11 +23,7 @@ def log_in(page, url, user):
 def pay_on_hosted_page(page, shop, order, choice, button):
     page.goto(f"{shop}/orders/{order.number}/")
     page.get_by_test_id("order-pay").click()
-    expect(page.get_by_test_id("pay-total")).to_contain_text("28,000")
-    page.get_by_test_id(f"pay-{choice}").check()
-    page.get_by_test_id("pay-submit").click()
-    page.wait_for_url("**/pgsim/**")
-    page.locator(f"button[value={button}]").first.click()
+    pay_on_providers_page(page, choice, button, total="28,000")
 
 
 @pytest.mark.parametrize("choice", ["kakaopay-card", "paypal-card", "portone-card", "portone_v2-card"])
@@ -85,17 +72,8 @@ def test_an_auction_winner_gives_the_address_and_pays(page, shop):
     log_in(page, shop, winner)
     page.goto(f"{shop}/orders/{win.number}/")
     page.get_by_test_id("order-pay").click()
-    form = page.get_by_test_id("address-form")
-    form.locator("input[name=recipient]").fill("김낙찰")
-    form.locator("input[name=phone]").fill("010-3456-7890")
-    form.locator("input[name=postcode]").fill("04524")
-    form.locator("input[name=address1]").fill("서울 중구 세종대로 110")
-    page.get_by_test_id("save-address").click()
-    expect(page.get_by_test_id("pay-total")).to_contain_text("1,250,000")
-    page.get_by_test_id("pay-kakaopay-card").check()
-    page.get_by_test_id("pay-submit").click()
-    page.wait_for_url("**/pgsim/**")
-    page.locator("button[value=approve]").first.click()
+    give_address(page)
+    pay_on_providers_page(page, "kakaopay-card", total="1,250,000")
     expect(page.get_by_test_id("order-status")).to_have_text("결제 완료")
     expect(page.get_by_test_id("order-address")).to_contain_text("세종대로")
     assert Order.objects.get(pk=win.pk).status == "paid"
