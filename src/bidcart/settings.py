@@ -224,6 +224,8 @@ AUCTION_SECOND_CHANCE_HOURS = env.int("AUCTION_SECOND_CHANCE_HOURS", default=48)
 AUCTION_SHIPPING_FEE = env.int("AUCTION_SHIPPING_FEE", default=0)  # KRW, added to an auction order
 AUCTION_STRIKES_TO_BLOCK = env.int("AUCTION_STRIKES_TO_BLOCK", default=3)
 AUCTION_BLOCK_DAYS = env.int("AUCTION_BLOCK_DAYS", default=30)
+# notices that also go out by email (won and second-chance offers always do); empty: in-app only
+AUCTION_EMAIL_NOTICES = env.list("AUCTION_EMAIL_NOTICES", default=["outbid", "ending_soon"])
 
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {

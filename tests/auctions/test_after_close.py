@@ -183,6 +183,48 @@ def test_outbid_notices_are_kept_to_one_unread_per_lot(django_capture_on_commit_
     assert b.auction_notices.filter(kind="outbid").count() == 1
 
 
+def test_an_outbid_bidder_gets_one_email_once_the_delay_passed_unless_leading_again(django_capture_on_commit_callbacks, mailoutbox, settings):
+    lot = make_lot(start=10_000, title="Rolleiflex 2.8F")
+    a, b, c = bidder(language="ko"), bidder(), bidder()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.place_bid(a, lot.pk, 11_000)
+        services.place_bid(b, lot.pk, 12_000)  # a is outbid
+        services.place_bid(c, lot.pk, 14_000)  # b is outbid…
+        services.place_bid(b, lot.pk, 20_000)  # …and leads again before any email went out; c is outbid
+    assert services.email_notices() == 0  # within the delay: a bidder in the room may still answer
+    Notice.objects.update(created_at=timezone.now() - timedelta(seconds=61))
+    assert services.email_notices() == 2
+    assert services.email_notices() == 0  # once per notice
+    assert sorted(m.to[0] for m in mailoutbox) == sorted([a.email, c.email])  # b leads: no email
+    [mail] = [m for m in mailoutbox if m.to == [a.email]]
+    assert "Rolleiflex 2.8F" in mail.subject and "상위 입찰" in mail.subject  # in a's own language
+    now_price = Lot.objects.get(pk=lot.pk).current_price
+    assert now_price > 11_500 and f"{now_price:,}원" in mail.body  # the price as it stands, not when a was outbid
+    assert f"/auctions/{lot.pk}/" in mail.body  # and the way back to the room
+    assert Notice.objects.filter(emailed_at__isnull=True).count() == 0  # b's was taken too, and skipped
+
+
+def test_a_watcher_is_emailed_once_when_the_lot_ends_soon(mailoutbox):
+    lot = make_lot(runs=timedelta(minutes=9), title="Hasselblad 500C")
+    watcher = bidder()
+    Watch.objects.create(user=watcher, lot=lot)
+    services.send_ending_soon()
+    assert services.email_notices() == 1
+    assert services.email_notices() == 0
+    assert [m.to for m in mailoutbox] == [[watcher.email]]
+    assert "Hasselblad 500C" in mailoutbox[0].subject
+
+
+def test_no_email_for_a_notice_already_read_or_a_lot_already_over(mailoutbox):
+    read, over = make_lot(runs=timedelta(minutes=9)), make_lot(runs=timedelta(minutes=9))
+    watcher = bidder()
+    Notice.objects.create(user=watcher, lot=read, kind="ending_soon", read_at=timezone.now())
+    Notice.objects.create(user=watcher, lot=over, kind="ending_soon")
+    end_now(over)
+    assert services.email_notices() == 0
+    assert mailoutbox == []
+
+
 def test_the_auction_sweeps_are_registered_with_short_intervals():
     names = {s.name: s.every.total_seconds() for s in jobs.registered()}
     assert names["bidcart.auctions.tasks.close_ended_lots"] <= 2

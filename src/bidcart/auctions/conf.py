@@ -38,6 +38,8 @@ DEFAULTS = {
     "AUCTION_STRIKES_TO_BLOCK": 3,         # unpaid wins (not lifted) that block bidding…
     "AUCTION_BLOCK_DAYS": 30,              # …for this long after the last one
     "AUCTION_ENDING_SOON_MINUTES": 10,     # watchers are told this long before the end
+    "AUCTION_EMAIL_NOTICES": ["outbid", "ending_soon"],  # notices also sent by email (won and second chance always are)
+    "AUCTION_OUTBID_EMAIL_DELAY_SECONDS": 60,  # a bidder in the room who answers within this gets no email
     "AUCTION_CHAT_MAX_LENGTH": 300,
     "AUCTION_CHAT_RATE": (5, 10),          # at most 5 messages per 10 s per user and lot
     "AUCTION_MAX_DURATION_DAYS": 30,

@@ -643,6 +643,33 @@ def send_ending_soon(batch: int = 100) -> int:
     return sent
 
 
+def email_notices(batch: int = 100) -> int:
+    """The notices of AUCTION_EMAIL_NOTICES (outbid, ending soon) also go out by email: once per notice, from
+    a sweep rather than the bid's request. An outbid notice waits AUCTION_OUTBID_EMAIL_DELAY_SECONDS after the
+    latest outbid, and none is sent if by then it was read, its bidder leads again or the lot is over."""
+    now = timezone.now()
+    delay = timedelta(seconds=int(conf.get("AUCTION_OUTBID_EMAIL_DELAY_SECONDS")))
+    due = list(
+        Notice.objects.filter(kind__in=list(conf.get("AUCTION_EMAIL_NOTICES")), emailed_at__isnull=True, read_at__isnull=True)
+        .exclude(kind=Notice.Kind.OUTBID, created_at__gt=now - delay)
+        .select_related("user", "lot").order_by("created_at")[:batch]
+    )
+    sent = 0
+    for notice in due:
+        if not Notice.objects.filter(pk=notice.pk, emailed_at__isnull=True).update(emailed_at=now):
+            continue  # another sweep took it
+        lot = notice.lot
+        if lot is None or lot.status not in OPEN or lot.ends_at <= now:
+            continue
+        if notice.kind == Notice.Kind.OUTBID:
+            if lot.leader_id == notice.user_id:
+                continue
+            notice.data = {"price": lot.current_price, "currency": lot.currency}  # the price as it stands now
+        url = absolute(reverse("auctions:lot", args=[lot.pk]))
+        sent += send_user_email(notice.user, "auctions/email/notice", {"notice": notice, "lot": lot, "url": url})
+    return sent
+
+
 # --- chat ---------------------------------------------------------------------------------------------
 
 def _rate_limited(lot_id: int, user_id: int) -> bool:

@@ -30,3 +30,8 @@ def expire_second_chance_offers() -> None:
 @sweep(every=30)
 def ending_soon_notices() -> None:
     services.send_ending_soon()
+
+
+@sweep(every=15)
+def email_notices() -> None:
+    services.email_notices()
