@@ -78,6 +78,7 @@ def test_two_bidders_in_the_live_room(browser, shop):
         expect(page_a.get_by_test_id("outbid-notice")).to_be_hidden()
         bid(page_b, 20_000)
         expect(page_a.get_by_test_id("outbid-notice")).to_be_visible()
+        expect(page_a.get_by_test_id("bid-result")).to_have_text("")  # her "you lead" is gone with it
         expect(page_a.get_by_test_id("price")).to_have_text("15,500원")
         expect(page_a.get_by_test_id("leader")).to_have_text("#2")
         expect(page_a.get_by_test_id("my-status").locator("strong.err")).to_be_visible()  # outbid

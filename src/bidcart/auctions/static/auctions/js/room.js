@@ -246,6 +246,7 @@ function main() {
       case "outbid":
         you.leading = false;
         $("outbid-notice").hidden = false;
+        showResult("", "");  // "you lead" from our last bid no longer holds
         renderLot(msg.lot);
         break;
       case "pong":
