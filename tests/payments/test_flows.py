@@ -130,6 +130,33 @@ def test_a_tampered_amount_is_refused_and_cancelled_at_the_provider(sim, buyer, 
     assert "did not match" in page.content.decode() or "일치" in page.content.decode()
 
 
+@pytest.mark.parametrize("provider,tampered", [("kakaopay", 100), ("paypal", "0.07")])
+def test_a_refused_payment_whose_cancel_failed_is_given_back_by_reconciliation(sim, buyer, order, browser, provider, tampered):
+    refund_path = {"kakaopay": "/kakaopay/online/v1/payment/cancel", "paypal": "/paypal/v2/payments/captures/"}[provider]
+    sim.fault(refund_path, method="POST", status=500)  # the provider fails the give-back, and any retry of it
+    started = start(buyer, order, provider)
+    back_to_shop(browser, through_page(sim, provider, started["next"]["url"], "amount", amount=tampered))
+    payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
+    adapter = services._adapter(payment, "test")
+    held = adapter.fetch(payment)
+    assert payment.status == Status.FAILED and payment.cancel_owed
+    assert held.state == "paid" and held.refunded == 0  # the buyer's money still sits at the provider
+    services.reconcile()
+    payment.refresh_from_db()
+    assert payment.cancel_owed  # still failing: still owed
+
+    sim.clear_faults()  # the provider recovers
+    services.reconcile()
+    payment.refresh_from_db()
+    back = adapter.fetch(payment)
+    assert not payment.cancel_owed
+    assert back.refunded == back.amount  # given back whole
+    services.reconcile()  # nothing more owed: no second give-back
+    assert adapter.fetch(payment).refunded == back.amount
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING_PAYMENT
+
+
 def test_partial_then_full_refund_follows_the_order_and_restocks(sim, buyer, order, browser, django_capture_on_commit_callbacks):
     started = start(buyer, order, "kakaopay")
     back_to_shop(browser, through_page(sim, "kakaopay", started["next"]["url"], "approve"))

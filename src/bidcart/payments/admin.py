@@ -44,7 +44,7 @@ class RefundForm(forms.Form):
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
     list_display = ["merchant_uid", "order", "buyer", "provider", "method", "amount", "currency", "status", "created_at"]
-    list_filter = ["provider", "status", "method"]
+    list_filter = ["provider", "status", "method", "cancel_owed"]
     search_fields = ["merchant_uid", "order__number", "buyer__email"]
     readonly_fields = [f.name for f in Payment._meta.fields] + ["totals_display"]
     inlines = [RefundInline, EventInline]

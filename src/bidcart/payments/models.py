@@ -75,6 +75,9 @@ class Payment(models.Model):
     # vbank: {bank, account, holder, due}; shown to the buyer while awaiting deposit
     vbank = models.JSONField(default=dict, blank=True)
     failure = models.CharField(max_length=300, blank=True)
+    # The provider holds money bidcart refused (a mismatch) and cancelling it there failed: the
+    # reconciliation sweep tries again until the provider gives it back.
+    cancel_owed = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)

@@ -259,13 +259,27 @@ def _refuse_tampered(payment: Payment, snap: Snapshot, adapter, source: str, pro
     order unpaid, record everything."""
     _event(payment, PaymentEvent.Type.MISMATCH, source=source, amount=None, message=problem,
            payload={"reported_amount": snap.amount, "reported_currency": snap.currency, "reported_merchant_uid": snap.merchant_uid})
+    if not _cancel_refused(payment, adapter, source):
+        logger.error("payment %s: amount mismatch (%s) and the cancel at the provider failed; reconciliation retries it",
+                     payment.merchant_uid, problem)
+    _set_status(payment, Status.FAILED, expected=OPEN, source=source, failure=_("The amount paid did not match the order; the payment was cancelled."))
+
+
+def _cancel_refused(payment: Payment, adapter, source: str) -> bool:
+    """Give back, at the provider, a payment bidcart refused. Until that succeeds the payment carries
+    `cancel_owed`, so the buyer's money is never left at the provider for an order they don't get."""
     try:
         after = adapter.cancel(payment, reason="amount mismatch")
-        _event(payment, PaymentEvent.Type.NOTE, source=source, message=f"cancelled at the provider: {after.state}")
     except ProviderError as error:
         _error(payment, error, source)
-        logger.error("payment %s: amount mismatch (%s) and the cancel at the provider failed", payment.merchant_uid, problem)
-    _set_status(payment, Status.FAILED, expected=OPEN, source=source, failure=_("The amount paid did not match the order; the payment was cancelled."))
+        owed = True
+    else:
+        _event(payment, PaymentEvent.Type.NOTE, source=source, message=f"cancelled at the provider: {after.state}")
+        owed = after.state == "paid" and after.refunded < after.amount
+    if payment.cancel_owed != owed:
+        payment.cancel_owed = owed
+        payment.save(update_fields=["cancel_owed", "updated_at"])
+    return not owed
 
 
 def _sync_external_refunds(payment: Payment, snap: Snapshot, source: str) -> None:
@@ -445,7 +459,22 @@ def reconcile(now=None, batch: int = 100) -> int:
     for uid in uids:
         if reconcile_payment(uid, now=now):
             settled += 1
+    owed = Payment.objects.filter(cancel_owed=True).order_by("updated_at").values_list("merchant_uid", flat=True)[:batch]
+    for uid in list(owed):
+        retry_owed_cancel(uid)
     return settled
+
+
+def retry_owed_cancel(merchant_uid: str) -> bool:
+    """Try again to give back a refused payment whose cancel at the provider failed. True once it is back."""
+    with transaction.atomic():
+        qs = Payment.objects.filter(merchant_uid=merchant_uid, cancel_owed=True)
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        payment = qs.first()
+        if payment is None:
+            return False  # given back meanwhile, or another worker holds it
+        return _cancel_refused(payment, _adapter(payment, "reconcile"), "reconcile")
 
 
 def reconcile_payment(merchant_uid: str, *, now=None) -> bool:
