@@ -106,6 +106,22 @@ def test_buyer_cancels_on_the_providers_page(sim, buyer, order, browser, provide
     assert start(buyer, order, provider)["status"] == "pending"
 
 
+def test_the_buyer_lists_an_orders_payment_attempts_and_nobody_else_can(sim, buyer, order, browser, django_assert_num_queries):
+    started = start(buyer, order, "kakaopay")
+    back_to_shop(browser, through_page(sim, "kakaopay", started["next"]["url"], "fail"))
+    second = start(buyer, order, "paypal")
+    api = api_for(buyer)
+    with django_assert_num_queries(4):  # the user, the order, its payments, their refunds (fixed, however many)
+        listed = api.get(f"/api/v1/orders/{order.number}/payments/")
+    assert listed.status_code == 200
+    assert [(p["merchant_uid"], p["provider"], p["status"]) for p in listed.json()] == [
+        (started["merchant_uid"], "kakaopay", "failed"), (second["merchant_uid"], "paypal", "pending"),
+    ]
+    assert listed.json()[0]["amount"] == order.total and listed.json()[0]["currency"] == "KRW"
+    stranger = api_for(make_user())
+    assert stranger.get(f"/api/v1/orders/{order.number}/payments/").status_code == 404
+
+
 def test_a_declined_card_fails_the_payment_and_the_order_stays_payable(sim, buyer, order, browser):
     started = start(buyer, order, "kakaopay")
     back_to_shop(browser, through_page(sim, "kakaopay", started["next"]["url"], "fail"))

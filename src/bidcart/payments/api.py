@@ -98,8 +98,23 @@ class PaymentSerializer(serializers.ModelSerializer):
         return EventSerializer(selectors.buyer_events(payment), many=True).data
 
 
-class StartPaymentView(APIView):
+class PaymentSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Payment
+        fields = ["merchant_uid", "provider", "method", "status", "amount", "currency", "failure", "created_at", "paid_at"]
+
+
+class OrderPaymentsView(APIView):
+    """An order's payment attempts (the buyer's), and starting a new one."""
+
     permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=PaymentSummarySerializer(many=True))
+    def get(self, request, number):
+        order = order_selectors.user_order(request.user, number)
+        if order is None:
+            raise NotFound
+        return Response(PaymentSummarySerializer(selectors.order_payments(order), many=True).data)
 
     @extend_schema(request=StartSerializer, responses={201: StartedSerializer})
     def post(self, request, number):
