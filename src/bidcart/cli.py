@@ -186,10 +186,26 @@ def _celery(argv: list[str]) -> int:
 
 
 def worker(argv: list[str]) -> int:
-    """`celery -A bidcart worker`: runs the due sweeps (and any other task). As many as you like."""
+    """`celery -A bidcart worker`: runs the due sweeps (and any other task). As many as you like.
+    `--metrics-port N` (and `--metrics-host`, default 127.0.0.1) serves the pool's /metrics."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--metrics-port", type=int, default=int(os.environ.get("WORKER_METRICS_PORT") or 0))
+    parser.add_argument("--metrics-host", default=os.environ.get("WORKER_METRICS_HOST", "127.0.0.1"))
+    ours, argv = parser.parse_known_args(argv)
     if not any(a.startswith(("-l", "--loglevel")) for a in argv):
         argv = ["--loglevel=INFO", *argv]
-    return _celery(["worker", *argv])
+    metrics_dir = None
+    if ours.metrics_port:
+        metrics_dir = _prepare_metrics_dir()  # before the pool forks: its processes write their samples there
+        _setup_django()
+        from bidcart.core import metrics
+
+        metrics.serve_worker_metrics(ours.metrics_host, ours.metrics_port)
+    try:
+        return _celery(["worker", *argv])
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def beat(argv: list[str]) -> int:

@@ -37,6 +37,7 @@ def stack(tmp_path):
     env.update({
         "STACK_DIR": str(tmp_path / "stack"),
         "WEB1_PORT": str(free_port()), "WEB2_PORT": str(free_port()), "PGSIM_PORT": str(free_port()),
+        "WORKER_METRICS_PORT": str(free_port()),
         "STACK_DATABASE_URL": stack_database_url(),
         "STACK_REDIS_URL": settings.REDIS_URL,  # the suite's own Redis database, flushed after this test
     })
@@ -140,6 +141,11 @@ def test_services_up_runs_two_web_servers_a_worker_and_beat_on_shared_postgres_a
     sweep_lines = [json.loads(line) for line in (stack["dir"] / "worker.log").read_text().splitlines()
                    if line.startswith("{") and '"event": "sweep"' in line]
     assert sweep_lines and {"sweep", "ok", "duration_ms", "lag_s", "ts"} <= set(sweep_lines[0])
+
+    # The Celery worker serves its own /metrics: the sweeps it timed in its pool's process.
+    worker_samples = scrape(f"http://127.0.0.1:{stack['env']['WORKER_METRICS_PORT']}")
+    timed = sum(v for (name, labels), v in worker_samples.items() if name == "bidcart_sweep_duration_seconds_count")
+    assert timed >= 1
 
     # Each web server's /metrics adds up its two worker processes (multiprocess mode).
     for _ in range(20):

@@ -17,6 +17,9 @@ web process reports the sweeps the Celery worker ran, and how late each one is.
 Several worker processes (`bidcart serve --workers N`) use prometheus_client's multiprocess mode:
 `bidcart serve` sets PROMETHEUS_MULTIPROC_DIR before the workers start, each writes its samples there,
 and /metrics adds them up, so any worker answers for the whole server.
+
+A Celery worker counts what it does too (payments settled by reconciliation, webhook retries, sweep
+durations): `bidcart worker --metrics-port N` serves the same exposition for its pool, on its own port.
 """
 
 from __future__ import annotations
@@ -141,6 +144,37 @@ def exposition() -> tuple[bytes, str]:
     else:
         registry = REGISTRY
     return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+def serve_worker_metrics(host: str, port: int):
+    """/metrics of a Celery worker's pool, from a thread of its main process (`bidcart worker --metrics-port`).
+    The same figures and the same token rule as the web's /metrics; the address to bind limits who else asks."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            token = settings.METRICS_TOKEN
+            if self.path.split("?")[0] != "/metrics":
+                self._answer(404, b"Not found: try /metrics\n", "text/plain; charset=utf-8")
+            elif token and not hmac.compare_digest(self.headers.get("Authorization", ""), f"Bearer {token}"):
+                self._answer(403, b"Forbidden: send Authorization: Bearer METRICS_TOKEN\n", "text/plain; charset=utf-8")
+            else:
+                self._answer(200, *exposition())
+
+        def _answer(self, status: int, body: bytes, content_type: str):
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):  # the scraper's visits are not worth a log line each
+            pass
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    threading.Thread(target=server.serve_forever, name="worker-metrics", daemon=True).start()
+    return server
 
 
 def allowed(request) -> bool:
