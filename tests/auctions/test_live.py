@@ -176,7 +176,7 @@ async def test_viewer_count():
 # --- chat -------------------------------------------------------------------------------------------
 
 async def test_chat_with_seller_marked_and_limits(settings):
-    settings.AUCTION_CHAT_RATE = (3, 10)
+    settings.RATE_LIMIT_CHAT = "3/10s"
     lot = await db(make_lot)()
     user = await db(bidder)()
     room, _ = await join(lot.pk, user)
@@ -200,7 +200,7 @@ async def test_chat_with_seller_marked_and_limits(settings):
     await room.send_json_to({"type": "chat", "text": "three"})
     await next_of(room, "chat_sent")
     await room.send_json_to({"type": "chat", "text": "four"})
-    assert (await next_of(room, "error"))["code"] == "chat_rate_limited"
+    assert (await next_of(room, "error"))["code"] == "rate_limited"
     await room.disconnect()
     await seller_room.disconnect()
 

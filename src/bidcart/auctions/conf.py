@@ -39,7 +39,6 @@ DEFAULTS = {
     "AUCTION_BLOCK_DAYS": 30,              # …for this long after the last one
     "AUCTION_ENDING_SOON_MINUTES": 10,     # watchers are told this long before the end
     "AUCTION_CHAT_MAX_LENGTH": 300,
-    "AUCTION_CHAT_RATE": (5, 10),          # at most 5 messages per 10 s per user and lot
     "AUCTION_MAX_DURATION_DAYS": 30,
     "AUCTION_MAX_IMAGES": 8,
     "AUCTION_BROADCAST_TIMEOUT": 1.0,      # seconds a broadcast may take outside a server process
