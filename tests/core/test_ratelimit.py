@@ -49,7 +49,7 @@ def test_the_call_past_the_limit_is_refused_with_how_long_to_wait(settings):
         ratelimit.hit("bid", 7)
     assert refused.value.code == "rate_limited" and refused.value.status_code == 429
     assert 58 <= refused.value.retry_after <= 60
-    assert "60 seconds" in refused.value.detail or "59 seconds" in refused.value.detail
+    assert str(refused.value.retry_after) in refused.value.detail
     ratelimit.hit("bid", 8)  # another caller has a count of its own
     ratelimit.hit("chat", 7)  # and so has another action
 
