@@ -8,9 +8,11 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django.test import override_settings
 
 from bidcart.core import ratelimit
 from bidcart.core.ratelimit import FrameCounter, RateLimited, Rule, parse
+from tests.livesrv import free_port
 
 
 def calls_allowed(action, who, tries):
@@ -86,6 +88,16 @@ def test_refusals_are_counted_for_prometheus(settings, client, db):
         ratelimit.hit("login", "10.9.9.9")
     body = client.get("/metrics").content.decode()
     assert 'bidcart_rate_limited_total{action="login"}' in body
+
+
+def test_without_its_cache_the_limit_lets_calls_through_and_says_so(settings, caplog):
+    settings.RATE_LIMIT_LOGIN = "1/min"
+    down = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                        "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}}  # nothing listens there
+    with override_settings(CACHES=down):
+        for _ in range(3):
+            ratelimit.hit("login", "10.3.3.3")
+    assert "rate limit 'login' not applied, the cache is unavailable" in caplog.text
 
 
 def test_the_frame_counter_counts_one_connection_in_memory():

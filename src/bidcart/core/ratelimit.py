@@ -8,12 +8,14 @@ a caller's first call, in the Django cache: Redis, shared by every process, at s
 embedded default. `cache.add` then `cache.incr` is atomic in both, so two processes never both take the
 last call of a window.
 
-A refusal is `RateLimited`: HTTP 429 with `{"code": "rate_limited", ...}` and Retry-After on the API,
+When the cache is unreachable the limits are not applied (a warning is logged): a Redis outage must
+not turn every login and bid away. A refusal is `RateLimited`: HTTP 429 with `{"code": "rate_limited", ...}` and Retry-After on the API,
 an `{"type": "error", "code": "rate_limited"}` message on a WebSocket, a message on a page.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
@@ -29,6 +31,8 @@ from rest_framework import status
 
 from . import metrics
 from .errors import DomainError
+
+log = logging.getLogger(__name__)
 
 UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 _RULE = re.compile(r"(\d+)/(\d*)([a-z]+)")
@@ -92,10 +96,16 @@ def hit(action: str, who) -> None:
     """Count one call of `action` by `who`; raise RateLimited if that broke a rule of its limit."""
     now = time.time()
     wait = 0.0
-    for rule in rules_for(action):
-        key = f"bidcart:rl:{action}:{who}:{rule.count}/{rule.seconds}"
-        if _count(key, rule.seconds, now) > rule.count:
-            wait = max(wait, (cache.get(f"{key}:until") or now + rule.seconds) - now)
+    try:
+        for rule in rules_for(action):
+            key = f"bidcart:rl:{action}:{who}:{rule.count}/{rule.seconds}"
+            if _count(key, rule.seconds, now) > rule.count:
+                wait = max(wait, (cache.get(f"{key}:until") or now + rule.seconds) - now)
+    except ImproperlyConfigured:
+        raise
+    except Exception as exc:  # the cache (Redis) is down: serve without the limit rather than fail everyone
+        log.warning("rate limit %r not applied, the cache is unavailable: %r", action, exc)
+        return
     if wait:
         metrics.rate_limited.labels(action).inc()
         raise RateLimited(action, wait)
