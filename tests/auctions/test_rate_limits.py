@@ -5,34 +5,15 @@ another room for chat, still gets through. Amounts that would crash a parser are
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.routing import URLRouter
-from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 
 from bidcart.auctions.models import Bid, ChatMessage
-from bidcart.auctions.routing import websocket_urlpatterns
 from tests.auctions.factories import api_for, bidder, make_lot
-from tests.auctions.wsclient import WebsocketCommunicator
+from tests.auctions.wsclient import join, next_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 db = database_sync_to_async
-app = URLRouter(websocket_urlpatterns)
-
-
-async def join(lot_id, user):
-    room = WebsocketCommunicator(app, f"/ws/auctions/{lot_id}/")
-    room.scope["user"] = user or AnonymousUser()
-    assert (await room.connect())[0]
-    await reply(room, "snapshot")
-    return room
-
-
-async def reply(room, *types):
-    while True:
-        message = await room.receive_json_from(timeout=3)
-        if message["type"] in types:
-            return message
 
 
 def api_bid(user, lot, amount):
@@ -51,9 +32,9 @@ async def test_one_bid_count_serves_the_api_the_form_and_the_socket(settings):
     user, other = await db(bidder)(), await db(bidder)()
     assert (await db(api_bid)(user, lot, 11_000)).status_code == 201
     assert (await db(page_bid)(user, lot, 12_000)).redirect_chain[-1][0] == f"/auctions/{lot.pk}/"
-    room = await join(lot.pk, user)
+    room, _ = await join(lot.pk, user)
     await room.send_json_to({"type": "bid", "max_amount": 13_000, "ref": "b1"})
-    assert (await reply(room, "bid_result"))["accepted"] is True
+    assert (await next_of(room, "bid_result"))["accepted"] is True
 
     refused = await db(api_bid)(user, lot, 14_000)
     assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
@@ -62,7 +43,7 @@ async def test_one_bid_count_serves_the_api_the_form_and_the_socket(settings):
     page = await db(page_bid)(user, lot, 14_000)
     assert "Too many requests" in page.content.decode()
     await room.send_json_to({"type": "bid", "max_amount": 14_000, "ref": "b2"})
-    error = await reply(room, "error", "bid_result")
+    error = await next_of(room, "error", "bid_result")
     assert (error["type"], error["code"], error["ref"]) == ("error", "rate_limited", "b2") and error["retry_after"] >= 1
     assert await db(Bid.objects.filter(bidder=user).count)() == 3
 
@@ -76,14 +57,14 @@ async def test_chat_is_limited_per_user_and_room_over_the_api_and_the_socket(set
     user = await db(bidder)()
     chat = f"/api/v1/lots/{lot.pk}/chat/"
     assert (await db(api_for(user).post)(chat, {"text": "안녕하세요"}, format="json")).status_code == 201
-    room = await join(lot.pk, user)
+    room, _ = await join(lot.pk, user)
     await room.send_json_to({"type": "chat", "text": "두 번째", "ref": "c1"})
-    assert (await reply(room, "chat_sent", "error"))["type"] == "chat_sent"
+    assert (await next_of(room, "chat_sent", "error"))["type"] == "chat_sent"
 
     refused = await db(api_for(user).post)(chat, {"text": "세 번째"}, format="json")
     assert refused.status_code == 429 and refused.json()["code"] == "rate_limited" and int(refused["Retry-After"]) >= 1
     await room.send_json_to({"type": "chat", "text": "세 번째", "ref": "c2"})
-    error = await reply(room, "chat_sent", "error")
+    error = await next_of(room, "chat_sent", "error")
     assert (error["type"], error["code"], error["ref"]) == ("error", "rate_limited", "c2")
     assert await db(ChatMessage.objects.filter(user=user).count)() == 2
 
@@ -101,8 +82,8 @@ async def test_an_amount_of_thousands_of_digits_is_bad_input_everywhere():
     assert page.status_code == 200 and "whole number" in page.content.decode()
     api = await db(api_bid)(user, lot, huge)
     assert api.status_code == 400 and api.json()["code"] == "invalid_amount"
-    room = await join(lot.pk, user)
+    room, _ = await join(lot.pk, user)
     await room.send_json_to({"type": "bid", "max_amount": huge})
-    assert (await reply(room, "bid_result"))["reason"] == "invalid_amount"
+    assert (await next_of(room, "bid_result"))["reason"] == "invalid_amount"
     await room.disconnect()
     assert await db(Bid.objects.count)() == 0
