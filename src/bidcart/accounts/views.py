@@ -18,8 +18,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from bidcart.core.errors import DomainError
-from bidcart.core.ratelimit import RateLimited
 from bidcart.core.http import client_ip
+from bidcart.core.ratelimit import RateLimited
 
 from . import forms, services
 
