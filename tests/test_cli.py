@@ -1,5 +1,6 @@
 """`bidcart run` as a person starts it: a real process, a real port, a data folder of its own."""
 
+import asyncio
 import json
 import os
 import signal
@@ -9,6 +10,7 @@ import time
 
 import httpx
 import pytest
+import websockets
 
 from tests.livesrv import free_port
 
@@ -42,6 +44,20 @@ def stop(proc) -> str:
     return out
 
 
+def websocket_message_answers(base, size) -> str | int:
+    """Send a text message of `size` bytes on /ws/ping/: the error code the server answers, or the code it
+    closes the connection with."""
+    async def go():
+        async with websockets.connect(base.replace("http", "ws", 1) + "/ws/ping/", origin=base) as ws:
+            await ws.send("x" * size)
+            try:
+                return json.loads(await asyncio.wait_for(ws.recv(), 5))["code"]
+            except websockets.ConnectionClosed:
+                return ws.close_code
+
+    return asyncio.run(go())
+
+
 def wait_healthy(base):
     for _ in range(50):
         body = httpx.get(base + "/healthz").json()
@@ -73,6 +89,9 @@ def test_bidcart_run_serves_everything_on_one_port_and_keeps_data_across_restart
         changed = httpx.patch(base + "/api/v1/me/", json={"display_name": "바뀐 이름"},
                               headers={"Authorization": f"Bearer {token.json()['access']}"})
         assert changed.status_code == 200
+        # uvicorn's WebSocket message limit is WS_MAX_MESSAGE_BYTES (64 KiB), not its own 16 MiB.
+        assert websocket_message_answers(base, 64 * 1024) == "invalid_message"
+        assert websocket_message_answers(base, 64 * 1024 + 1) == 1009
     finally:
         first_output = stop(proc)
 
@@ -136,7 +155,8 @@ def test_serve_check_accepts_a_safe_configuration(tmp_path):
 
 def test_serve_migrates_collects_static_files_and_serves_with_debug_off(tmp_path):
     port = free_port()
-    env = serve_env(tmp_path, SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="127.0.0.1", SECURE_COOKIES="0")
+    env = serve_env(tmp_path, SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="127.0.0.1", SECURE_COOKIES="0",
+                    WS_MAX_MESSAGE_BYTES="4096", DATA_UPLOAD_MAX_MEMORY_SIZE="1000")
     proc = subprocess.Popen(BIDCART + ["serve", "--migrate", "--host", "127.0.0.1", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
@@ -161,6 +181,11 @@ def test_serve_migrates_collects_static_files_and_serves_with_debug_off(tmp_path
         missing = httpx.get(base + "/no-such-page/")
         assert missing.status_code == 404 and "URLconf" not in missing.text
         assert httpx.get(base + "/healthz", headers={"Host": "evil.example.com"}).status_code == 400
+        # Size limits from the environment: WebSocket messages (uvicorn closes with 1009) and JSON bodies.
+        assert websocket_message_answers(base, 4096) == "invalid_message"
+        assert websocket_message_answers(base, 4097) == 1009
+        too_big = httpx.post(base + "/api/v1/auth/signup/", json={"display_name": "x" * 2000})
+        assert too_big.status_code == 413 and too_big.json()["code"] == "request_too_large"
     finally:
         output = stop(proc)
     assert "bidcart serve: 1 worker(s) on http://127.0.0.1:%d/" % port in output

@@ -14,13 +14,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from bidcart.core.bodylimit import limit_body  # noqa: E402
 from bidcart.routing import websocket_urlpatterns  # noqa: E402
 
 PGSIM_PREFIX = "/pgsim"
 
 shop = ProtocolTypeRouter(
     {
-        "http": django_app,
+        "http": limit_body(django_app),  # 413 for a body over its limit, before Django reads it
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -68,11 +68,21 @@ def run(argv: list[str]) -> int:
             print(f"    {email:<22} {role}")
         print(flush=True)
     try:
-        uvicorn.run("bidcart.asgi:application", host=args.host, port=args.port, lifespan="on", log_level="info")
+        uvicorn.run("bidcart.asgi:application", host=args.host, port=args.port, lifespan="on", log_level="info",
+                    **server_limits())
     finally:
         if loop:
             loop.stop()
     return 0
+
+
+def server_limits() -> dict:
+    """uvicorn's side of the size limits, the same for `run`, `serve` and the tests' live server: a
+    WebSocket message over WS_MAX_MESSAGE_BYTES closes its connection with 1009 (uvicorn's default is 16 MiB).
+    HTTP bodies are limited inside the application (bidcart/core/bodylimit.py)."""
+    from django.conf import settings
+
+    return {"ws_max_size": settings.WS_MAX_MESSAGE_BYTES}
 
 
 def _default_workers(environ) -> int:
@@ -151,7 +161,7 @@ def serve(argv: list[str]) -> int:
             # bidcart's middleware writes one line per request (JSON); Django decides which proxies to
             # trust (NUM_PROXIES, BEHIND_TLS_PROXY), so uvicorn does not rewrite the client address.
             access_log=settings.LOG_FORMAT != "json", proxy_headers=False, server_header=False,
-            timeout_graceful_shutdown=20,
+            timeout_graceful_shutdown=20, **server_limits(),
         )
     finally:
         if loop:

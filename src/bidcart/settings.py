@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "bidcart.core.middleware.RateLimitedMiddleware",  # a rate limit no view answered: 429, not 500
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -171,6 +172,7 @@ CELERY_TIMEZONE = "UTC"
 # --- Auth ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    "bidcart.accounts.backends.LoginRateLimitBackend",  # first: counts every attempt, even a locked-out one
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -260,6 +262,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "bidcart.orders.models.Status",
         "PaymentStatusEnum": "bidcart.payments.models.Status",
+        "PaymentProviderEnum": "bidcart.payments.models.Provider",
         "RefundStatusEnum": "bidcart.payments.models.Refund.Status",
         "WebhookStateEnum": "bidcart.payments.models.WebhookDelivery.State",
     },
@@ -291,7 +294,26 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'self'"],
     }
 }
+
+# --- Rate and size limits (bidcart/core/ratelimit.py; README "Configuration") ----------------------
+# Rules like "10/h" or "10/s,120/min" (units s, min, h, d; "5/10s" is 5 per 10 seconds); every rule must
+# hold; "off" turns a limit off. Counted in the cache: Redis, shared by every process, at scale.
+RATE_LIMIT_SIGNUP = env.str("RATE_LIMIT_SIGNUP", default="10/h")  # sign-ups per client address
+RATE_LIMIT_LOGIN = env.str("RATE_LIMIT_LOGIN", default="20/min")  # logins per client address (django-axes locks accounts)
+RATE_LIMIT_OTP = env.str("RATE_LIMIT_OTP", default="5/h")  # phone codes texted per user (besides OTP_RESEND_SECONDS)
+RATE_LIMIT_BID = env.str("RATE_LIMIT_BID", default="10/s,120/min")  # bids per user: bursts of 10, 2 a second sustained
+RATE_LIMIT_CHAT = env.str("RATE_LIMIT_CHAT", default="5/10s")  # chat messages per user and lot
+# Frames on one WebSocket connection: over the first limit they are answered `rate_limited` and dropped;
+# over the second the server closes the connection with code 4429.
+RATE_LIMIT_WS_MESSAGES = env.str("RATE_LIMIT_WS_MESSAGES", default="10/s")
+RATE_LIMIT_WS_CLOSE = env.str("RATE_LIMIT_WS_CLOSE", default="30/s")
+# Largest WebSocket message: uvicorn (`bidcart run` / `serve`) closes a connection sending more with 1009.
+WS_MAX_MESSAGE_BYTES = env.int("WS_MAX_MESSAGE_BYTES", default=64 * 1024)
+# Largest request body: JSON and form fields (413 above it) ...
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+# ... and a whole multipart upload (image files included), refused with 413 before it is read; nginx's
+# client_max_body_size (deploy/nginx.conf) is the same 64m.
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=64 * 1024 * 1024)
 
 # --- Email -----------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

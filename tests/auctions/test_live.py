@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
-from tests.auctions.wsclient import WebsocketCommunicator
+from tests.auctions.wsclient import WebsocketCommunicator, join, next_of
 from django.contrib.auth.models import AnonymousUser
 
 from bidcart.auctions import consumers, live, services
@@ -24,23 +24,6 @@ app = URLRouter(websocket_urlpatterns)
 @pytest.fixture(autouse=True)
 def _quick_viewer_counts(monkeypatch):
     monkeypatch.setattr(consumers, "VIEWERS_EVERY", 0.2)
-
-
-async def join(lot_id, user=None):
-    comm = WebsocketCommunicator(app, f"/ws/auctions/{lot_id}/")
-    comm.scope["user"] = user or AnonymousUser()
-    connected, _ = await comm.connect()
-    assert connected
-    snapshot = await next_of(comm, "snapshot")
-    return comm, snapshot
-
-
-async def next_of(comm, *types, timeout=3):
-    """The next message of one of `types`, skipping viewer counts and anything else."""
-    while True:
-        message = await comm.receive_json_from(timeout=timeout)
-        if message["type"] in types:
-            return message
 
 
 async def collect(comm, *types, timeout=3):
@@ -176,7 +159,7 @@ async def test_viewer_count():
 # --- chat -------------------------------------------------------------------------------------------
 
 async def test_chat_with_seller_marked_and_limits(settings):
-    settings.AUCTION_CHAT_RATE = (3, 10)
+    settings.RATE_LIMIT_CHAT = "3/10s"
     lot = await db(make_lot)()
     user = await db(bidder)()
     room, _ = await join(lot.pk, user)
@@ -200,7 +183,7 @@ async def test_chat_with_seller_marked_and_limits(settings):
     await room.send_json_to({"type": "chat", "text": "three"})
     await next_of(room, "chat_sent")
     await room.send_json_to({"type": "chat", "text": "four"})
-    assert (await next_of(room, "error"))["code"] == "chat_rate_limited"
+    assert (await next_of(room, "error"))["code"] == "rate_limited"
     await room.disconnect()
     await seller_room.disconnect()
 

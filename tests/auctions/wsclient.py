@@ -4,6 +4,10 @@ imports daphne (not a dependency here), so this is the same few methods on asgir
 import json
 
 from asgiref.testing import ApplicationCommunicator
+from channels.routing import URLRouter
+from django.contrib.auth.models import AnonymousUser
+
+from bidcart.auctions.routing import websocket_urlpatterns
 
 
 class WebsocketCommunicator(ApplicationCommunicator):
@@ -43,3 +47,22 @@ class WebsocketCommunicator(ApplicationCommunicator):
             if response["type"] == "websocket.send":
                 messages.append(json.loads(response["text"]))
         return messages
+
+
+async def join(lot_id, user=None):
+    """A viewer (anonymous unless `user`) in a lot's live room, through the real routing: (communicator,
+    the snapshot it got on connect)."""
+    comm = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/auctions/{lot_id}/")
+    comm.scope["user"] = user or AnonymousUser()
+    connected, _ = await comm.connect()
+    assert connected
+    snapshot = await next_of(comm, "snapshot")
+    return comm, snapshot
+
+
+async def next_of(comm, *types, timeout=3):
+    """The next message of one of `types`, skipping viewer counts and anything else."""
+    while True:
+        message = await comm.receive_json_from(timeout=timeout)
+        if message["type"] in types:
+            return message

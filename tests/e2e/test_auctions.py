@@ -119,3 +119,22 @@ def test_two_bidders_in_the_live_room(browser, shop):
     finally:
         ctx_a.close()
         ctx_b.close()
+
+
+def test_a_bidder_past_the_bid_limit_is_told_in_the_room(browser, live_url, settings):
+    settings.RATE_LIMIT_BID = "1/min"
+    lot = make_lot(title="라이카 렌즈", start=10_000)
+    context, page = login(browser, live_url, bidder())
+    try:
+        page.goto(f"{live_url}/auctions/{lot.pk}/")
+        expect(page.get_by_test_id("connection")).to_have_class(re.compile("online"))
+        bid(page, 15_000)
+        expect(page.get_by_test_id("bid-result")).to_have_class(re.compile(r"\bok\b"))
+        bid(page, 20_000)  # a second bid within the minute, over the socket
+        expect(page.get_by_test_id("bid-result")).to_contain_text("요청이 너무 많습니다")
+        expect(page.get_by_test_id("bid-result")).to_have_class(re.compile(r"\berr\b"))
+        expect(page.get_by_test_id("bid-submit")).to_be_enabled()  # free to try again later
+        expect(page.get_by_test_id("my-status")).to_contain_text("15,000원")
+        assert Lot.objects.get(pk=lot.pk).bid_count == 1
+    finally:
+        context.close()

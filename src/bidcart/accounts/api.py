@@ -20,6 +20,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView as SimpleJWTRefreshView
 
 from bidcart.core.errors import DomainError
+from bidcart.core.http import client_ip
 from bidcart.core.serializers import (
     StrictModelSerializer,
     StrictSerializer,
@@ -225,7 +226,7 @@ class SignupView(PublicAPIView):
         tags=["auth"],
         summary="Sign up: creates an inactive account and emails a verification link",
         request=SignupSerializer,
-        responses={201: MeSerializer, **_errors(400, 409)},
+        responses={201: MeSerializer, **_errors(400, 409, 429)},
     )
     def post(self, request):
         serializer = SignupSerializer(data=request.data)
@@ -238,6 +239,7 @@ class SignupView(PublicAPIView):
             phone=data.get("phone") or "",
             language=data.get("language") or translation.get_language(),
             base_url=_base_url(request),
+            ip=client_ip(request),
         )
         return Response(MeSerializer(user).data, status=status.HTTP_201_CREATED)
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from bidcart.core.errors import DomainError
+from bidcart.core.ratelimit import RateLimited
 
 from . import selectors, services
 from .models import User
@@ -61,7 +62,10 @@ class LoginForm(forms.Form):
     def clean(self):
         email, password = self.cleaned_data.get("email"), self.cleaned_data.get("password")
         if email and password:
-            self.user = authenticate(self.request, email=email, password=password)
+            try:
+                self.user = authenticate(self.request, email=email, password=password)
+            except RateLimited as error:
+                raise forms.ValidationError(error.detail, code="rate_limited") from None
             if self.user is None:
                 self.inactive_user = selectors.inactive_user_with_password(email, password)
                 if self.inactive_user is not None:

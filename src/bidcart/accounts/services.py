@@ -31,6 +31,7 @@ from rest_framework_simplejwt.token_blacklist.models import (
 )
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from bidcart.core import ratelimit
 from bidcart.core.errors import DomainError
 from bidcart.core.mail import send_user_email
 
@@ -64,7 +65,7 @@ def _wait_error(seconds: int, code: str) -> DomainError:
         seconds,
     ) % {"seconds": seconds}
     error = DomainError(detail, code=code, status_code=status.HTTP_429_TOO_MANY_REQUESTS)
-    error.wait_seconds = seconds
+    error.retry_after = seconds  # Retry-After on the API
     return error
 
 
@@ -94,8 +95,10 @@ def revoke_refresh_tokens(user: User) -> None:
 
 # --- sign-up and email verification ----------------------------------------------------------------
 
-def signup(*, email: str, display_name: str, password: str, phone="", language: str = "", base_url: str) -> User:
-    """Create an inactive account and email it a verification link."""
+def signup(*, email: str, display_name: str, password: str, phone="", language: str = "", base_url: str, ip: str) -> User:
+    """Create an inactive account and email it a verification link. `ip`: the caller's address, for
+    RATE_LIMIT_SIGNUP."""
+    ratelimit.hit("signup", ip)
     email = User.objects.normalize_email(email).strip().lower()
     taken = DomainError(_("An account with this email already exists."), code="email_taken")
     if User.objects.filter(email__iexact=email).exists():
@@ -277,6 +280,7 @@ def request_phone_code(user: User) -> PhoneCode:
             if elapsed < settings.OTP_RESEND_SECONDS:
                 wait = settings.OTP_RESEND_SECONDS - elapsed
         if wait is None:
+            ratelimit.hit("otp", user.pk)  # texts cost money: a cap per user besides the wait between two
             phone_code = PhoneCode.objects.create(
                 user=user,
                 phone=user.phone,

@@ -6,6 +6,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
@@ -17,6 +18,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from bidcart.core.errors import DomainError
+from bidcart.core.http import client_ip
+from bidcart.core.ratelimit import RateLimited
 
 from . import forms, services
 
@@ -54,6 +57,7 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("web:home")
     form = forms.SignupForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -64,13 +68,19 @@ def signup(request):
                 phone=data["phone"] or "",
                 language=translation.get_language(),
                 base_url=_base_url(request),
+                ip=client_ip(request),
             )
+        except RateLimited as error:
+            form.add_error(None, error.detail)
+            status = error.status_code
         except DomainError as error:
             form.add_error("email", error.detail)
         else:
             request.session["signup_email"] = user.email
             return redirect("accounts:signup_done")
-    return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
+    if form.errors and status == 200:
+        status = 400
+    return render(request, "accounts/signup.html", {"form": form}, status=status)
 
 
 def signup_done(request):
@@ -121,7 +131,8 @@ def login(request):
     else:
         form = forms.LoginForm(request, initial={"email": request.GET.get("email", "")})
     context = {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")}
-    return render(request, "accounts/login.html", context, status=400 if form.errors else 200)
+    status = 429 if form.has_error(NON_FIELD_ERRORS, "rate_limited") else 400 if form.errors else 200
+    return render(request, "accounts/login.html", context, status=status)
 
 
 class LogoutView(auth_views.LogoutView):

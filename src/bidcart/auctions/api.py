@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bidcart.catalog.models import Category
-from bidcart.core.errors import DomainError
+from bidcart.core.errors import DomainError, error_headers
 from bidcart.core.serializers import StrictSerializer
 
 from . import selectors, services
@@ -261,7 +261,7 @@ def _bid_refused(request, pk, error: DomainError) -> Response:
     if lot is not None:
         body.update(selectors.lot_state(lot))
         body.update({"accepted": False, "reason": error.code, "my_max": selectors.my_max(request.user, lot)})
-    return Response(body, status=error.status_code)
+    return Response(body, status=error.status_code, headers=error_headers(error))
 
 
 class BidsView(generics.ListAPIView):
@@ -282,7 +282,8 @@ class BidsView(generics.ListAPIView):
         lot = _lot_or_404(self.kwargs["pk"])
         return Bid.objects.filter(lot=lot).order_by("-id")
 
-    @extend_schema(request=BidSerializer, responses={201: BidResponseSerializer, 400: BidResponseSerializer, 409: BidResponseSerializer})
+    @extend_schema(request=BidSerializer, responses={
+        201: BidResponseSerializer, 400: BidResponseSerializer, 409: BidResponseSerializer, 429: BidResponseSerializer})
     def post(self, request, pk):
         data = BidSerializer(data=request.data)
         if not data.is_valid():

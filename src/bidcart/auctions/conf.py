@@ -41,7 +41,6 @@ DEFAULTS = {
     "AUCTION_EMAIL_NOTICES": ["outbid", "ending_soon"],  # notices also sent by email (won and second chance always are)
     "AUCTION_OUTBID_EMAIL_DELAY_SECONDS": 60,  # a bidder in the room who answers within this gets no email
     "AUCTION_CHAT_MAX_LENGTH": 300,
-    "AUCTION_CHAT_RATE": (5, 10),          # at most 5 messages per 10 s per user and lot
     "AUCTION_MAX_DURATION_DAYS": 30,
     "AUCTION_MAX_IMAGES": 8,
     "AUCTION_BROADCAST_TIMEOUT": 1.0,      # seconds a broadcast may take outside a server process

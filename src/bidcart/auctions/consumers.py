@@ -17,10 +17,11 @@ import asyncio
 import logging
 
 from channels.db import DatabaseSyncToAsync
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.cache import cache
 
+from bidcart.core.consumers import GuardedJsonConsumer, error_message, rate_limited_message
 from bidcart.core.errors import DomainError
+from bidcart.core.ratelimit import RateLimited
 
 from . import live, selectors, services
 from .models import Lot
@@ -72,6 +73,8 @@ def snapshot(lot_id: int, user) -> dict | None:
 def _bid(user, lot_id: int, amount) -> dict:
     try:
         result = services.place_bid(user, lot_id, amount)
+    except RateLimited:
+        raise  # answered as an error message, like every rate limit on the socket
     except DomainError as error:
         lot = Lot.objects.filter(pk=lot_id).first()
         return {
@@ -84,7 +87,7 @@ def _bid(user, lot_id: int, amount) -> dict:
     }
 
 
-class LotConsumer(AsyncJsonWebsocketConsumer):
+class LotConsumer(GuardedJsonConsumer):
     joined = False
 
     async def connect(self):
@@ -116,9 +119,6 @@ class LotConsumer(AsyncJsonWebsocketConsumer):
         return bool(self.user is not None and getattr(self.user, "is_authenticated", False))
 
     async def receive_json(self, content, **kwargs):
-        if not isinstance(content, dict):
-            await self.send_json({"type": "error", "code": "invalid_message", "detail": "Send a JSON object."})
-            return
         kind, ref = content.get("type"), content.get("ref")
         if kind == "snapshot":
             await self.send_json(await db(snapshot)(self.lot_id, self.user))
@@ -129,7 +129,11 @@ class LotConsumer(AsyncJsonWebsocketConsumer):
                 await self.send_json({"type": "bid_result", "accepted": False, "reason": "not_authenticated",
                                       "detail": "Log in to bid.", "ref": ref})
                 return
-            result = await db(_bid)(self.user, self.lot_id, content.get("max_amount"))
+            try:
+                result = await db(_bid)(self.user, self.lot_id, content.get("max_amount"))
+            except RateLimited as error:
+                await self.send_json(rate_limited_message(error, ref))
+                return
             await self.send_json({"type": "bid_result", "ref": ref, **result})
         elif kind == "chat":
             await self._call(services.post_message, self.user, self.lot_id, content.get("text"), ok={"type": "chat_sent"}, ref=ref)
@@ -145,10 +149,12 @@ class LotConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             await db(func)(*args)
+        except RateLimited as error:
+            await self.send_json(rate_limited_message(error, ref))
         except DomainError as error:
-            await self.send_json({"type": "error", "code": error.code, "detail": error.detail, "ref": ref})
-        except (TypeError, ValueError):
-            await self.send_json({"type": "error", "code": "invalid_message", "detail": "Invalid message.", "ref": ref})
+            await self.send_json(error_message(error.code, error.detail, ref))
+        except (TypeError, ValueError, OverflowError):
+            await self.send_json(error_message("invalid_message", "Invalid message.", ref))
         else:
             await self.send_json({**ok, "ref": ref})
 
@@ -180,10 +186,3 @@ class LotConsumer(AsyncJsonWebsocketConsumer):
             await self._send_viewers()
         except Exception as exc:
             log.warning("viewer count for lot %s failed: %r", self.lot_id, exc)
-
-    @classmethod
-    async def decode_json(cls, text_data):
-        try:
-            return await super().decode_json(text_data)
-        except ValueError:
-            return None

@@ -6,6 +6,6 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        from . import deploy_checks, jobs  # noqa: F401  (deploy_checks registers `check --deploy`)
+        from . import deploy_checks, jobs, ratelimit  # noqa: F401  (they register system checks)
 
         jobs.autodiscover()

@@ -4,10 +4,14 @@
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+
+TOO_LARGE = "The request body is too large."
 
 
 class DomainError(Exception):
@@ -45,9 +49,20 @@ def _flatten(errs):
         yield errs
 
 
+def error_headers(exc) -> dict | None:
+    """Retry-After for a refusal that says how long to wait (rate limits, resend throttles)."""
+    retry_after = getattr(exc, "retry_after", None)
+    return {"Retry-After": str(retry_after)} if retry_after else None
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response({"code": exc.code, "detail": exc.detail}, status=exc.status_code)
+        return Response({"code": exc.code, "detail": exc.detail}, status=exc.status_code, headers=error_headers(exc))
+    # Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE (or too many fields) when DRF reads it.
+    if isinstance(exc, RequestDataTooBig):
+        return Response({"code": "request_too_large", "detail": TOO_LARGE}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return Response({"code": "too_many_fields", "detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
     # Django's own 404 and permission errors get the same shape as DRF's.
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(*exc.args)

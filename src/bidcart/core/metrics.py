@@ -45,6 +45,7 @@ payments = Counter("bidcart_payments", "Payment status changes, by provider and 
                    ["provider", "outcome"])
 webhooks = Counter("bidcart_webhook_deliveries", "Inbound webhook deliveries handled, by provider and final state.",
                    ["provider", "state"])
+rate_limited = Counter("bidcart_rate_limited", "Calls refused by a rate limit (core/ratelimit.py), by action.", ["action"])
 
 # --- requests (the middleware) ---------------------------------------------------------------------
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

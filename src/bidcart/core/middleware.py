@@ -20,9 +20,13 @@ import uuid
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
+from django.shortcuts import render
+from django.utils.deprecation import MiddlewareMixin
 from django.utils.functional import empty
 
 from . import logs, metrics
+from .errors import json_error
+from .ratelimit import RateLimited
 
 log = logging.getLogger("bidcart.request")
 
@@ -135,4 +139,19 @@ class RequestObserverMiddleware:
         started, tokens = self._begin(request)
         response = await self.get_response(request)
         self._end(request, response, started, tokens)
+        return response
+
+
+class RateLimitedMiddleware(MiddlewareMixin):
+    """A `RateLimited` that no view answered itself (the admin's login, say) becomes a 429 with Retry-After:
+    the error body under /api/, a page with the message elsewhere. Never a 500."""
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, RateLimited):
+            return None
+        if request.path.startswith("/api/"):
+            response = json_error(exception.code, exception.detail, exception.status_code)
+        else:
+            response = render(request, "web/rate_limited.html", {"detail": exception.detail}, status=exception.status_code)
+        response["Retry-After"] = str(exception.retry_after)
         return response

@@ -274,7 +274,10 @@ function main() {
         break;
       case "error":
         if (pending?.kind === "chat") $("chat-error").textContent = msg.detail;
-        else if (pending?.wrap) pending.wrap.textContent = msg.detail;
+        else if (pending?.kind === "bid") {
+          $("bid-submit").disabled = false; // a bid refused before it reached the lot (rate_limited)
+          showResult(msg.detail, "err");
+        } else if (pending?.wrap) pending.wrap.textContent = msg.detail;
         break;
       default:
         break;

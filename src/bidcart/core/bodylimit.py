@@ -1,0 +1,90 @@
+"""Request body limits at the ASGI door, before Django reads a byte (Django spools a whole body to memory
+or disk before any view or middleware runs).
+
+A multipart upload may carry up to MAX_REQUEST_BYTES; any other body (JSON, a form) up to
+DATA_UPLOAD_MAX_MEMORY_SIZE, the same limit Django applies when it parses one. A declared Content-Length
+over the limit is refused at once; a chunked body is counted as it arrives and cut off when it passes the
+limit. The refusal is a 413: the error body `{"code": "request_too_large", ...}` under /api/, a short page
+elsewhere. deploy/nginx.conf's client_max_body_size matches MAX_REQUEST_BYTES.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.conf import settings
+
+from .errors import TOO_LARGE
+
+log = logging.getLogger("bidcart.request")
+
+PAGE = b"<!doctype html><title>Request too large</title><h1>Request too large</h1><p>The request body is too large.</p>"
+
+
+def body_limit(scope) -> int:
+    headers = dict(scope.get("headers") or [])
+    content_type = headers.get(b"content-type", b"").lower()
+    limit = settings.MAX_REQUEST_BYTES
+    if not content_type.startswith(b"multipart/form-data") and settings.DATA_UPLOAD_MAX_MEMORY_SIZE is not None:
+        limit = min(limit, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    return limit
+
+
+def declared_length(scope) -> int | None:
+    for name, value in scope.get("headers") or []:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def refuse(scope, send, limit: int) -> None:
+    log.warning("%s %s 413 body over %d bytes", scope.get("method"), scope.get("path"), limit,
+                extra={"event": "request", "method": scope.get("method"), "path": scope.get("path"), "status": 413})
+    if scope.get("path", "").startswith("/api/"):
+        body, content_type = json.dumps({"code": "request_too_large", "detail": TOO_LARGE}).encode(), b"application/json"
+    else:
+        body, content_type = PAGE, b"text/html; charset=utf-8"
+    await send({"type": "http.response.start", "status": 413, "headers": [
+        (b"content-type", content_type), (b"content-length", str(len(body)).encode()), (b"connection", b"close"),
+    ]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def limit_body(app):
+    """Wrap an ASGI app so HTTP request bodies over their limit are answered 413 instead of read."""
+
+    async def guarded(scope, receive, send):
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        limit = body_limit(scope)
+        if (declared_length(scope) or 0) > limit:
+            return await refuse(scope, send, limit)
+        received, cut, started = 0, False, False
+
+        async def counted_receive():
+            nonlocal received, cut
+            if cut:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:  # a chunked body past the limit: Django sees the client leave
+                    cut = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def tracked_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        await app(scope, counted_receive, tracked_send)
+        if cut and not started:
+            await refuse(scope, send, limit)
+
+    return guarded

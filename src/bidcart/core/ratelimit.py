@@ -1,0 +1,147 @@
+"""Rate limits, one per action, enforced where the action happens (the service), so the API, the
+pages and the live room's WebSocket share one count.
+
+A limit is a setting `RATE_LIMIT_<ACTION>` such as "10/h" or "10/s,120/min": each rule allows N calls
+per window (s, min, h, d, optionally with a length: "5/10s"), every rule must hold, and "off" turns the
+limit off. Calls are counted per action and caller (an IP address, a user id) in windows that open with
+a caller's first call, in the Django cache: Redis, shared by every process, at scale; locmem in the
+embedded default. `cache.add` then `cache.incr` is atomic in both, so two processes never both take the
+last call of a window.
+
+When the cache is unreachable the limits are not applied (a warning is logged): a Redis outage must
+not turn every login and bid away. A refusal is `RateLimited`: HTTP 429 with `{"code": "rate_limited", ...}` and Retry-After on the API,
+an `{"type": "error", "code": "rate_limited"}` message on a WebSocket, a message on a page.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.conf import settings
+from django.core import checks
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import ngettext
+from rest_framework import status
+
+from . import metrics
+from .errors import DomainError
+
+log = logging.getLogger(__name__)
+
+UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+_RULE = re.compile(r"(\d+)/(\d*)([a-z]+)")
+
+
+@dataclass(frozen=True)
+class Rule:
+    count: int
+    seconds: int
+
+
+@lru_cache(maxsize=64)
+def parse(spec: str) -> tuple[Rule, ...]:
+    """ "10/s,120/min" → (Rule(10, 1), Rule(120, 60)); "off" or "" → () (no limit)."""
+    spec = "".join(str(spec or "").lower().split())
+    if spec in ("", "off"):
+        return ()
+    rules = []
+    for part in spec.split(","):
+        match = _RULE.fullmatch(part)
+        unit = match and (UNITS.get(match[3]) or UNITS.get(match[3].removesuffix("s")))
+        if not unit or int(match[2] or 1) < 1:
+            raise ImproperlyConfigured(f"Bad rate limit {spec!r}: write rules like '10/h' or '10/s,120/min', or 'off'.")
+        rules.append(Rule(int(match[1]), int(match[2] or 1) * unit))
+    return tuple(rules)
+
+
+def rules_for(action: str) -> tuple[Rule, ...]:
+    return parse(getattr(settings, f"RATE_LIMIT_{action.upper()}"))
+
+
+@checks.register()
+def check_limits(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """`bidcart manage check`: every RATE_LIMIT_* setting parses."""
+    found = []
+    for name in dir(settings):
+        if name.startswith("RATE_LIMIT_"):
+            try:
+                parse(getattr(settings, name))
+            except ImproperlyConfigured as error:
+                found.append(checks.Error(f"{name}: {error}", id="bidcart.E050"))
+    return found
+
+
+class RateLimited(DomainError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "rate_limited"
+
+    def __init__(self, action: str, retry_after: float):
+        self.action = action
+        self.retry_after = max(1, math.ceil(retry_after))
+        detail = ngettext(
+            "Too many requests: try again in %(seconds)d second.",
+            "Too many requests: try again in %(seconds)d seconds.",
+            self.retry_after,
+        ) % {"seconds": self.retry_after}
+        super().__init__(detail)
+
+
+def hit(action: str, who) -> None:
+    """Count one call of `action` by `who`; raise RateLimited if that broke a rule of its limit."""
+    now = time.time()
+    wait = 0.0
+    try:
+        for rule in rules_for(action):
+            key = f"bidcart:rl:{action}:{who}:{rule.count}/{rule.seconds}"
+            if _count(key, rule.seconds, now) > rule.count:
+                wait = max(wait, (cache.get(f"{key}:until") or now + rule.seconds) - now)
+    except ImproperlyConfigured:
+        raise
+    except Exception as exc:  # the cache (Redis) is down: serve without the limit rather than fail everyone
+        log.warning("rate limit %r not applied, the cache is unavailable: %r", action, exc)
+        return
+    if wait:
+        metrics.rate_limited.labels(action).inc()
+        raise RateLimited(action, wait)
+
+
+def _count(key: str, seconds: int, now: float) -> int:
+    """The calls in the current window, this one included. A window opens with the first call after the
+    last one ended and lasts `seconds` (the key's expiry); `key:until` remembers when, for Retry-After."""
+    if cache.add(key, 1, timeout=seconds):
+        cache.set(f"{key}:until", now + seconds, timeout=seconds)
+        return 1
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the window ended between add and incr: this call opens the next one
+        cache.add(key, 1, timeout=seconds)
+        return 1
+    if count == 1:  # Redis' INCR re-created a key that expired just after Django looked: give it an expiry
+        cache.touch(key, seconds)
+    return count
+
+
+class FrameCounter:
+    """The same rules and windows counted in this process's memory, for one WebSocket connection (which
+    lives in one process). `hit()` answers the seconds to wait when a rule is broken, else 0."""
+
+    def __init__(self, spec: str):
+        self.rules = parse(spec)
+        self.windows = [(0.0, 0)] * len(self.rules)  # (ends at, calls) per rule
+
+    def hit(self) -> float:
+        now = time.monotonic()
+        wait = 0.0
+        for i, rule in enumerate(self.rules):
+            ends, count = self.windows[i]
+            ends, count = (ends, count + 1) if now < ends else (now + rule.seconds, 1)
+            self.windows[i] = (ends, count)
+            if count > rule.count:
+                wait = max(wait, ends - now)
+        return wait
