@@ -2,7 +2,7 @@
 (DJANGO_SETTINGS_MODULE=bidcart.settings, BIDCART_DATA_DIR=<temp folder>):
 
     python bench/_catalog_db.py load 10000          bulk-load N products (2-3 variants each)
-    python bench/_catalog_db.py queries PATH...     SQL queries per page, as JSON on stdout
+    python bench/_catalog_db.py queries PATH...     SQL queries per page (count and text), as JSON on stdout
 
 Everything the bench creates is named bench-*, and a new load first removes the previous bench-*
 rows, so pointing DATABASE_URL at a scratch PostgreSQL database works more than once.
@@ -107,7 +107,8 @@ def queries(paths: list[str]) -> None:
         client.get(path)  # warm-up for this page
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(path)
-        counts[path] = {"queries": len(ctx.captured_queries), "status": response.status_code}
+        counts[path] = {"queries": len(ctx.captured_queries), "status": response.status_code,
+                        "sql": [q["sql"] for q in ctx.captured_queries]}  # for the raw SQL ceiling
     version = ".".join(str(n) for n in connection.Database.sqlite_version_info) if connection.vendor == "sqlite" else (
         f"{connection.pg_version // 10000}.{connection.pg_version % 10000}" if connection.vendor == "postgresql" else "")
     print(json.dumps({"vendor": f"{connection.vendor} {version}".strip(), "pages": counts}))
