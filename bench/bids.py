@@ -68,7 +68,7 @@ def django_setup(bidders: int, lots: int) -> None:
         return found or User.objects.create_user(email, "bench-password-1", display_name=email.split("@")[0], is_active=True,
                                                  email_verified_at=now, phone_verified_at=now, **extra)
 
-    seller = user("bench-seller@example.com", is_seller=True, phone="+821099990000")
+    seller = user("bench-auctioneer@example.com", is_seller=True, phone="+821099990000")
     people = [user(f"bench-bidder{i}@example.com", phone=f"+8210{88000000 + i}") for i in range(bidders)]
     made = [
         services.create_lot(seller, title=f"bench-lot-{i}", category=category, start_price=1_000,

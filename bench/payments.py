@@ -68,9 +68,9 @@ def django_setup(buyers: int) -> None:
         return User.objects.filter(email=email).first() or User.objects.create_user(
             email, "bench-password-1", display_name=email.split("@")[0], is_active=True, email_verified_at=now, **extra)
 
-    seller = user("bench-seller@example.com", is_seller=True)
-    category, _ = Category.objects.get_or_create(slug="bench-payments", defaults={"name": "bench payments"})
-    product, _ = Product.objects.get_or_create(slug="bench-pay", defaults={
+    seller = user("bench-shopkeeper@example.com", is_seller=True)
+    category, _ = Category.objects.get_or_create(slug="benchpay", defaults={"name": "bench payments"})
+    product, _ = Product.objects.get_or_create(slug="benchpay", defaults={
         "seller": seller, "category": category, "name": "벤치 결제 상품 bench payment product", "base_price": 12_000})
     variant, _ = Variant.objects.get_or_create(product=product, sku="BENCH-PAY", defaults={"price": 12_000})
     Variant.objects.filter(pk=variant.pk).update(stock=10_000_000)  # never the limit
