@@ -182,7 +182,7 @@ def main() -> None:
         short = "" if r["done"] == args.requests else f"  (time limit: {r['done']} done)"
         ceiling = ceilings.get((label, c))
         print(f"{label:<28} {c:>4} {r['rps']:>7.1f} {r['p50']:>7.1f} {r['p99']:>7.1f} {r['errors']:>6} {q_text:>7}"
-              f" {ceiling['rps'] if ceiling else float('nan'):>11.1f}{short}")
+              f" {format(ceiling['rps'], '.1f') if ceiling else '-':>11}{short}")
         figures.append(figure(f"catalog: {label} @ {c}", r["rps"], "req/s", p50=r["p50"], p99=r["p99"],
                               ceiling=ceiling["rps"] if ceiling else None,
                               note=f"{q['queries']} SQL queries; {r['errors']} errors" if r["errors"] else f"{q['queries']} SQL queries"))
