@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -88,6 +89,27 @@ def percentile(values: list[float], p: float) -> float:
         return float("nan")
     values = sorted(values)
     return values[min(len(values) - 1, int(p * len(values)))] * 1000
+
+
+def in_threads(job, concurrency: int, seconds: float) -> dict:
+    """`job(i, until)` in `concurrency` threads (`until` is a time.monotonic() deadline); each answers the
+    durations of what it did, in seconds. The rate over all of them, and their p50 / p99 in ms."""
+    until = time.monotonic() + seconds
+    results: list[list[float]] = [[] for _ in range(concurrency)]
+
+    def run(i: int) -> None:
+        results[i] = job(i, until)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    latencies = [d for r in results for d in r]
+    return {"per_s": len(latencies) / elapsed, "p50": percentile(latencies, .5), "p99": percentile(latencies, .99),
+            "done": len(latencies)}
 
 
 def figure(name: str, value: float, unit: str, *, p50: float | None = None, p99: float | None = None,

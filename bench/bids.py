@@ -32,13 +32,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
-from _server import (add_target_args, base_urls, bench_env, figure, free_port, percentile, start_server, stop_server,
-                     write_figures)
+from _server import (add_target_args, base_urls, bench_env, figure, free_port, in_threads, percentile, start_server,
+                     stop_server, write_figures)
 
 HERE = Path(__file__).resolve()
 
@@ -181,15 +180,11 @@ def sql_ceiling(database_url: str, lot: int, bidder_ids: list[int], concurrency:
     the lot; `concurrency` threads, one connection each, for `seconds`."""
     import psycopg
 
-    stop = time.monotonic() + seconds
-    latencies: list[float] = []
-    lock = threading.Lock()
-
-    def worker(i: int):
+    def bids(i: int, until: float) -> list[float]:
+        done = []
         with psycopg.connect(database_url, autocommit=False) as conn:
             bidder = bidder_ids[i % len(bidder_ids)]
-            local = []
-            while time.monotonic() < stop:
+            while time.monotonic() < until:
                 t0 = time.perf_counter()
                 with conn.cursor() as cur:
                     cur.execute("SELECT current_price, seq FROM auctions_lot WHERE id = %s FOR UPDATE", (lot,))
@@ -202,18 +197,10 @@ def sql_ceiling(database_url: str, lot: int, bidder_ids: list[int], concurrency:
                                 " bid_count = bid_count + 1, seq = seq + 1, updated_at = now() WHERE id = %s",
                                 (price, price, bidder, lot))
                 conn.commit()
-                local.append(time.perf_counter() - t0)
-            with lock:
-                latencies.extend(local)
+                done.append(time.perf_counter() - t0)
+        return done
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    return {"tps": len(latencies) / elapsed, "p50": percentile(latencies, .5), "p99": percentile(latencies, .99), "done": len(latencies)}
+    return in_threads(bids, concurrency, seconds)
 
 
 def main() -> None:
@@ -282,12 +269,12 @@ def main() -> None:
         print(f"{'HTTP API':<30} {c:>4} {r['accepted_per_s']:>10.1f} {r['tries_per_s']:>9.1f} "
               f"{r['p50']:>7.1f} {r['p99']:>7.1f}  {refusals}")
     for c, r in ceiling:
-        print(f"{'raw SQL, same transaction':<30} {c:>4} {r['tps']:>10.1f} {r['tps']:>9.1f} {r['p50']:>7.1f} {r['p99']:>7.1f}  -")
+        print(f"{'raw SQL, same transaction':<30} {c:>4} {r['per_s']:>10.1f} {r['per_s']:>9.1f} {r['p50']:>7.1f} {r['p99']:>7.1f}  -")
     if not ceiling:
         print("raw SQL ceiling: PostgreSQL only (set DATABASE_URL)")
     for (c, r), (_c, s) in zip(storms, ceiling):
         if r["tries_per_s"]:
-            print(f"  @ {c}: the SQL ceiling is {s['tps'] / r['tries_per_s']:.1f}× the bids/s the API decides"
+            print(f"  @ {c}: the SQL ceiling is {s['per_s'] / r['tries_per_s']:.1f}× the bids/s the API decides"
                   " (accepted or refused, each under the lot's lock)")
     if spread:
         print(f"bid → viewer: {spread['viewers']} WebSocket viewers, {spread['bids']} bids: delivered "
@@ -299,7 +286,7 @@ def main() -> None:
     for c, r in storms:
         refusals = sum(v for k, v in r["codes"].items() if k != "accepted")
         figures.append(figure(f"bids: decided @ {c} bidders, one lot", r["tries_per_s"], "bids/s", p50=r["p50"], p99=r["p99"],
-                              ceiling=ceilings[c]["tps"] if c in ceilings else None,
+                              ceiling=ceilings[c]["per_s"] if c in ceilings else None,
                               note=f"{r['accepted_per_s']:.1f} accepted/s, {refusals} refused as overtaken"))
     if spread:
         figures.append(figure(f"bids: bid → viewer, {spread['viewers']} viewers", spread["delivered"] / max(1, spread["expected"]) * 100,

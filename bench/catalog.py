@@ -23,13 +23,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
-from _server import (add_target_args, base_urls, bench_env, figure, free_port, percentile, start_server, stop_server,
-                     write_figures)
+from _server import (add_target_args, base_urls, bench_env, figure, free_port, in_threads, percentile, start_server,
+                     stop_server, write_figures)
 
 HERE = Path(__file__).resolve().parent
 DB_HELPER = HERE / "_catalog_db.py"
@@ -95,29 +94,17 @@ def sql_ceiling(database_url: str, statements: list[str], concurrency: int, seco
     connection each, autocommit as Django runs them) for `seconds`: pages per second."""
     import psycopg
 
-    stop = time.monotonic() + seconds
-    latencies: list[float] = []
-    lock = threading.Lock()
-
-    def worker():
-        local = []
+    def pages(_i: int, until: float) -> list[float]:
+        done = []
         with psycopg.connect(database_url, autocommit=True) as conn:
-            while time.monotonic() < stop:
+            while time.monotonic() < until:
                 t0 = time.perf_counter()
                 for sql in statements:
                     conn.execute(sql).fetchall()
-                local.append(time.perf_counter() - t0)
-        with lock:
-            latencies.extend(local)
+                done.append(time.perf_counter() - t0)
+        return done
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    return {"rps": len(latencies) / elapsed, "p50": percentile(latencies, .5), "p99": percentile(latencies, .99)}
+    return in_threads(pages, concurrency, seconds)
 
 
 def main() -> None:
@@ -164,7 +151,7 @@ def main() -> None:
     if database_url.startswith("postgres") and args.sql_seconds > 0:
         for label, c, _r in rows:
             ceilings[(label, c)] = sql_ceiling(database_url, queries[label]["sql"], c, args.sql_seconds)
-            print(f"  raw SQL, {label} @ {c}: {ceilings[(label, c)]['rps']:.0f} pages/s", flush=True)
+            print(f"  raw SQL, {label} @ {c}: {ceilings[(label, c)]['per_s']:.0f} pages/s", flush=True)
 
     servers = f"{len(bases)} server(s) at {', '.join(bases)}" if proc is None else "one uvicorn worker (bidcart run)"
     print()
@@ -182,9 +169,9 @@ def main() -> None:
         short = "" if r["done"] == args.requests else f"  (time limit: {r['done']} done)"
         ceiling = ceilings.get((label, c))
         print(f"{label:<28} {c:>4} {r['rps']:>7.1f} {r['p50']:>7.1f} {r['p99']:>7.1f} {r['errors']:>6} {q_text:>7}"
-              f" {format(ceiling['rps'], '.1f') if ceiling else '-':>11}{short}")
+              f" {format(ceiling['per_s'], '.1f') if ceiling else '-':>11}{short}")
         figures.append(figure(f"catalog: {label} @ {c}", r["rps"], "req/s", p50=r["p50"], p99=r["p99"],
-                              ceiling=ceiling["rps"] if ceiling else None,
+                              ceiling=ceiling["per_s"] if ceiling else None,
                               note=f"{q['queries']} SQL queries; {r['errors']} errors" if r["errors"] else f"{q['queries']} SQL queries"))
     if not ceilings:
         print("raw SQL ceiling: PostgreSQL only (set DATABASE_URL)")
