@@ -2,10 +2,11 @@
 (DJANGO_SETTINGS_MODULE=bidcart.settings, BIDCART_DATA_DIR=<temp folder>):
 
     python bench/_catalog_db.py load 10000          bulk-load N products (2-3 variants each)
-    python bench/_catalog_db.py queries PATH...     SQL queries per page, as JSON on stdout
+    python bench/_catalog_db.py queries PATH...     SQL queries per page (count and text), as JSON on stdout
 
-Everything the bench creates is named bench-*, and a new load first removes the previous bench-*
-rows, so pointing DATABASE_URL at a scratch PostgreSQL database works more than once.
+Everything the bench creates is named bench-p* (products), bench-c* (categories) or bench-seller@, and a
+new load first removes those rows, so pointing DATABASE_URL at a scratch PostgreSQL database works more
+than once (the other benches' rows have names of their own).
 """
 
 from __future__ import annotations
@@ -43,9 +44,9 @@ def load(count: int) -> None:
     rng = random.Random(42)
     started = time.monotonic()
     with transaction.atomic():
-        Variant.objects.filter(product__slug__startswith="bench-").delete()
-        Product.objects.filter(slug__startswith="bench-").delete()
-        for category in Category.objects.filter(slug__startswith="bench-").order_by("-path"):
+        Variant.objects.filter(product__slug__startswith="bench-p").delete()
+        Product.objects.filter(slug__startswith="bench-p").delete()
+        for category in Category.objects.filter(slug__startswith="bench-c").order_by("-path"):
             category.delete()  # children before parents: the parent link is PROTECT
         User.objects.filter(email=SELLER_EMAIL).delete()
 
@@ -92,7 +93,7 @@ def load(count: int) -> None:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE catalog_category, catalog_product, catalog_variant")
     print(
-        f"loaded {count} products, {Variant.objects.filter(product__slug__startswith='bench-').count()} variants, "
+        f"loaded {count} products, {Variant.objects.filter(product__slug__startswith='bench-p').count()} variants, "
         f"{len(ROOTS) * 17} categories in {time.monotonic() - started:.1f} s", flush=True
     )
 
@@ -107,7 +108,8 @@ def queries(paths: list[str]) -> None:
         client.get(path)  # warm-up for this page
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(path)
-        counts[path] = {"queries": len(ctx.captured_queries), "status": response.status_code}
+        counts[path] = {"queries": len(ctx.captured_queries), "status": response.status_code,
+                        "sql": [q["sql"] for q in ctx.captured_queries]}  # for the raw SQL ceiling
     version = ".".join(str(n) for n in connection.Database.sqlite_version_info) if connection.vendor == "sqlite" else (
         f"{connection.pg_version // 10000}.{connection.pg_version % 10000}" if connection.vendor == "postgresql" else "")
     print(json.dumps({"vendor": f"{connection.vendor} {version}".strip(), "pages": counts}))

@@ -1,11 +1,13 @@
 """Auction benchmark: one hot lot, bids through the HTTP API, live-room fan-out, and the raw SQL ceiling.
 
     .venv/bin/python bench/bids.py [--bids 600] [--concurrency 8,32,64] [--viewers 200] [--fanout-bids 30]
-                                   [--time-limit 300]
+                                   [--time-limit 300] [--base-url URL[,URL…]] [--json FILE]
 
 A fresh data folder (SQLite) unless DATABASE_URL / REDIS_URL are set (the issue's figures are for
 PostgreSQL: export DATABASE_URL=postgres://… of a scratch database, and REDIS_URL for the Redis channel
-layer). Starts `bidcart run --no-seed` on 127.0.0.1 (one uvicorn worker) and prints:
+layer). Starts `bidcart run --no-seed` on 127.0.0.1 (one uvicorn worker) — or, with --base-url, uses
+servers already running on that database (bidders and viewers spread round-robin over them, so a bid
+taken by one server reaches viewers connected to another) — and prints:
 
 1. bids/s through `POST /api/v1/lots/{id}/bids/` with N concurrent bidders on one lot (each bidder its
    own JWT; every bid a new, higher maximum; a bid overtaken on the way by a higher one can be refused
@@ -30,12 +32,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
-from _server import bench_env, free_port, start_server, stop_server
+from _server import (add_target_args, base_urls, bench_env, figure, free_port, in_threads, percentile, start_server,
+                     stop_server, write_figures)
 
 HERE = Path(__file__).resolve()
 
@@ -65,7 +67,7 @@ def django_setup(bidders: int, lots: int) -> None:
         return found or User.objects.create_user(email, "bench-password-1", display_name=email.split("@")[0], is_active=True,
                                                  email_verified_at=now, phone_verified_at=now, **extra)
 
-    seller = user("bench-seller@example.com", is_seller=True, phone="+821099990000")
+    seller = user("bench-auctioneer@example.com", is_seller=True, phone="+821099990000")
     people = [user(f"bench-bidder{i}@example.com", phone=f"+8210{88000000 + i}") for i in range(bidders)]
     made = [
         services.create_lot(seller, title=f"bench-lot-{i}", category=category, start_price=1_000,
@@ -76,13 +78,6 @@ def django_setup(bidders: int, lots: int) -> None:
 
 
 # --- the bench ----------------------------------------------------------------------------------------
-
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, int(p * len(values)))] * 1000
-
 
 class Amounts:
     """Rising maximums shared by all bidders of a lot: concurrent bids land out of order, so some are
@@ -99,16 +94,17 @@ class Amounts:
         return 10_000 + self.n * self.STEP
 
 
-async def bid_storm(base: str, lot: int, tokens: list[str], bids: int, concurrency: int, deadline: float) -> dict:
-    """`concurrency` bidders on one lot, each bid a new, higher maximum (a bidding war in which every bid
-    counts). Requests overtake each other on the way, so a bid can land after a higher one and be
-    refused as too low: refusals are counted, not retried."""
+async def bid_storm(bases: list[str], lot: int, tokens: list[str], bids: int, concurrency: int, deadline: float) -> dict:
+    """`concurrency` bidders on one lot (spread over `bases`), each bid a new, higher maximum (a bidding war
+    in which every bid counts). Requests overtake each other on the way, so a bid can land after a higher
+    one and be refused as too low: refusals are counted, not retried."""
     amounts, latencies, codes = Amounts(), [], {}
     sent = 0
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+    clients = [httpx.AsyncClient(base_url=base, limits=limits, timeout=30) for base in bases]
+    try:
 
-        async def bidder(token):
+        async def bidder(client, token):
             nonlocal sent
             headers = {"Authorization": f"Bearer {token}"}
             while sent < bids and time.monotonic() < deadline:
@@ -123,25 +119,29 @@ async def bid_storm(base: str, lot: int, tokens: list[str], bids: int, concurren
                 codes[code] = codes.get(code, 0) + 1
 
         started = time.perf_counter()
-        await asyncio.gather(*(bidder(tokens[i % len(tokens)]) for i in range(concurrency)))
+        await asyncio.gather(*(bidder(clients[i % len(clients)], tokens[i % len(tokens)]) for i in range(concurrency)))
         elapsed = time.perf_counter() - started
+    finally:
+        for client in clients:
+            await client.aclose()
     accepted = codes.get("accepted", 0)
     return {"done": len(latencies), "elapsed": elapsed, "accepted_per_s": accepted / elapsed if elapsed else 0,
             "tries_per_s": len(latencies) / elapsed if elapsed else 0, "p50": percentile(latencies, .5),
             "p99": percentile(latencies, .99), "codes": codes}
 
 
-async def fanout(base: str, lot: int, tokens: list[str], viewers: int, bids: int) -> dict:
-    """`viewers` sockets in the room; two bidders outbid each other `bids` times, one bid at a time; the
-    delay from sending each bid to each viewer receiving its event (matched by sequence number)."""
+async def fanout(bases: list[str], lot: int, tokens: list[str], viewers: int, bids: int) -> dict:
+    """`viewers` sockets in the room (spread over `bases`); two bidders outbid each other `bids` times, one
+    bid at a time, through the servers in turn; the delay from sending each bid to each viewer receiving
+    its event (matched by sequence number)."""
     import websockets
 
-    ws_url = base.replace("http", "ws") + f"/ws/auctions/{lot}/"
     sent_at: dict[int, float] = {}
     arrivals: list[tuple[int, float]] = []
     sockets = []
-    for _ in range(viewers):
-        ws = await websockets.connect(ws_url, origin=base, max_queue=None)
+    for i in range(viewers):
+        base = bases[i % len(bases)]
+        ws = await websockets.connect(base.replace("http", "ws") + f"/ws/auctions/{lot}/", origin=base, max_queue=None)
         await ws.recv()  # the snapshot
         sockets.append(ws)
 
@@ -156,11 +156,12 @@ async def fanout(base: str, lot: int, tokens: list[str], viewers: int, bids: int
 
     listeners = [asyncio.create_task(listen(ws)) for ws in sockets]
     amounts = Amounts()
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+    async with httpx.AsyncClient(timeout=30) as client:
         for i in range(bids):
             headers = {"Authorization": f"Bearer {tokens[i % 2]}"}
             t0 = time.perf_counter()
-            response = await client.post(f"/api/v1/lots/{lot}/bids/", json={"max_amount": amounts.next()}, headers=headers)
+            response = await client.post(f"{bases[i % len(bases)]}/api/v1/lots/{lot}/bids/", json={"max_amount": amounts.next()},
+                                         headers=headers)
             if response.status_code == 201:
                 sent_at[response.json()["seq"]] = t0  # soft close is off: the lot's seq is the bid's
             await asyncio.sleep(0.2)
@@ -179,15 +180,11 @@ def sql_ceiling(database_url: str, lot: int, bidder_ids: list[int], concurrency:
     the lot; `concurrency` threads, one connection each, for `seconds`."""
     import psycopg
 
-    stop = time.monotonic() + seconds
-    latencies: list[float] = []
-    lock = threading.Lock()
-
-    def worker(i: int):
+    def bids(i: int, until: float) -> list[float]:
+        done = []
         with psycopg.connect(database_url, autocommit=False) as conn:
             bidder = bidder_ids[i % len(bidder_ids)]
-            local = []
-            while time.monotonic() < stop:
+            while time.monotonic() < until:
                 t0 = time.perf_counter()
                 with conn.cursor() as cur:
                     cur.execute("SELECT current_price, seq FROM auctions_lot WHERE id = %s FOR UPDATE", (lot,))
@@ -200,18 +197,10 @@ def sql_ceiling(database_url: str, lot: int, bidder_ids: list[int], concurrency:
                                 " bid_count = bid_count + 1, seq = seq + 1, updated_at = now() WHERE id = %s",
                                 (price, price, bidder, lot))
                 conn.commit()
-                local.append(time.perf_counter() - t0)
-            with lock:
-                latencies.extend(local)
+                done.append(time.perf_counter() - t0)
+        return done
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    return {"tps": len(latencies) / elapsed, "p50": percentile(latencies, .5), "p99": percentile(latencies, .99), "done": len(latencies)}
+    return in_threads(bids, concurrency, seconds)
 
 
 def main() -> None:
@@ -222,32 +211,37 @@ def main() -> None:
     parser.add_argument("--fanout-bids", type=int, default=30)
     parser.add_argument("--sql-seconds", type=float, default=5)
     parser.add_argument("--time-limit", type=float, default=300, help="seconds for all the HTTP scenarios together")
+    add_target_args(parser)
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
+    bases = base_urls(args)
+    started_here = not bases
 
     data_dir = tempfile.mkdtemp(prefix="bidcart-bench-bids-")
-    env = bench_env(data_dir, PGSIM_MOUNT="0")  # one process: the simulator is not needed
+    env = bench_env(data_dir, running=not started_here, PGSIM_MOUNT="0")  # the simulator is not needed
     proc = None
     storms, spread, ceiling = [], None, []
     try:
         print(f"data folder {data_dir}", flush=True)
-        subprocess.run([sys.executable, "-m", "bidcart.cli", "manage", "migrate", "--verbosity", "0"], env=env, check=True)
+        if started_here:
+            subprocess.run([sys.executable, "-m", "bidcart.cli", "manage", "migrate", "--verbosity", "0"], env=env, check=True)
         lots_needed = len(levels) + 1 + len(levels)
         out = subprocess.run([sys.executable, str(HERE), "--setup", str(max(levels)), str(lots_needed)], env=env, check=True,
                              text=True, stdout=subprocess.PIPE).stdout
         setup = json.loads(out.strip().splitlines()[-1])
         lots, tokens = setup["lots"], setup["tokens"]
 
-        port = free_port()
-        proc = start_server(env, port, Path(data_dir) / "server.log", ready=(200, 503))
-        base = f"http://127.0.0.1:{port}"
+        if started_here:
+            port = free_port()
+            proc = start_server(env, port, Path(data_dir) / "server.log", ready=(200, 503))
+            bases = [f"http://127.0.0.1:{port}"]
         deadline = time.monotonic() + args.time_limit
         for i, c in enumerate(levels):
-            result = asyncio.run(bid_storm(base, lots[i], tokens, args.bids, c, deadline))
+            result = asyncio.run(bid_storm(bases, lots[i], tokens, args.bids, c, deadline))
             storms.append((c, result))
             print(f"  API bids @ {c}: {result['done']} tries, {result['accepted_per_s']:.0f} accepted/s", flush=True)
         if args.viewers:
-            spread = asyncio.run(fanout(base, lots[len(levels)], tokens, args.viewers, args.fanout_bids))
+            spread = asyncio.run(fanout(bases, lots[len(levels)], tokens, args.viewers, args.fanout_bids))
             print(f"  fan-out: {spread['delivered']}/{spread['expected']} deliveries", flush=True)
     finally:
         if proc is not None:
@@ -265,25 +259,40 @@ def main() -> None:
     print()
     print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()} ({platform.system()} {platform.machine()}), "
           f"database {'postgresql' if database_url.startswith('postgres') else 'sqlite'}, "
-          f"channel layer {'redis' if env.get('REDIS_URL') else 'in-memory'}; one uvicorn worker (bidcart run)")
+          f"channel layer {'redis' if env.get('REDIS_URL') else 'in-memory'}; "
+          + ("one uvicorn worker (bidcart run)" if started_here else f"{len(bases)} server(s) at {', '.join(bases)}"))
     header = f"{'one hot lot':<30} {'conc':>4} {'accepted/s':>10} {'decided/s':>9} {'p50 ms':>7} {'p99 ms':>7}  refusals"
     print(header)
     print("-" * len(header))
     for c, r in storms:
         refusals = ", ".join(f"{k} {v}" for k, v in sorted(r["codes"].items()) if k != "accepted") or "-"
-        print(f"{'HTTP API (one Django worker)':<30} {c:>4} {r['accepted_per_s']:>10.1f} {r['tries_per_s']:>9.1f} "
+        print(f"{'HTTP API':<30} {c:>4} {r['accepted_per_s']:>10.1f} {r['tries_per_s']:>9.1f} "
               f"{r['p50']:>7.1f} {r['p99']:>7.1f}  {refusals}")
     for c, r in ceiling:
-        print(f"{'raw SQL, same transaction':<30} {c:>4} {r['tps']:>10.1f} {r['tps']:>9.1f} {r['p50']:>7.1f} {r['p99']:>7.1f}  -")
+        print(f"{'raw SQL, same transaction':<30} {c:>4} {r['per_s']:>10.1f} {r['per_s']:>9.1f} {r['p50']:>7.1f} {r['p99']:>7.1f}  -")
     if not ceiling:
         print("raw SQL ceiling: PostgreSQL only (set DATABASE_URL)")
     for (c, r), (_c, s) in zip(storms, ceiling):
         if r["tries_per_s"]:
-            print(f"  @ {c}: the SQL ceiling is {s['tps'] / r['tries_per_s']:.1f}× the bids/s the API decides"
+            print(f"  @ {c}: the SQL ceiling is {s['per_s'] / r['tries_per_s']:.1f}× the bids/s the API decides"
                   " (accepted or refused, each under the lot's lock)")
     if spread:
         print(f"bid → viewer: {spread['viewers']} WebSocket viewers, {spread['bids']} bids: delivered "
               f"{spread['delivered']}/{spread['expected']}, p50 {spread['p50']:.1f} ms, p99 {spread['p99']:.1f} ms")
+
+    # The ceiling is the same transaction decided (accepted or refused, each under the lot's lock).
+    ceilings = dict(ceiling)
+    figures = []
+    for c, r in storms:
+        refusals = sum(v for k, v in r["codes"].items() if k != "accepted")
+        figures.append(figure(f"bids: decided @ {c} bidders, one lot", r["tries_per_s"], "bids/s", p50=r["p50"], p99=r["p99"],
+                              ceiling=ceilings[c]["per_s"] if c in ceilings else None,
+                              note=f"{r['accepted_per_s']:.1f} accepted/s, {refusals} refused as overtaken"))
+    if spread:
+        figures.append(figure(f"bids: bid → viewer, {spread['viewers']} viewers", spread["delivered"] / max(1, spread["expected"]) * 100,
+                              "% delivered", p50=spread["p50"], p99=spread["p99"],
+                              note=f"{spread['delivered']}/{spread['expected']} events over {spread['bids']} bids"))
+    write_figures(args.json, "bids", figures, servers=bases)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
 """Builders for store tests (catalog, cart, orders, reviews). Imported by each store test folder's conftest."""
 
+import io
 import itertools
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 from rest_framework.test import APIClient
 
 from bidcart.accounts.models import User
@@ -35,6 +38,14 @@ def make_product(seller=None, category=None, *, name="Product", price=10000, sto
     for i, (attributes, vprice, vstock) in enumerate(variants if variants is not None else [({}, price, stock)]):
         Variant.objects.create(product=product, sku=f"SKU-{n}-{i}", attributes=attributes, price=vprice, stock=vstock, position=i)
     return product
+
+
+def picture(name="photo.jpg", fmt="JPEG", size=(64, 48), colour=(200, 80, 40)) -> SimpleUploadedFile:
+    """An upload holding a real image of that format."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, fmt)
+    content_type = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}[fmt]
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type=content_type)
 
 
 def api_for(user=None) -> APIClient:

@@ -11,7 +11,7 @@ from bidcart.catalog import services
 from bidcart.catalog.models import Product, ProductImage
 from bidcart.core.errors import DomainError
 
-from .factories import make_category, make_product, make_user
+from .factories import make_category, make_product, make_user, picture
 
 pytestmark = pytest.mark.django_db
 
@@ -20,13 +20,6 @@ pytestmark = pytest.mark.django_db
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
-
-
-def picture(name="photo.jpg", fmt="JPEG", size=(64, 48), colour=(200, 80, 40)) -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, fmt)
-    content_type = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}[fmt]
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type=content_type)
 
 
 def product_form(product, **extra):
