@@ -70,3 +70,12 @@ def test_client_ip_ignores_forwarded_for_unless_proxies_are_configured(client, s
     settings.NUM_PROXIES = 1
     try_admin(client, 5, HTTP_X_FORWARDED_FOR="192.0.2.1")
     assert BlockedIP.objects.get().ip == "192.0.2.1"
+
+
+def test_a_caller_without_a_valid_address_is_neither_recorded_nor_blocks_anyone(client, settings):
+    settings.NUM_PROXIES = 1
+    answers = try_admin(client, 6, HTTP_X_FORWARDED_FOR="not-an-ip")  # a garbled header behind the proxy
+    answers += try_admin(client, 6, REMOTE_ADDR="")  # a unix-socket peer with no proxy header
+    assert all(a.status_code == 200 for a in answers)
+    assert not HoneypotAttempt.objects.exists() and not BlockedIP.objects.exists()
+    assert client.get("/", REMOTE_ADDR="").status_code == 200  # "unknown" was not blocked for everyone

@@ -62,3 +62,12 @@ def test_concurrent_honeypot_attempts_block_the_address_exactly_once():
     assert errors == []
     assert BlockedIP.objects.filter(ip="203.0.113.50").count() == 1
     assert honeypot.is_blocked("203.0.113.50")
+
+
+def test_a_failed_login_without_a_client_address_is_a_clean_refusal_on_postgres(client, db):
+    """PostgreSQL's inet columns (django-axes' attempts) refuse a placeholder like "unknown"."""
+    from axes.models import AccessAttempt
+
+    answer = client.post("/accounts/login/", {"email": "nobody@example.com", "password": "wrong"}, REMOTE_ADDR="")
+    assert answer.status_code == 400  # the form again, with its error (not a 500)
+    assert AccessAttempt.objects.get().ip_address is None

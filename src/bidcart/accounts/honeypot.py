@@ -23,8 +23,10 @@ def _cache_key(ip: str) -> str:
     return f"bidcart:honeypot:blocked:{ip}"
 
 
-def is_blocked(ip: str) -> bool:
+def is_blocked(ip: str | None) -> bool:
     """Asked on every request, so the answer is cached; blocking and unblocking update the cache."""
+    if ip is None:
+        return False
     blocked = cache.get(_cache_key(ip))
     if blocked is None:
         blocked = BlockedIP.objects.filter(ip=ip).exists()
@@ -32,8 +34,10 @@ def is_blocked(ip: str) -> bool:
     return blocked
 
 
-def record_attempt(*, ip: str, username: str, user_agent: str, path: str) -> bool:
+def record_attempt(*, ip: str | None, username: str, user_agent: str, path: str) -> bool:
     """Store the attempt; block the address once it reaches the limit. Returns whether it is blocked."""
+    if ip is None:
+        return False  # no address to block, and blocking "unknown" would shut out every such caller
     HoneypotAttempt.objects.create(
         ip=ip, username=username[:255], user_agent=user_agent[:500], path=path[:500]
     )

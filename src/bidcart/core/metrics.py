@@ -186,7 +186,7 @@ def allowed(request) -> bool:
         return True
     try:
         ip = ipaddress.ip_address(client_ip(request))
-    except ValueError:
+    except (TypeError, ValueError):
         return False
     for entry in settings.METRICS_ALLOWED_IPS:
         try:
