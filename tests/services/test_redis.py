@@ -6,6 +6,7 @@ import sys
 import time
 from datetime import timedelta
 
+import httpx
 import pytest
 import websockets
 from channels.layers import get_channel_layer
@@ -20,7 +21,7 @@ from tests.livesrv import running_server
 
 def test_the_channel_layer_and_cache_are_redis():
     assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings.CACHES["default"]["BACKEND"] == "bidcart.core.cache.DegradingRedisCache"
     assert settings.BIDCART_JOBS == "celery"
 
 
@@ -81,3 +82,23 @@ def test_celery_beat_and_worker_run_a_sweep_through_redis(subprocess_env, tmp_pa
             worker.kill()
             output, _ = worker.communicate()
     assert "bidcart.tick" in output
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readyz_stays_ready_while_a_websocket_is_open():
+    """The channel-layer probe once used a channel prefix of its own: channels_redis reads a process's channels
+    through one blocking read, held by an open consumer, and /readyz timed out (503) whenever someone was in a
+    live room — a load balancer would have taken the busy server out of rotation."""
+
+    async def scenario(url):
+        async with websockets.connect(url.replace("http", "ws") + "/ws/ping/", origin=url) as ws:
+            await ws.send(json.dumps({"type": "ping"}))
+            assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "pong"  # in its blocking read
+            async with httpx.AsyncClient(timeout=10) as client:
+                for _ in range(3):
+                    response = await client.get(f"{url}/readyz")
+                    assert response.status_code == 200, response.text
+                    assert response.json()["checks"]["channel_layer"]["ok"]
+
+    with running_server() as url:
+        asyncio.run(scenario(url))

@@ -19,6 +19,7 @@ import logging
 from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.cache import cache
+from django.db import InterfaceError, OperationalError
 
 from bidcart.core.errors import DomainError
 
@@ -120,6 +121,20 @@ class LotConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "code": "invalid_message", "detail": "Send a JSON object."})
             return
         kind, ref = content.get("type"), content.get("ref")
+        try:
+            await self._receive(kind, ref, content)
+        except (OperationalError, InterfaceError) as exc:
+            # The database is down or restarting: say so and keep the socket (an exception here would close
+            # it); the client may retry, and the next message works once the database is back.
+            log.warning("live room %s: database unavailable (%s)", self.lot_id, type(exc).__name__)
+            detail = "The service is briefly unavailable; try again in a few seconds."
+            if kind == "bid":  # the room's script re-enables its bid button on a bid_result
+                await self.send_json({"type": "bid_result", "accepted": False, "reason": "service_unavailable",
+                                      "detail": detail, "ref": ref})
+            else:
+                await self.send_json({"type": "error", "code": "service_unavailable", "detail": detail, "ref": ref})
+
+    async def _receive(self, kind, ref, content):
         if kind == "snapshot":
             await self.send_json(await db(snapshot)(self.lot_id, self.user))
         elif kind == "ping":
