@@ -7,6 +7,8 @@ that sees a gap or reconnects sends `{"type": "snapshot"}`.
 
 Client messages: `snapshot`, `ping` (answered with the server time, for the countdown), `bid`
 `{max_amount, ref}` (the same `place_bid` as the API), `chat` `{text}`, `report` `{message_id, reason}`.
+While the database is unreachable each gets an error (a bid: `bid_result` refused, `service_unavailable`)
+and the socket stays open.
 ORM work runs in the thread pool (`thread_sensitive=False`), so one slow bid does not queue every
 other room of the process behind it.
 """
