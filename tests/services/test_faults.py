@@ -238,6 +238,10 @@ def test_a_web_server_killed_in_a_bid_storm_loses_no_accepted_bid(stack):
     data = stack.django("tests.services.faultdata:live_lot", "storm", STORM_CLIENTS + 1)
     lot, (*people, viewer) = data["lot"], data["bidders"]
     bidders = asyncio.run(_storm(stack, lot, people, viewer))
+    # Both web servers are ready right after the storm (a load balancer puts them back in rotation).
+    for web in (stack.web1, stack.web2):
+        readyz = httpx.get(f"{web}/readyz", timeout=QUICK)
+        assert readyz.status_code == 200, readyz.text
 
     for b in bidders:
         assert b.connections[0] == b.home

@@ -85,10 +85,11 @@ def test_celery_beat_and_worker_run_a_sweep_through_redis(subprocess_env, tmp_pa
 
 
 @pytest.mark.django_db(transaction=True)
-def test_readyz_stays_ready_while_a_websocket_is_open():
-    """The channel-layer probe once used a channel prefix of its own: channels_redis reads a process's channels
-    through one blocking read, held by an open consumer, and /readyz timed out (503) whenever someone was in a
-    live room — a load balancer would have taken the busy server out of rotation."""
+def test_readyz_stays_ready_with_a_websocket_open_and_the_process_queue_full():
+    """The channel-layer probe once used one of the process's own channels: channels_redis reads those
+    through one blocking read, held by an open consumer, and keeps them in one queue per process, which a
+    burst of live-room events fills up to its capacity. Either way /readyz answered 503 on a busy server —
+    a load balancer would have taken it out of rotation."""
 
     async def scenario(url):
         async with websockets.connect(url.replace("http", "ws") + "/ws/ping/", origin=url) as ws:
@@ -98,7 +99,16 @@ def test_readyz_stays_ready_while_a_websocket_is_open():
                 for _ in range(3):
                     response = await client.get(f"{url}/readyz")
                     assert response.status_code == 200, response.text
-                    assert response.json()["checks"]["channel_layer"]["ok"]
+        # Messages for consumers that have gone, up to the capacity of this process's queue.
+        layer = get_channel_layer()
+        gone = [await layer.new_channel() for _ in range(layer.capacity)]
+        for channel in gone:
+            await layer.send(channel, {"type": "gone.consumer"})
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(f"{url}/readyz")
+            assert response.status_code == 200, response.text
+        for channel in gone:  # leave the queue empty for the tests that follow
+            await layer.receive(channel)
 
     with running_server() as url:
         asyncio.run(scenario(url))

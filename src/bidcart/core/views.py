@@ -1,5 +1,6 @@
 import asyncio
 import time
+import uuid
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -39,10 +40,11 @@ def _cache() -> None:
 
 async def _channel_round_trip() -> None:
     layer = get_channel_layer()
-    # The default prefix, as consumers use: channels_redis receives a process's channels through one
-    # blocking read per name prefix, and a consumer of this process holds that read for its own prefix;
-    # a channel of another prefix waited behind it and /readyz failed whenever a WebSocket was open.
-    channel = await layer.new_channel()
+    # A channel of its own, not one of this process's ("name!…", new_channel()): channels_redis reads those
+    # through one blocking read that an open consumer holds, and keeps them in one queue per process that a
+    # burst of live-room events can fill up to its capacity; /readyz failed whenever a WebSocket was open,
+    # and for a minute after a bid storm.
+    channel = f"healthz.{uuid.uuid4().hex}"
     await layer.send(channel, {"type": "healthz.ping"})
     message = await asyncio.wait_for(layer.receive(channel), timeout=2)
     if message.get("type") != "healthz.ping":
