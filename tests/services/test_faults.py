@@ -13,6 +13,7 @@ previous test left dead)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import re
@@ -95,7 +96,7 @@ def ws_url(web: str, lot: int) -> str:
 async def room(web: str, lot: int, session: str | None = None):
     """A live-room connection and the snapshot the server sends first."""
     headers = {"Cookie": f"sessionid={session}"} if session else {}
-    ws = await websockets.connect(ws_url(web, lot), origin=web, additional_headers=headers, open_timeout=QUICK,
+    ws = await websockets.connect(ws_url(web, lot), origin=web, additional_headers=headers, open_timeout=10,
                                   max_queue=None)
     snapshot = json.loads(await asyncio.wait_for(ws.recv(), 10))
     assert snapshot["type"] == "snapshot", snapshot
@@ -113,19 +114,7 @@ async def reply_to(ws, ref: str, timeout: float = 10) -> dict:
 # --- 1. a web server dies in a bid storm ---------------------------------------------------------------------
 
 STORM_CLIENTS = 20
-
-
-class Amounts:
-    """Ever higher maximums shared by all bidders, so nearly every bid is accepted (a bidding war)."""
-
-    STEP = 1_000_000  # ten times the largest KRW increment
-
-    def __init__(self):
-        self.n = 0
-
-    def next(self) -> int:
-        self.n += 1
-        return 10_000 + self.n * self.STEP
+STEP = 1_000_000  # between two maximums: ten times the largest KRW increment, so nearly every bid is accepted
 
 
 class RoomBidder:
@@ -148,7 +137,7 @@ class RoomBidder:
         if message.get("type") in ("snapshot", "bid"):
             self.seen.append((message["seq"], message["lot"]["current_price"]))
 
-    async def run(self, lot: int, amounts: Amounts, stop: asyncio.Event) -> None:
+    async def run(self, lot: int, amounts: itertools.count, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 ws, snapshot = await room(self.servers[self.server], lot, self.person["session"])
@@ -156,7 +145,7 @@ class RoomBidder:
                     self.connections.append(self.server)
                     self.observe(snapshot)
                     while not stop.is_set():
-                        amount = amounts.next()
+                        amount = 10_000 + next(amounts) * STEP  # a bidding war: ever higher maximums
                         ref = f"{self.person['id']}-{amount}"
                         self.sent.add(amount)
                         await ws.send(json.dumps({"type": "bid", "max_amount": amount, "ref": ref}))
@@ -180,7 +169,7 @@ async def _storm(stack, lot: int, people: list[dict], viewer: dict) -> list[Room
     and comes back when web 1 is restarted (the page's script reconnects to the address it came from)."""
     from playwright.async_api import async_playwright, expect
 
-    amounts, stop = Amounts(), asyncio.Event()
+    amounts, stop = itertools.count(1), asyncio.Event()
     bidders = [RoomBidder(person, [stack.web1, stack.web2], home=i % 2) for i, person in enumerate(people)]
     on_web1 = [b for b in bidders if b.home == 0]
     tasks = []
@@ -208,7 +197,7 @@ async def _storm(stack, lot: int, people: list[dict], viewer: dict) -> list[Room
             await until(lambda: all(b.accepted_on(0) >= 3 for b in on_web1), 60, "the storm did not get going on web 1")
             # Web 1 freezes with the page's bid on the wire, unanswered; then it dies.
             os.killpg(stack.pid("web1"), signal.SIGSTOP)
-            await page.get_by_test_id("bid-amount").fill(str(10**13))
+            await page.get_by_test_id("bid-amount").fill(str(10**13))  # above anything the storm reaches
             await page.get_by_test_id("bid-submit").click()
             await expect(page.get_by_test_id("bid-submit")).to_be_disabled()
             await asyncio.to_thread(stack.kill, "web1")
@@ -244,7 +233,6 @@ def test_a_web_server_killed_in_a_bid_storm_loses_no_accepted_bid(stack):
         assert readyz.status_code == 200, readyz.text
 
     for b in bidders:
-        assert b.connections[0] == b.home
         if b.home == 0:  # dropped by the dead server, then on the other one
             assert 1 in b.connections, b.connections
     with db_connect(stack) as conn:
@@ -259,6 +247,7 @@ def test_a_web_server_killed_in_a_bid_storm_loses_no_accepted_bid(stack):
     told = {(b.person["id"], amount) for b in bidders for amount, _ in b.accepted}
     sent = {(b.person["id"], amount) for b in bidders for amount in b.sent}
     assert len(told) >= 6 * (STORM_CLIENTS // 2)
+    assert {reason for b in bidders for reason in b.refused} <= {"bid_too_low", "max_not_raised"}  # only the race
     assert told - logged == set()
     assert logged <= sent
     # The log replays to the lot's state; numbered without gaps; the price never went down.
@@ -353,9 +342,10 @@ def test_the_worker_killed_mid_sweep_the_next_sweep_finishes_the_job(stack):
         # Inside the first run: it has closed some of its batch of 100, not all.
         wait_until(lambda: closed() >= 10, 30, "the closing sweep did not start", every=0.01)
         stack.kill("worker")
+        time.sleep(0.5)  # a commit the worker sent just before dying still lands
         at_kill = closed()
         assert 10 <= at_kill < 100, at_kill
-        time.sleep(2)
+        time.sleep(1.5)
         assert closed() == at_kill  # nothing else closes lots: the sweep really died with the worker
 
         restarted_at = time.monotonic()
