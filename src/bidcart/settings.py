@@ -106,6 +106,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "bidcart.core.middleware.DatabaseUnavailableMiddleware",  # faults: 503, not 500, while the database is down
 ]
 
 ROOT_URLCONF = "bidcart.urls"
@@ -148,13 +149,19 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: cache, channel layer, Celery -------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    from redis.exceptions import ConnectionError as _RedisConnectionError
+
+    # Faults: Django's RedisCache turns a Redis restart into 500s everywhere; this one degrades (core/cache.py).
+    CACHES = {"default": {"BACKEND": "bidcart.core.cache.DegradingRedisCache", "LOCATION": REDIS_URL}}
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # redis-py 8 defaults socket_timeout to 5 s, which aborts the channel layer's blocking
             # BZPOPMIN and tears every idle WebSocket down (django/channels_redis#422).
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
+            # Faults: after a Redis restart the pool's old connections fail once each ("Connection closed by
+            # server"), refusing WebSockets; one retry on a fresh connection instead.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None,
+                                  "retry_on_error": [_RedisConnectionError]}]},
         }
     }
 else:

@@ -6,6 +6,7 @@ import sys
 import time
 from datetime import timedelta
 
+import httpx
 import pytest
 import websockets
 from channels.layers import get_channel_layer
@@ -20,7 +21,7 @@ from tests.livesrv import running_server
 
 def test_the_channel_layer_and_cache_are_redis():
     assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings.CACHES["default"]["BACKEND"] == "bidcart.core.cache.DegradingRedisCache"
     assert settings.BIDCART_JOBS == "celery"
 
 
@@ -81,3 +82,33 @@ def test_celery_beat_and_worker_run_a_sweep_through_redis(subprocess_env, tmp_pa
             worker.kill()
             output, _ = worker.communicate()
     assert "bidcart.tick" in output
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readyz_stays_ready_with_a_websocket_open_and_the_process_queue_full():
+    """The channel-layer probe once used one of the process's own channels: channels_redis reads those
+    through one blocking read, held by an open consumer, and keeps them in one queue per process, which a
+    burst of live-room events fills up to its capacity. Either way /readyz answered 503 on a busy server —
+    a load balancer would have taken it out of rotation."""
+
+    async def scenario(url):
+        async with websockets.connect(url.replace("http", "ws") + "/ws/ping/", origin=url) as ws:
+            await ws.send(json.dumps({"type": "ping"}))
+            assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "pong"  # in its blocking read
+            async with httpx.AsyncClient(timeout=10) as client:
+                for _ in range(3):
+                    response = await client.get(f"{url}/readyz")
+                    assert response.status_code == 200, response.text
+        # Messages for consumers that have gone, up to the capacity of this process's queue.
+        layer = get_channel_layer()
+        gone = [await layer.new_channel() for _ in range(layer.capacity)]
+        for channel in gone:
+            await layer.send(channel, {"type": "gone.consumer"})
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(f"{url}/readyz")
+            assert response.status_code == 200, response.text
+        for channel in gone:  # leave the queue empty for the tests that follow
+            await layer.receive(channel)
+
+    with running_server() as url:
+        asyncio.run(scenario(url))

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import time
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -16,13 +15,9 @@ import redis
 import websockets
 from channels.layers import get_channel_layer
 from django.conf import settings
-from prometheus_client.parser import text_string_to_metric_families
 
 from bidcart.core.consumers import PING_GROUP
-from tests.livesrv import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("web1", "web2", "worker", "beat", "pgsim")
+from tests.services.stack import ROOT, SERVICES, alive, group_members, scrape, start_stack
 
 
 def stack_database_url() -> str:
@@ -33,59 +28,21 @@ def stack_database_url() -> str:
 
 @pytest.fixture
 def stack(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL")}
-    env.update({
-        "STACK_DIR": str(tmp_path / "stack"),
-        "WEB1_PORT": str(free_port()), "WEB2_PORT": str(free_port()), "PGSIM_PORT": str(free_port()),
-        "WORKER_METRICS_PORT": str(free_port()),
-        "STACK_DATABASE_URL": stack_database_url(),
-        "STACK_REDIS_URL": settings.REDIS_URL,  # the suite's own Redis database, flushed after this test
-    })
-    up = subprocess.run([str(ROOT / "scripts" / "services-up")], env=env, capture_output=True, text=True, timeout=180)
-    stack_dir = Path(env["STACK_DIR"])
-    info = {"env": env, "dir": stack_dir, "up": up,
-            "web1": f"http://127.0.0.1:{env['WEB1_PORT']}", "web2": f"http://127.0.0.1:{env['WEB2_PORT']}"}
+    # the suite's own Redis database, flushed after this test
+    stack = start_stack(tmp_path / "stack", stack_database_url(), settings.REDIS_URL)
     try:
-        yield info
+        yield stack
     finally:
-        subprocess.run([str(ROOT / "scripts" / "services-down")], env=env, capture_output=True, timeout=60)
+        stack.down()
         redis.Redis.from_url(settings.REDIS_URL).flushdb()
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def group_members(pgid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if os.getpgid(int(entry.name)) == pgid:
-                    found.append(int(entry.name))
-            except ProcessLookupError:
-                continue
-    return found
-
-
-def scrape(url) -> dict:
-    samples = {}
-    for family in text_string_to_metric_families(httpx.get(f"{url}/metrics", timeout=10).text):
-        for sample in family.samples:
-            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
-    return samples
-
-
 def test_services_up_runs_two_web_servers_a_worker_and_beat_on_shared_postgres_and_redis(stack):
-    up = stack["up"]
+    up = stack.up
     assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
-    web1, web2 = stack["web1"], stack["web2"]
+    web1, web2 = stack.web1, stack.web2
     assert web1 + "/" in up.stdout and web2 + "/" in up.stdout  # it prints where to go
-    pids = {name: int((stack["dir"] / f"{name}.pid").read_text()) for name in SERVICES}
+    pids = {name: int((stack.dir / f"{name}.pid").read_text()) for name in SERVICES}
     assert all(alive(pid) for pid in pids.values())
 
     # Both web servers are ready, and check Redis and the Celery broker besides the database.
@@ -138,12 +95,12 @@ def test_services_up_runs_two_web_servers_a_worker_and_beat_on_shared_postgres_a
     ran = sum(v for (name, labels), v in samples.items()
               if name == "bidcart_sweep_runs_total" and ("outcome", "ok") in labels)
     assert ran >= 1
-    sweep_lines = [json.loads(line) for line in (stack["dir"] / "worker.log").read_text().splitlines()
+    sweep_lines = [json.loads(line) for line in (stack.dir / "worker.log").read_text().splitlines()
                    if line.startswith("{") and '"event": "sweep"' in line]
     assert sweep_lines and {"sweep", "ok", "duration_ms", "lag_s", "ts"} <= set(sweep_lines[0])
 
     # The Celery worker serves its own /metrics: the sweeps it timed in its pool's process.
-    worker_samples = scrape(f"http://127.0.0.1:{stack['env']['WORKER_METRICS_PORT']}")
+    worker_samples = scrape(f"http://127.0.0.1:{stack.env['WORKER_METRICS_PORT']}")
     timed = sum(v for (name, labels), v in worker_samples.items() if name == "bidcart_sweep_duration_seconds_count")
     assert timed >= 1
 
@@ -154,18 +111,18 @@ def test_services_up_runs_two_web_servers_a_worker_and_beat_on_shared_postgres_a
                             frozenset({("method", "GET"), ("route", "/products/"), ("status", "200")}))]
     assert counted == 20
     # …and its request log lines are JSON with the route.
-    lines = [json.loads(line) for line in (stack["dir"] / "web1.log").read_text().splitlines() if line.startswith("{")]
+    lines = [json.loads(line) for line in (stack.dir / "web1.log").read_text().splitlines() if line.startswith("{")]
     assert sum(1 for line in lines if line.get("event") == "request" and line["route"] == "/products/") == 20
 
     # services-down stops everything services-up started, children included, and nothing else.
-    down = subprocess.run([str(ROOT / "scripts" / "services-down")], env=stack["env"], capture_output=True, text=True,
+    down = subprocess.run([str(ROOT / "scripts" / "services-down")], env=stack.env, capture_output=True, text=True,
                           timeout=60)
     assert down.returncode == 0, down.stderr
     assert "stopped 5 service(s)" in down.stdout
     for name, pid in pids.items():
         assert not alive(pid), f"{name} ({pid}) is still running"
         assert group_members(pid) == [], f"{name}'s processes are still running"
-        assert not (stack["dir"] / f"{name}.pid").exists()
+        assert not (stack.dir / f"{name}.pid").exists()
     for web in (web1, web2):
         with pytest.raises(httpx.TransportError):
             httpx.get(f"{web}/readyz", timeout=2)

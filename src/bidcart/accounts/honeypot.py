@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.shortcuts import render
@@ -29,7 +29,12 @@ def is_blocked(ip: str | None) -> bool:
         return False
     blocked = cache.get(_cache_key(ip))
     if blocked is None:
-        blocked = BlockedIP.objects.filter(ip=ip).exists()
+        try:
+            blocked = BlockedIP.objects.filter(ip=ip).exists()
+        except (OperationalError, InterfaceError):
+            # The database is down: let the request through to the view, which answers 503 (a middleware's
+            # exception would be a 500). Nothing is cached, so the block applies again once it is back.
+            return False
         cache.set(_cache_key(ip), blocked, CACHE_SECONDS)
     return blocked
 

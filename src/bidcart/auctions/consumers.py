@@ -7,6 +7,8 @@ that sees a gap or reconnects sends `{"type": "snapshot"}`.
 
 Client messages: `snapshot`, `ping` (answered with the server time, for the countdown), `bid`
 `{max_amount, ref}` (the same `place_bid` as the API), `chat` `{text}`, `report` `{message_id, reason}`.
+While the database is unreachable each gets an error (a bid: `bid_result` refused, `service_unavailable`)
+and the socket stays open.
 ORM work runs in the thread pool (`thread_sensitive=False`), so one slow bid does not queue every
 other room of the process behind it.
 """
@@ -18,6 +20,7 @@ import logging
 
 from channels.db import DatabaseSyncToAsync
 from django.core.cache import cache
+from django.db import InterfaceError, OperationalError
 
 from bidcart.core.consumers import GuardedJsonConsumer, error_message, rate_limited_message
 from bidcart.core.errors import DomainError
@@ -120,6 +123,20 @@ class LotConsumer(GuardedJsonConsumer):
 
     async def receive_json(self, content, **kwargs):
         kind, ref = content.get("type"), content.get("ref")
+        try:
+            await self._receive(kind, ref, content)
+        except (OperationalError, InterfaceError) as exc:
+            # The database is down or restarting: say so and keep the socket (an exception here would close
+            # it); the client may retry, and the next message works once the database is back.
+            log.warning("live room %s: database unavailable (%s)", self.lot_id, type(exc).__name__)
+            detail = "The service is briefly unavailable; try again in a few seconds."
+            if kind == "bid":  # the room's script re-enables its bid button on a bid_result
+                await self.send_json({"type": "bid_result", "accepted": False, "reason": "service_unavailable",
+                                      "detail": detail, "ref": ref})
+            else:
+                await self.send_json({"type": "error", "code": "service_unavailable", "detail": detail, "ref": ref})
+
+    async def _receive(self, kind, ref, content):
         if kind == "snapshot":
             await self.send_json(await db(snapshot)(self.lot_id, self.user))
         elif kind == "ping":

@@ -1,4 +1,5 @@
-"""`RequestObserverMiddleware`: first in MIDDLEWARE, it sees every answer (static files and refusals too).
+"""`RequestObserverMiddleware`: first in MIDDLEWARE, it sees every answer (static files and refusals too);
+`DatabaseUnavailableMiddleware` (last) answers 503 while the database is unreachable.
 
 For each request it
 - takes the caller's `X-Request-ID` when it looks like one (else makes one), puts it on the request
@@ -21,6 +22,9 @@ import uuid
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.shortcuts import render
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
+from django.template.loader import render_to_string
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.functional import empty
 
@@ -29,6 +33,7 @@ from .errors import json_error
 from .ratelimit import RateLimited
 
 log = logging.getLogger("bidcart.request")
+db_log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
@@ -154,4 +159,26 @@ class RateLimitedMiddleware(MiddlewareMixin):
         else:
             response = render(request, "web/rate_limited.html", {"detail": exception.detail}, status=exception.status_code)
         response["Retry-After"] = str(exception.retry_after)
+        return response
+
+
+class DatabaseUnavailableMiddleware(MiddlewareMixin):
+    """The database is down, restarting or failing over: a clean 503 with Retry-After (the API's error body,
+    a plain page elsewhere) instead of a 500, and a warning in the log rather than a traceback per request.
+    Django connects per request (CONN_HEALTH_CHECKS drops a dead persistent connection), so the first request
+    after the database is back succeeds; nothing needs a restart. Last in MIDDLEWARE: its process_exception
+    is asked first."""
+
+    RETRY_AFTER_SECONDS = 5
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        reason = (str(exception).strip().splitlines() or [type(exception).__name__])[0][:200]
+        db_log.warning("database unavailable: %s %s answered 503 (%s)", request.method, request.path, reason)
+        if request.path.startswith("/api/"):
+            response = json_error("service_unavailable", "The service is briefly unavailable; try again in a few seconds.", 503)
+        else:
+            response = HttpResponse(render_to_string("core/unavailable.html"), status=503)
+        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
         return response

@@ -292,7 +292,15 @@ function main() {
       const conn = $("connection");
       conn.classList.toggle("online", online);
       conn.title = online ? "" : T.offline;
-      if (online) ping();
+      if (online) {
+        ping();
+      } else {
+        // Whatever was in flight gets no reply on a dropped connection: free the bid button (the snapshot
+        // sent on reconnect shows whether the bid went in).
+        waiting.clear();
+        const submit = $("bid-submit");
+        if (submit) submit.disabled = false;
+      }
     },
   });
 
