@@ -14,7 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bidcart.catalog.models import Category
-from bidcart.core.errors import DomainError
+from bidcart.core.errors import DomainError, field_errors
+from bidcart.core.openapi import ErrorSerializer
 from bidcart.core.serializers import StrictSerializer
 
 from . import selectors, services
@@ -115,6 +116,10 @@ class BidResponseSerializer(LotStateSerializer):
     leading = serializers.BooleanField(required=False)
     reason = serializers.CharField(required=False, help_text="Refusals: the same value as `code`.")
     my_max = serializers.IntegerField(allow_null=True)
+
+
+class BidRefusedSerializer(ErrorSerializer, BidResponseSerializer):
+    """A refused bid: the error body plus the lot's state, so the bidder can try again."""
 
 
 class HistorySerializer(serializers.ModelSerializer):
@@ -282,14 +287,15 @@ class BidsView(generics.ListAPIView):
         lot = _lot_or_404(self.kwargs["pk"])
         return Bid.objects.filter(lot=lot).order_by("-id")
 
-    @extend_schema(request=BidSerializer, responses={201: BidResponseSerializer, 400: BidResponseSerializer, 409: BidResponseSerializer})
+    @extend_schema(request=BidSerializer, responses={201: BidResponseSerializer, 400: BidRefusedSerializer, 409: BidRefusedSerializer})
     def post(self, request, pk):
+        _lot_or_404(pk)  # a refusal answers with the lot's state: there must be a lot to refuse on
         data = BidSerializer(data=request.data)
         if not data.is_valid():
             error = services.AuctionError("Enter max_amount as a whole number of minor units (KRW: won).", code="invalid_amount",
                                           status_code=status.HTTP_400_BAD_REQUEST)
             response = _bid_refused(request, pk, error)
-            response.data["errors"] = {k: [str(e) for e in v] for k, v in data.errors.items()}
+            response.data["errors"] = field_errors(data.errors)
             return response
         try:
             result = services.place_bid(request.user, pk, data.validated_data["max_amount"])

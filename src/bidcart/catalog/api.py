@@ -16,7 +16,7 @@ from .models import Category, Product, Variant
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True, help_text="null for a top-level category.")
     depth = serializers.IntegerField(read_only=True)
 
     class Meta:
