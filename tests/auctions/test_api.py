@@ -216,7 +216,8 @@ def test_every_auction_endpoint_is_in_the_schema(client):
 
 def test_a_refused_bid_answers_the_documented_body():
     """Schemathesis found these: field errors as `{code, message}` like every other 400, the refusal body as
-    the schema declares it, and a bid on a missing lot 404 whatever the body (there is no state to answer)."""
+    the schema declares it (a body that is not JSON too), and a bid on a missing lot 404 whatever the body
+    (there is no state to answer)."""
     lot = make_lot(start=10_000)
     api = api_for(bidder())
     response = api.post(f"/api/v1/lots/{lot.pk}/bids/", {}, format="json")
@@ -224,6 +225,9 @@ def test_a_refused_bid_answers_the_documented_body():
     assert_documented(response, "POST", "/api/v1/lots/{id}/bids/")
     response = api.post(f"/api/v1/lots/{lot.pk}/bids/", {"max_amount": 9_000}, format="json")
     assert response.status_code == 409
+    assert_documented(response, "POST", "/api/v1/lots/{id}/bids/")
+    response = api.post(f"/api/v1/lots/{lot.pk}/bids/", "\x00", content_type="application/json")
+    assert (response.status_code, response.json()["code"], response.json()["accepted"]) == (400, "parse_error", False)
     assert_documented(response, "POST", "/api/v1/lots/{id}/bids/")
     response = api.post("/api/v1/lots/999999/bids/", {}, format="json")
     assert (response.status_code, response.json()["code"]) == (404, "not_found")

@@ -28,14 +28,18 @@ ST = Path(sys.executable).with_name("st")
 
 
 def config_toml(cast: world.Cast) -> str:
-    """Path parameters take a real object's id 70% of the time (anything the schema allows otherwise)."""
+    """Path parameters, and body fields that name an object, take a real object's id 70% of the time
+    (anything the schema allows otherwise)."""
     c = cast
     real = {
-        "id": [c.lot.pk, c.review.pk, c.cart_item.pk, c.offer.pk, c.offer.lot_id],
-        "number": [c.order.number, c.paid_order.number],
-        "merchant_uid": [c.payment.merchant_uid],
-        "slug": [c.product.slug],
-        "message_id": [c.message.pk],
+        "path.id": [c.lot.pk, c.review.pk, c.cart_item.pk, c.offer.pk, c.offer.lot_id],
+        "path.number": [c.order.number, c.paid_order.number],
+        "path.merchant_uid": [c.payment.merchant_uid],
+        "path.slug": [c.product.slug],
+        "path.message_id": [c.message.pk],
+        "body.variant": [c.product.variants.get().pk],
+        "body.product": [c.product.slug],
+        "body.category": [c.product.category.slug],
     }
     lines = [
         "seed = 20261122",
@@ -46,10 +50,10 @@ def config_toml(cast: world.Cast) -> str:
         "[phases.stateful]",
         "enabled = false",
     ]
-    for name, values in real.items():
-        lines += [f"[dictionaries.{name}]", f"values = {json.dumps(values)}"]
+    for key, values in real.items():
+        lines += [f"[dictionaries.{key.replace('.', '_')}]", f"values = {json.dumps(values)}"]
     lines.append("[parameters]")
-    lines += [f'"path.{name}" = {{ dictionary = "{name}", probability = 0.7 }}' for name in real]
+    lines += [f'"{key}" = {{ dictionary = "{key.replace(".", "_")}", probability = 0.7 }}' for key in real]
     return "\n".join(lines) + "\n"
 
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -290,7 +290,12 @@ class BidsView(generics.ListAPIView):
     @extend_schema(request=BidSerializer, responses={201: BidResponseSerializer, 400: BidRefusedSerializer, 409: BidRefusedSerializer})
     def post(self, request, pk):
         _lot_or_404(pk)  # a refusal answers with the lot's state: there must be a lot to refuse on
-        data = BidSerializer(data=request.data)
+        try:
+            payload = request.data
+        except ParseError as error:  # refused like any other bad input: with the state to try again
+            return _bid_refused(request, pk, services.AuctionError(str(error.detail), code=error.default_code,
+                                                                   status_code=status.HTTP_400_BAD_REQUEST))
+        data = BidSerializer(data=payload)
         if not data.is_valid():
             error = services.AuctionError("Enter max_amount as a whole number of minor units (KRW: won).", code="invalid_amount",
                                           status_code=status.HTTP_400_BAD_REQUEST)
