@@ -1,6 +1,6 @@
 """The OpenAPI schema's own judgement of one answer, for focused tests: `assert_documented(response, "GET",
-"/api/v1/categories/")` fails unless the status is declared for that operation and the body matches the
-declared schema (schemathesis' response checks, the same ones tests/services/test_api_schemathesis.py runs)."""
+"/api/v1/categories/")` fails unless the status is declared for that operation, a body is declared if there is
+one, and it matches the declared schema (schemathesis' response checks, the same ones tests/services/test_api_schemathesis.py runs)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ def assert_documented(response, method: str, path: str) -> None:
     operation = schema()[path][method.upper()]
     declared = operation.definition.raw["responses"]
     assert str(response.status_code) in declared, f"{response.status_code} is not declared for {method} {path}: {sorted(declared)}"
+    if response.content:
+        assert "content" in declared[str(response.status_code)], f"{method} {path} answers a body its schema does not declare"
     answer = schemathesis.Response(
         status_code=response.status_code,
         headers={name: [value] for name, value in response.headers.items()},

@@ -232,3 +232,13 @@ def test_a_refused_bid_answers_the_documented_body():
     response = api.post("/api/v1/lots/999999/bids/", {}, format="json")
     assert (response.status_code, response.json()["code"]) == (404, "not_found")
     assert_documented(response, "POST", "/api/v1/lots/{id}/bids/")
+
+
+def test_reporting_a_chat_message_over_the_api():
+    lot = make_lot()
+    author, reader = bidder(), bidder()
+    message = services.post_message(author, lot.pk, "buy cheap watches at example.com")
+    response = api_for(reader).post(f"/api/v1/lots/{lot.pk}/chat/{message.pk}/report/", {"reason": "advertisement"}, format="json")
+    assert (response.status_code, response.json()) == (201, {"reported": True})
+    assert_documented(response, "POST", "/api/v1/lots/{id}/chat/{message_id}/report/")  # the body was once undeclared
+    assert message.reports.get().reporter == reader

@@ -282,7 +282,9 @@ def test_seller_cannot_touch_another_sellers_variant(catalog, seller):
 
 def test_wishlist_api(catalog, buyer, other):
     api = api_for(buyer)
-    assert api.post("/api/v1/wishlist/", {"product": "tee"}, format="json").status_code == 201
+    response = api.post("/api/v1/wishlist/", {"product": "tee"}, format="json")
+    assert (response.status_code, response.json()) == (201, {"product": "tee", "wishlisted": True})
+    assert_documented(response, "POST", "/api/v1/wishlist/")  # the body was once undeclared
     assert api.post("/api/v1/wishlist/", {"product": "tee"}, format="json").status_code == 201  # idempotent
     assert [p["slug"] for p in api.get("/api/v1/wishlist/").json()["results"]] == ["tee"]
     assert api_for(other).get("/api/v1/wishlist/").json()["count"] == 0  # never another's

@@ -412,7 +412,7 @@ class ChatView(APIView):
 class ReportView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=ReportSerializer, responses={201: None})
+    @extend_schema(request=ReportSerializer, responses={201: inline_serializer("Reported", {"reported": serializers.BooleanField()})})
     def post(self, request, pk, message_id):
         data = ReportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
