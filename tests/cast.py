@@ -32,7 +32,7 @@ from bidcart.reviews import services as reviews
 from bidcart.reviews.models import Review
 from tests.auctions.factories import bidder, end_now, make_lot
 from tests.auctions.factories import seller as make_seller
-from tests.catalog.factories import make_category, make_product, make_user
+from tests.catalog.factories import make_category, make_product
 
 MARK = "zq-private"
 PRICE = 24_987  # the product's: an order's total is PRICE + shipping
@@ -73,7 +73,7 @@ class Cast:
 def build() -> Cast:
     buyer, rival = bidder("buyer@example.com"), bidder("rival@example.com")
     seller, rival_seller = make_seller("seller@example.com"), make_seller("rival-seller@example.com")
-    staff = make_user("staff@example.com", staff=True)
+    staff = bidder("staff@example.com", staff=True)
     category = make_category("Cameras", slug="cameras")
     product = make_product(seller, category, name="Rangefinder camera", slug="rangefinder", price=PRICE, stock=50)
     draft = make_product(seller, category, name=f"{MARK} draft", slug="draft", price=PRICE, active=False)
