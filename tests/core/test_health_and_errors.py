@@ -47,6 +47,18 @@ def test_unknown_api_path_answers_json_404(client):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_unknown_api_path_answers_json_404_to_unsafe_methods_too(method):
+    """Not Django's HTML CSRF page (schemathesis found `POST /api/v1/lots/x/bids/` answering it): a 404
+    changes nothing, so there is nothing for CSRF to protect."""
+    from django.test import Client
+
+    response = getattr(Client(enforce_csrf_checks=True), method)("/api/v1/lots/not-a-number/bids/")
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "detail": "No such resource."}
+
+
+@pytest.mark.django_db
 def test_security_headers_on_pages(client):
     response = client.get("/")
     assert response.status_code == 200

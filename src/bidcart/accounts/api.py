@@ -9,7 +9,7 @@ from django.contrib.auth import authenticate, password_validation, user_logged_i
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -21,6 +21,7 @@ from rest_framework_simplejwt.views import TokenRefreshView as SimpleJWTRefreshV
 
 from bidcart.core.errors import DomainError
 from bidcart.core.http import client_ip
+from bidcart.core.openapi import error_responses
 from bidcart.core.serializers import (
     StrictModelSerializer,
     StrictSerializer,
@@ -33,12 +34,6 @@ from .models import User
 # --- shapes ----------------------------------------------------------------------------------------
 
 
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
-    errors = serializers.DictField(required=False)
-
-
 class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
@@ -46,10 +41,6 @@ class DetailSerializer(serializers.Serializer):
 class TokenPairSerializer(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
-
-
-def _errors(*codes: int) -> dict:
-    return {code: OpenApiResponse(ErrorSerializer) for code in codes}
 
 
 def _password_errors(password: str, user) -> None:
@@ -196,7 +187,7 @@ class TokenObtainView(PublicAPIView):
         tags=["auth"],
         summary="Log in: a JWT access + refresh pair for email and password",
         request=TokenObtainSerializer,
-        responses={200: TokenPairSerializer, **_errors(400, 401, 403, 429)},
+        responses={200: TokenPairSerializer, **error_responses(401, 403)},
     )
     def post(self, request):
         serializer = TokenObtainSerializer(data=request.data, context={"request": request})
@@ -207,13 +198,13 @@ class TokenObtainView(PublicAPIView):
 class TokenRefreshView(SimpleJWTRefreshView):
     serializer_class = StrictTokenRefreshSerializer
 
-    @extend_schema(tags=["auth"], summary="A new access token (and rotated refresh token)", responses={200: TokenPairSerializer, **_errors(400, 401)})
+    @extend_schema(tags=["auth"], summary="A new access token (and rotated refresh token)", responses={200: TokenPairSerializer, **error_responses(401)})
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
 
 class LogoutView(PublicAPIView):
-    @extend_schema(tags=["auth"], summary="Log out: blacklist the refresh token", request=LogoutSerializer, responses={200: DetailSerializer, **_errors(400)})
+    @extend_schema(tags=["auth"], summary="Log out: blacklist the refresh token", request=LogoutSerializer, responses={200: DetailSerializer})
     def post(self, request):
         serializer = LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -226,7 +217,7 @@ class SignupView(PublicAPIView):
         tags=["auth"],
         summary="Sign up: creates an inactive account and emails a verification link",
         request=SignupSerializer,
-        responses={201: MeSerializer, **_errors(400, 409, 429)},
+        responses={201: MeSerializer},
     )
     def post(self, request):
         serializer = SignupSerializer(data=request.data)
@@ -245,7 +236,7 @@ class SignupView(PublicAPIView):
 
 
 class VerifyEmailView(PublicAPIView):
-    @extend_schema(tags=["auth"], summary="Confirm the email address with the link's uid and token", request=UidTokenSerializer, responses={200: DetailSerializer, **_errors(400)})
+    @extend_schema(tags=["auth"], summary="Confirm the email address with the link's uid and token", request=UidTokenSerializer, responses={200: DetailSerializer})
     def post(self, request):
         serializer = UidTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -258,7 +249,7 @@ class ResendVerificationView(PublicAPIView):
         tags=["auth"],
         summary="Send the verification link again (same answer whether or not the address exists)",
         request=EmailSerializer,
-        responses={202: DetailSerializer, **_errors(400, 429)},
+        responses={202: DetailSerializer},
     )
     def post(self, request):
         serializer = EmailSerializer(data=request.data)
@@ -271,7 +262,7 @@ class ResendVerificationView(PublicAPIView):
 
 
 class PasswordResetView(PublicAPIView):
-    @extend_schema(tags=["auth"], summary="Email a password reset link", request=EmailSerializer, responses={202: DetailSerializer, **_errors(400, 429)})
+    @extend_schema(tags=["auth"], summary="Email a password reset link", request=EmailSerializer, responses={202: DetailSerializer})
     def post(self, request):
         serializer = EmailSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -283,7 +274,7 @@ class PasswordResetView(PublicAPIView):
 
 
 class PasswordResetConfirmView(PublicAPIView):
-    @extend_schema(tags=["auth"], summary="Set a new password with the reset link's uid and token", request=PasswordResetConfirmSerializer, responses={200: DetailSerializer, **_errors(400)})
+    @extend_schema(tags=["auth"], summary="Set a new password with the reset link's uid and token", request=PasswordResetConfirmSerializer, responses={200: DetailSerializer})
     def post(self, request):
         serializer = PasswordResetConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -295,7 +286,7 @@ class PasswordResetConfirmView(PublicAPIView):
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["me"], summary="Your profile", responses={200: MeSerializer, **_errors(401)})
+    @extend_schema(tags=["me"], summary="Your profile", responses={200: MeSerializer})
     def get(self, request):
         return Response(MeSerializer(request.user).data)
 
@@ -303,7 +294,7 @@ class MeView(APIView):
         tags=["me"],
         summary="Change display name, phone (must be verified again) or language",
         request=MeSerializer,
-        responses={200: MeSerializer, **_errors(400, 401)},
+        responses={200: MeSerializer},
     )
     def patch(self, request):
         serializer = MeSerializer(request.user, data=request.data, partial=True)
@@ -319,7 +310,7 @@ class PhoneCodeView(APIView):
         tags=["me"],
         summary="Text a 6-digit code to your phone",
         request=None,
-        responses={202: PhoneCodeSentSerializer, **_errors(400, 401, 409, 429, 503)},
+        responses={202: PhoneCodeSentSerializer, **error_responses(503)},
     )
     def post(self, request):
         if request.data:
@@ -338,7 +329,7 @@ class PhoneCodeView(APIView):
 class PhoneVerifyView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["me"], summary="Verify your phone with the texted code", request=PhoneCodeSerializer, responses={200: MeSerializer, **_errors(400, 401, 429)})
+    @extend_schema(tags=["me"], summary="Verify your phone with the texted code", request=PhoneCodeSerializer, responses={200: MeSerializer})
     def post(self, request):
         serializer = PhoneCodeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -353,7 +344,7 @@ class PasswordChangeView(APIView):
         tags=["me"],
         summary="Change your password: every refresh token is revoked and a fresh pair returned",
         request=PasswordChangeSerializer,
-        responses={200: TokenPairSerializer, **_errors(400, 401)},
+        responses={200: TokenPairSerializer},
     )
     def post(self, request):
         serializer = PasswordChangeSerializer(data=request.data, context={"request": request})

@@ -8,13 +8,14 @@ from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bidcart.catalog.models import Category
-from bidcart.core.errors import DomainError, error_headers
+from bidcart.core.errors import DomainError, error_headers, field_errors
+from bidcart.core.openapi import ErrorSerializer
 from bidcart.core.serializers import StrictSerializer
 
 from . import selectors, services
@@ -115,6 +116,10 @@ class BidResponseSerializer(LotStateSerializer):
     leading = serializers.BooleanField(required=False)
     reason = serializers.CharField(required=False, help_text="Refusals: the same value as `code`.")
     my_max = serializers.IntegerField(allow_null=True)
+
+
+class BidRefusedSerializer(ErrorSerializer, BidResponseSerializer):
+    """A refused bid: the error body plus the lot's state, so the bidder can try again."""
 
 
 class HistorySerializer(serializers.ModelSerializer):
@@ -283,14 +288,20 @@ class BidsView(generics.ListAPIView):
         return Bid.objects.filter(lot=lot).order_by("-id")
 
     @extend_schema(request=BidSerializer, responses={
-        201: BidResponseSerializer, 400: BidResponseSerializer, 409: BidResponseSerializer, 429: BidResponseSerializer})
+        201: BidResponseSerializer, 400: BidRefusedSerializer, 409: BidRefusedSerializer, 429: BidRefusedSerializer})
     def post(self, request, pk):
-        data = BidSerializer(data=request.data)
+        _lot_or_404(pk)  # a refusal answers with the lot's state: there must be a lot to refuse on
+        try:
+            payload = request.data
+        except ParseError as error:  # refused like any other bad input: with the state to try again
+            return _bid_refused(request, pk, services.AuctionError(str(error.detail), code=error.default_code,
+                                                                   status_code=status.HTTP_400_BAD_REQUEST))
+        data = BidSerializer(data=payload)
         if not data.is_valid():
             error = services.AuctionError("Enter max_amount as a whole number of minor units (KRW: won).", code="invalid_amount",
                                           status_code=status.HTTP_400_BAD_REQUEST)
             response = _bid_refused(request, pk, error)
-            response.data["errors"] = {k: [str(e) for e in v] for k, v in data.errors.items()}
+            response.data["errors"] = field_errors(data.errors)
             return response
         try:
             result = services.place_bid(request.user, pk, data.validated_data["max_amount"])
@@ -402,7 +413,7 @@ class ChatView(APIView):
 class ReportView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=ReportSerializer, responses={201: None})
+    @extend_schema(request=ReportSerializer, responses={201: inline_serializer("Reported", {"reported": serializers.BooleanField()})})
     def post(self, request, pk, message_id):
         data = ReportSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,7 +1,7 @@
 """Catalog JSON API: products (list with filters, detail with variants), categories, wishlist."""
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -16,7 +16,7 @@ from .models import Category, Product, Variant
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True, help_text="null for a top-level category.")
     depth = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -137,7 +137,8 @@ class WishlistView(generics.ListAPIView):
             return Product.objects.none()
         return selectors.wishlist(self.request.user)
 
-    @extend_schema(request=WishlistAddSerializer, responses={201: None})
+    @extend_schema(request=WishlistAddSerializer, responses={201: inline_serializer("Wishlisted", {
+        "product": serializers.CharField(), "wishlisted": serializers.BooleanField()})})
     def post(self, request):
         data = WishlistAddSerializer(data=request.data)
         data.is_valid(raise_exception=True)

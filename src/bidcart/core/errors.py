@@ -29,7 +29,8 @@ class DomainError(Exception):
             self.status_code = status_code
 
 
-def _field_errors(detail) -> dict:
+def field_errors(detail) -> dict:
+    """A serializer's errors as `{field: [{code, message}]}`, the `errors` of the error body."""
     if isinstance(detail, dict):
         return {
             field: [{"code": getattr(e, "code", "invalid"), "message": str(e)} for e in _flatten(errs)]
@@ -72,7 +73,7 @@ def api_exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        response.data = {"code": "invalid", "detail": "The request has invalid fields.", "errors": _field_errors(exc.detail)}
+        response.data = {"code": "invalid", "detail": "The request has invalid fields.", "errors": field_errors(exc.detail)}
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else exc.default_code

@@ -15,6 +15,7 @@ from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bidcart.core.openapi import error_responses
 from bidcart.core.serializers import StrictSerializer
 from bidcart.orders import selectors as order_selectors
 
@@ -116,7 +117,7 @@ class OrderPaymentsView(APIView):
             raise NotFound
         return Response(PaymentSummarySerializer(selectors.order_payments(order), many=True).data)
 
-    @extend_schema(request=StartSerializer, responses={201: StartedSerializer})
+    @extend_schema(request=StartSerializer, responses={201: StartedSerializer, **error_responses(502)})
     def post(self, request, number):
         order = order_selectors.user_order(request.user, number)
         if order is None:
@@ -176,7 +177,7 @@ class RefundRequestSerializer(StrictSerializer):
 class RefundView(APIView):
     permission_classes = [IsAdminUser]
 
-    @extend_schema(request=RefundRequestSerializer, responses={201: RefundSerializer})
+    @extend_schema(request=RefundRequestSerializer, responses={201: RefundSerializer, 202: RefundSerializer, **error_responses(502)})
     def post(self, request, merchant_uid):
         if not Payment.objects.filter(merchant_uid=merchant_uid).exists():
             raise NotFound
