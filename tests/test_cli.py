@@ -153,6 +153,14 @@ def test_serve_check_accepts_a_safe_configuration(tmp_path):
     assert "safe to serve with 1 worker" in result.stdout
 
 
+def test_serve_refuses_a_rate_limit_it_cannot_read(tmp_path):
+    env = serve_env(tmp_path, SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="shop.example.com", RATE_LIMIT_BID="ten a second")
+    for argv in (["serve", "--check"], ["serve", "--port", str(free_port())]):
+        result = subprocess.run(BIDCART + argv, env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "RATE_LIMIT_BID" in result.stderr and "10/s,120/min" in result.stderr  # what is wrong, and an example
+
+
 def test_serve_migrates_collects_static_files_and_serves_with_debug_off(tmp_path):
     port = free_port()
     env = serve_env(tmp_path, SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="127.0.0.1", SECURE_COOKIES="0",

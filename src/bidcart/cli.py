@@ -120,6 +120,9 @@ def serve(argv: list[str]) -> int:
         print("Set these in the environment (see deploy/bidcart.env.example) and start again.", file=sys.stderr)
         return 2
     if args.check:
+        _setup_django()
+        if not _rate_limits_parse():
+            return 2
         print("bidcart serve: the configuration is safe to serve with %d worker(s)." % workers)
         return 0
 
@@ -131,6 +134,10 @@ def serve(argv: list[str]) -> int:
     if workers > 1:
         metrics_dir = _prepare_metrics_dir()
     _setup_django()
+    if not _rate_limits_parse():  # at the start, not at the first login or bid
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+        return 2
 
     import uvicorn
     from django.conf import settings
@@ -169,6 +176,15 @@ def serve(argv: list[str]) -> int:
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
+
+
+def _rate_limits_parse() -> bool:
+    from bidcart.core.ratelimit import check_limits
+
+    for error in check_limits():
+        print(f"bidcart serve: refusing to start: [{error.id}] {error.msg}", file=sys.stderr)
+        return False
+    return True
 
 
 def _prepare_metrics_dir() -> str:

@@ -160,8 +160,11 @@ if REDIS_URL:
             # BZPOPMIN and tears every idle WebSocket down (django/channels_redis#422).
             # Faults: after a Redis restart the pool's old connections fail once each ("Connection closed by
             # server"), refusing WebSockets; one retry on a fresh connection instead.
+            # capacity: messages waiting for one process before channels_redis drops them (default 100).
+            # A bid storm on a busy room outran that in the fault tests (tests/services/test_faults.py).
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None,
-                                  "retry_on_error": [_RedisConnectionError]}]},
+                                  "retry_on_error": [_RedisConnectionError]}],
+                       "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=5000)},
         }
     }
 else:
@@ -307,6 +310,7 @@ CONTENT_SECURITY_POLICY = {
 # hold; "off" turns a limit off. Counted in the cache: Redis, shared by every process, at scale.
 RATE_LIMIT_SIGNUP = env.str("RATE_LIMIT_SIGNUP", default="10/h")  # sign-ups per client address
 RATE_LIMIT_LOGIN = env.str("RATE_LIMIT_LOGIN", default="20/min")  # logins per client address (django-axes locks accounts)
+RATE_LIMIT_EMAIL = env.str("RATE_LIMIT_EMAIL", default="30/h")  # verification / reset emails asked per client address
 RATE_LIMIT_OTP = env.str("RATE_LIMIT_OTP", default="5/h")  # phone codes texted per user (besides OTP_RESEND_SECONDS)
 RATE_LIMIT_BID = env.str("RATE_LIMIT_BID", default="10/s,120/min")  # bids per user: bursts of 10, 2 a second sustained
 RATE_LIMIT_CHAT = env.str("RATE_LIMIT_CHAT", default="5/10s")  # chat messages per user and lot
@@ -314,6 +318,8 @@ RATE_LIMIT_CHAT = env.str("RATE_LIMIT_CHAT", default="5/10s")  # chat messages p
 # over the second the server closes the connection with code 4429.
 RATE_LIMIT_WS_MESSAGES = env.str("RATE_LIMIT_WS_MESSAGES", default="10/s")
 RATE_LIMIT_WS_CLOSE = env.str("RATE_LIMIT_WS_CLOSE", default="30/s")
+# WebSocket connections opened per client address (generous: many phones share one carrier address)
+RATE_LIMIT_WS_CONNECT = env.str("RATE_LIMIT_WS_CONNECT", default="30/10s,300/min")
 # Largest WebSocket message: uvicorn (`bidcart run` / `serve`) closes a connection sending more with 1009.
 WS_MAX_MESSAGE_BYTES = env.int("WS_MAX_MESSAGE_BYTES", default=64 * 1024)
 # Largest request body: JSON and form fields (413 above it) ...

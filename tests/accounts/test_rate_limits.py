@@ -133,3 +133,21 @@ def test_phone_codes_page_and_api_share_the_cap(client, login_api, phone_users, 
     assert 'data-testid="phone-send-error"' in page.content.decode() and "Too many requests" in page.content.decode()
     code = last_sms_code()  # the codes already sent still work
     assert client.post("/accounts/phone/", {"action": "verify", "code": code}).status_code == 302
+
+
+# --- emails asked for (verification again, password reset) -----------------------------------------------
+
+def test_one_address_asking_for_emails_to_many_people_is_refused_page_and_api_alike(api, client, settings):
+    settings.RATE_LIMIT_EMAIL = "3/h"
+    ip = {"REMOTE_ADDR": "10.3.0.1"}
+    asked = [
+        api.post("/api/v1/auth/password-reset/", {"email": "a@example.com"}, format="json", **ip),
+        api.post("/api/v1/auth/resend-verification/", {"email": "b@example.com"}, format="json", **ip),
+        client.post("/accounts/password/reset/", {"email": "c@example.com"}, **ip),
+    ]
+    assert [r.status_code for r in asked] == [202, 202, 302]
+    assert_rate_limited_api(api.post("/api/v1/auth/password-reset/", {"email": "d@example.com"}, format="json", **ip))
+    page = client.post("/accounts/password/reset/", {"email": "e@example.com"}, HTTP_ACCEPT_LANGUAGE="en", **ip)
+    assert page.status_code == 429 and "Too many requests" in page.content.decode()
+    other = api.post("/api/v1/auth/password-reset/", {"email": "d@example.com"}, format="json", REMOTE_ADDR="10.3.0.2")
+    assert other.status_code == 202  # another client is not held back

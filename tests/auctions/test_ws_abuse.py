@@ -167,3 +167,28 @@ def test_a_flood_is_refused_then_closed_with_4429(room, settings):
         await viewer.close()
 
     asyncio.run(scenario())
+
+
+def test_one_address_opening_sockets_without_end_is_turned_away_and_others_are_not(room, settings):
+    settings.RATE_LIMIT_WS_CONNECT = "3/min"
+    settings.NUM_PROXIES = 1  # the address counted is the one the (trusted) proxy saw
+
+    async def scenario():
+        ws_url = room["url"].replace("http", "ws", 1) + f"/ws/auctions/{room['lot'].pk}/"
+
+        def from_address(ip):
+            return websockets.connect(ws_url, origin=room["url"], additional_headers={"X-Forwarded-For": ip})
+
+        opened = [await from_address("198.51.100.7") for _ in range(3)]
+        for ws in opened:
+            assert (await next_of(ws, "snapshot"))["lot"]["id"] == room["lot"].pk
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await from_address("198.51.100.7")  # the 4th in the minute: refused at the handshake
+        assert refused.value.response.status_code == 403
+        other = await from_address("198.51.100.8")  # someone else is let in
+        assert (await next_of(other, "snapshot"))["lot"]["id"] == room["lot"].pk
+        await still_serving(room, opened[0])  # and the room goes on for those already in it
+        for ws in (*opened, other):
+            await ws.close()
+
+    asyncio.run(scenario())

@@ -254,7 +254,7 @@ class ResendVerificationView(PublicAPIView):
     def post(self, request):
         serializer = EmailSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.resend_verification(serializer.validated_data["email"], _base_url(request))
+        services.resend_verification(serializer.validated_data["email"], _base_url(request), ip=client_ip(request))
         return Response(
             {"detail": _("If an account with that address is waiting for verification, a new link is on its way.")},
             status=status.HTTP_202_ACCEPTED,
@@ -266,7 +266,7 @@ class PasswordResetView(PublicAPIView):
     def post(self, request):
         serializer = EmailSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.request_password_reset(serializer.validated_data["email"], _base_url(request))
+        services.request_password_reset(serializer.validated_data["email"], _base_url(request), ip=client_ip(request))
         return Response(
             {"detail": _("If an active account uses that address, we sent it a link to choose a new password.")},
             status=status.HTTP_202_ACCEPTED,

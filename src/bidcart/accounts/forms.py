@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from bidcart.core.errors import DomainError
+from bidcart.core.http import client_ip
 from bidcart.core.ratelimit import RateLimited
 
 from . import selectors, services
@@ -116,9 +117,11 @@ class PasswordResetForm(DjangoPasswordResetForm):
 
     def save(self, request=None, **kwargs):
         try:
-            services.request_password_reset(self.cleaned_data["email"], request.build_absolute_uri("/"))
+            services.request_password_reset(self.cleaned_data["email"], request.build_absolute_uri("/"), ip=client_ip(request))
+        except RateLimited:
+            raise  # too many from this client, whatever the address: the 429 page says so
         except DomainError:
-            pass  # throttled: the earlier email is on its way; the page says the same either way
+            pass  # throttled for this address: the earlier email is on its way; the page says the same either way
 
 
 class SetPasswordForm(DjangoSetPasswordForm):

@@ -136,11 +136,13 @@ def send_verification_email(user: User, base_url: str) -> None:
     )
 
 
-def resend_verification(email: str, base_url: str) -> None:
+def resend_verification(email: str, base_url: str, *, ip: str | None) -> None:
     """Send a new link if the address belongs to an account still waiting; answer the same either way.
 
-    Throttled per address whether or not it exists, so the throttle reveals nothing either.
+    Throttled per address whether or not it exists, so the throttle reveals nothing either; and per
+    client address (RATE_LIMIT_EMAIL), so nobody mails a list of strangers from one place.
     """
+    ratelimit.hit("email", ip)
     email = (email or "").strip().lower()
     _throttle(f"verify-email:{email}", settings.VERIFICATION_RESEND_SECONDS)
     user = selectors.user_by_email(email)
@@ -211,8 +213,10 @@ def change_password(user: User, *, old_password: str, new_password: str) -> User
     return user
 
 
-def request_password_reset(email: str, base_url: str) -> None:
-    """Email a reset link to an active account with that address; silent otherwise."""
+def request_password_reset(email: str, base_url: str, *, ip: str | None) -> None:
+    """Email a reset link to an active account with that address; silent otherwise. Limited like
+    `resend_verification`."""
+    ratelimit.hit("email", ip)
     email = (email or "").strip().lower()
     _throttle(f"password-reset:{email}", settings.VERIFICATION_RESEND_SECONDS)
     user = selectors.user_by_email(email)

@@ -103,7 +103,7 @@ def resend_verification(request):
         form = forms.ResendVerificationForm(request.POST)
         if form.is_valid():
             try:
-                services.resend_verification(form.cleaned_data["email"], _base_url(request))
+                services.resend_verification(form.cleaned_data["email"], _base_url(request), ip=client_ip(request))
             except DomainError as error:
                 form.add_error(None, error.detail)
                 return render(request, "accounts/resend_verification.html", {"form": form}, status=error.status_code)

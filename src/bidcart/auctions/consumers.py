@@ -94,6 +94,8 @@ class LotConsumer(GuardedJsonConsumer):
     joined = False
 
     async def connect(self):
+        if not await self.admitted():
+            return
         self.lot_id = int(self.scope["url_route"]["kwargs"]["lot_id"])
         self.user = self.scope.get("user")
         live.register_loop(asyncio.get_running_loop())

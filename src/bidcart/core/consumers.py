@@ -2,9 +2,12 @@ import json
 import math
 from datetime import datetime, timezone
 
+from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from . import ratelimit
+from .http import scope_client_ip
 from .ratelimit import FrameCounter
 
 PING_GROUP = "bidcart.ping"
@@ -41,6 +44,16 @@ class GuardedJsonConsumer(AsyncJsonWebsocketConsumer):
     _frames: FrameCounter | None = None
     _floods: FrameCounter | None = None
     _closing = False
+
+    async def admitted(self) -> bool:
+        """RATE_LIMIT_WS_CONNECT per client address: one client can't open sockets without end. A refused
+        handshake is closed with 4429 before it is accepted."""
+        try:
+            await sync_to_async(ratelimit.hit, thread_sensitive=False)("ws_connect", scope_client_ip(self.scope))
+        except ratelimit.RateLimited:
+            await self.close(code=CLOSE_FLOODED)
+            return False
+        return True
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         if self._closing:
@@ -81,6 +94,8 @@ class PingConsumer(GuardedJsonConsumer):
     Answers `{"type": "ping"}` with a pong, and relays broadcasts sent to the ping group."""
 
     async def connect(self):
+        if not await self.admitted():
+            return
         await self.channel_layer.group_add(PING_GROUP, self.channel_name)
         await self.accept()
 
