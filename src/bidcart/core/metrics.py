@@ -155,10 +155,9 @@ def serve_worker_metrics(host: str, port: int):
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
-            token = settings.METRICS_TOKEN
             if self.path.split("?")[0] != "/metrics":
                 self._answer(404, b"Not found: try /metrics\n", "text/plain; charset=utf-8")
-            elif token and not hmac.compare_digest(self.headers.get("Authorization", ""), f"Bearer {token}"):
+            elif settings.METRICS_TOKEN and not bearer_ok(self.headers.get("Authorization", "")):
                 self._answer(403, b"Forbidden: send Authorization: Bearer METRICS_TOKEN\n", "text/plain; charset=utf-8")
             else:
                 self._answer(200, *exposition())
@@ -178,16 +177,20 @@ def serve_worker_metrics(host: str, port: int):
     return server
 
 
+def bearer_ok(header: str) -> bool:
+    """`Authorization: Bearer METRICS_TOKEN`, compared in constant time; never when no token is set."""
+    token = settings.METRICS_TOKEN
+    return bool(token) and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip().encode(), token.encode())
+
+
 def allowed(request) -> bool:
     """/metrics is for the operator's scraper: from METRICS_ALLOWED_IPS, or with `Bearer METRICS_TOKEN`."""
-    token = settings.METRICS_TOKEN
-    header = request.headers.get("Authorization", "")
-    if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip().encode(), token.encode()):
+    if bearer_ok(request.headers.get("Authorization", "")):
         return True
-    try:
-        ip = ipaddress.ip_address(client_ip(request))
-    except (TypeError, ValueError):
+    address = client_ip(request)  # a valid address, or None
+    if address is None:
         return False
+    ip = ipaddress.ip_address(address)
     for entry in settings.METRICS_ALLOWED_IPS:
         try:
             if ip in ipaddress.ip_network(entry.strip(), strict=False):

@@ -147,6 +147,13 @@ class RequestObserverMiddleware:
         return response
 
 
+def _refusal(request, *, code: str, detail: str, status: int, retry_after: int, page) -> HttpResponse:
+    """A refusal no view answered: the API's error body under /api/, `page()` elsewhere; Retry-After on both."""
+    response = json_error(code, detail, status) if request.path.startswith("/api/") else page()
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
 class RateLimitedMiddleware(MiddlewareMixin):
     """A `RateLimited` that no view answered itself (the admin's login, say) becomes a 429 with Retry-After:
     the error body under /api/, a page with the message elsewhere. Never a 500."""
@@ -154,12 +161,10 @@ class RateLimitedMiddleware(MiddlewareMixin):
     def process_exception(self, request, exception):
         if not isinstance(exception, RateLimited):
             return None
-        if request.path.startswith("/api/"):
-            response = json_error(exception.code, exception.detail, exception.status_code)
-        else:
-            response = render(request, "web/rate_limited.html", {"detail": exception.detail}, status=exception.status_code)
-        response["Retry-After"] = str(exception.retry_after)
-        return response
+        return _refusal(request, code=exception.code, detail=exception.detail, status=exception.status_code,
+                        retry_after=exception.retry_after,
+                        page=lambda: render(request, "web/rate_limited.html", {"detail": exception.detail},
+                                            status=exception.status_code))
 
 
 class DatabaseUnavailableMiddleware(MiddlewareMixin):
@@ -176,9 +181,7 @@ class DatabaseUnavailableMiddleware(MiddlewareMixin):
             return None
         reason = (str(exception).strip().splitlines() or [type(exception).__name__])[0][:200]
         db_log.warning("database unavailable: %s %s answered 503 (%s)", request.method, request.path, reason)
-        if request.path.startswith("/api/"):
-            response = json_error("service_unavailable", "The service is briefly unavailable; try again in a few seconds.", 503)
-        else:
-            response = HttpResponse(render_to_string("core/unavailable.html"), status=503)
-        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
-        return response
+        return _refusal(request, code="service_unavailable",
+                        detail="The service is briefly unavailable; try again in a few seconds.", status=503,
+                        retry_after=self.RETRY_AFTER_SECONDS,
+                        page=lambda: HttpResponse(render_to_string("core/unavailable.html"), status=503))
