@@ -26,6 +26,7 @@ from bidcart.catalog.models import Category
 from bidcart.catalog.templatetags.shop import format_money
 from bidcart.core import ratelimit
 from bidcart.core.errors import DomainError
+from bidcart.core.locks import claim
 from bidcart.core.mail import send_user_email
 from bidcart.orders import services as order_services
 from bidcart.orders.models import Kind as OrderKind
@@ -436,10 +437,7 @@ def settle_wins(batch: int = 100) -> int:
     done = 0
     for pk in due:
         with transaction.atomic():
-            qs = Win.objects.filter(pk=pk, status=Win.Status.AWAITING_PAYMENT)
-            if connection.features.has_select_for_update_skip_locked:
-                qs = qs.select_for_update(skip_locked=True, of=("self",))
-            win = qs.select_related("order", "lot").first()
+            win = claim(Win.objects.filter(pk=pk, status=Win.Status.AWAITING_PAYMENT), of=("self",)).select_related("order", "lot").first()
             if win is None:
                 continue
             now = timezone.now()

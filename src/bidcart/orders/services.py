@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -26,6 +26,7 @@ from rest_framework import status as http
 from bidcart.cart.models import Cart, CartItem
 from bidcart.catalog.models import Product, Variant
 from bidcart.core.errors import DomainError
+from bidcart.core.locks import claim
 from bidcart.core.mail import send_user_email
 
 from .models import PAID_OR_LATER, RELEASES_STOCK, TRANSITIONS, Kind, Order, OrderEvent, OrderLine, Status
@@ -307,9 +308,7 @@ def expire_unpaid(now=None, batch: int = 200) -> int:
     now = now or timezone.now()
     expired = 0
     with transaction.atomic():
-        due = Order.objects.filter(status=Status.PENDING_PAYMENT, payment_due_at__lte=now).order_by("payment_due_at")
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
+        due = claim(Order.objects.filter(status=Status.PENDING_PAYMENT, payment_due_at__lte=now).order_by("payment_due_at"))
         orders = list(due[:batch])
         for order in orders:
             try:

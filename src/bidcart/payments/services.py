@@ -24,7 +24,7 @@ from datetime import timedelta
 from typing import Iterable, Mapping
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils.dateparse import parse_datetime
 from django.urls import reverse
@@ -34,6 +34,7 @@ from rest_framework import status as http
 
 from bidcart.core import metrics, money
 from bidcart.core.errors import DomainError
+from bidcart.core.locks import claim
 from bidcart.core.mail import send_user_email
 from bidcart.orders import services as orders
 from bidcart.orders.models import PAID_OR_LATER, Order
@@ -468,10 +469,7 @@ def reconcile(now=None, batch: int = 100) -> int:
 def retry_owed_cancel(merchant_uid: str) -> bool:
     """Try again to give back a refused payment whose cancel at the provider failed. True once it is back."""
     with transaction.atomic():
-        qs = Payment.objects.filter(merchant_uid=merchant_uid, cancel_owed=True)
-        if connection.features.has_select_for_update_skip_locked:
-            qs = qs.select_for_update(skip_locked=True, of=("self",))
-        payment = qs.first()
+        payment = claim(Payment.objects.filter(merchant_uid=merchant_uid, cancel_owed=True), of=("self",)).first()
         if payment is None:
             return False  # given back meanwhile, or another worker holds it
         return _cancel_refused(payment, _adapter(payment, "reconcile"), "reconcile")
@@ -481,10 +479,7 @@ def reconcile_payment(merchant_uid: str, *, now=None) -> bool:
     """Answers True if the payment left the open statuses."""
     now = now or timezone.now()
     with transaction.atomic():
-        qs = Payment.objects.filter(merchant_uid=merchant_uid, status__in=OPEN)
-        if connection.features.has_select_for_update_skip_locked:
-            qs = qs.select_for_update(skip_locked=True, of=("self",))
-        payment = qs.select_related("order").first()
+        payment = claim(Payment.objects.filter(merchant_uid=merchant_uid, status__in=OPEN), of=("self",)).select_related("order").first()
         if payment is None:
             return False  # settled meanwhile, or another worker holds it
         adapter = _adapter(payment, "reconcile")
