@@ -102,8 +102,8 @@ def copy_rows(model, source: str, target: str, batch: int) -> tuple[int, int]:
 
 
 def _clean_ips(obj, ip_fields) -> int:
-    """SQLite keeps any text in an IP column (the request helpers' "unknown" for a request without an
-    address); PostgreSQL's inet does not. Such a value says "no address", which is NULL where allowed."""
+    """SQLite keeps any text in an IP column (bidcart before this version stored "unknown" for a request
+    without an address); PostgreSQL's inet does not. Such a value says "no address", NULL where allowed."""
     nulled = 0
     for field in ip_fields:
         value = getattr(obj, field.attname)
