@@ -5,14 +5,19 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bidcart.settings")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+from a2wsgi import WSGIMiddleware  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-django_app = get_asgi_application()
+# HTTP goes to Django's WSGI handler on a pool of threads: one hop from the event loop per request. Django's
+# own ASGI handler hops between the loop and one shared thread at every sync/async boundary of the
+# middleware chain and around the view (about 4 ms of CPU per page here; bench/README.md, "Where the
+# time went"), and runs every sync view of the process on that one thread. WebSockets stay on Channels.
+django_app = WSGIMiddleware(get_wsgi_application(), workers=settings.HTTP_THREADS)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.conf import settings  # noqa: E402
 
 from bidcart.core.bodylimit import limit_body  # noqa: E402
 from bidcart.routing import websocket_urlpatterns  # noqa: E402

@@ -144,6 +144,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # HTTP requests run on a fixed pool of threads (HTTP_THREADS, asgi.py): each keeps its connection
+    # for a minute instead of opening one per request.
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer, Celery -------------------------------------------------------
@@ -322,6 +325,9 @@ RATE_LIMIT_WS_CLOSE = env.str("RATE_LIMIT_WS_CLOSE", default="30/s")
 RATE_LIMIT_WS_CONNECT = env.str("RATE_LIMIT_WS_CONNECT", default="30/10s,300/min")
 # Largest WebSocket message: uvicorn (`bidcart run` / `serve`) closes a connection sending more with 1009.
 WS_MAX_MESSAGE_BYTES = env.int("WS_MAX_MESSAGE_BYTES", default=64 * 1024)
+# Threads per server process that run HTTP requests (asgi.py). Requests that wait on a provider or the
+# database no longer hold up the rest of the process; SQLite takes one writer at a time whatever the count.
+HTTP_THREADS = env.int("HTTP_THREADS", default=8)
 # Largest request body: JSON and form fields (413 above it) ...
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 # ... and a whole multipart upload (image files included), refused with 413 before it is read; nginx's

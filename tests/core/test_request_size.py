@@ -88,3 +88,14 @@ def test_nginx_takes_the_same_largest_request_as_the_app(settings):
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
     size = re.search(r"^\s*client_max_body_size (\d+)m;", conf, re.MULTILINE)
     assert size and int(size.group(1)) * 1024 * 1024 == settings.MAX_REQUEST_BYTES
+
+
+def test_a_chunked_body_under_the_limit_reaches_the_view_whole(server):
+    payload = json.dumps({"email": "chunked@example.com", "display_name": "청크", "password": "short"}).encode()
+    halves = (payload[: len(payload) // 2], payload[len(payload) // 2:])
+    body = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in halves) + b"0\r\n\r\n"
+    status, _, answer = raw_request(server, "POST /api/v1/auth/signup/ HTTP/1.1\nHost: 127.0.0.1\n"
+                                            "Content-Type: application/json\nTransfer-Encoding: chunked\nConnection: close\n", body)
+    # The view read every field: only the password is refused (an empty body would miss the email too).
+    assert status == 400
+    assert set(json.loads(answer)["errors"]) == {"password"}

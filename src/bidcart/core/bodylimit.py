@@ -4,8 +4,8 @@ or disk before any view or middleware runs).
 A multipart upload may carry up to MAX_REQUEST_BYTES; any other body (JSON, a form) up to
 DATA_UPLOAD_MAX_MEMORY_SIZE, the same limit Django applies when it parses one. A declared Content-Length
 over the limit is refused at once; a chunked body is counted as it arrives and cut off when it passes the
-limit. The refusal is a 413: the error body `{"code": "request_too_large", ...}` under /api/, a short page
-elsewhere. deploy/nginx.conf's client_max_body_size matches MAX_REQUEST_BYTES.
+limit, or handed on whole with its length (Django's WSGI handler reads only Content-Length bytes). The
+refusal is a 413: the error body `{"code": "request_too_large", ...}` under /api/, a short page elsewhere. deploy/nginx.conf's client_max_body_size matches MAX_REQUEST_BYTES.
 """
 
 from __future__ import annotations
@@ -54,6 +54,23 @@ async def refuse(scope, send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _has_chunked_body(scope) -> bool:
+    return any(name == b"transfer-encoding" and b"chunked" in value.lower() for name, value in scope.get("headers") or [])
+
+
+def _replay(body: bytes, receive):
+    sent = False
+
+    async def replayed():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # after the body: the client's disconnect
+
+    return replayed
+
+
 def limit_body(app):
     """Wrap an ASGI app so HTTP request bodies over their limit are answered 413 instead of read."""
 
@@ -63,28 +80,24 @@ def limit_body(app):
         limit = body_limit(scope)
         if (declared_length(scope) or 0) > limit:
             return await refuse(scope, send, limit)
-        received, cut, started = 0, False, False
-
-        async def counted_receive():
-            nonlocal received, cut
-            if cut:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:  # a chunked body past the limit: Django sees the client leave
-                    cut = True
-                    return {"type": "http.disconnect"}
-            return message
-
-        async def tracked_send(message):
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        await app(scope, counted_receive, tracked_send)
-        if cut and not started:
-            await refuse(scope, send, limit)
+        if declared_length(scope) is None and _has_chunked_body(scope):
+            # Django's WSGI side reads only Content-Length bytes: a chunked body is read here (up to its
+            # limit) and handed on whole, with its length.
+            chunks, size = [], 0
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return
+                chunks.append(message.get("body", b""))
+                size += len(chunks[-1])
+                if size > limit:
+                    return await refuse(scope, send, limit)
+                if not message.get("more_body"):
+                    break
+            body = b"".join(chunks)
+            headers = [(k, v) for k, v in scope["headers"] if k != b"transfer-encoding"]
+            scope = {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
+            receive = _replay(body, receive)
+        return await app(scope, receive, send)
 
     return guarded
