@@ -1,12 +1,15 @@
 """Catalog benchmark: the list and detail pages and the products API, served by the real server.
 
-    .venv/bin/python bench/catalog.py [--products 10000] [--requests 400] [--concurrency 8,32]
+    .venv/bin/python bench/catalog.py [--products 10000] [--seconds 10] [--concurrency 8,32]
                                       [--base-url URL[,URL…]] [--sql-seconds 3] [--json FILE]
 
 A fresh data folder (SQLite) unless DATABASE_URL / REDIS_URL are set, in which case the same run
 measures that PostgreSQL / Redis. Loads the products, starts `bidcart run --no-seed` on 127.0.0.1 (or,
-with --base-url, sends the requests to servers already running on that database, spread round-robin),
-sends a fixed number of requests per page and concurrency, and prints one table. On PostgreSQL it also
+with --base-url, sends the requests to servers already running on that database, its connections split
+between them), drives each page with wrk (bench/_wrk.py: a C load generator, so the figure is the server's)
+for --seconds per page and concurrency, and prints one table. The first row is the floor: /livez, the
+cheapest request through the same server and middleware stack (no database); each page's "of the floor" is
+its rate divided by the floor's. On PostgreSQL it also
 measures the raw SQL ceiling of each page: the very SQL statements the page runs, replayed over psycopg
 from as many threads as the concurrency, no Django, no HTTP. A script, not a test: nothing here asserts
 a timing.
@@ -15,7 +18,6 @@ a timing.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
@@ -26,12 +28,14 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-from _server import (add_target_args, base_urls, bench_env, figure, free_port, in_threads, percentile, start_server,
-                     stop_server, write_figures)
+from _server import add_target_args, base_urls, bench_env, figure, free_port, in_threads, start_server, stop_server, write_figures
+from _wrk import ensure_wrk, run_wrk
 
 HERE = Path(__file__).resolve().parent
 DB_HELPER = HERE / "_catalog_db.py"
+
+
+FLOOR = "floor: /livez"
 
 
 def pages(products: int) -> list[tuple[str, list[str]]]:
@@ -39,6 +43,7 @@ def pages(products: int) -> list[tuple[str, list[str]]]:
     step = max(1, products // 100)
     slugs = [f"bench-p{i}" for i in range(0, products, step)]
     return [
+        (FLOOR, ["/livez"]),
         ("list page", ["/products/"]),
         ("list page, search + filter", ["/products/?search=cotton&category=bench-c0&in_stock=true"]),
         ("detail page", [f"/products/{s}/" for s in slugs]),
@@ -51,42 +56,6 @@ def django_cmd(env, *args: str, capture: bool = False) -> str:
     result = subprocess.run([sys.executable, *args], env=env, check=True, text=True,
                             stdout=subprocess.PIPE if capture else None)
     return result.stdout or ""
-
-
-async def run_scenario(bases: list[str], paths: list[str], requests: int, concurrency: int, deadline: float) -> dict:
-    """`requests` GETs over `concurrency` connections spread over `bases`; stops early at `deadline`."""
-    latencies: list[float] = []
-    errors = 0
-    next_index = 0
-    per_base = max(1, -(-concurrency // len(bases)))
-    limits = httpx.Limits(max_connections=per_base, max_keepalive_connections=per_base)
-    clients = [httpx.AsyncClient(base_url=base, limits=limits, timeout=30) for base in bases]
-    try:
-        for i, path in enumerate(paths[:concurrency]):  # warm-up, not counted
-            await clients[i % len(clients)].get(path)
-
-        async def worker(client):
-            nonlocal next_index, errors
-            while next_index < requests and time.monotonic() < deadline:
-                path = paths[next_index % len(paths)]
-                next_index += 1
-                t0 = time.perf_counter()
-                try:
-                    response = await client.get(path)
-                    if response.status_code != 200:
-                        errors += 1
-                except httpx.HTTPError:
-                    errors += 1
-                latencies.append(time.perf_counter() - t0)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(clients[i % len(clients)]) for i in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    finally:
-        for client in clients:
-            await client.aclose()
-    return {"done": len(latencies), "rps": len(latencies) / elapsed if elapsed else 0.0,
-            "p50": percentile(latencies, .50), "p99": percentile(latencies, .99), "errors": errors}
 
 
 def sql_ceiling(database_url: str, statements: list[str], concurrency: int, seconds: float) -> dict:
@@ -110,14 +79,14 @@ def sql_ceiling(database_url: str, statements: list[str], concurrency: int, seco
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--products", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=400, help="requests per page and concurrency")
+    parser.add_argument("--seconds", type=float, default=10, help="seconds of wrk per page and concurrency")
     parser.add_argument("--concurrency", default="8,32", help="comma-separated, e.g. 8,32")
-    parser.add_argument("--time-limit", type=float, default=300, help="seconds for all the HTTP scenarios together")
     parser.add_argument("--sql-seconds", type=float, default=3, help="seconds per page for the raw SQL ceiling (0: skip)")
     add_target_args(parser)
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
     bases = base_urls(args)
+    ensure_wrk()
 
     data_dir = tempfile.mkdtemp(prefix="bidcart-bench-")
     env = bench_env(data_dir, running=bool(bases))
@@ -131,17 +100,18 @@ def main() -> None:
         django_cmd(env, str(DB_HELPER), "load", str(args.products))
 
         scenarios = pages(args.products)
-        info = json.loads(django_cmd(env, str(DB_HELPER), "queries", *(p[0] for _, p in scenarios), capture=True))
-        queries = {label: info["pages"][p[0]] for label, p in scenarios}
+        measured = [(label, p) for label, p in scenarios if label != FLOOR]
+        info = json.loads(django_cmd(env, str(DB_HELPER), "queries", *(p[0] for _, p in measured), capture=True))
+        queries = {label: info["pages"][p[0]] for label, p in measured}
+        queries[FLOOR] = {"queries": 0, "status": 200, "sql": []}
 
         if not bases:
             port = free_port()
             proc = start_server(env, port, Path(data_dir) / "server.log")
             bases = [f"http://127.0.0.1:{port}"]
-        deadline = time.monotonic() + args.time_limit
         for label, paths in scenarios:
             for c in levels:
-                result = asyncio.run(run_scenario(bases, paths, args.requests, c, deadline))
+                result = run_wrk(bases, paths, c, args.seconds)
                 rows.append((label, c, result))
                 print(f"  {label} @ {c}: {result['done']} requests, {result['rps']:.0f}/s", flush=True)
     finally:
@@ -150,6 +120,8 @@ def main() -> None:
         shutil.rmtree(data_dir, ignore_errors=True)
     if database_url.startswith("postgres") and args.sql_seconds > 0:
         for label, c, _r in rows:
+            if label == FLOOR:
+                continue
             ceilings[(label, c)] = sql_ceiling(database_url, queries[label]["sql"], c, args.sql_seconds)
             print(f"  raw SQL, {label} @ {c}: {ceilings[(label, c)]['per_s']:.0f} pages/s", flush=True)
 
@@ -157,25 +129,28 @@ def main() -> None:
     print()
     print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()} ({platform.system()} {platform.machine()}), "
           f"database {info['vendor']}, cache {'redis' if env.get('REDIS_URL') else 'locmem'}")
-    print(f"{args.products} products, {args.requests} requests per row, {servers}")
+    print(f"{args.products} products, wrk for {args.seconds:g} s per row, {servers}, load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end")
     header = (f"{'page':<28} {'conc':>4} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'queries':>7}"
-              f" {'SQL pages/s':>11}")
+              f" {'SQL pages/s':>11} {'of floor':>8}")
+    floor = {c: r["rps"] for label, c, r in rows if label == FLOOR}
     print(header)
     print("-" * len(header))
     figures = []
     for label, c, r in rows:
         q = queries[label]
         q_text = str(q["queries"]) if q["status"] == 200 else f"{q['queries']} ({q['status']})"
-        short = "" if r["done"] == args.requests else f"  (time limit: {r['done']} done)"
         ceiling = ceilings.get((label, c))
+        of_floor = f"{r['rps'] / floor[c]:.0%}" if label != FLOOR and floor.get(c) else "-"
         print(f"{label:<28} {c:>4} {r['rps']:>7.1f} {r['p50']:>7.1f} {r['p99']:>7.1f} {r['errors']:>6} {q_text:>7}"
-              f" {format(ceiling['per_s'], '.1f') if ceiling else '-':>11}{short}")
+              f" {format(ceiling['per_s'], '.1f') if ceiling else '-':>11} {of_floor:>8}")
+        note = f"{q['queries']} SQL queries" + (f"; {of_floor} of the floor" if of_floor != "-" else "")
         figures.append(figure(f"catalog: {label} @ {c}", r["rps"], "req/s", p50=r["p50"], p99=r["p99"],
                               ceiling=ceiling["per_s"] if ceiling else None,
-                              note=f"{q['queries']} SQL queries; {r['errors']} errors" if r["errors"] else f"{q['queries']} SQL queries"))
+                              note=f"{note}; {r['errors']} errors" if r["errors"] else note))
     if not ceilings:
         print("raw SQL ceiling: PostgreSQL only (set DATABASE_URL)")
-    write_figures(args.json, "catalog", figures, products=args.products, requests=args.requests, servers=bases,
+    write_figures(args.json, "catalog", figures, products=args.products, seconds=args.seconds, servers=bases,
                   database=info["vendor"])
 
 

@@ -168,6 +168,7 @@ PUBLIC = {
     "api-lots": "the lots",
     "api-schema": "the API's OpenAPI schema",
     "api-docs": "the API's documentation",
+    "livez": "for load balancers; no data",
     "healthz": "for load balancers; no data",
     "readyz": "for load balancers; no data",
     "metrics": "the operator's scraper; guarded by METRICS_ALLOWED_IPS / METRICS_TOKEN (tests/core)",

@@ -90,3 +90,11 @@ def test_times_are_stored_in_utc_and_shown_in_seoul(settings):
     assert settings.USE_TZ is True
     assert settings.TIME_ZONE == "Asia/Seoul"
     assert settings.LANGUAGE_CODE == "ko"
+
+
+def test_livez_answers_without_touching_the_database(client, db, django_assert_num_queries):
+    client.get("/livez")  # the first request of an address asks whether the honeypot blocked it (then cached)
+    with django_assert_num_queries(0):
+        response = client.get("/livez")
+    assert response.status_code == 200 and response.content == b"ok"
+    assert "no-cache" in response["Cache-Control"]

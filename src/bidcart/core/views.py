@@ -7,7 +7,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -61,6 +61,15 @@ def _jobs() -> dict:
         "last_tick": beat.isoformat() if beat else None,
         "sweeps": sorted(s.name for s in jobs.registered()),
     }
+
+
+@never_cache
+@require_GET
+def livez(request):
+    """Is the process up? No database, cache or channel layer: a liveness probe (a process whose
+    dependencies are down is alive, and /readyz takes it out of rotation instead), and the benchmarks'
+    floor, the cheapest request through the whole server and middleware stack."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 @never_cache
