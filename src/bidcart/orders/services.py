@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status as http
@@ -28,6 +29,7 @@ from bidcart.catalog.models import Product, Variant
 from bidcart.core.errors import DomainError
 from bidcart.core.locks import claim
 from bidcart.core.mail import send_user_email
+from bidcart.core.site import absolute_url
 
 from .models import PAID_OR_LATER, RELEASES_STOCK, TRANSITIONS, Kind, Order, OrderEvent, OrderLine, Status
 
@@ -326,7 +328,8 @@ def send_order_email(order_id: int, kind: str) -> None:
     order = Order.objects.select_related("user").prefetch_related("lines").filter(pk=order_id).first()
     if order is None:
         return
-    context = {"order": order, "lines": list(order.lines.all()), "kind": kind}
+    context = {"order": order, "lines": list(order.lines.all()), "kind": kind,
+               "order_url": absolute_url(reverse("orders:detail", args=[order.number]))}
     if not send_user_email(order.user, f"orders/email/{kind}", context):
         return
     _event(order, OrderEvent.Type.EMAIL_SENT, note=kind)
