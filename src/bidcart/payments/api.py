@@ -49,9 +49,15 @@ class StartedSerializer(serializers.Serializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
+    message = serializers.SerializerMethodField()
+
     class Meta:
         model = PaymentEvent
         fields = ["type", "from_status", "to_status", "amount", "message", "created_at"]
+
+    def get_message(self, event) -> str:
+        """The provider's raw text is for staff; a buyer reads the payment's `failure` sentence instead."""
+        return event.message if self.context.get("staff") else ""
 
 
 class RefundSerializer(serializers.ModelSerializer):
@@ -67,6 +73,7 @@ class PaymentSerializer(serializers.ModelSerializer):
     refundable = serializers.SerializerMethodField()
     refunds = serializers.SerializerMethodField()
     events = serializers.SerializerMethodField()
+    failure = serializers.SerializerMethodField(help_text="how the attempt ended, for the buyer (staff: the provider's raw text)")
 
     class Meta:
         model = Payment
@@ -96,10 +103,15 @@ class PaymentSerializer(serializers.ModelSerializer):
 
     @extend_schema(responses=EventSerializer(many=True))
     def get_events(self, payment) -> list:
-        return EventSerializer(selectors.buyer_events(payment), many=True).data
+        return EventSerializer(selectors.buyer_events(payment), many=True, context=self.context).data
+
+    def get_failure(self, payment) -> str:
+        return payment.failure if self.context.get("staff") else payment.buyer_message
 
 
 class PaymentSummarySerializer(serializers.ModelSerializer):
+    failure = serializers.CharField(source="buyer_message", read_only=True, help_text="how the attempt ended, for the buyer")
+
     class Meta:
         model = Payment
         fields = ["merchant_uid", "provider", "method", "status", "amount", "currency", "failure", "created_at", "paid_at"]
@@ -141,7 +153,7 @@ class PaymentDetailView(APIView):
         payment = selectors.visible_payment(request.user, merchant_uid)
         if payment is None:
             raise NotFound
-        return Response(PaymentSerializer(payment).data)
+        return Response(PaymentSerializer(payment, context={"staff": request.user.is_staff}).data)
 
 
 class ConfirmSerializer(StrictSerializer):
@@ -158,7 +170,7 @@ class ConfirmPaymentView(APIView):
         data = ConfirmSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         payment = services.confirm_payment(merchant_uid, data.validated_data["params"], source="api")
-        return Response(PaymentSerializer(payment).data)
+        return Response(PaymentSerializer(payment, context={"staff": request.user.is_staff}).data)
 
 
 class RefundRequestSerializer(StrictSerializer):
