@@ -174,16 +174,23 @@ class ConfirmPaymentView(APIView):
 
 
 class RefundRequestSerializer(StrictSerializer):
-    amount = serializers.IntegerField(min_value=1)
+    amount = serializers.IntegerField(min_value=1, required=False,
+                                      help_text="minor units; defaults to the chosen lines' share (lines required then)")
     reason = serializers.CharField(max_length=200)
-    restock = serializers.BooleanField(default=False)
-    lines = serializers.DictField(child=serializers.IntegerField(min_value=1), required=False)
+    restock = serializers.BooleanField(default=False, help_text="put exactly the refunded units back in stock")
+    lines = serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=1_000_000), required=False,
+                                  help_text="order line id → units returned")
 
     def validate_lines(self, value):
         try:
             return {int(k): v for k, v in value.items()}
         except ValueError:
             raise serializers.ValidationError("Line ids are whole numbers.", code="invalid") from None
+
+    def validate(self, data):
+        if "amount" not in data and not data.get("lines"):
+            raise serializers.ValidationError({"amount": "Give an amount, or the lines and units returned."}, code="required")
+        return data
 
 
 class RefundView(APIView):
@@ -196,7 +203,7 @@ class RefundView(APIView):
         data = RefundRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        refund = services.refund_payment(merchant_uid, amount=v["amount"], reason=v["reason"], actor=request.user,
+        refund = services.refund_payment(merchant_uid, amount=v.get("amount"), reason=v["reason"], actor=request.user,
                                          restock=v["restock"], lines=v.get("lines"), source="api")
         code = {Refund.Status.SUCCEEDED: status.HTTP_201_CREATED, Refund.Status.REQUESTED: status.HTTP_202_ACCEPTED}
         if refund.status == Refund.Status.FAILED:

@@ -603,26 +603,66 @@ def _abandoned(payment: Payment, now) -> bool:
 
 # --- refunds ----------------------------------------------------------------------------------------
 
-def refund_payment(merchant_uid: str, *, amount: int, reason: str, actor, restock: bool = False,
-                   lines: Mapping[int, int] | None = None, source: str = "staff") -> Refund:
-    """Give back `amount` (minor units of the payment's currency), capped at captured minus refunded."""
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+def refund_payment(merchant_uid: str, *, reason: str, actor, amount: int | None = None,
+                   lines: Mapping[int, int] | None = None, restock: bool = False, source: str = "staff") -> Refund:
+    """Give money back, capped at captured minus refunded. Keyword arguments only, so that what a
+    provider needs for some refunds (a virtual account's refund account) can be added without breaking
+    callers.
+
+    - `lines` {order line id: units} says which units are returned; each unit is refunded once.
+    - `amount` (minor units of the payment's currency) defaults to those units' share of the order (with
+      the shipping once the last unit goes back), or to everything still refundable without `lines`.
+    - `restock` puts exactly those units back on sale, once; without `lines` only a refund of everything
+      left may restock (every unit not restocked yet)."""
+    if amount is not None and (not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0):
         raise DomainError(_("Enter a positive whole amount."), code="amount_invalid", status_code=http.HTTP_400_BAD_REQUEST)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("Give a reason for the refund."), code="reason_required", status_code=http.HTTP_400_BAD_REQUEST)
+    lines = {int(k): int(v) for k, v in (lines or {}).items() if int(v) != 0}
     with transaction.atomic():
         payment = _lock(merchant_uid)
         if payment.status not in (Status.PAID, Status.PARTIALLY_REFUNDED):
             raise DomainError(_("Only a paid payment can be refunded."), code="not_refundable")
         refundable = payment.totals()["refundable"]
+        share = _lines_share(payment, lines) if lines else None
+        if amount is None:
+            amount = min(share, refundable) if share is not None else refundable
         if amount > refundable:
             raise DomainError(
-                _("At most %(left)s can be refunded.") % {"left": refundable}, code="refund_exceeds_captured",
+                _("At most %(left)s can be refunded.") % {"left": refundable},
+                code="refund_exceeds_captured",
             )
+        if restock and not lines and amount < refundable:
+            raise DomainError(_("Choose the lines and quantities to put back in stock."), code="restock_lines_required",
+                              status_code=http.HTTP_400_BAD_REQUEST)
         refund = _refund_locked(payment, amount=amount, reason=reason, actor=actor, source=source, restock=restock, lines=lines,
                                 refundable=refundable)
     return refund
+
+
+def _lines_share(payment: Payment, lines: Mapping[int, int]) -> int:
+    """What the chosen units are worth (their unit prices; plus the shipping when they are the order's
+    last units not yet refunded). Refuses a line of another order and more units than are left to
+    refund on a line (units of refunds that went through or may have)."""
+    order_lines = {line.pk: line for line in payment.order.lines.all()}
+    done: dict[int, int] = {}
+    for earlier in Refund.objects.filter(payment__order_id=payment.order_id,
+                                         status__in=[Refund.Status.SUCCEEDED, Refund.Status.REQUESTED]).values_list("lines", flat=True):
+        for pk, units in (earlier or {}).items():
+            done[int(pk)] = done.get(int(pk), 0) + int(units)
+    for pk, units in lines.items():
+        line = order_lines.get(pk)
+        if line is None:
+            raise DomainError(_("That line is not part of this order."), code="line_invalid", status_code=http.HTTP_400_BAD_REQUEST)
+        left = line.quantity - done.get(pk, 0)
+        if not 1 <= units <= left:
+            raise DomainError(_("%(left)d of %(name)s can still be refunded.") % {"left": max(left, 0), "name": line.product_name},
+                              code="line_quantity_invalid", status_code=http.HTTP_400_BAD_REQUEST)
+    share = sum(order_lines[pk].unit_price * units for pk, units in lines.items())
+    if all(line.quantity - done.get(pk, 0) - lines.get(pk, 0) == 0 for pk, line in order_lines.items()):
+        share += payment.order.shipping  # the last units go back: so does the shipping
+    return share
 
 
 def _refund_locked(payment: Payment, *, amount: int, reason: str, actor, source: str, restock: bool = False,
