@@ -142,7 +142,9 @@ def test_an_approval_after_the_shop_expired_the_payment_is_never_captured_where_
     assert payment.status == Status.EXPIRED
 
     page = back_to_shop(browser, location)  # the buyer's browser comes back late
+    calls = payment.events.filter(type=PaymentEvent.Type.REQUEST).count()
     services.reconcile()
+    assert payment.events.filter(type=PaymentEvent.Type.REQUEST).count() == calls  # nothing to re-read: only the shop charges
     payment.refresh_from_db()
     assert payment.status == Status.EXPIRED and payment.totals()["captured"] == 0
     assert held_at_provider(payment) == 0  # KakaoPay's approve / PayPal's capture was never called

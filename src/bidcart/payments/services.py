@@ -516,13 +516,15 @@ def reconcile(now=None, batch: int = 100) -> int:
 
 
 def _recently_closed(now, cutoff, batch: int) -> list[str]:
-    """Payments closed here without money, registered at their provider (they once were `pending`) and
-    started within PAYMENT_RECHECK_CLOSED_HOURS: the provider may still take money for them (a late
-    approval, a deposit into an account the shop expired). Each is read again at most once per
-    PAYMENT_RECONCILE_AFTER_MINUTES."""
+    """Payments closed here without money, registered at a provider that can complete them on its own
+    (they once were `pending`) and started within PAYMENT_RECHECK_CLOSED_HOURS: the provider may still
+    take money for them (a late approval, a deposit into an account the shop expired). Each is read
+    again at most once per PAYMENT_RECONCILE_AFTER_MINUTES."""
     since = now - timedelta(hours=settings.PAYMENT_RECHECK_CLOSED_HOURS)
     registered = PaymentEvent.objects.filter(payment=OuterRef("pk"), type=PaymentEvent.Type.STATUS, to_status=Status.PENDING)
-    qs = (Payment.objects.filter(status__in=CLOSED, cancel_owed=False, created_at__gte=since, updated_at__lte=cutoff)
+    can_turn_paid = [name for name in providers.enabled() if providers.adapter_class(name).completes_on_its_own]
+    qs = (Payment.objects.filter(status__in=CLOSED, cancel_owed=False, created_at__gte=since, updated_at__lte=cutoff,
+                                 provider__in=can_turn_paid)
           .filter(Exists(registered)).order_by("updated_at"))
     return list(qs.values_list("merchant_uid", flat=True)[:batch])
 
