@@ -231,3 +231,25 @@ def test_the_sweep_leaves_closed_payments_alone_after_the_recheck_window(sim, bu
     services.reconcile()
     payment.refresh_from_db()
     assert payment.status == Status.EXPIRED  # older than the window: staff settle it from the log
+
+
+def test_money_given_back_for_a_second_attempt_never_moves_the_order_the_first_attempt_paid(
+        sim, buyer, order, browser, swept):
+    first, second = start(buyer, order, "portone"), start(buyer, order, "portone")
+    back_to_shop(browser, approve_at_provider(sim, first, "portone"))
+    late = approve_at_provider(sim, second, "portone")
+    sim.fault("/iamport/payments/cancel", method="POST", status=500)  # the automatic refund fails...
+    back_to_shop(browser, late)
+    orphan = Payment.objects.get(merchant_uid=second["merchant_uid"])
+    assert orphan.status == Status.PAID and orphan.cancel_owed
+    sim.clear_faults()
+    adapter = services._adapter(orphan, "test")  # ...and staff give it back in PortOne's console instead
+    adapter.refund(orphan, amount=orphan.provider_amount, refundable=orphan.provider_amount, reason="console", key="")
+
+    services.reconcile()  # the sweep finds the refund made at the provider
+    orphan.refresh_from_db()
+    order.refresh_from_db()
+    assert orphan.status == Status.REFUNDED and not orphan.cancel_owed
+    assert held_at_provider(orphan) == 0
+    assert order.status == OrderStatus.PAID  # still paid by the first attempt
+    assert Payment.objects.get(merchant_uid=first["merchant_uid"]).status == Status.PAID

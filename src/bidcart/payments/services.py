@@ -266,7 +266,17 @@ def _capture(payment: Payment, source: str, *, closed: bool = False) -> None:
     # The order expired, was cancelled or was paid by another attempt meanwhile: the buyer must not be
     # charged for nothing, so this payment goes straight back.
     logger.warning("payment %s captured for order %s that is %s: refunding", payment.merchant_uid, order.number, order.status)
+    _event(payment, PaymentEvent.Type.NOTE, source=source, dedupe_key=ORPHAN,
+           message=f"captured for order {order.number} that is {order.status}: not the order's payment, giving it back")
     _give_back_captured(payment, source)
+
+
+# The log's mark of a payment captured for an order that did not take it: its refunds never move the order.
+ORPHAN = "orphan"
+
+
+def _pays_its_order(payment: Payment) -> bool:
+    return not payment.events.filter(dedupe_key=ORPHAN).exists()
 
 
 def _give_back_captured(payment: Payment, source: str) -> bool:
@@ -704,7 +714,7 @@ def _record_refund(payment: Payment, refund: Refund, source: str, *, follow_orde
     if payment.status != to:
         _set_status(payment, to, expected=[Status.PAID, Status.PARTIALLY_REFUNDED], source=source)
     transaction.on_commit(lambda: send_refund_email(refund.pk))
-    if not follow_order:
+    if not (follow_order and _pays_its_order(payment)):
         return  # money given back for an order this payment never paid: the order is not this payment's
     order = Order.objects.select_for_update().get(pk=payment.order_id)
     orders.follow_refund(order, fully=to == Status.REFUNDED, note=f"refund {refund.amount} {payment.currency}: {refund.reason}")
