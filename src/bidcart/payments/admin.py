@@ -1,5 +1,5 @@
-"""Staff see each payment with its whole event log and refunds, and refund from here (in full, or a
-partial amount on an intermediate page)."""
+"""Staff see each payment with its whole event log and refunds, and refund from here (in full, a partial
+amount, or chosen units of the order's lines, on an intermediate page)."""
 
 from django import forms
 from django.contrib import admin, messages

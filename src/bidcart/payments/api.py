@@ -5,7 +5,8 @@
 - `GET /api/v1/payments/{merchant_uid}/` status, amounts, refunds and the outcome events (buyer or staff).
 - `POST /api/v1/payments/{merchant_uid}/confirm/` `{params}`: an app that caught the provider's return
   passes its query parameters; the same confirmation as the browser return.
-- `POST /api/v1/payments/{merchant_uid}/refunds/` `{amount, reason, restock?, lines?}` (staff).
+- `POST /api/v1/payments/{merchant_uid}/refunds/` `{reason, amount?, lines?, restock?}` (staff): `lines` {order line
+  id: units returned}; the amount defaults to those units' share; `restock` puts back exactly those units.
 """
 
 from drf_spectacular.utils import extend_schema

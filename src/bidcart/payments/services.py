@@ -400,7 +400,8 @@ def abandon_payment(merchant_uid: str, *, failed: bool, source: str = "return") 
         payment = _lock(merchant_uid)
         if payment.status not in OPEN:
             return payment
-        _event(payment, PaymentEvent.Type.NOTE, source=source,
+        # once per kind: the landing is a plain GET anyone with the link can repeat
+        _event(payment, PaymentEvent.Type.NOTE, source=source, dedupe_key="intent:fail" if failed else "intent:cancel",
                message="landed on the fail URL" if failed else "landed on the cancel URL (the buyer's intent)")
         adapter = _adapter(payment, source)
         snap = _fetch_or_none(payment, adapter, source)
