@@ -189,8 +189,10 @@ def test_two_attempts_on_one_order_both_paid_pay_the_order_once_and_the_other_is
     assert order.status == OrderStatus.PAID
 
     with django_capture_on_commit_callbacks(execute=True):
-        back_to_shop(browser, late)
+        landing = back_to_shop(browser, late)
         services.reconcile()
+    told = browser.get(landing.url).content.decode()
+    assert "결제 금액 전액을 환불해 드립니다" in told  # not "payment complete"
     one, two = (Payment.objects.get(merchant_uid=s["merchant_uid"]) for s in (first, second))
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID

@@ -16,10 +16,12 @@ MISMATCH = _("The amount paid did not match the order; the payment was cancelled
 EXPIRED = _("The payment was not completed in time.")
 UNAVAILABLE = _("The payment provider did not answer; try again or choose another method.")
 FAILED = _("The payment did not go through. Try again, or choose another payment method.")
+GIVEN_BACK = _("The order could no longer take this payment, so the full amount goes back to you.")
 
 # Raw text written by the services themselves (English, for staff), matched below like a provider's.
 RAW_MISMATCH = "amount mismatch"
 RAW_EXPIRED = "not completed in time"
+RAW_GIVEN_BACK = "not the order's payment"  # captured for an order that was expired, cancelled or paid already
 
 # First match wins: fragments (case-insensitive) of provider codes or messages → what the buyer reads.
 RULES: list[tuple[tuple[str, ...], object]] = [
@@ -42,8 +44,10 @@ def from_raw(raw: str, *, default=FAILED):
 
 def for_buyer(payment) -> str:
     """What the buyer reads about `payment` beside its status: empty while it is open or went through."""
-    from .models import Status
+    from .models import CAPTURED, Status
 
+    if payment.status in CAPTURED:
+        return str(GIVEN_BACK) if RAW_GIVEN_BACK in (payment.failure or "") else ""
     if payment.status == Status.CANCELLED:
         return str(from_raw(payment.failure, default=CANCELLED))
     if payment.status == Status.EXPIRED:

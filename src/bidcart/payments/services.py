@@ -266,8 +266,10 @@ def _capture(payment: Payment, source: str, *, closed: bool = False) -> None:
     # The order expired, was cancelled or was paid by another attempt meanwhile: the buyer must not be
     # charged for nothing, so this payment goes straight back.
     logger.warning("payment %s captured for order %s that is %s: refunding", payment.merchant_uid, order.number, order.status)
-    _event(payment, PaymentEvent.Type.NOTE, source=source, dedupe_key=ORPHAN,
-           message=f"captured for order {order.number} that is {order.status}: not the order's payment, giving it back")
+    note = f"{outcomes.RAW_GIVEN_BACK}: captured for order {order.number} that is {order.status}, giving it back"
+    _event(payment, PaymentEvent.Type.NOTE, source=source, dedupe_key=ORPHAN, message=note)
+    payment.failure = note[:300]  # what the buyer is told (outcomes.GIVEN_BACK) comes from here
+    Payment.objects.filter(pk=payment.pk).update(failure=payment.failure)
     _give_back_captured(payment, source)
 
 

@@ -19,7 +19,7 @@ from bidcart.orders import services as orders
 from bidcart.orders.forms import AddressForm
 
 from . import outcomes, providers, selectors, services
-from .models import Status, WebhookDelivery
+from .models import CAPTURED, Status, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,9 @@ def pay(request, number):
 def _landing(request, payment, *, fallback_message: str, abandoned: bool = False):
     """Where the buyer lands after the provider: the order page with what happened, in the buyer's words
     (`outcomes`; the provider's own text stays in the event log)."""
-    if payment.status in (Status.PAID,):
+    if payment.status in CAPTURED and payment.buyer_message:  # paid for an order that could no longer take it
+        messages.warning(request, payment.buyer_message)
+    elif payment.status in (Status.PAID,):
         messages.success(request, _("Payment complete. Thank you!"))
     elif payment.status == Status.AWAITING_DEPOSIT:
         messages.info(request, _("Your virtual account is ready: deposit the amount before the deadline."))
