@@ -377,6 +377,10 @@ PAYMENT_TIMEOUT_SECONDS = env.float("PAYMENT_TIMEOUT_SECONDS", default=10.0)
 PAYMENT_RECONCILE_AFTER_MINUTES = env.int("PAYMENT_RECONCILE_AFTER_MINUTES", default=10)
 # An order paid by bank deposit stays reserved until the virtual account's deadline, at most this long.
 PAYMENT_VBANK_MAX_HOURS = env.int("PAYMENT_VBANK_MAX_HOURS", default=72)
+# A payment the shop closed without money (cancel landing, failed, expired) and started this recently is
+# still read from its provider by the sweep: a late approval or a deposit into an expired account is
+# then settled (the order takes it, or it is refunded). Longer than the longest deposit deadline.
+PAYMENT_RECHECK_CLOSED_HOURS = env.int("PAYMENT_RECHECK_CLOSED_HOURS", default=96)
 KAKAOPAY = {
     "base_url": env.str("KAKAOPAY_BASE_URL", default=""),      # https://open-api.kakaopay.com (legacy: https://kapi.kakao.com)
     "api": env.str("KAKAOPAY_API", default="new"),            # "new" (SECRET_KEY, JSON) or "legacy" (KakaoAK, form)

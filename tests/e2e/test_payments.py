@@ -77,3 +77,22 @@ def test_an_auction_winner_gives_the_address_and_pays(page, shop):
     expect(page.get_by_test_id("order-status")).to_have_text("결제 완료")
     expect(page.get_by_test_id("order-address")).to_contain_text("세종대로")
     assert Order.objects.get(pk=win.pk).status == "paid"
+
+
+@pytest.mark.parametrize("choice,button,told", [
+    ("kakaopay-card", "cancel", "결제를 취소하셨습니다"),
+    ("paypal-card", "fail", "카드 또는 계좌가 거절되었습니다"),
+])
+def test_a_buyer_who_does_not_pay_reads_why_in_korean_without_provider_codes(page, shop, choice, button, told, tmp_path):
+    buyer = make_user()
+    order = make_order(buyer)
+    log_in(page, shop, buyer)
+    pay_on_hosted_page(page, shop, order, choice, button)
+    expect(page.locator(".messages")).to_contain_text(told)
+    expect(page.get_by_test_id("order-status")).to_have_text("결제 대기")  # the order can still be paid
+    text = page.locator("body").inner_text()
+    for code in ("QUIT_PAYMENT", "INSTRUMENT_DECLINED", "PayPal POST", "/v2/"):
+        assert code not in text
+    for width, height in ((390, 844), (1280, 800)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(tmp_path / f"{choice}-{button}-{width}.png"), full_page=True)

@@ -252,7 +252,26 @@ def test_staff_sees_everything_and_may_make_any_legal_transition(mug, buyer):
     api = api_for(staff)
     assert api.get("/api/v1/orders/manage/").json()["count"] == 1
     assert api.post(f"/api/v1/orders/{order.number}/status/", {"status": "paid"}, format="json").json()["status"] == "paid"
-    assert api.post(f"/api/v1/orders/{order.number}/status/", {"status": "refunded"}, format="json").json()["status"] == "refunded"
+    assert api.post(f"/api/v1/orders/{order.number}/status/", {"status": "preparing"}, format="json").json()["status"] == "preparing"
+
+
+@pytest.mark.parametrize("to", ["refunded", "partially_refunded", "cancelled"])
+def test_staff_cannot_refund_or_cancel_a_paid_order_without_the_money_moving(mug, buyer, to):
+    staff = make_user("staff@example.com", staff=True)
+    fill(buyer, (v(mug), 1))
+    order = place(buyer)
+    api = api_for(staff)
+    api.post(f"/api/v1/orders/{order.number}/status/", {"status": "paid"}, format="json")
+    refused = api.post(f"/api/v1/orders/{order.number}/status/", {"status": to}, format="json")
+    assert refused.status_code == 409 and refused.json()["code"] == "illegal_transition"
+    order.refresh_from_db()
+    assert order.status == "paid"  # the status follows refunds of the payment, never the other way
+    # the staff page says so too, and changes nothing
+    client = Client()
+    client.force_login(staff)
+    page = client.post(f"/orders/{order.number}/status/", {"status": to}, follow=True)
+    order.refresh_from_db()
+    assert order.status == "paid" and page.status_code == 200
 
 
 # --- pages --------------------------------------------------------------------------------------

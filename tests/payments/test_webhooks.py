@@ -160,3 +160,56 @@ def _imp_uid_at_simulator(control, merchant_uid):
         if p["merchant_uid"] == merchant_uid and p.get("vbank_num"):
             return imp_uid
     return None
+
+
+def _approve_in_window_and_close_the_browser(nxt):
+    from tests.payments.test_flows import through_window
+
+    through_window({"next": {"type": nxt.type, "script": nxt.script, "params": nxt.params}})  # the return is never followed
+
+
+@pytest.mark.parametrize("provider", ["portone", "portone_v2"])
+def test_an_anonymous_cancel_landing_then_an_approval_is_paid_by_the_webhook(live_shop, provider):
+    """The reproduction: the cancel URL is opened (by anyone), then the buyer approves in PortOne's
+    window and closes the browser. The paid webhook pays the order; the money is not left at PortOne."""
+    url, control = live_shop
+    buyer = make_user()
+    order = make_order(buyer)
+    payment, nxt = services.start_payment(buyer, order, provider=provider, site_url=url)
+    assert httpx.get(f"{url}/payments/cancel/{payment.merchant_uid}/", timeout=10).status_code == 302  # anonymous: to the home page
+    payment.refresh_from_db()
+    assert payment.status == Status.PENDING
+
+    _approve_in_window_and_close_the_browser(nxt)
+    wait_for(lambda: payment.__class__.objects.get(pk=payment.pk).status == Status.PAID, what="the paid webhook")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert payment.events.filter(type=PaymentEvent.Type.CAPTURED).count() == 1
+
+
+@pytest.mark.parametrize("provider", ["portone", "portone_v2"])
+def test_a_paid_webhook_for_a_payment_the_shop_expired_refunds_it_and_tells_the_buyer(live_shop, provider, settings):
+    from django.core import mail
+
+    from bidcart.orders import services as orders
+    from bidcart.payments.models import Refund
+
+    url, control = live_shop
+    settings.PAYMENT_RECONCILE_AFTER_MINUTES = 0
+    buyer = make_user()
+    order = make_order(buyer)
+    payment, nxt = services.start_payment(buyer, order, provider=provider, site_url=url)
+    order.payment_due_at = order.created_at
+    order.save(update_fields=["payment_due_at"])
+    orders.expire_unpaid()
+    services.reconcile()
+    payment.refresh_from_db()
+    assert payment.status == Status.EXPIRED
+
+    _approve_in_window_and_close_the_browser(nxt)  # the buyer had the window open all along
+    wait_for(lambda: payment.__class__.objects.get(pk=payment.pk).status == Status.REFUNDED, what="the webhook to refund it")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.EXPIRED
+    assert Refund.objects.get(payment=payment).status == Refund.Status.SUCCEEDED
+    assert WebhookDelivery.objects.filter(payment=payment, state=WebhookDelivery.State.PROCESSED).exists()
+    wait_for(lambda: any(order.number in m.subject and m.to == [buyer.email] for m in mail.outbox), what="the refund email")

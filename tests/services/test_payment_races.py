@@ -89,3 +89,43 @@ def test_concurrent_refunds_never_exceed_the_captured_amount(sim, webhook_record
     assert succeeded.count() == 2 and payment.totals()["refunded"] == 20000
     assert refused == ["refund_exceeds_captured"] * 6
     assert payment.status == Status.PARTIALLY_REFUNDED
+
+
+def portone_attempt_paid_at_provider(sim, buyer, order):
+    """A PortOne V1 card attempt on `order` that the buyer approved in PortOne's window (the provider
+    holds the money); the shop has heard nothing yet."""
+    from tests.payments.fixtures import pay_in_portone_window
+
+    payment, nxt = services.start_payment(buyer, order, provider="portone", site_url="http://shop.test")
+    location = pay_in_portone_window(nxt.script, nxt.params, "approve")
+    return payment, {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_attempts_paid_at_the_provider_and_racing_every_path_pay_the_order_once_and_refund_the_other(sim, settings):
+    """Both attempts of one order were approved at PortOne; their returns, cancel landings and the sweep
+    all arrive at once. The order is paid exactly once; the other attempt's money goes back, once."""
+    settings.PAYMENT_RECONCILE_AFTER_MINUTES = 0
+    buyer = make_user("two-attempts@example.com")
+    for _ in range(ROUNDS // 2):
+        order = make_order(buyer)
+        (one, one_params), (two, two_params) = (portone_attempt_paid_at_provider(sim, buyer, order) for _ in range(2))
+        _, errors = race_on_own_connections([
+            lambda: services.confirm_payment(one.merchant_uid, one_params),
+            lambda: services.confirm_payment(two.merchant_uid, two_params),
+            lambda: services.abandon_payment(one.merchant_uid, failed=False),  # a cancel landing racing the return
+            lambda: services.abandon_payment(two.merchant_uid, failed=True),
+            lambda: services.reconcile(),
+        ])
+        assert not errors, errors
+        order.refresh_from_db()
+        payments = sorted(Payment.objects.filter(order=order), key=lambda p: p.status)
+        assert order.status == OrderStatus.PAID
+        assert order.events.filter(to_status=OrderStatus.PAID).count() == 1
+        assert [p.status for p in payments] == [Status.PAID, Status.REFUNDED]
+        for payment in payments:
+            assert payment.events.filter(type=PaymentEvent.Type.CAPTURED).count() == 1
+        refunded = payments[1]
+        assert Refund.objects.filter(payment=refunded, status=Refund.Status.SUCCEEDED).count() == 1
+        held = services._adapter(refunded, "test").fetch(refunded)
+        assert held.refunded == held.amount  # given back at PortOne, exactly once

@@ -30,7 +30,7 @@ from bidcart.core.locks import claim
 from bidcart.core.mail import send_user_email
 from bidcart.orders import services as order_services
 from bidcart.orders.models import Kind as OrderKind
-from bidcart.orders.models import Order, OrderEvent
+from bidcart.orders.models import PAID_STATUSES, Order, OrderEvent
 from bidcart.orders.models import Status as OrderStatus
 
 from . import conf, engine, live, selectors
@@ -421,8 +421,6 @@ def cancel_lot(actor, lot_id: int, reason: str) -> Lot:
 
 # --- after closing: payment, strikes, second chance, relist -------------------------------------------
 
-PAID_STATUSES = {OrderStatus.PAID, OrderStatus.PREPARING, OrderStatus.SHIPPED, OrderStatus.DELIVERED,
-                 OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED}
 LAPSED_STATUSES = {OrderStatus.EXPIRED, OrderStatus.CANCELLED}
 
 

@@ -23,7 +23,9 @@ class Status(models.TextChoices):
 # from → the statuses it may move to. Anything else raises IllegalTransition.
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.PENDING_PAYMENT: frozenset({Status.PAID, Status.CANCELLED, Status.EXPIRED}),
-    Status.PAID: frozenset({Status.PREPARING, Status.CANCELLED, Status.REFUNDED, Status.PARTIALLY_REFUNDED}),
+    # a paid order ends by a refund (the payments layer moves the money, then `follow_refund`), never by
+    # a bare cancel that would leave the buyer's money with the shop
+    Status.PAID: frozenset({Status.PREPARING, Status.REFUNDED, Status.PARTIALLY_REFUNDED}),
     Status.PREPARING: frozenset({Status.SHIPPED, Status.REFUNDED, Status.PARTIALLY_REFUNDED}),
     Status.SHIPPED: frozenset({Status.DELIVERED, Status.REFUNDED, Status.PARTIALLY_REFUNDED}),
     Status.DELIVERED: frozenset({Status.REFUNDED, Status.PARTIALLY_REFUNDED}),
@@ -32,8 +34,12 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.EXPIRED: frozenset(),
     Status.REFUNDED: frozenset(),
 }
-# Statuses that mean the buyer paid (reviews need one of these).
-PAID_OR_LATER = [Status.PAID, Status.PREPARING, Status.SHIPPED, Status.DELIVERED, Status.PARTIALLY_REFUNDED]
+# The one answer to "did the buyer pay for this order?": money was captured for it (some or all of it
+# may have gone back since). Reviews, restocking, auction wins and the payments layer all read this set.
+PAID_STATUSES = frozenset({Status.PAID, Status.PREPARING, Status.SHIPPED, Status.DELIVERED,
+                           Status.PARTIALLY_REFUNDED, Status.REFUNDED})
+# Reached only by following a refund that moved money (`services.follow_refund`), never set by hand.
+REFUND_STATUSES = frozenset({Status.REFUNDED, Status.PARTIALLY_REFUNDED})
 # Leaving pending_payment for one of these gives the allocated stock back.
 RELEASES_STOCK = {Status.CANCELLED, Status.EXPIRED}
 

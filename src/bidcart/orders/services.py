@@ -31,7 +31,7 @@ from bidcart.core.locks import claim
 from bidcart.core.mail import send_user_email
 from bidcart.core.site import absolute_url
 
-from .models import PAID_OR_LATER, RELEASES_STOCK, TRANSITIONS, Kind, Order, OrderEvent, OrderLine, Status
+from .models import PAID_STATUSES, REFUND_STATUSES, RELEASES_STOCK, TRANSITIONS, Kind, Order, OrderEvent, OrderLine, Status
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +241,7 @@ def restock(order: Order, quantities: dict[int, int] | None = None, *, actor=Non
     """Put refunded units of a paid order back on sale: `quantities` maps line id → units (None: every
     unit not yet restocked). Each line's `restocked` counter moves by a conditional UPDATE, so two refunds
     can never restock a unit twice. Answers what was restocked."""
-    if order.status not in PAID_OR_LATER + [Status.REFUNDED]:
+    if order.status not in PAID_STATUSES:
         return {}
     lines = {l.pk: l for l in OrderLine.objects.filter(order=order, variant__isnull=False)}
     wanted = quantities if quantities is not None else {pk: l.quantity - l.restocked for pk, l in lines.items()}
@@ -275,6 +275,21 @@ def mark_paid(order: Order, *, actor=None, note: str = "") -> Order:
     return transition(order, Status.PAID, actor=actor, note=note)
 
 
+def follow_refund(order: Order, *, fully: bool, note: str = "") -> Order:
+    """For the payments layer, after money went back: a paid order becomes refunded (nothing kept) or
+    partially refunded (each partial refund is logged as its own step). An order that was never paid, or
+    is refunded already, stays as it is. The caller holds the order's row lock."""
+    to = Status.REFUNDED if fully else Status.PARTIALLY_REFUNDED
+    if order.status not in PAID_STATUSES or order.status == Status.REFUNDED:
+        return order
+    try:
+        return transition(order, to, note=note)
+    except DomainError:  # changed meanwhile: the refund stands, the order shows what it is now
+        logger.warning("order %s could not follow a refund to %s", order.number, to)
+        order.refresh_from_db()
+        return order
+
+
 def cancel_by_buyer(user, order: Order) -> Order:
     if order.user_id != user.pk:
         raise DomainError(_("No such order."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
@@ -293,6 +308,8 @@ def advance(actor, order: Order, to: str) -> Order:
         to = Status(to)
     except ValueError:
         raise DomainError(_("Unknown status."), code="status_invalid", status_code=http.HTTP_400_BAD_REQUEST) from None
+    if to in REFUND_STATUSES:
+        raise IllegalTransition(_("An order is refunded by refunding its payment; its status follows the money."))
     if not actor.is_staff:
         is_seller = actor.is_seller and OrderLine.objects.filter(order=order, seller=actor).exists()
         if not is_seller:

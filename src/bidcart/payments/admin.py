@@ -1,5 +1,5 @@
-"""Staff see each payment with its whole event log and refunds, and refund from here (in full, or a
-partial amount on an intermediate page)."""
+"""Staff see each payment with its whole event log and refunds, and refund from here (in full, a partial
+amount, or chosen units of the order's lines, on an intermediate page)."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -36,9 +36,25 @@ class RefundInline(ReadOnlyInline):
 
 
 class RefundForm(forms.Form):
-    amount = forms.IntegerField(min_value=1, label=_("Amount (minor units; empty = everything refundable)"), required=False)
+    """Amount, reason, restock; for a single payment also how many units of each order line go back
+    (the amount then defaults to their share, and restocking puts back exactly those units)."""
+
+    amount = forms.IntegerField(min_value=1, label=_("Amount (minor units; empty = the lines' share, or everything refundable)"),
+                                required=False)
     reason = forms.CharField(max_length=200, label=_("Reason"))
-    restock = forms.BooleanField(required=False, label=_("Put the items back in stock"))
+    restock = forms.BooleanField(required=False, label=_("Put the refunded units back in stock"))
+
+    def __init__(self, *args, payment: Payment | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.line_fields: dict[int, str] = {}
+        for line in payment.order.lines.all() if payment is not None else []:
+            name = f"line_{line.pk}"
+            self.fields[name] = forms.IntegerField(min_value=0, max_value=line.quantity, required=False, initial=0,
+                                                   label=f"{line.product_name} {line.sku} × {line.quantity}")
+            self.line_fields[line.pk] = name
+
+    def lines(self) -> dict[int, int]:
+        return {pk: self.cleaned_data[name] for pk, name in self.line_fields.items() if self.cleaned_data.get(name)}
 
 
 @admin.register(Payment)
@@ -63,14 +79,15 @@ class PaymentAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Refund…"))
     def refund(self, request, queryset):
+        single = queryset.select_related("order").first() if queryset.count() == 1 else None
         if "apply" in request.POST:
-            form = RefundForm(request.POST)
+            form = RefundForm(request.POST, payment=single)
             if form.is_valid():
                 for payment in queryset:
-                    amount = form.cleaned_data["amount"] or payment.totals()["refundable"]
                     try:
-                        r = services.refund_payment(payment.merchant_uid, amount=amount, reason=form.cleaned_data["reason"],
-                                                    actor=request.user, restock=form.cleaned_data["restock"])
+                        r = services.refund_payment(payment.merchant_uid, amount=form.cleaned_data["amount"],
+                                                    reason=form.cleaned_data["reason"], actor=request.user,
+                                                    restock=form.cleaned_data["restock"], lines=form.lines())
                     except DomainError as error:
                         self.message_user(request, f"{payment}: {error.detail}", messages.ERROR)
                         continue
@@ -78,7 +95,7 @@ class PaymentAdmin(admin.ModelAdmin):
                     self.message_user(request, f"{payment}: {r.get_status_display()} {r.amount} {payment.currency} {r.failure}", level)
                 return None
         else:
-            form = RefundForm()
+            form = RefundForm(payment=single)
         return render(request, "admin/payments/refund.html", {
             **self.admin_site.each_context(request), "title": _("Refund payments"), "form": form, "payments": queryset,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME, "opts": self.model._meta,

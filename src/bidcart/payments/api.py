@@ -5,7 +5,8 @@
 - `GET /api/v1/payments/{merchant_uid}/` status, amounts, refunds and the outcome events (buyer or staff).
 - `POST /api/v1/payments/{merchant_uid}/confirm/` `{params}`: an app that caught the provider's return
   passes its query parameters; the same confirmation as the browser return.
-- `POST /api/v1/payments/{merchant_uid}/refunds/` `{amount, reason, restock?, lines?}` (staff).
+- `POST /api/v1/payments/{merchant_uid}/refunds/` `{reason, amount?, lines?, restock?}` (staff): `lines` {order line
+  id: units returned}; the amount defaults to those units' share; `restock` puts back exactly those units.
 """
 
 from drf_spectacular.utils import extend_schema
@@ -49,9 +50,15 @@ class StartedSerializer(serializers.Serializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
+    message = serializers.SerializerMethodField()
+
     class Meta:
         model = PaymentEvent
         fields = ["type", "from_status", "to_status", "amount", "message", "created_at"]
+
+    def get_message(self, event) -> str:
+        """The provider's raw text is for staff; a buyer reads the payment's `failure` sentence instead."""
+        return event.message if self.context.get("staff") else ""
 
 
 class RefundSerializer(serializers.ModelSerializer):
@@ -67,6 +74,7 @@ class PaymentSerializer(serializers.ModelSerializer):
     refundable = serializers.SerializerMethodField()
     refunds = serializers.SerializerMethodField()
     events = serializers.SerializerMethodField()
+    failure = serializers.SerializerMethodField(help_text="how the attempt ended, for the buyer (staff: the provider's raw text)")
 
     class Meta:
         model = Payment
@@ -96,10 +104,15 @@ class PaymentSerializer(serializers.ModelSerializer):
 
     @extend_schema(responses=EventSerializer(many=True))
     def get_events(self, payment) -> list:
-        return EventSerializer(selectors.buyer_events(payment), many=True).data
+        return EventSerializer(selectors.buyer_events(payment), many=True, context=self.context).data
+
+    def get_failure(self, payment) -> str:
+        return payment.failure if self.context.get("staff") else payment.buyer_message
 
 
 class PaymentSummarySerializer(serializers.ModelSerializer):
+    failure = serializers.CharField(source="buyer_message", read_only=True, help_text="how the attempt ended, for the buyer")
+
     class Meta:
         model = Payment
         fields = ["merchant_uid", "provider", "method", "status", "amount", "currency", "failure", "created_at", "paid_at"]
@@ -141,7 +154,7 @@ class PaymentDetailView(APIView):
         payment = selectors.visible_payment(request.user, merchant_uid)
         if payment is None:
             raise NotFound
-        return Response(PaymentSerializer(payment).data)
+        return Response(PaymentSerializer(payment, context={"staff": request.user.is_staff}).data)
 
 
 class ConfirmSerializer(StrictSerializer):
@@ -158,20 +171,27 @@ class ConfirmPaymentView(APIView):
         data = ConfirmSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         payment = services.confirm_payment(merchant_uid, data.validated_data["params"], source="api")
-        return Response(PaymentSerializer(payment).data)
+        return Response(PaymentSerializer(payment, context={"staff": request.user.is_staff}).data)
 
 
 class RefundRequestSerializer(StrictSerializer):
-    amount = serializers.IntegerField(min_value=1)
+    amount = serializers.IntegerField(min_value=1, required=False,
+                                      help_text="minor units; defaults to the chosen lines' share (lines required then)")
     reason = serializers.CharField(max_length=200)
-    restock = serializers.BooleanField(default=False)
-    lines = serializers.DictField(child=serializers.IntegerField(min_value=1), required=False)
+    restock = serializers.BooleanField(default=False, help_text="put exactly the refunded units back in stock")
+    lines = serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=1_000_000), required=False,
+                                  help_text="order line id → units returned")
 
     def validate_lines(self, value):
         try:
             return {int(k): v for k, v in value.items()}
         except ValueError:
             raise serializers.ValidationError("Line ids are whole numbers.", code="invalid") from None
+
+    def validate(self, data):
+        if "amount" not in data and not data.get("lines"):
+            raise serializers.ValidationError({"amount": "Give an amount, or the lines and units returned."}, code="required")
+        return data
 
 
 class RefundView(APIView):
@@ -184,7 +204,7 @@ class RefundView(APIView):
         data = RefundRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        refund = services.refund_payment(merchant_uid, amount=v["amount"], reason=v["reason"], actor=request.user,
+        refund = services.refund_payment(merchant_uid, amount=v.get("amount"), reason=v["reason"], actor=request.user,
                                          restock=v["restock"], lines=v.get("lines"), source="api")
         code = {Refund.Status.SUCCEEDED: status.HTTP_201_CREATED, Refund.Status.REQUESTED: status.HTTP_202_ACCEPTED}
         if refund.status == Refund.Status.FAILED:

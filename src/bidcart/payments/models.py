@@ -56,6 +56,9 @@ class Status(models.TextChoices):
 OPEN = [Status.CREATED, Status.PENDING, Status.AWAITING_DEPOSIT]
 # Statuses in which money was captured (and may be refunded).
 CAPTURED = [Status.PAID, Status.PARTIALLY_REFUNDED, Status.REFUNDED]
+# Statuses the shop closed without money: the provider may still report it paid (a late approval, a
+# deposit after the order expired), and that money is then settled, never dropped.
+CLOSED = [Status.FAILED, Status.CANCELLED, Status.EXPIRED]
 
 
 class Payment(models.Model):
@@ -75,8 +78,8 @@ class Payment(models.Model):
     # vbank: {bank, account, holder, due}; shown to the buyer while awaiting deposit
     vbank = models.JSONField(default=dict, blank=True)
     failure = models.CharField(max_length=300, blank=True)
-    # The provider holds money bidcart refused (a mismatch) and cancelling it there failed: the
-    # reconciliation sweep tries again until the provider gives it back.
+    # The provider holds money bidcart refused (a mismatch, or a payment captured for an order that can no
+    # longer take it) and giving it back failed: the reconciliation sweep tries again until it is back.
     cancel_owed = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -96,6 +99,13 @@ class Payment(models.Model):
         lines = list(self.order.lines.all())
         name = lines[0].product_name if lines else self.order.number
         return (f"{name} 외 {len(lines) - 1}건" if len(lines) > 1 else name)[:100]
+
+    @property
+    def buyer_message(self) -> str:
+        """How this attempt ended, in words a buyer reads (`failure` keeps the provider's raw text for staff)."""
+        from .outcomes import for_buyer
+
+        return for_buyer(self)
 
     def totals(self) -> dict[str, int]:
         """Captured, refunded and refundable amounts (minor units of `currency`), summed from the log."""

@@ -25,7 +25,7 @@ from typing import Iterable, Mapping
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.utils.dateparse import parse_datetime
 from django.urls import reverse
 from django.utils import timezone
@@ -37,11 +37,11 @@ from bidcart.core.errors import DomainError
 from bidcart.core.locks import claim
 from bidcart.core.mail import send_user_email
 from bidcart.orders import services as orders
-from bidcart.orders.models import PAID_OR_LATER, Order
+from bidcart.orders.models import Order
 from bidcart.orders.models import Status as OrderStatus
 
-from . import providers
-from .models import CAPTURED, OPEN, Method, Payment, PaymentEvent, Refund, Status, WebhookDelivery
+from . import outcomes, providers
+from .models import CAPTURED, CLOSED, OPEN, Method, Payment, PaymentEvent, Refund, Status, WebhookDelivery
 from .providers import Next, ProviderError, Snapshot, Urls, WebhookRejected
 from .providers.http import Call
 
@@ -85,7 +85,9 @@ def _set_status(payment: Payment, to: str, *, expected: Iterable[str], source: s
     now = timezone.now()
     if not Payment.objects.filter(pk=payment.pk, status__in=list(expected)).update(status=to, updated_at=now, **changes):
         return False
-    _event(payment, PaymentEvent.Type.STATUS, source=source, from_status=payment.status, to_status=to, message=message)
+    # a failure's raw provider text goes to the log for staff; buyers read `outcomes` instead
+    _event(payment, PaymentEvent.Type.STATUS, source=source, from_status=payment.status, to_status=to,
+           message=message or changes.get("failure", ""))
     transaction.on_commit(lambda: metrics.payments.labels(payment.provider, to).inc())
     payment.status = to
     for key, value in changes.items():
@@ -207,15 +209,35 @@ def _settle(payment: Payment, snap: Snapshot, adapter: providers.Provider, sourc
                 _refuse_tampered(payment, snap, adapter, source, problem)
                 return
             _capture(payment, source)
+        elif payment.status in CLOSED:
+            _settle_late(payment, snap, adapter, source)
         if payment.status in CAPTURED:
             _sync_external_refunds(payment, snap, source)
     elif snap.state == "awaiting_deposit":
         if _set_status(payment, Status.AWAITING_DEPOSIT, expected=[Status.CREATED, Status.PENDING], source=source, vbank=snap.vbank):
             _hold_order_for_deposit(payment, snap.vbank.get("due"))
     elif snap.state == "failed":
-        _set_status(payment, Status.FAILED, expected=OPEN, source=source, failure=(snap.failure or _("declined"))[:300])
+        _set_status(payment, Status.FAILED, expected=OPEN, source=source, failure=(snap.failure or "declined")[:300])
     elif snap.state == "cancelled":
         _set_status(payment, Status.CANCELLED, expected=OPEN, source=source, failure=(snap.failure or "")[:300])
+
+
+def _settle_late(payment: Payment, snap: Snapshot, adapter, source: str) -> None:
+    """The provider holds money for a payment this shop had closed (a cancel landing that won the race
+    with the approval, an approval or a bank deposit after the shop expired it). That money is settled
+    like any capture: the order takes it if it can still be paid, otherwise it goes straight back."""
+    if snap.amount - snap.refunded <= 0 or payment.cancel_owed:
+        return  # given back already, or the sweep is already giving it back
+    problem = _mismatch(payment, snap)
+    if problem:  # not what the shop asked for: refuse it as at the first answer
+        _event(payment, PaymentEvent.Type.MISMATCH, source=source, message=f"after {payment.status}: {problem}",
+               payload={"reported_amount": snap.amount, "reported_currency": snap.currency})
+        _cancel_refused(payment, adapter, source)
+        return
+    _event(payment, PaymentEvent.Type.NOTE, source=source,
+           message=f"the provider reports {payment.provider_amount} {payment.provider_currency} paid for a payment closed "
+                   f"here as {payment.status}: settling it")
+    _capture(payment, source, closed=True)
 
 
 def _hold_order_for_deposit(payment: Payment, due: str | None) -> None:
@@ -227,9 +249,9 @@ def _hold_order_for_deposit(payment: Payment, due: str | None) -> None:
     orders.extend_payment_window(payment.order, until, note=f"awaiting a bank deposit ({payment.merchant_uid})")
 
 
-def _capture(payment: Payment, source: str) -> None:
+def _capture(payment: Payment, source: str, *, closed: bool = False) -> None:
     now = timezone.now()
-    if not _set_status(payment, Status.PAID, expected=OPEN, source=source, paid_at=now):
+    if not _set_status(payment, Status.PAID, expected=OPEN + CLOSED if closed else OPEN, source=source, paid_at=now):
         return
     if _event(payment, PaymentEvent.Type.CAPTURED, source=source, dedupe_key="captured", amount=payment.amount,
               psp_reference=_main_reference(payment)) is None:
@@ -244,8 +266,36 @@ def _capture(payment: Payment, source: str) -> None:
     # The order expired, was cancelled or was paid by another attempt meanwhile: the buyer must not be
     # charged for nothing, so this payment goes straight back.
     logger.warning("payment %s captured for order %s that is %s: refunding", payment.merchant_uid, order.number, order.status)
-    _refund_locked(payment, amount=payment.amount, reason=_("The order was no longer awaiting payment."), actor=None,
-                   source=source, follow_order=False)
+    note = f"{outcomes.RAW_GIVEN_BACK}: captured for order {order.number} that is {order.status}, giving it back"
+    _event(payment, PaymentEvent.Type.NOTE, source=source, dedupe_key=ORPHAN, message=note)
+    payment.failure = note[:300]  # what the buyer is told (outcomes.GIVEN_BACK) comes from here
+    Payment.objects.filter(pk=payment.pk).update(failure=payment.failure)
+    _give_back_captured(payment, source)
+
+
+# The log's mark of a payment captured for an order that did not take it: its refunds never move the order.
+ORPHAN = "orphan"
+
+
+def _pays_its_order(payment: Payment) -> bool:
+    return not payment.events.filter(dedupe_key=ORPHAN).exists()
+
+
+def _give_back_captured(payment: Payment, source: str) -> bool:
+    """Refund at the provider what a payment captured for an order that can't take it (expired, cancelled,
+    or paid by another attempt); the buyer is emailed. If the provider refuses or doesn't answer, the
+    payment carries `cancel_owed` and the reconciliation sweep tries again. True once nothing is held."""
+    refundable = payment.totals()["refundable"]
+    if refundable > 0:
+        refund = _refund_locked(payment, amount=refundable, reason=_("The order was no longer awaiting payment."),
+                                actor=None, source=source, follow_order=False, refundable=refundable)
+        owed = refund.status != Refund.Status.SUCCEEDED
+    else:
+        owed = False
+    if payment.cancel_owed != owed:
+        payment.cancel_owed = owed
+        Payment.objects.filter(pk=payment.pk).update(cancel_owed=owed, updated_at=timezone.now())
+    return not owed
 
 
 def _main_reference(payment: Payment) -> str:
@@ -263,7 +313,7 @@ def _refuse_tampered(payment: Payment, snap: Snapshot, adapter, source: str, pro
     if not _cancel_refused(payment, adapter, source):
         logger.error("payment %s: amount mismatch (%s) and the cancel at the provider failed; reconciliation retries it",
                      payment.merchant_uid, problem)
-    _set_status(payment, Status.FAILED, expected=OPEN, source=source, failure=_("The amount paid did not match the order; the payment was cancelled."))
+    _set_status(payment, Status.FAILED, expected=OPEN, source=source, failure=f"{outcomes.RAW_MISMATCH}: {problem}"[:300])
 
 
 def _cancel_refused(payment: Payment, adapter, source: str) -> bool:
@@ -303,9 +353,15 @@ def confirm_payment(merchant_uid: str, params: Mapping[str, str], *, source: str
     """The buyer's browser (or app) came back from the provider: finish and verify the payment."""
     with transaction.atomic():
         payment = _lock(merchant_uid)
-        if payment.status not in OPEN:
+        if payment.status in CAPTURED:
             return payment  # settled already: answer it, never call the provider to charge again
         adapter = _adapter(payment, source)
+        if payment.status in CLOSED:
+            # closed here, but the provider may have taken the money since (PortOne's window approved
+            # after a cancel landing): read it, never approve or capture anew
+            if not payment.cancel_owed and (snap := _fetch_or_none(payment, adapter, source)) is not None:
+                _settle(payment, snap, adapter, source)
+            return payment
         try:
             snap = adapter.confirm(payment, params)
         except ProviderError as error:
@@ -322,7 +378,7 @@ def confirm_payment(merchant_uid: str, params: Mapping[str, str], *, source: str
 def _finish_approved(payment: Payment, adapter, snap: Snapshot) -> Snapshot:
     """The buyer approved at the provider and left before coming back (a PayPal order APPROVED, not
     captured): finish it for them while the order can still be paid. Raises ProviderError."""
-    if snap.state == "pending" and snap.approved and payment.order.is_payable:
+    if snap.state == "pending" and snap.approved and payment.status in OPEN and payment.order.is_payable:
         return adapter.confirm(payment, {})
     return snap
 
@@ -336,20 +392,23 @@ def _fetch_or_none(payment: Payment, adapter, source: str) -> Snapshot | None:
 
 
 def abandon_payment(merchant_uid: str, *, failed: bool, source: str = "return") -> Payment:
-    """The buyer cancelled on the provider's page, or it failed. Ask the provider first: money it took
-    is never dropped."""
+    """The browser landed on the cancel or fail URL. That says what the buyer (or whoever has the link)
+    meant, not what the provider did: the intent is logged and the provider's answer decides. A payment
+    the provider still holds open stays open (PortOne's window can still approve it); the provider's
+    "failed" or "cancelled" closes it, its "paid" is captured as from the return, and what stays open is
+    closed by the reconciliation sweep when its time is up. None of the four providers can void an
+    unpaid attempt, so there is nothing to cancel there first."""
     with transaction.atomic():
         payment = _lock(merchant_uid)
         if payment.status not in OPEN:
             return payment
+        # once per kind: the landing is a plain GET anyone with the link can repeat
+        _event(payment, PaymentEvent.Type.NOTE, source=source, dedupe_key="intent:fail" if failed else "intent:cancel",
+               message="landed on the fail URL" if failed else "landed on the cancel URL (the buyer's intent)")
         adapter = _adapter(payment, source)
         snap = _fetch_or_none(payment, adapter, source)
         if snap is not None:
             _settle(payment, snap, adapter, source)
-        if payment.status in (Status.CREATED, Status.PENDING) and (snap is None or snap.state == "pending"):
-            to = Status.FAILED if failed else Status.CANCELLED
-            _set_status(payment, to, expected=[Status.CREATED, Status.PENDING], source=source,
-                        failure=_("The payment failed at the provider.") if failed else _("You cancelled the payment."))
     return payment
 
 
@@ -463,16 +522,57 @@ def reconcile(now=None, batch: int = 100) -> int:
     owed = Payment.objects.filter(cancel_owed=True).order_by("updated_at").values_list("merchant_uid", flat=True)[:batch]
     for uid in list(owed):
         retry_owed_cancel(uid)
+    for uid in _recently_closed(now, cutoff, batch):
+        if recheck_closed_payment(uid, now=now):
+            settled += 1
     return settled
 
 
-def retry_owed_cancel(merchant_uid: str) -> bool:
-    """Try again to give back a refused payment whose cancel at the provider failed. True once it is back."""
+def _recently_closed(now, cutoff, batch: int) -> list[str]:
+    """Payments closed here without money, registered at a provider that can complete them on its own
+    (they once were `pending`) and started within PAYMENT_RECHECK_CLOSED_HOURS: the provider may still
+    take money for them (a late approval, a deposit into an account the shop expired). Each is read
+    again at most once per PAYMENT_RECONCILE_AFTER_MINUTES."""
+    since = now - timedelta(hours=settings.PAYMENT_RECHECK_CLOSED_HOURS)
+    registered = PaymentEvent.objects.filter(payment=OuterRef("pk"), type=PaymentEvent.Type.STATUS, to_status=Status.PENDING)
+    can_turn_paid = [name for name in providers.enabled() if providers.adapter_class(name).completes_on_its_own]
+    qs = (Payment.objects.filter(status__in=CLOSED, cancel_owed=False, created_at__gte=since, updated_at__lte=cutoff,
+                                 provider__in=can_turn_paid)
+          .filter(Exists(registered)).order_by("updated_at"))
+    return list(qs.values_list("merchant_uid", flat=True)[:batch])
+
+
+def recheck_closed_payment(merchant_uid: str, *, now=None) -> bool:
+    """Read a recently closed payment from its provider and settle any money it reports. True if it was
+    paid meanwhile (and is now captured, or being given back)."""
+    now = now or timezone.now()
     with transaction.atomic():
-        payment = claim(Payment.objects.filter(merchant_uid=merchant_uid, cancel_owed=True), of=("self",)).first()
+        payment = claim(Payment.objects.filter(merchant_uid=merchant_uid, status__in=CLOSED), of=("self",)).select_related("order").first()
+        if payment is None:
+            return False
+        adapter = _adapter(payment, "reconcile")
+        snap = _fetch_or_none(payment, adapter, "reconcile")
+        if snap is not None:
+            _settle(payment, snap, adapter, "reconcile")
+        Payment.objects.filter(pk=payment.pk).update(updated_at=now)
+    return payment.status not in CLOSED or payment.cancel_owed
+
+
+def retry_owed_cancel(merchant_uid: str) -> bool:
+    """Try again to give back money the shop refused and the provider still holds. True once it is back."""
+    with transaction.atomic():
+        payment = claim(Payment.objects.filter(merchant_uid=merchant_uid, cancel_owed=True), of=("self",)).select_related("order", "buyer").first()
         if payment is None:
             return False  # given back meanwhile, or another worker holds it
-        return _cancel_refused(payment, _adapter(payment, "reconcile"), "reconcile")
+        adapter = _adapter(payment, "reconcile")
+        if payment.status not in CAPTURED:
+            return _cancel_refused(payment, adapter, "reconcile")
+        # captured for an order that could not take it: first learn what the provider already gave back
+        # (a refund whose answer was lost), then refund the rest
+        snap = _fetch_or_none(payment, adapter, "reconcile")
+        if snap is not None and snap.state == "paid":
+            _sync_external_refunds(payment, snap, "reconcile")
+        return _give_back_captured(payment, "reconcile")
 
 
 def reconcile_payment(merchant_uid: str, *, now=None) -> bool:
@@ -498,7 +598,7 @@ def reconcile_payment(merchant_uid: str, *, now=None) -> bool:
                 _error(payment, error, "reconcile")
             if payment.status in OPEN and snap is not None and snap.state in ("pending", "awaiting_deposit"):
                 _set_status(payment, Status.EXPIRED, expected=OPEN, source="reconcile",
-                            failure=_("The payment was not completed in time."))
+                            failure=f"{outcomes.RAW_EXPIRED}: reconciliation gave up on it")
         Payment.objects.filter(pk=payment.pk).update(updated_at=now)
     return payment.status not in OPEN
 
@@ -518,26 +618,66 @@ def _abandoned(payment: Payment, now) -> bool:
 
 # --- refunds ----------------------------------------------------------------------------------------
 
-def refund_payment(merchant_uid: str, *, amount: int, reason: str, actor, restock: bool = False,
-                   lines: Mapping[int, int] | None = None, source: str = "staff") -> Refund:
-    """Give back `amount` (minor units of the payment's currency), capped at captured minus refunded."""
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+def refund_payment(merchant_uid: str, *, reason: str, actor, amount: int | None = None,
+                   lines: Mapping[int, int] | None = None, restock: bool = False, source: str = "staff") -> Refund:
+    """Give money back, capped at captured minus refunded. Keyword arguments only, so that what a
+    provider needs for some refunds (a virtual account's refund account) can be added without breaking
+    callers.
+
+    - `lines` {order line id: units} says which units are returned; each unit is refunded once.
+    - `amount` (minor units of the payment's currency) defaults to those units' share of the order (with
+      the shipping once the last unit goes back), or to everything still refundable without `lines`.
+    - `restock` puts exactly those units back on sale, once; without `lines` only a refund of everything
+      left may restock (every unit not restocked yet)."""
+    if amount is not None and (not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0):
         raise DomainError(_("Enter a positive whole amount."), code="amount_invalid", status_code=http.HTTP_400_BAD_REQUEST)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("Give a reason for the refund."), code="reason_required", status_code=http.HTTP_400_BAD_REQUEST)
+    lines = {int(k): int(v) for k, v in (lines or {}).items() if int(v) != 0}
     with transaction.atomic():
         payment = _lock(merchant_uid)
         if payment.status not in (Status.PAID, Status.PARTIALLY_REFUNDED):
             raise DomainError(_("Only a paid payment can be refunded."), code="not_refundable")
         refundable = payment.totals()["refundable"]
+        share = _lines_share(payment, lines) if lines else None
+        if amount is None:
+            amount = min(share, refundable) if share is not None else refundable
         if amount > refundable:
             raise DomainError(
-                _("At most %(left)s can be refunded.") % {"left": refundable}, code="refund_exceeds_captured",
+                _("At most %(left)s can be refunded.") % {"left": refundable},
+                code="refund_exceeds_captured",
             )
+        if restock and not lines and amount < refundable:
+            raise DomainError(_("Choose the lines and quantities to put back in stock."), code="restock_lines_required",
+                              status_code=http.HTTP_400_BAD_REQUEST)
         refund = _refund_locked(payment, amount=amount, reason=reason, actor=actor, source=source, restock=restock, lines=lines,
                                 refundable=refundable)
     return refund
+
+
+def _lines_share(payment: Payment, lines: Mapping[int, int]) -> int:
+    """What the chosen units are worth (their unit prices; plus the shipping when they are the order's
+    last units not yet refunded). Refuses a line of another order and more units than are left to
+    refund on a line (units of refunds that went through or may have)."""
+    order_lines = {line.pk: line for line in payment.order.lines.all()}
+    done: dict[int, int] = {}
+    for earlier in Refund.objects.filter(payment__order_id=payment.order_id,
+                                         status__in=[Refund.Status.SUCCEEDED, Refund.Status.REQUESTED]).values_list("lines", flat=True):
+        for pk, units in (earlier or {}).items():
+            done[int(pk)] = done.get(int(pk), 0) + int(units)
+    for pk, units in lines.items():
+        line = order_lines.get(pk)
+        if line is None:
+            raise DomainError(_("That line is not part of this order."), code="line_invalid", status_code=http.HTTP_400_BAD_REQUEST)
+        left = line.quantity - done.get(pk, 0)
+        if not 1 <= units <= left:
+            raise DomainError(_("%(left)d of %(name)s can still be refunded.") % {"left": max(left, 0), "name": line.product_name},
+                              code="line_quantity_invalid", status_code=http.HTTP_400_BAD_REQUEST)
+    share = sum(order_lines[pk].unit_price * units for pk, units in lines.items())
+    if all(line.quantity - done.get(pk, 0) - lines.get(pk, 0) == 0 for pk, line in order_lines.items()):
+        share += payment.order.shipping  # the last units go back: so does the shipping
+    return share
 
 
 def _refund_locked(payment: Payment, *, amount: int, reason: str, actor, source: str, restock: bool = False,
@@ -576,18 +716,13 @@ def _record_refund(payment: Payment, refund: Refund, source: str, *, follow_orde
     to = Status.REFUNDED if totals["refundable"] == 0 else Status.PARTIALLY_REFUNDED
     if payment.status != to:
         _set_status(payment, to, expected=[Status.PAID, Status.PARTIALLY_REFUNDED], source=source)
-    if not follow_order:
-        return
+    transaction.on_commit(lambda: send_refund_email(refund.pk))
+    if not (follow_order and _pays_its_order(payment)):
+        return  # money given back for an order this payment never paid: the order is not this payment's
     order = Order.objects.select_for_update().get(pk=payment.order_id)
-    order_to = OrderStatus.REFUNDED if to == Status.REFUNDED else OrderStatus.PARTIALLY_REFUNDED
-    if order.status in PAID_OR_LATER and (order.status != order_to or order_to == OrderStatus.PARTIALLY_REFUNDED):
-        try:
-            orders.transition(order, order_to, note=f"refund {refund.amount} {payment.currency}: {refund.reason}")
-        except DomainError:
-            logger.warning("order %s could not follow refund %s", order.number, refund.pk)
+    orders.follow_refund(order, fully=to == Status.REFUNDED, note=f"refund {refund.amount} {payment.currency}: {refund.reason}")
     if refund.restock:
         orders.restock(order, {int(k): v for k, v in refund.lines.items()} or None)
-    transaction.on_commit(lambda: send_refund_email(refund.pk))
 
 
 def send_refund_email(refund_id: int) -> None:
@@ -599,5 +734,5 @@ def send_refund_email(refund_id: int) -> None:
 
 __all__ = [
     "start_payment", "confirm_payment", "abandon_payment", "receive_webhook", "process_webhook", "replay_webhooks",
-    "reconcile", "reconcile_payment", "refund_payment", "urls_for", "charge_in",
+    "reconcile", "reconcile_payment", "recheck_closed_payment", "refund_payment", "urls_for", "charge_in",
 ]

@@ -18,8 +18,8 @@ from bidcart.orders import selectors as order_selectors
 from bidcart.orders import services as orders
 from bidcart.orders.forms import AddressForm
 
-from . import providers, selectors, services
-from .models import Status, WebhookDelivery
+from . import outcomes, providers, selectors, services
+from .models import CAPTURED, Status, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -75,16 +75,22 @@ def pay(request, number):
     }, status=400 if address_form.errors else 200)
 
 
-def _landing(request, payment, *, fallback_message: str):
-    """Where the buyer lands after the provider: the order page with what happened."""
-    if payment.status in (Status.PAID,):
+def _landing(request, payment, *, fallback_message: str, abandoned: bool = False):
+    """Where the buyer lands after the provider: the order page with what happened, in the buyer's words
+    (`outcomes`; the provider's own text stays in the event log)."""
+    if payment.status in CAPTURED and payment.buyer_message:  # paid for an order that could no longer take it
+        messages.warning(request, payment.buyer_message)
+    elif payment.status in (Status.PAID,):
         messages.success(request, _("Payment complete. Thank you!"))
     elif payment.status == Status.AWAITING_DEPOSIT:
         messages.info(request, _("Your virtual account is ready: deposit the amount before the deadline."))
     elif payment.status in (Status.PENDING, Status.CREATED):
-        messages.info(request, _("We are confirming your payment with the provider; this page will show it shortly."))
+        if abandoned:  # the buyer left the provider's page; the provider may still finish it, so it stays open
+            messages.info(request, fallback_message)
+        else:
+            messages.info(request, _("We are confirming your payment with the provider; this page will show it shortly."))
     else:
-        messages.error(request, payment.failure or fallback_message)
+        messages.error(request, payment.buyer_message or fallback_message)
     return redirect("orders:detail", payment.order.number) if request.user.is_authenticated else redirect("web:home")
 
 
@@ -110,8 +116,8 @@ def _abandoned(request, merchant_uid, *, failed: bool):
         payment = services.abandon_payment(merchant_uid, failed=failed)
     except DomainError:
         raise Http404 from None
-    fallback = _("The payment failed at the provider.") if failed else _("You cancelled the payment.")
-    return _landing(request, payment, fallback_message=fallback)
+    fallback = outcomes.FAILED if failed else outcomes.CANCELLED
+    return _landing(request, payment, fallback_message=str(fallback), abandoned=True)
 
 
 @csrf_exempt

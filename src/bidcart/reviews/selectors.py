@@ -6,12 +6,13 @@ def for_product(product, limit: int = 20) -> list[Review]:
 
 
 def has_bought(user, product) -> bool:
-    """A line of this product in one of the user's orders that reached `paid` (or later)."""
+    """A line of this product in one of the user's paid orders, unless all of it was refunded."""
     if not getattr(user, "is_authenticated", False):
         return False
-    from bidcart.orders.models import PAID_OR_LATER, OrderLine
+    from bidcart.orders.models import PAID_STATUSES, OrderLine, Status
 
-    return OrderLine.objects.filter(order__user=user, product=product, order__status__in=PAID_OR_LATER).exists()
+    kept = PAID_STATUSES - {Status.REFUNDED}  # a buyer who got everything back reviews nothing
+    return OrderLine.objects.filter(order__user=user, product=product, order__status__in=kept).exists()
 
 
 def review_state(user, product) -> dict:

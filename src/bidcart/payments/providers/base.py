@@ -107,6 +107,10 @@ class Provider(ABC):
     name: str = ""
     label: str = ""
     methods: tuple[str, ...] = ("card",)
+    # The provider can take the money with no further call from the shop (PortOne's window approves on
+    # its own, a bank deposit lands): a payment the shop closed may still turn paid there, so the sweep
+    # keeps reading it for a while. False where only the shop's approve/capture takes money.
+    completes_on_its_own: bool = True
 
     def __init__(self, config: Mapping[str, Any], http: "ProviderHTTP"):
         self.config = config

@@ -49,6 +49,7 @@ class KakaoPay(Provider):
     name = "kakaopay"
     label = "KakaoPay"
     methods = ("card",)
+    completes_on_its_own = False  # nothing is charged until the shop calls approve
 
     # --- the wire ----------------------------------------------------------------------
     def _call(self, op: str, fields: dict[str, Any], *, safe: bool = False) -> dict:

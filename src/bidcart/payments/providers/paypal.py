@@ -55,6 +55,7 @@ class PayPal(Provider):
     name = "paypal"
     label = "PayPal"
     methods = ("card",)
+    completes_on_its_own = False  # nothing is charged until the shop calls capture
 
     def __init__(self, config: Mapping[str, Any], http: "ProviderHTTP"):
         super().__init__(config, http)
