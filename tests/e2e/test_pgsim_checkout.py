@@ -38,7 +38,7 @@ async def return_page(request: Request) -> HTMLResponse:
 
 @pytest.fixture(scope="module")
 def site():
-    pgsim = create_app(SimConfig(control=True))
+    pgsim = create_app(SimConfig(control=True, allowed_origins=("*",)))  # the shop stand-in: any port
     app = Starlette(routes=[Route("/shop/iamport", shop_page), Route("/return", return_page),
                             Mount("/pgsim", app=pgsim)])
     with running_server(app=app) as url:

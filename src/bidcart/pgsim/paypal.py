@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import hosted
+from . import hosted, targets
 from .core import BadBody, Provider, base_url, is_declined, magic_outcome, read_form, read_params, with_query
 
 VALUE_RE = re.compile(r"^((-?[0-9]+)|(-?([0-9]+)?[.][0-9]+))$")
@@ -185,6 +185,12 @@ class PayPal(Provider):
                                   "/purchase_units/@reference_id=='default'/amount/value")
         experience = ((body.get("payment_source") or {}).get("paypal") or {}).get("experience_context") or {}
         context = body.get("application_context") or {}
+        for key in ("return_url", "cancel_url"):
+            url = experience.get(key) or context.get(key)
+            if url and not targets.is_allowed(url, self.config, request.scope):
+                where = "/payment_source/paypal/experience_context" if experience.get(key) else "/application_context"
+                raise PayPalError(422, "INVALID_PARAMETER_VALUE", "The value of a field is invalid: the URL's origin is not "
+                                  "allowed by the simulator (PGSIM_ALLOWED_ORIGINS).", f"{where}/{key}")
         now = self.state.now()
         order_id = self.state.token("", 17)
         self.state.paypal_orders[order_id] = {
@@ -389,9 +395,9 @@ class PayPal(Provider):
     async def checkout(self, request: Request) -> Response:
         order = self.state.paypal_orders.get(request.query_params.get("token", ""))
         if order is None:
-            return hosted.message_page("PayPal", "Unknown order (token).", 404)
+            return hosted.message_page(request, "PayPal", "Unknown order (token).", 404)
         if order["status"] not in ("CREATED", "PAYER_ACTION_REQUIRED"):
-            return hosted.message_page("PayPal", f"This order is {order['status']} and cannot be approved again.", 409)
+            return hosted.message_page(request, "PayPal", f"This order is {order['status']} and cannot be approved again.", 409)
         if request.method == "POST":
             form = await read_form(request)
             choice = {"outcome": form.get("action"), "amount": form.get("tamper_amount")}
@@ -400,7 +406,7 @@ class PayPal(Provider):
         value = money(order["currency"], order["total"])
         if choice is None:
             return hosted.checkout_page(
-                "PayPal checkout",
+                request, "PayPal checkout",
                 [("Order", order["id"]), ("Description", order["purchase_unit"].get("description")),
                  ("Amount", f"{value['value']} {order['currency']}")],
                 action_url=str(request.url), approve_label="Approve payment (log in as sandbox buyer)",
@@ -412,17 +418,17 @@ class PayPal(Provider):
         outcome = choice.get("outcome")
         if outcome == "cancel":
             if not order["cancel_url"]:
-                return hosted.message_page("PayPal", "You cancelled. Return to the merchant's site.")
+                return hosted.message_page(request, "PayPal", "You cancelled. Return to the merchant's site.")
             return RedirectResponse(with_query(order["cancel_url"], token=order["id"]), status_code=303)
         if outcome not in ("approve", "fail", "amount"):
-            return hosted.message_page("PayPal", "Unknown action.", 400)
+            return hosted.message_page(request, "PayPal", "Unknown action.", 400)
         if outcome == "amount":
             try:
                 _, charged = to_minor({"currency_code": order["currency"], "value": str(choice.get("amount") or "").strip()}, "amount")
             except (PayPalError, InvalidOperation):
                 charged = 0
             if charged <= 0:
-                return hosted.message_page("PayPal", "Enter a positive amount such as 12.34.", 400)
+                return hosted.message_page(request, "PayPal", "Enter a positive amount such as 12.34.", 400)
             order["charged"] = charged
         if outcome == "fail":
             order["declined"] = True  # the buyer approves, the instrument is declined at capture
@@ -434,5 +440,5 @@ class PayPal(Provider):
                    "An order has been approved by buyer")
         self.state.save()
         if not order["return_url"]:
-            return hosted.message_page("PayPal", "Payment approved. Return to the merchant's site.")
+            return hosted.message_page(request, "PayPal", "Payment approved. Return to the merchant's site.")
         return RedirectResponse(with_query(order["return_url"], token=order["id"], PayerID=payer_id), status_code=303)
