@@ -38,10 +38,11 @@ async def return_page(request: Request) -> HTMLResponse:
 
 @pytest.fixture(scope="module")
 def site():
-    pgsim = create_app(SimConfig(control=True, allowed_origins=("*",)))  # the shop stand-in: any port
+    pgsim = create_app(SimConfig(control=True))
     app = Starlette(routes=[Route("/shop/iamport", shop_page), Route("/return", return_page),
                             Mount("/pgsim", app=pgsim)])
     with running_server(app=app) as url:
+        pgsim.sim.config.allowed_origins = (url,)  # the stand-in shop's origin, known once it listens
         yield url
 
 
@@ -150,3 +151,16 @@ def test_paypal_approve_then_capture(page, site):
     assert query["token"] == order["id"] and query["PayerID"]
     captured = api.post(f"/v2/checkout/orders/{order['id']}/capture")
     assert captured.status_code == 201 and captured.json()["status"] == "COMPLETED"
+
+
+def test_the_reflected_xss_url_runs_no_script_on_the_shops_origin(page, shop):
+    """Issue #13's URL against the real shop with pgsim mounted: the payload is shown as text, never run."""
+    payload = "x'><script>window.pwned=1</script><img src=x onerror=window.pwned=2><a x='"
+    page.goto(f"{shop}/pgsim/portone/checkout?paymentId={payload}&orderName=Camera&totalAmount=1000&payMethod=CARD")
+    assert page.get_by_role("button", name="Approve payment").is_visible()
+    assert page.locator("[data-field=paymentId]").text_content() == payload
+    assert page.evaluate("window.pwned") is None and page.locator("img").count() == 0
+    page.goto(f"{shop}/pgsim/portone/checkout?paymentId={payload}&orderName=pgsim:approve&totalAmount=1"
+              "&payMethod=VIRTUAL_ACCOUNT")
+    assert page.evaluate("window.pwned") is None  # before the fix: 1, the script ran as the shop
+    assert page.get_by_role("link", name="Deposit page").is_visible()
