@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import sqlite3
 
 import httpx
 from starlette.applications import Starlette
@@ -15,6 +16,7 @@ from starlette.routing import Mount, Route
 from bidcart.pgsim import cli
 from bidcart.pgsim.app import create_app
 from bidcart.pgsim.config import SimConfig
+from bidcart.pgsim.state import State
 
 from .conftest import flush
 from .test_iamport import auth, pay
@@ -169,21 +171,67 @@ async def test_mounted_under_pgsim_builds_urls_with_the_mount_point(config):
 
 
 async def test_state_file_persists_and_reloads(tmp_path, config):
-    path = tmp_path / "pgsim.json"
+    path = tmp_path / "pgsim.sqlite3"
     config = dataclasses.replace(config, state_file=str(path))
     app = create_app(config)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x") as client:
         r = await client.post("/kakaopay/online/v1/payment/ready", json=ready_body(), headers=NEW)
         tid = r.json()["tid"]
+        await client.post("/_control/clock", json={"advance": 30})
     await app.sim.outbox.stop()
-    saved = json.loads(path.read_text())
-    assert tid in saved["kakaopay"]
-    assert not list(tmp_path.glob(".pgsim-*"))  # the atomic write left no temp file
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM records WHERE tbl = 'kakaopay' AND key = ?", (tid,)).fetchone() == (1,)
+    assert path.stat().st_mode & 0o077 == 0  # buyers' details: the owner's only
     again = create_app(config)
+    assert again.sim.state.clock_offset == 30
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=again), base_url="http://x") as client:
         r = await client.post("/kakaopay/online/v1/payment/order", json={"cid": "TC0ONETIME", "tid": tid}, headers=NEW)
         assert r.status_code == 200 and r.json()["status"] == "READY"
     await again.sim.outbox.stop()
+
+
+async def test_a_change_writes_its_own_row_whatever_the_state_holds(tmp_path, config):
+    """Issue #15 item 5: with 500 payments held, a ready writes one row, an order lookup none, and the
+    hosted page's approval one; the old JSON file was rewritten whole each time."""
+    config = dataclasses.replace(config, state_file=str(tmp_path / "pgsim.sqlite3"))
+    app = create_app(config)
+    state = app.sim.state
+    for i in range(500):
+        state.kakaopay[f"T{i:019d}"] = {"tid": f"T{i:019d}", "status": "SUCCESS_PAYMENT"}
+    state.save()
+    db = state.store.db
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x") as client:
+        before = db.total_changes
+        tid = (await client.post("/kakaopay/online/v1/payment/ready", json=ready_body(), headers=NEW)).json()["tid"]
+        assert db.total_changes - before == 1
+        before = db.total_changes
+        await client.post("/kakaopay/online/v1/payment/order", json={"cid": "TC0ONETIME", "tid": tid}, headers=NEW)
+        assert db.total_changes - before == 0
+        before = db.total_changes
+        page = await client.post(f"/kakaopay/checkout/{tid}", data={"action": "approve"})
+        assert page.status_code == 303 and db.total_changes - before == 1
+    await app.sim.outbox.stop()
+
+
+async def test_an_older_json_state_file_is_carried_over(tmp_path, config):
+    path = tmp_path / "pgsim-state.json"
+    path.write_text(json.dumps({"kakaopay": {"T1": {"tid": "T1", "status": "READY"}}, "attempts": [{"attempt": 1}],
+                                "clock_offset": 5}))
+    state = State(str(path))
+    assert state.kakaopay["T1"]["status"] == "READY" and state.attempts == [{"attempt": 1}] and state.clock_offset == 5
+    assert (tmp_path / "pgsim-state.json.json-old").exists()
+    assert State(str(path)).kakaopay["T1"]["tid"] == "T1"  # now read from SQLite
+
+
+async def test_reset_empties_the_file_too(tmp_path, config):
+    path = str(tmp_path / "s.sqlite3")
+    state = State(path)
+    state.webhooks["D1"] = {"id": "D1"}
+    state.attempts.append({"attempt": 1})
+    state.save()
+    state.reset()
+    again = State(path)
+    assert dict(again.webhooks) == {} and again.attempts == []
 
 
 def test_config_from_env():

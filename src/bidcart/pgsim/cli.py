@@ -13,7 +13,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bidcart pgsim", description="Run the payment-gateway simulator.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--state-file", default=None, help="persist state to this JSON file (PGSIM_STATE_FILE)")
+    parser.add_argument("--state-file", default=None, help="persist state to this SQLite file (PGSIM_STATE_FILE)")
     parser.add_argument("--control", action=argparse.BooleanOptionalAction, default=None,
                         help="enable the /_control API (PGSIM_CONTROL)")
     args = parser.parse_args(argv)

@@ -57,16 +57,19 @@ class Iamport(Provider):
             return envelope(None, -1, "imp_key 또는 imp_secret이 올바르지 않습니다.", 401)
         now = self.state.now()
         # The same token comes back until it expires; in its last minute it is extended by 5.
-        for token, record in self.state.iamport_tokens.items():
+        tokens = self.state.iamport_tokens
+        for token, record in tokens.items():
             if record["expired_at"] > now:
                 if record["expired_at"] - now < 60:
                     record["expired_at"] += 300
+                    tokens.touch(token)
                 break
         else:
             token = self.state.hex(40)
             record = {"expired_at": int(now) + self.config.iamport_token_ttl}
-            self.state.iamport_tokens = {k: v for k, v in self.state.iamport_tokens.items() if v["expired_at"] > now}
-            self.state.iamport_tokens[token] = record
+            for stale in [k for k, v in tokens.items() if v["expired_at"] <= now]:
+                del tokens[stale]
+            tokens[token] = record
         self.state.save()
         return envelope({"access_token": token, "now": int(now), "expired_at": int(record["expired_at"])})
 
@@ -146,6 +149,7 @@ class Iamport(Provider):
         return payment
 
     def _mark_paid(self, payment: dict) -> None:
+        self.state.iamport_payments.touch(payment["imp_uid"])  # the control API finds vbanks by a scan
         now = int(self.state.now())
         payment.update(status="paid", paid_at=now, updated_at=now)
 
@@ -259,6 +263,7 @@ class Iamport(Provider):
             payment = max(paid, key=lambda p: p["paid_at"], default=None)
         if payment is None:
             return envelope(None, 1, "취소할 결제건이 존재하지 않습니다.")
+        self.state.iamport_payments.touch(payment["imp_uid"])  # found by merchant_uid: a scan
         if payment["status"] == "cancelled":
             return envelope(None, 1, "이미 전액취소된 주문입니다.")
         if payment["status"] != "paid":

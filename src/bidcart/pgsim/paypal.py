@@ -146,7 +146,8 @@ class PayPal(Provider):
             return JSONResponse({"error": "unsupported_grant_type",
                                  "error_description": "Grant Type is NULL or unsupported"}, status_code=400)
         token = "A21AA" + self.state.token("", 60)
-        self.state.paypal_tokens = {k: v for k, v in self.state.paypal_tokens.items() if v > self.state.now()}
+        for stale in [k for k, v in self.state.paypal_tokens.items() if v <= self.state.now()]:
+            del self.state.paypal_tokens[stale]
         self.state.paypal_tokens[token] = self.state.now() + self.config.paypal_token_ttl
         self.state.save()
         return JSONResponse({

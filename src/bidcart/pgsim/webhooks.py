@@ -153,6 +153,7 @@ class Outbox:
         results = []
         for delivery in due:
             if delivery["state"] == "pending":  # another caller may have sent it meanwhile
+                self.sim.state.webhooks.touch(delivery["id"])
                 delivery["state"] = "sending"
                 results.append(await self.attempt(delivery))
         return results
@@ -188,6 +189,7 @@ class Outbox:
 
     async def attempt(self, delivery: dict) -> dict:
         state = self.sim.state
+        state.webhooks.touch(delivery["id"])
         headers = self.headers_for(delivery)
         delivery["attempts"] += 1
         record: dict[str, Any] = {
