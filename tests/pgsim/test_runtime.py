@@ -24,6 +24,7 @@ from .test_kakaopay import NEW, ready_body
 
 
 async def test_retries_with_backoff_until_delivered(client, receiver, app):
+    app.sim.config.iamport_webhook_retry = True  # V1 retries only when asked to
     receiver.statuses = [500, 503]
     await pay(client, "mid-r", 1000)
     # The background task (started lazily by the request) retries after 0.05 s and 0.1 s.
@@ -40,13 +41,38 @@ async def test_retries_with_backoff_until_delivered(client, receiver, app):
     assert len({d["raw"] for d in receiver.for_path("/hooks/iamport")}) == 1
 
 
-async def test_gives_up_after_the_last_backoff(client, receiver):
+async def test_gives_up_after_the_last_backoff(client, receiver, app):
+    app.sim.config.iamport_webhook_retry = True
     receiver.statuses = [500, 500, 500]
     await pay(client, "mid-g", 1000)
     for _ in range(3):
         await flush(client)
     [delivery] = (await client.get("/_control/webhooks")).json()["deliveries"]
     assert delivery["state"] == "failed" and delivery["attempts"] == 3
+
+
+async def test_v1_sends_a_notification_once_and_again_only_when_asked(client, receiver):
+    receiver.statuses = [500]
+    await pay(client, "mid-once", 1000)
+    await flush(client)
+    assert await flush(client) == []  # no retry of its own
+    [delivery] = (await client.get("/_control/webhooks")).json()["deliveries"]
+    assert delivery["state"] == "failed" and delivery["attempts"] == 1
+    r = await client.post("/_control/webhooks/resend", json={"delivery_id": delivery["id"]})
+    assert r.status_code == 200
+    [attempt] = await flush(client)
+    assert attempt["status_code"] == 200 and attempt["attempt"] == 2
+    assert (await client.post("/_control/webhooks/resend", json={"delivery_id": "nope"})).status_code == 404
+
+
+async def test_v2_and_paypal_retry_at_minute_intervals_by_default(app):
+    from bidcart.pgsim.webhooks import Outbox
+
+    outbox = Outbox(type("Sim", (), {"config": SimConfig()})())
+    schedule = outbox.retry_schedule("portone")
+    assert schedule == outbox.retry_schedule("paypal") and schedule[0] >= 60 and list(schedule) == sorted(schedule)
+    assert sum(schedule) >= 12 * 3600  # retried over hours, as PortOne and PayPal do
+    assert outbox.retry_schedule("iamport") == ()
 
 
 async def test_unreachable_target_is_logged_as_error(app, client, receiver):

@@ -30,7 +30,7 @@ class SimConfig:
     paypal_client_id: str = "bidcart-paypal-client"
     paypal_client_secret: str = "bidcart-paypal-secret"
     paypal_webhook_url: str | None = None
-    paypal_webhook_id: str = "WH-BIDCART-PGSIM"
+    paypal_webhook_id: str = "1PGSIMBIDCART0WEBHOOK000"  # PayPal's are alphanumeric (`^[a-zA-Z0-9]+$`)
     paypal_webhook_secret: str | None = None  # None: random per run
     paypal_token_ttl: int = 32400
     # Simulator behaviour

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
+import secrets
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -31,6 +32,10 @@ ERROR_NAMES = {
     422: ("UNPROCESSABLE_ENTITY", "The requested action could not be performed, semantically incorrect, or failed business validation."),
     500: ("INTERNAL_SERVER_ERROR", "An internal server error has occurred."),
 }
+# Payer and merchant (account) ids: 13 characters of PayPal's alphabet, without 0, 1, I and O
+# (`^[2-9A-HJ-NP-Z]{13}$` in the Orders and Payments v2 specs).
+ACCOUNT_ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+MERCHANT_ID = "PGSMMERCHANT2"
 REQUEST_ID_TTL = {"order": 6 * 3600, "capture": 45 * 86400, "refund": 45 * 86400}
 
 
@@ -209,7 +214,7 @@ class PayPal(Provider):
     def order_object(self, order: dict, request: Request) -> dict:
         api, t = self._api(request), self.state.rfc3339
         unit = dict(order["purchase_unit"], amount=order["amount"])
-        unit.setdefault("payee", {"email_address": "merchant@bidcart.example", "merchant_id": "PGSIMMERCHANT"})
+        unit.setdefault("payee", {"email_address": "merchant@bidcart.example", "merchant_id": MERCHANT_ID})
         if order["capture_id"]:
             unit["payments"] = {"captures": [self.capture_object(order["capture_id"], request)]}
             # Orders v2 `payment_collection` lists the refunds too: how a client learns what was given back.
@@ -433,7 +438,7 @@ class PayPal(Provider):
             order["charged"] = charged
         if outcome == "fail":
             order["declined"] = True  # the buyer approves, the instrument is declined at capture
-        payer_id = self.state.token("", 13)
+        payer_id = "".join(secrets.choice(ACCOUNT_ID_ALPHABET) for _ in range(13))
         order["payer"] = {"name": {"given_name": "Sandbox", "surname": "Buyer"},
                           "email_address": "buyer@pgsim.example", "payer_id": payer_id, "address": {"country_code": "KR"}}
         order.update(status="APPROVED", update_time=self.state.now())

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 import zlib
 from typing import Any
 
@@ -170,7 +171,7 @@ class Outbox:
             )
         elif delivery["provider"] == "paypal":
             config = self.sim.config
-            transmission_id = self.sim.state.token("", 8).lower() + "-" + self.sim.state.hex(27)
+            transmission_id = str(uuid.uuid4())  # PayPal's look like 69cd13f0-d67a-11e5-baa3-778b53f4ae55
             time_ = self.sim.state.rfc3339(now)
             sig = paypal_signature(
                 self.sim.paypal_webhook_secret, transmission_id, time_, config.paypal_webhook_id, delivery["body"]
@@ -214,7 +215,7 @@ class Outbox:
             ok = False
         record["duration_ms"] = round((time.monotonic() - started) * 1000, 1)
         state.attempts.append(record)
-        backoff = self.sim.config.webhook_backoff
+        backoff = self.retry_schedule(delivery["provider"])
         if ok:
             delivery["state"] = "delivered"
         elif delivery["attempts"] <= len(backoff):
@@ -224,6 +225,25 @@ class Outbox:
             delivery["state"] = "failed"
         state.save()
         return record
+
+    def retry_schedule(self, provider: str) -> tuple[float, ...]:
+        """PortOne V2 and PayPal retry a failed delivery at growing intervals (minutes to hours); PortOne
+        V1 sends a notification once and again only when asked (its console's resend: `resend`)."""
+        config = self.sim.config
+        if provider == "iamport" and not config.iamport_webhook_retry:
+            return ()
+        return config.webhook_backoff
+
+    def resend(self, delivery_id: str) -> dict | None:
+        """Send a delivery again now (a failed or delivered one), as the providers' consoles allow."""
+        delivery = self.sim.state.webhooks.get(delivery_id)
+        if delivery is None or delivery["state"] not in ("failed", "delivered"):
+            return None
+        delivery.update(state="pending", next_at=self.sim.state.now())
+        self.sim.state.save()
+        if self._wake is not None:
+            self._wake.set()
+        return delivery
 
     def verify_paypal(self, payload: dict) -> bool:
         """SUCCESS only for a transmission pgsim really sent, with every field intact."""
