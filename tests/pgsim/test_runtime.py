@@ -65,10 +65,8 @@ async def test_v1_sends_a_notification_once_and_again_only_when_asked(client, re
     assert (await client.post("/_control/webhooks/resend", json={"delivery_id": "nope"})).status_code == 404
 
 
-async def test_v2_and_paypal_retry_at_minute_intervals_by_default(app):
-    from bidcart.pgsim.webhooks import Outbox
-
-    outbox = Outbox(type("Sim", (), {"config": SimConfig()})())
+async def test_v2_and_paypal_retry_at_minute_intervals_by_default():
+    outbox = create_app(SimConfig()).sim.outbox
     schedule = outbox.retry_schedule("portone")
     assert schedule == outbox.retry_schedule("paypal") and schedule[0] >= 60 and list(schedule) == sorted(schedule)
     assert sum(schedule) >= 12 * 3600  # retried over hours, as PortOne and PayPal do

@@ -45,6 +45,9 @@ class Outbox:
         self._task: asyncio.Task | None = None
         self._wake: asyncio.Event | None = None
         self._held: list[str] = []  # delivery ids held back for a reorder
+        # Ids of deliveries that may be pending: the loop looks at these, not at every delivery ever
+        # made (dropped lazily once no longer pending), so its cost does not grow with the ledger.
+        self._pending_ids: set[str] = {i for i, d in sim.state.webhooks.items() if d["state"] == "pending"}
 
     # --- creating deliveries --------------------------------------------------------
     def enqueue(
@@ -79,6 +82,8 @@ class Outbox:
                 delivery["state"] = "held"
                 self._held.append(delivery["id"])
             state.webhooks[delivery["id"]] = delivery
+            if delivery["state"] == "pending":
+                self._pending_ids.add(delivery["id"])
             records.append(delivery)
         self._release_held_if_full()
         state.save()
@@ -111,11 +116,23 @@ class Outbox:
             delivery = self.sim.state.webhooks.get(delivery_id)
             if delivery and delivery["state"] == "held":
                 delivery["state"] = "pending"
+                self._pending_ids.add(delivery_id)
                 # Strictly increasing due times keep the reversed order on the wire.
                 delivery["next_at"] = now + i * 0.001
         self._held.clear()
 
     # --- sending ----------------------------------------------------------------------
+    def _pending(self) -> list[dict]:
+        webhooks = self.sim.state.webhooks
+        live = []
+        for delivery_id in list(self._pending_ids):
+            delivery = dict.get(webhooks, delivery_id)  # a look, not a change: not marked for saving
+            if delivery is None or delivery["state"] != "pending":
+                self._pending_ids.discard(delivery_id)
+            else:
+                live.append(delivery)
+        return live
+
     def ensure_worker(self) -> None:
         """Start the delivery loop in the running event loop if it is not running there."""
         loop = asyncio.get_running_loop()
@@ -136,7 +153,7 @@ class Outbox:
     async def _run(self) -> None:
         while True:
             await self.deliver_due()
-            pending = [d["next_at"] for d in self.sim.state.webhooks.values() if d["state"] == "pending"]
+            pending = [d["next_at"] for d in self._pending()]
             wait = 1.0 if not pending else max(0.0, min(min(pending) - self.sim.state.now(), 1.0))
             self._wake.clear()
             try:
@@ -147,10 +164,7 @@ class Outbox:
     async def deliver_due(self, force: bool = False) -> list[dict]:
         """Attempt every pending delivery that is due (all pending ones when `force`)."""
         now = self.sim.state.now()
-        due = sorted(
-            (d for d in self.sim.state.webhooks.values() if d["state"] == "pending" and (force or d["next_at"] <= now)),
-            key=lambda d: d["next_at"],
-        )
+        due = sorted((d for d in self._pending() if force or d["next_at"] <= now), key=lambda d: d["next_at"])
         results = []
         for delivery in due:
             if delivery["state"] == "pending":  # another caller may have sent it meanwhile
@@ -220,6 +234,7 @@ class Outbox:
             delivery["state"] = "delivered"
         elif delivery["attempts"] <= len(backoff):
             delivery["state"] = "pending"
+            self._pending_ids.add(delivery["id"])
             delivery["next_at"] = state.now() + backoff[delivery["attempts"] - 1]
         else:
             delivery["state"] = "failed"
@@ -240,6 +255,7 @@ class Outbox:
         if delivery is None or delivery["state"] not in ("failed", "delivered"):
             return None
         delivery.update(state="pending", next_at=self.sim.state.now())
+        self._pending_ids.add(delivery_id)
         self.sim.state.save()
         if self._wake is not None:
             self._wake.set()
