@@ -101,6 +101,20 @@ def test_iamport_request_pay_popup_calls_back(page, site):
     assert payment["status"] == "paid" and payment["amount"] == 15000
 
 
+def test_iamport_shim_takes_the_result_only_from_its_own_popup(page, site):
+    """A result posted by any other window (here the page itself, as a script on a framed or opened page
+    could) is ignored; the popup's own one is taken, and the popup posted it to this origin only."""
+    page.goto(f"{site}/shop/iamport")
+    with page.expect_popup() as popup_info:
+        page.get_by_role("button", name="Pay").click()
+    page.evaluate("window.postMessage({pgsim: 'iamport', rsp: {success: true, imp_uid: 'forged'}}, '*')")
+    page.wait_for_timeout(300)
+    assert page.locator("#result").text_content() == ""
+    popup_info.value.get_by_role("button", name="Approve payment").click()
+    page.wait_for_function("document.getElementById('result').textContent.length > 0")
+    assert json.loads(page.locator("#result").text_content())["imp_uid"].startswith("imp_")
+
+
 def test_iamport_redirect_with_a_different_amount(page, site):
     page.goto(f"{site}/pgsim/iamport/checkout?merchant_uid=e2e-t1&amount=15000&name=Camera"
               f"&m_redirect_url={site}/return")
