@@ -293,5 +293,10 @@ def test_cli_parses_options_and_runs_uvicorn(monkeypatch, capsys):
     assert seen["host"] == "127.0.0.1" and seen["port"] == 9999 and seen["app"].sim.config.control is True
     out = capsys.readouterr().out
     assert "http://127.0.0.1:9999/kakaopay" in out and "http://127.0.0.1:9999/paypal" in out
+    assert "set PGSIM_ALLOWED_ORIGINS" in out  # nothing configured: it says where browsers may not go
+    monkeypatch.setenv("PGSIM_ALLOWED_ORIGINS", "http://127.0.0.1:8000")
+    assert cli.main([]) == 0
+    assert "targets   http://127.0.0.1:8000" in capsys.readouterr().out
+    monkeypatch.delenv("PGSIM_ALLOWED_ORIGINS")
     assert cli.main([]) == 0
     assert seen["port"] == 8765 and seen["app"].sim.config.control is False

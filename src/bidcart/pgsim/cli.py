@@ -36,5 +36,10 @@ def main(argv: list[str]) -> int:
     print(f"  control   {base}/_control/" + ("" if config.control else "  (disabled; --control to enable)"))
     if config.state_file:
         print(f"  state     {config.state_file}")
+    from .targets import allowed_origins
+
+    origins = allowed_origins(config)
+    print("  targets   " + (", ".join(origins) if origins else "none: set PGSIM_ALLOWED_ORIGINS to the shop's origin")
+          + "  (where browsers and webhooks may be sent)")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
