@@ -193,6 +193,7 @@ async def sim_ceiling(sim: str, count: int, concurrency: int) -> dict:
     from bidcart.pgsim.config import SimConfig
 
     config = SimConfig()
+    shop = "/".join(sim.split("/")[:3])  # the mounted simulator sends browsers only to the shop's origin
     auth = {"Authorization": f"SECRET_KEY {config.kakaopay_secret_key}"}
     latencies, errors = [], []
     left = count
@@ -207,8 +208,8 @@ async def sim_ceiling(sim: str, count: int, concurrency: int) -> dict:
                     ready = (await client.post("/kakaopay/online/v1/payment/ready", headers=auth, json={
                         "cid": config.kakaopay_cid, "partner_order_id": order, "partner_user_id": str(i),
                         "item_name": "bench", "quantity": 1, "total_amount": 15_000, "tax_free_amount": 0,
-                        "approval_url": "http://shop.invalid/ok", "cancel_url": "http://shop.invalid/cancel",
-                        "fail_url": "http://shop.invalid/fail"})).json()
+                        "approval_url": f"{shop}/ok", "cancel_url": f"{shop}/cancel",
+                        "fail_url": f"{shop}/fail"})).json()
                     page = await client.post(ready["next_redirect_pc_url"], data={"action": "approve"})
                     pg_token = dict(parse_qsl(urlsplit(page.headers["location"]).query))["pg_token"]
                     approved = await client.post("/kakaopay/online/v1/payment/approve", headers=auth, json={

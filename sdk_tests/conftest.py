@@ -80,7 +80,7 @@ def pgsim(receiver):
                PGSIM_IAMPORT_WEBHOOK_URL=f"{receiver.url}/iamport",
                PGSIM_PORTONE_WEBHOOK_URL=f"{receiver.url}/portone",
                PGSIM_PAYPAL_WEBHOOK_URL=f"{receiver.url}/paypal",
-               PGSIM_WEBHOOK_BACKOFF="0.2,0.5")
+               PGSIM_WEBHOOK_BACKOFF="0.2,0.5", PGSIM_ALLOWED_ORIGINS="http://shop.example")
     proc = subprocess.Popen([python, "-m", "bidcart.pgsim", "--port", str(port), "--control"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"

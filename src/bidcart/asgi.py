@@ -32,11 +32,35 @@ shop = ProtocolTypeRouter(
 )
 
 
+def _shop_origins(scope) -> list[str]:
+    """Where the mounted simulator may send browsers and webhooks: the shop's own origin. SITE_URL when
+    set; otherwise the request's own origin, if its host is one the shop serves (ALLOWED_HOSTS) and its
+    port the one this server listens on (a forged `Host: 127.0.0.1:6379` names another service)."""
+    if settings.SITE_URL:
+        return [settings.SITE_URL]
+    from django.http.request import split_domain_port, validate_host
+
+    headers = dict(scope.get("headers") or [])
+    host = headers.get(b"host", b"").decode("latin-1")
+    domain, port = split_domain_port(host)
+    scheme = scope.get("scheme", "http")
+    server_port = (scope.get("server") or (None, None))[1]
+    default = {"http": 80, "https": 443}.get(scheme)
+    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        return []
+    if (int(port) if port else default) != server_port:
+        return []
+    return [f"{scheme}://{host}"]
+
+
 def _pgsim_app():
+    import dataclasses
+
     from bidcart.pgsim.app import create_app
     from bidcart.pgsim.config import SimConfig
 
-    return create_app(SimConfig.from_env())
+    return create_app(dataclasses.replace(
+        SimConfig.from_env(), shop_origins=_shop_origins, max_body_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 2_621_440))
 
 
 pgsim = _pgsim_app() if settings.PGSIM_MOUNT else None

@@ -42,6 +42,7 @@ def site():
     app = Starlette(routes=[Route("/shop/iamport", shop_page), Route("/return", return_page),
                             Mount("/pgsim", app=pgsim)])
     with running_server(app=app) as url:
+        pgsim.sim.config.allowed_origins = (url,)  # the stand-in shop's origin, known once it listens
         yield url
 
 
@@ -100,6 +101,20 @@ def test_iamport_request_pay_popup_calls_back(page, site):
     assert payment["status"] == "paid" and payment["amount"] == 15000
 
 
+def test_iamport_shim_takes_the_result_only_from_its_own_popup(page, site):
+    """A result posted by any other window (here the page itself, as a script on a framed or opened page
+    could) is ignored; the popup's own one is taken, and the popup posted it to this origin only."""
+    page.goto(f"{site}/shop/iamport")
+    with page.expect_popup() as popup_info:
+        page.get_by_role("button", name="Pay").click()
+    page.evaluate("window.postMessage({pgsim: 'iamport', rsp: {success: true, imp_uid: 'forged'}}, '*')")
+    page.wait_for_timeout(300)
+    assert page.locator("#result").text_content() == ""
+    popup_info.value.get_by_role("button", name="Approve payment").click()
+    page.wait_for_function("document.getElementById('result').textContent.length > 0")
+    assert json.loads(page.locator("#result").text_content())["imp_uid"].startswith("imp_")
+
+
 def test_iamport_redirect_with_a_different_amount(page, site):
     page.goto(f"{site}/pgsim/iamport/checkout?merchant_uid=e2e-t1&amount=15000&name=Camera"
               f"&m_redirect_url={site}/return")
@@ -150,3 +165,16 @@ def test_paypal_approve_then_capture(page, site):
     assert query["token"] == order["id"] and query["PayerID"]
     captured = api.post(f"/v2/checkout/orders/{order['id']}/capture")
     assert captured.status_code == 201 and captured.json()["status"] == "COMPLETED"
+
+
+def test_the_reflected_xss_url_runs_no_script_on_the_shops_origin(page, shop):
+    """Issue #13's URL against the real shop with pgsim mounted: the payload is shown as text, never run."""
+    payload = "x'><script>window.pwned=1</script><img src=x onerror=window.pwned=2><a x='"
+    page.goto(f"{shop}/pgsim/portone/checkout?paymentId={payload}&orderName=Camera&totalAmount=1000&payMethod=CARD")
+    assert page.get_by_role("button", name="Approve payment").is_visible()
+    assert page.locator("[data-field=paymentId]").text_content() == payload
+    assert page.evaluate("window.pwned") is None and page.locator("img").count() == 0
+    page.goto(f"{shop}/pgsim/portone/checkout?paymentId={payload}&orderName=pgsim:approve&totalAmount=1"
+              "&payMethod=VIRTUAL_ACCOUNT")
+    assert page.evaluate("window.pwned") is None  # before the fix: 1, the script ran as the shop
+    assert page.get_by_role("link", name="Deposit page").is_visible()

@@ -25,7 +25,7 @@ ADDRESS = {"recipient": "김구매", "phone": "010-1234-5678", "postcode": "0623
 
 @pytest.fixture(scope="session")
 def pgsim_app():
-    app = create_app(SimConfig(control=True, webhook_backoff=(0.2, 0.5), fault_timeout=2.0))
+    app = create_app(SimConfig(control=True, webhook_backoff=(0.2, 0.5), fault_timeout=2.0, allowed_origins=("*",)))
     with running_server(app) as url:
         app.url = url
         yield app

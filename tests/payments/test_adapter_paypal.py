@@ -271,7 +271,7 @@ def hooked():
         return Response(status_code=200)
 
     with running_server(Starlette(routes=[Route("/hook", inbox, methods=["POST"])])) as receiver:
-        config = SimConfig(control=True, paypal_webhook_url=f"{receiver}/hook", webhook_backoff=(0.2,))
+        config = SimConfig(control=True, paypal_webhook_url=f"{receiver}/hook", webhook_backoff=(0.2,), allowed_origins=("*",))
         with running_server(create_app(config)) as url:
             yield url, received
 

@@ -174,7 +174,7 @@ async def test_verify_webhook_signature_only_for_real_deliveries(client, receive
     assert hdr["paypal-auth-algo"] == "SHA256withRSA" and hdr["paypal-cert-url"].startswith("http://pgsim.test/paypal/")
     payload = {"auth_algo": hdr["paypal-auth-algo"], "cert_url": hdr["paypal-cert-url"],
                "transmission_id": hdr["paypal-transmission-id"], "transmission_sig": hdr["paypal-transmission-sig"],
-               "transmission_time": hdr["paypal-transmission-time"], "webhook_id": "WH-BIDCART-PGSIM",
+               "transmission_time": hdr["paypal-transmission-time"], "webhook_id": "1PGSIMBIDCART0WEBHOOK000",
                "webhook_event": hook["json"]}
 
     async def status(p):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import sqlite3
 
 import httpx
 from starlette.applications import Starlette
@@ -15,6 +16,7 @@ from starlette.routing import Mount, Route
 from bidcart.pgsim import cli
 from bidcart.pgsim.app import create_app
 from bidcart.pgsim.config import SimConfig
+from bidcart.pgsim.state import State
 
 from .conftest import flush
 from .test_iamport import auth, pay
@@ -22,6 +24,7 @@ from .test_kakaopay import NEW, ready_body
 
 
 async def test_retries_with_backoff_until_delivered(client, receiver, app):
+    app.sim.config.iamport_webhook_retry = True  # V1 retries only when asked to
     receiver.statuses = [500, 503]
     await pay(client, "mid-r", 1000)
     # The background task (started lazily by the request) retries after 0.05 s and 0.1 s.
@@ -38,13 +41,36 @@ async def test_retries_with_backoff_until_delivered(client, receiver, app):
     assert len({d["raw"] for d in receiver.for_path("/hooks/iamport")}) == 1
 
 
-async def test_gives_up_after_the_last_backoff(client, receiver):
+async def test_gives_up_after_the_last_backoff(client, receiver, app):
+    app.sim.config.iamport_webhook_retry = True
     receiver.statuses = [500, 500, 500]
     await pay(client, "mid-g", 1000)
     for _ in range(3):
         await flush(client)
     [delivery] = (await client.get("/_control/webhooks")).json()["deliveries"]
     assert delivery["state"] == "failed" and delivery["attempts"] == 3
+
+
+async def test_v1_sends_a_notification_once_and_again_only_when_asked(client, receiver):
+    receiver.statuses = [500]
+    await pay(client, "mid-once", 1000)
+    await flush(client)
+    assert await flush(client) == []  # no retry of its own
+    [delivery] = (await client.get("/_control/webhooks")).json()["deliveries"]
+    assert delivery["state"] == "failed" and delivery["attempts"] == 1
+    r = await client.post("/_control/webhooks/resend", json={"delivery_id": delivery["id"]})
+    assert r.status_code == 200
+    [attempt] = await flush(client)
+    assert attempt["status_code"] == 200 and attempt["attempt"] == 2
+    assert (await client.post("/_control/webhooks/resend", json={"delivery_id": "nope"})).status_code == 404
+
+
+async def test_v2_and_paypal_retry_at_minute_intervals_by_default():
+    outbox = create_app(SimConfig()).sim.outbox
+    schedule = outbox.retry_schedule("portone")
+    assert schedule == outbox.retry_schedule("paypal") and schedule[0] >= 60 and list(schedule) == sorted(schedule)
+    assert sum(schedule) >= 12 * 3600  # retried over hours, as PortOne and PayPal do
+    assert outbox.retry_schedule("iamport") == ()
 
 
 async def test_unreachable_target_is_logged_as_error(app, client, receiver):
@@ -169,21 +195,67 @@ async def test_mounted_under_pgsim_builds_urls_with_the_mount_point(config):
 
 
 async def test_state_file_persists_and_reloads(tmp_path, config):
-    path = tmp_path / "pgsim.json"
+    path = tmp_path / "pgsim.sqlite3"
     config = dataclasses.replace(config, state_file=str(path))
     app = create_app(config)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x") as client:
         r = await client.post("/kakaopay/online/v1/payment/ready", json=ready_body(), headers=NEW)
         tid = r.json()["tid"]
+        await client.post("/_control/clock", json={"advance": 30})
     await app.sim.outbox.stop()
-    saved = json.loads(path.read_text())
-    assert tid in saved["kakaopay"]
-    assert not list(tmp_path.glob(".pgsim-*"))  # the atomic write left no temp file
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM records WHERE tbl = 'kakaopay' AND key = ?", (tid,)).fetchone() == (1,)
+    assert path.stat().st_mode & 0o077 == 0  # buyers' details: the owner's only
     again = create_app(config)
+    assert again.sim.state.clock_offset == 30
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=again), base_url="http://x") as client:
         r = await client.post("/kakaopay/online/v1/payment/order", json={"cid": "TC0ONETIME", "tid": tid}, headers=NEW)
         assert r.status_code == 200 and r.json()["status"] == "READY"
     await again.sim.outbox.stop()
+
+
+async def test_a_change_writes_its_own_row_whatever_the_state_holds(tmp_path, config):
+    """Issue #15 item 5: with 500 payments held, a ready writes one row, an order lookup none, and the
+    hosted page's approval one; the old JSON file was rewritten whole each time."""
+    config = dataclasses.replace(config, state_file=str(tmp_path / "pgsim.sqlite3"))
+    app = create_app(config)
+    state = app.sim.state
+    for i in range(500):
+        state.kakaopay[f"T{i:019d}"] = {"tid": f"T{i:019d}", "status": "SUCCESS_PAYMENT"}
+    state.save()
+    db = state.store.db
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x") as client:
+        before = db.total_changes
+        tid = (await client.post("/kakaopay/online/v1/payment/ready", json=ready_body(), headers=NEW)).json()["tid"]
+        assert db.total_changes - before == 1
+        before = db.total_changes
+        await client.post("/kakaopay/online/v1/payment/order", json={"cid": "TC0ONETIME", "tid": tid}, headers=NEW)
+        assert db.total_changes - before == 0
+        before = db.total_changes
+        page = await client.post(f"/kakaopay/checkout/{tid}", data={"action": "approve"})
+        assert page.status_code == 303 and db.total_changes - before == 1
+    await app.sim.outbox.stop()
+
+
+async def test_an_older_json_state_file_is_carried_over(tmp_path, config):
+    path = tmp_path / "pgsim-state.json"
+    path.write_text(json.dumps({"kakaopay": {"T1": {"tid": "T1", "status": "READY"}}, "attempts": [{"attempt": 1}],
+                                "clock_offset": 5}))
+    state = State(str(path))
+    assert state.kakaopay["T1"]["status"] == "READY" and state.attempts == [{"attempt": 1}] and state.clock_offset == 5
+    assert (tmp_path / "pgsim-state.json.json-old").exists()
+    assert State(str(path)).kakaopay["T1"]["tid"] == "T1"  # now read from SQLite
+
+
+async def test_reset_empties_the_file_too(tmp_path, config):
+    path = str(tmp_path / "s.sqlite3")
+    state = State(path)
+    state.webhooks["D1"] = {"id": "D1"}
+    state.attempts.append({"attempt": 1})
+    state.save()
+    state.reset()
+    again = State(path)
+    assert dict(again.webhooks) == {} and again.attempts == []
 
 
 def test_config_from_env():
@@ -221,5 +293,10 @@ def test_cli_parses_options_and_runs_uvicorn(monkeypatch, capsys):
     assert seen["host"] == "127.0.0.1" and seen["port"] == 9999 and seen["app"].sim.config.control is True
     out = capsys.readouterr().out
     assert "http://127.0.0.1:9999/kakaopay" in out and "http://127.0.0.1:9999/paypal" in out
+    assert "set PGSIM_ALLOWED_ORIGINS" in out  # nothing configured: it says where browsers may not go
+    monkeypatch.setenv("PGSIM_ALLOWED_ORIGINS", "http://127.0.0.1:8000")
+    assert cli.main([]) == 0
+    assert "targets   http://127.0.0.1:8000" in capsys.readouterr().out
+    monkeypatch.delenv("PGSIM_ALLOWED_ORIGINS")
     assert cli.main([]) == 0
     assert seen["port"] == 8765 and seen["app"].sim.config.control is False

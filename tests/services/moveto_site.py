@@ -49,7 +49,7 @@ def build() -> dict:
     staff = make_user("staff-mover@example.com", staff=True)
     order = make_order(buyer, price=25000, quantity=2)
     product = order.lines.get().product
-    with running_server(create_app(SimConfig(control=True))) as sim_url:
+    with running_server(create_app(SimConfig(control=True, allowed_origins=("*",)))) as sim_url:
         settings.PGSIM_URL = sim_url
         payment, nxt = payments.start_payment(buyer, order, provider="kakaopay", site_url="http://shop.test")
         SimControl(sim_url).next_outcome("kakaopay", "approve")

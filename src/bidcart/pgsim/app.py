@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from starlette._utils import get_route_path
 
 from .config import SimConfig
+from . import hosted
 from .control import Control, apply_faults
 from .core import PROVIDERS, Sim, base_url
+from .headers import limited, with_strict_headers
 from .iamport import Iamport
 from .kakaopay import KakaoPay
 from .paypal import PayPal
@@ -34,6 +36,9 @@ class PgSim:
         if scope["type"] != "http":
             await self.router(scope, receive, send)
             return
+        await limited(self._http, scope, receive, with_strict_headers(send), self.sim.config.max_body_bytes)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         # No lifespan when mounted: the delivery loop starts with the first request.
         self.sim.outbox.ensure_worker()
         path = get_route_path(scope) or "/"
@@ -56,11 +61,9 @@ def create_app(config: SimConfig | None = None) -> PgSim:
     sim.outbox = Outbox(sim)
     iamport, portone = Iamport(sim), PortOne(sim)
 
-    async def index(request: Request) -> HTMLResponse:
+    async def index(request: Request) -> Response:
         base = base_url(request)
-        items = "".join(f"<li>{p}: <code>{base}/{p}</code></li>" for p in PROVIDERS)
-        return HTMLResponse(f"<!doctype html><title>pgsim</title><h1>pgsim</h1>"
-                            f"<p>Payment-gateway simulator. Provider base URLs:</p><ul>{items}</ul>")
+        return hosted.page(request, "pgsim", "index.html", providers=[(p, f"{base}/{p}") for p in PROVIDERS])
 
     async def paypal_cert(request: Request) -> PlainTextResponse:
         return PlainTextResponse("pgsim does not sign PayPal webhooks with a certificate; "
@@ -69,4 +72,6 @@ def create_app(config: SimConfig | None = None) -> PgSim:
     routes = [Route("/", index), Route("/paypal/v1/notifications/certs/pgsim", paypal_cert)]
     routes += KakaoPay(sim).routes() + iamport.routes() + portone.routes() + PayPal(sim).routes()
     routes += Control(sim, iamport, portone).routes()
-    return PgSim(sim, Starlette(routes=routes))
+    router = Starlette(routes=routes)
+    router.state.sim = sim  # hosted pages read the allowed origins from it
+    return PgSim(sim, router)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -30,15 +30,25 @@ class SimConfig:
     paypal_client_id: str = "bidcart-paypal-client"
     paypal_client_secret: str = "bidcart-paypal-secret"
     paypal_webhook_url: str | None = None
-    paypal_webhook_id: str = "WH-BIDCART-PGSIM"
+    paypal_webhook_id: str = "1PGSIMBIDCART0WEBHOOK000"  # PayPal's are alphanumeric (`^[a-zA-Z0-9]+$`)
     paypal_webhook_secret: str | None = None  # None: random per run
     paypal_token_ttl: int = 32400
     # Simulator behaviour
     control: bool = False
-    state_file: str | None = None
-    # Webhook retries: delays in seconds before attempt 2, 3, ... (the providers use
-    # minutes; seconds keep the same shape on a laptop).
-    webhook_backoff: tuple[float, ...] = (1, 4, 16, 64, 256)
+    state_file: str | None = None  # an SQLite file (see state.py); none: kept in memory only
+    # Origins pgsim may redirect a browser to or deliver a webhook to besides the configured webhook
+    # URLs' (targets.py). `*` = any, only standalone (a test bed); never when mounted in the shop.
+    allowed_origins: tuple[str, ...] = ()
+    # Set when mounted in the shop: the shop's own origins for a request's scope (bidcart.asgi).
+    shop_origins: Callable[[dict], list[str]] | None = field(default=None, repr=False, compare=False)
+    # The largest request body pgsim reads (413 above it); mounted, the shop's DATA_UPLOAD_MAX_MEMORY_SIZE.
+    max_body_bytes: int = 2_621_440
+    # Webhook retries (PortOne V2 and PayPal): delays in seconds before attempt 2, 3, ... The providers
+    # retry over hours at growing minute intervals (docs/pgsim.md); tests set seconds.
+    webhook_backoff: tuple[float, ...] = (60, 300, 1800, 7200, 18000, 36000)
+    # PortOne V1 does not retry a failed notification on its own; it is sent again only when asked
+    # (the console's resend; here POST /_control/webhooks/resend). True: retry like V2, on webhook_backoff.
+    iamport_webhook_retry: bool = False
     webhook_timeout: float = 10.0
     # How long a forced "timeout" fault holds a request before answering 504.
     fault_timeout: float = 30.0
@@ -52,7 +62,7 @@ class SimConfig:
         config = cls()
         for name, value in vars(config).items():
             key = "PGSIM_" + name.upper()
-            if name == "webhook_transport" or key not in env:
+            if name in ("webhook_transport", "shop_origins") or key not in env:
                 continue
             raw = env[key]
             if isinstance(value, bool):
@@ -61,6 +71,8 @@ class SimConfig:
                 config.__dict__[name] = int(raw)
             elif isinstance(value, float):
                 config.__dict__[name] = float(raw)
+            elif name == "allowed_origins":
+                config.__dict__[name] = tuple(x.strip() for x in raw.split(",") if x.strip())
             elif isinstance(value, tuple):
                 config.__dict__[name] = tuple(float(x) for x in raw.split(",") if x.strip())
             else:

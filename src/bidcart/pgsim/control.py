@@ -9,6 +9,7 @@
 - `POST /_control/webhooks`       `{"drop"?, "delay"?, "duplicate"?, "reorder"?}`
 - `GET  /_control/webhooks`       deliveries and every attempt
 - `POST /_control/webhooks/flush` attempt every pending delivery now (release held ones)
+- `POST /_control/webhooks/resend` `{"delivery_id"}`: send a failed or delivered one again (V1 retries only so)
 - `POST /_control/vbank/deposit`  `{"imp_uid"}` or `{"merchant_uid"}` (V1), `{"paymentId"}` (V2)
 - `POST /_control/clock`          `{"advance": seconds}` moves the simulator's clock
 """
@@ -45,6 +46,7 @@ class Control:
             Route("/_control/faults", self.faults, methods=["GET", "POST", "DELETE"]),
             Route("/_control/webhooks", self.webhooks, methods=["GET", "POST"]),
             Route("/_control/webhooks/flush", self.flush, methods=["POST"]),
+            Route("/_control/webhooks/resend", self.resend, methods=["POST"]),
             Route("/_control/vbank/deposit", self.deposit, methods=["POST"]),
             Route("/_control/clock", self.clock, methods=["POST"]),
         ]
@@ -137,6 +139,16 @@ class Control:
         self.sim.outbox.release_held()
         results = await self.sim.outbox.deliver_due(force=True)
         return JSONResponse({"attempts": results})
+
+    async def resend(self, request: Request) -> Response:
+        try:
+            data = await self._body(request)
+        except ValueError as exc:
+            return _json_error(400, str(exc))
+        delivery = self.sim.outbox.resend(str(data.get("delivery_id") or ""))
+        if delivery is None:
+            return _json_error(404, "no failed or delivered delivery with that delivery_id")
+        return JSONResponse({"delivery": delivery})
 
     async def deposit(self, request: Request) -> Response:
         try:

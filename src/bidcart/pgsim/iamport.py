@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import hosted
+from . import hosted, targets
 from .core import BadBody, Provider, as_int, base_url, is_declined, magic_outcome, positive_int, read_form, read_params, with_query
 
 NOT_FOUND = "존재하지 않는 결제정보입니다."
@@ -57,16 +57,19 @@ class Iamport(Provider):
             return envelope(None, -1, "imp_key 또는 imp_secret이 올바르지 않습니다.", 401)
         now = self.state.now()
         # The same token comes back until it expires; in its last minute it is extended by 5.
-        for token, record in self.state.iamport_tokens.items():
+        tokens = self.state.iamport_tokens
+        for token, record in tokens.items():
             if record["expired_at"] > now:
                 if record["expired_at"] - now < 60:
                     record["expired_at"] += 300
+                    tokens.touch(token)
                 break
         else:
             token = self.state.hex(40)
             record = {"expired_at": int(now) + self.config.iamport_token_ttl}
-            self.state.iamport_tokens = {k: v for k, v in self.state.iamport_tokens.items() if v["expired_at"] > now}
-            self.state.iamport_tokens[token] = record
+            for stale in [k for k, v in tokens.items() if v["expired_at"] <= now]:
+                del tokens[stale]
+            tokens[token] = record
         self.state.save()
         return envelope({"access_token": token, "now": int(now), "expired_at": int(record["expired_at"])})
 
@@ -146,6 +149,7 @@ class Iamport(Provider):
         return payment
 
     def _mark_paid(self, payment: dict) -> None:
+        self.state.iamport_payments.touch(payment["imp_uid"])  # the control API finds vbanks by a scan
         now = int(self.state.now())
         payment.update(status="paid", paid_at=now, updated_at=now)
 
@@ -259,6 +263,7 @@ class Iamport(Provider):
             payment = max(paid, key=lambda p: p["paid_at"], default=None)
         if payment is None:
             return envelope(None, 1, "취소할 결제건이 존재하지 않습니다.")
+        self.state.iamport_payments.touch(payment["imp_uid"])  # found by merchant_uid: a scan
         if payment["status"] == "cancelled":
             return envelope(None, 1, "이미 전액취소된 주문입니다.")
         if payment["status"] != "paid":
@@ -308,7 +313,10 @@ class Iamport(Provider):
             params.update(await read_form(request))
         amount = positive_int(params.get("amount"))
         if not params.get("merchant_uid") or amount is None:
-            return hosted.message_page("PortOne checkout", "merchant_uid and a positive integer amount are required.", 400)
+            return hosted.message_page(request, "PortOne checkout", "merchant_uid and a positive integer amount are required.", 400)
+        refused = targets.refused([params.get("m_redirect_url"), params.get("notice_url")], self.config, request.scope)
+        if refused:
+            return hosted.refused_target_page(request, "PortOne checkout", refused)
         if request.method == "POST":
             choice = {"outcome": params.get("action"), "amount": params.get("tamper_amount")}
         else:
@@ -316,7 +324,7 @@ class Iamport(Provider):
         if choice is None:
             hidden = {k: params.get(k) for k in CHECKOUT_FIELDS}
             return hosted.checkout_page(
-                "PortOne (Iamport) checkout",
+                request, "PortOne (Iamport) checkout",
                 [("Order", params.get("name")), ("Amount", f"{amount} {params.get('currency') or 'KRW'}"),
                  ("merchant_uid", params["merchant_uid"]), ("Method", params.get("pay_method") or "card"),
                  ("PG", params.get("pg") or "html5_inicis")],
@@ -330,12 +338,12 @@ class Iamport(Provider):
     def _finish(self, request: Request, params: dict, amount: int, choice: dict) -> Response:
         outcome = choice.get("outcome")
         if outcome not in ("approve", "cancel", "fail", "amount"):
-            return hosted.message_page("PortOne checkout", "Unknown action.", 400)
+            return hosted.message_page(request, "PortOne checkout", "Unknown action.", 400)
         charged = amount
         if outcome == "amount":
             charged = positive_int(choice.get("amount"))
             if charged is None:
-                return hosted.message_page("PortOne checkout", "Enter a positive whole amount.", 400)
+                return hosted.message_page(request, "PortOne checkout", "Enter a positive whole amount.", 400)
         payment = self._new_payment(request, params, charged)
         now = int(self.state.now())
         prepared = self.state.iamport_prepared.get(payment["merchant_uid"])
@@ -387,29 +395,26 @@ class Iamport(Provider):
         }
 
     def _result_page(self, request: Request, payment: dict, rsp: dict) -> Response:
-        # Popup mode: hand the result to the IMP script in the opener, then close.
-        data = json.dumps({"pgsim": "iamport", "rsp": rsp}).replace("</", "<\\/")
-        extra = f"<script>if (window.opener) {{ window.opener.postMessage({data}, '*'); window.close(); }}</script>"
+        vbank = None
         if payment["status"] == "ready" and payment["pay_method"] == "vbank":
-            extra += (f"<p>Virtual account {payment['vbank_name']} {payment['vbank_num']}. "
-                      f"<a href='{base_url(request)}/iamport/vbank/{payment['imp_uid']}'>Deposit page</a></p>")
+            vbank = {"name": payment["vbank_name"], "number": payment["vbank_num"],
+                     "url": f"{base_url(request)}/iamport/vbank/{payment['imp_uid']}"}
         text = "Payment succeeded." if rsp["success"] else f"Payment failed: {rsp['error_msg']}"
-        return hosted.message_page("PortOne checkout", text, extra_html=extra)
+        return hosted.message_page(request, "PortOne checkout", text, result={"pgsim": "iamport", "rsp": rsp}, vbank=vbank)
 
     async def vbank_page(self, request: Request) -> Response:
         payment = self.state.iamport_payments.get(request.path_params["imp_uid"])
         if payment is None or payment["pay_method"] != "vbank":
-            return hosted.message_page("Virtual account", "Unknown virtual account.", 404)
+            return hosted.message_page(request, "Virtual account", "Unknown virtual account.", 404)
         if request.method == "POST":
             if not self.deposit(request, payment):
-                return hosted.message_page("Virtual account", f"No deposit possible ({payment['status']}).", 409)
-            return hosted.message_page("Virtual account", "Deposit received. The shop has been notified.")
+                return hosted.message_page(request, "Virtual account", f"No deposit possible ({payment['status']}).", 409)
+            return hosted.message_page(request, "Virtual account", "Deposit received. The shop has been notified.")
         if payment["status"] != "ready":
-            return hosted.message_page("Virtual account", f"This account is {payment['status']}.")
-        return hosted.page("Virtual account", hosted.summary([
+            return hosted.message_page(request, "Virtual account", f"This account is {payment['status']}.")
+        return hosted.vbank_page(request, [
             ("Bank", payment["vbank_name"]), ("Account", payment["vbank_num"]), ("Holder", payment["vbank_holder"]),
             ("Amount", payment["amount"]), ("merchant_uid", payment["merchant_uid"])])
-            + "<form method='post' class='actions'><button class='approve'>Deposit now</button></form>")
 
     def deposit(self, request: Request, payment: dict) -> bool:
         """vbank: the buyer transfers the money; the payment becomes paid and a webhook goes out."""

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import hosted
+from . import hosted, targets
 from .core import BadBody, Provider, as_int, base_url, is_declined, magic_outcome, positive_int, read_form, read_params, with_query
 
 PRE_APPROVAL = {"READY", "SEND_TMS", "OPEN_PAYMENT", "SELECT_METHOD", "ARS_WAITING", "AUTH_PASSWORD"}
@@ -129,6 +129,9 @@ class KakaoPay(Provider):
             raise KakaoError(-2, "invalid request: total_amount and quantity must be positive")
         if tax_free > total:
             raise KakaoError(-2, "invalid request: tax_free_amount exceeds total_amount")
+        refused = targets.refused([params[k] for k in ("approval_url", "cancel_url", "fail_url")], self.config, request.scope)
+        if refused:
+            raise KakaoError(-2, f"invalid request: redirect url not allowed: {', '.join(refused)}")
         vat = self._int(params, "vat_amount", vat_of(total - tax_free))
         tid = self.state.token("T", 19)
         now = self.state.now()
@@ -321,10 +324,10 @@ class KakaoPay(Provider):
     async def checkout(self, request: Request) -> Response:
         payment = self.state.kakaopay.get(request.path_params["tid"])
         if payment is None:
-            return hosted.message_page("KakaoPay", "Unknown payment (tid).", 404)
+            return hosted.message_page(request, "KakaoPay", "Unknown payment (tid).", 404)
         self._expire(payment)
         if payment["status"] not in ("READY", "OPEN_PAYMENT"):
-            return hosted.message_page("KakaoPay", f"This payment can no longer be approved ({payment['status']}).", 409)
+            return hosted.message_page(request, "KakaoPay", f"This payment can no longer be approved ({payment['status']}).", 409)
         if request.method == "POST":
             form = await read_form(request)
             choice = {"outcome": form.get("action"), "amount": form.get("tamper_amount")}
@@ -334,21 +337,21 @@ class KakaoPay(Provider):
             payment["status"] = "OPEN_PAYMENT"
             self.state.save()
             return hosted.checkout_page(
-                "KakaoPay checkout",
+                request, "KakaoPay checkout",
                 [("Item", payment["item_name"]), ("Amount (KRW)", payment["amount"]["total"]),
                  ("Order", payment["partner_order_id"]), ("tid", payment["tid"])],
                 action_url=str(request.url),
                 amount=payment["amount"]["total"],
             )
-        return self._finish(payment, choice)
+        return self._finish(request, payment, choice)
 
-    def _finish(self, payment: dict, choice: dict) -> Response:
+    def _finish(self, request: Request, payment: dict, choice: dict) -> Response:
         outcome = choice.get("outcome")
         if outcome in ("approve", "amount"):
             if outcome == "amount":
                 total = positive_int(choice.get("amount"))
                 if total is None:
-                    return hosted.message_page("KakaoPay", "Enter a positive whole amount.", 400)
+                    return hosted.message_page(request, "KakaoPay", "Enter a positive whole amount.", 400)
                 tax_free = min(payment["amount"]["tax_free"], total)
                 payment["charged_amount"] = amount_obj(total, tax_free, vat_of(total - tax_free))
             payment["status"] = "AUTH_PASSWORD"
@@ -361,6 +364,6 @@ class KakaoPay(Provider):
             payment["status"] = "FAIL_AUTH_PASSWORD"
             target = payment["fail_url"]
         else:
-            return hosted.message_page("KakaoPay", "Unknown action.", 400)
+            return hosted.message_page(request, "KakaoPay", "Unknown action.", 400)
         self.state.save()
         return RedirectResponse(target, status_code=303)

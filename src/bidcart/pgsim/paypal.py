@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
+import secrets
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -17,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import hosted
+from . import hosted, targets
 from .core import BadBody, Provider, base_url, is_declined, magic_outcome, read_form, read_params, with_query
 
 VALUE_RE = re.compile(r"^((-?[0-9]+)|(-?([0-9]+)?[.][0-9]+))$")
@@ -31,6 +32,10 @@ ERROR_NAMES = {
     422: ("UNPROCESSABLE_ENTITY", "The requested action could not be performed, semantically incorrect, or failed business validation."),
     500: ("INTERNAL_SERVER_ERROR", "An internal server error has occurred."),
 }
+# Payer and merchant (account) ids: 13 characters of PayPal's alphabet, without 0, 1, I and O
+# (`^[2-9A-HJ-NP-Z]{13}$` in the Orders and Payments v2 specs).
+ACCOUNT_ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+MERCHANT_ID = "PGSMMERCHANT2"
 REQUEST_ID_TTL = {"order": 6 * 3600, "capture": 45 * 86400, "refund": 45 * 86400}
 
 
@@ -146,7 +151,8 @@ class PayPal(Provider):
             return JSONResponse({"error": "unsupported_grant_type",
                                  "error_description": "Grant Type is NULL or unsupported"}, status_code=400)
         token = "A21AA" + self.state.token("", 60)
-        self.state.paypal_tokens = {k: v for k, v in self.state.paypal_tokens.items() if v > self.state.now()}
+        for stale in [k for k, v in self.state.paypal_tokens.items() if v <= self.state.now()]:
+            del self.state.paypal_tokens[stale]
         self.state.paypal_tokens[token] = self.state.now() + self.config.paypal_token_ttl
         self.state.save()
         return JSONResponse({
@@ -185,6 +191,12 @@ class PayPal(Provider):
                                   "/purchase_units/@reference_id=='default'/amount/value")
         experience = ((body.get("payment_source") or {}).get("paypal") or {}).get("experience_context") or {}
         context = body.get("application_context") or {}
+        for key in ("return_url", "cancel_url"):
+            url = experience.get(key) or context.get(key)
+            if url and not targets.is_allowed(url, self.config, request.scope):
+                where = "/payment_source/paypal/experience_context" if experience.get(key) else "/application_context"
+                raise PayPalError(422, "INVALID_PARAMETER_VALUE", "The value of a field is invalid: the URL's origin is not "
+                                  "allowed by the simulator (PGSIM_ALLOWED_ORIGINS).", f"{where}/{key}")
         now = self.state.now()
         order_id = self.state.token("", 17)
         self.state.paypal_orders[order_id] = {
@@ -202,7 +214,7 @@ class PayPal(Provider):
     def order_object(self, order: dict, request: Request) -> dict:
         api, t = self._api(request), self.state.rfc3339
         unit = dict(order["purchase_unit"], amount=order["amount"])
-        unit.setdefault("payee", {"email_address": "merchant@bidcart.example", "merchant_id": "PGSIMMERCHANT"})
+        unit.setdefault("payee", {"email_address": "merchant@bidcart.example", "merchant_id": MERCHANT_ID})
         if order["capture_id"]:
             unit["payments"] = {"captures": [self.capture_object(order["capture_id"], request)]}
             # Orders v2 `payment_collection` lists the refunds too: how a client learns what was given back.
@@ -389,9 +401,9 @@ class PayPal(Provider):
     async def checkout(self, request: Request) -> Response:
         order = self.state.paypal_orders.get(request.query_params.get("token", ""))
         if order is None:
-            return hosted.message_page("PayPal", "Unknown order (token).", 404)
+            return hosted.message_page(request, "PayPal", "Unknown order (token).", 404)
         if order["status"] not in ("CREATED", "PAYER_ACTION_REQUIRED"):
-            return hosted.message_page("PayPal", f"This order is {order['status']} and cannot be approved again.", 409)
+            return hosted.message_page(request, "PayPal", f"This order is {order['status']} and cannot be approved again.", 409)
         if request.method == "POST":
             form = await read_form(request)
             choice = {"outcome": form.get("action"), "amount": form.get("tamper_amount")}
@@ -400,7 +412,7 @@ class PayPal(Provider):
         value = money(order["currency"], order["total"])
         if choice is None:
             return hosted.checkout_page(
-                "PayPal checkout",
+                request, "PayPal checkout",
                 [("Order", order["id"]), ("Description", order["purchase_unit"].get("description")),
                  ("Amount", f"{value['value']} {order['currency']}")],
                 action_url=str(request.url), approve_label="Approve payment (log in as sandbox buyer)",
@@ -412,21 +424,21 @@ class PayPal(Provider):
         outcome = choice.get("outcome")
         if outcome == "cancel":
             if not order["cancel_url"]:
-                return hosted.message_page("PayPal", "You cancelled. Return to the merchant's site.")
+                return hosted.message_page(request, "PayPal", "You cancelled. Return to the merchant's site.")
             return RedirectResponse(with_query(order["cancel_url"], token=order["id"]), status_code=303)
         if outcome not in ("approve", "fail", "amount"):
-            return hosted.message_page("PayPal", "Unknown action.", 400)
+            return hosted.message_page(request, "PayPal", "Unknown action.", 400)
         if outcome == "amount":
             try:
                 _, charged = to_minor({"currency_code": order["currency"], "value": str(choice.get("amount") or "").strip()}, "amount")
             except (PayPalError, InvalidOperation):
                 charged = 0
             if charged <= 0:
-                return hosted.message_page("PayPal", "Enter a positive amount such as 12.34.", 400)
+                return hosted.message_page(request, "PayPal", "Enter a positive amount such as 12.34.", 400)
             order["charged"] = charged
         if outcome == "fail":
             order["declined"] = True  # the buyer approves, the instrument is declined at capture
-        payer_id = self.state.token("", 13)
+        payer_id = "".join(secrets.choice(ACCOUNT_ID_ALPHABET) for _ in range(13))
         order["payer"] = {"name": {"given_name": "Sandbox", "surname": "Buyer"},
                           "email_address": "buyer@pgsim.example", "payer_id": payer_id, "address": {"country_code": "KR"}}
         order.update(status="APPROVED", update_time=self.state.now())
@@ -434,5 +446,5 @@ class PayPal(Provider):
                    "An order has been approved by buyer")
         self.state.save()
         if not order["return_url"]:
-            return hosted.message_page("PayPal", "Payment approved. Return to the merchant's site.")
+            return hosted.message_page(request, "PayPal", "Payment approved. Return to the merchant's site.")
         return RedirectResponse(with_query(order["return_url"], token=order["id"], PayerID=payer_id), status_code=303)

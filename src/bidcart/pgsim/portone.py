@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from urllib.parse import quote
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import hosted
+from . import hosted, targets
 from .core import BadBody, Provider, as_int, base_url, is_declined, magic_outcome, positive_int, read_form, read_params, with_query
 
 MERCHANT_ID = "merchant-pgsim"
@@ -248,6 +249,13 @@ class PortOne(Provider):
         return 200, {"cancellation": self._cancellation(cancellation)}
 
     # --- browser side -------------------------------------------------------------------
+    @staticmethod
+    def _notice_urls(params: dict) -> list[str]:
+        """`noticeUrls`: a list in JSON, comma-separated in the hosted page's query."""
+        raw = params.get("noticeUrls")
+        urls = raw if isinstance(raw, list) else str(raw or "").split(",")
+        return [str(u).strip() for u in urls if str(u).strip()]
+
     async def script(self, request: Request) -> Response:
         return self.script_response("portone.js")
 
@@ -258,12 +266,15 @@ class PortOne(Provider):
         total = positive_int(params.get("totalAmount"))
         payment_id = params.get("paymentId")
         if not payment_id or not params.get("orderName") or total is None:
-            return hosted.message_page("PortOne checkout", "paymentId, orderName and a positive integer totalAmount are required.", 400)
+            return hosted.message_page(request, "PortOne checkout", "paymentId, orderName and a positive integer totalAmount are required.", 400)
         if params.get("storeId") not in (None, "", self.config.portone_store_id):
-            return hosted.message_page("PortOne checkout", f"Unknown storeId {params['storeId']}.", 403)
+            return hosted.message_page(request, "PortOne checkout", f"Unknown storeId {params['storeId']}.", 403)
+        refused = targets.refused([params.get("redirectUrl"), *self._notice_urls(params)], self.config, request.scope)
+        if refused:
+            return hosted.refused_target_page(request, "PortOne checkout", refused)
         existing = self.state.portone_payments.get(payment_id)
         if existing and existing["status"] not in ("READY", "FAILED"):
-            return hosted.message_page("PortOne checkout", f"Payment {payment_id} is already {existing['status']}.", 409)
+            return hosted.message_page(request, "PortOne checkout", f"Payment {payment_id} is already {existing['status']}.", 409)
         if request.method == "POST":
             choice = {"outcome": params.get("action"), "amount": params.get("tamper_amount")}
         else:
@@ -271,7 +282,7 @@ class PortOne(Provider):
         if choice is None:
             hidden = {k: v for k, v in params.items() if k not in ("action", "tamper_amount")}
             return hosted.checkout_page(
-                "PortOne checkout",
+                request, "PortOne checkout",
                 [("Order", params["orderName"]), ("Amount", f"{total} {params.get('currency') or 'KRW'}"),
                  ("paymentId", payment_id), ("Method", params.get("payMethod") or "CARD")],
                 action_url=f"{base_url(request)}/portone/checkout",
@@ -284,15 +295,14 @@ class PortOne(Provider):
     def _finish(self, request: Request, params: dict, total: int, choice: dict) -> Response:
         outcome = choice.get("outcome")
         if outcome not in ("approve", "cancel", "fail", "amount"):
-            return hosted.message_page("PortOne checkout", "Unknown action.", 400)
+            return hosted.message_page(request, "PortOne checkout", "Unknown action.", 400)
         if outcome == "amount":
             total = positive_int(choice.get("amount"))
             if total is None:
-                return hosted.message_page("PortOne checkout", "Enter a positive whole amount.", 400)
+                return hosted.message_page(request, "PortOne checkout", "Enter a positive whole amount.", 400)
         now = self.state.now()
         payment_id = params["paymentId"]
         tax_free = min(as_int(params.get("taxFreeAmount")) or 0, total)
-        notice = params.get("noticeUrls")
         p = {
             "id": payment_id, "transactionId": str(uuid.uuid4()), "status": "READY",
             "storeId": self.config.portone_store_id, "orderName": params["orderName"], "totalAmount": total,
@@ -303,7 +313,7 @@ class PortOne(Provider):
             "requestedAt": now, "updatedAt": now, "statusChangedAt": now, "paidAt": None, "failedAt": None,
             "cancelledAt": None, "cancellations": [], "failure": None, "pgTxId": "pgsim" + self.state.digits(15),
             "receiptUrl": f"{base_url(request)}/portone/receipts/{payment_id}",
-            "noticeUrls": [u for u in (notice.split(",") if notice else []) if u],
+            "noticeUrls": self._notice_urls(params),
             "method": {"type": "PaymentMethodCard", "approvalNumber": self.state.digits(8),
                        "installmentMonth": 0, "card": {"name": "신한카드", "number": "42200000****1234"}},
             "customData": params.get("customData"),
@@ -337,26 +347,27 @@ class PortOne(Provider):
             result.update(code=error[0], message=error[1])
         if params.get("redirectUrl"):
             return RedirectResponse(with_query(params["redirectUrl"], **result), status_code=303)
-        data = json.dumps({"pgsim": "portone", "response": result}).replace("</", "<\\/")
-        extra = f"<script>if (window.opener) {{ window.opener.postMessage({data}, '*'); window.close(); }}</script>"
+        vbank = None
         if p["status"] == "VIRTUAL_ACCOUNT_ISSUED":
-            extra += f"<p><a href='{base_url(request)}/portone/vbank/{payment_id}'>Deposit page</a></p>"
+            vbank = {"name": p["method"]["bank"], "number": p["method"]["accountNumber"],
+                     "url": f"{base_url(request)}/portone/vbank/{quote(payment_id, safe='')}"}
         text = f"Payment failed: {error[1]}" if error else f"Payment {p['status'].lower()}."
-        return hosted.message_page("PortOne checkout", text, extra_html=extra)
+        return hosted.message_page(request, "PortOne checkout", text, result={"pgsim": "portone", "response": result},
+                                   vbank=vbank)
 
     async def vbank_page(self, request: Request) -> Response:
         p = self.state.portone_payments.get(request.path_params["payment_id"])
         if p is None or p["method"]["type"] != "PaymentMethodVirtualAccount":
-            return hosted.message_page("Virtual account", "Unknown virtual account.", 404)
+            return hosted.message_page(request, "Virtual account", "Unknown virtual account.", 404)
         if request.method == "POST":
             if not self.deposit(request, p):
-                return hosted.message_page("Virtual account", f"No deposit possible ({p['status']}).", 409)
-            return hosted.message_page("Virtual account", "Deposit received. The shop has been notified.")
+                return hosted.message_page(request, "Virtual account", f"No deposit possible ({p['status']}).", 409)
+            return hosted.message_page(request, "Virtual account", "Deposit received. The shop has been notified.")
         if p["status"] != "VIRTUAL_ACCOUNT_ISSUED":
-            return hosted.message_page("Virtual account", f"This payment is {p['status']}.")
-        return hosted.page("Virtual account", hosted.summary([
+            return hosted.message_page(request, "Virtual account", f"This payment is {p['status']}.")
+        return hosted.vbank_page(request, [
             ("Bank", p["method"]["bank"]), ("Account", p["method"]["accountNumber"]), ("Amount", p["totalAmount"]),
-            ("paymentId", p["id"])]) + "<form method='post' class='actions'><button class='approve'>Deposit now</button></form>")
+            ("paymentId", p["id"])])
 
     def deposit(self, request: Request, p: dict) -> bool:
         if p["status"] != "VIRTUAL_ACCOUNT_ISSUED":

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 import zlib
 from typing import Any
 
@@ -44,6 +45,9 @@ class Outbox:
         self._task: asyncio.Task | None = None
         self._wake: asyncio.Event | None = None
         self._held: list[str] = []  # delivery ids held back for a reorder
+        # Ids of deliveries that may be pending: the loop looks at these, not at every delivery ever
+        # made (dropped lazily once no longer pending), so its cost does not grow with the ledger.
+        self._pending_ids: set[str] = {i for i, d in sim.state.webhooks.items() if d["state"] == "pending"}
 
     # --- creating deliveries --------------------------------------------------------
     def enqueue(
@@ -78,6 +82,8 @@ class Outbox:
                 delivery["state"] = "held"
                 self._held.append(delivery["id"])
             state.webhooks[delivery["id"]] = delivery
+            if delivery["state"] == "pending":
+                self._pending_ids.add(delivery["id"])
             records.append(delivery)
         self._release_held_if_full()
         state.save()
@@ -110,11 +116,23 @@ class Outbox:
             delivery = self.sim.state.webhooks.get(delivery_id)
             if delivery and delivery["state"] == "held":
                 delivery["state"] = "pending"
+                self._pending_ids.add(delivery_id)
                 # Strictly increasing due times keep the reversed order on the wire.
                 delivery["next_at"] = now + i * 0.001
         self._held.clear()
 
     # --- sending ----------------------------------------------------------------------
+    def _pending(self) -> list[dict]:
+        webhooks = self.sim.state.webhooks
+        live = []
+        for delivery_id in list(self._pending_ids):
+            delivery = dict.get(webhooks, delivery_id)  # a look, not a change: not marked for saving
+            if delivery is None or delivery["state"] != "pending":
+                self._pending_ids.discard(delivery_id)
+            else:
+                live.append(delivery)
+        return live
+
     def ensure_worker(self) -> None:
         """Start the delivery loop in the running event loop if it is not running there."""
         loop = asyncio.get_running_loop()
@@ -135,7 +153,7 @@ class Outbox:
     async def _run(self) -> None:
         while True:
             await self.deliver_due()
-            pending = [d["next_at"] for d in self.sim.state.webhooks.values() if d["state"] == "pending"]
+            pending = [d["next_at"] for d in self._pending()]
             wait = 1.0 if not pending else max(0.0, min(min(pending) - self.sim.state.now(), 1.0))
             self._wake.clear()
             try:
@@ -146,13 +164,11 @@ class Outbox:
     async def deliver_due(self, force: bool = False) -> list[dict]:
         """Attempt every pending delivery that is due (all pending ones when `force`)."""
         now = self.sim.state.now()
-        due = sorted(
-            (d for d in self.sim.state.webhooks.values() if d["state"] == "pending" and (force or d["next_at"] <= now)),
-            key=lambda d: d["next_at"],
-        )
+        due = sorted((d for d in self._pending() if force or d["next_at"] <= now), key=lambda d: d["next_at"])
         results = []
         for delivery in due:
             if delivery["state"] == "pending":  # another caller may have sent it meanwhile
+                self.sim.state.webhooks.touch(delivery["id"])
                 delivery["state"] = "sending"
                 results.append(await self.attempt(delivery))
         return results
@@ -169,7 +185,7 @@ class Outbox:
             )
         elif delivery["provider"] == "paypal":
             config = self.sim.config
-            transmission_id = self.sim.state.token("", 8).lower() + "-" + self.sim.state.hex(27)
+            transmission_id = str(uuid.uuid4())  # PayPal's look like 69cd13f0-d67a-11e5-baa3-778b53f4ae55
             time_ = self.sim.state.rfc3339(now)
             sig = paypal_signature(
                 self.sim.paypal_webhook_secret, transmission_id, time_, config.paypal_webhook_id, delivery["body"]
@@ -188,6 +204,7 @@ class Outbox:
 
     async def attempt(self, delivery: dict) -> dict:
         state = self.sim.state
+        state.webhooks.touch(delivery["id"])
         headers = self.headers_for(delivery)
         delivery["attempts"] += 1
         record: dict[str, Any] = {
@@ -212,16 +229,37 @@ class Outbox:
             ok = False
         record["duration_ms"] = round((time.monotonic() - started) * 1000, 1)
         state.attempts.append(record)
-        backoff = self.sim.config.webhook_backoff
+        backoff = self.retry_schedule(delivery["provider"])
         if ok:
             delivery["state"] = "delivered"
         elif delivery["attempts"] <= len(backoff):
             delivery["state"] = "pending"
+            self._pending_ids.add(delivery["id"])
             delivery["next_at"] = state.now() + backoff[delivery["attempts"] - 1]
         else:
             delivery["state"] = "failed"
         state.save()
         return record
+
+    def retry_schedule(self, provider: str) -> tuple[float, ...]:
+        """PortOne V2 and PayPal retry a failed delivery at growing intervals (minutes to hours); PortOne
+        V1 sends a notification once and again only when asked (its console's resend: `resend`)."""
+        config = self.sim.config
+        if provider == "iamport" and not config.iamport_webhook_retry:
+            return ()
+        return config.webhook_backoff
+
+    def resend(self, delivery_id: str) -> dict | None:
+        """Send a delivery again now (a failed or delivered one), as the providers' consoles allow."""
+        delivery = self.sim.state.webhooks.get(delivery_id)
+        if delivery is None or delivery["state"] not in ("failed", "delivered"):
+            return None
+        delivery.update(state="pending", next_at=self.sim.state.now())
+        self._pending_ids.add(delivery_id)
+        self.sim.state.save()
+        if self._wake is not None:
+            self._wake.set()
+        return delivery
 
     def verify_paypal(self, payload: dict) -> bool:
         """SUCCESS only for a transmission pgsim really sent, with every field intact."""

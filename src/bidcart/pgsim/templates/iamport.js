@@ -9,6 +9,7 @@
   "use strict";
   var script = document.currentScript;
   var base = script ? script.src.replace(/\/iamport\/v1\/iamport\.js(\?.*)?$/, "") : "";
+  var simOrigin = base ? new URL(base, window.location.href).origin : window.location.origin;
   var FIELDS = ["pg", "pay_method", "merchant_uid", "name", "amount", "currency", "buyer_name",
     "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode", "custom_data", "notice_url", "m_redirect_url"];
   var userCode = null;
@@ -42,8 +43,8 @@
       }
       var done = false;
       function onMessage(event) {
+        if (event.source !== popup || event.origin !== simOrigin) return;  // only the window we opened
         if (!event.data || event.data.pgsim !== "iamport") return;
-        if (base && event.origin !== new URL(base, window.location.href).origin) return;
         done = true;
         window.removeEventListener("message", onMessage);
         if (typeof callback === "function") callback(event.data.rsp);

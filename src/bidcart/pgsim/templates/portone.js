@@ -8,6 +8,7 @@
   "use strict";
   var script = document.currentScript;
   var base = script ? script.src.replace(/\/portone\/browser-sdk\.js(\?.*)?$/, "") : "";
+  var simOrigin = base ? new URL(base, window.location.href).origin : window.location.origin;
 
   function checkoutUrl(p) {
     var q = [];
@@ -35,6 +36,7 @@
         }
         var done = false;
         function onMessage(event) {
+          if (event.source !== popup || event.origin !== simOrigin) return;  // only the window we opened
           if (!event.data || event.data.pgsim !== "portone") return;
           done = true;
           window.removeEventListener("message", onMessage);
