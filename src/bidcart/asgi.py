@@ -29,9 +29,9 @@ shop = ProtocolTypeRouter(
 
 def _pgsim_app():
     from bidcart.pgsim.app import create_app
-    from bidcart.pgsim.config import SimConfig
+    from bidcart.pgsim.mount import sim_config
 
-    return create_app(SimConfig.from_env())
+    return create_app(sim_config())
 
 
 pgsim = _pgsim_app() if settings.PGSIM_MOUNT else None

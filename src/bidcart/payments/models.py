@@ -22,17 +22,16 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .providers import choices as provider_choices
+
 
 def new_merchant_uid() -> str:
     """36 characters, 128 random bits: unguessable, within every provider's 40-character limit."""
     return "pay_" + secrets.token_hex(16)
 
 
-class Provider(models.TextChoices):
-    KAKAOPAY = "kakaopay", "KakaoPay"
-    PORTONE = "portone", "PortOne"
-    PORTONE_V2 = "portone_v2", "PortOne V2"
-    PAYPAL = "paypal", "PayPal"
+# The providers' names and labels come from the registry (payments/providers/): one place per provider.
+Provider = models.TextChoices("Provider", [(name.upper(), (name, label)) for name, label in provider_choices()])
 
 
 class Method(models.TextChoices):

@@ -47,10 +47,6 @@ from .providers.http import Call
 
 logger = logging.getLogger(__name__)
 
-# Providers that refuse a currency, and what they charge instead.
-UNSUPPORTED_CURRENCIES = {"paypal": {"KRW"}}
-
-
 # --- the log ----------------------------------------------------------------------------------------
 
 def _event(payment: Payment, type_: str, *, source: str = "", dedupe_key: str = "", **fields) -> PaymentEvent | None:
@@ -127,11 +123,18 @@ def urls_for(payment: Payment, site_url: str) -> Urls:
 
 
 def charge_in(provider: str, amount: int, currency: str) -> tuple[int, str]:
-    """What the provider is asked to charge for `amount` `currency`."""
-    if currency in UNSUPPORTED_CURRENCIES.get(provider, ()):
-        conf = settings.PAYPAL
-        return money.convert(amount, currency, conf["currency"], conf["krw_rate"]), conf["currency"]
-    return amount, currency
+    """What the provider is asked to charge for `amount` `currency` (its class decides: PayPal converts
+    KRW into PAYPAL_CURRENCY), refused with a clear 400 where the provider cannot take it."""
+    cls = providers.adapter_class(provider)
+    provider_amount, provider_currency = cls.charge_in(getattr(settings, cls.settings_key), amount, currency)
+    if cls.currencies is not None and provider_currency.upper() not in cls.currencies:
+        raise DomainError(_("%(provider)s cannot take payments in this currency; choose another payment method.")
+                          % {"provider": cls.label}, code="currency_unavailable", status_code=http.HTTP_400_BAD_REQUEST)
+    if provider_amount <= 0:
+        # 1원 in USD rounds to $0.00, which no provider charges.
+        raise DomainError(_("This amount is too small to pay with %(provider)s; choose another payment method.")
+                          % {"provider": cls.label}, code="amount_too_small", status_code=http.HTTP_400_BAD_REQUEST)
+    return provider_amount, provider_currency
 
 
 def start_payment(user, order: Order, *, provider: str, method: str = Method.CARD, mobile: bool = False, site_url: str = "") -> tuple[Payment, Next]:
@@ -249,7 +252,7 @@ def _capture(payment: Payment, source: str) -> None:
 
 
 def _main_reference(payment: Payment) -> str:
-    for key in ("capture_id", "imp_uid", "payment_id", "aid", "tid", "order_id"):
+    for key in providers.adapter_class(payment.provider).reference_keys:
         if payment.psp.get(key):
             return str(payment.psp[key])[:100]
     return ""

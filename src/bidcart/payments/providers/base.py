@@ -101,12 +101,60 @@ class WebhookNotice:
 
 
 class Provider(ABC):
-    """One provider. Subclasses set `name`, `methods` and implement the four abstract calls; `confirm`
-    (a plain fetch) and `parse_webhook` (no webhooks) have defaults that fit providers without them."""
+    """One provider, one self-describing unit. Subclasses set `name`, `methods` and the description
+    below, and implement the four abstract calls; `confirm` (a plain fetch) and `parse_webhook` (no
+    webhooks) have defaults that fit providers without them.
+
+    The description is all the rest of bidcart knows about a provider: the registry, the payment
+    choices, settings (`settings.<settings_key>`, read from `<settings_key>_<OPTION>` variables), the
+    simulator's test credentials, the deploy checks and the CSP are derived from it. Adding a provider
+    is one new module and one line in the registry's ADAPTERS."""
 
     name: str = ""
     label: str = ""
     methods: tuple[str, ...] = ("card",)
+    settings_key: str = ""
+    options: Mapping[str, str] = {}  # option → default; every one read from the environment
+    credentials: tuple[str, ...] = ()  # options the real provider needs (empty: bidcart refuses to serve)
+    simulator_path: str = ""  # pgsim serves it at <simulator>/<simulator_path>
+    simulator_credentials: Mapping[str, str] = {}  # option → SimConfig attribute with the simulator's test value
+    currencies: frozenset[str] | None = None  # what it charges in (None: any the shop uses)
+    exponents: Mapping[str, int] = {}  # the provider's decimals where they differ from ISO 4217's
+    reference_keys: tuple[str, ...] = ()  # psp keys that name the payment at the provider, best first
+    csp: Mapping[str, tuple[str, ...]] = {}  # CSP directive → origins its pages, SDKs and redirects need
+
+    @classmethod
+    def read_options(cls, env) -> dict[str, str]:
+        """settings.<settings_key> from a django-environ reader."""
+        return {option: env.str(f"{cls.settings_key}_{option.upper()}", default=default)
+                for option, default in cls.options.items()}
+
+    @classmethod
+    def finish_config(cls, conf: dict, *, simulator_base: str | None) -> None:
+        """Fill what follows from the other options (e.g. the SDK's URL); `simulator_base` is the
+        simulator's base URL when the provider talks to the simulator, else None."""
+
+    @classmethod
+    def missing_credentials(cls, conf: Mapping[str, str]) -> list[str]:
+        """The environment variables a real provider still needs."""
+        return [f"{cls.settings_key}_{option.upper()}" for option in cls.credentials if not conf.get(option)]
+
+    @classmethod
+    def config_problems(cls, conf: Mapping[str, str]) -> list[str]:
+        """What is wrong with these options whatever the provider (sentences for the operator)."""
+        return []
+
+    @classmethod
+    def exponent(cls, currency: str) -> int:
+        """Decimals of `currency` as this provider counts them: its minor units are 10**-exponent."""
+        from bidcart.core import money
+
+        return cls.exponents.get(currency.upper(), money.exponent(currency))
+
+    @classmethod
+    def charge_in(cls, conf: Mapping[str, str], amount: int, currency: str) -> tuple[int, str]:
+        """What this provider is asked to charge for `amount` minor units of the shop's `currency`."""
+        return amount, currency
 
     def __init__(self, config: Mapping[str, Any], http: "ProviderHTTP"):
         self.config = config

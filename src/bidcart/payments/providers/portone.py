@@ -74,6 +74,28 @@ class PortOneV1(Provider):
     name = "portone"
     label = "PortOne"
     methods = ("card", "vbank")
+    settings_key = "PORTONE"
+    options = {
+        "base_url": "",  # https://api.iamport.kr
+        "imp_key": "",
+        "imp_secret": "",
+        "merchant_code": "",  # IMP.init(...): "imp" + 8 digits, from PortOne's console
+        "pg": "html5_inicis",
+        "script_url": "",  # default https://cdn.iamport.kr/v1/iamport.js
+    }
+    credentials = ("imp_key", "imp_secret", "merchant_code")
+    simulator_path = "iamport"
+    simulator_credentials = {"imp_key": "imp_key", "imp_secret": "imp_secret"}
+    reference_keys = ("imp_uid",)
+    csp = {"script-src": ("https://cdn.iamport.kr",), "connect-src": ("https://*.iamport.kr",),
+           "frame-src": ("https://*.iamport.kr",), "form-action": ("https://*.iamport.kr",)}
+
+    @classmethod
+    def finish_config(cls, conf, *, simulator_base):
+        if simulator_base:
+            conf["merchant_code"] = conf["merchant_code"] or "imp00000000"
+            conf["script_url"] = conf["script_url"] or f"{simulator_base}/v1/iamport.js"
+        conf["script_url"] = conf["script_url"] or "https://cdn.iamport.kr/v1/iamport.js"
 
     _token: str = ""
 

@@ -78,6 +78,29 @@ class PortOneV2(Provider):
     name = "portone_v2"
     label = "PortOne V2"
     methods = ("card", "vbank")
+    settings_key = "PORTONE_V2"
+    options = {
+        "base_url": "",  # https://api.portone.io
+        "secret": "",
+        "store_id": "",
+        "channel_key": "",
+        "webhook_secret": "",
+        "script_url": "",  # default https://cdn.portone.io/v2/browser-sdk.js
+    }
+    credentials = ("secret", "store_id", "channel_key", "webhook_secret")
+    simulator_path = "portone"
+    simulator_credentials = {"secret": "portone_secret", "store_id": "portone_store_id",
+                             "webhook_secret": "portone_webhook_secret"}
+    reference_keys = ("payment_id",)
+    csp = {"script-src": ("https://cdn.portone.io",), "connect-src": ("https://*.portone.io",),
+           "frame-src": ("https://*.portone.io",), "form-action": ("https://*.portone.io",)}
+
+    @classmethod
+    def finish_config(cls, conf, *, simulator_base):
+        if simulator_base:
+            conf["channel_key"] = conf["channel_key"] or "channel-key-pgsim"
+            conf["script_url"] = conf["script_url"] or f"{simulator_base}/browser-sdk.js"
+        conf["script_url"] = conf["script_url"] or "https://cdn.portone.io/v2/browser-sdk.js"
 
     # --- the wire ----------------------------------------------------------------------
     def _call(self, method: str, path: str, body: dict | None = None, *, idempotency_key: str = "",
