@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bidcart.core.errors import DomainError
 
-from . import services
+from . import banks, services
 from .models import Payment, PaymentEvent, Refund, WebhookDelivery
 
 
@@ -39,6 +39,17 @@ class RefundForm(forms.Form):
     amount = forms.IntegerField(min_value=1, label=_("Amount (minor units; empty = everything refundable)"), required=False)
     reason = forms.CharField(max_length=200, label=_("Reason"))
     restock = forms.BooleanField(required=False, label=_("Put the items back in stock"))
+    # a deposited virtual account goes back by bank transfer to the buyer's account (kept nowhere)
+    refund_bank = forms.ChoiceField(required=False, label=_("Refund bank (bank deposits only)"),
+                                    choices=lambda: [("", "—"), *banks.choices()])
+    refund_number = forms.CharField(required=False, max_length=30, label=_("Refund account number"))
+    refund_holder = forms.CharField(required=False, max_length=30, label=_("Refund account holder"))
+
+    def refund_account(self) -> dict | None:
+        data = self.cleaned_data
+        if not data.get("refund_bank"):
+            return None
+        return {"bank": data["refund_bank"], "number": data["refund_number"], "holder": data["refund_holder"]}
 
 
 @admin.register(Payment)
@@ -70,7 +81,8 @@ class PaymentAdmin(admin.ModelAdmin):
                     amount = form.cleaned_data["amount"] or payment.totals()["refundable"]
                     try:
                         r = services.refund_payment(payment.merchant_uid, amount=amount, reason=form.cleaned_data["reason"],
-                                                    actor=request.user, restock=form.cleaned_data["restock"])
+                                                    actor=request.user, restock=form.cleaned_data["restock"],
+                                                    refund_account=form.refund_account())
                     except DomainError as error:
                         self.message_user(request, f"{payment}: {error.detail}", messages.ERROR)
                         continue

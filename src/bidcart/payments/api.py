@@ -161,8 +161,16 @@ class ConfirmPaymentView(APIView):
         return Response(PaymentSerializer(payment).data)
 
 
+class RefundAccountSerializer(StrictSerializer):
+    bank = serializers.CharField(max_length=30, help_text="the bank's key (KOOKMIN, SHINHAN, ...; payments/banks.py)")
+    number = serializers.CharField(max_length=30)
+    holder = serializers.CharField(max_length=30)
+
+
 class RefundRequestSerializer(StrictSerializer):
     amount = serializers.IntegerField(min_value=1)
+    # required for a deposited virtual-account payment: it goes back by bank transfer
+    refund_account = RefundAccountSerializer(required=False)
     reason = serializers.CharField(max_length=200)
     restock = serializers.BooleanField(default=False)
     lines = serializers.DictField(child=serializers.IntegerField(min_value=1), required=False)
@@ -185,7 +193,8 @@ class RefundView(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         refund = services.refund_payment(merchant_uid, amount=v["amount"], reason=v["reason"], actor=request.user,
-                                         restock=v["restock"], lines=v.get("lines"), source="api")
+                                         restock=v["restock"], lines=v.get("lines"), source="api",
+                                         refund_account=v.get("refund_account"))
         code = {Refund.Status.SUCCEEDED: status.HTTP_201_CREATED, Refund.Status.REQUESTED: status.HTTP_202_ACCEPTED}
         if refund.status == Refund.Status.FAILED:
             return Response({"code": "refund_failed", "detail": refund.failure, "refund": RefundSerializer(refund).data},

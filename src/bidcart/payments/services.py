@@ -40,7 +40,7 @@ from bidcart.orders import services as orders
 from bidcart.orders.models import PAID_OR_LATER, Order
 from bidcart.orders.models import Status as OrderStatus
 
-from . import providers
+from . import banks, providers
 from .models import CAPTURED, OPEN, Method, Payment, PaymentEvent, Refund, Status, WebhookDelivery
 from .providers import Next, ProviderError, Snapshot, Urls, WebhookRejected
 from .providers.http import Call
@@ -279,7 +279,8 @@ def _cancel_refused(payment: Payment, adapter, source: str) -> bool:
         owed = True
     else:
         _event(payment, PaymentEvent.Type.NOTE, source=source, message=f"cancelled at the provider: {after.state}")
-        owed = after.state == "paid" and after.refunded < after.amount
+        # money still held, or a virtual account still open for deposits
+        owed = (after.state == "paid" and after.refunded < after.amount) or after.state == "awaiting_deposit"
     if payment.cancel_owed != owed:
         payment.cancel_owed = owed
         payment.save(update_fields=["cancel_owed", "updated_at"])
@@ -499,6 +500,11 @@ def reconcile_payment(merchant_uid: str, *, now=None) -> bool:
                 _settle(payment, after, adapter, "reconcile")
             except ProviderError as error:
                 _error(payment, error, "reconcile")
+                if payment.status == Status.AWAITING_DEPOSIT and not payment.cancel_owed:
+                    # The provider refused to close the account: it still takes deposits for a dead
+                    # order. Owed, so the sweep tries again (retry_owed_cancel) until it is closed.
+                    payment.cancel_owed = True
+                    payment.save(update_fields=["cancel_owed", "updated_at"])
             if payment.status in OPEN and snap is not None and snap.state in ("pending", "awaiting_deposit"):
                 _set_status(payment, Status.EXPIRED, expected=OPEN, source="reconcile",
                             failure=_("The payment was not completed in time."))
@@ -522,8 +528,11 @@ def _abandoned(payment: Payment, now) -> bool:
 # --- refunds ----------------------------------------------------------------------------------------
 
 def refund_payment(merchant_uid: str, *, amount: int, reason: str, actor, restock: bool = False,
-                   lines: Mapping[int, int] | None = None, source: str = "staff") -> Refund:
-    """Give back `amount` (minor units of the payment's currency), capped at captured minus refunded."""
+                   lines: Mapping[int, int] | None = None, source: str = "staff",
+                   refund_account: Mapping[str, str] | None = None) -> Refund:
+    """Give back `amount` (minor units of the payment's currency), capped at captured minus refunded.
+    A deposited virtual account goes back by bank transfer: `refund_account` {bank, number, holder} is
+    the buyer's account, passed to the provider and stored nowhere."""
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise DomainError(_("Enter a positive whole amount."), code="amount_invalid", status_code=http.HTTP_400_BAD_REQUEST)
     reason = (reason or "").strip()
@@ -539,12 +548,25 @@ def refund_payment(merchant_uid: str, *, amount: int, reason: str, actor, restoc
                 _("At most %(left)s can be refunded.") % {"left": refundable}, code="refund_exceeds_captured",
             )
         refund = _refund_locked(payment, amount=amount, reason=reason, actor=actor, source=source, restock=restock, lines=lines,
-                                refundable=refundable)
+                                refundable=refundable, refund_account=_refund_account(payment, refund_account))
     return refund
 
 
+def _refund_account(payment: Payment, given: Mapping[str, str] | None) -> banks.RefundAccount | None:
+    if payment.method != Method.VBANK:
+        return None  # card money goes back to the card
+    if not given:
+        raise DomainError(_("A bank deposit is refunded by transfer: give the buyer's bank, account number and holder."),
+                          code="refund_account_required", status_code=http.HTTP_400_BAD_REQUEST)
+    try:
+        return banks.refund_account(given.get("bank", ""), given.get("number", ""), given.get("holder", ""))
+    except ValueError as error:
+        raise DomainError(str(error), code="refund_account_invalid", status_code=http.HTTP_400_BAD_REQUEST) from None
+
+
 def _refund_locked(payment: Payment, *, amount: int, reason: str, actor, source: str, restock: bool = False,
-                   lines: Mapping[int, int] | None = None, follow_order: bool = True, refundable: int | None = None) -> Refund:
+                   lines: Mapping[int, int] | None = None, follow_order: bool = True, refundable: int | None = None,
+                   refund_account: banks.RefundAccount | None = None) -> Refund:
     if refundable is None:  # the caller may already have summed the log under the same lock
         refundable = payment.totals()["refundable"]
     provider_left = payment.provider_amount - _provider_refunded(payment)
@@ -556,7 +578,8 @@ def _refund_locked(payment: Payment, *, amount: int, reason: str, actor, source:
     )
     adapter = _adapter(payment, source)
     try:
-        result = adapter.refund(payment, amount=provider_amount, refundable=provider_left, reason=reason[:200], key=f"refund-{payment.merchant_uid}-{refund.pk}")
+        result = adapter.refund(payment, amount=provider_amount, refundable=provider_left, reason=reason[:200],
+                                key=f"refund-{payment.merchant_uid}-{refund.pk}", refund_account=refund_account)
     except ProviderError as error:
         _error(payment, error, source)
         refund.status = Refund.Status.REQUESTED if error.outcome_unknown else Refund.Status.FAILED

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
 if TYPE_CHECKING:
+    from ..banks import RefundAccount
     from ..models import Payment
     from .http import ProviderHTTP
 
@@ -176,15 +177,18 @@ class Provider(ABC):
     def fetch(self, payment: "Payment") -> Snapshot:
         ...
 
-    # 4. void an unpaid attempt, or cancel a whole paid one (tampered amount); report the truth after
+    # 4. void an unpaid attempt (closing an issued virtual account: a refusal raises ProviderError), or
+    #    cancel a whole paid one (tampered amount); report the truth after
     @abstractmethod
     def cancel(self, payment: "Payment", *, reason: str) -> Snapshot:
         ...
 
     # 5. give back `amount` (provider minor units); `refundable` is what bidcart believes is left,
-    #    passed where the provider takes it as a consistency check; `key` is unique per refund
+    #    passed where the provider takes it as a consistency check; `key` is unique per refund;
+    #    `refund_account`: the buyer's bank account, for a deposited virtual account (PortOne)
     @abstractmethod
-    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str) -> RefundResult:
+    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str,
+               refund_account: "RefundAccount | None" = None) -> RefundResult:
         ...
 
     # 6. verify an inbound delivery and say what it is about; raise WebhookRejected if it can't be trusted

@@ -190,7 +190,8 @@ class KakaoPay(Provider):
         self.refund(payment, amount=left, refundable=left, reason=reason, key="")
         return self.fetch(payment)
 
-    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str) -> RefundResult:
+    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str,
+               refund_account=None) -> RefundResult:  # card money goes back to the card: no account
         fields: dict[str, Any] = {
             "tid": self._tid(payment),
             "cancel_amount": amount,

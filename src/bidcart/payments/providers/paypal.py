@@ -225,7 +225,8 @@ class PayPal(Provider):
         self.refund(payment, amount=left, refundable=left, reason=reason, key=f"cancel-{payment.merchant_uid}")
         return self.fetch(payment)
 
-    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str) -> RefundResult:
+    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str,
+               refund_account=None) -> RefundResult:  # card money goes back to the card: no account
         """PayPal takes no consistency check: `refundable` is not sent (PayPal refuses more than is left
         with REFUND_AMOUNT_EXCEEDED); `key` is the PayPal-Request-Id, so a retry returns the same refund."""
         capture_id = (payment.psp or {}).get("capture_id") or self.fetch(payment).psp.get("capture_id")

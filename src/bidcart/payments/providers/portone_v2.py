@@ -44,6 +44,7 @@ from urllib.parse import quote
 from .base import Next, Provider, ProviderError, RefundResult, Snapshot, Urls, WebhookNotice, WebhookRejected
 
 if TYPE_CHECKING:
+    from ..banks import RefundAccount
     from ..models import Payment
 
 PAY_METHODS = {"card": "CARD", "vbank": "VIRTUAL_ACCOUNT"}
@@ -192,6 +193,15 @@ class PortOneV2(Provider):
 
     def cancel(self, payment: "Payment", *, reason: str) -> Snapshot:
         now = self.fetch(payment)
+        if now.state == "awaiting_deposit":
+            # Nobody may deposit into a dead order: close (말소) the account. A refusal other than "not
+            # waiting any more" is raised, not swallowed: the services record it and the sweep retries.
+            try:
+                self._call("POST", f"{_path(payment)}/virtual-account/close", {})
+            except ProviderError as exc:
+                if exc.code != "PAYMENT_NOT_WAITING_FOR_DEPOSIT":
+                    raise
+            return self.fetch(payment)
         left = now.amount - now.refunded
         if now.state != "paid" or left <= 0:
             return now  # nothing paid, nothing to give back
@@ -204,10 +214,13 @@ class PortOneV2(Provider):
             # refused (cancelled or refunded meanwhile, say): the truth below says what it is now
         return self.fetch(payment)
 
-    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str) -> RefundResult:
-        data = self._call("POST", f"{_path(payment)}/cancel",
-                          {"amount": amount, "reason": reason[:200] or "refund", "currentCancellableAmount": refundable},
-                          idempotency_key=key)
+    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str,
+               refund_account: "RefundAccount | None" = None) -> RefundResult:
+        body: dict[str, Any] = {"amount": amount, "reason": reason[:200] or "refund", "currentCancellableAmount": refundable}
+        if refund_account:  # a virtual-account payment goes back by bank transfer
+            body["refundAccount"] = {"bank": refund_account.bank.key, "number": refund_account.number,
+                                     "holderName": refund_account.holder}
+        data = self._call("POST", f"{_path(payment)}/cancel", body, idempotency_key=key)
         cancellation = data.get("cancellation") or {}
         status = cancellation.get("status")
         if status == "FAILED":

@@ -1,0 +1,162 @@
+"""Virtual accounts (가상계좌) as the real PortOne requires them, against the simulator that refuses what
+PortOne refuses: a deposited account is refunded to the buyer's own bank account (in part and in full);
+an unpaid account is closed at the provider when its order no longer wants it, and a refused close is
+recorded and tried again."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.conf import settings as django_settings
+
+from bidcart.orders import services as orders
+from bidcart.orders.models import Status as OrderStatus
+from bidcart.payments import providers, services
+from bidcart.payments.models import Payment, PaymentEvent, Refund, Status
+from bidcart.payments.providers import ProviderError
+from tests.catalog.factories import api_for, make_user
+
+from .test_flows import back_to_shop, start, through_window
+
+pytestmark = pytest.mark.django_db
+
+ACCOUNT = {"bank": "SHINHAN", "number": "110-123-456789", "holder": "홍환불"}
+
+
+@pytest.fixture
+def browser(client, buyer):
+    client.force_login(buyer)
+    return client
+
+
+@pytest.fixture
+def staff(db):
+    return make_user(email="staff@example.com", staff=True)
+
+
+def issue(buyer, order, browser, provider) -> Payment:
+    started = start(buyer, order, provider, method="vbank")
+    back_to_shop(browser, through_window(started))
+    payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
+    assert payment.status == Status.AWAITING_DEPOSIT
+    return payment
+
+
+def deposit(sim, payment, provider) -> None:
+    sim.deposit(**({"imp_uid": payment.psp["imp_uid"]} if provider == "portone" else {"paymentId": payment.merchant_uid}))
+    django_settings.PAYMENT_RECONCILE_AFTER_MINUTES = 0
+    services.reconcile()
+    payment.refresh_from_db()
+    assert payment.status == Status.PAID
+
+
+def refund(staff, payment, amount, **extra):
+    return api_for(staff).post(f"/api/v1/payments/{payment.merchant_uid}/refunds/",
+                               {"amount": amount, "reason": "단순 변심", **extra}, format="json")
+
+
+@pytest.mark.parametrize("provider", ["portone", "portone_v2"])
+def test_a_deposited_virtual_account_is_refunded_to_the_buyers_account_in_part_then_in_full(
+        sim, buyer, order, browser, staff, provider, settings):
+    payment = issue(buyer, order, browser, provider)
+    deposit(sim, payment, provider)
+
+    # PortOne itself refuses to give a deposit back without the buyer's account ...
+    adapter = providers.get(provider)
+    with pytest.raises(ProviderError) as refused:
+        adapter.refund(payment, amount=1000, refundable=28000, reason="test", key="no-account")
+    assert "refund" in refused.value.message.lower() or "환불" in refused.value.message
+    # ... so the shop asks for it before calling, and checks it
+    missing = refund(staff, payment, 10000)
+    assert missing.status_code == 400 and missing.json()["code"] == "refund_account_required"
+    wrong_bank = refund(staff, payment, 10000, refund_account={**ACCOUNT, "bank": "NOWHERE"})
+    assert wrong_bank.status_code == 400 and wrong_bank.json()["code"] == "refund_account_invalid"
+    letters = refund(staff, payment, 10000, refund_account={**ACCOUNT, "number": "110-ABC"})
+    assert letters.status_code == 400 and letters.json()["code"] == "refund_account_invalid"
+    assert not Refund.objects.filter(payment=payment).exists()
+
+    part = refund(staff, payment, 10000, refund_account=ACCOUNT)
+    assert part.status_code == 201, part.content
+    payment.refresh_from_db()
+    assert payment.status == Status.PARTIALLY_REFUNDED and payment.totals()["refunded"] == 10000
+    rest = refund(staff, payment, 18000, refund_account=ACCOUNT)
+    assert rest.status_code == 201, rest.content
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert payment.status == Status.REFUNDED and order.status == OrderStatus.REFUNDED
+    assert adapter.fetch(payment).refunded == 28000  # the provider agrees
+
+    # the account number is kept nowhere: not in the log, not on the refunds
+    logged = json.dumps([[e.message, e.payload] for e in PaymentEvent.objects.filter(payment=payment)], ensure_ascii=False)
+    assert "123456789" not in logged and "110-123" not in logged and "홍환불" not in logged
+    stored = json.dumps(list(Refund.objects.filter(payment=payment).values()), default=str, ensure_ascii=False)
+    assert "123456789" not in stored
+
+
+def test_a_card_payment_needs_no_refund_account(sim, buyer, order, browser, staff):
+    started = start(buyer, order, "portone_v2")
+    back_to_shop(browser, through_window(started))
+    payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
+    assert refund(staff, payment, 1000).status_code == 201
+
+
+@pytest.mark.parametrize("provider", ["portone", "portone_v2"])
+def test_an_unpaid_virtual_account_is_closed_at_the_provider_when_its_order_is_cancelled(
+        sim, buyer, order, browser, provider, settings):
+    settings.PORTONE = {**settings.PORTONE, "vbank_pg_api_key": "inicis-api-key"}
+    payment = issue(buyer, order, browser, provider)
+    orders.cancel_by_buyer(buyer, order)
+
+    settings.PAYMENT_RECONCILE_AFTER_MINUTES = 0
+    services.reconcile()
+    payment.refresh_from_db()
+    assert payment.status not in (Status.AWAITING_DEPOSIT, Status.PAID) and not payment.cancel_owed
+    assert providers.get(provider).fetch(payment).state == "cancelled"  # closed at the provider
+    with pytest.raises(Exception):  # nobody can deposit into it any more
+        sim.deposit(**({"imp_uid": payment.psp["imp_uid"]} if provider == "portone" else {"paymentId": payment.merchant_uid}))
+
+
+def test_portone_v2_closes_only_an_account_waiting_for_a_deposit(sim, buyer, order, browser):
+    payment = issue(buyer, order, browser, "portone_v2")
+    adapter = providers.get("portone_v2")
+    assert adapter._call("POST", f"/payments/{payment.merchant_uid}/virtual-account/close", {})["closedAt"]
+    with pytest.raises(ProviderError) as again:
+        adapter._call("POST", f"/payments/{payment.merchant_uid}/virtual-account/close", {})
+    assert again.value.http_status == 409 and again.value.code == "PAYMENT_NOT_WAITING_FOR_DEPOSIT"
+
+
+def test_an_inicis_account_close_refused_for_want_of_the_pg_api_key_is_recorded_and_retried(
+        sim, buyer, order, browser, settings):
+    settings.PORTONE = {**settings.PORTONE, "pg": "html5_inicis", "vbank_pg_api_key": ""}
+    payment = issue(buyer, order, browser, "portone")
+    orders.cancel_by_buyer(buyer, order)
+    settings.PAYMENT_RECONCILE_AFTER_MINUTES = 0
+
+    services.reconcile()
+    payment.refresh_from_db()
+    assert payment.cancel_owed  # not swallowed: owed, and the sweep will try again
+    assert payment.events.filter(type=PaymentEvent.Type.ERROR, message__contains="pg_api_key").exists()
+    assert providers.get("portone").fetch(payment).state == "awaiting_deposit"  # still open at PortOne
+
+    settings.PORTONE = {**settings.PORTONE, "vbank_pg_api_key": "inicis-api-key"}
+    services.reconcile()
+    payment.refresh_from_db()
+    assert not payment.cancel_owed
+    assert providers.get("portone").fetch(payment).state == "cancelled"
+    logged = json.dumps([e.payload for e in payment.events.all()])
+    assert "inicis-api-key" not in logged  # the key is redacted from the log
+
+
+def test_v1_lookups_include_a_test_channels_payments_when_set(sim, buyer, order, browser, settings):
+    settings.PORTONE = {**settings.PORTONE, "include_sandbox": "1"}
+    payment = issue(buyer, order, browser, "portone")
+    providers.get("portone", on_call=lambda call: calls.append(call)).fetch(payment)
+    assert calls and all(c.request == {"include_sandbox": "true"} for c in calls if c.method == "GET")
+    settings.PORTONE = {**settings.PORTONE, "include_sandbox": "0"}
+    calls.clear()
+    providers.get("portone", on_call=lambda call: calls.append(call)).fetch(payment)
+    assert all(c.request is None for c in calls if c.method == "GET")
+
+
+calls: list = []
