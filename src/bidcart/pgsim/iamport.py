@@ -307,9 +307,9 @@ class Iamport(Provider):
             return envelope(None, -1, NOT_FOUND, 404)
         if payment["pay_method"] != "vbank" or payment["status"] != "ready":  # 400 per PortOne's spec
             return envelope(None, 1, "입금대기 상태의 가상계좌만 발급취소할 수 있습니다.", 400)
-        if payment["pg_provider"] in PG_API_KEY_PGS and not request.query_params.get("pg_api_key", "").strip():
+        if payment["pg_provider"] in PG_API_KEY_PGS and request.query_params.get("pg_api_key") != self.config.iamport_pg_api_key:
             # Inicis checks the merchant's API key itself; PortOne passes its refusal on (a PG failure).
-            return envelope(None, 1, "[이니시스] hashData 불일치: 가상계좌 말소에는 pg_api_key가 필요합니다.")
+            return envelope(None, 1, "[이니시스] hashData 불일치: 가상계좌 말소에는 올바른 pg_api_key가 필요합니다.")
         now = int(self.state.now())
         payment.update(status="cancelled", cancelled_at=now, updated_at=now, cancel_reason="가상계좌 발급취소")
         self.state.save()

@@ -90,7 +90,7 @@ class PortOneV1(Provider):
     }
     credentials = ("imp_key", "imp_secret", "merchant_code")
     simulator_path = "iamport"
-    simulator_credentials = {"imp_key": "imp_key", "imp_secret": "imp_secret"}
+    simulator_credentials = {"imp_key": "imp_key", "imp_secret": "imp_secret", "vbank_pg_api_key": "iamport_pg_api_key"}
     reference_keys = ("imp_uid",)
     csp = {"script-src": ("https://cdn.iamport.kr",), "connect-src": ("https://*.iamport.kr",),
            "frame-src": ("https://*.iamport.kr",), "form-action": ("https://*.iamport.kr",)}
