@@ -159,3 +159,31 @@ def test_v1_lookups_include_a_test_channels_payments_when_set(sim, buyer, order,
 
 
 calls: list = []
+
+
+@pytest.mark.parametrize("provider", ["portone", "portone_v2"])
+def test_the_buyer_sees_and_is_emailed_the_deposit_details_in_korea_time_and_a_dead_account_as_closed(
+        sim, buyer, order, browser, provider, settings, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.core import mail
+    from django.utils.dateparse import parse_datetime
+
+    with django_capture_on_commit_callbacks(execute=True):
+        payment = issue(buyer, order, browser, provider)
+    due_kst = (parse_datetime(payment.vbank["due"]) + timedelta(hours=9)).strftime("%Y-%m-%d %H:%M")
+
+    page = browser.get(f"/orders/{order.number}/").content.decode()
+    assert "KB국민은행" in page and payment.vbank["account"] in page  # the bank's Korean name, not KOOKMIN/004
+    assert "KOOKMIN" not in page
+    assert "28,000" in page and due_kst in page and "한국 시간" in page
+
+    [email] = [m for m in mail.outbox if order.number in m.subject]
+    assert "입금" in email.subject
+    assert payment.vbank["account"] in email.body and "KB국민은행" in email.body and due_kst in email.body
+
+    orders.cancel_by_buyer(buyer, order)
+    settings.PAYMENT_RECONCILE_AFTER_MINUTES = 0
+    services.reconcile()
+    page = browser.get(f"/orders/{order.number}/").content.decode()
+    assert 'data-testid="vbank-closed"' in page and 'data-testid="vbank-account"' not in page

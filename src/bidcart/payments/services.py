@@ -215,6 +215,7 @@ def _settle(payment: Payment, snap: Snapshot, adapter: providers.Provider, sourc
     elif snap.state == "awaiting_deposit":
         if _set_status(payment, Status.AWAITING_DEPOSIT, expected=[Status.CREATED, Status.PENDING], source=source, vbank=snap.vbank):
             _hold_order_for_deposit(payment, snap.vbank.get("due"))
+            transaction.on_commit(lambda: send_vbank_email(payment.pk))
     elif snap.state == "failed":
         _set_status(payment, Status.FAILED, expected=OPEN, source=source, failure=(snap.failure or _("declined"))[:300])
     elif snap.state == "cancelled":
@@ -614,6 +615,16 @@ def _record_refund(payment: Payment, refund: Refund, source: str, *, follow_orde
     if refund.restock:
         orders.restock(order, {int(k): v for k, v in refund.lines.items()} or None)
     transaction.on_commit(lambda: send_refund_email(refund.pk))
+
+
+def send_vbank_email(payment_id: int) -> None:
+    """The deposit instructions, once, when the account is issued (the order page shows them too)."""
+    from .templatetags.vbank import vbank
+
+    payment = Payment.objects.select_related("order", "buyer").filter(pk=payment_id).first()
+    if payment is not None and vbank(payment):
+        send_user_email(payment.buyer, "payments/email/vbank_issued", {"payment": payment, "order": payment.order,
+                                                                       "v": vbank(payment)})
 
 
 def send_refund_email(refund_id: int) -> None:
