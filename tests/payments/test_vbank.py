@@ -187,3 +187,57 @@ def test_the_buyer_sees_and_is_emailed_the_deposit_details_in_korea_time_and_a_d
     services.reconcile()
     page = browser.get(f"/orders/{order.number}/").content.decode()
     assert 'data-testid="vbank-closed"' in page and 'data-testid="vbank-account"' not in page
+
+
+@pytest.mark.parametrize("provider", ["portone", "portone_v2"])
+def test_the_buyer_gives_the_refund_account_on_the_order_page_and_it_is_kept_only_until_the_refund(
+        sim, buyer, order, browser, staff, provider):
+    payment = issue(buyer, order, browser, provider)
+    assert 'data-testid="refund-account"' not in browser.get(f"/orders/{order.number}/").content.decode()  # not paid yet
+    deposit(sim, payment, provider)
+    page = browser.get(f"/orders/{order.number}/").content.decode()
+    assert 'data-testid="refund-account"' in page and "환불받을 계좌" in page and "신한은행" in page
+
+    bad = browser.post(f"/payments/refund-account/{payment.merchant_uid}/", {"bank": "SHINHAN", "number": "12", "holder": "홍환불"},
+                       follow=True)
+    assert "6~16자리" in bad.content.decode()
+    payment.refresh_from_db()
+    assert payment.refund_account == {}
+
+    saved = browser.post(f"/payments/refund-account/{payment.merchant_uid}/",
+                         {"bank": "SHINHAN", "number": "110-123-456789", "holder": "홍환불"}, follow=True)
+    html = saved.content.decode()
+    assert "이 계좌로 환불해 드립니다" in html and "****6789" in html and "110123456789" not in html
+    payment.refresh_from_db()
+    assert payment.refund_account == {"bank": "SHINHAN", "number": "110123456789", "holder": "홍환불"}
+
+    # staff refund without typing it: the buyer's account is used; kept while money is left, gone after
+    assert refund(staff, payment, 8000).status_code == 201
+    payment.refresh_from_db()
+    assert payment.refund_account and payment.status == Status.PARTIALLY_REFUNDED
+    assert refund(staff, payment, 20000).status_code == 201
+    payment.refresh_from_db()
+    assert payment.status == Status.REFUNDED and payment.refund_account == {}
+    logged = json.dumps([[e.message, e.payload] for e in payment.events.all()], ensure_ascii=False)
+    assert "123456789" not in logged
+
+
+def test_the_refund_account_api_is_the_buyers_own(sim, buyer, order, browser):
+    payment = issue(buyer, order, browser, "portone_v2")
+    url = f"/api/v1/payments/{payment.merchant_uid}/refund-account/"
+    assert api_for(make_user()).put(url, ACCOUNT, format="json").status_code == 404
+    answer = api_for(buyer).put(url, ACCOUNT, format="json")
+    assert answer.status_code == 200 and answer.json() == {"bank": "SHINHAN", "number_last4": "6789", "holder": "홍환불"}
+    invalid = api_for(buyer).put(url, {**ACCOUNT, "bank": "NOWHERE"}, format="json")
+    assert invalid.status_code == 400 and invalid.json()["code"] == "refund_account_invalid"
+
+    card_order = make_order_for(buyer)
+    started = start(buyer, card_order, "portone_v2")
+    card = api_for(buyer).put(f"/api/v1/payments/{started['merchant_uid']}/refund-account/", ACCOUNT, format="json")
+    assert card.status_code == 409 and card.json()["code"] == "refund_account_unneeded"
+
+
+def make_order_for(user):
+    from .fixtures import make_order
+
+    return make_order(user)

@@ -57,7 +57,9 @@ class PaymentAdmin(admin.ModelAdmin):
     list_display = ["merchant_uid", "order", "buyer", "provider", "method", "amount", "currency", "status", "created_at"]
     list_filter = ["provider", "status", "method", "cancel_owed"]
     search_fields = ["merchant_uid", "order__number", "buyer__email"]
-    readonly_fields = [f.name for f in Payment._meta.fields] + ["totals_display"]
+    # the buyer's refund account is passed to the provider by a refund, never shown
+    exclude = ["refund_account"]
+    readonly_fields = [f.name for f in Payment._meta.fields if f.name != "refund_account"] + ["totals_display"]
     inlines = [RefundInline, EventInline]
     actions = ["refund", "reconcile_now"]
 

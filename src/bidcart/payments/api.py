@@ -167,6 +167,27 @@ class RefundAccountSerializer(StrictSerializer):
     holder = serializers.CharField(max_length=30)
 
 
+class RefundAccountAnswerSerializer(serializers.Serializer):
+    bank = serializers.CharField()
+    number_last4 = serializers.CharField()
+    holder = serializers.CharField()
+
+
+class RefundAccountView(APIView):
+    """`PUT /api/v1/payments/{merchant_uid}/refund-account/` `{bank, number, holder}` (the buyer): the
+    account a bank-deposit payment is refunded to. Answers the bank and the number's last 4 digits."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=RefundAccountSerializer, responses={200: RefundAccountAnswerSerializer, **error_responses(400, 404, 409)})
+    def put(self, request, merchant_uid):
+        data = RefundAccountSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        payment = services.set_refund_account(request.user, merchant_uid, **data.validated_data)
+        account = payment.refund_account
+        return Response({"bank": account["bank"], "number_last4": account["number"][-4:], "holder": account["holder"]})
+
+
 class RefundRequestSerializer(StrictSerializer):
     amount = serializers.IntegerField(min_value=1)
     # required for a deposited virtual-account payment: it goes back by bank transfer

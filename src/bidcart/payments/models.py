@@ -77,6 +77,9 @@ class Payment(models.Model):
     # The provider holds money bidcart refused (a mismatch) and cancelling it there failed: the
     # reconciliation sweep tries again until the provider gives it back.
     cancel_owed = models.BooleanField(default=False)
+    # A deposited virtual account is refunded by bank transfer: the buyer's own account {bank, number,
+    # holder}, given on the order page or the API, kept only until nothing is left to refund.
+    refund_account = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)

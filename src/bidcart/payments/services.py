@@ -553,9 +553,30 @@ def refund_payment(merchant_uid: str, *, amount: int, reason: str, actor, restoc
     return refund
 
 
+def set_refund_account(user, merchant_uid: str, *, bank: str, number: str, holder: str) -> Payment:
+    """The buyer gives the account a bank-deposit payment is refunded to. Validated now, kept on the
+    payment until nothing is left to refund, never written to the log."""
+    with transaction.atomic():
+        payment = _lock(merchant_uid)
+        if payment.buyer_id != user.pk:
+            raise DomainError(_("No such payment."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+        if payment.method != Method.VBANK or payment.status in (Status.REFUNDED, Status.FAILED, Status.CANCELLED,
+                                                                   Status.EXPIRED):
+            raise DomainError(_("This payment is not refunded to a bank account."), code="refund_account_unneeded")
+        try:
+            account = banks.refund_account(bank, number, holder)
+        except ValueError as error:
+            raise DomainError(str(error), code="refund_account_invalid", status_code=http.HTTP_400_BAD_REQUEST) from None
+        payment.refund_account = {"bank": account.bank.key, "number": account.number, "holder": account.holder}
+        payment.save(update_fields=["refund_account", "updated_at"])
+        _event(payment, PaymentEvent.Type.NOTE, source="buyer", message=f"refund account given: {account!r}")
+    return payment
+
+
 def _refund_account(payment: Payment, given: Mapping[str, str] | None) -> banks.RefundAccount | None:
     if payment.method != Method.VBANK:
         return None  # card money goes back to the card
+    given = given or payment.refund_account  # staff's, else the one the buyer gave
     if not given:
         raise DomainError(_("A bank deposit is refunded by transfer: give the buyer's bank, account number and holder."),
                           code="refund_account_required", status_code=http.HTTP_400_BAD_REQUEST)
@@ -588,6 +609,9 @@ def _refund_locked(payment: Payment, *, amount: int, reason: str, actor, source:
         refund.failure = f"{error.code}: {error.message}"[:300]
         refund.save(update_fields=["status", "failure"])
         return refund
+    if payment.refund_account and result.refunded_total >= payment.provider_amount:
+        payment.refund_account = {}  # everything is back: the buyer's account number is not kept
+        payment.save(update_fields=["refund_account", "updated_at"])
     refund.status = Refund.Status.SUCCEEDED
     refund.psp_reference = (result.psp_reference or "")[:100]
     refund.completed_at = timezone.now()
@@ -636,5 +660,5 @@ def send_refund_email(refund_id: int) -> None:
 
 __all__ = [
     "start_payment", "confirm_payment", "abandon_payment", "receive_webhook", "process_webhook", "replay_webhooks",
-    "reconcile", "reconcile_payment", "refund_payment", "urls_for", "charge_in",
+    "reconcile", "reconcile_payment", "refund_payment", "urls_for", "charge_in", "set_refund_account",
 ]

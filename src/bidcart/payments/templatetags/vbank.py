@@ -6,7 +6,7 @@ from django import template
 from django.utils.dateparse import parse_datetime
 
 from .. import banks
-from ..models import OPEN, Method
+from ..models import CAPTURED, OPEN, Method
 
 register = template.Library()
 
@@ -26,3 +26,24 @@ def vbank(payment) -> dict | None:
         "currency": payment.provider_currency,
         "open": payment.status in OPEN,
     }
+
+
+@register.filter
+def refund_account_shown(payment) -> str:
+    """The saved refund account as its owner sees it: bank and the number's last 4 digits."""
+    account = payment.refund_account or {}
+    if not account.get("number"):
+        return ""
+    bank = banks.find(account.get("bank", ""))
+    return f"{bank.name if bank else ''} ****{account['number'][-4:]} {account.get('holder', '')}".strip()
+
+
+@register.filter
+def wants_refund_account(payment) -> bool:
+    """A bank-deposit payment with money at the provider: its refund goes to an account the buyer gives."""
+    return payment.method == Method.VBANK and payment.status in CAPTURED and payment.status != "refunded"
+
+
+@register.simple_tag
+def bank_choices() -> list[tuple[str, str]]:
+    return banks.choices()
