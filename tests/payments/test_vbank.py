@@ -197,6 +197,7 @@ def test_the_buyer_gives_the_refund_account_on_the_order_page_and_it_is_kept_onl
     deposit(sim, payment, provider)
     page = browser.get(f"/orders/{order.number}/").content.decode()
     assert 'data-testid="refund-account"' in page and "환불받을 계좌" in page and "신한은행" in page
+    assert 'data-testid="vbank-closed"' not in page  # paid: neither open nor "closed, do not deposit"
 
     bad = browser.post(f"/payments/refund-account/{payment.merchant_uid}/", {"bank": "SHINHAN", "number": "12", "holder": "홍환불"},
                        follow=True)

@@ -25,6 +25,8 @@ def vbank(payment) -> dict | None:
         "amount": payment.provider_amount,
         "currency": payment.provider_currency,
         "open": payment.status in OPEN,
+        # ended without the deposit (order cancelled, expired or paid another way): not to be paid into
+        "closed": payment.status not in OPEN and payment.status not in CAPTURED,
     }
 
 
