@@ -307,3 +307,17 @@ def test_importing_settings_writes_nothing(tmp_path):
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["static"]
     assert "PGSIM_PORTONE_WEBHOOK_SECRET" not in result.stdout and "PGSIM_PAYPAL_WEBHOOK_URL" not in result.stdout
+
+
+def test_auction_defaults_have_one_home(tmp_path):
+    # #18 item 4: editing a default in auctions/conf.py changes what settings hold (it did nothing before)
+    code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'bidcart.settings'; "
+            "from bidcart.auctions import conf; conf.DEFAULTS['AUCTION_PAYMENT_HOURS'] = 7; "
+            "conf.DEFAULTS['AUCTION_EMAIL_NOTICES'] = ['outbid']; django.setup(); "
+            "from django.conf import settings; print(settings.AUCTION_PAYMENT_HOURS, settings.AUCTION_EMAIL_NOTICES)")
+    env = manage_env(tmp_path, SECRET_KEY=GOOD_SECRET)
+    env.pop("AUCTION_PAYMENT_HOURS", None)
+    env.pop("AUCTION_EMAIL_NOTICES", None)
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "7 ['outbid']"

@@ -12,6 +12,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from bidcart.auctions import conf as _auction_conf
 from bidcart.core.env import read as _read_environment
 from bidcart.core.datadir import ADMIN_PATH_FILE as _ADMIN_PATH_FILE
 from bidcart.core.datadir import SECRET_KEY_FILE as _SECRET_KEY_FILE
@@ -239,15 +240,16 @@ ORDER_SHIPPING_FEE = env.int("ORDER_SHIPPING_FEE", default=3000)  # KRW
 ORDER_FREE_SHIPPING_FROM = env.int("ORDER_FREE_SHIPPING_FROM", default=50000)  # KRW
 
 # --- Auctions --------------------------------------------------------------------------------
-# Defaults and the increment tables live in bidcart/auctions/conf.py; these come from the environment.
-AUCTION_SOFT_CLOSE_SECONDS = env.int("AUCTION_SOFT_CLOSE_SECONDS", default=120)  # a new lot's window
-AUCTION_PAYMENT_HOURS = env.int("AUCTION_PAYMENT_HOURS", default=48)  # a winner's payment deadline
-AUCTION_SECOND_CHANCE_HOURS = env.int("AUCTION_SECOND_CHANCE_HOURS", default=48)
-AUCTION_SHIPPING_FEE = env.int("AUCTION_SHIPPING_FEE", default=0)  # KRW, added to an auction order
-AUCTION_STRIKES_TO_BLOCK = env.int("AUCTION_STRIKES_TO_BLOCK", default=3)
-AUCTION_BLOCK_DAYS = env.int("AUCTION_BLOCK_DAYS", default=30)
-# notices that also go out by email (won and second-chance offers always do); empty: in-app only
-AUCTION_EMAIL_NOTICES = env.list("AUCTION_EMAIL_NOTICES", default=["outbid", "ending_soon"])
+# The defaults (and what each means) and the increment tables live in bidcart/auctions/conf.py, once;
+# these may come from the environment.
+_AUCTION = _auction_conf.DEFAULTS
+AUCTION_SOFT_CLOSE_SECONDS = env.int("AUCTION_SOFT_CLOSE_SECONDS", default=_AUCTION["AUCTION_SOFT_CLOSE_SECONDS"])
+AUCTION_PAYMENT_HOURS = env.int("AUCTION_PAYMENT_HOURS", default=_AUCTION["AUCTION_PAYMENT_HOURS"])
+AUCTION_SECOND_CHANCE_HOURS = env.int("AUCTION_SECOND_CHANCE_HOURS", default=_AUCTION["AUCTION_SECOND_CHANCE_HOURS"])
+AUCTION_SHIPPING_FEE = env.int("AUCTION_SHIPPING_FEE", default=_AUCTION["AUCTION_SHIPPING_FEE"])
+AUCTION_STRIKES_TO_BLOCK = env.int("AUCTION_STRIKES_TO_BLOCK", default=_AUCTION["AUCTION_STRIKES_TO_BLOCK"])
+AUCTION_BLOCK_DAYS = env.int("AUCTION_BLOCK_DAYS", default=_AUCTION["AUCTION_BLOCK_DAYS"])
+AUCTION_EMAIL_NOTICES = env.list("AUCTION_EMAIL_NOTICES", default=list(_AUCTION["AUCTION_EMAIL_NOTICES"]))
 
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
