@@ -242,3 +242,19 @@ def make_order_for(user):
     from .fixtures import make_order
 
     return make_order(user)
+
+
+def test_an_open_account_is_closed_and_shown_closed_once_the_order_is_paid_another_way(sim, buyer, order, browser, settings):
+    vbank = issue(buyer, order, browser, "portone_v2")
+    card = start(buyer, order, "portone_v2")
+    back_to_shop(browser, through_window(card))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+
+    settings.PAYMENT_RECONCILE_AFTER_MINUTES = 0
+    services.reconcile()
+    vbank.refresh_from_db()
+    assert vbank.status not in (Status.AWAITING_DEPOSIT, Status.PAID) and not vbank.cancel_owed
+    assert providers.get("portone_v2").fetch(vbank).state == "cancelled"  # nobody can pay twice
+    page = browser.get(f"/orders/{order.number}/").content.decode()
+    assert 'data-testid="vbank-closed"' in page and 'data-testid="vbank-account"' not in page
