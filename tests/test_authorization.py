@@ -83,6 +83,8 @@ PRIVATE = [
     Route("orders:advance", paid, owner="seller", body={"status": "preparing"}, owner_method="post",
           owner_statuses=(302,), owner_changes=True),
     Route("payments:pay", order, marker=lambda c: format_money(c.order.total, c.order.currency)),
+    Route("payments:refund-account", uid, body={"bank": "SHINHAN", "number": "110123456789", "holder": "홍환불"},
+          owner_method="post", owner_statuses=(302,)),
     Route("reviews:edit", lambda c: {"pk": c.review.pk}, marker=lambda c: f"{world.MARK} review"),
     Route("cart:update", lambda c: {"pk": c.cart_item.pk}, body={"quantity": 3}, owner_method="post",
           owner_statuses=(302,), owner_changes=True),
@@ -105,6 +107,9 @@ PRIVATE = [
     # staff only; the payment is not captured yet, so staff are refused for the state, not the object
     Route("api-payment-refunds", uid, owner="staff", body={"amount": 1000, "reason": "damaged"}, owner_method="post",
           owner_statuses=(409,)),
+    # the buyer's refund account (a card payment in the cast: refused for the method, not the object)
+    Route("api-payment-refund-account", uid, body={"bank": "SHINHAN", "number": "110123456789", "holder": "홍환불"},
+          owner_method="put", owner_statuses=(409,)),
     Route("api-review", lambda c: {"pk": c.review.pk}, body={"rating": 1}, owner_method="patch", owner_changes=True,
           marker=lambda c: f"{world.MARK} review"),
     Route("api-cart-item", lambda c: {"pk": c.cart_item.pk}, body={"quantity": 3}, owner_method="patch",

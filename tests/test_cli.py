@@ -121,9 +121,15 @@ GOOD_SECRET = "k3J9-vQx_2mZ8pLr5TnW7yB4cHd6fGs1aEo0uIiKjMlNbVcXzQwErTyUiOpAsDfGh
 def serve_env(data_dir, **extra):
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "WEB_CONCURRENCY",
-                        "PROMETHEUS_MULTIPROC_DIR", "LOG_FORMAT")}
+                        "PROMETHEUS_MULTIPROC_DIR", "LOG_FORMAT", "PGSIM_MOUNT")}
     env.update({"BIDCART_DATA_DIR": str(data_dir), "BIDCART_ADMIN_PATH": "staff-admin", **extra})
     return env
+
+
+# A production configuration: every offered provider real (the checks never call them).
+REAL_PAYPAL = {"PAYMENT_PROVIDERS": "paypal", "PAYPAL_BASE_URL": "https://api-m.paypal.com",
+               "PAYPAL_CLIENT_ID": "paypal-client", "PAYPAL_CLIENT_SECRET": "paypal-secret",
+               "PAYPAL_WEBHOOK_ID": "8PT597110X687430LKGECATA"}
 
 
 def test_serve_refuses_an_unsafe_configuration_and_says_what_to_set(tmp_path):
@@ -147,14 +153,15 @@ def test_serve_refuses_debug_on_a_public_host(tmp_path):
 
 
 def test_serve_check_accepts_a_safe_configuration(tmp_path):
-    env = serve_env(tmp_path, SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="shop.example.com")
+    env = serve_env(tmp_path, SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="shop.example.com", **REAL_PAYPAL)
     result = subprocess.run(BIDCART + ["serve", "--check"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "safe to serve with 1 worker" in result.stdout
 
 
 def test_serve_refuses_a_rate_limit_it_cannot_read(tmp_path):
-    env = serve_env(tmp_path, SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="shop.example.com", RATE_LIMIT_BID="ten a second")
+    env = serve_env(tmp_path, SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="shop.example.com", RATE_LIMIT_BID="ten a second",
+                    **REAL_PAYPAL)
     for argv in (["serve", "--check"], ["serve", "--port", str(free_port())]):
         result = subprocess.run(BIDCART + argv, env=env, capture_output=True, text=True, timeout=60)
         assert result.returncode == 2, result.stdout + result.stderr
@@ -164,7 +171,7 @@ def test_serve_refuses_a_rate_limit_it_cannot_read(tmp_path):
 def test_serve_migrates_collects_static_files_and_serves_with_debug_off(tmp_path):
     port = free_port()
     env = serve_env(tmp_path, SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="127.0.0.1", SECURE_COOKIES="0",
-                    WS_MAX_MESSAGE_BYTES="4096", DATA_UPLOAD_MAX_MEMORY_SIZE="1000")
+                    WS_MAX_MESSAGE_BYTES="4096", DATA_UPLOAD_MAX_MEMORY_SIZE="1000", **REAL_PAYPAL)
     proc = subprocess.Popen(BIDCART + ["serve", "--migrate", "--host", "127.0.0.1", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
@@ -194,6 +201,9 @@ def test_serve_migrates_collects_static_files_and_serves_with_debug_off(tmp_path
         assert websocket_message_answers(base, 4097) == 1009
         too_big = httpx.post(base + "/api/v1/auth/signup/", json={"display_name": "x" * 2000})
         assert too_big.status_code == 413 and too_big.json()["code"] == "request_too_large"
+        # no payment simulator on a production server
+        assert httpx.get(base + "/pgsim/").status_code == 404
+        assert httpx.post(base + "/pgsim/iamport/users/getToken", json={}).status_code in (403, 404)
     finally:
         output = stop(proc)
     assert "bidcart serve: 1 worker(s) on http://127.0.0.1:%d/" % port in output
@@ -209,3 +219,105 @@ def test_usage_lists_the_production_commands():
     assert result.returncode == 2
     for command in ("serve", "worker", "beat"):
         assert f"  {command} " in result.stderr
+
+
+# --- #13 item 3: `bidcart serve` takes no simulated payments --------------------------------------------
+
+def test_serve_check_refuses_providers_without_real_credentials(tmp_path):
+    # The reproduction: a real SECRET_KEY and host, no provider keys: "safe to serve" before, and an order
+    # became paid by clicking Approve at /pgsim/.
+    env = serve_env(tmp_path, SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="shop.example.com")
+    result = subprocess.run(BIDCART + ["serve", "--check"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stdout
+    assert "[bidcart.E011]" in result.stderr and "without their real base URL" in result.stderr
+    assert "safe to serve" not in result.stdout
+
+    env = serve_env(tmp_path, SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="shop.example.com", PGSIM_MOUNT="1", **REAL_PAYPAL)
+    result = subprocess.run(BIDCART + ["serve", "--check"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "[bidcart.E010]" in result.stderr
+
+    env = serve_env(tmp_path, SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="shop.example.com",
+                    **{**REAL_PAYPAL, "PAYPAL_CLIENT_SECRET": ""})
+    result = subprocess.run(BIDCART + ["serve", "--check"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "[bidcart.E012]" in result.stderr and "PAYPAL_CLIENT_SECRET" in result.stderr
+
+
+def test_serve_check_with_acknowledged_simulated_payments_says_so_loudly(tmp_path):
+    env = serve_env(tmp_path, SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="demo.example.com", PGSIM_MOUNT="1",
+                    PGSIM_ACKNOWLEDGE="payments-are-simulated")
+    result = subprocess.run(BIDCART + ["serve", "--check"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "WARNING: PAYMENTS ARE SIMULATED" in result.stderr and "no money moves" in result.stderr
+
+
+def test_manage_check_deploy_refuses_the_same(tmp_path):
+    env = serve_env(tmp_path, SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="shop.example.com")
+    result = subprocess.run(BIDCART + ["manage", "check", "--deploy", "--fail-level", "ERROR"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "bidcart.E011" in result.stderr
+
+
+# --- #16 item 3 and #13 item 14: `bidcart manage` on the folder `make run` made; private files -------------
+
+def manage_env(data_dir, **extra):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BIDCART_ADMIN_PATH", "DEBUG", "ALLOWED_HOSTS",
+                        "PGSIM_MOUNT", "LOG_FORMAT")}
+    env.update({"BIDCART_DATA_DIR": str(data_dir), **extra})
+    return env
+
+
+def test_manage_works_on_the_data_folder_bidcart_run_made_and_every_generated_file_is_private(tmp_path):
+    port = free_port()
+    proc, base = start(tmp_path, port)
+    stop(proc)
+    secret = (tmp_path / "secret_key").read_text()
+
+    # the README's example, with nothing else set: the same key and the same database
+    result = subprocess.run(
+        BIDCART + ["manage", "createsuperuser", "--noinput", "--email", "boss@example.com", "--display_name", "Boss"],
+        env=manage_env(tmp_path, DJANGO_SUPERUSER_PASSWORD="a-long-boss-password"),
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "secret_key").read_text() == secret
+    proc, base = start(tmp_path, port)
+    try:
+        token = httpx.post(base + "/api/v1/auth/token/", json={"email": "boss@example.com", "password": "a-long-boss-password"})
+        assert token.status_code == 200, token.text
+    finally:
+        stop(proc)
+    for name in ("secret_key", "admin_path", "bidcart.sqlite3", "pgsim_webhook_secret"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o600, name
+
+
+def test_manage_stays_strict_when_a_production_configuration_is_present(tmp_path):
+    (tmp_path / "secret_key").write_text("k" * 60)  # a folder `bidcart run` once used
+    result = subprocess.run(BIDCART + ["manage", "check"], env=manage_env(tmp_path, ALLOWED_HOSTS="shop.example.com"),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_importing_settings_writes_nothing(tmp_path):
+    code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'bidcart.settings'; django.setup(); "
+            "print(sorted(k for k in os.environ if k.startswith('PGSIM_')))")
+    env = manage_env(tmp_path / "data", SECRET_KEY=GOOD_SECRET, PGSIM_MOUNT="1")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["static"]
+    assert "PGSIM_PORTONE_WEBHOOK_SECRET" not in result.stdout and "PGSIM_PAYPAL_WEBHOOK_URL" not in result.stdout
+
+
+def test_auction_defaults_have_one_home(tmp_path):
+    # #18 item 4: editing a default in auctions/conf.py changes what settings hold (it did nothing before)
+    code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'bidcart.settings'; "
+            "from bidcart.auctions import conf; conf.DEFAULTS['AUCTION_PAYMENT_HOURS'] = 7; "
+            "conf.DEFAULTS['AUCTION_EMAIL_NOTICES'] = ['outbid']; django.setup(); "
+            "from django.conf import settings; print(settings.AUCTION_PAYMENT_HOURS, settings.AUCTION_EMAIL_NOTICES)")
+    env = manage_env(tmp_path, SECRET_KEY=GOOD_SECRET)
+    env.pop("AUCTION_PAYMENT_HOURS", None)
+    env.pop("AUCTION_EMAIL_NOTICES", None)
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "7 ['outbid']"

@@ -57,10 +57,10 @@ def _pgsim_app():
     import dataclasses
 
     from bidcart.pgsim.app import create_app
-    from bidcart.pgsim.config import SimConfig
+    from bidcart.pgsim.mount import sim_config
 
     return create_app(dataclasses.replace(
-        SimConfig.from_env(), shop_origins=_shop_origins, max_body_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 2_621_440))
+        sim_config(), shop_origins=_shop_origins, max_body_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 2_621_440))
 
 
 pgsim = _pgsim_app() if settings.PGSIM_MOUNT else None

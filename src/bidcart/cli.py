@@ -16,6 +16,32 @@ def _setup_django() -> None:
     django.setup()
 
 
+def _prepare_data_dir() -> None:
+    """Before Django starts: the data folder's generated files this environment needs (a SECRET_KEY only
+    for DEBUG without one, the admin path without BIDCART_ADMIN_PATH, the SQLite file), all 0600."""
+    from bidcart.core import datadir
+    from bidcart.core.env import read
+
+    env = read()
+    datadir.prepare(env.data_dir, secret_key=env.debug and not env.secret_key,
+                    admin_path=not os.environ.get("BIDCART_ADMIN_PATH"), sqlite=not env.database_url)
+
+
+def _embedded_defaults(site_url: str | None = None) -> None:
+    """The embedded default is a developer's machine: DEBUG on unless the environment says otherwise.
+    `bidcart run` and `bidcart manage` share it, so a command works on the folder `make run` made."""
+    os.environ.setdefault("DEBUG", "1")
+    if site_url:
+        # Return and webhook URLs, and the mounted simulator's address, when no request is at hand (sweeps).
+        os.environ.setdefault("SITE_URL", site_url)
+    os.environ.setdefault("LOG_FORMAT", "text")  # a console for people; `bidcart serve` logs JSON lines
+
+
+# Any of these says a production configuration is present: `bidcart manage` then adds nothing and
+# settings stay strict (no SECRET_KEY with DEBUG off is refused).
+PRODUCTION_MARKERS = ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG")
+
+
 def run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bidcart run", description="Migrate, seed demo data and serve everything on one port.")
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -23,11 +49,8 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--no-seed", action="store_true", help="do not seed demo data")
     args = parser.parse_args(argv)
 
-    # The embedded default is a developer's machine: DEBUG on unless the environment says otherwise.
-    os.environ.setdefault("DEBUG", "1")
-    # Return and webhook URLs, and the mounted simulator's address, when no request is at hand (sweeps).
-    os.environ.setdefault("SITE_URL", f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}")
-    os.environ.setdefault("LOG_FORMAT", "text")  # a console for people; `bidcart serve` logs JSON lines
+    _embedded_defaults(f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}")
+    _prepare_data_dir()
     _setup_django()
 
     import uvicorn
@@ -119,12 +142,16 @@ def serve(argv: list[str]) -> int:
             print(f"  [{problem.id}] {problem}\n", file=sys.stderr)
         print("Set these in the environment (see deploy/bidcart.env.example) and start again.", file=sys.stderr)
         return 2
+    simulated = deploy_checks.simulated_payments(deploy_checks.Config.from_environ(os.environ, workers=workers))
+    if simulated:
+        print(f"bidcart serve: WARNING: {simulated}", file=sys.stderr, flush=True)
     if args.check:
         _setup_django()
         if not _rate_limits_parse():
             return 2
         print("bidcart serve: the configuration is safe to serve with %d worker(s)." % workers)
         return 0
+    _prepare_data_dir()
 
     # Every worker process inherits these: collected static files (not the apps' folders), the worker
     # count for `check --deploy`, and one Prometheus directory per `bidcart serve` for several workers.
@@ -247,6 +274,9 @@ def beat(argv: list[str]) -> int:
 
 
 def manage(argv: list[str]) -> int:
+    if not any(name in os.environ for name in PRODUCTION_MARKERS):
+        _embedded_defaults()
+    _prepare_data_dir()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bidcart.settings")
     from django.core.management import execute_from_command_line
 

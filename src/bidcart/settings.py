@@ -5,8 +5,6 @@ channel layer, jobs run in-process, payment providers pointed at the mounted sim
 console. Setting DATABASE_URL / REDIS_URL moves the same code onto PostgreSQL, Redis and Celery.
 """
 
-import base64
-import os
 from pathlib import Path
 import secrets
 
@@ -14,46 +12,59 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from bidcart.auctions import conf as _auction_conf
+from bidcart.core.env import read as _read_environment
+from bidcart.core.datadir import ADMIN_PATH_FILE as _ADMIN_PATH_FILE
+from bidcart.core.datadir import SECRET_KEY_FILE as _SECRET_KEY_FILE
+from bidcart.payments.providers import classes as _provider_classes
+
 env = environ.Env()
+# What `bidcart serve`'s checks also read (bidcart/core/env.py): read there, with its defaults, once.
+_environment = _read_environment()
 
 BASE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(env.str("BIDCART_DATA_DIR", default="var")).resolve()
+DATA_DIR = _environment.data_dir
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env.bool("DEBUG", default=False)
+DEBUG = _environment.debug
 
 
 def _secret_key() -> str:
-    """The environment's SECRET_KEY; with DEBUG on, one generated once and kept in the data folder."""
-    key = env.str("SECRET_KEY", default="")
-    if key:
-        return key
+    """The environment's SECRET_KEY; with DEBUG on, the one `bidcart run` (or `bidcart manage` on the
+    same data folder) generated into the data folder. Importing settings writes nothing."""
+    if _environment.secret_key:
+        return _environment.secret_key
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    try:
+        return (DATA_DIR / _SECRET_KEY_FILE).read_text().strip()
+    except OSError:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is not set and {DATA_DIR} has no generated one: start with `bidcart run` (or "
+            "`bidcart manage ...`), which makes one, or set SECRET_KEY.") from None
 
 
 SECRET_KEY = _secret_key()
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+ALLOWED_HOSTS = _environment.allowed_hosts if _environment.allowed_hosts is not None else ["localhost", "127.0.0.1", "[::1]"]
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
 
 # The real admin lives on a path only the operator knows; /admin/ is a honeypot.
-ADMIN_PATH_FILE = DATA_DIR / "admin_path"
+ADMIN_PATH_FILE = DATA_DIR / _ADMIN_PATH_FILE
 
 
 def _admin_path() -> str:
+    """BIDCART_ADMIN_PATH, else the one `bidcart run`/`serve`/`manage` generated into the data folder. A
+    process started another way on a folder without one (a Celery worker) serves no admin: it gets a
+    random path of its own, written nowhere."""
     path = env.str("BIDCART_ADMIN_PATH", default="")
     if not path:
-        if not ADMIN_PATH_FILE.exists():
-            ADMIN_PATH_FILE.write_text(f"manage-{secrets.token_urlsafe(9)}")
-        path = ADMIN_PATH_FILE.read_text().strip()
+        try:
+            path = ADMIN_PATH_FILE.read_text().strip()
+        except OSError:
+            path = f"manage-{secrets.token_urlsafe(9)}"
     path = path.strip("/")
     if not path or path == "admin":
         raise ImproperlyConfigured("BIDCART_ADMIN_PATH must be a path other than 'admin'.")
@@ -131,7 +142,7 @@ TEMPLATES = [
 ]
 
 # --- Database --------------------------------------------------------------------------------
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'bidcart.sqlite3'}")}
+DATABASES = {"default": environ.Env.db_url_config(_environment.database_url or f"sqlite:///{_environment.sqlite_path}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let the web server and the job loop write without "database is locked";
     # IMMEDIATE transactions take the write lock up front, SQLite's stand-in for a row lock.
@@ -150,7 +161,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer, Celery -------------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = _environment.redis_url
 if REDIS_URL:
     from redis.exceptions import ConnectionError as _RedisConnectionError
 
@@ -232,15 +243,16 @@ ORDER_SHIPPING_FEE = env.int("ORDER_SHIPPING_FEE", default=3000)  # KRW
 ORDER_FREE_SHIPPING_FROM = env.int("ORDER_FREE_SHIPPING_FROM", default=50000)  # KRW
 
 # --- Auctions --------------------------------------------------------------------------------
-# Defaults and the increment tables live in bidcart/auctions/conf.py; these come from the environment.
-AUCTION_SOFT_CLOSE_SECONDS = env.int("AUCTION_SOFT_CLOSE_SECONDS", default=120)  # a new lot's window
-AUCTION_PAYMENT_HOURS = env.int("AUCTION_PAYMENT_HOURS", default=48)  # a winner's payment deadline
-AUCTION_SECOND_CHANCE_HOURS = env.int("AUCTION_SECOND_CHANCE_HOURS", default=48)
-AUCTION_SHIPPING_FEE = env.int("AUCTION_SHIPPING_FEE", default=0)  # KRW, added to an auction order
-AUCTION_STRIKES_TO_BLOCK = env.int("AUCTION_STRIKES_TO_BLOCK", default=3)
-AUCTION_BLOCK_DAYS = env.int("AUCTION_BLOCK_DAYS", default=30)
-# notices that also go out by email (won and second-chance offers always do); empty: in-app only
-AUCTION_EMAIL_NOTICES = env.list("AUCTION_EMAIL_NOTICES", default=["outbid", "ending_soon"])
+# The defaults (and what each means) and the increment tables live in bidcart/auctions/conf.py, once;
+# these may come from the environment.
+_AUCTION = _auction_conf.DEFAULTS
+AUCTION_SOFT_CLOSE_SECONDS = env.int("AUCTION_SOFT_CLOSE_SECONDS", default=_AUCTION["AUCTION_SOFT_CLOSE_SECONDS"])
+AUCTION_PAYMENT_HOURS = env.int("AUCTION_PAYMENT_HOURS", default=_AUCTION["AUCTION_PAYMENT_HOURS"])
+AUCTION_SECOND_CHANCE_HOURS = env.int("AUCTION_SECOND_CHANCE_HOURS", default=_AUCTION["AUCTION_SECOND_CHANCE_HOURS"])
+AUCTION_SHIPPING_FEE = env.int("AUCTION_SHIPPING_FEE", default=_AUCTION["AUCTION_SHIPPING_FEE"])
+AUCTION_STRIKES_TO_BLOCK = env.int("AUCTION_STRIKES_TO_BLOCK", default=_AUCTION["AUCTION_STRIKES_TO_BLOCK"])
+AUCTION_BLOCK_DAYS = env.int("AUCTION_BLOCK_DAYS", default=_AUCTION["AUCTION_BLOCK_DAYS"])
+AUCTION_EMAIL_NOTICES = env.list("AUCTION_EMAIL_NOTICES", default=list(_AUCTION["AUCTION_EMAIL_NOTICES"]))
 
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -297,12 +309,13 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         # Daum postcode search; the payment providers' browser SDKs, windows and redirects (form-action
         # also governs where a form's redirect may lead, e.g. to KakaoPay's or PayPal's page).
-        "script-src": ["'self'", "https://t1.daumcdn.net", "https://postcode.map.daum.net", "https://cdn.iamport.kr", "https://cdn.portone.io"],
+        # Each enabled provider adds its own origins (its class's `csp`), below.
+        "script-src": ["'self'", "https://t1.daumcdn.net", "https://postcode.map.daum.net"],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],
-        "connect-src": ["'self'", "ws:", "wss:", "https://*.iamport.kr", "https://*.portone.io"],
-        "frame-src": ["'self'", "https://postcode.map.daum.net", "https://*.iamport.kr", "https://*.portone.io", "https://*.kakao.com", "https://*.paypal.com"],
-        "form-action": ["'self'", "https://*.kakao.com", "https://*.kakaopay.com", "https://*.paypal.com", "https://*.iamport.kr", "https://*.portone.io"],
+        "connect-src": ["'self'", "ws:", "wss:"],
+        "frame-src": ["'self'", "https://postcode.map.daum.net"],
+        "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'self'"],
     }
@@ -362,15 +375,17 @@ WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Payment simulator (mounted at /pgsim/ by `bidcart run`) ---------------------------------
-PGSIM_MOUNT = env.bool("PGSIM_MOUNT", default=True)
+# On by default only with DEBUG; `bidcart serve` refuses it without PGSIM_ACKNOWLEDGE (core/deploy_checks.py).
+PGSIM_MOUNT = _environment.pgsim_mount
+PGSIM_ACKNOWLEDGED = _environment.pgsim_acknowledged
 
 # --- Payments ---------------------------------------------------------------------------------
 # The shop's public base URL: return and webhook URLs are built from it (empty: from each request;
 # `bidcart run` sets it). Providers left without a base URL talk to the simulator at PGSIM_URL
 # (empty: the one mounted at SITE_URL/pgsim), with the simulator's own test credentials.
-SITE_URL = env.str("SITE_URL", default="").rstrip("/")
-PGSIM_URL = env.str("PGSIM_URL", default="").rstrip("/")
-PAYMENT_PROVIDERS = env.list("PAYMENT_PROVIDERS", default=["kakaopay", "portone", "portone_v2", "paypal"])
+SITE_URL = _environment.site_url
+PGSIM_URL = _environment.pgsim_url
+PAYMENT_PROVIDERS = _environment.payment_providers
 PAYMENT_TIMEOUT_SECONDS = env.float("PAYMENT_TIMEOUT_SECONDS", default=10.0)
 # A payment still open this long is fetched from its provider and settled by the reconciliation sweep;
 # one the buyer abandoned (still unpaid after the order's window) is cancelled at the provider.
@@ -381,57 +396,18 @@ PAYMENT_VBANK_MAX_HOURS = env.int("PAYMENT_VBANK_MAX_HOURS", default=72)
 # still read from its provider by the sweep: a late approval or a deposit into an expired account is
 # then settled (the order takes it, or it is refunded). Longer than the longest deposit deadline.
 PAYMENT_RECHECK_CLOSED_HOURS = env.int("PAYMENT_RECHECK_CLOSED_HOURS", default=96)
-KAKAOPAY = {
-    "base_url": env.str("KAKAOPAY_BASE_URL", default=""),      # https://open-api.kakaopay.com (legacy: https://kapi.kakao.com)
-    "api": env.str("KAKAOPAY_API", default="new"),            # "new" (SECRET_KEY, JSON) or "legacy" (KakaoAK, form)
-    "secret_key": env.str("KAKAOPAY_SECRET_KEY", default=""),  # new API
-    "admin_key": env.str("KAKAOPAY_ADMIN_KEY", default=""),    # legacy API
-    "cid": env.str("KAKAOPAY_CID", default="TC0ONETIME"),
-}
-PORTONE = {  # V1 (Iamport)
-    "base_url": env.str("PORTONE_BASE_URL", default=""),       # https://api.iamport.kr
-    "imp_key": env.str("PORTONE_IMP_KEY", default=""),
-    "imp_secret": env.str("PORTONE_IMP_SECRET", default=""),
-    "merchant_code": env.str("PORTONE_MERCHANT_CODE", default="imp00000000"),  # IMP.init(...)
-    "pg": env.str("PORTONE_PG", default="html5_inicis"),
-    "script_url": env.str("PORTONE_SCRIPT_URL", default=""),   # https://cdn.iamport.kr/v1/iamport.js
-}
-PORTONE_V2 = {
-    "base_url": env.str("PORTONE_V2_BASE_URL", default=""),    # https://api.portone.io
-    "secret": env.str("PORTONE_V2_SECRET", default=""),
-    "store_id": env.str("PORTONE_V2_STORE_ID", default=""),
-    "channel_key": env.str("PORTONE_V2_CHANNEL_KEY", default="channel-key-pgsim"),
-    "webhook_secret": env.str("PORTONE_V2_WEBHOOK_SECRET", default=""),
-    "script_url": env.str("PORTONE_V2_SCRIPT_URL", default=""),  # https://cdn.portone.io/v2/browser-sdk.js
-}
-PAYPAL = {
-    "base_url": env.str("PAYPAL_BASE_URL", default=""),        # https://api-m.sandbox.paypal.com or https://api-m.paypal.com
-    "client_id": env.str("PAYPAL_CLIENT_ID", default=""),
-    "client_secret": env.str("PAYPAL_CLIENT_SECRET", default=""),
-    "webhook_id": env.str("PAYPAL_WEBHOOK_ID", default=""),
-    # PayPal does not take KRW: KRW orders are charged in this currency at this rate
-    # (major units of the shop's currency per one major unit of PAYPAL_CURRENCY).
-    "currency": env.str("PAYPAL_CURRENCY", default="USD"),
-    "krw_rate": env.str("PAYPAL_KRW_RATE", default="1400"),
-}
+# One dict per provider (KAKAOPAY, PORTONE, PORTONE_V2, PAYPAL), from <KEY>_<OPTION> variables: the
+# options, their defaults and what each means are on the provider's class (payments/providers/).
+for _name, _cls in _provider_classes().items():
+    globals()[_cls.settings_key] = _environment.providers[_name]
+    if _name in PAYMENT_PROVIDERS:
+        for _directive, _origins in _cls.csp.items():
+            CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive].extend(
+                o for o in _origins if o not in CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive])
 if PGSIM_URL:  # a simulator on another origin serves the payment pages and browser SDKs
     _origin = "/".join(PGSIM_URL.split("/")[:3])
     for _directive in ("script-src", "form-action", "frame-src", "connect-src"):
         CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive].append(_origin)
-if PGSIM_MOUNT:
-    # The mounted simulator and the shop share the secret of PortOne V2's signed webhooks, and the
-    # simulator delivers PayPal webhooks to this shop (V1 and V2 get notice URLs per payment).
-    # Standard Webhooks secrets are whsec_ + *standard* base64 (pgsim and PortOne's SDK decode them so);
-    # an older file written with token_urlsafe may not decode, so it is replaced.
-    _whsec = DATA_DIR / "pgsim_webhook_secret"
-    if not os.environ.get("PGSIM_PORTONE_WEBHOOK_SECRET"):
-        try:
-            base64.b64decode(_whsec.read_text().strip().removeprefix("whsec_"), validate=True)
-        except (OSError, ValueError):
-            _whsec.write_text("whsec_" + base64.b64encode(secrets.token_bytes(24)).decode())
-        os.environ["PGSIM_PORTONE_WEBHOOK_SECRET"] = _whsec.read_text().strip()
-    if SITE_URL:
-        os.environ.setdefault("PGSIM_PAYPAL_WEBHOOK_URL", f"{SITE_URL}/payments/webhooks/paypal/")
 
 # --- Logs ------------------------------------------------------------------------------------
 from bidcart.core.logs import logging_config  # noqa: E402  (no Django imports in it)

@@ -4,16 +4,30 @@ what it tells the operator to set."""
 import pytest
 from django.core import checks
 
-from bidcart.core.deploy_checks import Config, problems
+from bidcart.core.deploy_checks import Config, problems, simulated_payments
 
 GOOD_SECRET = "k3J9-vQx_2mZ8pLr5TnW7yB4cHd6fGs1aEo0uIiKjMlNbVcXzQwErTyUiOpAsDfGh"
+# Every provider with its real base URL and credentials (as deploy/bidcart.env.example has them).
+REAL_PROVIDERS = {
+    "KAKAOPAY_BASE_URL": "https://open-api.kakaopay.com", "KAKAOPAY_SECRET_KEY": "DEV-kakaopay-secret",
+    "KAKAOPAY_CID": "CBIDCART01",
+    "PORTONE_BASE_URL": "https://api.iamport.kr", "PORTONE_IMP_KEY": "1234567890123456",
+    "PORTONE_IMP_SECRET": "imp-secret", "PORTONE_MERCHANT_CODE": "imp12345678",
+    "PORTONE_V2_BASE_URL": "https://api.portone.io", "PORTONE_V2_SECRET": "v2-secret",
+    "PORTONE_V2_STORE_ID": "store-4b5c", "PORTONE_V2_CHANNEL_KEY": "channel-key-4b5c",
+    "PORTONE_V2_WEBHOOK_SECRET": "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=",
+    "PAYPAL_BASE_URL": "https://api-m.paypal.com", "PAYPAL_CLIENT_ID": "paypal-client",
+    "PAYPAL_CLIENT_SECRET": "paypal-secret", "PAYPAL_WEBHOOK_ID": "8PT597110X687430LKGECATA",
+}
 SCALED = {
     "SECRET_KEY": GOOD_SECRET,
     "ALLOWED_HOSTS": "shop.example.com",
     "DATABASE_URL": "postgres://bidcart:pw@db:5432/bidcart",
     "REDIS_URL": "redis://redis:6379/0",
     "PGSIM_MOUNT": "0",
+    **REAL_PROVIDERS,
 }
+ACK = {"PGSIM_ACKNOWLEDGE": "payments-are-simulated"}
 
 
 def ids(environ, workers=1):
@@ -31,7 +45,7 @@ def test_a_scaled_configuration_passes_with_several_workers():
 
 
 def test_one_worker_on_sqlite_without_redis_passes():
-    assert ids({"SECRET_KEY": GOOD_SECRET, "ALLOWED_HOSTS": "shop.example.com"}) == []
+    assert ids({"SECRET_KEY": GOOD_SECRET, "ALLOWED_HOSTS": "shop.example.com", **REAL_PROVIDERS}) == []
 
 
 def test_missing_secret_key_says_how_to_make_one():
@@ -105,22 +119,81 @@ def test_several_workers_without_redis_are_refused_and_told_why():
 
 
 def test_the_embedded_default_with_several_workers_gets_both_reasons():
-    found = ids({"SECRET_KEY": GOOD_SECRET, "ALLOWED_HOSTS": "shop.example.com", "PGSIM_MOUNT": "0"}, workers=2)
+    found = ids({"SECRET_KEY": GOOD_SECRET, "ALLOWED_HOSTS": "shop.example.com", "PGSIM_MOUNT": "0",
+                 **REAL_PROVIDERS}, workers=2)
     assert found == ["bidcart.E007", "bidcart.E008"]
 
 
 def test_several_workers_with_the_mounted_simulator_are_refused():
-    problem = only({**SCALED, "PGSIM_MOUNT": "1"}, workers=2)
+    problem = only({**SCALED, **ACK, "PGSIM_MOUNT": "1", "KAKAOPAY_BASE_URL": ""}, workers=2)
     assert problem.id == "bidcart.E009"
     assert "keeps its state in each process's memory" in problem.message
     assert "PGSIM_MOUNT=0" in problem.fix
 
 
 def test_the_mounted_simulator_is_fine_once_every_provider_is_real_or_a_standalone_simulator_is_used():
-    real = {**SCALED, "PGSIM_MOUNT": "1", "PAYMENT_PROVIDERS": "kakaopay,paypal",
-            "KAKAOPAY_BASE_URL": "https://open-api.kakaopay.com", "PAYPAL_BASE_URL": "https://api-m.paypal.com"}
-    assert ids(real, workers=2) == []
-    assert ids({**SCALED, "PGSIM_MOUNT": "1", "PGSIM_URL": "http://pgsim.internal:8765"}, workers=2) == []
+    assert ids({**SCALED, **ACK, "PGSIM_MOUNT": "1", "PAYMENT_PROVIDERS": "kakaopay,paypal"}, workers=2) == []
+    on_standalone = {**SCALED, **ACK, "PGSIM_URL": "http://pgsim.internal:8765", "PAYPAL_BASE_URL": ""}
+    assert ids(on_standalone, workers=2) == []
+
+
+# --- #13 item 3: a production server takes real money ------------------------------------------------
+
+def test_the_simulator_is_not_mounted_by_default_without_debug():
+    without = {k: v for k, v in SCALED.items() if k != "PGSIM_MOUNT"}
+    assert Config.from_environ(without).pgsim_mount is False
+    assert Config.from_environ({**without, "DEBUG": "1"}).pgsim_mount is True  # `bidcart run`
+
+
+def test_a_mounted_simulator_is_refused_without_the_acknowledgement():
+    problem = only({**SCALED, "PGSIM_MOUNT": "1"})
+    assert problem.id == "bidcart.E010"
+    assert "Approve" in problem.message and "PGSIM_MOUNT=0" in problem.fix
+    assert "PGSIM_ACKNOWLEDGE=payments-are-simulated" in problem.fix
+    # "1" or "yes" is not an acknowledgement: the words are
+    assert ids({**SCALED, "PGSIM_MOUNT": "1", "PGSIM_ACKNOWLEDGE": "1"}) == ["bidcart.E010"]
+
+
+def test_a_provider_without_its_real_base_url_is_refused_even_with_the_simulator_off():
+    # the reproduction: a real key and host, no provider keys: "safe to serve" before
+    environ = {"SECRET_KEY": GOOD_SECRET, "ALLOWED_HOSTS": "shop.example.com"}
+    problem = only(environ)
+    assert problem.id == "bidcart.E011"
+    assert "kakaopay, portone, portone_v2, paypal" in problem.message
+    assert "KAKAOPAY_BASE_URL" in problem.fix and "PAYMENT_PROVIDERS" in problem.fix
+    assert only({**SCALED, "PGSIM_URL": "http://pgsim.internal:8765", "PORTONE_BASE_URL": ""}).id == "bidcart.E011"
+    assert ids({**environ, "PAYMENT_PROVIDERS": ""}) == []  # no online payments offered at all
+
+
+def test_a_real_provider_without_its_credentials_is_refused_by_name():
+    problem = only({**SCALED, "PAYPAL_CLIENT_SECRET": "", "PAYPAL_WEBHOOK_ID": ""})
+    assert problem.id == "bidcart.E012"
+    assert "PAYPAL_CLIENT_SECRET, PAYPAL_WEBHOOK_ID" in problem.fix
+    # KakaoPay needs the key its API generation signs with
+    assert only({**SCALED, "KAKAOPAY_API": "legacy"}).fix.startswith("Set KAKAOPAY_ADMIN_KEY")
+    assert ids({**SCALED, "KAKAOPAY_API": "legacy", "KAKAOPAY_ADMIN_KEY": "admin", "KAKAOPAY_SECRET_KEY": ""}) == []
+    assert only({**SCALED, "PORTONE_MERCHANT_CODE": ""}).id == "bidcart.E012"
+
+
+def test_paypal_in_krw_is_refused_because_paypal_does_not_take_krw():
+    problem = only({**SCALED, "PAYPAL_CURRENCY": "KRW"})
+    assert problem.id == "bidcart.E013"
+    assert "PAYPAL_CURRENCY='KRW' is not a currency PayPal takes" in problem.message
+    assert only({**SCALED, "PAYPAL_KRW_RATE": "0"}).id == "bidcart.E013"
+    assert ids({**SCALED, "PAYPAL_CURRENCY": "JPY"}) == []
+
+
+def test_an_acknowledged_demo_server_is_allowed_and_said_loudly():
+    demo = {"SECRET_KEY": GOOD_SECRET, "ALLOWED_HOSTS": "demo.example.com", "PGSIM_MOUNT": "1", **ACK}
+    assert ids(demo) == []
+    assert "PAYMENTS ARE SIMULATED" in simulated_payments(Config.from_environ(demo))
+    assert simulated_payments(Config.from_environ(SCALED)) == ""
+
+
+def test_check_reports_paypal_in_krw_on_any_server(settings):
+    settings.PAYPAL = {**settings.PAYPAL, "currency": "KRW"}
+    messages = checks.run_checks(tags=[checks.Tags.security])
+    assert [m.id for m in messages if m.id.startswith("bidcart.")] == ["bidcart.E013"]
 
 
 def test_check_deploy_reports_the_same_problems_as_errors(settings, monkeypatch):
@@ -142,5 +215,17 @@ def test_check_deploy_is_quiet_about_a_safe_configuration(settings, monkeypatch)
     settings.DEBUG = False
     settings.SECRET_KEY = GOOD_SECRET
     settings.ALLOWED_HOSTS = ["shop.example.com"]
+    settings.PGSIM_MOUNT = False
+    real = Config.from_environ(SCALED).providers
+    for name, key in (("kakaopay", "KAKAOPAY"), ("portone", "PORTONE"), ("portone_v2", "PORTONE_V2"), ("paypal", "PAYPAL")):
+        setattr(settings, key, real[name])
     messages = checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.security])
     assert [m.id for m in messages if m.id.startswith("bidcart.")] == []
+
+
+def test_check_deploy_refuses_the_test_suites_own_simulated_payments(settings, monkeypatch):
+    monkeypatch.setenv("ALLOWED_HOSTS", "shop.example.com")
+    settings.DEBUG = False
+    settings.SECRET_KEY = GOOD_SECRET
+    messages = checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.security])
+    assert {"bidcart.E010", "bidcart.E011"} <= {m.id for m in messages}

@@ -169,10 +169,18 @@ def test_virtual_account_is_issued_then_paid_by_deposit(sim, adapter, order):
     due = datetime.fromisoformat(snap.vbank["due"])
     assert due.utcoffset() == timedelta(0)
     assert timedelta(days=2) < due - datetime.now(timezone.utc) < timedelta(days=4)
-    assert adapter.cancel(payment, reason="abandoned").state == "awaiting_deposit"  # no void for V2 accounts
 
     sim.deposit(paymentId=payment.merchant_uid)
     assert (adapter.fetch(payment).state, adapter.fetch(payment).amount) == ("paid", 28000)
+
+
+def test_cancelling_an_unpaid_virtual_account_closes_it(sim, adapter, order):
+    payment = new_payment(order, method="vbank")
+    pay_on_window(adapter.start(payment, urls=URLS, mobile=False))
+    assert adapter.cancel(payment, reason="abandoned").state == "cancelled"  # virtual-account/close
+    with pytest.raises(httpx.HTTPStatusError):
+        sim.deposit(paymentId=payment.merchant_uid)  # nobody can pay into it any more
+    assert adapter.cancel(payment, reason="again").state == "cancelled"  # closing twice is no error
 
 
 def test_partial_refund_then_the_rest(sim, adapter, payment):

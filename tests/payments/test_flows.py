@@ -94,6 +94,43 @@ def test_paypal_charges_krw_orders_in_the_configured_currency(sim, buyer, order,
     assert payment.status == Status.PAID
 
 
+# --- #12 item 4: PayPal amounts as PayPal defines them ---------------------------------------------------
+
+def test_paypal_charges_huf_in_whole_forints_as_paypal_counts_them(sim, buyer, order, browser, settings):
+    # ISO 4217 gives HUF two decimals, PayPal none: "7368.42" HUF is refused (DECIMAL_PRECISION).
+    settings.PAYPAL = {**settings.PAYPAL, "currency": "HUF", "krw_rate": "3.8"}
+    started = start(buyer, order, "paypal")
+    payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
+    assert (payment.provider_amount, payment.provider_currency) == (7368, "HUF")  # 28000 / 3.8 = 7368.42
+    back_to_shop(browser, through_page(sim, "paypal", started["next"]["url"], "approve"))
+    payment.refresh_from_db()
+    assert payment.status == Status.PAID
+    services.refund_payment(payment.merchant_uid, amount=14000, reason="half", actor=None)
+    payment.refresh_from_db()
+    assert payment.status == Status.PARTIALLY_REFUNDED
+    assert payment.refunds.get().provider_amount == 3684
+
+
+def test_an_amount_that_converts_to_nothing_at_paypal_is_refused_with_a_clear_400(sim, buyer, settings):
+    # The reproduction: a 1원 order (an auction won at 1원) paid by PayPal was a 500.
+    settings.ORDER_SHIPPING_FEE = 0
+    tiny = make_order(buyer, price=1)
+    assert tiny.total == 1
+    response = api_for(buyer).post(f"/api/v1/orders/{tiny.number}/payments/", {"provider": "paypal"}, format="json")
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == "amount_too_small" and "PayPal" in body["detail"]
+    assert not Payment.objects.filter(order=tiny).exists()  # nothing half-written
+    assert start(buyer, tiny, "kakaopay")["status"] == "pending"  # another method still pays it
+
+
+def test_paypal_is_never_asked_to_charge_krw(sim, buyer, order, settings):
+    settings.PAYPAL = {**settings.PAYPAL, "currency": "KRW"}  # refused by `check` too (E013)
+    response = api_for(buyer).post(f"/api/v1/orders/{order.number}/payments/", {"provider": "paypal"}, format="json")
+    assert response.status_code == 400 and response.json()["code"] == "currency_unavailable"
+    assert not Payment.objects.filter(order=order).exists()
+
+
 @pytest.mark.parametrize("provider,closed", [("kakaopay", True), ("paypal", False)])
 def test_buyer_cancels_on_the_providers_page(sim, buyer, order, browser, provider, closed):
     started = start(buyer, order, provider)

@@ -126,6 +126,21 @@ async def test_validation_and_not_found_errors(client):
                  422, "UNPROCESSABLE_ENTITY", "ORDER_NOT_APPROVED")
 
 
+async def test_orders_in_a_currency_paypal_does_not_take_or_for_nothing_are_refused(client):
+    h = await bearer(client)
+    krw = order_body(value="28000")
+    krw["purchase_units"][0]["amount"]["currency_code"] = "KRW"
+    r = await client.post("/paypal/v2/checkout/orders", json=krw, headers=h)
+    assert_error(r, 422, "UNPROCESSABLE_ENTITY", "INVALID_CURRENCY_CODE")
+    assert r.json()["details"][0]["field"].endswith("/amount/currency_code")
+    assert_error(await client.post("/paypal/v2/checkout/orders", json=order_body(value="0.00"), headers=h),
+                 422, "UNPROCESSABLE_ENTITY", "CANNOT_BE_ZERO_OR_NEGATIVE")
+    huf = order_body(value="7368.42")
+    huf["purchase_units"][0]["amount"]["currency_code"] = "HUF"  # no decimals at PayPal
+    assert_error(await client.post("/paypal/v2/checkout/orders", json=huf, headers=h),
+                 422, "UNPROCESSABLE_ENTITY", "DECIMAL_PRECISION")
+
+
 async def test_paypal_request_id_replays(client):
     h = await bearer(client)
     rid = {**h, "PayPal-Request-Id": "req-123"}

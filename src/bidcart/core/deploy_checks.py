@@ -29,9 +29,6 @@ KNOWN_SECRETS = {
     "insecure", "development", "dev", "test", "password", "bidcart", "replace-me", "xxx",
 }
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1", "testserver"}
-PGSIM_PROVIDER_URLS = ("KAKAOPAY_BASE_URL", "PORTONE_BASE_URL", "PORTONE_V2_BASE_URL", "PAYPAL_BASE_URL")
-PROVIDER_URL_BY_NAME = {"kakaopay": "KAKAOPAY_BASE_URL", "portone": "PORTONE_BASE_URL",
-                        "portone_v2": "PORTONE_V2_BASE_URL", "paypal": "PAYPAL_BASE_URL"}
 
 
 @dataclass(frozen=True)
@@ -46,7 +43,8 @@ class Problem:
 
 @dataclass
 class Config:
-    """What the checks look at, from the environment (before Django starts) or from loaded settings."""
+    """What the checks look at: from the environment before Django starts (read by bidcart/core/env.py,
+    the reader settings.py uses too, so both see the same defaults) or from loaded settings."""
 
     secret_key: str = ""
     debug: bool = False
@@ -55,43 +53,48 @@ class Config:
     database_url_set: bool = False
     redis_url: str = ""
     workers: int = 1
-    pgsim_mount: bool = True
+    pgsim_mount: bool = False
     pgsim_url: str = ""
-    providers_on_simulator: list[str] = field(default_factory=list)
+    pgsim_acknowledged: bool = False
+    # the offered providers (PAYMENT_PROVIDERS) and their options (settings.<KEY>)
+    providers: dict[str, Mapping[str, str]] = field(default_factory=dict)
+
+    @property
+    def providers_on_simulator(self) -> list[str]:
+        return [name for name, options in self.providers.items() if not options.get("base_url")]
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None, *, workers: int = 1) -> "Config":
         import environ as django_environ
 
-        source = dict(os.environ if environ is None else environ)
-        env = django_environ.Env()
-        env.ENVIRON = source
-        database_url = env.str("DATABASE_URL", default="")
+        from bidcart.core.env import read
+
+        env = read(os.environ if environ is None else environ)
         engine = "sqlite3"
-        if database_url:
-            engine = django_environ.Env.db_url_config(database_url).get("ENGINE", "").rsplit(".", 1)[-1]
-        providers = env.list("PAYMENT_PROVIDERS", default=list(PROVIDER_URL_BY_NAME))
+        if env.database_url:
+            engine = django_environ.Env.db_url_config(env.database_url).get("ENGINE", "").rsplit(".", 1)[-1]
         return cls(
-            secret_key=env.str("SECRET_KEY", default=""),
-            debug=env.bool("DEBUG", default=False),
-            allowed_hosts=env.list("ALLOWED_HOSTS") if "ALLOWED_HOSTS" in source else None,
+            secret_key=env.secret_key,
+            debug=env.debug,
+            allowed_hosts=env.allowed_hosts,
             database_engine=engine,
-            database_url_set=bool(database_url),
-            redis_url=env.str("REDIS_URL", default=""),
+            database_url_set=bool(env.database_url),
+            redis_url=env.redis_url,
             workers=workers,
-            pgsim_mount=env.bool("PGSIM_MOUNT", default=True),
-            pgsim_url=env.str("PGSIM_URL", default=""),
-            providers_on_simulator=[p for p in providers if p in PROVIDER_URL_BY_NAME
-                                    and not env.str(PROVIDER_URL_BY_NAME[p], default="")],
+            pgsim_mount=env.pgsim_mount,
+            pgsim_url=env.pgsim_url,
+            pgsim_acknowledged=env.pgsim_acknowledged,
+            providers={name: env.providers[name] for name in env.payment_providers if name in env.providers},
         )
 
     @classmethod
     def from_settings(cls, settings, environ: Mapping[str, str] | None = None, *, workers: int | None = None) -> "Config":
+        from bidcart.payments.providers import classes
+
         source = os.environ if environ is None else environ
         if workers is None:
             workers = _int(source.get("WEB_CONCURRENCY"), 1)
-        base_urls = {"kakaopay": settings.KAKAOPAY, "portone": settings.PORTONE,
-                     "portone_v2": settings.PORTONE_V2, "paypal": settings.PAYPAL}
+        known = classes()
         return cls(
             secret_key=settings.SECRET_KEY or "",
             debug=settings.DEBUG,
@@ -102,8 +105,9 @@ class Config:
             workers=workers,
             pgsim_mount=settings.PGSIM_MOUNT,
             pgsim_url=settings.PGSIM_URL,
-            providers_on_simulator=[p for p in settings.PAYMENT_PROVIDERS
-                                    if p in base_urls and not base_urls[p].get("base_url")],
+            pgsim_acknowledged=getattr(settings, "PGSIM_ACKNOWLEDGED", False),
+            providers={name: getattr(settings, known[name].settings_key)
+                       for name in settings.PAYMENT_PROVIDERS if name in known},
         )
 
 
@@ -186,7 +190,63 @@ def problems(config: Config) -> list[Problem]:
                 "Give the providers their real base URLs and keys and set PGSIM_MOUNT=0 (README, 'Real providers'), "
                 "or run one `bidcart pgsim` and set PGSIM_URL to it and PGSIM_MOUNT=0, or run --workers 1",
             ))
+    found.extend(payment_problems(config))
     return found
+
+
+def payment_problems(config: Config) -> list[Problem]:
+    """A production server takes real money: the simulator stays off unless the operator says, in so
+    many words, that this server's payments are fake (a demo, a load test); every offered provider has
+    its real base URL and credentials, and options the provider accepts."""
+    from bidcart.core.env import PGSIM_ACKNOWLEDGEMENT
+    from bidcart.payments.providers import classes
+
+    found = []
+    acknowledge = f"PGSIM_ACKNOWLEDGE={PGSIM_ACKNOWLEDGEMENT}"
+    if config.pgsim_mount and not config.pgsim_acknowledged:
+        found.append(Problem(
+            "bidcart.E010", "PGSIM_MOUNT is on: the payment simulator would answer at /pgsim/ on this server, and "
+            "anyone could mark an order paid by clicking Approve there.",
+            f"Set PGSIM_MOUNT=0 (the default without DEBUG). Only for a demo whose payments are fake: {acknowledge}"))
+    simulated = config.providers_on_simulator
+    if simulated and not config.pgsim_acknowledged:
+        found.append(Problem(
+            "bidcart.E011", f"Payment providers offered without their real base URL ({', '.join(simulated)}): they "
+            "would talk to the payment simulator, so orders would be marked paid without any money moving.",
+            "For each, set its base URL and keys (README, 'Real providers'), e.g. "
+            + ", ".join(f"{classes()[name].settings_key}_BASE_URL" for name in simulated)
+            + f"; or leave it out of PAYMENT_PROVIDERS. Only for a demo whose payments are fake: {acknowledge}"))
+    for name, options in config.providers.items():
+        cls = classes()[name]
+        if options.get("base_url"):
+            missing = cls.missing_credentials(options)
+            if missing:
+                found.append(Problem(
+                    "bidcart.E012", f"{cls.label} has its real base URL but not its credentials ({', '.join(missing)}): "
+                    "every payment with it would fail.",
+                    f"Set {', '.join(missing)} from {cls.label}'s console, or leave {name} out of PAYMENT_PROVIDERS."))
+        for problem in cls.config_problems(options):
+            found.append(Problem("bidcart.E013", f"{cls.label}: {problem}", f"Correct {cls.settings_key}_* settings."))
+    return found
+
+
+def simulated_payments(config: Config) -> str:
+    """Non-empty when this server's payments are fake by the operator's choice: `bidcart serve` says it loudly."""
+    if not config.pgsim_acknowledged or not (config.pgsim_mount or config.providers_on_simulator):
+        return ""
+    on = ", ".join(config.providers_on_simulator) or "none"
+    return (f"PAYMENTS ARE SIMULATED (PGSIM_ACKNOWLEDGE): no money moves. Providers on the simulator: {on}; "
+            f"simulator mounted at /pgsim/: {'yes' if config.pgsim_mount else 'no'}.")
+
+
+@checks.register(checks.Tags.security)
+def check_payment_options(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """`bidcart manage check` (and every test run): options a provider refuses (PAYPAL_CURRENCY=KRW), on
+    any server. The deploy check adds what only matters in production."""
+    from django.conf import settings
+
+    config = Config.from_settings(settings)
+    return [checks.Error(p.message, hint=p.fix, id=p.id) for p in payment_problems(config) if p.id == "bidcart.E013"]
 
 
 @checks.register(checks.Tags.security, deploy=True)
@@ -194,4 +254,5 @@ def check_deploy(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """`bidcart manage check --deploy`: the same refusals as `bidcart serve` (workers from WEB_CONCURRENCY)."""
     from django.conf import settings
 
-    return [checks.Error(p.message, hint=p.fix, id=p.id) for p in problems(Config.from_settings(settings))]
+    return [checks.Error(p.message, hint=p.fix, id=p.id) for p in problems(Config.from_settings(settings))
+            if p.id != "bidcart.E013"]  # check_payment_options reports those on every `check`

@@ -16,34 +16,40 @@ def exponent(currency: str) -> int:
     return EXPONENTS.get(currency.upper(), 2)
 
 
-def to_decimal_string(amount: int, currency: str) -> str:
-    """12345, "USD" → "123.45"; 15000, "KRW" → "15000"."""
-    places = exponent(currency)
+_exponent = exponent  # for the functions whose `exponent` argument hides it
+
+
+def to_decimal_string(amount: int, currency: str, *, exponent: int | None = None) -> str:
+    """12345, "USD" → "123.45"; 15000, "KRW" → "15000". `exponent`: a provider's decimals where they
+    differ from ISO 4217's (PayPal's HUF and TWD have none)."""
+    places = _exponent(currency) if exponent is None else exponent
     if places == 0:
         return str(int(amount))
     return str((Decimal(int(amount)) / (10**places)).quantize(Decimal(1).scaleb(-places)))
 
 
-def from_decimal_string(value: str | int | float, currency: str) -> int:
+def from_decimal_string(value: str | int | float, currency: str, *, exponent: int | None = None) -> int:
     """"123.45", "USD" → 12345. Raises ValueError on anything that isn't an exact amount."""
     try:
         number = Decimal(str(value))
     except InvalidOperation:
         raise ValueError(f"not an amount: {value!r}") from None
-    minor = number.scaleb(exponent(currency))
+    minor = number.scaleb(_exponent(currency) if exponent is None else exponent)
     if minor != minor.to_integral_value():
         raise ValueError(f"{value!r} has more decimals than {currency} allows")
     return int(minor)
 
 
-def convert(amount: int, source: str, target: str, rate: Decimal | str) -> int:
+def convert(amount: int, source: str, target: str, rate: Decimal | str, *, target_exponent: int | None = None) -> int:
     """`amount` minor units of `source` in `target` minor units, where `rate` is how many *major* units
-    of `source` one major unit of `target` costs (e.g. 1350 KRW per USD). Rounded half up."""
+    of `source` one major unit of `target` costs (e.g. 1350 KRW per USD). Rounded half up.
+    `target_exponent`: the target's decimals as the provider counts them."""
     if source.upper() == target.upper():
         return int(amount)
     major_source = Decimal(int(amount)).scaleb(-exponent(source))
     major_target = major_source / Decimal(str(rate))
-    return int(major_target.scaleb(exponent(target)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    places = exponent(target) if target_exponent is None else target_exponent
+    return int(major_target.scaleb(places).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def share(part: int, whole: int, of: int) -> int:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bidcart.core.errors import DomainError
 
-from . import services
+from . import banks, services
 from .models import Payment, PaymentEvent, Refund, WebhookDelivery
 
 
@@ -43,6 +43,11 @@ class RefundForm(forms.Form):
                                 required=False)
     reason = forms.CharField(max_length=200, label=_("Reason"))
     restock = forms.BooleanField(required=False, label=_("Put the refunded units back in stock"))
+    # a deposited virtual account goes back by bank transfer to the buyer's account (kept nowhere)
+    refund_bank = forms.ChoiceField(required=False, label=_("Refund bank (bank deposits only)"),
+                                    choices=lambda: [("", "—"), *banks.choices()])
+    refund_number = forms.CharField(required=False, max_length=30, label=_("Refund account number"))
+    refund_holder = forms.CharField(required=False, max_length=30, label=_("Refund account holder"))
 
     def __init__(self, *args, payment: Payment | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,13 +61,21 @@ class RefundForm(forms.Form):
     def lines(self) -> dict[int, int]:
         return {pk: self.cleaned_data[name] for pk, name in self.line_fields.items() if self.cleaned_data.get(name)}
 
+    def refund_account(self) -> dict | None:
+        data = self.cleaned_data
+        if not data.get("refund_bank"):
+            return None
+        return {"bank": data["refund_bank"], "number": data["refund_number"], "holder": data["refund_holder"]}
+
 
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
     list_display = ["merchant_uid", "order", "buyer", "provider", "method", "amount", "currency", "status", "created_at"]
     list_filter = ["provider", "status", "method", "cancel_owed"]
     search_fields = ["merchant_uid", "order__number", "buyer__email"]
-    readonly_fields = [f.name for f in Payment._meta.fields] + ["totals_display"]
+    # the buyer's refund account is passed to the provider by a refund, never shown
+    exclude = ["refund_account"]
+    readonly_fields = [f.name for f in Payment._meta.fields if f.name != "refund_account"] + ["totals_display"]
     inlines = [RefundInline, EventInline]
     actions = ["refund", "reconcile_now"]
 
@@ -87,7 +100,8 @@ class PaymentAdmin(admin.ModelAdmin):
                     try:
                         r = services.refund_payment(payment.merchant_uid, amount=form.cleaned_data["amount"],
                                                     reason=form.cleaned_data["reason"], actor=request.user,
-                                                    restock=form.cleaned_data["restock"], lines=form.lines())
+                                                    restock=form.cleaned_data["restock"], lines=form.lines(),
+                                                    refund_account=form.refund_account())
                     except DomainError as error:
                         self.message_user(request, f"{payment}: {error.detail}", messages.ERROR)
                         continue

@@ -174,9 +174,38 @@ class ConfirmPaymentView(APIView):
         return Response(PaymentSerializer(payment, context={"staff": request.user.is_staff}).data)
 
 
+class RefundAccountSerializer(StrictSerializer):
+    bank = serializers.CharField(max_length=30, help_text="the bank's key (KOOKMIN, SHINHAN, ...; payments/banks.py)")
+    number = serializers.CharField(max_length=30)
+    holder = serializers.CharField(max_length=30)
+
+
+class RefundAccountAnswerSerializer(serializers.Serializer):
+    bank = serializers.CharField()
+    number_last4 = serializers.CharField()
+    holder = serializers.CharField()
+
+
+class RefundAccountView(APIView):
+    """`PUT /api/v1/payments/{merchant_uid}/refund-account/` `{bank, number, holder}` (the buyer): the
+    account a bank-deposit payment is refunded to. Answers the bank and the number's last 4 digits."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=RefundAccountSerializer, responses={200: RefundAccountAnswerSerializer, **error_responses(400, 404, 409)})
+    def put(self, request, merchant_uid):
+        data = RefundAccountSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        payment = services.set_refund_account(request.user, merchant_uid, **data.validated_data)
+        account = payment.refund_account
+        return Response({"bank": account["bank"], "number_last4": account["number"][-4:], "holder": account["holder"]})
+
+
 class RefundRequestSerializer(StrictSerializer):
     amount = serializers.IntegerField(min_value=1, required=False,
                                       help_text="minor units; defaults to the chosen lines' share (lines required then)")
+    # required for a deposited virtual-account payment: it goes back by bank transfer
+    refund_account = RefundAccountSerializer(required=False)
     reason = serializers.CharField(max_length=200)
     restock = serializers.BooleanField(default=False, help_text="put exactly the refunded units back in stock")
     lines = serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=1_000_000), required=False,
@@ -205,7 +234,8 @@ class RefundView(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         refund = services.refund_payment(merchant_uid, amount=v.get("amount"), reason=v["reason"], actor=request.user,
-                                         restock=v["restock"], lines=v.get("lines"), source="api")
+                                         restock=v["restock"], lines=v.get("lines"), source="api",
+                                         refund_account=v.get("refund_account"))
         code = {Refund.Status.SUCCEEDED: status.HTTP_201_CREATED, Refund.Status.REQUESTED: status.HTTP_202_ACCEPTED}
         if refund.status == Refund.Status.FAILED:
             return Response({"code": "refund_failed", "detail": refund.failure, "refund": RefundSerializer(refund).data},

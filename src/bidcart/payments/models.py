@@ -22,17 +22,16 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .providers import choices as provider_choices
+
 
 def new_merchant_uid() -> str:
     """36 characters, 128 random bits: unguessable, within every provider's 40-character limit."""
     return "pay_" + secrets.token_hex(16)
 
 
-class Provider(models.TextChoices):
-    KAKAOPAY = "kakaopay", "KakaoPay"
-    PORTONE = "portone", "PortOne"
-    PORTONE_V2 = "portone_v2", "PortOne V2"
-    PAYPAL = "paypal", "PayPal"
+# The providers' names and labels come from the registry (payments/providers/): one place per provider.
+Provider = models.TextChoices("Provider", [(name.upper(), (name, label)) for name, label in provider_choices()])
 
 
 class Method(models.TextChoices):
@@ -81,6 +80,9 @@ class Payment(models.Model):
     # The provider holds money bidcart refused (a mismatch, or a payment captured for an order that can no
     # longer take it) and giving it back failed: the reconciliation sweep tries again until it is back.
     cancel_owed = models.BooleanField(default=False)
+    # A deposited virtual account is refunded by bank transfer: the buyer's own account {bank, number,
+    # holder}, given on the order page or the API, kept only until nothing is left to refund.
+    refund_account = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)

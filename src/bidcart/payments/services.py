@@ -40,16 +40,12 @@ from bidcart.orders import services as orders
 from bidcart.orders.models import Order
 from bidcart.orders.models import Status as OrderStatus
 
-from . import outcomes, providers
+from . import banks, outcomes, providers
 from .models import CAPTURED, CLOSED, OPEN, Method, Payment, PaymentEvent, Refund, Status, WebhookDelivery
 from .providers import Next, ProviderError, Snapshot, Urls, WebhookRejected
 from .providers.http import Call
 
 logger = logging.getLogger(__name__)
-
-# Providers that refuse a currency, and what they charge instead.
-UNSUPPORTED_CURRENCIES = {"paypal": {"KRW"}}
-
 
 # --- the log ----------------------------------------------------------------------------------------
 
@@ -129,11 +125,18 @@ def urls_for(payment: Payment, site_url: str) -> Urls:
 
 
 def charge_in(provider: str, amount: int, currency: str) -> tuple[int, str]:
-    """What the provider is asked to charge for `amount` `currency`."""
-    if currency in UNSUPPORTED_CURRENCIES.get(provider, ()):
-        conf = settings.PAYPAL
-        return money.convert(amount, currency, conf["currency"], conf["krw_rate"]), conf["currency"]
-    return amount, currency
+    """What the provider is asked to charge for `amount` `currency` (its class decides: PayPal converts
+    KRW into PAYPAL_CURRENCY), refused with a clear 400 where the provider cannot take it."""
+    cls = providers.adapter_class(provider)
+    provider_amount, provider_currency = cls.charge_in(getattr(settings, cls.settings_key), amount, currency)
+    if cls.currencies is not None and provider_currency.upper() not in cls.currencies:
+        raise DomainError(_("%(provider)s cannot take payments in this currency; choose another payment method.")
+                          % {"provider": cls.label}, code="currency_unavailable", status_code=http.HTTP_400_BAD_REQUEST)
+    if provider_amount <= 0:
+        # 1원 in USD rounds to $0.00, which no provider charges.
+        raise DomainError(_("This amount is too small to pay with %(provider)s; choose another payment method.")
+                          % {"provider": cls.label}, code="amount_too_small", status_code=http.HTTP_400_BAD_REQUEST)
+    return provider_amount, provider_currency
 
 
 def start_payment(user, order: Order, *, provider: str, method: str = Method.CARD, mobile: bool = False, site_url: str = "") -> tuple[Payment, Next]:
@@ -216,6 +219,7 @@ def _settle(payment: Payment, snap: Snapshot, adapter: providers.Provider, sourc
     elif snap.state == "awaiting_deposit":
         if _set_status(payment, Status.AWAITING_DEPOSIT, expected=[Status.CREATED, Status.PENDING], source=source, vbank=snap.vbank):
             _hold_order_for_deposit(payment, snap.vbank.get("due"))
+            transaction.on_commit(lambda: send_vbank_email(payment.pk))
     elif snap.state == "failed":
         _set_status(payment, Status.FAILED, expected=OPEN, source=source, failure=(snap.failure or "declined")[:300])
     elif snap.state == "cancelled":
@@ -286,12 +290,21 @@ def _give_back_captured(payment: Payment, source: str) -> bool:
     or paid by another attempt); the buyer is emailed. If the provider refuses or doesn't answer, the
     payment carries `cancel_owed` and the reconciliation sweep tries again. True once nothing is held."""
     refundable = payment.totals()["refundable"]
+    owed = False
     if refundable > 0:
-        refund = _refund_locked(payment, amount=refundable, reason=_("The order was no longer awaiting payment."),
-                                actor=None, source=source, follow_order=False, refundable=refundable)
-        owed = refund.status != Refund.Status.SUCCEEDED
-    else:
-        owed = False
+        try:
+            account = _refund_account(payment, None)
+        except DomainError:
+            # a deposit goes back by transfer to an account only the buyer can name (the order page asks
+            # for it): owed until then, and the sweep tries again
+            account, owed = None, True
+            _event(payment, PaymentEvent.Type.NOTE, source=source, dedupe_key="refund_account_awaited",
+                   message="money to give back: waiting for the buyer's refund account")
+        if not owed:
+            refund = _refund_locked(payment, amount=refundable, reason=_("The order was no longer awaiting payment."),
+                                    actor=None, source=source, follow_order=False, refundable=refundable,
+                                    refund_account=account)
+            owed = refund.status != Refund.Status.SUCCEEDED
     if payment.cancel_owed != owed:
         payment.cancel_owed = owed
         Payment.objects.filter(pk=payment.pk).update(cancel_owed=owed, updated_at=timezone.now())
@@ -299,7 +312,7 @@ def _give_back_captured(payment: Payment, source: str) -> bool:
 
 
 def _main_reference(payment: Payment) -> str:
-    for key in ("capture_id", "imp_uid", "payment_id", "aid", "tid", "order_id"):
+    for key in providers.adapter_class(payment.provider).reference_keys:
         if payment.psp.get(key):
             return str(payment.psp[key])[:100]
     return ""
@@ -326,7 +339,8 @@ def _cancel_refused(payment: Payment, adapter, source: str) -> bool:
         owed = True
     else:
         _event(payment, PaymentEvent.Type.NOTE, source=source, message=f"cancelled at the provider: {after.state}")
-        owed = after.state == "paid" and after.refunded < after.amount
+        # money still held, or a virtual account still open for deposits
+        owed = (after.state == "paid" and after.refunded < after.amount) or after.state == "awaiting_deposit"
     if payment.cancel_owed != owed:
         payment.cancel_owed = owed
         payment.save(update_fields=["cancel_owed", "updated_at"])
@@ -596,6 +610,11 @@ def reconcile_payment(merchant_uid: str, *, now=None) -> bool:
                 _settle(payment, after, adapter, "reconcile")
             except ProviderError as error:
                 _error(payment, error, "reconcile")
+                if payment.status == Status.AWAITING_DEPOSIT and not payment.cancel_owed:
+                    # The provider refused to close the account: it still takes deposits for a dead
+                    # order. Owed, so the sweep tries again (retry_owed_cancel) until it is closed.
+                    payment.cancel_owed = True
+                    payment.save(update_fields=["cancel_owed", "updated_at"])
             if payment.status in OPEN and snap is not None and snap.state in ("pending", "awaiting_deposit"):
                 _set_status(payment, Status.EXPIRED, expected=OPEN, source="reconcile",
                             failure=f"{outcomes.RAW_EXPIRED}: reconciliation gave up on it")
@@ -619,16 +638,17 @@ def _abandoned(payment: Payment, now) -> bool:
 # --- refunds ----------------------------------------------------------------------------------------
 
 def refund_payment(merchant_uid: str, *, reason: str, actor, amount: int | None = None,
-                   lines: Mapping[int, int] | None = None, restock: bool = False, source: str = "staff") -> Refund:
-    """Give money back, capped at captured minus refunded. Keyword arguments only, so that what a
-    provider needs for some refunds (a virtual account's refund account) can be added without breaking
-    callers.
+                   lines: Mapping[int, int] | None = None, restock: bool = False, source: str = "staff",
+                   refund_account: Mapping[str, str] | None = None) -> Refund:
+    """Give money back, capped at captured minus refunded. Keyword arguments only.
 
     - `lines` {order line id: units} says which units are returned; each unit is refunded once.
     - `amount` (minor units of the payment's currency) defaults to those units' share of the order (with
       the shipping once the last unit goes back), or to everything still refundable without `lines`.
     - `restock` puts exactly those units back on sale, once; without `lines` only a refund of everything
-      left may restock (every unit not restocked yet)."""
+      left may restock (every unit not restocked yet).
+    - `refund_account` {bank, number, holder}: a deposited virtual account goes back by bank transfer to
+      the buyer's account (this one, typed by staff and stored nowhere, else the one the buyer gave)."""
     if amount is not None and (not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0):
         raise DomainError(_("Enter a positive whole amount."), code="amount_invalid", status_code=http.HTTP_400_BAD_REQUEST)
     reason = (reason or "").strip()
@@ -652,7 +672,7 @@ def refund_payment(merchant_uid: str, *, reason: str, actor, amount: int | None 
             raise DomainError(_("Choose the lines and quantities to put back in stock."), code="restock_lines_required",
                               status_code=http.HTTP_400_BAD_REQUEST)
         refund = _refund_locked(payment, amount=amount, reason=reason, actor=actor, source=source, restock=restock, lines=lines,
-                                refundable=refundable)
+                                refundable=refundable, refund_account=_refund_account(payment, refund_account))
     return refund
 
 
@@ -678,10 +698,42 @@ def _lines_share(payment: Payment, lines: Mapping[int, int]) -> int:
     if all(line.quantity - done.get(pk, 0) - lines.get(pk, 0) == 0 for pk, line in order_lines.items()):
         share += payment.order.shipping  # the last units go back: so does the shipping
     return share
+def set_refund_account(user, merchant_uid: str, *, bank: str, number: str, holder: str) -> Payment:
+    """The buyer gives the account a bank-deposit payment is refunded to. Validated now, kept on the
+    payment until nothing is left to refund, never written to the log."""
+    with transaction.atomic():
+        payment = _lock(merchant_uid)
+        if payment.buyer_id != user.pk:
+            raise DomainError(_("No such payment."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+        if payment.method != Method.VBANK or payment.status in (Status.REFUNDED, Status.FAILED, Status.CANCELLED,
+                                                                   Status.EXPIRED):
+            raise DomainError(_("This payment is not refunded to a bank account."), code="refund_account_unneeded")
+        try:
+            account = banks.refund_account(bank, number, holder)
+        except ValueError as error:
+            raise DomainError(str(error), code="refund_account_invalid", status_code=http.HTTP_400_BAD_REQUEST) from None
+        payment.refund_account = {"bank": account.bank.key, "number": account.number, "holder": account.holder}
+        payment.save(update_fields=["refund_account", "updated_at"])
+        _event(payment, PaymentEvent.Type.NOTE, source="buyer", message=f"refund account given: {account!r}")
+    return payment
+
+
+def _refund_account(payment: Payment, given: Mapping[str, str] | None) -> banks.RefundAccount | None:
+    if payment.method != Method.VBANK:
+        return None  # card money goes back to the card
+    given = given or payment.refund_account  # staff's, else the one the buyer gave
+    if not given:
+        raise DomainError(_("A bank deposit is refunded by transfer: give the buyer's bank, account number and holder."),
+                          code="refund_account_required", status_code=http.HTTP_400_BAD_REQUEST)
+    try:
+        return banks.refund_account(given.get("bank", ""), given.get("number", ""), given.get("holder", ""))
+    except ValueError as error:
+        raise DomainError(str(error), code="refund_account_invalid", status_code=http.HTTP_400_BAD_REQUEST) from None
 
 
 def _refund_locked(payment: Payment, *, amount: int, reason: str, actor, source: str, restock: bool = False,
-                   lines: Mapping[int, int] | None = None, follow_order: bool = True, refundable: int | None = None) -> Refund:
+                   lines: Mapping[int, int] | None = None, follow_order: bool = True, refundable: int | None = None,
+                   refund_account: banks.RefundAccount | None = None) -> Refund:
     if refundable is None:  # the caller may already have summed the log under the same lock
         refundable = payment.totals()["refundable"]
     provider_left = payment.provider_amount - _provider_refunded(payment)
@@ -693,7 +745,8 @@ def _refund_locked(payment: Payment, *, amount: int, reason: str, actor, source:
     )
     adapter = _adapter(payment, source)
     try:
-        result = adapter.refund(payment, amount=provider_amount, refundable=provider_left, reason=reason[:200], key=f"refund-{payment.merchant_uid}-{refund.pk}")
+        result = adapter.refund(payment, amount=provider_amount, refundable=provider_left, reason=reason[:200],
+                                key=f"refund-{payment.merchant_uid}-{refund.pk}", refund_account=refund_account)
     except ProviderError as error:
         _error(payment, error, source)
         refund.status = Refund.Status.REQUESTED if error.outcome_unknown else Refund.Status.FAILED
@@ -701,6 +754,9 @@ def _refund_locked(payment: Payment, *, amount: int, reason: str, actor, source:
         refund.failure = f"{error.code}: {error.message}"[:300]
         refund.save(update_fields=["status", "failure"])
         return refund
+    if payment.refund_account and result.refunded_total >= payment.provider_amount:
+        payment.refund_account = {}  # everything is back: the buyer's account number is not kept
+        payment.save(update_fields=["refund_account", "updated_at"])
     refund.status = Refund.Status.SUCCEEDED
     refund.psp_reference = (result.psp_reference or "")[:100]
     refund.completed_at = timezone.now()
@@ -725,6 +781,16 @@ def _record_refund(payment: Payment, refund: Refund, source: str, *, follow_orde
         orders.restock(order, {int(k): v for k, v in refund.lines.items()} or None)
 
 
+def send_vbank_email(payment_id: int) -> None:
+    """The deposit instructions, once, when the account is issued (the order page shows them too)."""
+    from .templatetags.vbank import vbank
+
+    payment = Payment.objects.select_related("order", "buyer").filter(pk=payment_id).first()
+    if payment is not None and vbank(payment):
+        send_user_email(payment.buyer, "payments/email/vbank_issued", {"payment": payment, "order": payment.order,
+                                                                       "v": vbank(payment)})
+
+
 def send_refund_email(refund_id: int) -> None:
     refund = Refund.objects.select_related("payment__order", "payment__buyer").filter(pk=refund_id).first()
     if refund is not None:
@@ -735,4 +801,5 @@ def send_refund_email(refund_id: int) -> None:
 __all__ = [
     "start_payment", "confirm_payment", "abandon_payment", "receive_webhook", "process_webhook", "replay_webhooks",
     "reconcile", "reconcile_payment", "recheck_closed_payment", "refund_payment", "urls_for", "charge_in",
+    "set_refund_account",
 ]

@@ -9,4 +9,5 @@ urlpatterns = [
     path("cancel/<str:merchant_uid>/", views.cancel, name="cancel"),
     path("fail/<str:merchant_uid>/", views.fail, name="fail"),
     path("webhooks/<str:provider>/", views.webhook, name="webhook"),
+    path("refund-account/<str:merchant_uid>/", views.refund_account, name="refund-account"),
 ]

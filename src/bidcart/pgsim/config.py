@@ -21,6 +21,7 @@ class SimConfig:
     imp_secret: str = "bidcart-imp-secret"
     iamport_token_ttl: int = 30 * 60
     iamport_webhook_url: str | None = None
+    iamport_pg_api_key: str = "bidcart-inicis-api-key"  # Inicis's key for closing virtual accounts
     # PortOne V2
     portone_secret: str = "bidcart-portone-secret"
     portone_store_id: str = "store-bidcart"

@@ -17,6 +17,11 @@ from . import hosted, targets
 from .core import BadBody, Provider, as_int, base_url, is_declined, magic_outcome, positive_int, read_form, read_params, with_query
 
 NOT_FOUND = "존재하지 않는 결제정보입니다."
+# 금융결제원 bank codes PortOne V1 takes as `refund_bank` (developers.portone.io/docs/ko/tip/pg-1).
+BANK_CODES = {"002", "003", "004", "007", "011", "012", "020", "023", "027", "031", "032", "034", "035", "037", "039",
+              "045", "048", "050", "064", "071", "081", "088", "089", "090", "092"}
+# PGs whose virtual accounts are closed with the merchant's PG API key (`pg_api_key`): Inicis.
+PG_API_KEY_PGS = {"html5_inicis", "inicis"}
 SORTS = {"-started": ("started_at", True), "started": ("started_at", False), "-paid": ("paid_at", True),
          "paid": ("paid_at", False), "-updated": ("updated_at", True), "updated": ("updated_at", False)}
 CHECKOUT_FIELDS = ("imp_code", "pg", "pay_method", "merchant_uid", "name", "amount", "currency", "buyer_name",
@@ -268,6 +273,15 @@ class Iamport(Provider):
             return envelope(None, 1, "이미 전액취소된 주문입니다.")
         if payment["status"] != "paid":
             return envelope(None, 1, "결제완료 상태의 결제건만 취소할 수 있습니다.")
+        if payment["pay_method"] == "vbank":
+            # A deposit is given back by bank transfer: PortOne needs the buyer's account (가상계좌취소 시 필수).
+            missing = [k for k in ("refund_holder", "refund_bank", "refund_account") if not str(params.get(k) or "").strip()]
+            if missing:
+                return envelope(None, 1, f"가상계좌 결제 환불 시 환불계좌 정보({', '.join(missing)})는 필수입니다.")
+            if str(params["refund_bank"]).strip() not in BANK_CODES:
+                return envelope(None, 1, f"유효하지 않은 환불계좌 은행코드({params['refund_bank']})입니다.")
+            if not str(params["refund_account"]).replace("-", "").strip().isdigit():
+                return envelope(None, 1, "환불계좌 계좌번호는 숫자여야 합니다.")
         cancellable = payment["amount"] - payment["cancel_amount"]
         if checksum is not None and checksum != cancellable:
             return envelope(None, 1, f"checksum({checksum})이 취소가능금액({cancellable})과 일치하지 않습니다.")
@@ -296,8 +310,11 @@ class Iamport(Provider):
         payment = self.state.iamport_payments.get(request.path_params["imp_uid"])
         if payment is None:
             return envelope(None, -1, NOT_FOUND, 404)
-        if payment["pay_method"] != "vbank" or payment["status"] != "ready":
-            return envelope(None, 1, "입금대기 상태의 가상계좌만 발급취소할 수 있습니다.")
+        if payment["pay_method"] != "vbank" or payment["status"] != "ready":  # 400 per PortOne's spec
+            return envelope(None, 1, "입금대기 상태의 가상계좌만 발급취소할 수 있습니다.", 400)
+        if payment["pg_provider"] in PG_API_KEY_PGS and request.query_params.get("pg_api_key") != self.config.iamport_pg_api_key:
+            # Inicis checks the merchant's API key itself; PortOne passes its refusal on (a PG failure).
+            return envelope(None, 1, "[이니시스] hashData 불일치: 가상계좌 말소에는 올바른 pg_api_key가 필요합니다.")
         now = int(self.state.now())
         payment.update(status="cancelled", cancelled_at=now, updated_at=now, cancel_reason="가상계좌 발급취소")
         self.state.save()

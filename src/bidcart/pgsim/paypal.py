@@ -23,6 +23,10 @@ from .core import BadBody, Provider, base_url, is_declined, magic_outcome, read_
 
 VALUE_RE = re.compile(r"^((-?[0-9]+)|(-?([0-9]+)?[.][0-9]+))$")
 ZERO_DECIMAL = {"HUF", "JPY", "TWD", "KRW"}
+# PayPal's currency list (developer.paypal.com/api/rest/reference/currency-codes/). The simulator keeps its
+# own copy, as PayPal does: a shop that sends another currency (KRW) must meet PayPal's refusal here.
+CURRENCIES = {"AUD", "BRL", "CAD", "CNY", "CZK", "DKK", "EUR", "HKD", "HUF", "ILS", "JPY", "MYR", "MXN", "TWD",
+              "NZD", "NOK", "PHP", "PLN", "GBP", "SGD", "SEK", "CHF", "THB", "USD"}
 ERROR_NAMES = {
     400: ("INVALID_REQUEST", "Request is not well-formed, syntactically incorrect, or violates schema."),
     401: ("AUTHENTICATION_FAILURE", "Authentication failed due to missing authorization header, or invalid authentication credentials."),
@@ -180,6 +184,14 @@ class PayPal(Provider):
             raise PayPalError(422, "MULTIPLE_PURCHASE_UNITS_NOT_SUPPORTED", "pgsim supports one purchase unit.", "/purchase_units")
         unit = units[0]
         currency, total = to_minor(unit.get("amount"), "/purchase_units/@reference_id=='default'/amount")
+        if currency not in CURRENCIES:
+            raise PayPalError(422, "INVALID_CURRENCY_CODE", "Currency code is invalid or is not currently supported. Please "
+                              "refer https://developer.paypal.com/api/rest/reference/currency-codes/ for list of supported "
+                              "currency codes.", "/purchase_units/@reference_id=='default'/amount/currency_code")
+        if total <= 0:
+            raise PayPalError(422, "CANNOT_BE_ZERO_OR_NEGATIVE", "Must be greater than zero. If the currency supports "
+                              "decimals, only two decimal place precision is supported.",
+                              "/purchase_units/@reference_id=='default'/amount/value")
         breakdown = (unit.get("amount") or {}).get("breakdown")
         if breakdown:
             parts = {k: to_minor(v, f"/purchase_units/@reference_id=='default'/amount/breakdown/{k}")[1]

@@ -22,6 +22,12 @@ from . import hosted, targets
 from .core import BadBody, Provider, as_int, base_url, is_declined, magic_outcome, positive_int, read_form, read_params, with_query
 
 MERCHANT_ID = "merchant-pgsim"
+# PortOne V2's Bank enum (../shared/specs/portone-v2.openapi.json), for refundAccount.bank.
+BANKS = set("""
+BANK_OF_KOREA KDB IBK KOOKMIN SUHYUP KEXIM NONGHYUP LOCAL_NONGHYUP WOORI STANDARD_CHARTERED CITI SUHYUP_FEDERATION
+DAEGU BUSAN KWANGJU JEJU JEONBUK KYONGNAM KFCC SHINHYUP SAVINGS_BANK MORGAN_STANLEY HSBC DEUTSCHE JPMC MIZUHO MUFG
+BANK_OF_AMERICA BNP_PARIBAS ICBC BANK_OF_CHINA NFCF UOB BOCOM CCB POST KODIT KIBO HANA SHINHAN K_BANK KAKAO TOSS
+MISC_FOREIGN SGI KCIS""".split())
 CHANNEL = {"type": "TEST", "id": "channel-id-pgsim", "key": "channel-key-pgsim", "name": "pgsim",
            "pgProvider": "INICIS_V2", "pgMerchantId": "INIpayTest"}
 IDEMPOTENCY_TTL = 3 * 3600
@@ -46,6 +52,7 @@ class PortOne(Provider):
             Route("/portone/payments/{payment_id}", self.get_payment, methods=["GET"]),
             Route("/portone/payments/{payment_id}/cancel", self.cancel, methods=["POST"]),
             Route("/portone/payments/{payment_id}/pre-register", self.pre_register, methods=["POST"]),
+            Route("/portone/payments/{payment_id}/virtual-account/close", self.close_virtual_account, methods=["POST"]),
             Route("/portone/checkout", self.checkout, methods=["GET", "POST"]),
             Route("/portone/vbank/{payment_id}", self.vbank_page, methods=["GET", "POST"]),
             Route("/portone/browser-sdk.js", self.script, methods=["GET"]),
@@ -136,8 +143,9 @@ class PortOne(Provider):
             body["method"] = p["method"]
             body["pgTxId"] = p["pgTxId"]
         if p["status"] in ("PAID", "PARTIAL_CANCELLED", "CANCELLED"):
-            body["paidAt"] = t(p["paidAt"])
-            body["receiptUrl"] = p["receiptUrl"]
+            if p.get("paidAt") is not None:  # a virtual account closed before any deposit was never paid
+                body["paidAt"] = t(p["paidAt"])
+                body["receiptUrl"] = p["receiptUrl"]
             body["cancellations"] = [self._cancellation(c) for c in p["cancellations"]]
         if p["status"] == "PAID":
             body["disputes"] = []
@@ -219,6 +227,13 @@ class PortOne(Provider):
             raise PortOneError(409, "PAYMENT_ALREADY_CANCELLED", "이미 취소된 결제 건입니다.")
         if p["status"] not in ("PAID", "PARTIAL_CANCELLED"):
             raise PortOneError(409, "PAYMENT_NOT_PAID", "결제가 완료되지 않은 결제 건입니다.")
+        if (p.get("method") or {}).get("type") == "PaymentMethodVirtualAccount":
+            # A deposit is given back by bank transfer: the buyer's account is required (refundAccount).
+            account = params.get("refundAccount")
+            if not isinstance(account, dict) or not all(str(account.get(k) or "").strip() for k in ("bank", "number", "holderName")):
+                raise PortOneError(400, "INVALID_REQUEST", "가상계좌 결제 취소에는 환불 계좌(refundAccount: bank, number, holderName)가 필요합니다.")
+            if account["bank"] not in BANKS:
+                raise PortOneError(400, "INVALID_REQUEST", f"refundAccount.bank: 알 수 없는 은행({account['bank']})입니다.")
         cancellable = p["totalAmount"] - sum(c["totalAmount"] for c in p["cancellations"])
         cancellable_tax_free = p["taxFreeAmount"] - sum(c["taxFreeAmount"] for c in p["cancellations"])
         if current is not None and current != cancellable:
@@ -247,6 +262,19 @@ class PortOne(Provider):
         if str(params.get("skipWebhook")).lower() != "true":
             self._webhook(request, p, cancellation["id"])
         return 200, {"cancellation": self._cancellation(cancellation)}
+
+    async def close_virtual_account(self, request: Request) -> Response:
+        return await self._call(request, self._close_virtual_account, True)
+
+    def _close_virtual_account(self, request: Request, params: dict) -> tuple[int, Any]:
+        """Close (말소) an issued virtual account so nobody can deposit into it any more."""
+        p = self._payment(request.path_params["payment_id"])
+        if p["status"] != "VIRTUAL_ACCOUNT_ISSUED":
+            raise PortOneError(409, "PAYMENT_NOT_WAITING_FOR_DEPOSIT", "결제 건이 입금 대기 상태가 아닙니다.")
+        now = self.state.now()
+        p["cancelledAt"] = now
+        self._set_status(p, "CANCELLED")
+        return 200, {"closedAt": self.state.rfc3339(now)}
 
     # --- browser side -------------------------------------------------------------------
     @staticmethod

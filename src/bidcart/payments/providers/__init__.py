@@ -6,6 +6,7 @@ test credentials; set its base URL and keys (README, "Real providers") to talk t
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import import_module
 from typing import Callable
 
@@ -16,15 +17,35 @@ from .http import Call, ProviderHTTP
 
 __all__ = [
     "Next", "Provider", "ProviderError", "RefundResult", "Snapshot", "Urls", "WebhookNotice", "WebhookRejected",
-    "enabled", "get", "config", "adapter_class",
+    "enabled", "get", "config", "adapter_class", "classes", "choices",
 ]
 
-ADAPTERS = {
-    "kakaopay": "bidcart.payments.providers.kakaopay.KakaoPay",
-    "portone": "bidcart.payments.providers.portone.PortOneV1",
-    "portone_v2": "bidcart.payments.providers.portone_v2.PortOneV2",
-    "paypal": "bidcart.payments.providers.paypal.PayPal",
-}
+# The registry: one line per provider. Everything else about a provider is on its class (base.Provider).
+ADAPTERS = (
+    "bidcart.payments.providers.kakaopay.KakaoPay",
+    "bidcart.payments.providers.portone.PortOneV1",
+    "bidcart.payments.providers.portone_v2.PortOneV2",
+    "bidcart.payments.providers.paypal.PayPal",
+)
+
+
+@cache
+def classes() -> dict[str, type[Provider]]:
+    """Every known provider by name, in the registry's order."""
+    found = {}
+    for path in ADAPTERS:
+        module, _, name = path.rpartition(".")
+        cls = getattr(import_module(module), name)
+        found[cls.name] = cls
+    return found
+
+
+def adapter_class(name: str) -> type[Provider]:
+    return classes()[name]
+
+
+def choices() -> list[tuple[str, str]]:
+    return [(cls.name, cls.label) for cls in classes().values()]
 
 
 def _simulator(path: str, site_url: str = "") -> str:
@@ -41,58 +62,24 @@ def _simulator(path: str, site_url: str = "") -> str:
 def config(name: str, *, site_url: str = "") -> dict:
     """The provider's settings, with the simulator's base URL and test credentials filled in where the
     base URL is not set. `site_url` is the request's own base URL when SITE_URL is unset."""
-    from bidcart.pgsim.config import SimConfig
+    cls = adapter_class(name)
+    conf = dict(getattr(settings, cls.settings_key))
+    simulator_base = None
+    if not conf["base_url"]:
+        from bidcart.pgsim.mount import sim_config
 
-    sim = SimConfig()
-    if name == "kakaopay":
-        conf = dict(settings.KAKAOPAY)
-        if not conf["base_url"]:
-            conf.update(base_url=_simulator("kakaopay", site_url), simulator=True,
-                        secret_key=conf["secret_key"] or sim.kakaopay_secret_key,
-                        admin_key=conf["admin_key"] or sim.kakaopay_admin_key)
-    elif name == "portone":
-        conf = dict(settings.PORTONE)
-        if not conf["base_url"]:
-            base = _simulator("iamport", site_url)
-            conf.update(base_url=base, simulator=True, imp_key=conf["imp_key"] or sim.imp_key,
-                        imp_secret=conf["imp_secret"] or sim.imp_secret,
-                        script_url=conf["script_url"] or f"{base}/v1/iamport.js")
-        conf["script_url"] = conf["script_url"] or "https://cdn.iamport.kr/v1/iamport.js"
-    elif name == "portone_v2":
-        conf = dict(settings.PORTONE_V2)
-        if not conf["base_url"]:
-            base = _simulator("portone", site_url)
-            conf.update(base_url=base, simulator=True, secret=conf["secret"] or sim.portone_secret,
-                        store_id=conf["store_id"] or sim.portone_store_id,
-                        webhook_secret=conf["webhook_secret"] or _env_webhook_secret(),
-                        script_url=conf["script_url"] or f"{base}/browser-sdk.js")
-        conf["script_url"] = conf["script_url"] or "https://cdn.portone.io/v2/browser-sdk.js"
-    elif name == "paypal":
-        conf = dict(settings.PAYPAL)
-        if not conf["base_url"]:
-            conf.update(base_url=_simulator("paypal", site_url), simulator=True,
-                        client_id=conf["client_id"] or sim.paypal_client_id,
-                        client_secret=conf["client_secret"] or sim.paypal_client_secret,
-                        webhook_id=conf["webhook_id"] or sim.paypal_webhook_id)
-    else:
-        raise KeyError(name)
+        sim = sim_config()
+        simulator_base = _simulator(cls.simulator_path, site_url)
+        conf.update(base_url=simulator_base, simulator=True)
+        for option, attribute in cls.simulator_credentials.items():
+            conf[option] = conf[option] or getattr(sim, attribute) or ""
+    cls.finish_config(conf, simulator_base=simulator_base)
     conf.setdefault("simulator", False)
     return conf
 
 
-def _env_webhook_secret() -> str:
-    import os
-
-    return os.environ.get("PGSIM_PORTONE_WEBHOOK_SECRET", "")
-
-
 def enabled() -> list[str]:
-    return [name for name in settings.PAYMENT_PROVIDERS if name in ADAPTERS]
-
-
-def adapter_class(name: str) -> type[Provider]:
-    module, _, cls = ADAPTERS[name].rpartition(".")
-    return getattr(import_module(module), cls)
+    return [name for name in settings.PAYMENT_PROVIDERS if name in classes()]
 
 
 def get(name: str, *, on_call: Callable[[Call], None] | None = None, site_url: str = "") -> Provider:

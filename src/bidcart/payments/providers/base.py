@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
 if TYPE_CHECKING:
+    from ..banks import RefundAccount
     from ..models import Payment
     from .http import ProviderHTTP
 
@@ -101,8 +102,14 @@ class WebhookNotice:
 
 
 class Provider(ABC):
-    """One provider. Subclasses set `name`, `methods` and implement the four abstract calls; `confirm`
-    (a plain fetch) and `parse_webhook` (no webhooks) have defaults that fit providers without them."""
+    """One provider, one self-describing unit. Subclasses set `name`, `methods` and the description
+    below, and implement the four abstract calls; `confirm` (a plain fetch) and `parse_webhook` (no
+    webhooks) have defaults that fit providers without them.
+
+    The description is all the rest of bidcart knows about a provider: the registry, the payment
+    choices, settings (`settings.<settings_key>`, read from `<settings_key>_<OPTION>` variables), the
+    simulator's test credentials, the deploy checks and the CSP are derived from it. Adding a provider
+    is one new module and one line in the registry's ADAPTERS."""
 
     name: str = ""
     label: str = ""
@@ -111,6 +118,48 @@ class Provider(ABC):
     # its own, a bank deposit lands): a payment the shop closed may still turn paid there, so the sweep
     # keeps reading it for a while. False where only the shop's approve/capture takes money.
     completes_on_its_own: bool = True
+    settings_key: str = ""
+    options: Mapping[str, str] = {}  # option → default; every one read from the environment
+    credentials: tuple[str, ...] = ()  # options the real provider needs (empty: bidcart refuses to serve)
+    simulator_path: str = ""  # pgsim serves it at <simulator>/<simulator_path>
+    simulator_credentials: Mapping[str, str] = {}  # option → SimConfig attribute with the simulator's test value
+    currencies: frozenset[str] | None = None  # what it charges in (None: any the shop uses)
+    exponents: Mapping[str, int] = {}  # the provider's decimals where they differ from ISO 4217's
+    reference_keys: tuple[str, ...] = ()  # psp keys that name the payment at the provider, best first
+    csp: Mapping[str, tuple[str, ...]] = {}  # CSP directive → origins its pages, SDKs and redirects need
+
+    @classmethod
+    def read_options(cls, env) -> dict[str, str]:
+        """settings.<settings_key> from a django-environ reader."""
+        return {option: env.str(f"{cls.settings_key}_{option.upper()}", default=default)
+                for option, default in cls.options.items()}
+
+    @classmethod
+    def finish_config(cls, conf: dict, *, simulator_base: str | None) -> None:
+        """Fill what follows from the other options (e.g. the SDK's URL); `simulator_base` is the
+        simulator's base URL when the provider talks to the simulator, else None."""
+
+    @classmethod
+    def missing_credentials(cls, conf: Mapping[str, str]) -> list[str]:
+        """The environment variables a real provider still needs."""
+        return [f"{cls.settings_key}_{option.upper()}" for option in cls.credentials if not conf.get(option)]
+
+    @classmethod
+    def config_problems(cls, conf: Mapping[str, str]) -> list[str]:
+        """What is wrong with these options whatever the provider (sentences for the operator)."""
+        return []
+
+    @classmethod
+    def exponent(cls, currency: str) -> int:
+        """Decimals of `currency` as this provider counts them: its minor units are 10**-exponent."""
+        from bidcart.core import money
+
+        return cls.exponents.get(currency.upper(), money.exponent(currency))
+
+    @classmethod
+    def charge_in(cls, conf: Mapping[str, str], amount: int, currency: str) -> tuple[int, str]:
+        """What this provider is asked to charge for `amount` minor units of the shop's `currency`."""
+        return amount, currency
 
     def __init__(self, config: Mapping[str, Any], http: "ProviderHTTP"):
         self.config = config
@@ -132,15 +181,18 @@ class Provider(ABC):
     def fetch(self, payment: "Payment") -> Snapshot:
         ...
 
-    # 4. void an unpaid attempt, or cancel a whole paid one (tampered amount); report the truth after
+    # 4. void an unpaid attempt (closing an issued virtual account: a refusal raises ProviderError), or
+    #    cancel a whole paid one (tampered amount); report the truth after
     @abstractmethod
     def cancel(self, payment: "Payment", *, reason: str) -> Snapshot:
         ...
 
     # 5. give back `amount` (provider minor units); `refundable` is what bidcart believes is left,
-    #    passed where the provider takes it as a consistency check; `key` is unique per refund
+    #    passed where the provider takes it as a consistency check; `key` is unique per refund;
+    #    `refund_account`: the buyer's bank account, for a deposited virtual account (PortOne)
     @abstractmethod
-    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str) -> RefundResult:
+    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str,
+               refund_account: "RefundAccount | None" = None) -> RefundResult:
         ...
 
     # 6. verify an inbound delivery and say what it is about; raise WebhookRejected if it can't be trusted

@@ -20,6 +20,8 @@ from .base import ProviderError
 REDACT = {
     "authorization", "access_token", "accesstoken", "refresh_token", "refreshtoken", "imp_secret", "apisecret",
     "client_secret", "secret", "secret_key", "cid_secret", "password", "card_number", "cardnumber", "token",
+    # a buyer's refund account (V1 form fields, V2 refundAccount) and Inicis's key for closing vbanks
+    "refund_account", "refund_holder", "refundaccount", "pg_api_key",
 }
 
 

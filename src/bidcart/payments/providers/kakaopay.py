@@ -50,6 +50,31 @@ class KakaoPay(Provider):
     label = "KakaoPay"
     methods = ("card",)
     completes_on_its_own = False  # nothing is charged until the shop calls approve
+    settings_key = "KAKAOPAY"
+    options = {
+        "base_url": "",  # https://open-api.kakaopay.com (legacy: https://kapi.kakao.com)
+        "api": "new",  # "new" (SECRET_KEY, JSON) or "legacy" (KakaoAK, form)
+        "secret_key": "",  # new API
+        "admin_key": "",  # legacy API
+        "cid": "TC0ONETIME",  # KakaoPay's test merchant; the real one comes with the contract
+    }
+    simulator_path = "kakaopay"
+    simulator_credentials = {"secret_key": "kakaopay_secret_key", "admin_key": "kakaopay_admin_key"}
+    currencies = frozenset({"KRW"})
+    reference_keys = ("aid", "tid")
+    csp = {"frame-src": ("https://*.kakao.com",), "form-action": ("https://*.kakao.com", "https://*.kakaopay.com")}
+
+    @classmethod
+    def missing_credentials(cls, conf):
+        # one key, the one its API generation signs with
+        key = "admin_key" if conf.get("api") == "legacy" else "secret_key"
+        return [] if conf.get(key) else [f"KAKAOPAY_{key.upper()}"]
+
+    @classmethod
+    def config_problems(cls, conf):
+        if conf.get("api") not in ("new", "legacy"):
+            return [f"KAKAOPAY_API={conf.get('api')!r} is neither 'new' nor 'legacy'."]
+        return []
 
     # --- the wire ----------------------------------------------------------------------
     def _call(self, op: str, fields: dict[str, Any], *, safe: bool = False) -> dict:
@@ -166,7 +191,8 @@ class KakaoPay(Provider):
         self.refund(payment, amount=left, refundable=left, reason=reason, key="")
         return self.fetch(payment)
 
-    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str) -> RefundResult:
+    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str,
+               refund_account=None) -> RefundResult:  # card money goes back to the card: no account
         fields: dict[str, Any] = {
             "tid": self._tid(payment),
             "cancel_amount": amount,

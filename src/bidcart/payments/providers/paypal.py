@@ -28,9 +28,10 @@ What the services should know:
 from __future__ import annotations
 
 import json
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Mapping
 
-from bidcart.core.money import from_decimal_string, to_decimal_string
+from bidcart.core import money
 
 from .base import Next, Provider, ProviderError, RefundResult, Snapshot, Urls, WebhookNotice, WebhookRejected
 
@@ -51,11 +52,70 @@ WEBHOOK_HEADERS = {
 }
 
 
+# PayPal's currency codes (developer.paypal.com/api/rest/reference/currency-codes/): KRW is not one.
+# HUF, JPY and TWD take no decimals at PayPal (ISO 4217 gives HUF and TWD two): an amount like "10.50"
+# HUF is refused (DECIMAL_PRECISION), so PayPal's minor unit of these is the whole unit.
+PAYPAL_CURRENCIES = frozenset({
+    "AUD", "BRL", "CAD", "CNY", "CZK", "DKK", "EUR", "HKD", "HUF", "ILS", "JPY", "MYR", "MXN", "TWD", "NZD",
+    "NOK", "PHP", "PLN", "GBP", "SGD", "SEK", "CHF", "THB", "USD",
+})
+PAYPAL_EXPONENTS = {"HUF": 0, "JPY": 0, "TWD": 0}
+
+
+def _decimal(amount: int, currency: str) -> str:
+    """Minor units → PayPal's `value` string (12345 USD → "123.45"; 1234 JPY → "1234")."""
+    return money.to_decimal_string(amount, currency, exponent=PayPal.exponent(currency))
+
+
+def _minor(value, currency: str) -> int:
+    return money.from_decimal_string(value, currency, exponent=PayPal.exponent(currency))
+
+
 class PayPal(Provider):
     name = "paypal"
     label = "PayPal"
     methods = ("card",)
     completes_on_its_own = False  # nothing is charged until the shop calls capture
+    settings_key = "PAYPAL"
+    options = {
+        "base_url": "",  # https://api-m.sandbox.paypal.com or https://api-m.paypal.com
+        "client_id": "",
+        "client_secret": "",
+        "webhook_id": "",
+        # PayPal does not take KRW: KRW orders are charged in this currency at this rate
+        # (major units of the shop's currency per one major unit of PAYPAL_CURRENCY).
+        "currency": "USD",
+        "krw_rate": "1400",
+    }
+    credentials = ("client_id", "client_secret", "webhook_id")
+    simulator_path = "paypal"
+    simulator_credentials = {"client_id": "paypal_client_id", "client_secret": "paypal_client_secret",
+                             "webhook_id": "paypal_webhook_id"}
+    currencies = PAYPAL_CURRENCIES
+    exponents = PAYPAL_EXPONENTS
+    reference_keys = ("capture_id", "order_id")
+    csp = {"frame-src": ("https://*.paypal.com",), "form-action": ("https://*.paypal.com",)}
+
+    @classmethod
+    def config_problems(cls, conf):
+        found = []
+        if conf.get("currency", "").upper() not in PAYPAL_CURRENCIES:
+            found.append(f"PAYPAL_CURRENCY={conf.get('currency')!r} is not a currency PayPal takes "
+                         f"(one of {', '.join(sorted(PAYPAL_CURRENCIES))}); KRW orders are converted into it.")
+        try:
+            if Decimal(str(conf.get("krw_rate"))) <= 0:
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            found.append(f"PAYPAL_KRW_RATE={conf.get('krw_rate')!r} is not a positive number "
+                         "(won per one unit of PAYPAL_CURRENCY, e.g. 1400).")
+        return found
+
+    @classmethod
+    def charge_in(cls, conf, amount, currency):
+        if currency.upper() in PAYPAL_CURRENCIES:
+            return amount, currency
+        target = conf["currency"].upper()
+        return money.convert(amount, currency, target, conf["krw_rate"], target_exponent=cls.exponent(target)), target
 
     def __init__(self, config: Mapping[str, Any], http: "ProviderHTTP"):
         super().__init__(config, http)
@@ -120,7 +180,7 @@ class PayPal(Provider):
                 "invoice_id": uid,
                 "description": payment.item_name[:127],
                 "amount": {"currency_code": payment.provider_currency,
-                           "value": to_decimal_string(payment.provider_amount, payment.provider_currency)},
+                           "value": _decimal(payment.provider_amount, payment.provider_currency)},
             }],
             # The current way to give the return URLs (application_context is deprecated); PayPal
             # then answers PAYER_ACTION_REQUIRED with a "payer-action" link.
@@ -166,7 +226,8 @@ class PayPal(Provider):
         self.refund(payment, amount=left, refundable=left, reason=reason, key=f"cancel-{payment.merchant_uid}")
         return self.fetch(payment)
 
-    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str) -> RefundResult:
+    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str,
+               refund_account=None) -> RefundResult:  # card money goes back to the card: no account
         """PayPal takes no consistency check: `refundable` is not sent (PayPal refuses more than is left
         with REFUND_AMOUNT_EXCEEDED); `key` is the PayPal-Request-Id, so a retry returns the same refund."""
         capture_id = (payment.psp or {}).get("capture_id") or self.fetch(payment).psp.get("capture_id")
@@ -174,7 +235,7 @@ class PayPal(Provider):
             raise ProviderError("PayPal: nothing was captured", code="not_captured")
         body: dict[str, Any] = {
             "amount": {"currency_code": payment.provider_currency,
-                       "value": to_decimal_string(amount, payment.provider_currency)},
+                       "value": _decimal(amount, payment.provider_currency)},
             "custom_id": payment.merchant_uid,  # so the REFUNDED webhook names the payment
         }
         if reason:
@@ -183,7 +244,7 @@ class PayPal(Provider):
                            headers={"PayPal-Request-Id": key, "Prefer": "return=representation"})
         total = (refund.get("seller_payable_breakdown") or {}).get("total_refunded_amount")
         if total:
-            refunded_total = from_decimal_string(total["value"], total["currency_code"])
+            refunded_total = _minor(total["value"], total["currency_code"])
         else:
             refunded_total = self.fetch(payment).refunded
         return RefundResult(psp_reference=refund["id"], refunded_total=refunded_total)
@@ -216,10 +277,10 @@ class PayPal(Provider):
         unit = (order.get("purchase_units") or [{}])[0]
         payments = unit.get("payments") or {}
         capture = (payments.get("captures") or [None])[0]
-        money = (capture or unit).get("amount") or {}
-        currency = money.get("currency_code", "")
+        amount = (capture or unit).get("amount") or {}
+        currency = amount.get("currency_code", "")
         common: dict[str, Any] = {
-            "amount": from_decimal_string(money.get("value", "0"), currency) if currency else 0,
+            "amount": _minor(amount.get("value", "0"), currency) if currency else 0,
             "currency": currency,
             "merchant_uid": _merchant_uid(unit),
             "psp": {"order_id": order["id"], **({"capture_id": capture["id"]} if capture else {})},
@@ -244,12 +305,12 @@ class PayPal(Provider):
 def _refunded(capture: dict, refunds: list | None) -> int:
     """What was given back of this capture, in minor units."""
     if refunds is not None:
-        return sum(from_decimal_string(r["amount"]["value"], r["amount"]["currency_code"])
+        return sum(_minor(r["amount"]["value"], r["amount"]["currency_code"])
                    for r in refunds if r.get("status") not in NOT_REFUNDED)
     if capture["status"] == "COMPLETED":
         return 0
     if capture["status"] == "REFUNDED":
-        return from_decimal_string(capture["amount"]["value"], capture["amount"]["currency_code"])
+        return _minor(capture["amount"]["value"], capture["amount"]["currency_code"])
     # PARTIALLY_REFUNDED without the list: guessing would let bidcart refund twice or too little.
     raise ProviderError("PayPal: the order does not list its refunds", code="refunds_unlisted", payload=capture)
 

@@ -47,6 +47,7 @@ from bidcart.core import money
 from .base import Next, Provider, ProviderError, RefundResult, Snapshot, Urls, WebhookNotice, WebhookRejected
 
 if TYPE_CHECKING:
+    from ..banks import RefundAccount
     from ..models import Payment
 
 ALREADY_PREPARED = 1  # prepare's business error for a merchant_uid registered before
@@ -74,6 +75,32 @@ class PortOneV1(Provider):
     name = "portone"
     label = "PortOne"
     methods = ("card", "vbank")
+    settings_key = "PORTONE"
+    options = {
+        "base_url": "",  # https://api.iamport.kr
+        "imp_key": "",
+        "imp_secret": "",
+        "merchant_code": "",  # IMP.init(...): "imp" + 8 digits, from PortOne's console
+        "pg": "html5_inicis",
+        "script_url": "",  # default https://cdn.iamport.kr/v1/iamport.js
+        # Inicis closes a virtual account only with the merchant's PG API key (DELETE /vbanks?pg_api_key=).
+        "vbank_pg_api_key": "",
+        # Staging on a test channel: lookups include its payments (include_sandbox=true); off in production.
+        "include_sandbox": "0",
+    }
+    credentials = ("imp_key", "imp_secret", "merchant_code")
+    simulator_path = "iamport"
+    simulator_credentials = {"imp_key": "imp_key", "imp_secret": "imp_secret", "vbank_pg_api_key": "iamport_pg_api_key"}
+    reference_keys = ("imp_uid",)
+    csp = {"script-src": ("https://cdn.iamport.kr",), "connect-src": ("https://*.iamport.kr",),
+           "frame-src": ("https://*.iamport.kr",), "form-action": ("https://*.iamport.kr",)}
+
+    @classmethod
+    def finish_config(cls, conf, *, simulator_base):
+        if simulator_base:
+            conf["merchant_code"] = conf["merchant_code"] or "imp00000000"
+            conf["script_url"] = conf["script_url"] or f"{simulator_base}/v1/iamport.js"
+        conf["script_url"] = conf["script_url"] or "https://cdn.iamport.kr/v1/iamport.js"
 
     _token: str = ""
 
@@ -91,13 +118,13 @@ class PortOneV1(Provider):
         return self._token
 
     def _call(self, method: str, path: str, body: dict | None = None, *, safe: bool | None = None,
-              missing_ok: bool = False) -> Any:
+              missing_ok: bool = False, params: dict | None = None) -> Any:
         """One authenticated call; answers the envelope's `response`, or None for a 404 when
         `missing_ok`. A 401 (token expired meanwhile) is retried once with a new token: PortOne did
         nothing with the refused request, so even an unsafe call may be sent again."""
         for renew in (False, True):
             headers = {"Authorization": f"Bearer {self._token_now(renew=renew)}"}
-            answer = self.http.request(method, path, json_body=body, headers=headers, safe=safe)
+            answer = self.http.request(method, path, json_body=body, headers=headers, safe=safe, params=params)
             if answer.status != 401:
                 break
         if answer.status == 404 and missing_ok and isinstance(answer.data, dict) and "code" in answer.data:
@@ -122,12 +149,18 @@ class PortOneV1(Provider):
 
     # --- reading a payment --------------------------------------------------------------
     def _by_imp_uid(self, imp_uid: str) -> dict | None:
-        return self._call("GET", f"/payments/{_path(imp_uid)}", missing_ok=True)
+        return self._call("GET", f"/payments/{_path(imp_uid)}", missing_ok=True, params=self._lookup_params())
 
     def _by_merchant_uid(self, merchant_uid: str, status: str = "") -> dict | None:
         """The latest attempt for a merchant_uid (PortOne's default sorting: most recently started)."""
         suffix = f"/{status}" if status else ""
-        return self._call("GET", f"/payments/find/{_path(merchant_uid)}{suffix}", missing_ok=True)
+        return self._call("GET", f"/payments/find/{_path(merchant_uid)}{suffix}", missing_ok=True,
+                          params=self._lookup_params())
+
+    def _lookup_params(self) -> dict | None:
+        """A test channel's payments are left out of lookups unless asked for (PORTONE_INCLUDE_SANDBOX)."""
+        on = str(self.config.get("include_sandbox", "")).strip().lower() in ("1", "true", "yes", "on")
+        return {"include_sandbox": "true"} if on else None
 
     def _record(self, payment: "Payment", imp_uid: str | None = None) -> dict | None:
         """PortOne's record of this payment: by imp_uid when one is known, else by our merchant_uid.
@@ -234,11 +267,14 @@ class PortOneV1(Provider):
         if record is None or record.get("merchant_uid") != payment.merchant_uid:
             return self._snapshot(payment, record)
         imp_uid = record["imp_uid"]
+        if record.get("status") == "ready" and _is_issued_vbank(record):
+            # The buyer could still deposit into it: close the account. A refusal (Inicis without
+            # PORTONE_VBANK_PG_API_KEY, say) is raised, not swallowed: the services record it and retry.
+            key = self.config.get("vbank_pg_api_key")
+            self._call("DELETE", f"/vbanks/{_path(imp_uid)}", safe=False, params={"pg_api_key": key} if key else None)
+            return self.fetch(payment)
         try:
-            if record.get("status") == "ready" and _is_issued_vbank(record):
-                # the buyer could still deposit into it: close the account
-                self._call("DELETE", f"/vbanks/{_path(imp_uid)}", safe=False)
-            elif record.get("status") == "paid":
+            if record.get("status") == "paid":
                 cancellable = _minor(record.get("amount"), record.get("currency") or payment.provider_currency) \
                     - _minor(record.get("cancel_amount"), record.get("currency") or payment.provider_currency)
                 self._call("POST", "/payments/cancel", {
@@ -251,7 +287,8 @@ class PortOneV1(Provider):
             # refused (changed meanwhile, say): the truth below tells the services what it is now
         return self.fetch(payment)
 
-    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str) -> RefundResult:
+    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str,
+               refund_account: "RefundAccount | None" = None) -> RefundResult:
         """`key` is not sent (V1 has no idempotency key): `checksum=refundable` stops a repeat."""
         currency = payment.provider_currency
         imp_uid = payment.psp.get("imp_uid")
@@ -263,6 +300,8 @@ class PortOneV1(Provider):
             "amount": _major(amount, currency),
             "checksum": _major(refundable, currency),
             "reason": reason[:200],
+            **({"refund_holder": refund_account.holder, "refund_bank": refund_account.bank.code,
+                "refund_account": refund_account.number} if refund_account else {}),
         }, safe=False)
         history = sorted(data.get("cancel_history") or [], key=lambda c: c.get("cancelled_at") or 0)
         latest = history[-1] if history else {}

@@ -44,6 +44,7 @@ from urllib.parse import quote
 from .base import Next, Provider, ProviderError, RefundResult, Snapshot, Urls, WebhookNotice, WebhookRejected
 
 if TYPE_CHECKING:
+    from ..banks import RefundAccount
     from ..models import Payment
 
 PAY_METHODS = {"card": "CARD", "vbank": "VIRTUAL_ACCOUNT"}
@@ -78,6 +79,29 @@ class PortOneV2(Provider):
     name = "portone_v2"
     label = "PortOne V2"
     methods = ("card", "vbank")
+    settings_key = "PORTONE_V2"
+    options = {
+        "base_url": "",  # https://api.portone.io
+        "secret": "",
+        "store_id": "",
+        "channel_key": "",
+        "webhook_secret": "",
+        "script_url": "",  # default https://cdn.portone.io/v2/browser-sdk.js
+    }
+    credentials = ("secret", "store_id", "channel_key", "webhook_secret")
+    simulator_path = "portone"
+    simulator_credentials = {"secret": "portone_secret", "store_id": "portone_store_id",
+                             "webhook_secret": "portone_webhook_secret"}
+    reference_keys = ("payment_id",)
+    csp = {"script-src": ("https://cdn.portone.io",), "connect-src": ("https://*.portone.io",),
+           "frame-src": ("https://*.portone.io",), "form-action": ("https://*.portone.io",)}
+
+    @classmethod
+    def finish_config(cls, conf, *, simulator_base):
+        if simulator_base:
+            conf["channel_key"] = conf["channel_key"] or "channel-key-pgsim"
+            conf["script_url"] = conf["script_url"] or f"{simulator_base}/browser-sdk.js"
+        conf["script_url"] = conf["script_url"] or "https://cdn.portone.io/v2/browser-sdk.js"
 
     # --- the wire ----------------------------------------------------------------------
     def _call(self, method: str, path: str, body: dict | None = None, *, idempotency_key: str = "",
@@ -169,6 +193,15 @@ class PortOneV2(Provider):
 
     def cancel(self, payment: "Payment", *, reason: str) -> Snapshot:
         now = self.fetch(payment)
+        if now.state == "awaiting_deposit":
+            # Nobody may deposit into a dead order: close (말소) the account. A refusal other than "not
+            # waiting any more" is raised, not swallowed: the services record it and the sweep retries.
+            try:
+                self._call("POST", f"{_path(payment)}/virtual-account/close", {})
+            except ProviderError as exc:
+                if exc.code != "PAYMENT_NOT_WAITING_FOR_DEPOSIT":
+                    raise
+            return self.fetch(payment)
         left = now.amount - now.refunded
         if now.state != "paid" or left <= 0:
             return now  # nothing paid, nothing to give back
@@ -181,10 +214,13 @@ class PortOneV2(Provider):
             # refused (cancelled or refunded meanwhile, say): the truth below says what it is now
         return self.fetch(payment)
 
-    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str) -> RefundResult:
-        data = self._call("POST", f"{_path(payment)}/cancel",
-                          {"amount": amount, "reason": reason[:200] or "refund", "currentCancellableAmount": refundable},
-                          idempotency_key=key)
+    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str,
+               refund_account: "RefundAccount | None" = None) -> RefundResult:
+        body: dict[str, Any] = {"amount": amount, "reason": reason[:200] or "refund", "currentCancellableAmount": refundable}
+        if refund_account:  # a virtual-account payment goes back by bank transfer
+            body["refundAccount"] = {"bank": refund_account.bank.key, "number": refund_account.number,
+                                     "holderName": refund_account.holder}
+        data = self._call("POST", f"{_path(payment)}/cancel", body, idempotency_key=key)
         cancellation = data.get("cancellation") or {}
         status = cancellation.get("status")
         if status == "FAILED":

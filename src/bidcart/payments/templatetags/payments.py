@@ -11,4 +11,5 @@ register = template.Library()
 @register.inclusion_tag("payments/_order_block.html", takes_context=True)
 def order_payments(context, order):
     buyer = context["request"].user.pk == order.user_id
-    return {"order": order, "payments": selectors.order_payments(order), "can_pay": buyer and order.is_payable}
+    return {"order": order, "payments": selectors.order_payments(order), "can_pay": buyer and order.is_payable,
+            "is_buyer": buyer, "csrf_token": context.get("csrf_token")}
