@@ -580,6 +580,14 @@ def retry_owed_cancel(merchant_uid: str) -> bool:
             return False  # given back meanwhile, or another worker holds it
         adapter = _adapter(payment, "reconcile")
         if payment.status not in CAPTURED:
+            snap = _fetch_or_none(payment, adapter, "reconcile")
+            if snap is not None and snap.state == "paid" and snap.amount - snap.refunded > 0 and payment.status in CLOSED:
+                # a deposit landed in an account whose close was still owed: nothing is left to close,
+                # the money is settled like any late payment (kept by the order, or given back)
+                payment.cancel_owed = False
+                Payment.objects.filter(pk=payment.pk).update(cancel_owed=False, updated_at=timezone.now())
+                _settle(payment, snap, adapter, "reconcile")
+                return not payment.cancel_owed
             return _cancel_refused(payment, adapter, "reconcile")
         # captured for an order that could not take it: first learn what the provider already gave back
         # (a refund whose answer was lost), then refund the rest
