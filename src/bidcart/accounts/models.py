@@ -66,6 +66,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.phone_verified_at is not None and bool(self.phone)
 
     @property
+    def can_sell(self) -> bool:
+        """Who may sell: the one rule the catalog and the auctions (services, pages, menus) ask.
+        Sellers and staff; whether they must also be verified is each use case's own rule."""
+        return self.is_seller or self.is_staff
+
+    @property
     def is_verified(self) -> bool:
         """Email and phone both verified: what bidding and selling require."""
         return self.email_verified and self.phone_verified
