@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 
+from bidcart.core import numbers
+
 from .models import PhoneCode, User
 
 
@@ -14,10 +16,10 @@ def user_by_email(email: str) -> User | None:
 
 def user_from_uidb64(uidb64: str) -> User | None:
     try:
-        pk = int(force_str(urlsafe_base64_decode(uidb64)))
-    except (TypeError, ValueError, OverflowError):
+        pk = numbers.optional_id(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, UnicodeDecodeError):
         return None
-    return User.objects.filter(pk=pk).first()
+    return User.objects.filter(pk=pk).first() if pk else None
 
 
 def inactive_user_with_password(email: str, password: str) -> User | None:

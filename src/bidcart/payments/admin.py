@@ -7,6 +7,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from bidcart.core.errors import DomainError
+from bidcart.core.forms import WholeNumberFormField
+from bidcart.core.numbers import MAX_AMOUNT
 
 from . import services
 from .models import Payment, PaymentEvent, Refund, WebhookDelivery
@@ -36,7 +38,7 @@ class RefundInline(ReadOnlyInline):
 
 
 class RefundForm(forms.Form):
-    amount = forms.IntegerField(min_value=1, label=_("Amount (minor units; empty = everything refundable)"), required=False)
+    amount = WholeNumberFormField(min_value=1, max_value=MAX_AMOUNT, label=_("Amount (minor units; empty = everything refundable)"), required=False)
     reason = forms.CharField(max_length=200, label=_("Reason"))
     restock = forms.BooleanField(required=False, label=_("Put the items back in stock"))
 

@@ -16,7 +16,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bidcart.core.openapi import error_responses
-from bidcart.core.serializers import StrictSerializer
+from bidcart.core import numbers
+from bidcart.core.serializers import AmountField, StrictSerializer, WholeNumberField
 from bidcart.orders import selectors as order_selectors
 
 from . import providers, selectors, services
@@ -162,15 +163,15 @@ class ConfirmPaymentView(APIView):
 
 
 class RefundRequestSerializer(StrictSerializer):
-    amount = serializers.IntegerField(min_value=1)
+    amount = AmountField()
     reason = serializers.CharField(max_length=200)
     restock = serializers.BooleanField(default=False)
-    lines = serializers.DictField(child=serializers.IntegerField(min_value=1), required=False)
+    lines = serializers.DictField(child=WholeNumberField(min_value=1, max_value=numbers.MAX_INT), required=False)
 
     def validate_lines(self, value):
         try:
-            return {int(k): v for k, v in value.items()}
-        except ValueError:
+            return {numbers.parse_id(k): v for k, v in value.items()}
+        except numbers.InvalidNumber:
             raise serializers.ValidationError("Line ids are whole numbers.", code="invalid") from None
 
 
