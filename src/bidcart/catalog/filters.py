@@ -6,10 +6,12 @@ from django_filters import rest_framework as filters
 from bidcart.core.filters import IdFilter, WholeNumberFilter
 from bidcart.core.numbers import MAX_AMOUNT
 
+from . import search as product_search
 from . import selectors
 
 
 ORDERING_CHOICES = [
+    ("relevance", _("Best match")),  # with a search: the exact name first (catalog.search); without: newest
     ("-created", _("Newest")),
     ("price", _("Price: low to high")),
     ("-price", _("Price: high to low")),
@@ -43,4 +45,7 @@ class ProductFilter(filters.FilterSet):
 
     def filter_queryset(self, queryset):
         qs = super().filter_queryset(queryset)
-        return selectors.order(qs, self.form.cleaned_data.get("ordering"))
+        ordering = self.form.cleaned_data.get("ordering")
+        if ordering in ("", None, "relevance") and product_search.terms(self.form.cleaned_data.get("search") or ""):
+            return product_search.by_relevance(qs)  # a search with no sort chosen: the best match first
+        return selectors.order(qs, ordering)

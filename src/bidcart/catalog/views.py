@@ -39,7 +39,7 @@ def product_list(request):
         "categories": categories,
         "current_category": next((c for c in categories if c.slug == current), None),
         "orderings": ORDERING_CHOICES,
-        "ordering": request.GET.get("ordering") or "-created",
+        "ordering": request.GET.get("ordering") or ("relevance" if request.GET.get("search", "").strip() else "-created"),
     }
     context["wishlisted"] = selectors.wishlisted_ids(request.user, [p.pk for p in context["products"]])
     return render(request, "catalog/product_list.html", context, status=status)
