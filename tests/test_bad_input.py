@@ -182,3 +182,12 @@ def test_cart_api_refuses_unicode_digits_for_variant_and_quantity():
     pk = product.variants.get().pk
     for body in [{"variant": "٣"}, {"variant": str(pk), "quantity": "²"}, {"variant": 10**30}, {"variant": pk, "quantity": 1.0}]:
         assert refused(api_for().post("/api/v1/cart/items/", json.dumps(body), content_type="application/json"))["code"] == "invalid"
+
+
+def test_a_webhook_nested_100k_deep_is_rejected_not_retried(settings):
+    """The anonymous PortOne V1 notification endpoint parsed it with a RecursionError: logged as a failure
+    and answered 503 "deliver again", inviting the sender to repeat it."""
+    settings.SITE_URL = "http://testserver"
+    body = '{"imp_uid": ' * 100_000 + "1" + "}" * 100_000
+    response = Client().post("/payments/webhooks/portone/", body, content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == "rejected"
