@@ -191,3 +191,37 @@ def test_a_webhook_nested_100k_deep_is_rejected_not_retried(settings):
     body = '{"imp_uid": ' * 100_000 + "1" + "}" * 100_000
     response = Client().post("/payments/webhooks/portone/", body, content_type="application/json")
     assert response.status_code == 400 and response.json()["code"] == "rejected"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_over_a_real_server_a_bid_of_superscript_two_keeps_the_live_room_open():
+    """As the tester did it: uvicorn, a real WebSocket client, a logged-in bidder sending "²". The old code
+    raised inside the consumer and the server closed the socket: the bidder dropped out of the room."""
+    import websockets
+
+    from tests.livesrv import running_server
+
+    lot, user = make_lot(start=10_000), bidder()
+    browser = Client()
+    browser.force_login(user)
+    session = browser.cookies["sessionid"].value
+
+    async def scenario(url):
+        ws_url = url.replace("http", "ws", 1) + f"/ws/auctions/{lot.pk}/"
+        async with websockets.connect(ws_url, origin=url, additional_headers={"Cookie": f"sessionid={session}"}) as ws:
+            async def next_type(*types):
+                while True:
+                    message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                    if message["type"] in types:
+                        return message
+            await next_type("snapshot")
+            for amount in ["²", "٣٠٠٠٠٠"]:
+                await ws.send(json.dumps({"type": "bid", "max_amount": amount, "ref": amount}))
+                answer = await next_type("bid_result")
+                assert answer["accepted"] is False and answer["reason"] == "invalid_amount"
+            await ws.send(json.dumps({"type": "bid", "max_amount": 15_000, "ref": "ok"}))
+            assert (await next_type("bid_result"))["accepted"] is True  # same socket, still in the room
+
+    with running_server() as url:
+        asyncio.run(scenario(url))
+    assert list(Bid.objects.filter(lot=lot).values_list("max_amount", flat=True)) == [15_000]
