@@ -2,6 +2,8 @@
 PostgreSQL a GIN trigram index on it (pg_trgm) that serves `search_text LIKE '%word%'`. The full-text
 index (0002) and the name trigram index (0004) served the old search and are dropped."""
 
+from importlib import import_module
+
 from django.db import migrations, models
 
 INDEX = "catalog_product_search_text_trgm"
@@ -32,8 +34,10 @@ def index(apps, schema_editor):
 
 
 def unindex(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
+    if schema_editor.connection.vendor == "postgresql":  # back to 0004: its indexes again
         schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
+        schema_editor.execute(import_module("bidcart.catalog.migrations.0002_search_index").CREATE)
+        schema_editor.execute("CREATE INDEX IF NOT EXISTS catalog_product_name_trgm ON catalog_product USING GIN (name gin_trgm_ops)")
 
 
 class Migration(migrations.Migration):
