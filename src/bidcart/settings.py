@@ -266,7 +266,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "bidcart.core.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "bidcart.core.errors.api_exception_handler",
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "rest_framework.parsers.FormParser"],
+    "DEFAULT_PARSER_CLASSES": ["bidcart.core.parsers.JSONParser", "rest_framework.parsers.FormParser"],
 }
 SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,

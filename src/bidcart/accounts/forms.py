@@ -11,7 +11,7 @@ from bidcart.core.errors import DomainError
 from bidcart.core.http import client_ip
 from bidcart.core.ratelimit import RateLimited
 
-from . import selectors, services
+from . import emails, selectors, services
 from .models import User
 
 
@@ -23,7 +23,10 @@ class SignupForm(forms.Form):
     password2 = forms.CharField(label=_("Password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
+        try:
+            email = emails.normalize_email(self.cleaned_data["email"])
+        except emails.InvalidEmail as error:
+            raise forms.ValidationError(error.message, code=error.code) from None
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(_("An account with this email already exists."), code="email_taken")
         return email

@@ -1,8 +1,11 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
+
+from . import emails
 
 
 class UserManager(BaseUserManager):
@@ -11,7 +14,7 @@ class UserManager(BaseUserManager):
     def _create_user(self, email, password, **extra):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=emails.normalize_email(email), **extra)  # InvalidEmail is a ValueError
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -27,7 +30,7 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
     def get_by_natural_key(self, username):
-        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
+        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": emails.lookup_form(username)})
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -53,9 +56,24 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            # One verified phone number belongs to one account (an unverified number may be typed by several).
+            models.UniqueConstraint(
+                fields=["phone"], condition=models.Q(phone_verified_at__isnull=False) & ~models.Q(phone=""),
+                name="accounts_verified_phone_once",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.email
+
+    def clean(self):
+        """The admin's form too stores only the canonical address (accounts.emails)."""
+        super().clean()
+        try:
+            self.email = emails.normalize_email(self.email)
+        except emails.InvalidEmail as error:
+            raise ValidationError({"email": error.message}, code=error.code) from None
 
     @property
     def email_verified(self) -> bool:
@@ -64,6 +82,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def phone_verified(self) -> bool:
         return self.phone_verified_at is not None and bool(self.phone)
+
+    @property
+    def can_sell(self) -> bool:
+        """Who may sell: the one rule the catalog and the auctions (services, pages, menus) ask.
+        Sellers and staff; whether they must also be verified is each use case's own rule."""
+        return self.is_seller or self.is_staff
 
     @property
     def is_verified(self) -> bool:

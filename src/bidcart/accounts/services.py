@@ -35,7 +35,7 @@ from bidcart.core import ratelimit
 from bidcart.core.errors import DomainError
 from bidcart.core.mail import send_user_email
 
-from . import selectors
+from . import emails, selectors
 from .models import PhoneCode, User
 from .sms import SMSError, send_sms
 from .tokens import email_verification_token
@@ -99,7 +99,10 @@ def signup(*, email: str, display_name: str, password: str, phone="", language: 
     """Create an inactive account and email it a verification link. `ip`: the caller's address, for
     RATE_LIMIT_SIGNUP."""
     ratelimit.hit("signup", ip)
-    email = User.objects.normalize_email(email).strip().lower()
+    try:
+        email = emails.normalize_email(email)
+    except emails.InvalidEmail as error:
+        raise DomainError(error.message, code=error.code, status_code=status.HTTP_400_BAD_REQUEST) from None
     taken = DomainError(_("An account with this email already exists."), code="email_taken")
     if User.objects.filter(email__iexact=email).exists():
         raise taken
@@ -143,7 +146,7 @@ def resend_verification(email: str, base_url: str, *, ip: str | None) -> None:
     client address (RATE_LIMIT_EMAIL), so nobody mails a list of strangers from one place.
     """
     ratelimit.hit("email", ip)
-    email = (email or "").strip().lower()
+    email = emails.lookup_form(email)
     _throttle(f"verify-email:{email}", settings.VERIFICATION_RESEND_SECONDS)
     user = selectors.user_by_email(email)
     if user is not None and not user.is_active and user.email_verified_at is None:
@@ -217,7 +220,7 @@ def request_password_reset(email: str, base_url: str, *, ip: str | None) -> None
     """Email a reset link to an active account with that address; silent otherwise. Limited like
     `resend_verification`."""
     ratelimit.hit("email", ip)
-    email = (email or "").strip().lower()
+    email = emails.lookup_form(email)
     _throttle(f"password-reset:{email}", settings.VERIFICATION_RESEND_SECONDS)
     user = selectors.user_by_email(email)
     if user is None or not user.is_active or not user.has_usable_password():
@@ -265,6 +268,13 @@ def _code_hash(user_id: int, phone: str, code: str) -> str:
     return salted_hmac("bidcart.accounts.phone-code", f"{user_id}:{phone}:{code}", algorithm="sha256").hexdigest()
 
 
+def _phone_taken() -> DomainError:
+    return DomainError(
+        _("This phone number is already verified on another account. One number can verify only one account."),
+        code="phone_taken",
+    )
+
+
 def request_phone_code(user: User) -> PhoneCode:
     """Text a fresh 6-digit code to the user's phone; one request per OTP_RESEND_SECONDS."""
     if not user.phone:
@@ -273,6 +283,8 @@ def request_phone_code(user: User) -> PhoneCode:
         )
     if user.phone_verified:
         raise DomainError(_("Your phone number is already verified."), code="phone_already_verified")
+    if selectors.phone_verified_elsewhere(user, user.phone):  # no text (it costs money) for a number that can't verify
+        raise _phone_taken()
     now = timezone.now()
     code = f"{secrets.randbelow(10**6):06d}"
     wait = None
@@ -330,10 +342,18 @@ def verify_phone_code(user: User, code: str) -> User:
                 _("This code has expired. Ask for a new one."), code="otp_expired", status_code=status.HTTP_400_BAD_REQUEST
             )
         elif constant_time_compare(phone_code.code_hash, _code_hash(user.pk, str(phone_code.phone), code)):
-            phone_code.used_at = now
-            phone_code.save(update_fields=["used_at"])
-            User.objects.filter(pk=user.pk).update(phone_verified_at=now)
-            user.phone_verified_at = now
+            if selectors.phone_verified_elsewhere(user, phone_code.phone):
+                error = _phone_taken()  # the code stays unused: nothing is written
+            else:
+                try:  # the database's accounts_verified_phone_once decides a race between two accounts
+                    with transaction.atomic():
+                        User.objects.filter(pk=user.pk).update(phone_verified_at=now)
+                except IntegrityError:
+                    error = _phone_taken()
+                else:
+                    phone_code.used_at = now
+                    phone_code.save(update_fields=["used_at"])
+                    user.phone_verified_at = now
         else:
             phone_code.attempts += 1
             phone_code.save(update_fields=["attempts"])

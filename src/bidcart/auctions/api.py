@@ -16,7 +16,8 @@ from rest_framework.views import APIView
 from bidcart.catalog.models import Category
 from bidcart.core.errors import DomainError, error_headers, field_errors
 from bidcart.core.openapi import ErrorSerializer
-from bidcart.core.serializers import StrictSerializer
+from bidcart.core.filters import IdFilter
+from bidcart.core.serializers import AmountField, StrictSerializer, WholeNumberField
 
 from . import selectors, services
 from .models import Bid, ChatMessage, ChatReport, Lot, SecondChanceOffer, alias_label
@@ -99,16 +100,16 @@ class LotCreateSerializer(StrictSerializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
-    start_price = serializers.IntegerField(min_value=1, max_value=10**15)
-    reserve_price = serializers.IntegerField(min_value=1, max_value=10**15, required=False, allow_null=True, default=None)
-    buy_now_price = serializers.IntegerField(min_value=1, max_value=10**15, required=False, allow_null=True, default=None)
+    start_price = AmountField()
+    reserve_price = AmountField(required=False, allow_null=True, default=None)
+    buy_now_price = AmountField(required=False, allow_null=True, default=None)
     starts_at = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="Default: now (live at once).")
     ends_at = serializers.DateTimeField()
-    soft_close_seconds = serializers.IntegerField(min_value=0, max_value=3600, required=False, allow_null=True, default=None)
+    soft_close_seconds = WholeNumberField(min_value=0, max_value=3600, required=False, allow_null=True, default=None)
 
 
 class BidSerializer(StrictSerializer):
-    max_amount = serializers.IntegerField(min_value=1, max_value=10**15, help_text="Your maximum, in minor units.")
+    max_amount = AmountField(help_text="Your maximum, in minor units.")
 
 
 class BidResponseSerializer(LotStateSerializer):
@@ -194,7 +195,7 @@ class LotFilter(django_filters.FilterSet):
     ending_soon = django_filters.BooleanFilter(method="by_ending_soon", help_text="Live and ending within the hour, soonest first.")
     category = django_filters.CharFilter(method="by_category", help_text="A category slug; includes its descendants.")
     search = django_filters.CharFilter(method="by_search", help_text="Words in the title or description.")
-    seller = django_filters.NumberFilter(method="by_seller")
+    seller = IdFilter(method="by_seller")
     ordering = django_filters.OrderingFilter(fields=(("ends_at", "ends_at"), ("created_at", "created"), ("current_price", "price"), ("bid_count", "bids")))
 
     class Meta:
@@ -217,7 +218,7 @@ class LotFilter(django_filters.FilterSet):
         return selectors.filter_lots(qs, search=value) if value else qs
 
     def by_seller(self, qs, name, value):
-        return selectors.filter_lots(qs, seller=int(value)) if value else qs
+        return selectors.filter_lots(qs, seller=value) if value else qs
 
 
 # --- views ---------------------------------------------------------------------------------------------

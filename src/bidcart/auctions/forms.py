@@ -5,6 +5,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bidcart.catalog.models import Category
+from bidcart.core.forms import WholeNumberFormField
+from bidcart.core.numbers import MAX_AMOUNT
 
 from . import conf
 
@@ -18,10 +20,10 @@ class LotForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
     category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.order_by("path"))
-    start_price = forms.IntegerField(label=_("Start price (won)"), min_value=1, max_value=10**15)
-    reserve_price = forms.IntegerField(label=_("Reserve price (won, hidden, optional)"), min_value=1, max_value=10**15, required=False)
-    buy_now_price = forms.IntegerField(
-        label=_("Buy It Now price (won, optional)"), min_value=1, max_value=10**15, required=False,
+    start_price = WholeNumberFormField(label=_("Start price (won)"), min_value=1, max_value=MAX_AMOUNT)
+    reserve_price = WholeNumberFormField(label=_("Reserve price (won, hidden, optional)"), min_value=1, max_value=MAX_AMOUNT, required=False)
+    buy_now_price = WholeNumberFormField(
+        label=_("Buy It Now price (won, optional)"), min_value=1, max_value=MAX_AMOUNT, required=False,
         help_text=_("At least 1.3 times the start price. Offered until the first bid, or while the reserve is unmet."),
     )
     starts_at = forms.DateTimeField(
@@ -29,7 +31,7 @@ class LotForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     duration = forms.TypedChoiceField(label=_("Runs for"), choices=DURATIONS, coerce=int, initial=1440)
-    soft_close_seconds = forms.IntegerField(
+    soft_close_seconds = WholeNumberFormField(
         label=_("Soft-close window (seconds)"), min_value=0, max_value=3600, initial=conf.DEFAULTS["AUCTION_SOFT_CLOSE_SECONDS"],
         help_text=_("A bid this close to the end moves the end to the bid's time plus this window. 0: a hard close."),
     )

@@ -24,7 +24,7 @@ from rest_framework import status as http
 
 from bidcart.catalog.models import Category
 from bidcart.catalog.templatetags.shop import format_money
-from bidcart.core import ratelimit
+from bidcart.core import numbers, ratelimit
 from bidcart.core.errors import DomainError
 from bidcart.core.locks import claim
 from bidcart.core.mail import send_user_email
@@ -82,7 +82,7 @@ def money(amount: int, currency: str) -> str:
 # --- lots -------------------------------------------------------------------------------------------
 
 def _require_seller(user) -> None:
-    if not (getattr(user, "is_authenticated", False) and (user.is_seller or user.is_staff)):
+    if not (getattr(user, "is_authenticated", False) and user.can_sell):
         raise _error("not_a_seller", _("Only sellers can list lots."), http.HTTP_403_FORBIDDEN)
     if not user.is_verified:
         raise _error("not_verified", _("Verify your email address and phone number before listing a lot."), http.HTTP_403_FORBIDDEN)
@@ -180,14 +180,12 @@ def _check_buyer(user, lot: Lot, now: datetime) -> None:
 
 
 def parse_amount(value) -> int:
-    """A whole positive amount in minor units, from an int or a string of digits; 400 otherwise."""
-    if isinstance(value, bool):
-        value = None
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 16:  # int() of 5,000 digits raises
-        value = int(value.strip())
-    if not isinstance(value, int) or value < 1 or value > 10**15:
-        raise _invalid("invalid_amount", _("Enter the amount as a whole number of won."))
-    return value
+    """A whole positive amount in minor units, read by core.numbers (ASCII digits, within MAX_AMOUNT);
+    400 invalid_amount otherwise, whichever way the bid came (API, page, live room)."""
+    try:
+        return numbers.parse_amount(value)
+    except numbers.InvalidNumber:
+        raise _invalid("invalid_amount", _("Enter the amount as a whole number of won.")) from None
 
 
 def _alias(lot: Lot, user) -> int:
@@ -700,7 +698,15 @@ def post_message(user, lot_id: int, text) -> ChatMessage:
     return message
 
 
+def _message_id(value) -> int:
+    try:
+        return numbers.parse_id(value)
+    except numbers.InvalidNumber:
+        raise _invalid("invalid_message", _("Invalid message.")) from None
+
+
 def report_message(user, message_id: int, reason: str) -> ChatReport:
+    message_id = _message_id(message_id)
     if reason not in ChatReport.Reason.values:
         raise _invalid("reason_invalid", _("Choose profanity, advertisement or spam."))
     message = ChatMessage.objects.filter(pk=message_id, hidden_at__isnull=True).first()
@@ -719,6 +725,7 @@ def _require_staff(user) -> None:
 
 def hide_message(staff, message_id: int) -> ChatMessage:
     _require_staff(staff)
+    message_id = _message_id(message_id)
     with transaction.atomic():
         message = ChatMessage.objects.filter(pk=message_id).first()
         if message is None:

@@ -144,7 +144,7 @@ def relist(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def lot_new(request):
-    if not (request.user.is_seller or request.user.is_staff):
+    if not request.user.can_sell:
         raise Http404
     form = forms.LotForm(request.POST or None)
     status = 200
@@ -171,7 +171,7 @@ def mine(request):
         "offers": list(selectors.my_offers(user)[:20]),
         "watching": list(selectors.watchlist(user)[:50]),
         "notices": notices,
-        "selling": list(selectors.seller_lots(user)[:50]) if (user.is_seller or user.is_staff) else [],
+        "selling": list(selectors.seller_lots(user)[:50]) if user.can_sell else [],
         "strikes": selectors.strike_count(user),
         "blocked_until": selectors.blocked_until(user),
     }

@@ -8,7 +8,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bidcart.core.serializers import StrictSerializer
+from bidcart.core.serializers import IdField, StrictSerializer, WholeNumberField
 
 from . import selectors, services
 
@@ -40,12 +40,12 @@ class CartSerializer(serializers.Serializer):
 
 
 class AddItemSerializer(StrictSerializer):
-    variant = serializers.IntegerField(min_value=1)
-    quantity = serializers.IntegerField(min_value=1, max_value=services.MAX_QUANTITY, default=1)
+    variant = IdField()
+    quantity = WholeNumberField(min_value=1, max_value=services.MAX_QUANTITY, default=1)
 
 
 class QuantitySerializer(StrictSerializer):
-    quantity = serializers.IntegerField(min_value=1, max_value=services.MAX_QUANTITY)
+    quantity = WholeNumberField(min_value=1, max_value=services.MAX_QUANTITY)
 
 
 def _cart_response(request, status_code=status.HTTP_200_OK):

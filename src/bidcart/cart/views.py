@@ -6,6 +6,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from bidcart.core import numbers
 from bidcart.core.errors import DomainError
 
 from . import selectors, services
@@ -17,10 +18,13 @@ def cart_page(request):
 
 
 def _int(value, default=None):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+    """A whole number from the form (core.numbers' rule: ASCII digits only); `default` if absent, None if bad."""
+    if value is None or value == "":
         return default
+    try:
+        return numbers.parse_int(value)
+    except numbers.InvalidNumber:
+        return None
 
 
 @require_POST

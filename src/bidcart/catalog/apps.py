@@ -6,3 +6,6 @@ class CatalogConfig(AppConfig):
     name = "bidcart.catalog"
     label = "catalog"
     verbose_name = _("Catalog")
+
+    def ready(self):
+        from . import signals  # noqa: F401  (keeps Product.search_text current)

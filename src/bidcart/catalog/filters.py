@@ -1,17 +1,17 @@
 """The product list filters, shared by the list page and `GET /api/v1/products/`."""
 
-from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
+from bidcart.core.filters import IdFilter, WholeNumberFilter
+from bidcart.core.numbers import MAX_AMOUNT
+
+from . import search as product_search
 from . import selectors
 
 
-class IntegerFilter(filters.NumberFilter):
-    field_class = forms.IntegerField
-
-
 ORDERING_CHOICES = [
+    ("relevance", _("Best match")),  # with a search: the exact name first (catalog.search); without: newest
     ("-created", _("Newest")),
     ("price", _("Price: low to high")),
     ("-price", _("Price: high to low")),
@@ -23,12 +23,12 @@ ORDERING_CHOICES = [
 class ProductFilter(filters.FilterSet):
     search = filters.CharFilter(method="filter_search", max_length=100, label=_("Search"))
     category = filters.CharFilter(method="filter_category", max_length=120, label=_("Category"))
-    min_price = IntegerFilter(field_name="price", lookup_expr="gte", min_value=0, label=_("Min price"))
-    max_price = IntegerFilter(field_name="price", lookup_expr="lte", min_value=0, label=_("Max price"))
+    min_price = WholeNumberFilter(field_name="price", lookup_expr="gte", min_value=0, max_value=MAX_AMOUNT, label=_("Min price"))
+    max_price = WholeNumberFilter(field_name="price", lookup_expr="lte", min_value=0, max_value=MAX_AMOUNT, label=_("Max price"))
     in_stock = filters.ChoiceFilter(
         choices=[("true", _("Yes")), ("false", _("No"))], method="filter_in_stock", label=_("In stock only")
     )
-    seller = IntegerFilter(field_name="seller_id", min_value=1, label=_("Seller"))
+    seller = IdFilter(field_name="seller_id", label=_("Seller"))
     ordering = filters.ChoiceFilter(choices=ORDERING_CHOICES, method="filter_noop", empty_label=None, label=_("Sort"))
 
     def filter_search(self, qs, name, value):
@@ -45,4 +45,7 @@ class ProductFilter(filters.FilterSet):
 
     def filter_queryset(self, queryset):
         qs = super().filter_queryset(queryset)
-        return selectors.order(qs, self.form.cleaned_data.get("ordering"))
+        ordering = self.form.cleaned_data.get("ordering")
+        if ordering in ("", None, "relevance") and product_search.terms(self.form.cleaned_data.get("search") or ""):
+            return product_search.by_relevance(qs)  # a search with no sort chosen: the best match first
+        return selectors.order(qs, ordering)

@@ -4,6 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from bidcart.core.errors import DomainError
+from bidcart.core.forms import WholeNumberFormField
+from bidcart.core.numbers import MAX_AMOUNT, MAX_ID, MAX_INT
 
 from . import images
 from .models import Category, Product
@@ -42,6 +44,7 @@ class ImagesField(forms.FileField):
 
 class ProductForm(forms.ModelForm):
     images = ImagesField(label=_("Add images"))
+    base_price = WholeNumberFormField(label=_("base price"), help_text=_("In minor units (KRW: won)."), min_value=0, max_value=MAX_AMOUNT)
 
     class Meta:
         model = Product
@@ -54,7 +57,6 @@ class ProductForm(forms.ModelForm):
         self.fields["images"].help_text = _(
             "JPEG, PNG or WebP, up to %(size)s MB and %(side)d pixels a side each; several at once. The first image is the cover."
         ) % {"size": f"{images.max_bytes() / (1024 * 1024):g}", "side": images.max_side()}
-        self.fields["base_price"].min_value = 0
 
 
 class VariantForm(forms.Form):
@@ -62,8 +64,8 @@ class VariantForm(forms.Form):
     attributes = forms.CharField(
         label=_("Attributes"), required=False, help_text=_('For example: size=M, colour=검정'), max_length=500
     )
-    price = forms.IntegerField(label=_("Price"), min_value=0)
-    stock = forms.IntegerField(label=_("Stock"), min_value=0, initial=0)
+    price = WholeNumberFormField(label=_("Price"), min_value=0, max_value=MAX_AMOUNT)
+    stock = WholeNumberFormField(label=_("Stock"), min_value=0, max_value=MAX_INT, initial=0)
 
     def clean_attributes(self):
         raw = self.cleaned_data["attributes"].strip()
@@ -89,6 +91,6 @@ class VariantForm(forms.Form):
 
 
 class StockForm(forms.Form):
-    variant = forms.IntegerField(widget=forms.HiddenInput)
-    expected = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
-    stock = forms.IntegerField(label=_("Stock"), min_value=0)
+    variant = WholeNumberFormField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
+    expected = WholeNumberFormField(widget=forms.HiddenInput, min_value=0, max_value=MAX_INT)
+    stock = WholeNumberFormField(label=_("Stock"), min_value=0, max_value=MAX_INT)

@@ -72,6 +72,8 @@ class Product(models.Model):
     sold_count = models.PositiveIntegerField(_("units sold"), default=0, help_text=_("Drives the popularity sort."))
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What a search looks in: name, brand, categories, description and options, normalised (catalog.search).
+    search_text = models.TextField(default="", blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -81,7 +83,7 @@ class Product(models.Model):
             models.Index(fields=["active", "-created_at"]),
             models.Index(fields=["active", "base_price"]),
         ]
-        # PostgreSQL: a GIN full-text index on name + description (migration 0002, PostgreSQL only).
+        # PostgreSQL: a GIN trigram index on search_text (migration 0005, PostgreSQL only).
 
     def __str__(self) -> str:
         return self.name

@@ -3,13 +3,10 @@ prices and stock state are subqueries of the one product query, images come in o
 
 from __future__ import annotations
 
-import re
-
-from django.db import connection
-from django.db.models import BooleanField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.expressions import RawSQL
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from . import search as product_search
 from .models import Category, Product, ProductImage, Variant, WishlistItem
 
 ORDERINGS = {
@@ -20,11 +17,6 @@ ORDERINGS = {
     "-popularity": ("-sold_count", "-id"),
 }
 DEFAULT_ORDERING = "-created"
-
-# The expression of the PostgreSQL GIN index (catalog migration 0002): the search must use the very
-# same expression for the planner to pick the index. 'simple' keeps Korean words as they are.
-PG_SEARCH_DOCUMENT = "to_tsvector('simple', coalesce(catalog_product.name, '') || ' ' || coalesce(catalog_product.description, ''))"
-_TERM = re.compile(r"[\w]+", re.UNICODE)
 
 
 def _annotated(qs: QuerySet) -> QuerySet:
@@ -49,29 +41,9 @@ def active_products() -> QuerySet:
 
 
 def search(qs: QuerySet, text: str) -> QuerySet:
-    """Name and description search, in the one product query whatever the database.
-
-    PostgreSQL: full text on name and description (every word, as a prefix; the GIN index of migration
-    0002) OR every word inside the name (`ILIKE '%word%'`; the trigram index of migration 0004). Full
-    text alone only matches whole words and their starts: "셔츠" would miss "티셔츠", which Korean
-    shoppers expect to find. Elsewhere (SQLite): a case-insensitive contains match on each word."""
-    terms = _TERM.findall(text or "")[:10]
-    if not terms:
-        return qs
-    if connection.vendor == "postgresql":
-        tsquery = " & ".join(f"{term}:*" for term in terms)
-        in_name = " AND ".join(["catalog_product.name ILIKE %s"] * len(terms))
-        patterns = ["%" + term.replace("_", "\\_") + "%" for term in terms]  # `_` is a word character and a LIKE wildcard
-        return qs.filter(
-            RawSQL(
-                f"({PG_SEARCH_DOCUMENT} @@ to_tsquery('simple', %s) OR ({in_name}))",
-                [tsquery, *patterns],
-                output_field=BooleanField(),
-            )
-        )
-    for term in terms:
-        qs = qs.filter(Q(name__icontains=term) | Q(description__icontains=term))
-    return qs
+    """Every word of `text` inside the product's name, brand, categories, description or options, with
+    `search_rank` for ordering by relevance: catalog.search holds the rule."""
+    return product_search.matching(qs, text)
 
 
 def category_by_slug(slug: str) -> Category | None:

@@ -19,7 +19,7 @@ PRODUCT_FIELDS = ("name", "description", "brand", "base_price", "currency", "act
 
 
 def _require_seller(user) -> None:
-    if not (getattr(user, "is_authenticated", False) and (user.is_seller or user.is_staff)):
+    if not (getattr(user, "is_authenticated", False) and user.can_sell):
         raise DomainError(_("Only sellers can manage products."), code="not_a_seller", status_code=status.HTTP_403_FORBIDDEN)
 
 

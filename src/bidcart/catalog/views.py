@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from bidcart.core import numbers
 from bidcart.core.errors import DomainError
 
 from . import forms, selectors, services
@@ -38,7 +39,7 @@ def product_list(request):
         "categories": categories,
         "current_category": next((c for c in categories if c.slug == current), None),
         "orderings": ORDERING_CHOICES,
-        "ordering": request.GET.get("ordering") or "-created",
+        "ordering": request.GET.get("ordering") or ("relevance" if request.GET.get("search", "").strip() else "-created"),
     }
     context["wishlisted"] = selectors.wishlisted_ids(request.user, [p.pk for p in context["products"]])
     return render(request, "catalog/product_list.html", context, status=status)
@@ -88,7 +89,7 @@ IMAGE_ACTIONS = ("image_cover", "image_up", "image_down", "image_delete")
 
 
 def _seller(request):
-    if not (request.user.is_seller or request.user.is_staff):
+    if not request.user.can_sell:
         raise Http404
     return request.user
 
@@ -146,7 +147,7 @@ def seller_product(request, pk):
                         messages.success(request, _("Product saved."))
                         return redirect("catalog:seller_product", product.pk)
             elif action in IMAGE_ACTIONS:
-                image = get_object_or_404(ProductImage, pk=request.POST.get("image") or 0, product=product)
+                image = get_object_or_404(ProductImage, pk=numbers.optional_id(request.POST.get("image")) or 0, product=product)
                 images = list(product.images.all())
                 index = next(i for i, other in enumerate(images) if other.pk == image.pk)
                 if action == "image_delete":

@@ -26,6 +26,7 @@ from rest_framework import status as http
 
 from bidcart.cart.models import Cart, CartItem
 from bidcart.catalog.models import Product, Variant
+from bidcart.core import numbers
 from bidcart.core.errors import DomainError
 from bidcart.core.locks import claim
 from bidcart.core.mail import send_user_email
@@ -101,6 +102,9 @@ def create_order(
     secured what is sold (stock for a cart, the closed lot for an auction win)."""
     now = now or timezone.now()
     subtotal = sum(line.unit_price * line.quantity for line in lines)
+    if subtotal + shipping > numbers.MAX_AMOUNT:  # never an overflowing write (a 500): one clear refusal, all rolled back
+        raise DomainError(_("This order is larger than the shop can take in one payment. Order fewer items."),
+                          code="order_too_large", status_code=http.HTTP_400_BAD_REQUEST)
     order = Order.objects.create(
         number=new_number(), kind=kind, user=user, currency=currency, subtotal=subtotal, shipping=shipping,
         total=subtotal + shipping, payment_due_at=payment_due_at, created_at=now, **(address or {}),

@@ -7,6 +7,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from bidcart.core.errors import DomainError
+from bidcart.core.forms import WholeNumberFormField
+from bidcart.core.numbers import MAX_AMOUNT
 
 from . import banks, services
 from .models import Payment, PaymentEvent, Refund, WebhookDelivery
@@ -39,8 +41,8 @@ class RefundForm(forms.Form):
     """Amount, reason, restock; for a single payment also how many units of each order line go back
     (the amount then defaults to their share, and restocking puts back exactly those units)."""
 
-    amount = forms.IntegerField(min_value=1, label=_("Amount (minor units; empty = the lines' share, or everything refundable)"),
-                                required=False)
+    amount = WholeNumberFormField(min_value=1, max_value=MAX_AMOUNT, required=False,
+                                  label=_("Amount (minor units; empty = the lines' share, or everything refundable)"))
     reason = forms.CharField(max_length=200, label=_("Reason"))
     restock = forms.BooleanField(required=False, label=_("Put the refunded units back in stock"))
     # a deposited virtual account goes back by bank transfer to the buyer's account (kept nowhere)

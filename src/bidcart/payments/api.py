@@ -17,7 +17,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bidcart.core.openapi import error_responses
-from bidcart.core.serializers import StrictSerializer
+from bidcart.core import numbers
+from bidcart.core.serializers import AmountField, StrictSerializer, WholeNumberField
 from bidcart.orders import selectors as order_selectors
 
 from . import providers, selectors, services
@@ -202,19 +203,18 @@ class RefundAccountView(APIView):
 
 
 class RefundRequestSerializer(StrictSerializer):
-    amount = serializers.IntegerField(min_value=1, required=False,
-                                      help_text="minor units; defaults to the chosen lines' share (lines required then)")
+    amount = AmountField(required=False, help_text="minor units; defaults to the chosen lines' share (lines required then)")
     # required for a deposited virtual-account payment: it goes back by bank transfer
     refund_account = RefundAccountSerializer(required=False)
     reason = serializers.CharField(max_length=200)
     restock = serializers.BooleanField(default=False, help_text="put exactly the refunded units back in stock")
-    lines = serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=1_000_000), required=False,
+    lines = serializers.DictField(child=WholeNumberField(min_value=1, max_value=numbers.MAX_INT), required=False,
                                   help_text="order line id → units returned")
 
     def validate_lines(self, value):
         try:
-            return {int(k): v for k, v in value.items()}
-        except ValueError:
+            return {numbers.parse_id(k): v for k, v in value.items()}
+        except numbers.InvalidNumber:
             raise serializers.ValidationError("Line ids are whole numbers.", code="invalid") from None
 
     def validate(self, data):

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bidcart.catalog.models import Product
-from bidcart.core.serializers import StrictSerializer
+from bidcart.core.serializers import StrictSerializer, WholeNumberField
 
 from . import selectors, services
 from .models import Review
@@ -25,12 +25,12 @@ class ReviewSerializer(serializers.ModelSerializer):
 
 
 class WriteSerializer(StrictSerializer):
-    rating = serializers.IntegerField(min_value=1, max_value=5)
+    rating = WholeNumberField(min_value=1, max_value=5)
     text = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
 class EditSerializer(StrictSerializer):
-    rating = serializers.IntegerField(min_value=1, max_value=5, required=False)
+    rating = WholeNumberField(min_value=1, max_value=5, required=False)
     text = serializers.CharField(max_length=4000, required=False, allow_blank=True)
 
 

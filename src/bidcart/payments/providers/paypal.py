@@ -256,7 +256,7 @@ class PayPal(Provider):
             raise WebhookRejected("PayPal: transmission headers missing")
         try:
             event = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise WebhookRejected("PayPal: the body is not JSON") from None
         if not isinstance(event, dict) or not event.get("id") or not event.get("event_type"):
             raise WebhookRejected("PayPal: not an event")

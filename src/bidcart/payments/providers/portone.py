@@ -339,7 +339,7 @@ def _parse_body(headers: Mapping[str, str], body: bytes) -> dict:
     if "json" in content_type or text.lstrip().startswith("{"):
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser goes
             raise WebhookRejected("PortOne notification is not valid JSON") from None
         if not isinstance(data, dict):
             raise WebhookRejected("PortOne notification is not a JSON object")

@@ -258,7 +258,7 @@ class PortOneV2(Provider):
             raise WebhookRejected("PortOne V2 webhook signature does not match")
         try:
             event = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise WebhookRejected("PortOne V2 webhook body is not JSON") from None
         data = event.get("data") if isinstance(event, dict) else None
         if not isinstance(data, dict) or not isinstance(event.get("type"), str):
