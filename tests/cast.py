@@ -83,6 +83,11 @@ def build() -> Cast:
     cart.add_item(buyer_cart, variant.pk, 1)
     paid_order = orders.place_order(buyer, shipping_address=address("paid-order"))
     orders.mark_paid(paid_order)
+    cart.add_item(buyer_cart, variant.pk, 1)
+    received = orders.place_order(buyer, shipping_address=address("received"))  # reviews open after 구매확정
+    orders.mark_paid(received)
+    orders.update_shipment(seller, received, "shipped", courier="cj", tracking_number="123456789012")
+    orders.confirm_purchase(buyer, received)
     review = reviews.create_review(buyer, product, rating=4, text=f"{MARK} review")
     cart.add_item(buyer_cart, variant.pk, 1)
     order = orders.place_order(buyer, shipping_address=address("order"))

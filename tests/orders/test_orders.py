@@ -238,7 +238,8 @@ def test_sellers_see_and_advance_only_their_orders(mug, buyer, seller):
     assert response.status_code == 409 and response.json()["code"] == "illegal_transition"
     services.mark_paid(order)
     for status in ("preparing", "shipped", "delivered"):
-        response = api.post(f"/api/v1/orders/{order.number}/status/", {"status": status}, format="json")
+        tracking = {"courier": "cj", "tracking_number": "1234-5678-9012"} if status == "shipped" else {}
+        response = api.post(f"/api/v1/orders/{order.number}/status/", {"status": status, **tracking}, format="json")
         assert response.status_code == 200 and response.json()["status"] == status
     assert api.post(f"/api/v1/orders/{order.number}/status/", {"status": "bogus"}, format="json").status_code == 400
     assert api_for(buyer).get("/api/v1/orders/manage/").json()["count"] == 0

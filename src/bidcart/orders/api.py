@@ -4,7 +4,10 @@
   cart's order → `{number, status, subtotal, shipping, total, currency, lines, ...}`.
 - `GET /api/v1/orders/` my orders; `GET /api/v1/orders/{number}/` one of mine (or one I sell in / staff).
 - `POST /api/v1/orders/{number}/cancel/` (buyer, while awaiting payment).
-- `GET /api/v1/orders/manage/` and `POST /api/v1/orders/{number}/status/` `{status}`: staff and sellers.
+- `POST /api/v1/orders/{number}/confirm/` 구매확정 (buyer, once the order is shipped or delivered).
+- `GET /api/v1/orders/manage/` and `POST /api/v1/orders/{number}/status/` `{status, courier, tracking_number}`:
+  a seller moves their own shipment (preparing, shipped with courier and tracking number, delivered) and sees
+  only their own lines; staff may make any legal transition of the whole order.
 """
 
 import re
@@ -18,8 +21,8 @@ from rest_framework.views import APIView
 
 from bidcart.core.serializers import StrictSerializer
 
-from . import selectors, services
-from .models import Order, OrderLine, Status
+from . import couriers, selectors, services
+from .models import Order, OrderLine, Shipment, Status
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{7,18}$")
 POSTCODE_RE = re.compile(r"^[0-9]{5}$")
@@ -55,19 +58,49 @@ class OrderLineSerializer(serializers.ModelSerializer):
         fields = ["id", "product", "product_name", "variant", "sku", "attributes", "unit_price", "quantity", "line_total"]
 
 
+class ShipmentSerializer(serializers.ModelSerializer):
+    """One seller's parcel: its lines are the order's lines with the same seller."""
+
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    courier_name = serializers.CharField(read_only=True)
+    tracking_url = serializers.CharField(read_only=True)
+    seller = serializers.CharField(source="seller.display_name", read_only=True)
+
+    class Meta:
+        model = Shipment
+        fields = ["id", "seller", "status", "status_display", "courier", "courier_name", "tracking_number", "tracking_url",
+                  "shipped_at", "delivered_at"]
+
+
 class OrderSerializer(serializers.ModelSerializer):
     lines = OrderLineSerializer(many=True, read_only=True)
+    shipments = ShipmentSerializer(many=True, read_only=True)
     shipping_address = serializers.SerializerMethodField()
 
     class Meta:
         model = Order
         fields = [
-            "number", "status", "subtotal", "shipping", "total", "currency", "lines", "shipping_address",
-            "created_at", "payment_due_at", "paid_at",
+            "number", "status", "subtotal", "shipping", "total", "currency", "lines", "shipments", "shipping_address",
+            "created_at", "payment_due_at", "paid_at", "delivered_at", "confirmed_at",
         ]
 
     def get_shipping_address(self, order) -> dict:
         return {k: getattr(order, k) for k in services.ADDRESS_FIELDS}
+
+
+class ManagedOrderSerializer(OrderSerializer):
+    """What a seller sees of an order: their own lines and shipment, the address to ship to, and the sum of
+    their lines (`lines_total`) instead of the order's amounts, which include other sellers' items. Staff see
+    every line."""
+
+    lines_total = serializers.SerializerMethodField()
+
+    class Meta(OrderSerializer.Meta):
+        fields = ["number", "status", "currency", "lines", "lines_total", "shipments", "shipping_address", "created_at",
+                  "paid_at", "delivered_at", "confirmed_at"]
+
+    def get_lines_total(self, order) -> int:
+        return sum(line.line_total for line in order.lines.all())
 
 
 class OrdersView(generics.ListAPIView):
@@ -90,11 +123,13 @@ class OrdersView(generics.ListAPIView):
 class OrderDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=OrderSerializer)
+    @extend_schema(responses=OrderSerializer, description="The buyer's order; a seller or staff get ManagedOrder's fields.")
     def get(self, request, number):
         order = selectors.visible_order(request.user, number)
         if order is None:
             raise NotFound
+        if order.user_id != request.user.pk:
+            return Response(ManagedOrderSerializer(order).data)
         return Response(OrderSerializer(order).data)
 
 
@@ -110,8 +145,20 @@ class CancelView(APIView):
         return Response(OrderSerializer(selectors.user_order(request.user, number)).data)
 
 
+class ConfirmView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=OrderSerializer, description="구매확정: the buyer confirms the order arrived.")
+    def post(self, request, number):
+        order = selectors.user_order(request.user, number)
+        if order is None:
+            raise NotFound
+        services.confirm_purchase(request.user, order)
+        return Response(OrderSerializer(selectors.user_order(request.user, number)).data)
+
+
 class ManagedOrdersView(generics.ListAPIView):
-    serializer_class = OrderSerializer
+    serializer_class = ManagedOrderSerializer
     permission_classes = [IsAuthenticated]
 
     def get_queryset(self):
@@ -122,17 +169,20 @@ class ManagedOrdersView(generics.ListAPIView):
 
 class StatusSerializer(StrictSerializer):
     status = serializers.ChoiceField(choices=Status.choices)
+    courier = serializers.ChoiceField(choices=couriers.CHOICES, required=False, help_text="needed to mark a shipment shipped")
+    tracking_number = serializers.CharField(max_length=30, required=False, help_text="10 to 14 digits")
 
 
 class StatusView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=StatusSerializer, responses=OrderSerializer)
+    @extend_schema(request=StatusSerializer, responses=ManagedOrderSerializer)
     def post(self, request, number):
         order = selectors.managed_orders(request.user).filter(number=number).first()
         if order is None:
             raise NotFound
         data = StatusSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.advance(request.user, order, data.validated_data["status"])
-        return Response(OrderSerializer(selectors.managed_orders(request.user).get(number=number)).data)
+        services.advance(request.user, order, data.validated_data["status"], courier=data.validated_data.get("courier", ""),
+                         tracking_number=data.validated_data.get("tracking_number", ""))
+        return Response(ManagedOrderSerializer(selectors.managed_orders(request.user).get(number=number)).data)

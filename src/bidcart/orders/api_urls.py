@@ -8,4 +8,5 @@ urlpatterns = [
     path("orders/<str:number>/", api.OrderDetailView.as_view(), name="api-order"),
     path("orders/<str:number>/cancel/", api.CancelView.as_view(), name="api-order-cancel"),
     path("orders/<str:number>/status/", api.StatusView.as_view(), name="api-order-status"),
+    path("orders/<str:number>/confirm/", api.ConfirmView.as_view(), name="api-order-confirm"),
 ]

@@ -2,7 +2,8 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from .models import Status
+from . import couriers
+from .models import Shipment, Status
 
 
 class AddressForm(forms.Form):
@@ -21,4 +22,9 @@ class AddressForm(forms.Form):
 
 
 class AdvanceForm(forms.Form):
-    status = forms.ChoiceField(choices=Status.choices)
+    # a seller's shipment step or staff's order status; the service decides what is allowed from here
+    status = forms.ChoiceField(choices=Status.choices + [(s, label) for s, label in Shipment.Status.choices if s not in Status.values])
+    courier = forms.ChoiceField(label=_("Courier"), choices=[("", "—")] + couriers.CHOICES, required=False)
+    tracking_number = forms.CharField(
+        label=_("Tracking number"), max_length=30, required=False, widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )

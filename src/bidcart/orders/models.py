@@ -63,6 +63,10 @@ class Order(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     payment_due_at = models.DateTimeField(db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # 구매확정: the buyer (or the sweep, ORDER_AUTO_CONFIRM_DAYS after delivery) confirmed receipt. Set once,
+    # by a conditional UPDATE; reviews open from here.
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("purchase confirmed at"), null=True, blank=True, db_index=True)
     stock_released = models.BooleanField(default=False)
 
     class Meta:
@@ -107,6 +111,46 @@ class OrderLine(models.Model):
         ]
 
 
+class Shipment(models.Model):
+    """One seller's part of an order: their lines travel together, with their own status, courier and
+    tracking number. Each seller fulfils only their own shipment; the order's status follows its shipments
+    (`services.order_status_from`)."""
+
+    class Status(models.TextChoices):
+        # the fulfilment steps, in order; the first is "paid, nothing done yet" (or not paid at all)
+        NEW = "new", _("Not started")
+        PREPARING = "preparing", _("Preparing")
+        SHIPPED = "shipped", _("Shipped")
+        DELIVERED = "delivered", _("Delivered")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shipments")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
+    courier = models.CharField(_("courier"), max_length=20, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=30, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
+        constraints = [models.UniqueConstraint(fields=["order", "seller"], name="orders_one_shipment_per_seller")]
+
+    @property
+    def tracking_url(self) -> str:
+        from .couriers import tracking_url
+
+        return tracking_url(self.courier, self.tracking_number)
+
+    @property
+    def courier_name(self) -> str:
+        from .couriers import courier_name
+
+        return courier_name(self.courier)
+
+
 class OrderEvent(models.Model):
     """The audit log of an order: append-only."""
 
@@ -117,6 +161,8 @@ class OrderEvent(models.Model):
         RESTOCKED = "restocked", _("Restocked")
         ADDRESS = "address", _("Address given")
         EMAIL_SENT = "email_sent", _("Email sent")
+        SHIPMENT = "shipment", _("Shipment updated")
+        CONFIRMED = "confirmed", _("Purchase confirmed")
         NOTE = "note", _("Note")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")

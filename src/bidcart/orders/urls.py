@@ -10,4 +10,5 @@ urlpatterns = [
     path("<str:number>/", views.detail, name="detail"),
     path("<str:number>/cancel/", views.cancel, name="cancel"),
     path("<str:number>/status/", views.advance, name="advance"),
+    path("<str:number>/confirm/", views.confirm, name="confirm"),
 ]

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from bidcart.cart import selectors as cart_selectors
 from bidcart.core.errors import DomainError
 
-from . import forms, selectors, services
-from .models import TRANSITIONS
+from . import couriers, forms, selectors, services
+from .models import TRANSITIONS, Status
 
 
 @login_required
@@ -53,13 +53,28 @@ def detail(request, number):
     if order is None:
         raise Http404
     manages = order.user_id != request.user.pk
+    seller = request.user if manages and selectors.seller_part(order, request.user) else None
+    shipments = list(order.shipments.all())
     context = {
         "order": order,
         "lines": list(order.lines.all()),
-        "events": selectors.events(order),
+        "shipments": shipments,
+        "events": selectors.events(order, seller=seller),
         "manages": manages,
-        "next_statuses": sorted(TRANSITIONS[order.status]) if manages else [],
+        "seller_part": seller is not None,
+        "couriers": couriers.CHOICES,
+        "can_confirm": not manages and order.status in services.CONFIRMABLE and not order.confirmed_at,
     }
+    if seller is not None:
+        # the seller's own shipment: the next steps it may take, named in words (발송 needs the courier)
+        mine = shipments[0] if shipments else None
+        steps = services.SHIPMENT_STEPS[mine.status] if mine and order.status in services.FULFILLING else ()
+        context["next_steps"] = [(s, services.STEP_ACTIONS[s]) for s in steps]
+    elif manages:
+        # staff: any legal move of the whole order, the fulfilment steps first; nothing preselected
+        allowed = TRANSITIONS[order.status]
+        ordered = [s for s in Status.values if s in allowed]
+        context["next_steps"] = [(s, Status(s).label) for s in ordered]
     return render(request, "orders/detail.html", context)
 
 
@@ -81,7 +96,11 @@ def cancel(request, number):
 def manage(request):
     if not (request.user.is_staff or request.user.is_seller):
         raise Http404
-    return render(request, "orders/manage.html", {"orders": list(selectors.managed_orders(request.user)[:200])})
+    orders = list(selectors.managed_orders(request.user)[:200])
+    for order in orders:  # a seller's part: their lines' sum and their shipment, not the whole order's
+        order.part_total = sum(line.line_total for line in order.lines.all())
+        order.part_shipments = list(order.shipments.all())
+    return render(request, "orders/manage.html", {"orders": orders, "seller_view": not request.user.is_staff})
 
 
 @login_required
@@ -93,10 +112,26 @@ def advance(request, number):
     form = forms.AdvanceForm(request.POST)
     if form.is_valid():
         try:
-            services.advance(request.user, order, form.cleaned_data["status"])
+            services.advance(request.user, order, form.cleaned_data["status"], courier=form.cleaned_data["courier"],
+                             tracking_number=form.cleaned_data["tracking_number"])
             messages.success(request, _("Order status updated."))
         except DomainError as error:
             messages.error(request, error.detail)
     else:
-        messages.error(request, _("Unknown status."))
+        messages.error(request, _("Choose what to do with the order."))
+    return redirect("orders:detail", number)
+
+
+@login_required
+@require_POST
+def confirm(request, number):
+    """구매확정: the buyer says the goods arrived."""
+    order = selectors.user_order(request.user, number)
+    if order is None:
+        raise Http404
+    try:
+        services.confirm_purchase(request.user, order)
+        messages.success(request, _("Thank you! Your purchase is confirmed; you can now review the products."))
+    except DomainError as error:
+        messages.error(request, error.detail)
     return redirect("orders:detail", number)

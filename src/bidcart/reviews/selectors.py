@@ -6,12 +6,14 @@ def for_product(product, limit: int = 20) -> list[Review]:
 
 
 def has_bought(user, product) -> bool:
-    """A line of this product in one of the user's orders that reached `paid` (or later)."""
+    """A line of this product in one of the user's orders whose purchase is confirmed (구매확정: the goods
+    arrived), and not refunded in full."""
     if not getattr(user, "is_authenticated", False):
         return False
     from bidcart.orders.models import PAID_OR_LATER, OrderLine
 
-    return OrderLine.objects.filter(order__user=user, product=product, order__status__in=PAID_OR_LATER).exists()
+    return OrderLine.objects.filter(order__user=user, product=product, order__status__in=PAID_OR_LATER,
+                                    order__confirmed_at__isnull=False).exists()
 
 
 def review_state(user, product) -> dict:
