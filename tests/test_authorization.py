@@ -127,6 +127,7 @@ PRIVATE = [
 SELF_SCOPED = [
     Route("catalog:wishlist_toggle", lambda c: {"slug": c.product.slug}),
     Route("reviews:write", lambda c: {"slug": c.product.slug}, body={"rating": 1, "text": "meh"}),
+    Route("catalog:restock_alert", lambda c: {"slug": c.product.slug}, body={"variant": "1"}),
     # public lots, but your maximum on one is yours alone
     Route("auctions:lot", lot, marker=won(world.BUYER_MAX)),
     Route("api-lot", lot, marker=lambda c: str(world.BUYER_MAX)),
@@ -200,6 +201,7 @@ PUBLIC = {
     "cart:add": "adds to the requester's own cart",
     "orders:checkout": "orders the requester's own cart",
     "api-cart-items": "adds to the requester's own cart",
+    "api-restock-alerts": "asks for the requester's own restock alert (tests/catalog/test_restock_alerts.py)",
 }
 UNNAMED = {r"^api/.*$": "the API's JSON 404 for anything else", r"^media/(?P<path>.*)$": "uploads, with DEBUG only"}
 
