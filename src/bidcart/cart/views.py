@@ -7,13 +7,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bidcart.core.errors import DomainError
+from bidcart.orders.shipping import quote
 
 from . import selectors, services
 
 
 def cart_page(request):
     summary = selectors.summary(selectors.current_cart(request))
-    return render(request, "cart/cart.html", {"summary": summary})
+    shipping = quote(summary.total, summary.currency)  # shown before checkout, by the rule the order charges
+    return render(request, "cart/cart.html", {"summary": summary, "shipping": shipping, "grand_total": summary.total + shipping.fee})
 
 
 def _int(value, default=None):

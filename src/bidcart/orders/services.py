@@ -31,6 +31,7 @@ from bidcart.core.locks import claim
 from bidcart.core.mail import send_user_email
 
 from . import couriers
+from .shipping import shipping_fee  # noqa: F401  (callers read it here too)
 from .models import PAID_OR_LATER, RELEASES_STOCK, TRANSITIONS, Kind, Order, OrderEvent, OrderLine, Shipment, Status
 
 logger = logging.getLogger(__name__)
@@ -48,11 +49,6 @@ def payment_window() -> timedelta:
     return timedelta(minutes=settings.ORDER_PAYMENT_WINDOW_MINUTES)
 
 
-def shipping_fee(subtotal: int, currency: str) -> int:
-    """Flat fee, free from a threshold (KRW defaults: ₩3,000, free from ₩50,000)."""
-    fee = settings.ORDER_SHIPPING_FEE
-    free_from = settings.ORDER_FREE_SHIPPING_FROM
-    return 0 if subtotal >= free_from else fee
 
 
 def new_number() -> str:
