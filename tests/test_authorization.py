@@ -38,7 +38,7 @@ from bidcart.cart.models import CartItem
 from bidcart.catalog.models import Product, Variant, WishlistItem
 from bidcart.catalog.templatetags.shop import format_money
 from bidcart.orders import services as orders
-from bidcart.orders.models import Order, Shipment
+from bidcart.orders.models import Order, SavedAddress, Shipment
 from bidcart.payments.models import Payment
 from bidcart.reviews.models import Review
 from tests import cast as world
@@ -85,6 +85,8 @@ PRIVATE = [
           owner_statuses=(302,), owner_changes=True),
     # 구매확정 of an order not shipped yet: the owner reaches it and is refused for the state
     Route("orders:confirm", paid, owner_method="post", owner_statuses=(302,)),
+    Route("orders:address", lambda c: {"pk": c.saved_address.pk}, body={"action": "delete"}, owner_method="post",
+          owner_statuses=(302,), owner_changes=True),
     Route("payments:pay", order, marker=lambda c: format_money(c.order.total, c.order.currency)),
     Route("reviews:edit", lambda c: {"pk": c.review.pk}, marker=lambda c: f"{world.MARK} review"),
     Route("cart:update", lambda c: {"pk": c.cart_item.pk}, body={"quantity": 3}, owner_method="post",
@@ -102,6 +104,8 @@ PRIVATE = [
     Route("api-order-status", paid, owner="seller", body={"status": "preparing"}, owner_method="post",
           owner_changes=True),
     Route("api-order-confirm", paid, owner_method="post", owner_statuses=(409,)),
+    Route("api-address", lambda c: {"pk": c.saved_address.pk}, body={"address2": "moved"}, owner_method="patch",
+          owner_changes=True, marker=lambda c: f"{world.MARK} saved recipient"),
     Route("api-order-payments", order, body={"provider": "kakaopay"}, owner_method="post", owner_statuses=(201,),
           owner_changes=True, marker=total),
     Route("api-payment", uid, marker=total),
@@ -160,6 +164,8 @@ OWN_PAGES = [
     Route("api-offers", marker=lambda c: str(world.OFFER_PRICE)),
     Route("api-wishlist", marker=lambda c: c.product.slug),
     Route("api-cart", marker=lambda c: c.cart_item.variant.sku),
+    Route("orders:addresses", marker=lambda c: f"{world.MARK} saved unit"),
+    Route("api-addresses", marker=lambda c: f"{world.MARK} saved unit"),
 ]
 
 PUBLIC = {
@@ -251,6 +257,7 @@ def snapshot(c: world.Cast) -> dict:
     return {
         "orders": rows(Order.objects.filter(pk__in=[c.order.pk, c.paid_order.pk]), "pk", "status", "recipient", "address2", "total",
                        "confirmed_at"),
+        "addresses": rows(SavedAddress.objects.filter(user=c.buyer), "pk", "address2", "is_default"),
         "shipments": rows(Shipment.objects.filter(order__user=c.buyer), "pk", "status", "courier", "tracking_number"),
         "payments": rows(Payment.objects.filter(order__user=c.buyer), "merchant_uid", "status", "failure"),
         "reviews": rows(Review.objects.filter(user=c.buyer), "pk", "rating", "text"),

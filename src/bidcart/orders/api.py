@@ -4,6 +4,8 @@
   cart's order → `{number, status, subtotal, shipping, total, currency, lines, ...}`.
 - `GET /api/v1/orders/` my orders; `GET /api/v1/orders/{number}/` one of mine (or one I sell in / staff).
 - `POST /api/v1/orders/{number}/cancel/` (buyer, while awaiting payment).
+- `GET/POST /api/v1/addresses/`, `PATCH/DELETE /api/v1/addresses/{id}/`: my address book (배송지 목록), one
+  default.
 - `POST /api/v1/orders/{number}/confirm/` 구매확정 (buyer, once the order is shipped or delivered).
 - `GET /api/v1/orders/manage/` and `POST /api/v1/orders/{number}/status/` `{status, courier, tracking_number}`:
   a seller moves their own shipment (preparing, shipped with courier and tracking number, delivered) and sees
@@ -22,7 +24,7 @@ from rest_framework.views import APIView
 from bidcart.core.serializers import StrictSerializer
 
 from . import couriers, selectors, services
-from .models import Order, OrderLine, Shipment, Status
+from .models import Order, OrderLine, SavedAddress, Shipment, Status
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{7,18}$")
 POSTCODE_RE = re.compile(r"^[0-9]{5}$")
@@ -34,6 +36,8 @@ class AddressSerializer(StrictSerializer):
     postcode = serializers.CharField(max_length=10)
     address1 = serializers.CharField(max_length=200)
     address2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    delivery_note = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
+                                          help_text="배송 요청사항 for the courier, e.g. 문 앞에 놓아 주세요")
 
     def validate_phone(self, value):
         if not PHONE_RE.match(value.strip()):
@@ -117,7 +121,7 @@ class OrdersView(generics.ListAPIView):
         data = PlaceOrderSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = services.place_order(request.user, shipping_address=data.validated_data["shipping_address"])
-        return Response(OrderSerializer(selectors.user_order(request.user, order.number)).data, status=status.HTTP_201_CREATED)
+        return Response(OrderSerializer(selectors.user_order(request.user, order.number, shipments=True)).data, status=status.HTTP_201_CREATED)
 
 
 class OrderDetailView(APIView):
@@ -142,7 +146,7 @@ class CancelView(APIView):
         if order is None:
             raise NotFound
         services.cancel_by_buyer(request.user, order)
-        return Response(OrderSerializer(selectors.user_order(request.user, number)).data)
+        return Response(OrderSerializer(selectors.user_order(request.user, number, shipments=True)).data)
 
 
 class ConfirmView(APIView):
@@ -154,7 +158,7 @@ class ConfirmView(APIView):
         if order is None:
             raise NotFound
         services.confirm_purchase(request.user, order)
-        return Response(OrderSerializer(selectors.user_order(request.user, number)).data)
+        return Response(OrderSerializer(selectors.user_order(request.user, number, shipments=True)).data)
 
 
 class ManagedOrdersView(generics.ListAPIView):
@@ -186,3 +190,55 @@ class StatusView(APIView):
         services.advance(request.user, order, data.validated_data["status"], courier=data.validated_data.get("courier", ""),
                          tracking_number=data.validated_data.get("tracking_number", ""))
         return Response(ManagedOrderSerializer(selectors.managed_orders(request.user).get(number=number)).data)
+
+
+# --- the address book -----------------------------------------------------------------------------
+
+class SavedAddressSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SavedAddress
+        fields = ["id", "recipient", "phone", "postcode", "address1", "address2", "delivery_note", "is_default", "created_at"]
+
+
+class NewAddressSerializer(AddressSerializer):
+    is_default = serializers.BooleanField(required=False, default=False)
+
+
+class AddressPatchSerializer(NewAddressSerializer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, partial=True, **kwargs)
+
+
+class AddressesView(generics.ListAPIView):
+    """My saved addresses, the default first; POST saves one (`is_default` to make it the default)."""
+
+    serializer_class = SavedAddressSerializer
+    permission_classes = [IsAuthenticated]
+    pagination_class = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return SavedAddress.objects.none()
+        return SavedAddress.objects.filter(user=self.request.user).order_by("-is_default", "-created_at", "-id")
+
+    @extend_schema(request=NewAddressSerializer, responses={201: SavedAddressSerializer})
+    def post(self, request):
+        data = NewAddressSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        address = services.save_address(request.user, data.validated_data, default=data.validated_data["is_default"])
+        return Response(SavedAddressSerializer(address).data, status=status.HTTP_201_CREATED)
+
+
+class AddressView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=AddressPatchSerializer, responses=SavedAddressSerializer)
+    def patch(self, request, pk):
+        data = AddressPatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(SavedAddressSerializer(services.update_address(request.user, pk, data.validated_data)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk):
+        services.delete_address(request.user, pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -59,6 +59,7 @@ class Order(models.Model):
     postcode = models.CharField(_("postcode"), max_length=10, blank=True)
     address1 = models.CharField(_("address"), max_length=200, blank=True)
     address2 = models.CharField(_("address details"), max_length=200, blank=True)
+    delivery_note = models.CharField(_("delivery note"), max_length=100, blank=True)  # 배송 요청사항, for the courier
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     payment_due_at = models.DateTimeField(db_index=True)
@@ -85,6 +86,30 @@ class Order(models.Model):
     @property
     def has_address(self) -> bool:
         return bool(self.recipient and self.phone and self.postcode and self.address1)
+
+
+class SavedAddress(models.Model):
+    """An address in the buyer's address book (배송지 목록), offered at checkout; at most one is the default
+    (a partial unique constraint). An order copies the address, so editing the book never changes an order."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="addresses")
+    recipient = models.CharField(_("recipient"), max_length=100)
+    phone = models.CharField(_("phone"), max_length=30)
+    postcode = models.CharField(_("postcode"), max_length=10)
+    address1 = models.CharField(_("address"), max_length=200)
+    address2 = models.CharField(_("address details"), max_length=200, blank=True)
+    delivery_note = models.CharField(_("delivery note"), max_length=100, blank=True)
+    is_default = models.BooleanField(_("default address"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-is_default", "-created_at", "-id"]
+        verbose_name = _("saved address")
+        verbose_name_plural = _("saved addresses")
+        constraints = [models.UniqueConstraint(fields=["user"], condition=Q(is_default=True), name="orders_one_default_address")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} ({self.postcode}) {self.address1} {self.address2}".strip()
 
 
 class OrderLine(models.Model):

@@ -32,7 +32,7 @@ from bidcart.core.mail import send_user_email
 
 from . import couriers
 from .shipping import shipping_fee  # noqa: F401  (callers read it here too)
-from .models import PAID_OR_LATER, RELEASES_STOCK, TRANSITIONS, Kind, Order, OrderEvent, OrderLine, Shipment, Status
+from .models import PAID_OR_LATER, RELEASES_STOCK, TRANSITIONS, Kind, Order, OrderEvent, OrderLine, SavedAddress, Shipment, Status
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,8 @@ def _event(order, type_, *, from_status="", to_status="", actor=None, note="") -
 
 # --- placing --------------------------------------------------------------------------------------
 
-ADDRESS_FIELDS = ("recipient", "phone", "postcode", "address1", "address2")
+ADDRESS_FIELDS = ("recipient", "phone", "postcode", "address1", "address2", "delivery_note")
+OPTIONAL_ADDRESS_FIELDS = ("address2", "delivery_note")
 
 
 @dataclass
@@ -83,7 +84,7 @@ class NewLine:
 
 def clean_address(shipping_address: dict) -> dict:
     address = {k: (shipping_address.get(k) or "").strip() for k in ADDRESS_FIELDS}
-    missing = [k for k in ADDRESS_FIELDS if k != "address2" and not address[k]]
+    missing = [k for k in ADDRESS_FIELDS if k not in OPTIONAL_ADDRESS_FIELDS and not address[k]]
     if missing:
         raise DomainError(_("The shipping address is incomplete."), code="address_incomplete", status_code=http.HTTP_400_BAD_REQUEST)
     return address
@@ -184,6 +185,73 @@ def set_shipping_address(user, order: Order, shipping_address: dict) -> Order:
         _event(order, OrderEvent.Type.ADDRESS, actor=user)
     order.refresh_from_db()
     return order
+
+
+# --- the address book -----------------------------------------------------------------------------
+
+MAX_SAVED_ADDRESSES = 20
+
+
+def _own_address(user, pk) -> SavedAddress:
+    address = SavedAddress.objects.filter(user=user, pk=pk).first()
+    if address is None:
+        raise DomainError(_("No such address."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+    return address
+
+
+def _make_default(user, address: SavedAddress) -> None:
+    """The caller holds the user's address rows locked: clear the old default, then set the new one."""
+    SavedAddress.objects.filter(user=user, is_default=True).exclude(pk=address.pk).update(is_default=False)
+    SavedAddress.objects.filter(pk=address.pk).update(is_default=True)
+    address.is_default = True
+
+
+def save_address(user, shipping_address: dict, *, default: bool = False) -> SavedAddress:
+    """Keep an address in the user's book (the same address twice is kept once). The first one is the
+    default. The user's rows are locked so two saves can't both become the default."""
+    address = clean_address(shipping_address)
+    with transaction.atomic():
+        mine = list(SavedAddress.objects.select_for_update().filter(user=user))
+        same = next((a for a in mine if all(getattr(a, k) == address[k] for k in ADDRESS_FIELDS)), None)
+        if same is None:
+            if len(mine) >= MAX_SAVED_ADDRESSES:
+                raise DomainError(_("Your address book is full; delete an address first."), code="too_many_addresses")
+            same = SavedAddress.objects.create(user=user, **address)
+        if default or not any(a.is_default for a in mine if a.pk != same.pk):
+            _make_default(user, same)
+    return same
+
+
+def update_address(user, pk, changes: dict) -> SavedAddress:
+    with transaction.atomic():
+        list(SavedAddress.objects.select_for_update().filter(user=user))
+        address = _own_address(user, pk)
+        fields = clean_address({**{k: getattr(address, k) for k in ADDRESS_FIELDS}, **changes})
+        SavedAddress.objects.filter(pk=address.pk).update(**fields)
+        if changes.get("is_default"):
+            _make_default(user, address)
+    address.refresh_from_db()
+    return address
+
+
+def set_default_address(user, pk) -> SavedAddress:
+    with transaction.atomic():
+        list(SavedAddress.objects.select_for_update().filter(user=user))
+        address = _own_address(user, pk)
+        _make_default(user, address)
+    return address
+
+
+def delete_address(user, pk) -> None:
+    """Delete an address; if it was the default, the newest remaining one becomes the default."""
+    with transaction.atomic():
+        list(SavedAddress.objects.select_for_update().filter(user=user))
+        address = _own_address(user, pk)
+        address.delete()
+        if address.is_default:
+            newest = SavedAddress.objects.filter(user=user).order_by("-created_at", "-id").first()
+            if newest:
+                _make_default(user, newest)
 
 
 # --- status pipeline ------------------------------------------------------------------------------

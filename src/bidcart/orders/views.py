@@ -21,8 +21,13 @@ def checkout(request):
     if not summary.lines:
         messages.info(request, _("Your cart is empty."))
         return redirect("cart:cart")
-    initial = {"recipient": request.user.display_name, "phone": request.user.phone.as_national if request.user.phone else ""}
-    form = forms.AddressForm(request.POST or None, initial=initial)
+    book = selectors.addresses(request.user)
+    chosen = request.GET.get("address", "")
+    chosen = int(chosen) if chosen.isascii() and chosen.isdigit() and len(chosen) < 12 else None
+    initial = selectors.address_initial(request.user, chosen)
+    # a known address is not offered for saving again; a new buyer's first address is saved by default
+    initial["save_address"] = not book
+    form = forms.CheckoutForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -31,12 +36,18 @@ def checkout(request):
             except DomainError as error:
                 messages.error(request, error.detail)
                 return redirect("cart:cart")
+            if form.cleaned_data["save_address"] or form.cleaned_data["make_default"]:
+                try:
+                    services.save_address(request.user, form.cleaned_data, default=form.cleaned_data["make_default"])
+                except DomainError as error:  # a full address book never stops the order
+                    messages.info(request, error.detail)
             messages.success(request, _("Thank you! Your order %(number)s is placed.") % {"number": order.number})
             return redirect("payments:pay", order.number)
         status = 400
     shipping = services.shipping_fee(summary.total, summary.currency)
     context = {
         "form": form, "summary": summary, "shipping": shipping, "grand_total": summary.total + shipping,
+        "book": book, "chosen": chosen or next((a.pk for a in book if a.is_default), None), "notes": forms.DELIVERY_NOTES,
         "window": int(services.payment_window().total_seconds() // 60),
     }
     return render(request, "orders/checkout.html", context, status=status)
@@ -90,6 +101,32 @@ def cancel(request, number):
     except DomainError as error:
         messages.error(request, error.detail)
     return redirect("orders:detail", number)
+
+
+@login_required
+def address_book(request):
+    return render(request, "orders/addresses.html", {"book": selectors.addresses(request.user)})
+
+
+@login_required
+@require_POST
+def address_action(request, pk):
+    """배송지 목록: make an address the default, or delete it."""
+    action = request.POST.get("action")
+    try:
+        if action == "default":
+            services.set_default_address(request.user, pk)
+            messages.success(request, _("Default address changed."))
+        elif action == "delete":
+            services.delete_address(request.user, pk)
+            messages.success(request, _("Address deleted."))
+        else:
+            messages.error(request, _("Choose what to do with the address."))
+    except DomainError as error:
+        if error.status_code == 404:
+            raise Http404 from None
+        messages.error(request, error.detail)
+    return redirect("orders:addresses")
 
 
 @login_required

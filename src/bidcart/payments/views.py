@@ -44,7 +44,7 @@ def pay(request, number):
     if order is None:
         raise Http404
     address_form = AddressForm(request.POST if request.POST.get("step") == "address" else None,
-                               initial={"recipient": request.user.display_name})
+                               initial=order_selectors.address_initial(request.user))
     if request.method == "POST" and request.POST.get("step") == "address":
         if address_form.is_valid():
             try:
