@@ -70,7 +70,7 @@ def pay(request, number):
             "urls": services.urls_for(payment, site_url(request)),
         })
     return render(request, "payments/pay.html", {
-        "order": order, "address_form": address_form, "choices": selectors.choices(),
+        "order": order, "address_form": address_form, "choices": selectors.choices(order),
         "payments": selectors.order_payments(order),
     }, status=400 if address_form.errors else 200)
 
