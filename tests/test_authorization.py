@@ -131,7 +131,7 @@ PRIVATE = [
 SELF_SCOPED = [
     Route("catalog:wishlist_toggle", lambda c: {"slug": c.product.slug}),
     Route("reviews:write", lambda c: {"slug": c.product.slug}, body={"rating": 1, "text": "meh"}),
-    Route("catalog:restock_alert", lambda c: {"slug": c.product.slug}, body={"variant": "1"}),
+    Route("catalog:restock_alert", lambda c: {"slug": c.product.slug}, body={"option": "1"}),
     # public lots, but your maximum on one is yours alone
     Route("auctions:lot", lot, marker=won(world.BUYER_MAX)),
     Route("api-lot", lot, marker=lambda c: str(world.BUYER_MAX)),

@@ -28,13 +28,13 @@ def test_a_sold_out_option_offers_the_alert_and_remembers_it(tee, buyer):
     assert f'data-testid="restock-{sold_out(tee).pk}"' in page and "재입고 알림 신청" in page
     in_stock = tee.variants.get(stock=5)
     assert f'data-testid="restock-{in_stock.pk}"' not in page  # nothing to wait for
-    client.post("/products/tee/restock-alert/", {"variant": sold_out(tee).pk})
+    client.post("/products/tee/restock-alert/", {"option": sold_out(tee).pk})
     page = client.get("/products/tee/").content.decode()
     assert 'data-testid="restock-waiting"' in page and 'data-testid="restock-ask"' not in page
-    client.post("/products/tee/restock-alert/", {"variant": sold_out(tee).pk})  # asking twice keeps one
+    client.post("/products/tee/restock-alert/", {"option": sold_out(tee).pk})  # asking twice keeps one
     assert RestockAlert.objects.filter(user=buyer).count() == 1
     for bad in ("x", "²", "99999999999999999999", str(in_stock.pk)):
-        assert client.post("/products/tee/restock-alert/", {"variant": bad}).status_code == 302
+        assert client.post("/products/tee/restock-alert/", {"option": bad}).status_code == 302
     assert RestockAlert.objects.filter(user=buyer).count() == 1
 
 

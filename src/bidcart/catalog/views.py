@@ -91,7 +91,7 @@ def wishlist_toggle(request, slug):
 def restock_alert(request, slug):
     """재입고 알림 on a sold-out option of the product."""
     product = get_object_or_404(Product, slug=slug, active=True)
-    raw = request.POST.get("variant", "")
+    raw = request.POST.get("option", "")
     ok = raw.isascii() and raw.isdigit() and len(raw) < 12  # a bad id is "choose an option", never a 500
     variant = Variant.objects.filter(product=product, pk=int(raw)).first() if ok else None
     if variant is None:

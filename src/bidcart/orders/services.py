@@ -120,12 +120,16 @@ def create_order(
     return order
 
 
-def place_order(user, *, shipping_address: dict) -> Order:
-    """Turn the user's cart into an order awaiting payment, allocating stock for every line or none."""
+def place_order(user, *, shipping_address: dict, variant_ids: list[int] | None = None) -> Order:
+    """Turn the user's cart into an order awaiting payment, allocating stock for every line or none.
+    With `variant_ids`, only those lines of the cart are ordered (buy some, keep the rest in the cart)."""
     address = clean_address(shipping_address)
     with transaction.atomic():
         cart = Cart.objects.select_for_update().filter(user=user).first()  # one checkout per cart at a time
-        items = list(CartItem.objects.filter(cart=cart).select_related("variant__product").order_by("variant_id")) if cart else []
+        chosen = CartItem.objects.filter(cart=cart)
+        if variant_ids is not None:
+            chosen = chosen.filter(variant_id__in=variant_ids)
+        items = list(chosen.select_related("variant__product").order_by("variant_id")) if cart else []
         if not items:
             raise DomainError(_("Your cart is empty."), code="cart_empty", status_code=http.HTTP_400_BAD_REQUEST)
         currencies = {i.variant.product.currency for i in items}
@@ -170,7 +174,7 @@ def place_order(user, *, shipping_address: dict) -> Order:
             sold[i.variant.product_id] = sold.get(i.variant.product_id, 0) + i.quantity
         for product_id in sorted(sold):
             Product.objects.filter(pk=product_id).update(sold_count=F("sold_count") + sold[product_id])
-        CartItem.objects.filter(cart=cart).delete()
+        CartItem.objects.filter(pk__in=[i.pk for i in items]).delete()  # what was not chosen stays in the cart
     return order
 
 

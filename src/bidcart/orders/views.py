@@ -17,7 +17,8 @@ from .models import TRANSITIONS, Status
 @login_required
 @require_http_methods(["GET", "POST"])
 def checkout(request):
-    summary = cart_selectors.summary(cart_selectors.current_cart(request))
+    chosen_lines = cart_selectors.chosen_variants(request.GET.getlist("variant") or request.POST.getlist("variant"))
+    summary = cart_selectors.summary(cart_selectors.current_cart(request), chosen_lines)
     if not summary.lines:
         messages.info(request, _("Your cart is empty."))
         return redirect("cart:cart")
@@ -32,7 +33,7 @@ def checkout(request):
     if request.method == "POST":
         if form.is_valid():
             try:
-                order = services.place_order(request.user, shipping_address=form.cleaned_data)
+                order = services.place_order(request.user, shipping_address=form.cleaned_data, variant_ids=chosen_lines)
             except DomainError as error:
                 messages.error(request, error.detail)
                 return redirect("cart:cart")
@@ -47,7 +48,7 @@ def checkout(request):
     shipping = services.shipping_fee(summary.total, summary.currency)
     context = {
         "form": form, "summary": summary, "shipping": shipping, "grand_total": summary.total + shipping,
-        "book": book, "chosen": chosen or next((a.pk for a in book if a.is_default), None), "notes": forms.DELIVERY_NOTES,
+        "chosen_lines": chosen_lines or [], "book": book, "chosen": chosen or next((a.pk for a in book if a.is_default), None), "notes": forms.DELIVERY_NOTES,
         "window": int(services.payment_window().total_seconds() // 60),
     }
     return render(request, "orders/checkout.html", context, status=status)
