@@ -7,6 +7,8 @@ from django.test import Client
 from bidcart.catalog import services, tasks
 from bidcart.catalog.models import RestockAlert, Variant, WishlistItem
 
+from tests.openapi import assert_documented
+
 from .factories import api_for, make_product
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +42,9 @@ def test_a_sold_out_option_offers_the_alert_and_remembers_it(tee, buyer):
 
 def test_one_email_when_stock_returns_then_never_again(tee, buyer, other, seller):
     variant = sold_out(tee)
-    assert api_for(buyer).post("/api/v1/restock-alerts/", {"variant": variant.pk}, format="json").status_code == 201
+    asked = api_for(buyer).post("/api/v1/restock-alerts/", {"variant": variant.pk}, format="json")
+    assert asked.status_code == 201
+    assert_documented(asked, "POST", "/api/v1/restock-alerts/")
     services.ask_restock_alert(other, variant)
     tasks.send_restock_alerts()
     assert mail.outbox == []  # still sold out

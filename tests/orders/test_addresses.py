@@ -15,6 +15,7 @@ from bidcart.orders.models import Kind, Order, SavedAddress
 from bidcart.orders.services import NewLine
 
 from tests.catalog.factories import api_for, make_product, make_user
+from tests.openapi import assert_documented
 
 pytestmark = pytest.mark.django_db
 
@@ -99,12 +100,15 @@ def test_the_address_book_api(buyer, other):
     api = api_for(buyer)
     created = api.post("/api/v1/addresses/", HOME, format="json")
     assert created.status_code == 201 and created.json()["is_default"] is True
+    assert_documented(created, "POST", "/api/v1/addresses/")
+    assert_documented(api.get("/api/v1/addresses/"), "GET", "/api/v1/addresses/")
     office = api.post("/api/v1/addresses/", {**OFFICE, "is_default": True}, format="json").json()
     assert [a["postcode"] for a in api.get("/api/v1/addresses/").json() if a["is_default"]] == ["04524"]
     bad = api.post("/api/v1/addresses/", {**HOME, "phone": "call me"}, format="json")
     assert bad.status_code == 400 and "phone" in bad.json()["errors"]
     patched = api.patch(f"/api/v1/addresses/{office['id']}/", {"delivery_note": "택배함에 넣어 주세요"}, format="json")
     assert patched.status_code == 200 and patched.json()["delivery_note"] == "택배함에 넣어 주세요"
+    assert_documented(patched, "PATCH", "/api/v1/addresses/{id}/")
     assert api_for(other).delete(f"/api/v1/addresses/{office['id']}/").status_code == 404
     assert api.delete(f"/api/v1/addresses/{office['id']}/").status_code == 204
     assert [a["postcode"] for a in api.get("/api/v1/addresses/").json()] == ["06236"]

@@ -13,6 +13,7 @@ from bidcart.orders import services, tasks
 from bidcart.orders.models import Order, OrderEvent, Shipment
 
 from tests.catalog.factories import api_for, make_product, make_user
+from tests.openapi import assert_documented
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +71,7 @@ def test_shipping_needs_a_courier_and_a_valid_tracking_number(buyer, seller):
     assert Shipment.objects.get(order=order).status == "new" and status(order) == "paid"
     response = api.post(f"/api/v1/orders/{order.number}/status/", {"status": "shipped", **CJ}, format="json")
     assert response.status_code == 200
+    assert_documented(response, "POST", "/api/v1/orders/{number}/status/")
     [shipment] = response.json()["shipments"]
     assert (shipment["status"], shipment["tracking_number"]) == ("shipped", "123456789012")
     assert shipment["tracking_url"] == "https://trace.cjlogistics.com/next/tracking.html?wblNo=123456789012"
@@ -129,6 +131,8 @@ def test_the_buyer_confirms_the_purchase_once_it_is_shipped(buyer, seller, other
     assert api_for(other).post(f"/api/v1/orders/{order.number}/confirm/").status_code == 404
     response = api.post(f"/api/v1/orders/{order.number}/confirm/")
     assert response.status_code == 200, response.content
+    assert_documented(response, "POST", "/api/v1/orders/{number}/confirm/")
+    assert_documented(api.get(f"/api/v1/orders/{order.number}/"), "GET", "/api/v1/orders/{number}/")
     data = response.json()
     assert data["status"] == "delivered" and data["confirmed_at"] and data["shipments"][0]["status"] == "delivered"
     again = api.post(f"/api/v1/orders/{order.number}/confirm/")
