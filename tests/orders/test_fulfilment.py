@@ -43,6 +43,17 @@ def options(html: str) -> list[str]:
     return re.findall(r"<option[^>]*>([^<]*)</option>", form.group(0)) if form else []
 
 
+def test_the_shipped_email_carries_the_tracking_links(buyer, seller, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    order = paid_order(buyer, make_product(seller))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_shipment(seller, order, "shipped", **CJ)
+    [shipped] = [m for m in mail.outbox if "발송" in m.subject]
+    assert "CJ대한통운 123456789012: https://trace.cjlogistics.com/next/tracking.html?wblNo=123456789012" in shipped.body
+    assert 'href="https://trace.cjlogistics.com/next/tracking.html?wblNo=123456789012"' in shipped.alternatives[0][0]
+
+
 def test_the_order_follows_its_shipments(buyer, seller, rival):
     order = paid_order(buyer, make_product(seller, price=10_000), make_product(rival, price=20_000))
     assert Shipment.objects.filter(order=order).count() == 2

@@ -539,7 +539,8 @@ def send_order_email(order_id: int, kind: str) -> None:
     order = Order.objects.select_related("user").prefetch_related("lines").filter(pk=order_id).first()
     if order is None:
         return
-    context = {"order": order, "lines": list(order.lines.all()), "kind": kind}
+    shipments = list(order.shipments.exclude(tracking_number="")) if kind == "shipped" else []
+    context = {"order": order, "lines": list(order.lines.all()), "kind": kind, "shipments": shipments}
     if not send_user_email(order.user, f"orders/email/{kind}", context):
         return
     _event(order, OrderEvent.Type.EMAIL_SENT, note=kind)
