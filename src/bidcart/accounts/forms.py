@@ -31,6 +31,12 @@ class SignupForm(forms.Form):
                 error_messages={"required": _("Agree to this to create an account.")},
             )
 
+    def consent_fields(self):
+        return [self[f"consent_{item.key}"] for item in consents.ITEMS]
+
+    def account_fields(self):
+        return [field for field in self.visible_fields() if not field.name.startswith("consent_")]
+
     def consents(self) -> dict[str, bool]:
         return {item.key: bool(self.cleaned_data.get(f"consent_{item.key}")) for item in consents.ITEMS}
 
