@@ -200,3 +200,19 @@ class OrderEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def _label(self, value: str) -> str:
+        """A stored status in words: a shipment's step for a shipment event, the order's status otherwise."""
+        choices = Shipment.Status if self.type == self.Type.SHIPMENT else Status
+        try:
+            return str(choices(value).label) if value else ""
+        except ValueError:
+            return value
+
+    @property
+    def from_label(self) -> str:
+        return self._label(self.from_status)
+
+    @property
+    def to_label(self) -> str:
+        return self._label(self.to_status)
