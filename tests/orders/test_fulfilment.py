@@ -126,6 +126,16 @@ def test_a_seller_cannot_fulfil_an_unpaid_order(buyer, seller):
     assert Shipment.objects.get(order=order).status == "new"
 
 
+def test_what_is_left_of_a_partly_refunded_order_can_still_be_shipped(buyer, seller):
+    order = paid_order(buyer, make_product(seller))
+    Order.objects.filter(pk=order.pk).update(status="partially_refunded")
+    services.update_shipment(seller, order, "shipped", **CJ)
+    assert Shipment.objects.get(order=order).status == "shipped" and status(order) == "partially_refunded"
+    Order.objects.filter(pk=order.pk).update(status="refunded")
+    response = api_for(seller).post(f"/api/v1/orders/{order.number}/status/", {"status": "delivered"}, format="json")
+    assert response.status_code == 409 and Shipment.objects.get(order=order).status == "shipped"
+
+
 def test_staff_moving_the_order_carries_every_shipment(buyer, seller, rival):
     order = paid_order(buyer, make_product(seller), make_product(rival))
     staff = make_user("staff@example.com", staff=True)

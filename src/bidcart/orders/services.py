@@ -368,8 +368,9 @@ SHIPMENT_STEPS: dict[str, tuple] = {
 }
 # What the seller's choices say (an action, in words): "발송" rather than the state's "발송됨".
 STEP_ACTIONS = {S.PREPARING: _lazy("Start preparing"), S.SHIPPED: _lazy("Mark shipped"), S.DELIVERED: _lazy("Mark delivered")}
-# Order statuses in which shipments move (a refunded or unpaid order's shipments stay where they are).
-FULFILLING = (Status.PAID, Status.PREPARING, Status.SHIPPED)
+# Order statuses in which shipments move (an unpaid, cancelled or fully refunded order's stay where they
+# are). A partly refunded order still has goods to send; its status is then the refunds' to decide.
+FULFILLING = (Status.PAID, Status.PREPARING, Status.SHIPPED, Status.PARTIALLY_REFUNDED)
 PIPELINE = [Status.PAID, Status.PREPARING, Status.SHIPPED, Status.DELIVERED]
 
 
