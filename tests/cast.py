@@ -25,7 +25,7 @@ from bidcart.cart.models import CartItem
 from bidcart.catalog import services as catalog
 from bidcart.catalog.models import Product
 from bidcart.orders import services as orders
-from bidcart.orders.models import Order
+from bidcart.orders.models import Order, SavedAddress
 from bidcart.payments import services as payments
 from bidcart.payments.models import Payment
 from bidcart.reviews import services as reviews
@@ -64,6 +64,7 @@ class Cast:
     unsold: Lot  # the seller's, closed without a bid: the seller may relist it
     message: ChatMessage
     offer: SecondChanceOffer  # the buyer's, open (OFFER_PRICE), on another lot of the seller's
+    saved_address: SavedAddress  # in the buyer's address book
 
     def users(self) -> dict[str, User]:
         return {"buyer": self.buyer, "rival": self.rival, "seller": self.seller, "rival_seller": self.rival_seller,
@@ -83,6 +84,11 @@ def build() -> Cast:
     cart.add_item(buyer_cart, variant.pk, 1)
     paid_order = orders.place_order(buyer, shipping_address=address("paid-order"))
     orders.mark_paid(paid_order)
+    cart.add_item(buyer_cart, variant.pk, 1)
+    received = orders.place_order(buyer, shipping_address=address("received"))  # reviews open after 구매확정
+    orders.mark_paid(received)
+    orders.update_shipment(seller, received, "shipped", courier="cj", tracking_number="123456789012")
+    orders.confirm_purchase(buyer, received)
     review = reviews.create_review(buyer, product, rating=4, text=f"{MARK} review")
     cart.add_item(buyer_cart, variant.pk, 1)
     order = orders.place_order(buyer, shipping_address=address("order"))
@@ -91,6 +97,7 @@ def build() -> Cast:
     lens_cap = make_product(seller, category, name="Lens cap", slug="lens-cap", price=5_000)
     cart.add_item(cart._user_cart(rival), lens_cap.variants.get().pk, 1)
     catalog.add_to_wishlist(buyer, product)
+    saved_address = orders.save_address(buyer, address("saved"))
 
     lot = make_lot(seller, category=category, title="Leica M3", start=10_000, runs=timedelta(hours=2))
     auctions.place_bid(buyer, lot.pk, BUYER_MAX)
@@ -104,4 +111,5 @@ def build() -> Cast:
     offer = SecondChanceOffer.objects.create(lot=ended, user=buyer, price=OFFER_PRICE, expires_at=timezone.now() + timedelta(hours=48))
     return Cast(buyer=buyer, rival=rival, seller=seller, rival_seller=rival_seller, staff=staff, product=product,
                 draft=draft, order=order, payment=payment, paid_order=paid_order, review=review, cart_item=cart_item,
-                lot=lot, quiet=quiet, unsold=unsold, message=message, offer=offer)
+                lot=lot, quiet=quiet, unsold=unsold, message=message, offer=offer,
+                saved_address=saved_address)

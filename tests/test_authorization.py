@@ -37,7 +37,8 @@ from bidcart.auctions.models import Bid, ChatMessage, Lot, SecondChanceOffer, Wa
 from bidcart.cart.models import CartItem
 from bidcart.catalog.models import Product, Variant, WishlistItem
 from bidcart.catalog.templatetags.shop import format_money
-from bidcart.orders.models import Order
+from bidcart.orders import services as orders
+from bidcart.orders.models import Order, SavedAddress, Shipment
 from bidcart.payments.models import Payment
 from bidcart.reviews.models import Review
 from tests import cast as world
@@ -82,6 +83,10 @@ PRIVATE = [
     Route("orders:cancel", order, owner_method="post", owner_statuses=(302,), owner_changes=True),
     Route("orders:advance", paid, owner="seller", body={"status": "preparing"}, owner_method="post",
           owner_statuses=(302,), owner_changes=True),
+    # 구매확정 of an order not shipped yet: the owner reaches it and is refused for the state
+    Route("orders:confirm", paid, owner_method="post", owner_statuses=(302,)),
+    Route("orders:address", lambda c: {"pk": c.saved_address.pk}, body={"action": "delete"}, owner_method="post",
+          owner_statuses=(302,), owner_changes=True),
     Route("payments:pay", order, marker=lambda c: format_money(c.order.total, c.order.currency)),
     Route("payments:refund-account", uid, body={"bank": "SHINHAN", "number": "110123456789", "holder": "홍환불"},
           owner_method="post", owner_statuses=(302,)),
@@ -100,6 +105,9 @@ PRIVATE = [
     Route("api-order-cancel", order, owner_method="post", owner_changes=True, marker=address_mark),
     Route("api-order-status", paid, owner="seller", body={"status": "preparing"}, owner_method="post",
           owner_changes=True),
+    Route("api-order-confirm", paid, owner_method="post", owner_statuses=(409,)),
+    Route("api-address", lambda c: {"pk": c.saved_address.pk}, body={"address2": "moved"}, owner_method="patch",
+          owner_changes=True, marker=lambda c: f"{world.MARK} saved recipient"),
     Route("api-order-payments", order, body={"provider": "kakaopay"}, owner_method="post", owner_statuses=(201,),
           owner_changes=True, marker=total),
     Route("api-payment", uid, marker=total),
@@ -128,6 +136,7 @@ PRIVATE = [
 SELF_SCOPED = [
     Route("catalog:wishlist_toggle", lambda c: {"slug": c.product.slug}),
     Route("reviews:write", lambda c: {"slug": c.product.slug}, body={"rating": 1, "text": "meh"}),
+    Route("catalog:restock_alert", lambda c: {"slug": c.product.slug}, body={"option": "1"}),
     # public lots, but your maximum on one is yours alone
     Route("auctions:lot", lot, marker=won(world.BUYER_MAX)),
     Route("api-lot", lot, marker=lambda c: str(world.BUYER_MAX)),
@@ -160,6 +169,8 @@ OWN_PAGES = [
     Route("api-offers", marker=lambda c: str(world.OFFER_PRICE)),
     Route("api-wishlist", marker=lambda c: c.product.slug),
     Route("api-cart", marker=lambda c: c.cart_item.variant.sku),
+    Route("orders:addresses", marker=lambda c: f"{world.MARK} saved unit"),
+    Route("api-addresses", marker=lambda c: f"{world.MARK} saved unit"),
 ]
 
 PUBLIC = {
@@ -202,6 +213,7 @@ PUBLIC = {
     "cart:add": "adds to the requester's own cart",
     "orders:checkout": "orders the requester's own cart",
     "api-cart-items": "adds to the requester's own cart",
+    "api-restock-alerts": "asks for the requester's own restock alert (tests/catalog/test_restock_alerts.py)",
 }
 UNNAMED = {r"^api/.*$": "the API's JSON 404 for anything else", r"^media/(?P<path>.*)$": "uploads, with DEBUG only"}
 
@@ -249,7 +261,10 @@ def snapshot(c: world.Cast) -> dict:
         return sorted(qs.values_list(*fields))
 
     return {
-        "orders": rows(Order.objects.filter(pk__in=[c.order.pk, c.paid_order.pk]), "pk", "status", "recipient", "address2", "total"),
+        "orders": rows(Order.objects.filter(pk__in=[c.order.pk, c.paid_order.pk]), "pk", "status", "recipient", "address2", "total",
+                       "confirmed_at"),
+        "addresses": rows(SavedAddress.objects.filter(user=c.buyer), "pk", "address2", "is_default"),
+        "shipments": rows(Shipment.objects.filter(order__user=c.buyer), "pk", "status", "courier", "tracking_number"),
         "payments": rows(Payment.objects.filter(order__user=c.buyer), "merchant_uid", "status", "failure"),
         "reviews": rows(Review.objects.filter(user=c.buyer), "pk", "rating", "text"),
         "cart": rows(CartItem.objects.filter(cart__user=c.buyer), "pk", "variant_id", "quantity"),
@@ -349,3 +364,64 @@ def test_own_pages_show_only_your_own_things(route, cast):
     for who in OTHERS + (None,):
         response = client_for(getattr(cast, who) if who else None, api=route.api).get(reverse(route.name))
         assert response.status_code < 500 and marker not in text(response), f"{route.name} as {who or 'anonymous'}"
+
+
+# --- an order holding two sellers' items -------------------------------------------------------------------
+
+def test_each_seller_sees_and_fulfils_only_their_own_shipment(cast):
+    """The buyer's order holds the seller's camera and the rival seller's tripod. Each seller sees only their
+    own line and shipment and moves only it; a visitor and another buyer see and change nothing; the buyer
+    sees both parcels with their tracking links."""
+    tripod = world.make_product(cast.rival_seller, name=f"{world.MARK} tripod", slug="tripod", price=31_111, stock=5)
+    buyer_cart = world.cart._user_cart(cast.buyer)
+    world.cart.add_item(buyer_cart, cast.product.variants.get().pk, 1)
+    world.cart.add_item(buyer_cart, tripod.variants.get().pk, 1)
+    CartItem.objects.filter(cart=buyer_cart, quantity=2).delete()  # the cast's own cart line is not part of this
+    both = orders.place_order(cast.buyer, shipping_address=world.address("two-sellers"))
+    orders.mark_paid(both)
+    number = both.number
+    page, api = (lambda user: client_for(user, api=False)), (lambda user: client_for(user, api=True))
+
+    # the seller sees the address and their camera, never the tripod or its price
+    for response in (page(cast.seller).get(reverse("orders:detail", args=[number])),
+                     api(cast.seller).get(reverse("api-order", args=[number])),
+                     api(cast.seller).get(reverse("api-orders-manage"))):
+        assert response.status_code == 200 and number in text(response)
+        assert "Rangefinder camera" in text(response) and "tripod" not in text(response)
+        assert "31,111" not in text(response) and "31111" not in text(response)
+    assert "two-sellers unit" in text(page(cast.seller).get(reverse("orders:detail", args=[number])))
+    listing = text(page(cast.seller).get(reverse("orders:seller_orders")))
+    assert number in listing and format_money(both.total, "KRW") not in listing  # the order's total holds the tripod
+    assert "Rangefinder camera" not in text(api(cast.rival_seller).get(reverse("api-order", args=[number])))
+
+    # each ships their own: the rival seller's request moves the rival seller's shipment, not the seller's
+    shipped = api(cast.rival_seller).post(reverse("api-order-status", args=[number]),
+                                          {"status": "shipped", "courier": "hanjin", "tracking_number": "4321-0987-6543"},
+                                          content_type="application/json")
+    assert shipped.status_code == 200, shipped.content
+    assert [(s["status"], s["tracking_number"]) for s in shipped.json()["shipments"]] == [("shipped", "432109876543")]
+    statuses = dict(Shipment.objects.filter(order=both).values_list("seller_id", "status"))
+    assert statuses == {cast.seller.pk: "new", cast.rival_seller.pk: "shipped"}
+    assert Order.objects.get(pk=both.pk).status == "preparing"  # one parcel on its way, the other not yet
+
+    # a visitor and another buyer can neither see nor change either shipment
+    before = sorted(Shipment.objects.filter(order=both).values_list("pk", "status", "courier", "tracking_number"))
+    for who in (cast.rival, None):
+        assert "two-sellers unit" not in text(page(who).get(reverse("orders:detail", args=[number])))
+        assert "two-sellers unit" not in text(api(who).get(reverse("api-order", args=[number])))
+        response = api(who).post(reverse("api-order-status", args=[number]), {"status": "delivered"}, content_type="application/json")
+        assert refused(response, anonymous=who is None, page_action=False)
+        response = page(who).post(reverse("orders:advance", args=[number]), {"status": "delivered"})
+        assert refused(response, anonymous=who is None, page_action=False)
+    assert sorted(Shipment.objects.filter(order=both).values_list("pk", "status", "courier", "tracking_number")) == before
+
+    # the buyer sees both parcels, the shipped one with a tracking link at the courier
+    mine = text(page(cast.buyer).get(reverse("orders:detail", args=[number])))
+    assert "432109876543" in mine and "hanjin.com" in mine
+    shipments = api(cast.buyer).get(reverse("api-order", args=[number])).json()["shipments"]
+    assert sorted(s["status"] for s in shipments) == ["new", "shipped"]
+
+    # the seller ships theirs too: the order follows its shipments
+    page(cast.seller).post(reverse("orders:advance", args=[number]),
+                           {"status": "shipped", "courier": "cj", "tracking_number": "123456789012"})
+    assert Order.objects.get(pk=both.pk).status == "shipped"

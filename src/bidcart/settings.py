@@ -241,6 +241,7 @@ VERIFICATION_RESEND_SECONDS = env.int("VERIFICATION_RESEND_SECONDS", default=60)
 ORDER_PAYMENT_WINDOW_MINUTES = env.int("ORDER_PAYMENT_WINDOW_MINUTES", default=30)
 ORDER_SHIPPING_FEE = env.int("ORDER_SHIPPING_FEE", default=3000)  # KRW
 ORDER_FREE_SHIPPING_FROM = env.int("ORDER_FREE_SHIPPING_FROM", default=50000)  # KRW
+ORDER_AUTO_CONFIRM_DAYS = env.int("ORDER_AUTO_CONFIRM_DAYS", default=7)  # 구매확정 this long after delivery
 
 # --- Auctions --------------------------------------------------------------------------------
 # The defaults (and what each means) and the increment tables live in bidcart/auctions/conf.py, once;

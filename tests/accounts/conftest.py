@@ -9,6 +9,9 @@ from bidcart.accounts import sms
 from bidcart.accounts.models import User
 
 PASSWORD = "correct-horse-battery-9"
+# the required sign-up consents (이용약관 동의), agreed: as the API takes them and as the page's checkboxes post them
+AGREED = {"terms": True, "privacy": True, "age": True}
+AGREED_FORM = {"consent_terms": "on", "consent_privacy": "on", "consent_age": "on"}
 
 
 @pytest.fixture(autouse=True)

@@ -7,18 +7,18 @@ from django.core import mail
 
 from bidcart.accounts import sms
 
-from .conftest import PASSWORD, last_sms_code
+from .conftest import AGREED, AGREED_FORM, PASSWORD, last_sms_code
 
 pytestmark = pytest.mark.django_db
 
 
 def signup_api(api, n, ip):
-    body = {"email": f"person{n}@example.com", "display_name": f"사람{n}", "password": PASSWORD}
+    body = {"email": f"person{n}@example.com", "display_name": f"사람{n}", "password": PASSWORD, "consents": AGREED}
     return api.post("/api/v1/auth/signup/", body, format="json", REMOTE_ADDR=ip)
 
 
 def signup_page(client, n, ip):
-    body = {"email": f"page{n}@example.com", "display_name": f"사람{n}", "password1": PASSWORD, "password2": PASSWORD}
+    body = {"email": f"page{n}@example.com", "display_name": f"사람{n}", "password1": PASSWORD, "password2": PASSWORD, **AGREED_FORM}
     return client.post("/accounts/signup/", body, REMOTE_ADDR=ip, HTTP_ACCEPT_LANGUAGE="en")
 
 
@@ -56,11 +56,11 @@ def test_the_address_behind_the_trusted_proxy_is_the_one_counted(api, settings):
     settings.RATE_LIMIT_SIGNUP = "1/h"
     settings.NUM_PROXIES = 1
     via_proxy = {"REMOTE_ADDR": "10.0.0.1"}
-    assert api.post("/api/v1/auth/signup/", {"email": "a@example.com", "display_name": "a", "password": PASSWORD},
+    assert api.post("/api/v1/auth/signup/", {"email": "a@example.com", "display_name": "a", "password": PASSWORD, "consents": AGREED},
                     format="json", HTTP_X_FORWARDED_FOR="203.0.113.7", **via_proxy).status_code == 201
-    assert api.post("/api/v1/auth/signup/", {"email": "b@example.com", "display_name": "b", "password": PASSWORD},
+    assert api.post("/api/v1/auth/signup/", {"email": "b@example.com", "display_name": "b", "password": PASSWORD, "consents": AGREED},
                     format="json", HTTP_X_FORWARDED_FOR="203.0.113.8", **via_proxy).status_code == 201
-    again = api.post("/api/v1/auth/signup/", {"email": "c@example.com", "display_name": "c", "password": PASSWORD},
+    again = api.post("/api/v1/auth/signup/", {"email": "c@example.com", "display_name": "c", "password": PASSWORD, "consents": AGREED},
                      format="json", HTTP_X_FORWARDED_FOR="203.0.113.7", **via_proxy)
     assert_rate_limited_api(again)
 

@@ -13,7 +13,7 @@ from bidcart.accounts.tokens import (
     email_verification_token,
 )
 
-from .conftest import PASSWORD, last_link, uid_token
+from .conftest import AGREED, AGREED_FORM, PASSWORD, last_link, uid_token
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +23,7 @@ SIGNUP = {
     "phone": "010-1234-5678",
     "password1": PASSWORD,
     "password2": PASSWORD,
+    **AGREED_FORM,
 }
 
 
@@ -147,7 +148,7 @@ def test_resend_for_active_or_unknown_address_sends_nothing(client, make_user):
 def test_api_signup_verify_and_login(api):
     response = api.post(
         "/api/v1/auth/signup/",
-        {"email": "app@example.com", "display_name": "App", "password": PASSWORD, "language": "en"},
+        {"email": "app@example.com", "display_name": "App", "password": PASSWORD, "language": "en", "consents": AGREED},
         format="json",
     )
     assert response.status_code == 201, response.content
@@ -171,10 +172,10 @@ def test_api_signup_verify_and_login(api):
 def test_api_signup_errors(api, make_user):
     make_user("taken@example.com")
     taken = api.post(
-        "/api/v1/auth/signup/", {"email": "Taken@example.com", "display_name": "x", "password": PASSWORD}, format="json"
+        "/api/v1/auth/signup/", {"email": "Taken@example.com", "display_name": "x", "password": PASSWORD, "consents": AGREED}, format="json"
     )
     assert taken.status_code == 409 and taken.json()["code"] == "email_taken"
-    weak = api.post("/api/v1/auth/signup/", {"email": "w@example.com", "display_name": "w", "password": "123"}, format="json")
+    weak = api.post("/api/v1/auth/signup/", {"email": "w@example.com", "display_name": "w", "password": "123", "consents": AGREED}, format="json")
     assert weak.status_code == 400 and "password" in weak.json()["errors"]
     unknown = api.post(
         "/api/v1/auth/signup/",
@@ -249,3 +250,32 @@ def _uid(user):
     from django.utils.http import urlsafe_base64_encode
 
     return urlsafe_base64_encode(str(user.pk).encode())
+
+
+# --- 약관 동의 ---------------------------------------------------------------------------------------
+
+def test_signup_needs_the_required_consents_and_stores_each_with_its_version_and_time(client, api):
+    from bidcart.accounts import consents
+    from bidcart.accounts.models import Consent
+
+    missing = {k: v for k, v in SIGNUP.items() if k != "consent_privacy"}
+    response = client.post("/accounts/signup/", missing, HTTP_ACCEPT_LANGUAGE="ko")
+    assert response.status_code == 400 and 'data-testid="error-consent_privacy"' in response.content.decode()
+    assert "동의" in response.content.decode()
+    refused = api.post("/api/v1/auth/signup/", {"email": "app@example.com", "display_name": "App", "password": PASSWORD,
+                                                "consents": {"terms": True, "age": True}}, format="json")
+    assert refused.status_code == 400 and refused.json()["code"] == "consent_required"
+    unknown = api.post("/api/v1/auth/signup/", {"email": "app@example.com", "display_name": "App", "password": PASSWORD,
+                                                "consents": {**AGREED, "everything": True}}, format="json")
+    assert unknown.status_code == 400 and "consents" in unknown.json()["errors"]
+    assert not User.objects.exists() and not mail.outbox
+
+    client.post("/accounts/signup/", {**SIGNUP, "consent_marketing": "on"})
+    api.post("/api/v1/auth/signup/", {"email": "app@example.com", "display_name": "App", "password": PASSWORD,
+                                      "consents": AGREED}, format="json")
+    page_user, api_user = User.objects.get(email="new.person@example.com"), User.objects.get(email="app@example.com")
+    assert dict(Consent.objects.filter(user=page_user).values_list("item", "agreed")) == {
+        "terms": True, "privacy": True, "age": True, "marketing": True}
+    assert dict(Consent.objects.filter(user=api_user).values_list("item", "agreed"))["marketing"] is False
+    for consent in Consent.objects.all():
+        assert consent.version == consents.BY_KEY[consent.item].version and consent.at is not None

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -185,3 +186,17 @@ def test_sweep_purges_stale_visitor_carts_only(mug, buyer):
     tasks.purge_stale_carts()
     tasks.purge_stale_carts()  # idempotent
     assert set(Cart.objects.values_list("pk", flat=True)) == {fresh.pk, users.pk}
+
+
+def test_the_cart_shows_shipping_and_how_much_more_makes_it_free(mug, settings):
+    settings.ORDER_SHIPPING_FEE, settings.ORDER_FREE_SHIPPING_FROM = 3000, 50000
+    client = Client()
+    client.post("/cart/add/", {"variant": mug.variants.get().pk, "quantity": 1})
+    html = client.get("/cart/").content.decode()
+    price = mug.variants.get().price
+    assert re.search(r'data-testid="cart-shipping">3,000원<', html)
+    assert re.search(rf'data-testid="cart-grand-total">{price + 3000:,}원<', html)
+    assert f"{50000 - price:,}원 더 담으면 무료배송" in html
+    client.post("/cart/add/", {"variant": mug.variants.get().pk, "quantity": 50000 // price})
+    html = client.get("/cart/").content.decode()
+    assert re.search(r'data-testid="cart-shipping">무료<', html) and "free-shipping-hint" not in html

@@ -80,7 +80,8 @@ def test_uploads_have_the_larger_limit(server):
 
 def test_a_body_within_the_limit_is_served(server):
     response = httpx.post(f"{server}/api/v1/auth/signup/", json={"email": "fits@example.com", "display_name": "Fits",
-                                                                  "password": "correct-horse-battery-9"})
+                                                                  "password": "correct-horse-battery-9",
+                                                                  "consents": {"terms": True, "privacy": True, "age": True}})
     assert response.status_code == 201, response.text
 
 

@@ -24,6 +24,8 @@ def test_signup_verify_login_and_switch_language(page, live_url):
 
     form.locator("input[name=password1]").fill(PASSWORD)
     form.locator("input[name=password2]").fill(PASSWORD)
+    for item in ("terms", "privacy", "age"):  # the required consents (marketing stays optional)
+        form.locator(f"input[name=consent_{item}]").check()
     page.get_by_test_id("signup-submit").click()
     expect(page.get_by_test_id("signup-done")).to_contain_text("e2e.person@example.com")
 

@@ -60,7 +60,7 @@ def test_place_order_from_the_cart(tee, mug, buyer):
     assert [(l["sku"], l["quantity"], l["unit_price"], l["line_total"]) for l in data["lines"]] == [
         (v(tee).sku, 2, 19000, 38000), (v(mug).sku, 1, 8000, 8000)
     ]
-    assert data["shipping_address"] == ADDRESS
+    assert data["shipping_address"] == {**ADDRESS, "delivery_note": ""}
     assert re.fullmatch(r"BC[0-9A-HJKMNP-TV-Z]{16}", data["number"])
     assert stock(v(tee)) == 1 and stock(v(mug)) == 9
     assert not CartItem.objects.filter(cart__user=buyer).exists()
@@ -238,7 +238,8 @@ def test_sellers_see_and_advance_only_their_orders(mug, buyer, seller):
     assert response.status_code == 409 and response.json()["code"] == "illegal_transition"
     services.mark_paid(order)
     for status in ("preparing", "shipped", "delivered"):
-        response = api.post(f"/api/v1/orders/{order.number}/status/", {"status": status}, format="json")
+        tracking = {"courier": "cj", "tracking_number": "1234-5678-9012"} if status == "shipped" else {}
+        response = api.post(f"/api/v1/orders/{order.number}/status/", {"status": status, **tracking}, format="json")
         assert response.status_code == 200 and response.json()["status"] == status
     assert api.post(f"/api/v1/orders/{order.number}/status/", {"status": "bogus"}, format="json").status_code == 400
     assert api_for(buyer).get("/api/v1/orders/manage/").json()["count"] == 0

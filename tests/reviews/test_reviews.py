@@ -20,12 +20,17 @@ def mug(seller):
     return make_product(seller, name="Mug", slug="mug", price=8000, stock=50)
 
 
-def buy(user, product, *, pay=True):
+def buy(user, product, *, pay=True, confirm=True):
+    """Place an order for one unit; by default pay, ship and confirm it (구매확정), which opens reviews."""
     cart, _ = Cart.objects.get_or_create(user=user)
     CartItem.objects.create(cart=cart, variant=product.variants.first(), quantity=1)
     order = order_services.place_order(user, shipping_address=ADDRESS)
     if pay:
         order_services.mark_paid(order)
+    if pay and confirm:
+        seller = product.seller
+        order_services.update_shipment(seller, order, "shipped", courier="cj", tracking_number="123456789012")
+        order_services.confirm_purchase(user, order)
     return order
 
 
@@ -34,7 +39,16 @@ def rating(product):
     return p.rating_avg, p.rating_count
 
 
-def test_only_buyers_with_a_paid_order_review(mug, buyer, other):
+def test_reviews_open_only_after_the_purchase_is_confirmed(mug, other):
+    paid = buy(other, mug, confirm=False)  # paid, shipped, not yet received: not yet
+    order_services.update_shipment(mug.seller, paid, "shipped", courier="cj", tracking_number="123456789012")
+    refused = api_for(other).post("/api/v1/products/mug/reviews/", {"rating": 5}, format="json")
+    assert refused.status_code == 403 and refused.json()["code"] == "not_a_buyer"
+    order_services.confirm_purchase(other, paid)  # 구매확정
+    assert api_for(other).post("/api/v1/products/mug/reviews/", {"rating": 5}, format="json").status_code == 201
+
+
+def test_only_buyers_who_confirmed_the_purchase_review(mug, buyer, other):
     assert api_for(other).post("/api/v1/products/mug/reviews/", {"rating": 5}, format="json").json()["code"] == "not_a_buyer"
     buy(other, mug, pay=False)  # placed but unpaid: not yet
     assert api_for(other).post("/api/v1/products/mug/reviews/", {"rating": 5}, format="json").status_code == 403

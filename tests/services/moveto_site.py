@@ -44,7 +44,7 @@ def build() -> dict:
     call_command("migrate", interactive=False, verbosity=0)
     call_command("seed_demo", verbosity=0)
 
-    # A store order paid with KakaoPay at a real simulator, partly refunded, reviewed; the product has a picture.
+    # A store order paid with KakaoPay at a real simulator, shipped, confirmed, partly refunded, reviewed; the product has a picture.
     buyer = make_user("mover@example.com", phone="+821055550001")
     staff = make_user("staff-mover@example.com", staff=True)
     order = make_order(buyer, price=25000, quantity=2)
@@ -56,6 +56,8 @@ def build() -> dict:
         back = httpx.get(nxt.url, follow_redirects=False, timeout=10).headers["location"]
         payment = payments.confirm_payment(payment.merchant_uid, dict(parse_qsl(urlsplit(back).query)))
         assert payment.status == "paid", payment.status
+        orders.update_shipment(product.seller, order, "shipped", courier="cj", tracking_number="123456789012")
+        orders.confirm_purchase(buyer, order)  # 구매확정 opens the review below
         refund = payments.refund_payment(payment.merchant_uid, amount=3000, reason="late delivery", actor=staff)
     delivery = payments.receive_webhook("paypal", headers={"paypal-transmission-id": "forged"}, body=b'{"id": "WH-1"}',
                                         remote_ip="203.0.113.9")

@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from . import honeypot
-from .models import BlockedIP, HoneypotAttempt, PhoneCode, User
+from .models import BlockedIP, Consent, HoneypotAttempt, PhoneCode, User
 
 
 @admin.register(User)
@@ -56,3 +56,20 @@ class BlockedIPAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         honeypot.unblock([obj.ip])
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    """The sign-up consents as given: a record, never edited."""
+
+    list_display = ["user", "item", "version", "agreed", "at"]
+    list_filter = ["item", "agreed", "version"]
+    search_fields = ["user__email"]
+    readonly_fields = ["user", "item", "version", "agreed", "at"]
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

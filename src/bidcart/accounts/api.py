@@ -28,6 +28,7 @@ from bidcart.core.serializers import (
     StrictSerializerMixin,
 )
 
+from . import consents as consent_items
 from . import selectors, services
 from .models import User
 
@@ -122,6 +123,17 @@ class SignupSerializer(StrictSerializer):
     password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
     phone = PhoneNumberField(required=False, allow_blank=True)
     language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
+    consents = serializers.DictField(
+        child=serializers.BooleanField(),
+        help_text="이용약관 동의: {item: true|false} for " + ", ".join(
+            f"{i.key} ({'required' if i.required else 'optional'})" for i in consent_items.ITEMS),
+    )
+
+    def validate_consents(self, value):
+        unknown = sorted(set(value) - set(consent_items.BY_KEY))
+        if unknown:
+            raise serializers.ValidationError(f"Unknown consent items: {', '.join(unknown)}.", code="unknown_consent")
+        return value
 
     def validate(self, attrs):
         candidate = User(email=attrs["email"], display_name=attrs["display_name"])
@@ -231,6 +243,7 @@ class SignupView(PublicAPIView):
             language=data.get("language") or translation.get_language(),
             base_url=_base_url(request),
             ip=client_ip(request),
+            consents=data["consents"],
         )
         return Response(MeSerializer(user).data, status=status.HTTP_201_CREATED)
 

@@ -11,7 +11,7 @@ from bidcart.core.errors import DomainError
 from bidcart.core.http import client_ip
 from bidcart.core.ratelimit import RateLimited
 
-from . import emails, selectors, services
+from . import consents, emails, selectors, services
 from .models import User
 
 
@@ -21,6 +21,24 @@ class SignupForm(forms.Form):
     phone = PhoneNumberField(label=_("Phone number (optional)"), required=False, widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
     password1 = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), help_text=password_validation.password_validators_help_text_html())
     password2 = forms.CharField(label=_("Password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # 약관 동의: one checkbox per consent item, the required ones required
+        for item in consents.ITEMS:
+            self.fields[f"consent_{item.key}"] = forms.BooleanField(
+                label=item.label, required=item.required,
+                error_messages={"required": _("Agree to this to create an account.")},
+            )
+
+    def consent_fields(self):
+        return [self[f"consent_{item.key}"] for item in consents.ITEMS]
+
+    def account_fields(self):
+        return [field for field in self.visible_fields() if not field.name.startswith("consent_")]
+
+    def consents(self) -> dict[str, bool]:
+        return {item.key: bool(self.cleaned_data.get(f"consent_{item.key}")) for item in consents.ITEMS}
 
     def clean_email(self):
         try:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -141,3 +142,19 @@ class BlockedIP(models.Model):
 
     def __str__(self) -> str:
         return self.ip
+
+
+class Consent(models.Model):
+    """One item a user agreed to (or, for an optional one, declined) at sign-up: the item's key, the
+    version of its text and when. Append-only: a later change of mind is a new row."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents")
+    item = models.CharField(_("item"), max_length=20)
+    version = models.CharField(_("version"), max_length=20)
+    agreed = models.BooleanField(_("agreed"))
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")

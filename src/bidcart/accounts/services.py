@@ -35,8 +35,9 @@ from bidcart.core import ratelimit
 from bidcart.core.errors import DomainError
 from bidcart.core.mail import send_user_email
 
+from . import consents as consent_items
 from . import emails, selectors
-from .models import PhoneCode, User
+from .models import Consent, PhoneCode, User
 from .sms import SMSError, send_sms
 from .tokens import email_verification_token
 
@@ -95,9 +96,20 @@ def revoke_refresh_tokens(user: User) -> None:
 
 # --- sign-up and email verification ----------------------------------------------------------------
 
-def signup(*, email: str, display_name: str, password: str, phone="", language: str = "", base_url: str, ip: str) -> User:
-    """Create an inactive account and email it a verification link. `ip`: the caller's address, for
-    RATE_LIMIT_SIGNUP."""
+def check_consents(consents: dict) -> dict[str, bool]:
+    """The sign-up's answers to every consent item; refused unless every required item is agreed."""
+    answers = {item.key: consents.get(item.key) is True for item in consent_items.ITEMS}
+    if not all(answers[key] for key in consent_items.REQUIRED):
+        raise DomainError(_("Agree to the required terms to create an account."), code="consent_required",
+                          status_code=status.HTTP_400_BAD_REQUEST)
+    return answers
+
+
+def signup(*, email: str, display_name: str, password: str, phone="", language: str = "", base_url: str, ip: str,
+           consents: dict) -> User:
+    """Create an inactive account and email it a verification link, recording each consent item with its
+    version and time in the same transaction. `ip`: the caller's address, for RATE_LIMIT_SIGNUP."""
+    answers = check_consents(consents)
     ratelimit.hit("signup", ip)
     try:
         email = emails.normalize_email(email)
@@ -116,6 +128,11 @@ def signup(*, email: str, display_name: str, password: str, phone="", language: 
                 language=normalize_language(language),
                 is_active=False,
             )
+            now = timezone.now()
+            Consent.objects.bulk_create([
+                Consent(user=user, item=key, version=consent_items.BY_KEY[key].version, agreed=agreed, at=now)
+                for key, agreed in answers.items()
+            ])
     except IntegrityError:  # the same address signed up a moment ago
         raise taken from None
     send_verification_email(user, base_url)

@@ -69,6 +69,7 @@ def signup(request):
                 language=translation.get_language(),
                 base_url=_base_url(request),
                 ip=client_ip(request),
+                consents=form.consents(),
             )
         except RateLimited as error:
             form.add_error(None, error.detail)

@@ -61,19 +61,34 @@ class Summary:
     def orderable(self) -> bool:
         return bool(self.lines) and all(line.available for line in self.lines)
 
+    @property
+    def any_available(self) -> bool:
+        return any(line.available for line in self.lines)
 
-def items(cart: Cart | None):
+
+def items(cart: Cart | None, variant_ids=None):
     if cart is None:
         return CartItem.objects.none()
-    return CartItem.objects.filter(cart=cart).select_related("variant__product").order_by("added_at", "id")
+    qs = CartItem.objects.filter(cart=cart)
+    if variant_ids is not None:
+        qs = qs.filter(variant_id__in=variant_ids)
+    return qs.select_related("variant__product").order_by("added_at", "id")
 
 
-def summary(cart: Cart | None) -> Summary:
-    """Prices come from the catalog now (never from the cart or the browser); one query."""
+def chosen_variants(values) -> list[int] | None:
+    """The cart lines a checkout is for, as variant ids from a query (`?variant=3&variant=7`); None (every
+    line) when nothing usable was chosen."""
+    ids = [int(v) for v in values if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) < 12]
+    return ids or None
+
+
+def summary(cart: Cart | None, variant_ids=None) -> Summary:
+    """Prices come from the catalog now (never from the cart or the browser); one query. With
+    `variant_ids`, only those lines (a checkout of some of the cart)."""
     from django.utils.translation import gettext as _
 
     result = Summary(cart=cart)
-    for item in items(cart):
+    for item in items(cart, variant_ids):
         variant = item.variant
         problem = ""
         if not variant.product.active:

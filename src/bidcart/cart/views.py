@@ -2,19 +2,22 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bidcart.core import numbers
 from bidcart.core.errors import DomainError
+from bidcart.orders.shipping import quote
 
 from . import selectors, services
 
 
 def cart_page(request):
     summary = selectors.summary(selectors.current_cart(request))
-    return render(request, "cart/cart.html", {"summary": summary})
+    shipping = quote(summary.total, summary.currency)  # shown before checkout, by the rule the order charges
+    return render(request, "cart/cart.html", {"summary": summary, "shipping": shipping, "grand_total": summary.total + shipping.fee})
 
 
 def _int(value, default=None):
@@ -37,10 +40,16 @@ def add(request):
         messages.error(request, _("Choose an option first."))
         return redirect(back)
     try:
-        services.add_item(services.cart_for(request), variant_id, quantity)
+        cart = services.cart_for(request)
+        item = services.add_item(cart, variant_id, quantity)
+        if request.POST.get("buy_now") and item.quantity != quantity:
+            services.set_quantity(cart, item.pk, quantity)  # 바로구매 buys what was asked, not what the cart held
     except DomainError as error:
         messages.error(request, error.detail)
         return redirect(back)
+    if request.POST.get("buy_now"):
+        # 바로구매: straight to checkout with this option alone; the rest of the cart stays for later
+        return redirect(f"{reverse('orders:checkout')}?variant={item.variant_id}")
     messages.success(request, _("Added to your cart."))
     return redirect("cart:cart")
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Category, Product, ProductImage, Variant, WishlistItem
+from .models import Category, Product, ProductImage, RestockAlert, Variant, WishlistItem
 
 
 @admin.register(Category)
@@ -39,6 +39,14 @@ class VariantAdmin(admin.ModelAdmin):
     search_fields = ["sku", "product__name"]
     raw_id_fields = ["product"]
     list_select_related = ["product"]
+
+
+@admin.register(RestockAlert)
+class RestockAlertAdmin(admin.ModelAdmin):
+    list_display = ["user", "variant", "created_at", "notified_at"]
+    list_filter = [("notified_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__email", "variant__sku"]
+    list_select_related = ["user", "variant"]
 
 
 @admin.register(WishlistItem)

@@ -156,3 +156,24 @@ class WishlistItemView(APIView):
             raise NotFound
         services.remove_from_wishlist(request.user, product)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- 재입고 알림 ------------------------------------------------------------------------------------
+
+class RestockAlertSerializer(StrictSerializer):
+    variant = serializers.PrimaryKeyRelatedField(queryset=Variant.objects.filter(product__active=True))
+
+
+class RestockAlertsView(APIView):
+    """POST `{variant: id}`: email me once when this sold-out option is back in stock (409 `in_stock` if it
+    is not sold out)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=RestockAlertSerializer, responses={201: inline_serializer("RestockAlert", {
+        "variant": serializers.IntegerField(), "waiting": serializers.BooleanField()})})
+    def post(self, request):
+        data = RestockAlertSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        alert = services.ask_restock_alert(request.user, data.validated_data["variant"])
+        return Response({"variant": alert.variant_id, "waiting": True}, status=status.HTTP_201_CREATED)

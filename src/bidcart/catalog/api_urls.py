@@ -8,4 +8,5 @@ urlpatterns = [
     path("categories/", api.CategoryListView.as_view(), name="api-categories"),
     path("wishlist/", api.WishlistView.as_view(), name="api-wishlist"),
     path("wishlist/<str:slug>/", api.WishlistItemView.as_view(), name="api-wishlist-item"),
+    path("restock-alerts/", api.RestockAlertsView.as_view(), name="api-restock-alerts"),
 ]

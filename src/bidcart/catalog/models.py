@@ -138,3 +138,22 @@ class WishlistItem(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["user", "product"], name="catalog_wishlist_once")]
+
+
+class RestockAlert(models.Model):
+    """재입고 알림: a shopper asked to hear when a sold-out option is back. The sweep emails them once
+    (`notified_at` is set by a conditional UPDATE) when the option has stock again; asking again after
+    that makes a new alert."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="restock_alerts")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="restock_alerts")
+    created_at = models.DateTimeField(default=timezone.now)
+    notified_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("restock alert")
+        verbose_name_plural = _("restock alerts")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "variant"], condition=Q(notified_at__isnull=True), name="catalog_one_waiting_restock_alert"),
+        ]

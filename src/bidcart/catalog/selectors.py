@@ -108,3 +108,13 @@ def wishlisted_ids(user, product_ids) -> set[int]:
 
 def wishlist(user) -> QuerySet:
     return active_products().filter(wished_by__user=user).order_by("-wished_by__created_at")
+
+
+def waiting_restock_ids(user, product) -> set[int]:
+    """The product's options the user is waiting to hear about (재입고 알림)."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    from .models import RestockAlert
+
+    return set(RestockAlert.objects.filter(user=user, variant__product=product, notified_at__isnull=True)
+               .values_list("variant_id", flat=True))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import secrets
 import uuid
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from rest_framework import status
@@ -13,7 +15,7 @@ from rest_framework import status
 from bidcart.core.errors import DomainError
 
 from . import images
-from .models import Category, Product, ProductImage, Variant, WishlistItem
+from .models import Category, Product, ProductImage, RestockAlert, Variant, WishlistItem
 
 PRODUCT_FIELDS = ("name", "description", "brand", "base_price", "currency", "active", "category")
 
@@ -208,3 +210,35 @@ def toggle_wishlist(user, product: Product) -> bool:
         return False
     add_to_wishlist(user, product)
     return True
+
+
+# --- 재입고 알림 ------------------------------------------------------------------------------------
+
+def ask_restock_alert(user, variant: Variant) -> RestockAlert:
+    """Ask to be emailed when a sold-out option is back. Only for an option that is sold out now (one in
+    stock can simply be bought); asking twice keeps the one waiting alert."""
+    if variant.stock > 0 or not variant.product.active:
+        raise DomainError(_("This option is in stock; you can order it now."), code="in_stock")
+    try:
+        with transaction.atomic():
+            alert, _created = RestockAlert.objects.get_or_create(user=user, variant=variant, notified_at__isnull=True)
+    except IntegrityError:  # a concurrent request made it first
+        alert = RestockAlert.objects.get(user=user, variant=variant, notified_at__isnull=True)
+    return alert
+
+
+def send_restock_alerts(batch: int = 200) -> int:
+    """Email everyone waiting for an option that has stock again, once each: an alert is claimed by the
+    conditional UPDATE of its `notified_at`, so two sweeps at once never send it twice."""
+    from bidcart.core.mail import send_user_email
+
+    due = list(RestockAlert.objects.filter(notified_at__isnull=True, variant__stock__gt=0, variant__product__active=True)
+               .select_related("user", "variant__product").order_by("id")[:batch])
+    sent = 0
+    for alert in due:
+        if not RestockAlert.objects.filter(pk=alert.pk, notified_at__isnull=True).update(notified_at=timezone.now()):
+            continue
+        send_user_email(alert.user, "catalog/email/restock", {"variant": alert.variant, "product": alert.variant.product,
+                                                               "site_url": settings.SITE_URL})
+        sent += 1
+    return sent

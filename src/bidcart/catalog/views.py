@@ -58,6 +58,7 @@ def product_detail(request, slug):
         "images": list(product.images.all()),
         "breadcrumbs": selectors.categories_with_ancestors(product.category),
         "wishlisted": bool(selectors.wishlisted_ids(request.user, [product.pk])),
+        "restock_waiting": selectors.waiting_restock_ids(request.user, product),
         "reviews": review_selectors.for_product(product, limit=20),
         "can_review": review_selectors.review_state(request.user, product),
     }
@@ -72,14 +73,36 @@ def wishlist(request):
 @login_required
 @require_POST
 def wishlist_toggle(request, slug):
-    product = get_object_or_404(Product, slug=slug, active=True)
-    if services.toggle_wishlist(request.user, product):
+    if request.POST.get("action") == "remove":
+        # the wishlist page's 삭제: removes (never re-adds on a double click), also a product no longer on sale
+        services.remove_from_wishlist(request.user, get_object_or_404(Product, slug=slug))
+        messages.info(request, _("Removed from your wishlist."))
+    elif services.toggle_wishlist(request.user, get_object_or_404(Product, slug=slug, active=True)):
         messages.success(request, _("Added to your wishlist."))
     else:
         messages.info(request, _("Removed from your wishlist."))
     next_url = request.POST.get("next", "")
     if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         return redirect(next_url)
+    return redirect("catalog:product", slug)
+
+
+@login_required
+@require_POST
+def restock_alert(request, slug):
+    """재입고 알림 on a sold-out option of the product."""
+    product = get_object_or_404(Product, slug=slug, active=True)
+    raw = request.POST.get("option", "")
+    ok = raw.isascii() and raw.isdigit() and len(raw) < 12  # a bad id is "choose an option", never a 500
+    variant = Variant.objects.filter(product=product, pk=int(raw)).first() if ok else None
+    if variant is None:
+        messages.error(request, _("Choose a sold-out option."))
+    else:
+        try:
+            services.ask_restock_alert(request.user, variant)
+            messages.success(request, _("We will email you when %(option)s is back in stock.") % {"option": variant.label or product.name})
+        except DomainError as error:
+            messages.info(request, error.detail)
     return redirect("catalog:product", slug)
 
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Order, OrderEvent, OrderLine
+from .models import Order, OrderEvent, OrderLine, SavedAddress, Shipment
 
 
 class LineInline(admin.TabularInline):
@@ -8,6 +8,15 @@ class LineInline(admin.TabularInline):
     extra = 0
     can_delete = False
     readonly_fields = ["product", "variant", "seller", "product_name", "sku", "attributes", "unit_price", "quantity", "line_total"]
+
+
+class ShipmentInline(admin.TabularInline):
+    """Read-only: sellers move their shipments on the order page (services.update_shipment)."""
+
+    model = Shipment
+    extra = 0
+    can_delete = False
+    readonly_fields = ["seller", "status", "courier", "tracking_number", "shipped_at", "delivered_at"]
 
 
 class EventInline(admin.TabularInline):
@@ -24,6 +33,13 @@ class OrderAdmin(admin.ModelAdmin):
     list_display = ["number", "user", "status", "total", "currency", "created_at", "payment_due_at"]
     list_filter = ["status"]
     search_fields = ["number", "user__email", "recipient"]
-    readonly_fields = ["number", "user", "status", "currency", "subtotal", "shipping", "total", "created_at", "payment_due_at", "paid_at", "stock_released"]
-    inlines = [LineInline, EventInline]
+    readonly_fields = ["number", "user", "status", "currency", "subtotal", "shipping", "total", "created_at", "payment_due_at", "paid_at", "stock_released", "delivered_at", "confirmed_at"]
+    inlines = [LineInline, ShipmentInline, EventInline]
+    list_select_related = ["user"]
+
+
+@admin.register(SavedAddress)
+class SavedAddressAdmin(admin.ModelAdmin):
+    list_display = ["user", "recipient", "postcode", "address1", "is_default", "created_at"]
+    search_fields = ["user__email", "recipient"]
     list_select_related = ["user"]

@@ -65,10 +65,15 @@ class Order(models.Model):
     postcode = models.CharField(_("postcode"), max_length=10, blank=True)
     address1 = models.CharField(_("address"), max_length=200, blank=True)
     address2 = models.CharField(_("address details"), max_length=200, blank=True)
+    delivery_note = models.CharField(_("delivery note"), max_length=100, blank=True)  # 배송 요청사항, for the courier
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     payment_due_at = models.DateTimeField(db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # 구매확정: the buyer (or the sweep, ORDER_AUTO_CONFIRM_DAYS after delivery) confirmed receipt. Set once,
+    # by a conditional UPDATE; reviews open from here.
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("purchase confirmed at"), null=True, blank=True, db_index=True)
     stock_released = models.BooleanField(default=False)
 
     class Meta:
@@ -87,6 +92,30 @@ class Order(models.Model):
     @property
     def has_address(self) -> bool:
         return bool(self.recipient and self.phone and self.postcode and self.address1)
+
+
+class SavedAddress(models.Model):
+    """An address in the buyer's address book (배송지 목록), offered at checkout; at most one is the default
+    (a partial unique constraint). An order copies the address, so editing the book never changes an order."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="addresses")
+    recipient = models.CharField(_("recipient"), max_length=100)
+    phone = models.CharField(_("phone"), max_length=30)
+    postcode = models.CharField(_("postcode"), max_length=10)
+    address1 = models.CharField(_("address"), max_length=200)
+    address2 = models.CharField(_("address details"), max_length=200, blank=True)
+    delivery_note = models.CharField(_("delivery note"), max_length=100, blank=True)
+    is_default = models.BooleanField(_("default address"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-is_default", "-created_at", "-id"]
+        verbose_name = _("saved address")
+        verbose_name_plural = _("saved addresses")
+        constraints = [models.UniqueConstraint(fields=["user"], condition=Q(is_default=True), name="orders_one_default_address")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} ({self.postcode}) {self.address1} {self.address2}".strip()
 
 
 class OrderLine(models.Model):
@@ -113,6 +142,46 @@ class OrderLine(models.Model):
         ]
 
 
+class Shipment(models.Model):
+    """One seller's part of an order: their lines travel together, with their own status, courier and
+    tracking number. Each seller fulfils only their own shipment; the order's status follows its shipments
+    (`services.order_status_from`)."""
+
+    class Status(models.TextChoices):
+        # the fulfilment steps, in order; the first is "paid, nothing done yet" (or not paid at all)
+        NEW = "new", _("Not started")
+        PREPARING = "preparing", _("Preparing")
+        SHIPPED = "shipped", _("Shipped")
+        DELIVERED = "delivered", _("Delivered")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shipments")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
+    courier = models.CharField(_("courier"), max_length=20, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=30, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
+        constraints = [models.UniqueConstraint(fields=["order", "seller"], name="orders_one_shipment_per_seller")]
+
+    @property
+    def tracking_url(self) -> str:
+        from .couriers import tracking_url
+
+        return tracking_url(self.courier, self.tracking_number)
+
+    @property
+    def courier_name(self) -> str:
+        from .couriers import courier_name
+
+        return courier_name(self.courier)
+
+
 class OrderEvent(models.Model):
     """The audit log of an order: append-only."""
 
@@ -123,6 +192,8 @@ class OrderEvent(models.Model):
         RESTOCKED = "restocked", _("Restocked")
         ADDRESS = "address", _("Address given")
         EMAIL_SENT = "email_sent", _("Email sent")
+        SHIPMENT = "shipment", _("Shipment updated")
+        CONFIRMED = "confirmed", _("Purchase confirmed")
         NOTE = "note", _("Note")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
@@ -135,3 +206,19 @@ class OrderEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def _label(self, value: str) -> str:
+        """A stored status in words: a shipment's step for a shipment event, the order's status otherwise."""
+        choices = Shipment.Status if self.type == self.Type.SHIPMENT else Status
+        try:
+            return str(choices(value).label) if value else ""
+        except ValueError:
+            return value
+
+    @property
+    def from_label(self) -> str:
+        return self._label(self.from_status)
+
+    @property
+    def to_label(self) -> str:
+        return self._label(self.to_status)

@@ -22,6 +22,7 @@ from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import status as http
 
 from bidcart.cart.models import Cart, CartItem
@@ -32,7 +33,10 @@ from bidcart.core.locks import claim
 from bidcart.core.mail import send_user_email
 from bidcart.core.site import absolute_url
 
-from .models import PAID_STATUSES, REFUND_STATUSES, RELEASES_STOCK, TRANSITIONS, Kind, Order, OrderEvent, OrderLine, Status
+from . import couriers
+from .models import (PAID_STATUSES, REFUND_STATUSES, RELEASES_STOCK, TRANSITIONS, Kind, Order, OrderEvent, OrderLine,
+                     SavedAddress, Shipment, Status)
+from .shipping import shipping_fee  # noqa: F401  (callers read it here too)
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +53,6 @@ def payment_window() -> timedelta:
     return timedelta(minutes=settings.ORDER_PAYMENT_WINDOW_MINUTES)
 
 
-def shipping_fee(subtotal: int, currency: str) -> int:
-    """Flat fee, free from a threshold (KRW defaults: ₩3,000, free from ₩50,000)."""
-    fee = settings.ORDER_SHIPPING_FEE
-    free_from = settings.ORDER_FREE_SHIPPING_FROM
-    return 0 if subtotal >= free_from else fee
 
 
 def new_number() -> str:
@@ -69,7 +68,8 @@ def _event(order, type_, *, from_status="", to_status="", actor=None, note="") -
 
 # --- placing --------------------------------------------------------------------------------------
 
-ADDRESS_FIELDS = ("recipient", "phone", "postcode", "address1", "address2")
+ADDRESS_FIELDS = ("recipient", "phone", "postcode", "address1", "address2", "delivery_note")
+OPTIONAL_ADDRESS_FIELDS = ("address2", "delivery_note")
 
 
 @dataclass
@@ -88,7 +88,7 @@ class NewLine:
 
 def clean_address(shipping_address: dict) -> dict:
     address = {k: (shipping_address.get(k) or "").strip() for k in ADDRESS_FIELDS}
-    missing = [k for k in ADDRESS_FIELDS if k != "address2" and not address[k]]
+    missing = [k for k in ADDRESS_FIELDS if k not in OPTIONAL_ADDRESS_FIELDS and not address[k]]
     if missing:
         raise DomainError(_("The shipping address is incomplete."), code="address_incomplete", status_code=http.HTTP_400_BAD_REQUEST)
     return address
@@ -119,18 +119,24 @@ def create_order(
             for line in lines
         ]
     )
+    # one shipment per seller: each fulfils their own lines
+    Shipment.objects.bulk_create([Shipment(order=order, seller_id=seller_id) for seller_id in sorted({l.seller_id for l in lines})])
     _event(order, OrderEvent.Type.PLACED, to_status=Status.PENDING_PAYMENT, actor=user)
     if kind == Kind.STORE:  # an auction win has its own "you won" email from the auctions app
         transaction.on_commit(lambda: send_order_email(order.pk, "placed"))
     return order
 
 
-def place_order(user, *, shipping_address: dict) -> Order:
-    """Turn the user's cart into an order awaiting payment, allocating stock for every line or none."""
+def place_order(user, *, shipping_address: dict, variant_ids: list[int] | None = None) -> Order:
+    """Turn the user's cart into an order awaiting payment, allocating stock for every line or none.
+    With `variant_ids`, only those lines of the cart are ordered (buy some, keep the rest in the cart)."""
     address = clean_address(shipping_address)
     with transaction.atomic():
         cart = Cart.objects.select_for_update().filter(user=user).first()  # one checkout per cart at a time
-        items = list(CartItem.objects.filter(cart=cart).select_related("variant__product").order_by("variant_id")) if cart else []
+        chosen = CartItem.objects.filter(cart=cart)
+        if variant_ids is not None:
+            chosen = chosen.filter(variant_id__in=variant_ids)
+        items = list(chosen.select_related("variant__product").order_by("variant_id")) if cart else []
         if not items:
             raise DomainError(_("Your cart is empty."), code="cart_empty", status_code=http.HTTP_400_BAD_REQUEST)
         currencies = {i.variant.product.currency for i in items}
@@ -175,7 +181,7 @@ def place_order(user, *, shipping_address: dict) -> Order:
             sold[i.variant.product_id] = sold.get(i.variant.product_id, 0) + i.quantity
         for product_id in sorted(sold):
             Product.objects.filter(pk=product_id).update(sold_count=F("sold_count") + sold[product_id])
-        CartItem.objects.filter(cart=cart).delete()
+        CartItem.objects.filter(pk__in=[i.pk for i in items]).delete()  # what was not chosen stays in the cart
     return order
 
 
@@ -190,6 +196,73 @@ def set_shipping_address(user, order: Order, shipping_address: dict) -> Order:
         _event(order, OrderEvent.Type.ADDRESS, actor=user)
     order.refresh_from_db()
     return order
+
+
+# --- the address book -----------------------------------------------------------------------------
+
+MAX_SAVED_ADDRESSES = 20
+
+
+def _own_address(user, pk) -> SavedAddress:
+    address = SavedAddress.objects.filter(user=user, pk=pk).first()
+    if address is None:
+        raise DomainError(_("No such address."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+    return address
+
+
+def _make_default(user, address: SavedAddress) -> None:
+    """The caller holds the user's address rows locked: clear the old default, then set the new one."""
+    SavedAddress.objects.filter(user=user, is_default=True).exclude(pk=address.pk).update(is_default=False)
+    SavedAddress.objects.filter(pk=address.pk).update(is_default=True)
+    address.is_default = True
+
+
+def save_address(user, shipping_address: dict, *, default: bool = False) -> SavedAddress:
+    """Keep an address in the user's book (the same address twice is kept once). The first one is the
+    default. The user's rows are locked so two saves can't both become the default."""
+    address = clean_address(shipping_address)
+    with transaction.atomic():
+        mine = list(SavedAddress.objects.select_for_update().filter(user=user))
+        same = next((a for a in mine if all(getattr(a, k) == address[k] for k in ADDRESS_FIELDS)), None)
+        if same is None:
+            if len(mine) >= MAX_SAVED_ADDRESSES:
+                raise DomainError(_("Your address book is full; delete an address first."), code="too_many_addresses")
+            same = SavedAddress.objects.create(user=user, **address)
+        if default or not any(a.is_default for a in mine if a.pk != same.pk):
+            _make_default(user, same)
+    return same
+
+
+def update_address(user, pk, changes: dict) -> SavedAddress:
+    with transaction.atomic():
+        list(SavedAddress.objects.select_for_update().filter(user=user))
+        address = _own_address(user, pk)
+        fields = clean_address({**{k: getattr(address, k) for k in ADDRESS_FIELDS}, **changes})
+        SavedAddress.objects.filter(pk=address.pk).update(**fields)
+        if changes.get("is_default"):
+            _make_default(user, address)
+    address.refresh_from_db()
+    return address
+
+
+def set_default_address(user, pk) -> SavedAddress:
+    with transaction.atomic():
+        list(SavedAddress.objects.select_for_update().filter(user=user))
+        address = _own_address(user, pk)
+        _make_default(user, address)
+    return address
+
+
+def delete_address(user, pk) -> None:
+    """Delete an address; if it was the default, the newest remaining one becomes the default."""
+    with transaction.atomic():
+        list(SavedAddress.objects.select_for_update().filter(user=user))
+        address = _own_address(user, pk)
+        address.delete()
+        if address.is_default:
+            newest = SavedAddress.objects.filter(user=user).order_by("-created_at", "-id").first()
+            if newest:
+                _make_default(user, newest)
 
 
 # --- status pipeline ------------------------------------------------------------------------------
@@ -212,6 +285,8 @@ def transition(order: Order, to: str, *, actor=None, note: str = "") -> Order:
     changes = {"status": to, "updated_at": now}
     if to == Status.PAID:
         changes["paid_at"] = now
+    if to == Status.DELIVERED:
+        changes["delivered_at"] = now
     with transaction.atomic():
         if not Order.objects.filter(pk=order.pk, status=current).update(**changes):
             raise DomainError(_("The order changed meanwhile; reload it and try again."), code="status_changed")
@@ -302,25 +377,165 @@ def cancel_by_buyer(user, order: Order) -> Order:
     return transition(order, Status.CANCELLED, actor=user, note="cancelled by the buyer")
 
 
-# What sellers may do to an order with their items; staff may make any legal transition.
-SELLER_STEPS = {(Status.PAID, Status.PREPARING), (Status.PREPARING, Status.SHIPPED), (Status.SHIPPED, Status.DELIVERED)}
+# --- fulfilment: a shipment per seller -----------------------------------------------------------
+
+S = Shipment.Status
+# A shipment's steps in order, and the order status each one means when every shipment has reached it.
+STEPS = [S.NEW, S.PREPARING, S.SHIPPED, S.DELIVERED]
+ORDER_STATUS_AT = {S.NEW: Status.PAID, S.PREPARING: Status.PREPARING, S.SHIPPED: Status.SHIPPED, S.DELIVERED: Status.DELIVERED}
+# Where a seller may move their shipment from each step: 발송 straight from "not started" is allowed
+# (many shops pack and ship the same day); never backwards.
+SHIPMENT_STEPS: dict[str, tuple] = {
+    S.NEW: (S.PREPARING, S.SHIPPED), S.PREPARING: (S.SHIPPED,), S.SHIPPED: (S.DELIVERED,), S.DELIVERED: (),
+}
+# What the seller's choices say (an action, in words): "발송" rather than the state's "발송됨".
+STEP_ACTIONS = {S.PREPARING: _lazy("Start preparing"), S.SHIPPED: _lazy("Mark shipped"), S.DELIVERED: _lazy("Mark delivered")}
+# Order statuses in which shipments move (an unpaid, cancelled or fully refunded order's stay where they
+# are). A partly refunded order still has goods to send; its status is then the refunds' to decide.
+FULFILLING = (Status.PAID, Status.PREPARING, Status.SHIPPED, Status.PARTIALLY_REFUNDED)
+PIPELINE = [Status.PAID, Status.PREPARING, Status.SHIPPED, Status.DELIVERED]
 
 
-def advance(actor, order: Order, to: str) -> Order:
-    """Staff, or a seller with lines in the order, move it along the fulfilment pipeline."""
+def order_status_from(shipment_statuses) -> str:
+    """The order is as far as its least advanced shipment; once any seller has started, it is preparing."""
+    statuses = list(shipment_statuses)
+    least = min(statuses, key=STEPS.index)
+    if least == S.NEW and any(s != S.NEW for s in statuses):
+        return Status.PREPARING
+    return ORDER_STATUS_AT[least]
+
+
+def _follow_shipments(order: Order, *, actor=None) -> Order:
+    """Walk the order along PIPELINE, one legal transition at a time, to where its shipments say it is.
+    The caller holds the order's row lock."""
+    target = order_status_from(Shipment.objects.filter(order=order).values_list("status", flat=True))
+    while order.status in PIPELINE and PIPELINE.index(order.status) < PIPELINE.index(target):
+        order = transition(order, PIPELINE[PIPELINE.index(order.status) + 1], actor=actor)
+    return order
+
+
+def _shipping_details(courier: str, tracking_number: str) -> dict:
+    number = couriers.clean_tracking_number(tracking_number)
+    if courier not in couriers.COURIERS or not couriers.TRACKING_RE.match(number):
+        raise DomainError(
+            _("Choose the courier and enter the tracking number (10 to 14 digits) to mark it shipped."),
+            code="tracking_required", status_code=http.HTTP_400_BAD_REQUEST,
+        )
+    return {"courier": courier, "tracking_number": number}
+
+
+def update_shipment(seller, order: Order, to: str, *, courier: str = "", tracking_number: str = "") -> Shipment:
+    """A seller moves their own shipment of `order` one step on (발송 needs a courier and a tracking
+    number), and the order follows. The order's row lock serialises sellers of the same order, and the
+    shipment's UPDATE is conditional on the status read, so two clicks never apply a step twice."""
     try:
-        to = Status(to)
+        to = S(to)
     except ValueError:
         raise DomainError(_("Unknown status."), code="status_invalid", status_code=http.HTTP_400_BAD_REQUEST) from None
+    details = _shipping_details(courier, tracking_number) if to == S.SHIPPED else {}
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().filter(pk=order.pk).first()
+        shipment = Shipment.objects.filter(order=locked, seller=seller).first() if locked else None
+        if shipment is None:
+            raise DomainError(_("No such order."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+        if locked.status not in FULFILLING or to not in SHIPMENT_STEPS[shipment.status]:
+            raise IllegalTransition(
+                _("This shipment is %(current)s; it cannot become %(to)s now.")
+                % {"current": S(shipment.status).label, "to": to.label}
+                if locked.status in FULFILLING
+                else _("Sellers can only fulfil an order once it is paid.")
+            )
+        now = timezone.now()
+        changes = {"status": to, "updated_at": now, **details}
+        if to == S.SHIPPED:
+            changes["shipped_at"] = now
+        if to == S.DELIVERED:
+            changes["delivered_at"] = now
+        if not Shipment.objects.filter(pk=shipment.pk, status=shipment.status).update(**changes):
+            raise DomainError(_("The order changed meanwhile; reload it and try again."), code="status_changed")
+        _event(locked, OrderEvent.Type.SHIPMENT, from_status=shipment.status, to_status=to, actor=seller,
+               note=f"{couriers.courier_name(details['courier'])} {details['tracking_number']}" if details else "")
+        _follow_shipments(locked, actor=seller)
+    shipment.refresh_from_db()
+    return shipment
+
+
+def _carry_shipments(order: Order, to: str) -> None:
+    """Staff moved the whole order along: shipments behind it come along (staff act for every seller)."""
+    if to not in PIPELINE[1:]:
+        return
+    step = next(k for k, v in ORDER_STATUS_AT.items() if v == to)
+    behind = STEPS[: STEPS.index(step)]
+    now = timezone.now()
+    stamps = {"shipped_at": now} if step == S.SHIPPED else {"delivered_at": now} if step == S.DELIVERED else {}
+    Shipment.objects.filter(order=order, status__in=behind).update(status=step, updated_at=now, **stamps)
+
+
+def advance(actor, order: Order, to: str, *, courier: str = "", tracking_number: str = "") -> Order:
+    """A seller moves their own shipment of the order; staff may make any legal transition of the whole
+    order (and its shipments follow)."""
+    if to not in Status.values:
+        raise DomainError(_("Unknown status."), code="status_invalid", status_code=http.HTTP_400_BAD_REQUEST)
+    sells_here = actor.is_seller and Shipment.objects.filter(order=order, seller=actor).exists()
+    if sells_here and (to in S.values or not actor.is_staff):
+        if to not in S.values:
+            raise IllegalTransition(_("Sellers can only mark their shipment preparing, shipped or delivered."))
+        update_shipment(actor, order, to, courier=courier, tracking_number=tracking_number)
+        order.refresh_from_db()
+        return order
+    if not actor.is_staff:
+        raise DomainError(_("No such order."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
     if to in REFUND_STATUSES:
         raise IllegalTransition(_("An order is refunded by refunding its payment; its status follows the money."))
-    if not actor.is_staff:
-        is_seller = actor.is_seller and OrderLine.objects.filter(order=order, seller=actor).exists()
-        if not is_seller:
-            raise DomainError(_("No such order."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
-        if (Status(order.status), to) not in SELLER_STEPS:
-            raise IllegalTransition(_("Sellers can only move a paid order to preparing, shipped and delivered."))
-    return transition(order, to, actor=actor)
+    with transaction.atomic():
+        order = transition(order, to, actor=actor)
+        _carry_shipments(order, to)
+    return order
+
+
+# --- 구매확정: the buyer confirms receipt -------------------------------------------------------------
+
+CONFIRMABLE = (Status.SHIPPED, Status.DELIVERED)
+
+
+def _confirm(order: Order, *, now, actor=None, note: str) -> bool:
+    if not Order.objects.filter(pk=order.pk, confirmed_at__isnull=True, status=Status.DELIVERED).update(confirmed_at=now, updated_at=now):
+        return False
+    order.confirmed_at = now
+    _event(order, OrderEvent.Type.CONFIRMED, actor=actor, note=note)
+    return True
+
+
+def confirm_purchase(user, order: Order) -> Order:
+    """The buyer says the goods arrived. A shipped order becomes delivered on the way (the buyer knows
+    better than a seller who forgot to say so). Once only; reviews open from here."""
+    if order.user_id != user.pk:
+        raise DomainError(_("No such order."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.confirmed_at:
+            raise DomainError(_("You have already confirmed this purchase."), code="already_confirmed")
+        if locked.status not in CONFIRMABLE:
+            raise IllegalTransition(_("You can confirm the purchase once the order has been shipped."))
+        if locked.status == Status.SHIPPED:
+            _carry_shipments(locked, Status.DELIVERED)
+            locked = transition(locked, Status.DELIVERED, actor=user, note="received, said the buyer")
+        _confirm(locked, now=timezone.now(), actor=user, note="by the buyer")
+    order.refresh_from_db()
+    return order
+
+
+def auto_confirm_delivered(now=None, batch: int = 200) -> int:
+    """구매확정 for orders delivered ORDER_AUTO_CONFIRM_DAYS ago that the buyer never confirmed. Idempotent:
+    the conditional UPDATE sets `confirmed_at` once, and rows are claimed with SKIP LOCKED."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.ORDER_AUTO_CONFIRM_DAYS)
+    confirmed = 0
+    with transaction.atomic():
+        due = claim(Order.objects.filter(status=Status.DELIVERED, confirmed_at__isnull=True, delivered_at__lte=cutoff).order_by("delivered_at"))
+        for order in list(due[:batch]):
+            confirmed += _confirm(order, now=now, note="automatically")
+    return confirmed
 
 
 # --- expiry ---------------------------------------------------------------------------------------
@@ -349,7 +564,8 @@ def send_order_email(order_id: int, kind: str) -> None:
     order = Order.objects.select_related("user").prefetch_related("lines").filter(pk=order_id).first()
     if order is None:
         return
-    context = {"order": order, "lines": list(order.lines.all()), "kind": kind,
+    shipments = list(order.shipments.exclude(tracking_number="")) if kind == "shipped" else []
+    context = {"order": order, "lines": list(order.lines.all()), "kind": kind, "shipments": shipments,
                "order_url": absolute_url(reverse("orders:detail", args=[order.number]))}
     if not send_user_email(order.user, f"orders/email/{kind}", context):
         return

@@ -18,13 +18,28 @@ class Choice:
     provider: str
     label: str
     methods: tuple[str, ...]
+    amount: str = ""  # what paying `order` with it charges, in words: "$19.29 (27,000원)" where it converts
 
 
-def choices() -> list[Choice]:
+def charge_label(provider: str, amount: int, currency: str) -> str:
+    """The amount a buyer pays with `provider`: the shop's amount, or where the provider charges another
+    currency, the converted amount first and the shop's in brackets (services.charge_in converts)."""
+    from bidcart.catalog.templatetags.shop import format_money
+
+    from .services import charge_in
+
+    charged, charged_in = charge_in(provider, amount, currency)
+    if charged_in == currency:
+        return format_money(amount, currency)
+    return f"{format_money(charged, charged_in)} ({format_money(amount, currency)})"
+
+
+def choices(order=None) -> list[Choice]:
     out = []
     for name in providers.enabled():
         cls = providers.adapter_class(name)
-        out.append(Choice(name, cls.label or name, cls.methods))
+        amount = charge_label(name, order.total, order.currency) if order is not None else ""
+        out.append(Choice(name, cls.label or name, cls.methods, amount))
     return out
 
 

@@ -44,7 +44,7 @@ def pay(request, number):
     if order is None:
         raise Http404
     address_form = AddressForm(request.POST if request.POST.get("step") == "address" else None,
-                               initial={"recipient": request.user.display_name})
+                               initial=order_selectors.address_initial(request.user))
     if request.method == "POST" and request.POST.get("step") == "address":
         if address_form.is_valid():
             try:
@@ -70,7 +70,7 @@ def pay(request, number):
             "urls": services.urls_for(payment, site_url(request)),
         })
     return render(request, "payments/pay.html", {
-        "order": order, "address_form": address_form, "choices": selectors.choices(),
+        "order": order, "address_form": address_form, "choices": selectors.choices(order),
         "payments": selectors.order_payments(order),
     }, status=400 if address_form.errors else 200)
 

@@ -6,13 +6,15 @@ def for_product(product, limit: int = 20) -> list[Review]:
 
 
 def has_bought(user, product) -> bool:
-    """A line of this product in one of the user's paid orders, unless all of it was refunded."""
+    """A line of this product in one of the user's orders whose purchase is confirmed (구매확정: the goods
+    arrived), unless all of it was refunded."""
     if not getattr(user, "is_authenticated", False):
         return False
     from bidcart.orders.models import PAID_STATUSES, OrderLine, Status
 
     kept = PAID_STATUSES - {Status.REFUNDED}  # a buyer who got everything back reviews nothing
-    return OrderLine.objects.filter(order__user=user, product=product, order__status__in=kept).exists()
+    return OrderLine.objects.filter(order__user=user, product=product, order__status__in=kept,
+                                    order__confirmed_at__isnull=False).exists()
 
 
 def review_state(user, product) -> dict:

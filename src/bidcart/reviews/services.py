@@ -1,4 +1,4 @@
-"""Reviews: only buyers of a product (a line in an order that reached `paid`), once each. The product's
+"""Reviews: only buyers of a product who confirmed the purchase (구매확정), once each. The product's
 average and count are recomputed with an aggregate inside the same transaction, under the product's
 row lock, so concurrent reviews never leave them wrong."""
 
@@ -36,7 +36,7 @@ def create_review(user, product: Product, *, rating: int, text: str = "") -> Rev
     _check_rating(rating)
     if not selectors.has_bought(user, product):
         raise DomainError(
-            _("Only customers who bought this product can review it."), code="not_a_buyer", status_code=status.HTTP_403_FORBIDDEN
+            _("You can review a product once you have confirmed its purchase (구매확정)."), code="not_a_buyer", status_code=status.HTTP_403_FORBIDDEN
         )
     try:
         with transaction.atomic():

@@ -29,7 +29,7 @@ def write(request, slug):
         else:
             status = 400
     elif not selectors.has_bought(request.user, product):
-        messages.info(request, _("Only customers who bought this product can review it."))
+        messages.info(request, _("You can review a product once you have confirmed its purchase (구매확정)."))
         return redirect("catalog:product", product.slug)
     return render(request, "reviews/form.html", {"form": form, "product": product}, status=status)
 
