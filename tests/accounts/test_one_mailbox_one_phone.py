@@ -12,7 +12,7 @@ from django.utils import timezone
 from bidcart.accounts import emails, services, sms
 from bidcart.accounts.models import User
 
-from .conftest import PASSWORD, last_sms_code
+from .conftest import AGREED, AGREED_FORM, PASSWORD, last_sms_code
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,8 @@ SOFT_HYPHEN, ZERO_WIDTH_SPACE, ZERO_WIDTH_JOINER, BOM = "\u00ad", "\u200b", "\u2
 
 
 def signup_api(api, email):
-    return api.post("/api/v1/auth/signup/", {"email": email, "display_name": "누군가", "password": PASSWORD}, format="json")
+    return api.post("/api/v1/auth/signup/", {"email": email, "display_name": "누군가", "password": PASSWORD, "consents": AGREED},
+                    format="json")
 
 
 @pytest.mark.parametrize("twin", [
@@ -57,7 +58,7 @@ def test_invisible_characters_are_refused_with_a_clear_reason(api, address):
 
 def test_the_signup_page_refuses_a_soft_hyphen_and_says_why(client):
     response = client.post("/accounts/signup/", {
-        "email": f"buyer@exam{SOFT_HYPHEN}ple.com", "display_name": "누군가", "password1": PASSWORD, "password2": PASSWORD,
+        "email": f"buyer@exam{SOFT_HYPHEN}ple.com", "display_name": "누군가", "password1": PASSWORD, "password2": PASSWORD, **AGREED_FORM,
     }, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200 or response.status_code == 400
     assert "invisible characters" in response.content.decode()
@@ -67,7 +68,7 @@ def test_the_signup_page_refuses_a_soft_hyphen_and_says_why(client):
 def test_the_signup_page_says_a_full_width_twin_is_taken(client, make_user):
     make_user("buyer@example.com")
     response = client.post("/accounts/signup/", {
-        "email": "buyer@ｅｘａｍｐｌｅ.com", "display_name": "누군가", "password1": PASSWORD, "password2": PASSWORD,
+        "email": "buyer@ｅｘａｍｐｌｅ.com", "display_name": "누군가", "password1": PASSWORD, "password2": PASSWORD, **AGREED_FORM,
     }, HTTP_ACCEPT_LANGUAGE="en")
     assert "already exists" in response.content.decode()
     assert User.objects.count() == 1

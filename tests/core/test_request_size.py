@@ -92,7 +92,8 @@ def test_nginx_takes_the_same_largest_request_as_the_app(settings):
 
 
 def test_a_chunked_body_under_the_limit_reaches_the_view_whole(server):
-    payload = json.dumps({"email": "chunked@example.com", "display_name": "청크", "password": "short"}).encode()
+    payload = json.dumps({"email": "chunked@example.com", "display_name": "청크", "password": "short",
+                          "consents": {"terms": True, "privacy": True, "age": True}}).encode()
     halves = (payload[: len(payload) // 2], payload[len(payload) // 2:])
     body = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in halves) + b"0\r\n\r\n"
     status, _, answer = raw_request(server, "POST /api/v1/auth/signup/ HTTP/1.1\nHost: 127.0.0.1\n"

@@ -98,6 +98,7 @@ def test_the_verification_email_arrives_by_smtp_in_korean_and_its_link_activates
     _controller, inbox = smtp
     answer = httpx.post(f"{shop}/api/v1/auth/signup/", headers={"Accept-Language": "ko"}, json={
         "email": "smtp.buyer@example.com", "display_name": "메일 구매자", "password": "a-long-enough-password-1",
+        "consents": {"terms": True, "privacy": True, "age": True},
     })
     assert answer.status_code == 201, answer.text
 
