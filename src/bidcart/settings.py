@@ -93,7 +93,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "bidcart.core.middleware.RequestObserverMiddleware",  # request id, metrics, one log line per request
     "django.middleware.security.SecurityMiddleware",
-    "bidcart.accounts.middleware.HoneypotBlockMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
