@@ -93,6 +93,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "bidcart.core.middleware.RequestObserverMiddleware",  # request id, metrics, one log line per request
     "django.middleware.security.SecurityMiddleware",
+    "bidcart.core.middleware.NoUrlListingMiddleware",  # DEBUG's 404 page would list every URL (the admin's too)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
