@@ -242,7 +242,7 @@ AUCTION_EMAIL_NOTICES = env.list("AUCTION_EMAIL_NOTICES", default=["outbid", "en
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "bidcart.accounts.jwt.JWTAuthentication",  # simplejwt's, refusing tokens older than the password
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
