@@ -9,12 +9,11 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from bidcart.core.bodylimit import limit_body  # noqa: E402
+from bidcart.core.wsauth import WebSocketAuthMiddleware  # noqa: E402
 from bidcart.routing import websocket_urlpatterns  # noqa: E402
 
 PGSIM_PREFIX = "/pgsim"
@@ -22,7 +21,8 @@ PGSIM_PREFIX = "/pgsim"
 shop = ProtocolTypeRouter(
     {
         "http": limit_body(django_app),  # 413 for a body over its limit, before Django reads it
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # a JWT (Sec-WebSocket-Protocol) or the session cookie with this site's own Origin: core/wsauth.py
+        "websocket": WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns)),
     }
 )
 

@@ -36,6 +36,13 @@ def token_pair(user) -> dict:
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
+def access_token_for(user) -> AccessToken:
+    """A stamped access token alone (tools and tests that act as a user without logging in)."""
+    token = AccessToken.for_user(user)
+    token[PASSWORD_CLAIM] = password_stamp(user)
+    return token
+
+
 class JWTAuthentication(authentication.JWTAuthentication):
     """simplejwt's `Authorization: Bearer …`, refusing a token issued before the user's last password change."""
 
