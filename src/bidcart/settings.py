@@ -320,6 +320,12 @@ RATE_LIMIT_WS_MESSAGES = env.str("RATE_LIMIT_WS_MESSAGES", default="10/s")
 RATE_LIMIT_WS_CLOSE = env.str("RATE_LIMIT_WS_CLOSE", default="30/s")
 # WebSocket connections opened per client address (generous: many phones share one carrier address)
 RATE_LIMIT_WS_CONNECT = env.str("RATE_LIMIT_WS_CONNECT", default="30/10s,300/min")
+# Payment webhooks refused (bad signature, not the provider's format) per sender address: past it, that
+# address's deliveries are answered 429 without being stored. A provider's own (verified) deliveries never
+# count, so every legitimate one is still stored however many come.
+RATE_LIMIT_WEBHOOK_REJECTED = env.str("RATE_LIMIT_WEBHOOK_REJECTED", default="10/min,60/h")
+# Largest payment webhook body (the providers' are a few KB): 413 above it, before anything is stored.
+WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=64 * 1024)
 # Largest WebSocket message: uvicorn (`bidcart run` / `serve`) closes a connection sending more with 1009.
 WS_MAX_MESSAGE_BYTES = env.int("WS_MAX_MESSAGE_BYTES", default=64 * 1024)
 # Largest request body: JSON and form fields (413 above it) ...
