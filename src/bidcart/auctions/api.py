@@ -116,6 +116,7 @@ class BidResponseSerializer(LotStateSerializer):
     leading = serializers.BooleanField(required=False)
     reason = serializers.CharField(required=False, help_text="Refusals: the same value as `code`.")
     my_max = serializers.IntegerField(allow_null=True)
+    you = MySerializer(allow_null=True, help_text="Your own standing on the lot, as the live room's `you`.")
 
 
 class BidRefusedSerializer(ErrorSerializer, BidResponseSerializer):

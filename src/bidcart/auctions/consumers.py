@@ -25,8 +25,8 @@ from channels.db import DatabaseSyncToAsync
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 
-from bidcart.core.consumers import GuardedJsonConsumer, error_message, rate_limited_message
 from bidcart.core import wsauth
+from bidcart.core.consumers import GuardedJsonConsumer, error_message, rate_limited_message
 from bidcart.core.errors import DomainError
 from bidcart.core.ratelimit import RateLimited
 
@@ -73,36 +73,6 @@ def _bid(user, lot_id: int, amount) -> dict:
     except DomainError as error:
         return protocol.bid_answer(user, Lot.objects.filter(pk=lot_id).first(), error=error)
     return protocol.bid_answer(user, None, result=result)
-
-
-def still_signed_in(scope) -> bool:
-    """Whether what authenticated this socket still holds: the JWT's password stamp against the user's row,
-    or the session (not logged out, and signed with the current password). A socket set up without either
-    (tests on the consumer) has nothing to re-check."""
-    user, auth = scope.get("user"), scope.get("auth")
-    if not getattr(user, "is_authenticated", False) or auth not in ("jwt", "session"):
-        return True
-    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.utils.crypto import constant_time_compare
-
-    fresh = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
-    if fresh is None:
-        return False
-    if auth == "jwt":
-        from bidcart.accounts.jwt import password_stamp
-
-        return constant_time_compare(getattr(user, "jwt_stamp", "") or "", password_stamp(fresh))
-    session = scope.get("session")
-    key = getattr(session, "session_key", None)
-    if not key:
-        return False
-    from importlib import import_module
-
-    from django.conf import settings
-
-    stored = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)  # as stored now, not as connected
-    return (str(stored.get(SESSION_KEY)) == str(fresh.pk)
-            and constant_time_compare(stored.get(HASH_SESSION_KEY, ""), fresh.get_session_auth_hash()))
 
 
 class LotConsumer(GuardedJsonConsumer):
@@ -160,7 +130,7 @@ class LotConsumer(GuardedJsonConsumer):
                 await self.send_json(error_message("service_unavailable", detail, ref))
 
     async def _receive(self, kind, ref, content):
-        if kind in ("bid", "chat", "report") and not await db(still_signed_in)(self.scope):
+        if kind in ("bid", "chat", "report") and not await db(wsauth.still_signed_in)(self.scope):
             await self.send_json(error_message("session_ended", "You were signed out: log in again.", ref))
             await self.close(code=protocol.CLOSE_UNAUTHORIZED)
             return

@@ -14,19 +14,23 @@ Two ways in:
   in ALLOWED_HOSTS; a foreign Origin is refused at the handshake (403). A client that sends no Origin is
   not a browser: it gets no session (anonymous; it may watch) and needs a token to bid or chat.
 
-The scope gets `auth`: "jwt", "invalid_token", "session" or "anonymous".
+The scope gets `auth`: "jwt", "invalid_token", "session" or "anonymous". A socket outlives the sign-in it
+was opened with, so consumers ask `still_signed_in(scope)` before acting for the user.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from urllib.parse import urlsplit
 
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.http.request import split_domain_port, validate_host
+from django.utils.crypto import constant_time_compare
 
 SUBPROTOCOL = "bidcart.jwt"
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
@@ -98,3 +102,26 @@ class WebSocketAuthMiddleware:
         if not same_origin(scope, origin):
             return await WebsocketDenier()(scope, receive, send)
         return await self.with_session({**scope, "auth": "session"}, receive, send)
+
+
+def still_signed_in(scope) -> bool:
+    """Whether what authenticated a socket still holds (run it in a thread: it reads the database): the
+    JWT's password stamp against the user's row, or the session as stored now (not logged out, signed with
+    the current password, as Django checks a page's session). A scope set up without either (tests on a
+    consumer) has nothing to re-check."""
+    from bidcart.accounts.jwt import password_stamp
+
+    user, auth = scope.get("user"), scope.get("auth")
+    if not getattr(user, "is_authenticated", False) or auth not in ("jwt", "session"):
+        return True
+    fresh = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
+    if fresh is None:
+        return False
+    if auth == "jwt":
+        return constant_time_compare(getattr(user, "jwt_stamp", "") or "", password_stamp(fresh))
+    key = getattr(scope.get("session"), "session_key", None)
+    if not key:
+        return False
+    stored = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
+    return (str(stored.get(SESSION_KEY)) == str(fresh.pk)
+            and constant_time_compare(stored.get(HASH_SESSION_KEY, ""), fresh.get_session_auth_hash()))
