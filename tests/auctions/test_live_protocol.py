@@ -285,7 +285,8 @@ async def test_a_browser_socket_is_closed_once_its_session_logged_out(server):
     await room.next("chat_sent", mark)
     await db(browser.post)("/accounts/logout/")
     mark = await room.send(type="chat", text="after logout")
-    assert (await room.next("error", mark))["code"] == "session_ended"
+    error = await room.next("error", mark)
+    assert error["code"] == "session_ended" and error["detail"] == "로그아웃되었습니다. 다시 로그인해 주세요."  # the room shows it
     await room.task
     assert room.ws.close_code == 4401
     assert await db(ChatMessage.objects.count)() == 1

@@ -24,6 +24,7 @@ import logging
 from channels.db import DatabaseSyncToAsync
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext as _
 
 from bidcart.core import wsauth
 from bidcart.core.consumers import GuardedJsonConsumer, error_message, rate_limited_message
@@ -87,7 +88,7 @@ class LotConsumer(GuardedJsonConsumer):
         subprotocol = wsauth.SUBPROTOCOL if self.scope.get("auth") in ("jwt", "invalid_token") else None
         if self.scope.get("auth") == "invalid_token":
             await self.accept(subprotocol)
-            await self.send_json(error_message("token_invalid", "The token is invalid or expired: log in again."))
+            await self.send_json(error_message("token_invalid", _("Your sign-in has expired or is not valid: log in again.")))
             await self.close(code=protocol.CLOSE_UNAUTHORIZED)
             return
         live.register_loop(asyncio.get_running_loop())
@@ -131,7 +132,7 @@ class LotConsumer(GuardedJsonConsumer):
 
     async def _receive(self, kind, ref, content):
         if kind in ("bid", "chat", "report") and not await db(wsauth.still_signed_in)(self.scope):
-            await self.send_json(error_message("session_ended", "You were signed out: log in again.", ref))
+            await self.send_json(error_message("session_ended", _("You were signed out: log in again."), ref))
             await self.close(code=protocol.CLOSE_UNAUTHORIZED)
             return
         if kind == "snapshot":
