@@ -274,6 +274,31 @@ async def test_a_socket_opened_before_a_password_change_can_no_longer_bid_or_cha
     assert await db(lambda: (lot.__class__.objects.get(pk=lot.pk).bid_count, ChatMessage.objects.count()))() == (0, 1)
 
 
+async def test_open_sockets_are_closed_as_soon_as_the_password_changes_or_the_user_logs_out(server):
+    lot, user = await db(make_lot)(), await db(bidder)()
+    app = Recorder(await connect_with_token(server, lot.pk, (await db(token_pair)(user))["access"]))
+    browser = Client()
+    await db(browser.force_login)(user)
+    headers = {"Cookie": f"sessionid={browser.cookies['sessionid'].value}"}
+    page = Recorder(await websockets.connect(ws_url(server, lot.pk), origin=server, additional_headers=headers))
+    for room in (app, page):
+        await room.next("snapshot")
+    await db(browser.post)("/accounts/logout/")  # that browser's session ends: its socket closes, the app's stays
+    assert (await page.next("error"))["code"] == "session_ended"
+    await page.task
+    assert page.ws.close_code == 4401 and app.ws.close_code is None
+
+    def change_password():
+        fresh = type(user).objects.get(pk=user.pk)
+        fresh.set_password("a-brand-new-Passphrase-7")
+        fresh.save()
+
+    await db(change_password)()  # nothing sent on the app's socket: it is closed all the same
+    assert (await app.next("error"))["code"] == "session_ended"
+    await app.task
+    assert app.ws.close_code == 4401
+
+
 async def test_a_browser_socket_is_closed_once_its_session_logged_out(server):
     lot, user = await db(make_lot)(), await db(bidder)()
     browser = Client()

@@ -10,8 +10,9 @@ Client messages: `snapshot`, `ping` (answered with the server time, for the coun
 `{max_amount, ref}` (the same `place_bid` as the API), `chat` `{text}`, `report` `{message_id, reason}`.
 While the database is unreachable each gets an error (a bid: `bid_result` refused, `service_unavailable`)
 and the socket stays open.
-Before every bid, chat line or report the socket's authentication is checked again: a logout or a password
-change since it connected closes it (4401), so an old socket can't act for a session that no longer exists.
+A logout or a password change closes the user's sockets whose sign-in it ended (4401; `signals.py` →
+`live.recheck_sign_in`), and, since a broadcast may be lost, the sign-in is checked again before every bid,
+chat line or report: an old socket can't act for a session that no longer exists.
 ORM work runs in the thread pool (`thread_sensitive=False`), so one slow bid does not queue every
 other room of the process behind it.
 """
@@ -98,6 +99,7 @@ class LotConsumer(GuardedJsonConsumer):
         await self.channel_layer.group_add(live.lot_group(self.lot_id), self.channel_name)
         if self.authenticated:
             await self.channel_layer.group_add(live.user_group(self.lot_id, self.user.pk), self.channel_name)
+            await self.channel_layer.group_add(live.account_group(self.user.pk), self.channel_name)
         self.joined = True
         await self.accept(subprotocol)
         # joined before reading: nothing committed after this snapshot can be missed
@@ -110,6 +112,7 @@ class LotConsumer(GuardedJsonConsumer):
         await self.channel_layer.group_discard(live.lot_group(self.lot_id), self.channel_name)
         if self.authenticated:
             await self.channel_layer.group_discard(live.user_group(self.lot_id, self.user.pk), self.channel_name)
+            await self.channel_layer.group_discard(live.account_group(self.user.pk), self.channel_name)
         await self.viewers_changed(-1)
 
     @property
@@ -131,9 +134,7 @@ class LotConsumer(GuardedJsonConsumer):
                 await self.send_json(error_message("service_unavailable", detail, ref))
 
     async def _receive(self, kind, ref, content):
-        if kind in ("bid", "chat", "report") and not await db(wsauth.still_signed_in)(self.scope):
-            await self.send_json(error_message("session_ended", _("You were signed out: log in again."), ref))
-            await self.close(code=protocol.CLOSE_UNAUTHORIZED)
+        if kind in ("bid", "chat", "report") and not await self._still_signed_in(ref):
             return
         if kind == "snapshot":
             await self.send_json(await db(snapshot)(self.lot_id, self.user))
@@ -172,6 +173,21 @@ class LotConsumer(GuardedJsonConsumer):
             await self.send_json(error_message("invalid_message", "Invalid message.", ref))
         else:
             await self.send_json(ok(done))
+
+    async def _still_signed_in(self, ref=None) -> bool:
+        """False (and the socket told and closed with 4401) once the sign-in it was opened with is gone."""
+        if self._closing:
+            return False
+        if await db(wsauth.still_signed_in)(self.scope):
+            return True
+        self._closing = True
+        await self.send_json(error_message("session_ended", _("You were signed out: log in again."), ref))
+        await self.close(code=protocol.CLOSE_UNAUTHORIZED)
+        return False
+
+    async def sign_in_recheck(self, event):
+        """live.recheck_sign_in: the user logged out or changed their password somewhere."""
+        await self._still_signed_in()
 
     async def lot_event(self, event):
         await self.send_json(event["data"])

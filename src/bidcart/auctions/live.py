@@ -40,6 +40,11 @@ def user_group(lot_id: int, user_id: int) -> str:
     return f"auctions.lot.{lot_id}.user.{user_id}"
 
 
+def account_group(user_id: int) -> str:
+    """Every live-room socket of one user, whatever the lot: told to re-check its sign-in."""
+    return f"auctions.account.{user_id}"
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat()
 
@@ -106,3 +111,10 @@ def publish(lot_id: int, data: dict) -> None:
 def publish_to_user(lot_id: int, user_id: int, data: dict) -> None:
     """An event for one user's connections to the lot's room (e.g. outbid)."""
     _send(user_group(lot_id, user_id), event(lot_id, data))
+
+
+def recheck_sign_in(user_id: int) -> None:
+    """The user logged out or changed their password: each of their sockets checks its sign-in again and
+    closes if it no longer holds (best effort, like every broadcast; the check before each bid, chat line
+    or report stays the guarantee)."""
+    _send(account_group(user_id), {"type": "sign_in.recheck"})
