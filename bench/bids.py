@@ -51,7 +51,7 @@ def django_setup(bidders: int, lots: int) -> None:
     from datetime import timedelta
 
     from django.utils import timezone
-    from rest_framework_simplejwt.tokens import RefreshToken
+    from bidcart.accounts.jwt import token_pair
 
     from bidcart.accounts.models import User
     from bidcart.auctions import services
@@ -74,7 +74,7 @@ def django_setup(bidders: int, lots: int) -> None:
                             ends_at=now + timedelta(hours=6), soft_close_seconds=0).pk
         for i in range(lots)
     ]
-    print(json.dumps({"lots": made, "tokens": [str(RefreshToken.for_user(p).access_token) for p in people]}))
+    print(json.dumps({"lots": made, "tokens": [token_pair(p)["access"] for p in people]}))
 
 
 # --- the bench ----------------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ def django_setup(buyers: int) -> None:
 
     django.setup()
     from django.utils import timezone
-    from rest_framework_simplejwt.tokens import RefreshToken
+    from bidcart.accounts.jwt import token_pair
 
     from bidcart.accounts.models import User
     from bidcart.cart.models import CartItem
@@ -76,7 +76,7 @@ def django_setup(buyers: int) -> None:
     Variant.objects.filter(pk=variant.pk).update(stock=10_000_000)  # never the limit
     people = [user(f"bench-payer{i}@example.com") for i in range(buyers)]
     CartItem.objects.filter(cart__user__in=people).delete()  # what an interrupted run left behind
-    print(json.dumps({"variant": variant.pk, "tokens": [str(RefreshToken.for_user(p).access_token) for p in people]}))
+    print(json.dumps({"variant": variant.pk, "tokens": [token_pair(p)["access"] for p in people]}))
 
 
 # --- the bench ----------------------------------------------------------------------------------------

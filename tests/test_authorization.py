@@ -31,8 +31,8 @@ from django.conf import settings
 from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
-from rest_framework_simplejwt.tokens import AccessToken
 
+from bidcart.accounts.jwt import token_pair
 from bidcart.auctions.models import Bid, ChatMessage, Lot, SecondChanceOffer, Watch
 from bidcart.cart.models import CartItem
 from bidcart.catalog.models import Product, Variant, WishlistItem
@@ -283,7 +283,7 @@ def client_for(user, *, api: bool) -> Client:
     if user is None:
         return Client()
     if api:
-        return Client(headers={"Authorization": f"Bearer {AccessToken.for_user(user)}"})
+        return Client(headers={"Authorization": f"Bearer {token_pair(user)['access']}"})
     client = Client()
     client.force_login(user)
     return client

@@ -17,10 +17,10 @@ from tests.livesrv import free_port
 BIDCART = [sys.executable, "-m", "bidcart.cli"]
 
 
-def start(data_dir, port, extra_env=None):
+def start(data_dir, port, extra_env=None, args=()):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "BIDCART_ADMIN_PATH", "DEBUG")}
     env.update({"BIDCART_DATA_DIR": str(data_dir), "HOST": "127.0.0.1", "PORT": str(port), **(extra_env or {})})
-    proc = subprocess.Popen(BIDCART + ["run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(BIDCART + ["run", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -321,3 +321,35 @@ def test_auction_defaults_have_one_home(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "7 ['outbid']"
+def test_bidcart_run_takes_the_client_address_from_the_connection_not_from_x_forwarded_for(tmp_path):
+    # uvicorn by default believes X-Forwarded-For from 127.0.0.1: any local client could pose as any address
+    # and slip past the login lockout, the rate limits and the honeypot. NUM_PROXIES is 0 here: no proxy.
+    proc, base = start(tmp_path, free_port(), args=["--no-seed"])
+    try:
+        for i in range(5):
+            answer = httpx.post(base + "/admin/login/", data={"username": f"root{i}", "password": "x"},
+                                headers={"X-Forwarded-For": f"198.51.100.{i + 1}"}, timeout=30)
+            assert answer.status_code == 200
+        # five attempts from 127.0.0.1, whatever the header claimed: that address is refused on the honeypot
+        assert httpx.get(base + "/admin/", headers={"X-Forwarded-For": "203.0.113.77"}, timeout=30).status_code == 403
+        assert httpx.get(base + "/healthz", timeout=30).status_code == 200
+    finally:
+        stop(proc)
+
+
+def test_bidcart_run_hides_the_url_list_and_query_string_secrets(tmp_path):
+    proc, base = start(tmp_path, free_port(), args=["--no-seed"])
+    try:
+        admin_path = (tmp_path / "admin_path").read_text().strip().strip("/")
+        missing = httpx.get(base + "/no-such-page/", timeout=30)
+        assert missing.status_code == 404
+        # DEBUG is on under `bidcart run`; its technical 404 page listed every URL pattern, the secret admin's too
+        assert admin_path not in missing.text and "URLconf" not in missing.text
+        product = httpx.get(base + "/products/no-such-product/", timeout=30)  # a view's 404
+        assert product.status_code == 404 and admin_path not in product.text
+        # KakaoPay's approval return carries pg_token: it must not reach the access log
+        httpx.get(base + "/payments/return/no-such-payment/?pg_token=a1b2c3d4e5f6secret&x=1", timeout=30)
+    finally:
+        out = stop(proc)
+    assert "pg_token=[redacted]&x=1" in out
+    assert "a1b2c3d4e5f6secret" not in out

@@ -15,11 +15,10 @@ from django.core.wsgi import get_wsgi_application  # noqa: E402
 # time went"), and runs every sync view of the process on that one thread. WebSockets stay on Channels.
 django_app = WSGIMiddleware(get_wsgi_application(), workers=settings.HTTP_THREADS)
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from bidcart.core.bodylimit import limit_body  # noqa: E402
+from bidcart.core.wsauth import WebSocketAuthMiddleware  # noqa: E402
 from bidcart.routing import websocket_urlpatterns  # noqa: E402
 
 PGSIM_PREFIX = "/pgsim"
@@ -27,7 +26,8 @@ PGSIM_PREFIX = "/pgsim"
 shop = ProtocolTypeRouter(
     {
         "http": limit_body(django_app),  # 413 for a body over its limit, before Django reads it
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # a JWT (Sec-WebSocket-Protocol) or the session cookie with this site's own Origin: core/wsauth.py
+        "websocket": WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns)),
     }
 )
 

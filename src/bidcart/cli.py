@@ -58,6 +58,7 @@ def run(argv: list[str]) -> int:
     from django.core.management import call_command
 
     from bidcart.accounts.demo import DEMO_PASSWORD, DEMO_USERS
+    from bidcart.core.logs import uvicorn_log_config
     from bidcart.core.jobs import JobLoop
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -92,7 +93,7 @@ def run(argv: list[str]) -> int:
         print(flush=True)
     try:
         uvicorn.run("bidcart.asgi:application", host=args.host, port=args.port, lifespan="on", log_level="info",
-                    **server_limits())
+                    log_config=uvicorn_log_config(), **server_limits())
     finally:
         if loop:
             loop.stop()
@@ -100,12 +101,17 @@ def run(argv: list[str]) -> int:
 
 
 def server_limits() -> dict:
-    """uvicorn's side of the size limits, the same for `run`, `serve` and the tests' live server: a
-    WebSocket message over WS_MAX_MESSAGE_BYTES closes its connection with 1009 (uvicorn's default is 16 MiB).
-    HTTP bodies are limited inside the application (bidcart/core/bodylimit.py)."""
+    """uvicorn's settings that matter for safety, the same for `run`, `serve` and the tests' live server.
+
+    - A WebSocket message over WS_MAX_MESSAGE_BYTES closes its connection with 1009 (uvicorn's default is
+      16 MiB). HTTP bodies are limited inside the application (bidcart/core/bodylimit.py).
+    - uvicorn does not rewrite the client address from X-Forwarded-For: by default it believes that header
+      from 127.0.0.1, so any local client (or a same-host proxy that passes the header on) could pose as any
+      address and slip past the login lockout, the rate limits and the honeypot. Django reads the header
+      itself, for exactly NUM_PROXIES hops (bidcart/core/http.py), and the scheme from BEHIND_TLS_PROXY."""
     from django.conf import settings
 
-    return {"ws_max_size": settings.WS_MAX_MESSAGE_BYTES}
+    return {"ws_max_size": settings.WS_MAX_MESSAGE_BYTES, "proxy_headers": False}
 
 
 def _default_workers(environ) -> int:
@@ -193,8 +199,8 @@ def serve(argv: list[str]) -> int:
             "bidcart.asgi:application", host=args.host, port=args.port, workers=workers if workers > 1 else None,
             lifespan="on", log_config=None, log_level=settings.LOG_LEVEL.lower(),
             # bidcart's middleware writes one line per request (JSON); Django decides which proxies to
-            # trust (NUM_PROXIES, BEHIND_TLS_PROXY), so uvicorn does not rewrite the client address.
-            access_log=settings.LOG_FORMAT != "json", proxy_headers=False, server_header=False,
+            # trust (NUM_PROXIES, BEHIND_TLS_PROXY): server_limits() turns uvicorn's proxy_headers off.
+            access_log=settings.LOG_FORMAT != "json", server_header=False,
             timeout_graceful_shutdown=20, **server_limits(),
         )
     finally:

@@ -104,7 +104,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "bidcart.core.middleware.RequestObserverMiddleware",  # request id, metrics, one log line per request
     "django.middleware.security.SecurityMiddleware",
-    "bidcart.accounts.middleware.HoneypotBlockMiddleware",
+    "bidcart.core.middleware.NoUrlListingMiddleware",  # DEBUG's 404 page would list every URL (the admin's too)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -258,7 +258,7 @@ AUCTION_EMAIL_NOTICES = env.list("AUCTION_EMAIL_NOTICES", default=list(_AUCTION[
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "bidcart.accounts.jwt.JWTAuthentication",  # simplejwt's, refusing tokens older than the password
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -337,6 +337,12 @@ RATE_LIMIT_WS_MESSAGES = env.str("RATE_LIMIT_WS_MESSAGES", default="10/s")
 RATE_LIMIT_WS_CLOSE = env.str("RATE_LIMIT_WS_CLOSE", default="30/s")
 # WebSocket connections opened per client address (generous: many phones share one carrier address)
 RATE_LIMIT_WS_CONNECT = env.str("RATE_LIMIT_WS_CONNECT", default="30/10s,300/min")
+# Payment webhooks refused (bad signature, not the provider's format) per sender address: past it, that
+# address's deliveries are answered 429 without being stored. A provider's own (verified) deliveries never
+# count, so every legitimate one is still stored however many come.
+RATE_LIMIT_WEBHOOK_REJECTED = env.str("RATE_LIMIT_WEBHOOK_REJECTED", default="10/min,60/h")
+# Largest payment webhook body (the providers' are a few KB): 413 above it, before anything is stored.
+WEBHOOK_MAX_BYTES = env.int("WEBHOOK_MAX_BYTES", default=64 * 1024)
 # Largest WebSocket message: uvicorn (`bidcart run` / `serve`) closes a connection sending more with 1009.
 WS_MAX_MESSAGE_BYTES = env.int("WS_MAX_MESSAGE_BYTES", default=64 * 1024)
 # Threads per server process that run HTTP requests (asgi.py). Requests that wait on a provider or the

@@ -4,6 +4,9 @@ import re
 
 import pytest
 from django.core import mail
+from rest_framework.test import APIClient
+
+from bidcart.accounts.models import User
 
 from .conftest import PASSWORD, uid_token
 
@@ -216,6 +219,25 @@ def test_api_password_change_revokes_old_tokens(login_api, user, api):
     assert api.post("/api/v1/auth/token/refresh/", {"refresh": old_refresh}, format="json").status_code == 401
     assert api.post("/api/v1/auth/token/refresh/", {"refresh": ok.json()["refresh"]}, format="json").status_code == 200
     assert api.post("/api/v1/auth/token/", {"email": user.email, "password": NEW_PASSWORD}, format="json").status_code == 200
+
+
+def test_access_tokens_issued_before_a_password_change_are_refused_at_once(login_api, user, api, client):
+    phone, laptop = login_api(user), login_api(user)  # two devices
+    assert laptop.get("/api/v1/me/").status_code == 200
+    ok = phone.post("/api/v1/me/password/", {"old_password": PASSWORD, "new_password": NEW_PASSWORD}, format="json")
+    assert ok.status_code == 200
+    # the laptop's access token would have stayed valid for 5 more minutes
+    refused = laptop.get("/api/v1/me/")
+    assert refused.status_code == 401 and refused.json()["code"] == "token_revoked"
+    assert phone.get("/api/v1/me/").status_code == 401  # the changing device's old token too
+    fresh = APIClient()
+    fresh.credentials(HTTP_AUTHORIZATION=f"Bearer {ok.json()['access']}")
+    assert fresh.get("/api/v1/me/").status_code == 200  # the pair the change answered with works
+    # a reset through the web pages (not the API) revokes them as well
+    fresh_user = User.objects.get(pk=user.pk)
+    fresh_user.set_password("yet-another-Pass-99")
+    fresh_user.save()
+    assert fresh.get("/api/v1/me/").status_code == 401
 
 
 def test_api_password_reset_and_confirm(api, make_user):

@@ -131,7 +131,7 @@ def test_staff_moderate_the_chat_in_the_admin():
     lot = make_lot()
     spammer, reader = bidder(), bidder()
     message = services.post_message(spammer, lot.pk, "buy cheap at www.spam.example")
-    services.report_message(reader, message.pk, "spam")
+    services.report_message(reader, message.lot_id, message.pk, "spam")
     client = browser(staff)
     queue = client.get(f"{ADMIN}/chatreport/")
     assert queue.status_code == 200 and "www.spam.example" in queue.content.decode()

@@ -11,8 +11,8 @@ import httpx
 import pytest
 import websockets
 from django.test import Client
-from rest_framework_simplejwt.tokens import RefreshToken
 
+from bidcart.accounts.jwt import token_pair
 from bidcart.core.consumers import CLOSE_FLOODED
 from tests.auctions.factories import bidder, make_lot
 from tests.livesrv import running_server
@@ -33,7 +33,7 @@ def room(settings):
     browser.force_login(user)
     with running_server() as url:
         yield {"url": url, "lot": lot, "session": browser.cookies["sessionid"].value,
-               "other_token": str(RefreshToken.for_user(other).access_token)}
+               "other_token": token_pair(other)["access"]}
 
 
 async def connect(room, *, logged_in=False):

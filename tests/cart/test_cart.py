@@ -5,6 +5,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from bidcart.cart import services, tasks
 from bidcart.cart.context_processors import cart as cart_context
@@ -41,6 +42,29 @@ def test_visitor_cart_lives_in_the_session(tee, mug):
         (v(tee).pk, 2, 19000, 38000), (v(mug).pk, 1, 8000, 8000)
     ]
     assert api_for().get("/api/v1/cart/").json() == {"items": [], "total": 0, "currency": "KRW", "count": 0}
+
+
+def test_the_anonymous_cart_api_refuses_a_write_without_the_csrf_token(tee, mug):
+    # A page on another site could post a form to a visitor's cart (the session cookie rides along).
+    visitor = APIClient(enforce_csrf_checks=True)
+    visitor.get("/")  # a page of ours: the session and the CSRF cookie
+    forged = visitor.post("/api/v1/cart/items/", {"variant": v(mug).pk, "quantity": 1})  # a plain form post
+    assert forged.status_code == 403 and forged.json()["code"] == "csrf_failed"
+    token = visitor.cookies["csrftoken"].value
+    sent = visitor.post("/api/v1/cart/items/", {"variant": v(mug).pk}, format="json", HTTP_X_CSRFTOKEN=token)
+    assert sent.status_code == 201
+    assert [i["variant"]["id"] for i in visitor.get("/api/v1/cart/").json()["items"]] == [v(mug).pk]
+    for forged in (visitor.patch(f"/api/v1/cart/items/{CartItem.objects.get().pk}/", {"quantity": 3}, format="json"),
+                   visitor.delete(f"/api/v1/cart/items/{CartItem.objects.get().pk}/")):
+        assert forged.status_code == 403
+    assert CartItem.objects.get().quantity == 1
+
+
+def test_a_token_client_needs_no_csrf_token_for_its_cart(tee, buyer):
+    api = APIClient(enforce_csrf_checks=True)
+    access = api.post("/api/v1/auth/token/", {"email": buyer.email, "password": PASSWORD}, format="json").json()["access"]
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert api.post("/api/v1/cart/items/", {"variant": v(tee).pk}, format="json").status_code == 201
 
 
 def test_adding_beyond_stock_is_refused_with_a_code(tee):

@@ -1,7 +1,7 @@
 from bidcart.accounts.models import BlockedIP, HoneypotAttempt
 
 
-def test_five_failed_logins_at_admin_block_the_browser_everywhere(page, live_url):
+def test_five_failed_logins_at_admin_block_the_browser_on_the_honeypot_only(page, live_url):
     page.goto(f"{live_url}/admin/")
     assert "Django administration" in page.content()
     for i in range(5):
@@ -10,11 +10,11 @@ def test_five_failed_logins_at_admin_block_the_browser_everywhere(page, live_url
         page.click("input[type=submit]")
         if i < 4:
             assert page.locator(".errornote").is_visible()
-    # The fifth attempt blocked this address: every page now answers 403.
-    for path in ("/admin/", "/", "/accounts/login/", "/api/docs/"):
-        response = page.goto(live_url + path)
-        assert response.status == 403, path
-        assert "This address is blocked" in page.content()
+    # The fifth attempt blocked this address on the honeypot; the shop stays open (an address is often shared).
+    response = page.goto(live_url + "/admin/")
+    assert response.status == 403 and "This address is blocked" in page.content()
+    for path in ("/", "/accounts/login/", "/api/docs/", "/healthz"):
+        assert page.goto(live_url + path).status == 200, path
     assert HoneypotAttempt.objects.filter(ip="127.0.0.1").count() == 5
     assert list(HoneypotAttempt.objects.order_by("created_at").values_list("username", flat=True)) == [
         f"admin{i}" for i in range(5)

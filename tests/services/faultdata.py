@@ -43,7 +43,7 @@ def live_lot(tag: str, bidders: int) -> dict:
     """A live lot (no soft close, an hour to go) and `bidders` verified bidders, each with a session cookie
     and an API token."""
     from django.utils import timezone
-    from rest_framework_simplejwt.tokens import RefreshToken
+    from bidcart.accounts.jwt import token_pair
 
     from bidcart.auctions import services
 
@@ -52,7 +52,7 @@ def live_lot(tag: str, bidders: int) -> dict:
                               ends_at=timezone.now() + timedelta(hours=1), soft_close_seconds=0)
     people = [_person(f"{tag}-bidder{i}@example.com", f"+8210{77000001 + i}") for i in range(bidders)]
     return {"lot": lot.pk, "bidders": [
-        {"id": p.pk, "session": _session(p), "token": str(RefreshToken.for_user(p).access_token)} for p in people]}
+        {"id": p.pk, "session": _session(p), "token": token_pair(p)["access"]} for p in people]}
 
 
 def ended_lots(tag: str, count: int) -> list[int]:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from rest_framework_simplejwt.tokens import AccessToken
 
+from bidcart.accounts.jwt import access_token_for
 from tests import cast as world
 
 EXAMPLES_PER_OPERATION = 15
@@ -65,7 +65,7 @@ def config_toml(cast: world.Cast, user) -> str:
 
 
 def bearer(user) -> str:
-    token = AccessToken.for_user(user)
+    token = access_token_for(user)
     token.set_exp(lifetime=timedelta(hours=1))  # outlives the run
     return f"Bearer {token}"
 

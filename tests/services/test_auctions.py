@@ -202,11 +202,11 @@ VIEWERS_ON_ONE_PROCESS = 250  # a busy room, all on one process
 
 @pytest.mark.django_db(transaction=True)
 def test_a_bid_through_one_process_reaches_every_viewer_on_another(subprocess_env):
-    from rest_framework_simplejwt.tokens import RefreshToken
+    from bidcart.accounts.jwt import token_pair
 
     lot = make_lot(start=10_000, runs=timedelta(hours=1))
     user = bidder("crossproc@example.com")
-    token = str(RefreshToken.for_user(user).access_token)  # same SECRET_KEY in the server processes
+    token = token_pair(user)["access"]  # same SECRET_KEY in the server processes
     env = {**subprocess_env, "PGSIM_MOUNT": "0", "ALLOWED_HOSTS": "127.0.0.1,localhost"}
     ports = [free_port(), free_port()]
     procs = [_server(env, p) for p in ports]

@@ -16,7 +16,6 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
-from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView as SimpleJWTRefreshView
 
 from bidcart.core.errors import DomainError
@@ -30,6 +29,7 @@ from bidcart.core.serializers import (
 
 from . import consents as consent_items
 from . import selectors, services
+from .jwt import token_pair
 from .models import User
 
 # --- shapes ----------------------------------------------------------------------------------------
@@ -52,8 +52,7 @@ def _password_errors(password: str, user) -> None:
 
 
 def _pair(user) -> dict:
-    refresh = RefreshToken.for_user(user)
-    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+    return token_pair(user)
 
 
 def _base_url(request) -> str:

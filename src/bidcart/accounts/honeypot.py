@@ -1,5 +1,12 @@
-"""The fake /admin/: a login page that looks like Django's, records every attempt, and blocks an
-address on every path after HONEYPOT_MAX_ATTEMPTS. The real admin lives on BIDCART_ADMIN_PATH."""
+"""The fake /admin/: a login page that looks like Django's, records every attempt, and after
+HONEYPOT_MAX_ATTEMPTS refuses that address on the honeypot itself (403).
+
+Why only there: an address is often shared (a carrier's NAT, an office), and a block on every path would
+let one bot shut out everyone behind it, or let any web page lock its visitors out with a few hidden
+cross-site form posts (the form is csrf-exempt so that bots are recorded). So a block never touches the
+shop, /healthz or the real admin (BIDCART_ADMIN_PATH), and a request a browser marks as cross-site
+(Sec-Fetch-Site, Origin) is shown the page but never counted. Operators lift a block with
+`bidcart manage unblock ADDRESS` or in the real admin."""
 
 from datetime import timedelta
 
@@ -8,6 +15,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
+from django.http import HttpResponseForbidden
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -70,20 +78,35 @@ def _forget_block(sender, instance, **kwargs):
     cache.delete(_cache_key(instance.ip))
 
 
+def cross_site(request) -> bool:
+    """Whether a browser says this request was sent by another site's page: `Sec-Fetch-Site` other than
+    same-origin/none, or an `Origin` that is not this host. Bots send neither; browsers send both."""
+    fetch_site = request.META.get("HTTP_SEC_FETCH_SITE")
+    if fetch_site and fetch_site not in ("same-origin", "none"):
+        return True
+    origin = request.META.get("HTTP_ORIGIN")
+    if origin:
+        try:
+            return origin.lower() != f"{request.scheme}://{request.get_host()}".lower()
+        except Exception:  # DisallowedHost: not our host, so not our page either
+            return True
+    return False
+
+
 @csrf_exempt  # a bot's POST must be recorded, not bounced by CSRF
 def admin_login(request, path=""):
-    error = False
-    if request.method == "POST":
+    if is_blocked(client_ip(request)):
+        return HttpResponseForbidden("<h1>403 Forbidden</h1><p>This address is blocked.</p>")
+    if request.method == "POST" and not cross_site(request):
         record_attempt(
             ip=client_ip(request),
             username=request.POST.get("username", ""),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
             path=request.path,
         )
-        error = True
     return render(
         request,
         "accounts/honeypot_login.html",
-        {"error": error, "username": request.POST.get("username", "")},
+        {"error": request.method == "POST", "username": request.POST.get("username", "")},
         status=200,
     )

@@ -19,8 +19,8 @@ from bidcart.core.openapi import ErrorSerializer
 from bidcart.core.filters import IdFilter
 from bidcart.core.serializers import AmountField, StrictSerializer, WholeNumberField
 
-from . import selectors, services
-from .models import Bid, ChatMessage, ChatReport, Lot, SecondChanceOffer, alias_label
+from . import protocol, selectors, services
+from .models import Bid, ChatReport, Lot, SecondChanceOffer, alias_label
 
 
 # --- serializers ---------------------------------------------------------------------------------------
@@ -117,6 +117,7 @@ class BidResponseSerializer(LotStateSerializer):
     leading = serializers.BooleanField(required=False)
     reason = serializers.CharField(required=False, help_text="Refusals: the same value as `code`.")
     my_max = serializers.IntegerField(allow_null=True)
+    you = MySerializer(allow_null=True, help_text="Your own standing on the lot, as the live room's `you`.")
 
 
 class BidRefusedSerializer(ErrorSerializer, BidResponseSerializer):
@@ -261,12 +262,19 @@ class LotDetailView(generics.RetrieveAPIView):
         return _lot_or_404(self.kwargs["pk"])
 
 
+def _bid_body(answer: dict) -> dict:
+    """protocol.bid_answer as the API has always answered: the lot's state at the top level (its `extended`
+    is the lot's: ever extended), then the answer's own fields."""
+    body = dict(answer["lot"] or {})
+    body.update({k: answer[k] for k in ("accepted", "leading", "my_max", "you")})
+    if not answer["accepted"]:
+        body.update({"code": answer["reason"], "reason": answer["reason"], "detail": answer["detail"]})
+    return body
+
+
 def _bid_refused(request, pk, error: DomainError) -> Response:
     lot = Lot.objects.filter(pk=pk).first()
-    body = {"code": error.code, "detail": error.detail}
-    if lot is not None:
-        body.update(selectors.lot_state(lot))
-        body.update({"accepted": False, "reason": error.code, "my_max": selectors.my_max(request.user, lot)})
+    body = _bid_body(protocol.bid_answer(request.user, lot, error=error))
     return Response(body, status=error.status_code, headers=error_headers(error))
 
 
@@ -308,8 +316,7 @@ class BidsView(generics.ListAPIView):
             result = services.place_bid(request.user, pk, data.validated_data["max_amount"])
         except DomainError as error:
             return _bid_refused(request, pk, error)
-        body = {**selectors.lot_state(result.lot), "accepted": True, "leading": result.leading, "my_max": result.my_max}
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(_bid_body(protocol.bid_answer(request.user, None, result=result)), status=status.HTTP_201_CREATED)
 
 
 class MyBidView(APIView):
@@ -418,9 +425,7 @@ class ReportView(APIView):
     def post(self, request, pk, message_id):
         data = ReportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if not ChatMessage.objects.filter(pk=message_id, lot_id=pk).exists():
-            raise NotFound("No such message.")
-        services.report_message(request.user, message_id, data.validated_data["reason"])
+        services.report_message(request.user, pk, message_id, data.validated_data["reason"])
         return Response({"reported": True}, status=status.HTTP_201_CREATED)
 
 

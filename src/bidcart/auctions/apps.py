@@ -6,3 +6,6 @@ class AuctionsConfig(AppConfig):
     name = "bidcart.auctions"
     label = "auctions"
     verbose_name = _("Auctions")
+
+    def ready(self):
+        from . import signals  # noqa: F401  (live-room sockets re-check their sign-in on logout / password change)

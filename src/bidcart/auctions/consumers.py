@@ -1,4 +1,5 @@
-"""`/ws/auctions/<lot>/`: the live room.
+"""`/ws/auctions/<lot>/`: the live room. The protocol, for client authors: docs/live-room.md; every message
+is built in `protocol.py`. Who is connected (a JWT or the session cookie): core/wsauth.py.
 
 On connect: a snapshot (lot state, recent bids and chat, the viewer's own maximum, the sequence number).
 Then events from `live.py`, each with the lot's sequence number (bid, extended, ended, chat, …; outbid
@@ -9,6 +10,9 @@ Client messages: `snapshot`, `ping` (answered with the server time, for the coun
 `{max_amount, ref}` (the same `place_bid` as the API), `chat` `{text}`, `report` `{message_id, reason}`.
 While the database is unreachable each gets an error (a bid: `bid_result` refused, `service_unavailable`)
 and the socket stays open.
+A logout or a password change closes the user's sockets whose sign-in it ended (4401; `signals.py` →
+`live.recheck_sign_in`), and, since a broadcast may be lost, the sign-in is checked again before every bid,
+chat line or report: an old socket can't act for a session that no longer exists.
 ORM work runs in the thread pool (`thread_sensitive=False`), so one slow bid does not queue every
 other room of the process behind it.
 """
@@ -21,12 +25,14 @@ import logging
 from channels.db import DatabaseSyncToAsync
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext as _
 
+from bidcart.core import wsauth
 from bidcart.core.consumers import GuardedJsonConsumer, error_message, rate_limited_message
 from bidcart.core.errors import DomainError
 from bidcart.core.ratelimit import RateLimited
 
-from . import live, selectors, services
+from . import live, protocol, services
 from .models import Lot
 
 log = logging.getLogger(__name__)
@@ -58,19 +64,7 @@ def _bump_viewers(lot_id: int, delta: int) -> int:
 
 def snapshot(lot_id: int, user) -> dict | None:
     lot = Lot.objects.filter(pk=lot_id).first()
-    if lot is None:
-        return None
-    state = selectors.lot_state(lot)
-    return {
-        "type": "snapshot",
-        "seq": lot.seq,
-        "server_time": state["server_time"],
-        "lot": state,
-        "history": selectors.history(lot),
-        "chat": selectors.chat(lot),
-        "you": selectors.my_state(user, lot),
-        "viewers": viewer_count(lot_id),
-    }
+    return protocol.snapshot(lot, user, viewer_count(lot_id)) if lot is not None else None
 
 
 def _bid(user, lot_id: int, amount) -> dict:
@@ -79,15 +73,8 @@ def _bid(user, lot_id: int, amount) -> dict:
     except RateLimited:
         raise  # answered as an error message, like every rate limit on the socket
     except DomainError as error:
-        lot = Lot.objects.filter(pk=lot_id).first()
-        return {
-            "accepted": False, "reason": error.code, "detail": error.detail,
-            "lot": selectors.lot_state(lot) if lot else None, "you": selectors.my_state(user, lot) if lot else None,
-        }
-    return {
-        "accepted": True, "leading": result.leading, "my_max": result.my_max, "extended": result.extended,
-        "lot": selectors.lot_state(result.lot), "you": selectors.my_state(user, result.lot),
-    }
+        return protocol.bid_answer(user, Lot.objects.filter(pk=lot_id).first(), error=error)
+    return protocol.bid_answer(user, None, result=result)
 
 
 class LotConsumer(GuardedJsonConsumer):
@@ -98,15 +85,23 @@ class LotConsumer(GuardedJsonConsumer):
             return
         self.lot_id = int(self.scope["url_route"]["kwargs"]["lot_id"])
         self.user = self.scope.get("user")
+        # a token client offered ["bidcart.jwt", token]: the server must pick the protocol name (never the token)
+        subprotocol = wsauth.SUBPROTOCOL if self.scope.get("auth") in ("jwt", "invalid_token") else None
+        if self.scope.get("auth") == "invalid_token":
+            await self.accept(subprotocol)
+            await self.send_json(error_message("token_invalid", _("Your sign-in has expired or is not valid: log in again.")))
+            await self.close(code=protocol.CLOSE_UNAUTHORIZED)
+            return
         live.register_loop(asyncio.get_running_loop())
         if not await db(Lot.objects.filter(pk=self.lot_id).exists)():
-            await self.close(code=4404)
+            await self.close(code=protocol.CLOSE_NOT_FOUND)
             return
         await self.channel_layer.group_add(live.lot_group(self.lot_id), self.channel_name)
         if self.authenticated:
             await self.channel_layer.group_add(live.user_group(self.lot_id, self.user.pk), self.channel_name)
+            await self.channel_layer.group_add(live.account_group(self.user.pk), self.channel_name)
         self.joined = True
-        await self.accept()
+        await self.accept(subprotocol)
         # joined before reading: nothing committed after this snapshot can be missed
         await self.send_json(await db(snapshot)(self.lot_id, self.user))
         await self.viewers_changed(+1)
@@ -117,6 +112,7 @@ class LotConsumer(GuardedJsonConsumer):
         await self.channel_layer.group_discard(live.lot_group(self.lot_id), self.channel_name)
         if self.authenticated:
             await self.channel_layer.group_discard(live.user_group(self.lot_id, self.user.pk), self.channel_name)
+            await self.channel_layer.group_discard(live.account_group(self.user.pk), self.channel_name)
         await self.viewers_changed(-1)
 
     @property
@@ -133,41 +129,42 @@ class LotConsumer(GuardedJsonConsumer):
             log.warning("live room %s: database unavailable (%s)", self.lot_id, type(exc).__name__)
             detail = "The service is briefly unavailable; try again in a few seconds."
             if kind == "bid":  # the room's script re-enables its bid button on a bid_result
-                await self.send_json({"type": "bid_result", "accepted": False, "reason": "service_unavailable",
-                                      "detail": detail, "ref": ref})
+                await self.send_json(protocol.bid_refused("service_unavailable", detail, ref))
             else:
-                await self.send_json({"type": "error", "code": "service_unavailable", "detail": detail, "ref": ref})
+                await self.send_json(error_message("service_unavailable", detail, ref))
 
     async def _receive(self, kind, ref, content):
+        if kind in ("bid", "chat", "report") and not await self._still_signed_in(ref):
+            return
         if kind == "snapshot":
             await self.send_json(await db(snapshot)(self.lot_id, self.user))
         elif kind == "ping":
-            await self.send_json({"type": "pong", "server_time": live.now_iso(), "t": content.get("t")})
+            await self.send_json(protocol.pong(live.now_iso(), content.get("t")))
         elif kind == "bid":
             if not self.authenticated:
-                await self.send_json({"type": "bid_result", "accepted": False, "reason": "not_authenticated",
-                                      "detail": "Log in to bid.", "ref": ref})
+                await self.send_json(protocol.bid_refused("not_authenticated", "Log in to bid.", ref))
                 return
             try:
                 result = await db(_bid)(self.user, self.lot_id, content.get("max_amount"))
             except RateLimited as error:
                 await self.send_json(rate_limited_message(error, ref))
                 return
-            await self.send_json({"type": "bid_result", "ref": ref, **result})
+            await self.send_json(protocol.bid_result(result, ref))
         elif kind == "chat":
-            await self._call(services.post_message, self.user, self.lot_id, content.get("text"), ok={"type": "chat_sent"}, ref=ref)
+            await self._call(services.post_message, self.user, self.lot_id, content.get("text"),
+                             ok=lambda message: protocol.chat_sent(message.pk, ref), ref=ref)
         elif kind == "report":
-            await self._call(services.report_message, self.user, content.get("message_id"), content.get("reason"),
-                             ok={"type": "reported", "message_id": content.get("message_id")}, ref=ref, login=True)
+            await self._call(services.report_message, self.user, self.lot_id, content.get("message_id"), content.get("reason"),
+                             ok=lambda report: protocol.reported(content.get("message_id"), ref), ref=ref, login=True)
         else:
-            await self.send_json({"type": "error", "code": "unknown_message", "detail": "Unknown message type.", "ref": ref})
+            await self.send_json(error_message("unknown_message", "Unknown message type.", ref))
 
-    async def _call(self, func, *args, ok: dict, ref=None, login: bool = False):
+    async def _call(self, func, *args, ok, ref=None, login: bool = False):
         if login and not self.authenticated:
-            await self.send_json({"type": "error", "code": "not_authenticated", "detail": "Log in first.", "ref": ref})
+            await self.send_json(error_message("not_authenticated", "Log in first.", ref))
             return
         try:
-            await db(func)(*args)
+            done = await db(func)(*args)
         except RateLimited as error:
             await self.send_json(rate_limited_message(error, ref))
         except DomainError as error:
@@ -175,7 +172,22 @@ class LotConsumer(GuardedJsonConsumer):
         except (TypeError, ValueError, OverflowError):
             await self.send_json(error_message("invalid_message", "Invalid message.", ref))
         else:
-            await self.send_json({**ok, "ref": ref})
+            await self.send_json(ok(done))
+
+    async def _still_signed_in(self, ref=None) -> bool:
+        """False (and the socket told and closed with 4401) once the sign-in it was opened with is gone."""
+        if self._closing:
+            return False
+        if await db(wsauth.still_signed_in)(self.scope):
+            return True
+        self._closing = True
+        await self.send_json(error_message("session_ended", _("You were signed out: log in again."), ref))
+        await self.close(code=protocol.CLOSE_UNAUTHORIZED)
+        return False
+
+    async def sign_in_recheck(self, event):
+        """live.recheck_sign_in: the user logged out or changed their password somewhere."""
+        await self._still_signed_in()
 
     async def lot_event(self, event):
         await self.send_json(event["data"])
@@ -194,9 +206,7 @@ class LotConsumer(GuardedJsonConsumer):
 
     async def _send_viewers(self):
         count = await db(viewer_count)(self.lot_id)
-        await self.channel_layer.group_send(live.lot_group(self.lot_id), {"type": "lot.event", "data": {
-            "type": "viewers", "seq": None, "count": count, "lot_id": self.lot_id, "server_time": live.now_iso(),
-        }})
+        await self.channel_layer.group_send(live.lot_group(self.lot_id), live.event(self.lot_id, protocol.viewers(count)))
 
     async def _send_viewers_later(self):
         try:

@@ -1,7 +1,7 @@
 """Live-room broadcasts: best effort, after commit, never in the way of a bid.
 
-Services call `publish(lot_id, seq, data)` / `publish_to_user(...)` from `transaction.on_commit`, so a
-rolled-back write never announces anything. The channel layer is treated as lossy: every event carries
+Services call `publish(lot_id, data)` / `publish_to_user(lot_id, user_id, data)` from
+`transaction.on_commit`, so a rolled-back write never announces anything; `data` is built by `protocol.py`. The channel layer is treated as lossy: every event carries
 the lot's sequence number and a client that sees a gap asks for a snapshot.
 
 How a broadcast stays out of the bid's way:
@@ -38,6 +38,11 @@ def lot_group(lot_id: int) -> str:
 
 def user_group(lot_id: int, user_id: int) -> str:
     return f"auctions.lot.{lot_id}.user.{user_id}"
+
+
+def account_group(user_id: int) -> str:
+    """Every live-room socket of one user, whatever the lot: told to re-check its sign-in."""
+    return f"auctions.account.{user_id}"
 
 
 def now_iso() -> str:
@@ -93,11 +98,23 @@ def _send(group: str, message: dict) -> None:
         log.warning("auction broadcast to %s failed: %r", group, exc)
 
 
+def event(lot_id: int, data: dict) -> dict:
+    """A channel-layer message carrying a protocol event, stamped with its lot and the server's time."""
+    return {"type": "lot.event", "data": {**data, "lot_id": lot_id, "server_time": now_iso()}}
+
+
 def publish(lot_id: int, data: dict) -> None:
     """An event for everyone in the lot's room. `data` carries `type` and `seq`."""
-    _send(lot_group(lot_id), {"type": "lot.event", "data": {**data, "lot_id": lot_id, "server_time": now_iso()}})
+    _send(lot_group(lot_id), event(lot_id, data))
 
 
 def publish_to_user(lot_id: int, user_id: int, data: dict) -> None:
     """An event for one user's connections to the lot's room (e.g. outbid)."""
-    _send(user_group(lot_id, user_id), {"type": "lot.event", "data": {**data, "lot_id": lot_id, "server_time": now_iso()}})
+    _send(user_group(lot_id, user_id), event(lot_id, data))
+
+
+def recheck_sign_in(user_id: int) -> None:
+    """The user logged out or changed their password: each of their sockets checks its sign-in again and
+    closes if it no longer holds (best effort, like every broadcast; the check before each bid, chat line
+    or report stays the guarantee)."""
+    _send(account_group(user_id), {"type": "sign_in.recheck"})

@@ -33,7 +33,7 @@ from bidcart.orders.models import Kind as OrderKind
 from bidcart.orders.models import PAID_STATUSES, Order, OrderEvent
 from bidcart.orders.models import Status as OrderStatus
 
-from . import conf, engine, live, selectors
+from . import conf, engine, live, protocol, selectors
 from .models import (
     Bid, BidderAlias, ChatMessage, ChatMute, ChatReport, Lot, LotImage, Notice, SecondChanceOffer, Strike, Watch, Win,
 )
@@ -263,11 +263,11 @@ def place_bid(user, lot_id: int, max_amount) -> BidResult:
 
 
 def _announce_bid(lot_id: int, state: dict, row: dict, bid_seq: int, extended: bool, outbid_user: int | None) -> None:
-    live.publish(lot_id, {"type": "bid", "seq": bid_seq, "lot": state, "bid": row})
+    live.publish(lot_id, protocol.bid(state, row, bid_seq))
     if extended:
-        live.publish(lot_id, {"type": "extended", "seq": bid_seq + 1, "lot": state, "ends_at": state["ends_at"]})
+        live.publish(lot_id, protocol.extended(state, bid_seq + 1))
     if outbid_user is not None:
-        live.publish_to_user(lot_id, outbid_user, {"type": "outbid", "seq": bid_seq, "lot": state})
+        live.publish_to_user(lot_id, outbid_user, protocol.outbid(state, bid_seq))
         # one unread outbid notice per lot: a bidding war doesn't flood the inbox
         updated = Notice.objects.filter(user_id=outbid_user, lot_id=lot_id, kind=Notice.Kind.OUTBID, read_at__isnull=True).update(
             data={"price": state["current_price"], "currency": state["currency"]}, created_at=timezone.now(),
@@ -303,7 +303,7 @@ def _close_as_sold(lot: Lot, buyer_id: int, *, price: int, via: str, now: dateti
     lot_id, win_id, seller_id = lot.pk, win.pk, lot.seller_id
     notify(buyer_id, lot_id, Notice.Kind.WON, price=price, currency=lot.currency, order=order.number)
     notify(seller_id, lot_id, Notice.Kind.SOLD, price=price, currency=lot.currency)
-    _after_commit(lambda: live.publish(lot_id, {"type": "ended", "seq": state["seq"], "lot": state, "winner": True}))
+    _after_commit(lambda: live.publish(lot_id, protocol.ended(state, winner=True)))
     _after_commit(lambda: _email_winner(win_id))
     return win
 
@@ -350,7 +350,7 @@ def close_lot(lot_id: int) -> str | None:
         state = selectors.lot_state(lot, now)
         lot_pk, seller_id, leader_id = lot.pk, lot.seller_id, lot.leader_id
         notify(seller_id, lot_pk, Notice.Kind.UNSOLD, reserve=lot.has_reserve and leader_id is not None)
-        _after_commit(lambda: live.publish(lot_pk, {"type": "ended", "seq": state["seq"], "lot": state, "winner": False}))
+        _after_commit(lambda: live.publish(lot_pk, protocol.ended(state, winner=False)))
         return Lot.Status.UNSOLD
 
 
@@ -379,7 +379,7 @@ def start_scheduled_lots(batch: int = 100) -> int:
             lot.seq += 1
             lot.save(update_fields=["status", "seq", "updated_at"])
             state = selectors.lot_state(lot)
-            _after_commit(lambda pk=pk, state=state: live.publish(pk, {"type": "started", "seq": state["seq"], "lot": state}))
+            _after_commit(lambda pk=pk, state=state: live.publish(pk, protocol.started(state)))
             started += 1
     return started
 
@@ -413,7 +413,7 @@ def cancel_lot(actor, lot_id: int, reason: str) -> Lot:
         )
         Notice.objects.bulk_create([Notice(user_id=uid, lot_id=lot_pk, kind=Notice.Kind.CANCELLED, data={"reason": reason})
                                     for uid in sorted(people)])
-        _after_commit(lambda: live.publish(lot_pk, {"type": "ended", "seq": state["seq"], "lot": state, "reason": reason}))
+        _after_commit(lambda: live.publish(lot_pk, protocol.ended(state, winner=False, reason=reason)))
     return lot
 
 
@@ -694,7 +694,7 @@ def post_message(user, lot_id: int, text) -> ChatMessage:
         lot.save(update_fields=["seq", "alias_count"])
         message = ChatMessage.objects.create(lot=lot, user=user, alias=alias, role=role, text=text, seq=lot.seq)
         row = selectors.chat_row(message)
-        _after_commit(lambda: live.publish(lot.pk, {"type": "chat", "seq": row["seq"], "message": row}))
+        _after_commit(lambda: live.publish(lot.pk, protocol.chat(row)))
     return message
 
 
@@ -705,11 +705,13 @@ def _message_id(value) -> int:
         raise _invalid("invalid_message", _("Invalid message.")) from None
 
 
-def report_message(user, message_id: int, reason: str) -> ChatReport:
+def report_message(user, lot_id: int, message_id: int, reason: str) -> ChatReport:
+    """Report a visible message of this lot's room (a message of another room is "no such message", whichever
+    way the report came: the API's URL names the lot, the socket is joined to one)."""
     message_id = _message_id(message_id)
     if reason not in ChatReport.Reason.values:
         raise _invalid("reason_invalid", _("Choose profanity, advertisement or spam."))
-    message = ChatMessage.objects.filter(pk=message_id, hidden_at__isnull=True).first()
+    message = ChatMessage.objects.filter(pk=message_id, lot_id=lot_id, hidden_at__isnull=True).first()
     if message is None:
         raise _error("not_found", _("No such message."), http.HTTP_404_NOT_FOUND)
     if message.user_id == user.pk:
@@ -738,7 +740,7 @@ def hide_message(staff, message_id: int) -> ChatMessage:
         lot.seq += 1
         lot.save(update_fields=["seq"])
         seq, lot_pk, pk = lot.seq, lot.pk, message.pk
-        _after_commit(lambda: live.publish(lot_pk, {"type": "chat_hidden", "seq": seq, "message_id": pk}))
+        _after_commit(lambda: live.publish(lot_pk, protocol.chat_hidden(seq, pk)))
     message.refresh_from_db()
     return message
 

@@ -4,10 +4,10 @@ an item id of someone else's cart is 404."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bidcart.core.permissions import AnyoneWithCsrf
 from bidcart.core.serializers import IdField, StrictSerializer, WholeNumberField
 
 from . import selectors, services
@@ -54,7 +54,7 @@ def _cart_response(request, status_code=status.HTTP_200_OK):
 
 
 class CartView(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = [AnyoneWithCsrf]
 
     @extend_schema(responses=CartSerializer)
     def get(self, request):
@@ -62,7 +62,7 @@ class CartView(APIView):
 
 
 class CartItemsView(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = [AnyoneWithCsrf]
 
     @extend_schema(request=AddItemSerializer, responses={201: CartSerializer})
     def post(self, request):
@@ -74,7 +74,7 @@ class CartItemsView(APIView):
 
 
 class CartItemView(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = [AnyoneWithCsrf]
 
     def _cart(self, request):
         cart = services.cart_for(request, create=False)

@@ -2,7 +2,8 @@
 or disk before any view or middleware runs).
 
 A multipart upload may carry up to MAX_REQUEST_BYTES; any other body (JSON, a form) up to
-DATA_UPLOAD_MAX_MEMORY_SIZE, the same limit Django applies when it parses one. A declared Content-Length
+DATA_UPLOAD_MAX_MEMORY_SIZE, the same limit Django applies when it parses one; a payment webhook up to
+WEBHOOK_MAX_BYTES (each is stored before it is verified). A declared Content-Length
 over the limit is refused at once; a chunked body is counted as it arrives and cut off when it passes the
 limit, or handed on whole with its length (Django's WSGI handler reads only Content-Length bytes). The
 refusal is a 413: the error body `{"code": "request_too_large", ...}` under /api/, a short page elsewhere. deploy/nginx.conf's client_max_body_size matches MAX_REQUEST_BYTES.
@@ -22,12 +23,17 @@ log = logging.getLogger("bidcart.request")
 PAGE = b"<!doctype html><title>Request too large</title><h1>Request too large</h1><p>The request body is too large.</p>"
 
 
+WEBHOOK_PATH = "/payments/webhooks/"
+
+
 def body_limit(scope) -> int:
     headers = dict(scope.get("headers") or [])
     content_type = headers.get(b"content-type", b"").lower()
     limit = settings.MAX_REQUEST_BYTES
     if not content_type.startswith(b"multipart/form-data") and settings.DATA_UPLOAD_MAX_MEMORY_SIZE is not None:
         limit = min(limit, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    if scope.get("path", "").startswith(WEBHOOK_PATH):  # anonymous, and every delivery is stored: keep them small
+        limit = min(limit, settings.WEBHOOK_MAX_BYTES)
     return limit
 
 

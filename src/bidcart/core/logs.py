@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 from datetime import datetime, timezone
 
 request_id = contextvars.ContextVar("bidcart_request_id", default=None)
@@ -29,6 +30,30 @@ class RequestContextFilter(logging.Filter):
                 value = var.get()
                 if value is not None:
                     setattr(record, name, value)
+        return True
+
+
+# Query parameters whose values are credentials: KakaoPay's approval return carries `pg_token` (with the
+# tid it approves a payment), and WebSocket or API clients may pass a `token`/`ticket`.
+SECRET_QUERY_PARAMS = ("pg_token", "token", "access_token", "refresh_token", "ticket", "password", "secret")
+_SECRET_QUERY = re.compile(r"([?&](?:%s)=)[^&#\s]*" % "|".join(SECRET_QUERY_PARAMS), re.IGNORECASE)
+REDACTED = "[redacted]"
+
+
+def redact_query(path: str) -> str:
+    """`/payments/kakaopay/approve?pg_token=abc&x=1` → `/payments/kakaopay/approve?pg_token=[redacted]&x=1`."""
+    return _SECRET_QUERY.sub(lambda m: m.group(1) + REDACTED, path)
+
+
+class RedactSecretsFilter(logging.Filter):
+    """On the server's access log (`uvicorn.access`: client, method, path with query, version, status): no
+    credential from a query string reaches a log line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_query(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = redact_query(record.msg)
         return True
 
 
@@ -64,6 +89,20 @@ class TextFormatter(logging.Formatter):
         return f"{line} [{rid}]" if rid else line
 
 
+def uvicorn_log_config() -> dict:
+    """uvicorn's own console logging (`bidcart run`) with query-string secrets hidden from its access log.
+    (`bidcart serve` leaves uvicorn's records to settings.LOGGING, whose handler redacts them too.)"""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact_secrets"] = {"()": "bidcart.core.logs.RedactSecretsFilter"}
+    for handler in config["handlers"].values():
+        handler.setdefault("filters", []).append("redact_secrets")
+    return config
+
+
 def logging_config(*, log_format: str, level: str) -> dict:
     """settings.LOGGING for the chosen format."""
     as_json = log_format == "json"
@@ -71,7 +110,10 @@ def logging_config(*, log_format: str, level: str) -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_context": {"()": "bidcart.core.logs.RequestContextFilter"}},
+        "filters": {
+            "request_context": {"()": "bidcart.core.logs.RequestContextFilter"},
+            "redact_secrets": {"()": "bidcart.core.logs.RedactSecretsFilter"},
+        },
         "formatters": {
             "json": {"()": "bidcart.core.logs.JsonFormatter"},
             "text": {"()": "bidcart.core.logs.TextFormatter"},
@@ -80,7 +122,7 @@ def logging_config(*, log_format: str, level: str) -> dict:
             "console": {
                 "class": "logging.StreamHandler",
                 "formatter": "json" if as_json else "text",
-                "filters": ["request_context"],
+                "filters": ["request_context", "redact_secrets"],
             }
         },
         "root": {"handlers": ["console"], "level": level},

@@ -23,7 +23,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.shortcuts import render
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.functional import empty
@@ -185,3 +185,25 @@ class DatabaseUnavailableMiddleware(MiddlewareMixin):
                         detail="The service is briefly unavailable; try again in a few seconds.", status=503,
                         retry_after=self.RETRY_AFTER_SECONDS,
                         page=lambda: HttpResponse(render_to_string("core/unavailable.html"), status=503))
+
+
+class NoUrlListingMiddleware(MiddlewareMixin):
+    """With DEBUG on (`bidcart run`, `make run`) Django answers a 404 with its technical page, which lists
+    every URL pattern, the secret admin path (BIDCART_ADMIN_PATH) among them. Answer with the site's own 404
+    instead; DEBUG's other pages (tracebacks on a local host) stay. Placed outside CommonMiddleware, so a
+    missing slash is still redirected first."""
+
+    def process_exception(self, request, exception):
+        if settings.DEBUG and isinstance(exception, Http404):  # raised by a view (get_object_or_404, …)
+            from .views import not_found
+
+            return not_found(request, exception)
+        return None
+
+    def process_response(self, request, response):
+        # No URL pattern matched (the resolver's 404 comes back as a response, not an exception).
+        if settings.DEBUG and response.status_code == 404 and getattr(request, "resolver_match", None) is None:
+            from .views import not_found
+
+            return not_found(request, Http404())
+        return response

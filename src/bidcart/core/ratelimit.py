@@ -111,6 +111,26 @@ def hit(action: str, who) -> None:
         raise RateLimited(action, wait)
 
 
+def over(action: str, who) -> float:
+    """Without counting a call: the seconds `who` must wait because a rule of `action` is already broken,
+    else 0. For limits counted on an outcome (a refused webhook) but enforced before the next call."""
+    now = time.time()
+    wait = 0.0
+    try:
+        for rule in rules_for(action):
+            key = f"bidcart:rl:{action}:{who}:{rule.count}/{rule.seconds}"
+            if (cache.get(key) or 0) >= rule.count:
+                wait = max(wait, (cache.get(f"{key}:until") or now + rule.seconds) - now)
+    except ImproperlyConfigured:
+        raise
+    except Exception as exc:
+        log.warning("rate limit %r not applied, the cache is unavailable: %r", action, exc)
+        return 0.0
+    if wait:
+        metrics.rate_limited.labels(action).inc()
+    return max(0.0, wait)
+
+
 def _count(key: str, seconds: int, now: float) -> int:
     """The calls in the current window, this one included. A window opens with the first call after the
     last one ended and lasts `seconds` (the key's expiry); `key:until` remembers when, for Retry-After."""

@@ -2,6 +2,7 @@
 webhook inbox. Thin: they parse, call a service, render."""
 
 import json
+import math
 import logging
 
 from django.contrib import messages
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from bidcart.core import ratelimit
 from bidcart.core.errors import DomainError
 from bidcart.core.http import client_ip
 from bidcart.orders import selectors as order_selectors
@@ -143,13 +145,25 @@ def webhook(request, provider):
     """The inbox: store the raw delivery, then verify and process it. Non-2xx makes the provider retry."""
     if provider not in providers.enabled():
         return JsonResponse({"code": "not_found", "detail": "no such provider"}, status=404)
+    # An address whose deliveries keep failing verification is refused before it can fill the inbox; the
+    # providers' own deliveries never fail it, so all of them are stored (size: core/bodylimit.py).
+    ip = client_ip(request)
+    wait = ratelimit.over("webhook_rejected", ip)
+    if wait:
+        response = JsonResponse({"code": "rate_limited", "detail": "Too many rejected deliveries."}, status=429)
+        response["Retry-After"] = str(math.ceil(wait))
+        return response
     headers = {k: v for k, v in request.headers.items() if k.lower() not in ("cookie", "authorization")}
-    delivery = services.receive_webhook(provider, headers=headers, body=request.body, remote_ip=client_ip(request))
+    delivery = services.receive_webhook(provider, headers=headers, body=request.body, remote_ip=ip)
     try:
         state = services.process_webhook(delivery)
     except Exception:  # noqa: BLE001 - answered 503 so the provider delivers again; the inbox keeps it
         logger.exception("webhook %s from %s failed", delivery.pk, provider)
         return JsonResponse({"code": "retry", "detail": "processing failed; deliver again"}, status=503)
     if state == WebhookDelivery.State.REJECTED:
+        try:
+            ratelimit.hit("webhook_rejected", ip)
+        except ratelimit.RateLimited:
+            pass  # counted; the next delivery from this address is refused before it is stored
         return JsonResponse({"code": "rejected", "detail": delivery.error}, status=400)
     return JsonResponse({"code": "ok", "state": state})
