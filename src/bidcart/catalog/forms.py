@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bidcart.core.errors import DomainError
 
-from . import images
+from bidcart.core import images
 from .models import Category, Product
 
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from bidcart.core.errors import DomainError
 
 from . import forms, selectors, services
-from . import images as image_rules
+from bidcart.core import images as image_rules
 from .filters import ORDERING_CHOICES, ProductFilter
 from .models import Product, ProductImage, Variant
 
