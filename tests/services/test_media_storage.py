@@ -131,3 +131,24 @@ def test_a_picture_uploaded_through_one_server_is_served_by_the_other_from_objec
             with Image.open(io.BytesIO(served.content)) as picture:
                 assert (picture.format, picture.size) == (fmt, (800, 400))
         assert httpx.get(f"{two}/media/{image.image.name}").status_code == 404  # not from the server's disk
+
+
+def test_copymedia_carries_a_local_sites_pictures_into_the_bucket(s3_endpoint, subprocess_env, tmp_path):
+    """Moving a site that used local files onto object storage (deploy/README.md, "Media")."""
+    old = tmp_path / "old-media"
+    (old / "products/2025/01").mkdir(parents=True)
+    (old / "products/2025/01/a.jpg").write_bytes(jpeg((40, 20)))
+    (old / "lots/2025/01").mkdir(parents=True)
+    (old / "lots/2025/01/pwn.js").write_bytes(b"alert(1)")
+    storage_url = f"s3://test:test@{BUCKET}?endpoint_url={s3_endpoint}&region_name=us-east-1&addressing_style=path"
+    env = dict(subprocess_env, MEDIA_STORAGE_URL=storage_url, BIDCART_DATA_DIR=str(tmp_path / "new"),
+               DJANGO_SETTINGS_MODULE="bidcart.settings")
+    done = subprocess.run([sys.executable, "-m", "django", "copymedia", str(old)], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "1 file(s) copied" in done.stdout and "pwn.js" in done.stderr
+    assert bucket_keys(s3_endpoint) == {"products/2025/01/a.jpg"}
+    stored = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="test",
+                          aws_secret_access_key="test").get_object(Bucket=BUCKET, Key="products/2025/01/a.jpg")
+    assert stored["ContentType"] == "image/jpeg" and "immutable" in stored["CacheControl"]
+    assert stored["Body"].read() == (old / "products/2025/01/a.jpg").read_bytes()
