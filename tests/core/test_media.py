@@ -81,6 +81,7 @@ def test_a_product_page_with_a_square_png_and_a_wide_jpeg_sets_every_pictures_si
     with Image.open(media / f"{stem}_zoom.jpg") as zoom:
         assert zoom.size == (1200, 600)  # never enlarged
     assert page.count('loading="lazy"') == 2  # the thumbnails; the main picture loads at once
+    assert 'aria-label="사진 2/2"' in page and 'title="큰 사진 보기"' in page  # the shopper's language
 
 
 def config(monkeypatch, tmp_path, **variables):
