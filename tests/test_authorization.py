@@ -169,6 +169,7 @@ PUBLIC = {
     "api-schema": "the API's OpenAPI schema",
     "api-docs": "the API's documentation",
     "healthz": "for load balancers; no data",
+    "media": "uploaded pictures, public like the pages that show them; random names; never as HTML (tests/core/test_media.py)",
     "readyz": "for load balancers; no data",
     "metrics": "the operator's scraper; guarded by METRICS_ALLOWED_IPS / METRICS_TOKEN (tests/core)",
     "set_language": "the visitor's own language choice",
@@ -197,7 +198,7 @@ PUBLIC = {
     "orders:checkout": "orders the requester's own cart",
     "api-cart-items": "adds to the requester's own cart",
 }
-UNNAMED = {r"^api/.*$": "the API's JSON 404 for anything else", r"^media/(?P<path>.*)$": "uploads, with DEBUG only"}
+UNNAMED = {r"^api/.*$": "the API's JSON 404 for anything else"}
 
 
 def routes(patterns=None, prefix="", namespace=""):
