@@ -87,6 +87,12 @@ def test_the_product_gallery_keeps_the_buy_column_readable_and_switches_photos(p
     assert right_edge(page, "add-to-cart") <= 390 and width_of(page, "add-to-cart") >= 100
     shot(page, "product-390.png")
 
+    page.goto(f"{live_url}/products/")
+    card_img = page.get_by_test_id("product-card").first.locator("img")
+    expect(card_img).to_have_attribute("src", f"/media/{square_stem}_list.png")
+    expect(card_img).to_have_attribute("loading", "lazy")
+    shot(page, "products-390.png")
+
     # the zoom size is a picture the shop serves as one
     response = page.request.get(f"{live_url}/media/{wide_stem}_zoom.jpg")
     assert response.headers["content-type"] == "image/jpeg" and response.headers["x-content-type-options"] == "nosniff"
