@@ -8,7 +8,6 @@ from django.test import Client
 from PIL import Image
 
 from bidcart.catalog import services
-from bidcart.core import storage
 from tests.catalog.factories import make_product, make_user, picture
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +84,8 @@ def test_a_product_page_with_a_square_png_and_a_wide_jpeg_sets_every_pictures_si
 
 
 def config(monkeypatch, tmp_path, **variables):
+    from bidcart.core import storage
+
     for name in ("MEDIA_STORAGE_URL", "AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL", "AWS_S3_REGION_NAME",
                  "AWS_S3_CUSTOM_DOMAIN", "AWS_LOCATION", "AWS_QUERYSTRING_AUTH", "AWS_S3_ADDRESSING_STYLE"):
         monkeypatch.delenv(name, raising=False)
@@ -109,7 +110,7 @@ def test_an_s3_compatible_store_from_media_storage_url(monkeypatch, tmp_path):
     assert (options["access_key"], options["secret_key"]) == ("AKIA", "se/cret")
     assert options["endpoint_url"] == "https://kr.object.ncloudstorage.com" and options["region_name"] == "kr-standard"
     assert options["querystring_auth"] is False and options["addressing_style"] == "path"
-    assert options["object_parameters"]["CacheControl"] == storage.CACHE_CONTROL
+    assert options["object_parameters"]["CacheControl"] == "public, max-age=31536000, immutable"
     assert media.serve_locally is False
     assert media.url == "https://kr.object.ncloudstorage.com/bidcart-media/shop/"
     assert "https://kr.object.ncloudstorage.com" in media.origins
@@ -129,3 +130,46 @@ def test_a_storage_url_it_cannot_use_is_refused(monkeypatch, tmp_path):
         config(monkeypatch, tmp_path, MEDIA_STORAGE_URL="ftp://host/media")
     with pytest.raises(ValueError, match="bucket name"):
         config(monkeypatch, tmp_path, MEDIA_STORAGE_URL="s3:///prefix")
+
+
+def test_a_picture_is_stored_upright_and_without_its_metadata(media):
+    """Phones write the camera's position (GPS) and the rotation into EXIF: the stored picture keeps neither,
+    it is turned upright instead."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90° clockwise to view
+    exif[0x010F] = "SecretCam"  # make
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 60), (10, 20, 30)).save(buffer, "JPEG", exif=exif)
+    seller = make_user(seller=True)
+    (image,) = services.add_images(seller, make_product(seller), [SimpleUploadedFile("p.jpg", buffer.getvalue())])
+    assert (image.width, image.height) == (60, 120)  # upright
+    with Image.open(media / image.image.name) as stored:
+        assert stored.size == (60, 120)
+        assert not stored.getexif()
+    assert b"SecretCam" not in (media / image.image.name).read_bytes()
+
+
+def test_a_storage_failure_half_way_leaves_no_files_and_no_rows(media, monkeypatch):
+    from django.core.files.storage import default_storage
+
+    from bidcart.catalog.models import ProductImage
+
+    seller = make_user(seller=True)
+    product = make_product(seller)
+    real_save, calls = default_storage.save, []
+
+    def failing_save(name, content, **kwargs):
+        calls.append(name)
+        if len(calls) == 9:  # the second picture's renditions
+            raise OSError("disk full")
+        return real_save(name, content, **kwargs)
+
+    monkeypatch.setattr(default_storage, "save", failing_save)
+    with pytest.raises(OSError):
+        services.add_images(seller, product, [picture("a.png", "PNG"), picture("b.jpg")])
+    assert not ProductImage.objects.exists()
+    assert not [p for p in media.rglob("*") if p.is_file()]
