@@ -161,7 +161,9 @@ def test_the_seller_reorders_makes_a_cover_and_deletes(client, seller, product, 
         assert client.post(url, {"action": "image_delete", "image": a.pk}).status_code == 302
     assert gallery(product) == [b, c]
     assert [i.position for i in gallery(product)] == [0, 1]  # b is the new cover
-    assert not stored.exists()  # the file goes with the row
+    assert not stored.exists()  # the file goes with the row, and its renditions with it
+    assert not [p for p in media.rglob(stored.stem + "_*") if p.is_file()]
+    assert (media / b.image.name).is_file() and [p for p in media.rglob(media.joinpath(b.image.name).stem + "_*")]
     assert client.get("/api/v1/products/linen/").json()["image"].endswith(b.image.url)
 
 
