@@ -111,7 +111,7 @@ def test_an_s3_compatible_store_from_media_storage_url(monkeypatch, tmp_path):
     assert options["endpoint_url"] == "https://kr.object.ncloudstorage.com" and options["region_name"] == "kr-standard"
     assert options["querystring_auth"] is False and options["addressing_style"] == "path"
     assert options["object_parameters"]["CacheControl"] == "public, max-age=31536000, immutable"
-    assert media.serve_locally is False
+    assert media.serve_locally is False and media.root == tmp_path / "media"
     assert media.url == "https://kr.object.ncloudstorage.com/bidcart-media/shop/"
     assert "https://kr.object.ncloudstorage.com" in media.origins
 

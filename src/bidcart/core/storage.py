@@ -46,7 +46,7 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _s3(options: dict) -> MediaStorage:
+def _s3(options: dict, root: Path) -> MediaStorage:
     options = {k: v for k, v in options.items() if v not in (None, "")}
     if not options.get("bucket_name"):
         raise ValueError("media storage: an S3 bucket name is required")
@@ -74,7 +74,7 @@ def _s3(options: dict) -> MediaStorage:
             origins += [f"https://{bucket}.s3.{region}.amazonaws.com", f"https://s3.{region}.amazonaws.com"]
     if options.get("location"):
         base += options["location"].strip("/") + "/"
-    return MediaStorage(storage={"BACKEND": S3_BACKEND, "OPTIONS": options}, url=base, root=Path(),
+    return MediaStorage(storage={"BACKEND": S3_BACKEND, "OPTIONS": options}, url=base, root=root,
                         serve_locally=False, origins=origins)
 
 
@@ -95,7 +95,7 @@ def from_environ(env, data_dir: Path) -> MediaStorage:
             options["location"] = parts.path.strip("/")
         if parts.username:
             options["access_key"], options["secret_key"] = unquote(parts.username), unquote(parts.password or "")
-        return _s3(options)
+        return _s3(options, local.root)
     bucket = env.str("AWS_STORAGE_BUCKET_NAME", default="")
     if bucket:
         return _s3({
@@ -106,5 +106,5 @@ def from_environ(env, data_dir: Path) -> MediaStorage:
             "location": env.str("AWS_LOCATION", default=""),
             "querystring_auth": env.str("AWS_QUERYSTRING_AUTH", default=""),
             "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default=""),
-        })
+        }, local.root)
     return local
