@@ -91,5 +91,8 @@ def test_a_lot_picture_is_re_encoded_with_renditions_and_shown_in_the_gallery(me
     assert f'src="/media/{stem}_detail.jpg" alt="Nikon F" width="800" height="400"' in page
     assert f'data-zoom="/media/{stem}_zoom.jpg"' not in page  # one picture: no thumbnails
     assert f'href="/media/{stem}_zoom.jpg"' in page
+    (shown,) = client.get(f"/api/v1/lots/{lot.pk}/").json()["images"]
+    assert shown["renditions"]["detail"] == {
+        "url": f"/media/{stem}_detail.jpg", "webp": f"/media/{stem}_detail.webp", "width": 800, "height": 400}
     card = client.get("/auctions/").content.decode()
     assert f'src="/media/{stem}_list.jpg" alt="Nikon F" width="400" height="200" loading="lazy"' in card

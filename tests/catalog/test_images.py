@@ -68,7 +68,15 @@ def test_seller_uploads_several_images_and_the_first_is_the_cover(client, seller
     assert thumbs == sorted(thumbs)
     body = client.get("/api/v1/products/linen/").json()
     assert body["image"] == "http://testserver" + images[0].image.url
-    assert body["images"] == [{"id": i.pk, "url": "http://testserver" + i.image.url, "alt": "린넨 셔츠"} for i in images]
+    assert [{k: v for k, v in i.items() if k in ("id", "url", "alt")} for i in body["images"]] == [
+        {"id": i.pk, "url": "http://testserver" + i.image.url, "alt": "린넨 셔츠"} for i in images]
+    # apps get every size with its dimensions, as the pages do
+    cover = body["images"][0]
+    assert (cover["width"], cover["height"]) == (64, 48)
+    assert cover["renditions"]["list"] == {
+        "url": "http://testserver" + rendition_url(images[0], "list"),
+        "webp": "http://testserver" + rendition_url(images[0], "list", "webp"), "width": 64, "height": 48}
+    assert set(cover["renditions"]) == {"list", "detail", "zoom"}
 
 
 def test_a_new_product_can_be_created_with_its_images(client, seller):

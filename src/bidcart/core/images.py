@@ -223,3 +223,16 @@ def picture(file, width: int, height: int, kind: str) -> Picture:
         src=storage.url(rendition_name(name, kind, name.rsplit(".", 1)[-1])),
         webp=storage.url(rendition_name(name, kind, "webp")), width=w, height=h,
     )
+
+
+def describe(image, absolute=lambda url: url) -> dict:
+    """An API client's view of a stored picture (`image` is a ProductImage or LotImage): its size and every
+    rendition's URLs and size, so an app picks the size it shows. Empty renditions for a picture stored
+    before they existed. `absolute` turns a URL into an absolute one (request.build_absolute_uri)."""
+    renditions = {}
+    if image.width and image.height:
+        for kind in RENDITIONS:
+            shown = picture(image.image, image.width, image.height, kind)
+            renditions[kind] = {"url": absolute(shown.src), "webp": absolute(shown.webp),
+                                "width": shown.width, "height": shown.height}
+    return {"width": image.width or None, "height": image.height or None, "renditions": renditions}
