@@ -186,6 +186,7 @@ PUBLIC = {
     "api-docs": "the API's documentation",
     "livez": "for load balancers; no data",
     "healthz": "for load balancers; no data",
+    "media": "uploaded pictures, public like the pages that show them; random names; never as HTML (tests/core/test_media.py)",
     "readyz": "for load balancers; no data",
     "metrics": "the operator's scraper; guarded by METRICS_ALLOWED_IPS / METRICS_TOKEN (tests/core)",
     "set_language": "the visitor's own language choice",
@@ -215,7 +216,7 @@ PUBLIC = {
     "api-cart-items": "adds to the requester's own cart",
     "api-restock-alerts": "asks for the requester's own restock alert (tests/catalog/test_restock_alerts.py)",
 }
-UNNAMED = {r"^api/.*$": "the API's JSON 404 for anything else", r"^media/(?P<path>.*)$": "uploads, with DEBUG only"}
+UNNAMED = {r"^api/.*$": "the API's JSON 404 for anything else"}
 
 
 def routes(patterns=None, prefix="", namespace=""):

@@ -371,10 +371,8 @@ TIME_ZONE = "Asia/Seoul"  # what people see; the database stores UTC
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request without it
-MEDIA_URL = "/media/"
-MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},  # see "Media storage" below
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Serve straight from the apps' static folders unless collectstatic has been run for production.
@@ -430,3 +428,18 @@ LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
 # anywhere with `Authorization: Bearer METRICS_TOKEN`.
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# --- Media storage (uploads: product and lot pictures with their renditions) ------------------------
+# Local files under DATA_DIR/media by default, served by bidcart at /media/ (core/media.py); S3-compatible
+# object storage with MEDIA_STORAGE_URL=s3://… or AWS_STORAGE_BUCKET_NAME (core/storage.py, deploy/README.md).
+from bidcart.core import storage as _media  # noqa: E402  (no Django imports in it)
+
+try:
+    _MEDIA = _media.from_environ(env, DATA_DIR)
+except ValueError as _error:
+    raise ImproperlyConfigured(str(_error)) from None
+STORAGES["default"] = _MEDIA.storage
+MEDIA_URL = _MEDIA.url
+MEDIA_ROOT = _MEDIA.root
+MEDIA_SERVE = env.bool("MEDIA_SERVE", default=_MEDIA.serve_locally)  # 0: nginx (or a CDN) answers /media/
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] += _MEDIA.origins

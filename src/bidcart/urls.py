@@ -1,11 +1,11 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from bidcart.accounts import honeypot
 from bidcart.accounts.views import set_language
+from bidcart.core import media
 from bidcart.core import views as core_views
 
 api_v1 = [
@@ -40,7 +40,8 @@ urlpatterns = [
     re_path(r"^api/.*$", core_views.api_not_found),
 ]
 
-urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)  # uploads, with DEBUG only
+if settings.MEDIA_SERVE:  # local uploads, with safe types (core/media.py); object storage serves its own
+    urlpatterns.append(re_path(r"^media/(?P<path>.+)$", media.serve, name="media"))
 
 handler404 = "bidcart.core.views.not_found"
 handler500 = "bidcart.core.views.server_error"

@@ -31,6 +31,11 @@ def product_form(product, **extra):
     return data
 
 
+def rendition_url(image, kind, extension=None):
+    stem, stored = image.image.name.rsplit(".", 1)
+    return f"/media/{stem}_{kind}.{extension or stored}"
+
+
 def gallery(product):
     return list(ProductImage.objects.filter(product=product).order_by("position", "id"))
 
@@ -48,20 +53,30 @@ def test_seller_uploads_several_images_and_the_first_is_the_cover(client, seller
     assert response.status_code == 302, response.content.decode()
     images = gallery(product)
     assert [i.position for i in images] == [0, 1, 2]
-    # stored under MEDIA_ROOT with the extension of what the file really is, never the uploader's name
-    assert [i.image.name.rsplit(".", 1)[1] for i in images] == ["jpg", "png", "webp"]
+    # stored under MEDIA_ROOT, re-encoded, under a random name with the extension of what is stored (a WebP
+    # without transparency becomes a JPEG every browser shows; WebP renditions sit beside it)
+    assert [i.image.name.rsplit(".", 1)[1] for i in images] == ["jpg", "png", "jpg"]
     assert all((media / i.image.name).is_file() for i in images)
     assert not any("front" in i.image.name for i in images)
     page = client.get(url).content.decode()
     assert page.count('data-testid="seller-image"') == 3
     assert page.index(images[0].image.url) < page.index('data-testid="cover-badge"') < page.index(images[1].image.url)
-    # the store shows them, cover first, on the card and the product page, and the API lists them in order
-    assert images[0].image.url in client.get("/products/").content.decode()
+    # the store shows them, cover first, on the card (list size) and in the product page's gallery
+    assert rendition_url(images[0], "list") in client.get("/products/").content.decode()
     detail = client.get("/products/linen/").content.decode()
-    assert detail.index(images[0].image.url) < detail.index(images[1].image.url) < detail.index(images[2].image.url)
+    thumbs = [detail.index(f'data-zoom="{rendition_url(i, "zoom")}"') for i in images]
+    assert thumbs == sorted(thumbs)
     body = client.get("/api/v1/products/linen/").json()
     assert body["image"] == "http://testserver" + images[0].image.url
-    assert body["images"] == [{"id": i.pk, "url": "http://testserver" + i.image.url, "alt": "린넨 셔츠"} for i in images]
+    assert [{k: v for k, v in i.items() if k in ("id", "url", "alt")} for i in body["images"]] == [
+        {"id": i.pk, "url": "http://testserver" + i.image.url, "alt": "린넨 셔츠"} for i in images]
+    # apps get every size with its dimensions, as the pages do
+    cover = body["images"][0]
+    assert (cover["width"], cover["height"]) == (64, 48)
+    assert cover["renditions"]["list"] == {
+        "url": "http://testserver" + rendition_url(images[0], "list"),
+        "webp": "http://testserver" + rendition_url(images[0], "list", "webp"), "width": 64, "height": 48}
+    assert set(cover["renditions"]) == {"list", "detail", "zoom"}
 
 
 def test_a_new_product_can_be_created_with_its_images(client, seller):
@@ -154,7 +169,9 @@ def test_the_seller_reorders_makes_a_cover_and_deletes(client, seller, product, 
         assert client.post(url, {"action": "image_delete", "image": a.pk}).status_code == 302
     assert gallery(product) == [b, c]
     assert [i.position for i in gallery(product)] == [0, 1]  # b is the new cover
-    assert not stored.exists()  # the file goes with the row
+    assert not stored.exists()  # the file goes with the row, and its renditions with it
+    assert not [p for p in media.rglob(stored.stem + "_*") if p.is_file()]
+    assert (media / b.image.name).is_file() and [p for p in media.rglob(media.joinpath(b.image.name).stem + "_*")]
     assert client.get("/api/v1/products/linen/").json()["image"].endswith(b.image.url)
 
 

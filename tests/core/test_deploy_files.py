@@ -95,3 +95,20 @@ def test_the_sample_env_file_is_refused_until_edited_and_accepted_after():
     environ.update({name: f"key-from-the-console-{name.lower()}" for name, value in environ.items()
                     if not value and name.startswith(("KAKAOPAY_", "PORTONE_", "PAYPAL_"))})
     assert problems(Config.from_environ(environ, workers=2)) == []
+
+
+def test_nginx_serves_uploads_as_pictures_or_downloads_never_as_pages():
+    """The same rules as bidcart's own /media/ (core/media.py): image types only, nosniff, a closed CSP."""
+    conf = (DEPLOY / "nginx.conf").read_text()
+    block = conf[conf.index("location /media/ {"):conf.index("location / {")]
+    outer, inner = block.split("location ~*", 1)
+    assert "root /data;" in outer and "types { }" in outer and "default_type application/octet-stream;" in outer
+    assert "add_header Content-Disposition attachment always;" in outer
+    assert "types { image/jpeg jpg jpeg; image/png png; image/webp webp; }" in inner
+    assert "text/html" not in block and "svg" not in block and "javascript" not in block
+    for part in (outer, inner):
+        assert "add_header X-Content-Type-Options nosniff always;" in part
+        assert "add_header Content-Security-Policy \"default-src 'none'; sandbox\" always;" in part
+    nginx = compose()["services"]["nginx"]
+    assert "media:/data/media:ro" in nginx["volumes"]
+    assert all("media:/data/media" in compose()["services"][web]["volumes"] for web in ("web1", "web2"))

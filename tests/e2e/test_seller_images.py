@@ -63,7 +63,8 @@ def test_seller_uploads_orders_and_deletes_product_images(page, live_url):
     expect(page.get_by_test_id("seller-image")).to_have_count(2)
     assert [i.pk for i in ProductImage.objects.filter(product=product).order_by("position")] == [back.pk, front.pk]
 
-    # the store shows the cover first
+    # the store shows the cover first: the main picture and two thumbnails
     page.goto(f"{live_url}/products/tote/")
-    expect(page.locator(".gallery img").first).to_have_attribute("src", back.image.url)
-    expect(page.locator(".gallery img")).to_have_count(2)
+    detail = back.image.url.rsplit(".", 1)[0] + "_detail.jpg"
+    expect(page.get_by_test_id("gallery-main-image")).to_have_attribute("src", detail)
+    expect(page.get_by_test_id("gallery-thumb")).to_have_count(2)

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bidcart.catalog.models import Category
+from bidcart.core import images as pictures
 from bidcart.core.errors import DomainError, error_headers, field_errors
 from bidcart.core.openapi import ErrorSerializer
 from bidcart.core.filters import IdFilter
@@ -89,7 +90,7 @@ class LotDetailSerializer(LotListSerializer):
         return {
             **super().to_representation(lot),
             "description": lot.description,
-            "images": [{"url": i.image.url, "alt": i.alt} for i in lot.images.all()],
+            "images": [{"url": i.image.url, "alt": i.alt, **pictures.describe(i)} for i in lot.images.all()],
             "increment_table": [list(row) for row in lot.rules().table],
             "cancel_reason": lot.cancel_reason,
             "me": selectors.my_state(request.user if request else None, lot),

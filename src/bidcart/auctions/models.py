@@ -125,8 +125,13 @@ class Lot(models.Model):
 
 
 class LotImage(models.Model):
+    """A lot picture, checked and re-encoded with its renditions by core/images.py (`services.create_lot`)."""
+
     lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="images")
     image = models.FileField(_("image"), upload_to="lots/%Y/%m/")
+    # The stored picture's size (0: stored before renditions existed); see catalog.ProductImage.
+    width = models.PositiveIntegerField(default=0, editable=False)
+    height = models.PositiveIntegerField(default=0, editable=False)
     alt = models.CharField(_("alternative text"), max_length=200, blank=True)
     position = models.PositiveIntegerField(default=0)
 

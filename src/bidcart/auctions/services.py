@@ -24,6 +24,7 @@ from rest_framework import status as http
 
 from bidcart.catalog.models import Category
 from bidcart.catalog.templatetags.shop import format_money
+from bidcart.core import images as pictures
 from bidcart.core import numbers, ratelimit
 from bidcart.core.errors import DomainError
 from bidcart.core.locks import claim
@@ -121,7 +122,9 @@ def validate_terms(*, start_price, reserve_price, buy_now_price, starts_at: date
 def create_lot(seller, *, title: str, category: Category, start_price: int, ends_at: datetime, description: str = "",
                reserve_price: int | None = None, buy_now_price: int | None = None, starts_at: datetime | None = None,
                soft_close_seconds: int | None = None, currency: str = "KRW", images=()) -> Lot:
-    """List a lot. It is live at once when `starts_at` is now or past (or not given), scheduled otherwise."""
+    """List a lot. It is live at once when `starts_at` is now or past (or not given), scheduled otherwise.
+    Its images go through the same checks and re-encoding as product images (core/images.py): every file
+    is checked before anything is stored, and a refusal stores nothing."""
     _require_seller(seller)
     now = timezone.now()
     starts_at = starts_at or now
@@ -137,17 +140,27 @@ def create_lot(seller, *, title: str, category: Category, start_price: int, ends
     images = list(images)
     if len(images) > int(conf.get("AUCTION_MAX_IMAGES")):
         raise _invalid("too_many_images", _("At most %(n)d images.") % {"n": conf.get("AUCTION_MAX_IMAGES")})
+    extensions = [pictures.check(upload) for upload in images]
     table = engine.validate_table(conf.increment_table(currency))
-    with transaction.atomic():
-        lot = Lot.objects.create(
-            seller=seller, title=title[:200], description=description or "", category=category, currency=currency,
-            start_price=start_price, reserve_price=reserve_price, buy_now_price=buy_now_price,
-            starts_at=starts_at, ends_at=ends_at, scheduled_end=ends_at, soft_close_seconds=soft_close_seconds,
-            increment_table=[list(row) for row in table],
-            status=Lot.Status.LIVE if starts_at <= now else Lot.Status.SCHEDULED,
-        )
-        for position, upload in enumerate(images):
-            LotImage.objects.create(lot=lot, image=upload, position=position, alt=title[:200])
+    stored = []
+    try:
+        for upload, extension in zip(images, extensions):
+            stored.append(pictures.store(upload, "lots", extension))
+        with transaction.atomic():
+            lot = Lot.objects.create(
+                seller=seller, title=title[:200], description=description or "", category=category, currency=currency,
+                start_price=start_price, reserve_price=reserve_price, buy_now_price=buy_now_price,
+                starts_at=starts_at, ends_at=ends_at, scheduled_end=ends_at, soft_close_seconds=soft_close_seconds,
+                increment_table=[list(row) for row in table],
+                status=Lot.Status.LIVE if starts_at <= now else Lot.Status.SCHEDULED,
+            )
+            LotImage.objects.bulk_create([
+                LotImage(lot=lot, image=p.name, width=p.width, height=p.height, position=position, alt=title[:200])
+                for position, p in enumerate(stored)
+            ])
+    except BaseException:
+        pictures.delete([p.name for p in stored])  # nothing listed: no files left behind
+        raise
     return lot
 
 
@@ -590,7 +603,8 @@ def relist(seller, lot_id: int) -> Lot:
             increment_table=lot.increment_table, status=Lot.Status.LIVE, relisted_from=lot,
         )
         LotImage.objects.bulk_create(
-            [LotImage(lot=copy, image=i.image.name, alt=i.alt, position=i.position) for i in lot.images.all()]
+            [LotImage(lot=copy, image=i.image.name, width=i.width, height=i.height, alt=i.alt, position=i.position)
+             for i in lot.images.all()]
         )
     return copy
 

@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bidcart.core import images as pictures
 from bidcart.core.serializers import StrictSerializer
 
 from . import selectors, services
@@ -70,10 +71,26 @@ class VariantSerializer(serializers.ModelSerializer):
         fields = ["id", "sku", "attributes", "price", "stock", "in_stock"]
 
 
+class RenditionSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="JPEG or PNG")
+    webp = serializers.URLField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+
+class RenditionsSerializer(serializers.Serializer):
+    list = RenditionSerializer(required=False, help_text="at most 400 px a side (cards, thumbnails)")
+    detail = RenditionSerializer(required=False, help_text="at most 800 px a side (the product page)")
+    zoom = RenditionSerializer(required=False, help_text="at most 1600 px a side (the enlarged photo)")
+
+
 class ImageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    url = serializers.URLField()
+    url = serializers.URLField(help_text="the stored picture, re-encoded")
     alt = serializers.CharField()
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    renditions = RenditionsSerializer(help_text="empty for a picture stored before renditions existed")
 
 
 class ProductDetailSerializer(ProductListSerializer):
@@ -86,8 +103,12 @@ class ProductDetailSerializer(ProductListSerializer):
 
     @extend_schema_field(ImageSerializer(many=True))
     def get_images(self, product) -> list[dict]:
-        """Every image in order, the cover first; `alt` falls back to the product name."""
-        return [{"id": i.pk, "url": self._url(i), "alt": i.alt or product.name} for i in product.images.all()]
+        """Every image in order, the cover first; `alt` falls back to the product name; with the sizes an
+        app shows (core/images.py)."""
+        request = self.context.get("request")
+        absolute = request.build_absolute_uri if request is not None else (lambda url: url)
+        return [{"id": i.pk, "url": self._url(i), "alt": i.alt or product.name, **pictures.describe(i, absolute)}
+                for i in product.images.all()]
 
 
 class ProductListView(generics.ListAPIView):

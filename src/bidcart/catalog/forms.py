@@ -7,7 +7,7 @@ from bidcart.core.errors import DomainError
 from bidcart.core.forms import WholeNumberFormField
 from bidcart.core.numbers import MAX_AMOUNT, MAX_ID, MAX_INT
 
-from . import images
+from bidcart.core import images
 from .models import Category, Product
 
 

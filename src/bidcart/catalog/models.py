@@ -91,10 +91,14 @@ class Product(models.Model):
 
 class ProductImage(models.Model):
     """A product picture; the first by `position` is the cover. Sellers upload them through
-    `services.add_images`, which checks the content with Pillow (`images.check`)."""
+    `services.add_images`, which checks and re-encodes them with their renditions (core/images.py)."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
     image = models.ImageField(_("image"), upload_to="products/%Y/%m/")
+    # The stored picture's size: pages set width/height of every rendition from it (0: stored before
+    # renditions existed, shown as it is).
+    width = models.PositiveIntegerField(default=0, editable=False)
+    height = models.PositiveIntegerField(default=0, editable=False)
     alt = models.CharField(_("alternative text"), max_length=200, blank=True)
     position = models.PositiveIntegerField(default=0)
 

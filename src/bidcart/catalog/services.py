@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import uuid
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -12,9 +11,9 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from rest_framework import status
 
+from bidcart.core import images
 from bidcart.core.errors import DomainError
 
-from . import images
 from .models import Category, Product, ProductImage, RestockAlert, Variant, WishlistItem
 
 PRODUCT_FIELDS = ("name", "description", "brand", "base_price", "currency", "active", "category")
@@ -130,13 +129,17 @@ def _renumber(gallery: list[ProductImage]) -> None:
 
 def add_images(seller, product: Product, uploads) -> list[ProductImage]:
     """Add uploaded images after the existing ones: every file is checked first (real JPEG / PNG / WebP
-    content, size, dimensions), then all are stored, or none."""
+    content, size, dimensions), then all are re-encoded with their renditions and stored, or none
+    (core/images.py)."""
     _require_seller(seller)
     _own(seller, product)
     uploads = list(uploads)
     extensions = [images.check(upload) for upload in uploads]
-    saved: list[str] = []
+    stored: list[images.Stored] = []
     try:
+        # the files first (slow, outside the gallery lock), the rows after; a failure removes the files
+        for upload, extension in zip(uploads, extensions):
+            stored.append(images.store(upload, "products", extension))
         with transaction.atomic():
             gallery = _lock_gallery(product)
             if len(gallery) + len(uploads) > images.max_count():
@@ -145,17 +148,14 @@ def add_images(seller, product: Product, uploads) -> list[ProductImage]:
                     % {"limit": images.max_count(), "count": len(gallery)},
                     code="too_many_images", status_code=status.HTTP_400_BAD_REQUEST,
                 )
-            added = []
-            for position, (upload, extension) in enumerate(zip(uploads, extensions), start=len(gallery)):
-                image = ProductImage(product=product, position=position)
-                image.image.save(f"{uuid.uuid4().hex}.{extension}", upload, save=False)
-                saved.append(image.image.name)
-                image.save()
-                added.append(image)
-            return added
+            return [
+                ProductImage.objects.create(
+                    product=product, position=position, image=picture.name, width=picture.width, height=picture.height,
+                )
+                for position, picture in enumerate(stored, start=len(gallery))
+            ]
     except BaseException:
-        for name in saved:  # the rows rolled back: don't leave their files behind
-            ProductImage._meta.get_field("image").storage.delete(name)
+        images.delete([picture.name for picture in stored])  # the rows rolled back: don't leave their files behind
         raise
 
 
@@ -181,10 +181,10 @@ def delete_image(seller, image: ProductImage) -> None:
         gone = next((i for i in gallery if i.pk == image.pk), None)
         if gone is None:  # already deleted (a double click, another tab)
             return
-        storage, name = gone.image.storage, gone.image.name
+        name = gone.image.name
         gone.delete()
         _renumber([i for i in gallery if i is not gone])
-        transaction.on_commit(lambda: storage.delete(name))
+        transaction.on_commit(lambda: images.delete([name]))  # the file and its renditions
 
 
 # --- wishlist ------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from bidcart.core import numbers
 from bidcart.core.errors import DomainError
 
 from . import forms, selectors, services
-from . import images as image_rules
+from bidcart.core import images as image_rules
 from .filters import ORDERING_CHOICES, ProductFilter
 from .models import Product, ProductImage, Variant
 

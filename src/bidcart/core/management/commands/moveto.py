@@ -78,8 +78,9 @@ class Command(BaseCommand):
             raise CommandError(f"The copy breaks a constraint on the target, nothing was committed: {exc}") from exc
         self.stdout.write(self.style.SUCCESS(
             f"moveto: {sum(after.values())} rows in {len(after)} tables copied in {time.monotonic() - started:.1f} s."))
-        self.stdout.write(f"Uploaded files stay in {settings.MEDIA_ROOT}: copy that folder to the new MEDIA_ROOT. "
-                          "Then set DATABASE_URL to the target and start bidcart.")
+        self.stdout.write(f"Uploaded files stay in {settings.MEDIA_ROOT}: copy that folder to the new site's media "
+                          "folder, or into object storage with `bidcart manage copymedia FOLDER` (deploy/README.md, "
+                          "\"Media\"). Then set DATABASE_URL to the target and start bidcart.")
 
     def _register_target(self, url: str) -> None:
         try:
