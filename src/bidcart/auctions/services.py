@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from rest_framework import status as http
 
 from bidcart.catalog.models import Category
-from bidcart.catalog.templatetags.shop import format_money
+from bidcart.core.money import format_money
 from bidcart.core import ratelimit
 from bidcart.core.errors import DomainError
 from bidcart.core.locks import claim

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bidcart.catalog import selectors as catalog_selectors
-from bidcart.catalog.templatetags.shop import format_money
+from bidcart.core.money import format_money
 from bidcart.core.errors import DomainError
 
 from . import forms, selectors, services

@@ -3,7 +3,7 @@
 from django import template
 from django.utils.translation import gettext as _
 
-from bidcart.catalog.templatetags.shop import format_money
+from bidcart.core.money import format_money
 
 register = template.Library()
 

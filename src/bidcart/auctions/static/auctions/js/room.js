@@ -16,7 +16,8 @@ function main() {
   const lang = root.dataset.lang || "ko";
   const currency = root.dataset.currency || "KRW";
   const $ = (testid) => root.querySelector(`[data-testid="${testid}"]`);
-  const money = (amount) => formatMoney(amount, currency, lang);
+  const places = Number(root.dataset.moneyPlaces || 0);
+  const money = (amount) => formatMoney(amount, currency, lang, places, root.dataset.moneySymbol || "");
   const clock = new ServerClock(root.dataset.serverTime);
 
   let lot = {
