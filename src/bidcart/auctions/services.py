@@ -257,7 +257,7 @@ def place_bid(user, lot_id: int, max_amount) -> BidResult:
             "status", "seq", "ends_at", "updated_at",
         ])
         state = selectors.lot_state(lot, now)
-        row = selectors.history_row(alias, after.price, outcome.leading, now, bid.seq)
+        row = selectors.history_row(alias, after.price, outcome.leading, now, bid.seq, leader=lot.leader_alias)
         outbid_user = outcome.outbid
         lot_pk, bid_seq = lot.pk, bid.seq
         _after_commit(lambda: _announce_bid(lot_pk, state, row, bid_seq, extended, outbid_user))

@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bidcart.catalog import selectors as catalog_selectors
-from bidcart.core.money import format_money
 from bidcart.core.errors import DomainError
+from bidcart.core.money import format_money
 
-from . import forms, selectors, services
+from . import conf, forms, selectors, services
 from .consumers import viewer_count
 from .models import Lot
 
@@ -65,6 +65,9 @@ def lot_detail(request, pk):
         "viewers": viewer_count(lot.pk),
         "can_relist": request.user.is_authenticated and lot.seller_id == request.user.pk and services.can_relist(lot),
         "win": lot.wins.filter(user=request.user).select_related("order").first() if request.user.is_authenticated else None,
+        # what the Buy It Now review step tells the buyer before the lot ends
+        "shipping_fee": int(conf.get("AUCTION_SHIPPING_FEE")),
+        "payment_hours": int(conf.get("AUCTION_PAYMENT_HOURS")),
     }
     return render(request, "auctions/lot_detail.html", context)
 
@@ -177,6 +180,8 @@ def mine(request):
     }
     for lot in context["selling"]:
         lot.relistable = services.can_relist(lot)
+    for lot in context["bids"]:
+        lot.standing = selectors.standing(lot, user.pk)
     response = render(request, "auctions/mine.html", context)
     services.mark_notices_read(user)
     return response
