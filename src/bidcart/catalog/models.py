@@ -121,7 +121,7 @@ class Variant(models.Model):
 
     @property
     def label(self) -> str:
-        return " / ".join(str(v) for v in (self.attributes or {}).values())
+        return option_label(self.attributes)
 
     @property
     def in_stock(self) -> bool:
@@ -136,3 +136,9 @@ class WishlistItem(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["user", "product"], name="catalog_wishlist_once")]
+
+
+def option_label(attributes: dict | None) -> str:
+    """An option as a shopper names it ("5kg / 선물 포장"), from its attributes, never its SKU: a variant's
+    label, and an order line's (which keeps the attributes it was sold with)."""
+    return " / ".join(str(v) for v in (attributes or {}).values())

@@ -3,6 +3,7 @@
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 
+from bidcart.catalog import models as catalog_models
 from bidcart.core import money as core_money
 from bidcart.core.money import format_money
 
@@ -23,6 +24,11 @@ def currency_places(currency) -> int:
 @register.filter
 def currency_symbol(currency) -> str:
     return core_money.SYMBOLS.get((currency or "KRW").upper(), "")
+
+
+@register.filter
+def option_label(attributes) -> str:
+    return catalog_models.option_label(attributes)
 
 
 @register.filter
