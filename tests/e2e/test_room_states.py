@@ -149,3 +149,30 @@ def test_a_bid_over_three_times_the_price_asks_first(browser, shop):
         expect(page.get_by_test_id("my-max")).to_have_text("90,000원")
     finally:
         ctx.close()
+
+
+def test_chat_offers_no_report_on_your_own_message_and_remembers_a_report_after_reload(browser, shop):
+    lot = make_lot(title="채팅 경매", start=10_000, runs=timedelta(hours=1))
+    gina, hank = bidder("gina@example.com"), bidder("hank@example.com")
+    services.place_bid(gina, lot.pk, 12_000)
+    services.post_message(gina, lot.pk, "제 메시지예요")
+    services.post_message(hank, lot.pk, "싸게 팝니다 www.cheap.example")
+    ctx, page = login(browser, shop, gina)
+    try:
+        page.goto(f"{shop}/auctions/{lot.pk}/")
+        expect(page.get_by_test_id("connection")).to_have_class(re.compile("online"))
+        own = page.get_by_test_id("chat-message").filter(has_text="제 메시지예요")
+        other = page.get_by_test_id("chat-message").filter(has_text="www.cheap.example")
+        expect(other.get_by_test_id("report")).to_be_visible()
+        expect(own.get_by_test_id("report")).to_have_count(0)
+
+        other.get_by_test_id("report").click()
+        other.get_by_test_id("report-spam").click()
+        expect(other.get_by_test_id("reported")).to_be_visible()
+        page.reload()
+        expect(page.get_by_test_id("connection")).to_have_class(re.compile("online"))
+        other = page.get_by_test_id("chat-message").filter(has_text="www.cheap.example")
+        expect(other.get_by_test_id("reported")).to_be_visible()
+        expect(other.get_by_test_id("report")).to_have_count(0)
+    finally:
+        ctx.close()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from bidcart.catalog.models import Category
 
 from . import conf
-from .models import Bid, BidderAlias, ChatMessage, Lot, Notice, SecondChanceOffer, Strike, Watch, Win, alias_label
+from .models import Bid, BidderAlias, ChatMessage, ChatReport, Lot, Notice, SecondChanceOffer, Strike, Watch, Win, alias_label
 
 HISTORY_SIZE = 20
 BID_CONFIRM_FACTOR = 3
@@ -120,6 +120,13 @@ def chat_row(message: ChatMessage) -> dict:
         "at": message.created_at.isoformat(),
         "seq": message.seq,
     }
+
+
+def my_reports(user, lot: Lot) -> list[int]:
+    """The chat messages on this lot the user has reported (the room shows them as reported, not again)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(ChatReport.objects.filter(reporter=user, message__lot=lot).values_list("message_id", flat=True))
 
 
 def chat(lot: Lot, limit: int = CHAT_SIZE) -> list[dict]:

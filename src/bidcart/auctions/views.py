@@ -61,6 +61,7 @@ def lot_detail(request, pk):
         "images": list(lot.images.all()),
         "history": selectors.history(lot),
         "chat": selectors.chat(lot),
+        "my_reports": selectors.my_reports(request.user, lot),
         "me": selectors.my_state(request.user, lot),
         "viewers": viewer_count(lot.pk),
         "can_relist": request.user.is_authenticated and lot.seller_id == request.user.pk and services.can_relist(lot),

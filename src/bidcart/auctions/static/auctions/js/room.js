@@ -27,6 +27,8 @@ function main() {
   };
   let you = { my_max: null, leading: false, alias: null };
   let refs = 0;
+  // messages this user reported (from the page, then as they report): shown as reported after a reload too
+  const reported = new Set((root.dataset.reported || "").split(",").filter(Boolean).map(Number));
   const waiting = new Map(); // ref → what the request was for
 
   // --- rendering ---------------------------------------------------------------------------------
@@ -206,7 +208,19 @@ function main() {
     text.className = "text";
     text.textContent = message.text;
     li.append(author, " ", text);
-    if (root.dataset.authenticated === "1") li.append(" ", reportControl(message.id));
+    // nobody reports their own message; a message already reported says so instead of offering it again
+    const mine = message.role === "seller" ? !!you.is_seller : !message.role && isMe(message.author);
+    if (root.dataset.authenticated === "1" && !mine) {
+      if (reported.has(Number(message.id))) {
+        const done = document.createElement("span");
+        done.className = "report muted";
+        done.dataset.testid = "reported";
+        done.textContent = T.reported;
+        li.append(" ", done);
+      } else {
+        li.append(" ", reportControl(message.id));
+      }
+    }
     return li;
   }
 
@@ -228,7 +242,7 @@ function main() {
         choice.textContent = T[reason];
         choice.addEventListener("click", () => {
           const ref = `r${++refs}`;
-          waiting.set(ref, { kind: "report", wrap });
+          waiting.set(ref, { kind: "report", wrap, messageId });
           socket.send({ type: "report", message_id: messageId, reason, ref });
         });
         wrap.append(" ", choice);
@@ -350,7 +364,11 @@ function main() {
         $("chat-error").textContent = "";
         break;
       case "reported":
-        if (pending?.wrap) pending.wrap.textContent = T.reported;
+        if (pending?.messageId) reported.add(Number(pending.messageId));
+        if (pending?.wrap) {
+          pending.wrap.textContent = T.reported;
+          pending.wrap.dataset.testid = "reported";
+        }
         break;
       case "error":
         if (pending?.kind === "chat") $("chat-error").textContent = msg.detail;
