@@ -185,3 +185,26 @@ def test_the_demo_seed_has_live_lots_with_bids_one_ending_soon_and_one_scheduled
     assert all(lot.seller.email == "seller@example.com" for lot in lots)
     call_command("seed_demo")  # once
     assert Lot.objects.count() == len(lots)
+
+
+def test_the_demo_reads_like_a_shop_bids_after_opening_a_lot_always_ending_soon_reviews_nothing_sold_out_featured():
+    from bidcart.auctions import demo
+    from bidcart.catalog import selectors as catalog_selectors
+    from bidcart.reviews.models import Review
+
+    call_command("seed_demo")
+    now = timezone.now()
+    seller = Lot.objects.first().seller
+    assert seller.display_name not in ("판매자", "seller")  # a shop's name
+    for lot in Lot.objects.filter(bid_count__gt=0):
+        assert all(lot.starts_at <= at <= now for at in lot.bids.values_list("created_at", flat=True))
+    assert Review.objects.count() >= 3  # 평점순 has something to sort
+    featured = catalog_selectors.featured_products(8)
+    assert featured and all(p.in_stock for p in featured)  # 지금 인기 상품: nothing sold out
+
+    # an hour later the seeded "ending soon" lot is long over: the sweep lists one again for a newcomer
+    later = now + timedelta(hours=1)
+    Lot.objects.filter(ends_at__lte=later).update(status="unsold")
+    fresh = demo.keep_one_ending_soon(later)
+    assert fresh is not None and fresh.starts_at < later < fresh.ends_at <= later + timedelta(minutes=10)
+    assert demo.keep_one_ending_soon(later) is None  # one is enough
