@@ -208,3 +208,21 @@ def test_the_demo_reads_like_a_shop_bids_after_opening_a_lot_always_ending_soon_
     fresh = demo.keep_one_ending_soon(later)
     assert fresh is not None and fresh.starts_at < later < fresh.ends_at <= later + timedelta(minutes=10)
     assert demo.keep_one_ending_soon(later) is None  # one is enough
+
+
+def test_without_javascript_a_bid_over_three_times_the_price_asks_first_then_goes_in_when_confirmed(client):
+    lot = make_lot(start=10_000)
+    buyer = bidder()
+    client.force_login(buyer)
+    asked = client.post(f"/auctions/{lot.pk}/bid/", {"max_amount": "100000"}, HTTP_ACCEPT_LANGUAGE="ko")
+    assert asked.status_code == 200 and 'data-testid="bid-confirm"' in asked.content.decode()
+    assert "100,000원" in asked.content.decode() and "10,000원" in asked.content.decode()
+    lot.refresh_from_db()
+    assert lot.bid_count == 0  # nothing placed yet
+    client.post(f"/auctions/{lot.pk}/bid/", {"max_amount": "100000", "confirmed": "1"})
+    lot.refresh_from_db()
+    assert lot.bid_count == 1 and lot.leader_id == buyer.pk
+    client.force_login(bidder())
+    assert client.post(f"/auctions/{lot.pk}/bid/", {"max_amount": "20000"}).status_code == 302  # under 3x: straight in
+    lot.refresh_from_db()
+    assert lot.bid_count == 2

@@ -80,9 +80,20 @@ def _back(pk):
 @login_required
 @require_POST
 def bid(request, pk):
-    """The no-JavaScript bid form; the live room's script bids over the WebSocket (same service)."""
+    """The no-JavaScript bid form; the live room's script bids over the WebSocket (same service). A maximum
+    over the lot's confirm_above (3x the price) is asked about first, as the room's script does."""
+    raw = request.POST.get("max_amount", "")
+    lot = Lot.objects.filter(pk=pk).first() if request.POST.get("confirmed") != "1" else None
+    if lot is not None:  # (a missing lot, or a bad amount, is the service's to refuse)
+        state = selectors.lot_state(lot)
+        try:
+            amount = services.parse_amount(raw)
+        except DomainError:
+            amount = None
+        if amount is not None and amount > state["confirm_above"]:
+            return render(request, "auctions/bid_confirm.html", {"lot": lot, "state": state, "amount": amount})
     try:
-        result = services.place_bid(request.user, pk, request.POST.get("max_amount", ""))
+        result = services.place_bid(request.user, pk, raw)
     except DomainError as error:
         messages.error(request, error.detail)
         return _back(pk)
