@@ -226,3 +226,11 @@ def test_without_javascript_a_bid_over_three_times_the_price_asks_first_then_goe
     assert client.post(f"/auctions/{lot.pk}/bid/", {"max_amount": "20000"}).status_code == 302  # under 3x: straight in
     lot.refresh_from_db()
     assert lot.bid_count == 2
+
+
+def test_every_lot_card_says_how_long_is_left():
+    make_lot(title="곧 끝나는 경매", runs=timedelta(minutes=42, seconds=30))
+    make_lot(title="내일 끝나는 경매", runs=timedelta(days=1, hours=3, minutes=5))
+    page = Client(HTTP_ACCEPT_LANGUAGE="ko").get("/auctions/").content.decode()
+    left = [chunk.split("<")[0] for chunk in page.split('data-testid="lot-time-left">')[1:]]
+    assert sorted(left) == sorted(["42분 남음", "1일 3시간 남음"]), left
