@@ -2,6 +2,7 @@
 who sells too; the header folds into a menu whose Korean labels stay on one line with tap-sized rows."""
 
 import os
+import re
 from datetime import timedelta
 
 import pytest
@@ -108,3 +109,25 @@ def test_the_desktop_header_shows_every_link_without_a_menu(page, shop):
     expect(page.get_by_test_id("menu-button")).to_be_hidden()
     expect(page.get_by_test_id("nav-products")).to_be_visible()
     expect(page.get_by_test_id("nav-login")).to_be_visible()
+
+
+def test_on_a_phone_the_main_buttons_are_tap_sized_and_the_room_bids_from_a_bar_at_the_bottom(phone, shop):
+    shopper, product, lot, _order = market()
+    phone.goto(f"{shop}/accounts/login/")
+    phone.locator("input[name=email]").fill(shopper.email)
+    phone.locator("input[name=password]").fill(PASSWORD)
+    phone.get_by_test_id("login-submit").click()
+    phone.wait_for_url(shop + "/")
+    phone.goto(f"{shop}/products/{product.slug}/")
+    assert phone.get_by_test_id("add-to-cart").bounding_box()["height"] >= 44
+
+    phone.goto(f"{shop}/auctions/{lot.pk}/")
+    bar = phone.get_by_test_id("bid-form")
+    expect(phone.get_by_test_id("bar-price")).to_have_text("127,500원")
+    expect(phone.get_by_test_id("bar-countdown")).to_have_text(re.compile(r"^\d+:\d\d(:\d\d)?$"))
+    box = bar.bounding_box()
+    assert abs(box["y"] + box["height"] - PHONE["height"]) <= 1  # fixed to the bottom of the screen
+    phone.mouse.wheel(0, 2000)  # still there after scrolling through the history
+    assert abs(bar.bounding_box()["y"] + bar.bounding_box()["height"] - PHONE["height"]) <= 1
+    for testid in ("bid-amount", "bid-submit"):
+        assert phone.get_by_test_id(testid).bounding_box()["height"] >= 44
