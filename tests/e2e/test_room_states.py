@@ -63,8 +63,12 @@ def test_you_lead_then_a_lower_bid_is_answered_by_your_maximum_and_the_end_names
         expect(page_a.get_by_test_id("lost-notice")).to_be_hidden()
         expect(page_b.get_by_test_id("lost-notice")).to_have_text("아쉽게도 낙찰받지 못했습니다.")
         expect(page_b.get_by_test_id("won")).to_have_count(0)
+        # the panel no longer says "you lead" / "outbid" once it's over: the end notices say how it went
+        expect(page_a.get_by_test_id("my-status")).not_to_contain_text("최고 입찰자입니다")
+        expect(page_b.get_by_test_id("my-status")).not_to_contain_text("상회 입찰되었습니다")
         page_b.reload()
         expect(page_b.get_by_test_id("lost-notice")).to_be_visible()
+        expect(page_b.get_by_test_id("my-status")).not_to_contain_text("상회 입찰되었습니다")
 
         # 내 입찰: 낙찰 for Alice, 패찰 for Bob
         page_a.goto(f"{shop}/auctions/mine/")

@@ -136,15 +136,18 @@ function main() {
     if (!box) return;
     box.textContent = "";
     if (!you.my_max) return;
-    const strong = document.createElement("strong");
     const over = ["ended", "sold", "unsold", "cancelled"].includes(lot.status);
-    strong.className = you.leading ? "ok" : "err";
-    strong.textContent = you.leading ? T.leading : T.outbid;
-    if (over) strong.hidden = true; // the end notices say how it went
     const max = document.createElement("span");
     max.dataset.testid = "my-max";
     max.textContent = money(you.my_max);
-    box.append(strong, ` · ${T.yourMax}: `, max);
+    if (over) {
+      box.append(`${T.yourMax}: `, max); // the end notices say how it went
+    } else {
+      const strong = document.createElement("strong");
+      strong.className = you.leading ? "ok" : "err";
+      strong.textContent = you.leading ? T.leading : T.outbid;
+      box.append(strong, ` · ${T.yourMax}: `, max);
+    }
     if (you.leading) $("outbid-notice").hidden = true;
   }
 
