@@ -29,7 +29,7 @@ def test_an_order_page_names_the_option_and_tells_its_history_in_words():
     assert "허니버터 / 120g" in page
     assert chips.variants.get().sku not in page
     history = page[page.index('data-testid="order-events"'):]
-    assert "결제 완료" in history and "이전: 결제 대기" in history
+    assert "주문 접수" in history and "결제 완료" in history and "이전: 결제 대기" in history
     for code in ("pending_payment", "paid →", "kakaopay", "pay_0123456789", "Address given", "Restocked"):
         assert code not in history, code
 
