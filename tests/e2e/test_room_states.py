@@ -180,3 +180,19 @@ def test_chat_offers_no_report_on_your_own_message_and_remembers_a_report_after_
         expect(other.get_by_test_id("report")).to_have_count(0)
     finally:
         ctx.close()
+
+
+def test_a_first_time_chatters_own_message_has_no_report_button(browser, shop):
+    lot = make_lot(title="처음 채팅", start=10_000, runs=timedelta(hours=1))
+    ivy = bidder("ivy@example.com")  # never bid or chatted here: no alias yet
+    ctx, page = login(browser, shop, ivy)
+    try:
+        page.goto(f"{shop}/auctions/{lot.pk}/")
+        expect(page.get_by_test_id("connection")).to_have_class(re.compile("online"))
+        page.get_by_test_id("chat-input").fill("안녕하세요, 처음 왔어요")
+        page.get_by_test_id("chat-send").click()
+        own = page.get_by_test_id("chat-message").filter(has_text="처음 왔어요")
+        expect(own).to_be_visible()
+        expect(own.get_by_test_id("report")).to_have_count(0)
+    finally:
+        ctx.close()

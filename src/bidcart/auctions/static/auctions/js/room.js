@@ -28,6 +28,7 @@ function main() {
   let you = { my_max: null, leading: false, alias: null };
   let refs = 0;
   // messages this user reported (from the page, then as they report): shown as reported after a reload too
+  const sentTexts = []; // our messages on their way (until our alias is known)
   const reported = new Set((root.dataset.reported || "").split(",").filter(Boolean).map(Number));
   const waiting = new Map(); // ref → what the request was for
 
@@ -263,6 +264,9 @@ function main() {
   }
 
   function addChat(message) {
+    // A first message gives its author an alias in this room: learn ours from our own message coming back,
+    // so it gets no 신고 button (the server's snapshot says the same after a reload).
+    if (!you.alias && !message.role && sentTexts.includes(message.text)) you.alias = message.author;
     const list = $("chat-list");
     list.append(chatRow(message));
     while (list.children.length > CHAT_ROWS) list.firstElementChild.remove();
@@ -463,6 +467,7 @@ function main() {
       if (!text) return;
       const ref = `c${++refs}`;
       waiting.set(ref, { kind: "chat" });
+      if (!you.alias) sentTexts.push(text);
       if (!socket.send({ type: "chat", text, ref })) $("chat-error").textContent = T.offline;
     });
   }
