@@ -175,6 +175,7 @@ OWN_PAGES = [
 
 PUBLIC = {
     "web:home": "the shop front",
+    "web:favicon": "the site icon (a redirect to a static file)",
     "catalog:products": "the catalog",
     "catalog:product": "a product on sale is public (an inactive one is 404 to everyone but its seller's dashboard)",
     "auctions:list": "the lots",

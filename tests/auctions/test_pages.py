@@ -185,3 +185,52 @@ def test_the_demo_seed_has_live_lots_with_bids_one_ending_soon_and_one_scheduled
     assert all(lot.seller.email == "seller@example.com" for lot in lots)
     call_command("seed_demo")  # once
     assert Lot.objects.count() == len(lots)
+
+
+def test_the_demo_reads_like_a_shop_bids_after_opening_a_lot_always_ending_soon_reviews_nothing_sold_out_featured():
+    from bidcart.auctions import demo
+    from bidcart.catalog import selectors as catalog_selectors
+    from bidcart.reviews.models import Review
+
+    call_command("seed_demo")
+    now = timezone.now()
+    seller = Lot.objects.first().seller
+    assert seller.display_name not in ("판매자", "seller")  # a shop's name
+    for lot in Lot.objects.filter(bid_count__gt=0):
+        assert all(lot.starts_at <= at <= now for at in lot.bids.values_list("created_at", flat=True))
+    assert Review.objects.count() >= 3  # 평점순 has something to sort
+    featured = catalog_selectors.featured_products(8)
+    assert featured and all(p.in_stock for p in featured)  # 지금 인기 상품: nothing sold out
+
+    # an hour later the seeded "ending soon" lot is long over: the sweep lists one again for a newcomer
+    later = now + timedelta(hours=1)
+    Lot.objects.filter(ends_at__lte=later).update(status="unsold")
+    fresh = demo.keep_one_ending_soon(later)
+    assert fresh is not None and fresh.starts_at < later < fresh.ends_at <= later + timedelta(minutes=10)
+    assert demo.keep_one_ending_soon(later) is None  # one is enough
+
+
+def test_without_javascript_a_bid_over_three_times_the_price_asks_first_then_goes_in_when_confirmed(client):
+    lot = make_lot(start=10_000)
+    buyer = bidder()
+    client.force_login(buyer)
+    asked = client.post(f"/auctions/{lot.pk}/bid/", {"max_amount": "100000"}, HTTP_ACCEPT_LANGUAGE="ko")
+    assert asked.status_code == 200 and 'data-testid="bid-confirm"' in asked.content.decode()
+    assert "100,000원" in asked.content.decode() and "10,000원" in asked.content.decode()
+    lot.refresh_from_db()
+    assert lot.bid_count == 0  # nothing placed yet
+    client.post(f"/auctions/{lot.pk}/bid/", {"max_amount": "100000", "confirmed": "1"})
+    lot.refresh_from_db()
+    assert lot.bid_count == 1 and lot.leader_id == buyer.pk
+    client.force_login(bidder())
+    assert client.post(f"/auctions/{lot.pk}/bid/", {"max_amount": "20000"}).status_code == 302  # under 3x: straight in
+    lot.refresh_from_db()
+    assert lot.bid_count == 2
+
+
+def test_every_lot_card_says_how_long_is_left():
+    make_lot(title="곧 끝나는 경매", runs=timedelta(minutes=42, seconds=30))
+    make_lot(title="내일 끝나는 경매", runs=timedelta(days=1, hours=3, minutes=5))
+    page = Client(HTTP_ACCEPT_LANGUAGE="ko").get("/auctions/").content.decode()
+    left = [chunk.split("<")[0] for chunk in page.split('data-testid="lot-time-left">')[1:]]
+    assert sorted(left) == sorted(["42분 남음", "1일 3시간 남음"]), left

@@ -44,10 +44,7 @@ def test_signup_verify_login_and_switch_language(page, live_url):
     page.goto(link)
     expect(page.get_by_test_id("verify-email-done")).to_be_visible()
 
-    page.get_by_test_id("verify-email-login").click()
-    expect(page.locator("input[name=email]")).to_have_value("e2e.person@example.com")
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
+    page.get_by_test_id("verify-email-continue").click()  # the link signed the new member in
 
     greeting = page.get_by_test_id("home-greeting")
     expect(greeting).to_contain_text("이투이님, 다시 오신 것을 환영합니다.")

@@ -58,3 +58,19 @@ def test_portone_from_the_page_renders_the_browser_sdk_handoff(sim, client, buye
 def test_someone_elses_order_has_no_pay_page(client, order):
     client.force_login(make_user())
     assert client.get(f"/payments/pay/{order.number}/").status_code == 404
+
+
+def test_a_paid_orders_page_does_not_list_an_abandoned_attempt_as_awaiting_the_buyer(client, buyer, order):
+    def attempt(status):
+        return Payment.objects.create(order=order, buyer=buyer, provider="kakaopay", amount=order.total, currency="KRW",
+                                      provider_amount=order.total, provider_currency="KRW", status=status)
+
+    walked_away = attempt("pending")  # the buyer opened KakaoPay, closed it, and paid with another attempt
+    attempt("paid")
+    client.force_login(buyer)
+    page = client.get(f"/orders/{order.number}/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert 'data-status="pending"' in page  # still payable: the open attempt is listed
+    orders.mark_paid(order)
+    page = client.get(f"/orders/{order.number}/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert page.count('data-testid="payment-row"') == 1 and 'data-status="paid"' in page
+    assert "구매자 결제 대기" not in page and walked_away.merchant_uid not in page

@@ -8,7 +8,7 @@ DEMO_PASSWORD = "bidcart-demo"
 DEMO_USERS = [
     # email, display name, phone, staff, seller
     ("admin@example.com", "관리자", "+821000000001", True, False),
-    ("seller@example.com", "판매자", "+821000000002", False, True),
+    ("seller@example.com", "한빛상회", "+821000000002", False, True),  # a shop's name, as sellers have
     ("buyer@example.com", "구매자", "+821000000003", False, False),
     ("buyer2@example.com", "구매자2", "+821000000004", False, False),
 ]

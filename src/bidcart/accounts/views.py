@@ -78,10 +78,12 @@ def signup(request):
             form.add_error("email", error.detail)
         else:
             request.session["signup_email"] = user.email
+            # where the visitor was going (?next= from the login page): the verification link takes them there
+            request.session["signup_next"] = _safe_next(request)
             return redirect("accounts:signup_done")
     if form.errors and status == 200:
         status = 400
-    return render(request, "accounts/signup.html", {"form": form}, status=status)
+    return render(request, "accounts/signup.html", {"form": form, "next": request.GET.get("next", "")}, status=status)
 
 
 def signup_done(request):
@@ -95,7 +97,11 @@ def verify_email(request, uidb64, token):
     except DomainError as error:
         form = forms.ResendVerificationForm()
         return render(request, "accounts/verify_email_invalid.html", {"form": form, "error": error.detail}, status=400)
-    return render(request, "accounts/verify_email_done.html", {"verified_user": user})
+    # The link proved the address (it works once): the new member is signed in, and carries on where they
+    # were going when they signed up in this browser.
+    target = request.session.pop("signup_next", "") or resolve_url(settings.LOGIN_REDIRECT_URL)
+    auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return render(request, "accounts/verify_email_done.html", {"verified_user": user, "next_url": target})
 
 
 @require_http_methods(["GET", "POST"])

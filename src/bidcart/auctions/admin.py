@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from bidcart.core.admin_money import money_column
 from bidcart.core.errors import DomainError
 
 from . import services
@@ -23,7 +24,7 @@ class CancelForm(forms.Form):
 
 @admin.register(Lot)
 class LotAdmin(admin.ModelAdmin):
-    list_display = ["id", "title", "seller", "status", "current_price", "bid_count", "starts_at", "ends_at"]
+    list_display = ["id", "title", "seller", "status", money_column("current_price", _("current price")), "bid_count", "starts_at", "ends_at"]
     list_filter = ["status", "category"]
     search_fields = ["title", "seller__email"]
     list_select_related = ["seller"]
@@ -67,7 +68,8 @@ class LotAdmin(admin.ModelAdmin):
 
 @admin.register(Bid)
 class BidAdmin(admin.ModelAdmin):
-    list_display = ["id", "lot", "bidder", "alias", "max_amount", "price_after", "leading_after", "created_at"]
+    list_display = ["id", "lot", "bidder", "alias", money_column("max_amount", _("maximum"), "lot.currency"),
+                    money_column("price_after", _("price after"), "lot.currency"), "leading_after", "created_at"]
     search_fields = ["lot__title", "bidder__email"]
     list_select_related = ["lot", "bidder"]
 
@@ -83,7 +85,7 @@ class BidAdmin(admin.ModelAdmin):
 
 @admin.register(Win)
 class WinAdmin(admin.ModelAdmin):
-    list_display = ["id", "lot", "user", "kind", "price", "status", "order", "created_at"]
+    list_display = ["id", "lot", "user", "kind", money_column("price", _("price"), "lot.currency"), "status", "order", "created_at"]
     list_filter = ["kind", "status"]
     readonly_fields = ["lot", "user", "order", "kind", "price", "status", "created_at", "settled_at"]
     list_select_related = ["lot", "user", "order"]
@@ -91,7 +93,7 @@ class WinAdmin(admin.ModelAdmin):
 
 @admin.register(SecondChanceOffer)
 class OfferAdmin(admin.ModelAdmin):
-    list_display = ["id", "lot", "user", "price", "status", "expires_at"]
+    list_display = ["id", "lot", "user", money_column("price", _("price"), "lot.currency"), "status", "expires_at"]
     list_filter = ["status"]
     readonly_fields = ["lot", "user", "price", "created_at", "responded_at", "win"]
 

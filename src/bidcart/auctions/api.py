@@ -48,6 +48,9 @@ class LotStateSerializer(serializers.Serializer):
     extended = serializers.BooleanField()
     soft_close_seconds = serializers.IntegerField()
     final_price = serializers.IntegerField(allow_null=True)
+    display_price = serializers.IntegerField(help_text="The price to show: the sale price once sold, else current_price.")
+    sold_via = serializers.CharField(help_text='"auction" or "buy_now" once sold; empty before.')
+    confirm_above = serializers.IntegerField(help_text="A maximum above this (3x the price) is worth an \"are you sure?\".")
     server_time = serializers.DateTimeField()
     seq = serializers.IntegerField()
 

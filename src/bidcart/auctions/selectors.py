@@ -10,9 +10,10 @@ from django.utils import timezone
 from bidcart.catalog.models import Category
 
 from . import conf
-from .models import Bid, BidderAlias, ChatMessage, Lot, Notice, SecondChanceOffer, Strike, Watch, Win, alias_label
+from .models import Bid, BidderAlias, ChatMessage, ChatReport, Lot, Notice, SecondChanceOffer, Strike, Watch, Win, alias_label
 
 HISTORY_SIZE = 20
+BID_CONFIRM_FACTOR = 3
 CHAT_SIZE = 50
 
 
@@ -54,6 +55,11 @@ def lot_state(lot: Lot, now: datetime | None = None) -> dict:
         "extended": lot.extended,
         "soft_close_seconds": lot.soft_close_seconds,
         "final_price": lot.final_price,
+        # what the room shows as "the price": the sale price once sold (a Buy It Now sale has no bids)
+        "display_price": lot.final_price if status == Lot.Status.SOLD and lot.final_price is not None else lot.price,
+        "sold_via": lot.sold_via,
+        # a maximum above this asks "are you sure?" first (eBay does); the room's script and the plain form
+        "confirm_above": lot.price * BID_CONFIRM_FACTOR,
         "server_time": now.isoformat(),
         "seq": lot.seq,
     }
@@ -83,13 +89,26 @@ def my_state(user, lot: Lot) -> dict:
 
 
 def history(lot: Lot, limit: int = HISTORY_SIZE) -> list[dict]:
-    """Newest first: who bid (alias), the price as it stood after the bid, when."""
-    rows = Bid.objects.filter(lot=lot).order_by("-id").values("alias", "price_after", "leading_after", "created_at", "seq")[:limit]
-    return [history_row(r["alias"], r["price_after"], r["leading_after"], r["created_at"], r["seq"]) for r in rows]
+    """Newest first: who bid (alias), who held the price once the bid was in (`leader`: the bidder, or the
+    earlier maximum that answered it), the price as it stood after the bid, when. The newest row's leader
+    is the panel's leader: both come from the same bids."""
+    rows = list(Bid.objects.filter(lot=lot).order_by("-id").values("id", "alias", "price_after", "leading_after", "created_at", "seq")[:limit])
+    # A bid that didn't take the lead left the leader as it was: the alias of the latest leading bid before it.
+    leaders, holder = [], None
+    if rows and not rows[-1]["leading_after"]:
+        holder = Bid.objects.filter(lot=lot, id__lt=rows[-1]["id"], leading_after=True).order_by("-id").values_list("alias", flat=True).first()
+    for r in reversed(rows):
+        holder = r["alias"] if r["leading_after"] else holder
+        leaders.append(holder)
+    leaders.reverse()
+    return [history_row(r["alias"], r["price_after"], r["leading_after"], r["created_at"], r["seq"], leader)
+            for r, leader in zip(rows, leaders, strict=True)]
 
 
-def history_row(alias: int, price: int, leading: bool, at: datetime, seq: int) -> dict:
-    return {"bidder": alias_label(alias), "price": price, "leading": leading, "at": at.isoformat(), "seq": seq}
+def history_row(alias: int, price: int, leading: bool, at: datetime, seq: int, leader: int | None = None) -> dict:
+    holder = alias if leading else leader
+    return {"bidder": alias_label(alias), "leader": alias_label(holder), "price": price, "leading": leading,
+            "at": at.isoformat(), "seq": seq}
 
 
 def chat_row(message: ChatMessage) -> dict:
@@ -101,6 +120,13 @@ def chat_row(message: ChatMessage) -> dict:
         "at": message.created_at.isoformat(),
         "seq": message.seq,
     }
+
+
+def my_reports(user, lot: Lot) -> list[int]:
+    """The chat messages on this lot the user has reported (the room shows them as reported, not again)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(ChatReport.objects.filter(reporter=user, message__lot=lot).values_list("message_id", flat=True))
 
 
 def chat(lot: Lot, limit: int = CHAT_SIZE) -> list[dict]:
@@ -158,6 +184,21 @@ def my_bids(user) -> QuerySet[Lot]:
         .select_related("category")
         .order_by("-last_bid_at")
     )
+
+
+def standing(lot: Lot, user_id: int, now: datetime | None = None) -> str:
+    """Where a bidder stands on a lot they bid on, in the words "내 입찰" uses: leading / outbid while it
+    runs; won (낙찰) / lost (패찰) / unsold (유찰) / cancelled once it is over. A lot sold by Buy It Now
+    to someone else is lost, even if this bidder led; an unsold lot is never "leading"."""
+    status = effective_status(lot, now)
+    if status == Lot.Status.SOLD:
+        won = lot.sold_via != Lot.SoldVia.BUY_NOW and lot.leader_id == user_id
+        return "won" if won else "lost"
+    if status in (Lot.Status.UNSOLD, Lot.Status.CANCELLED):
+        return status
+    if status == Lot.Status.ENDED:  # past its end, the closing sweep is seconds away
+        return "closing"
+    return "leading" if lot.leader_id == user_id else "outbid"
 
 
 def my_wins(user) -> QuerySet[Win]:

@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 from rest_framework import status as http
 
 from bidcart.catalog.models import Category
-from bidcart.catalog.templatetags.shop import format_money
 from bidcart.core import images as pictures
 from bidcart.core import numbers, ratelimit
+from bidcart.core.money import format_money
 from bidcart.core.errors import DomainError
 from bidcart.core.locks import claim
 from bidcart.core.mail import send_user_email
@@ -268,7 +268,7 @@ def place_bid(user, lot_id: int, max_amount) -> BidResult:
             "status", "seq", "ends_at", "updated_at",
         ])
         state = selectors.lot_state(lot, now)
-        row = selectors.history_row(alias, after.price, outcome.leading, now, bid.seq)
+        row = selectors.history_row(alias, after.price, outcome.leading, now, bid.seq, leader=lot.leader_alias)
         outbid_user = outcome.outbid
         lot_pk, bid_seq = lot.pk, bid.seq
         _after_commit(lambda: _announce_bid(lot_pk, state, row, bid_seq, extended, outbid_user))

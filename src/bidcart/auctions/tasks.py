@@ -35,3 +35,11 @@ def ending_soon_notices() -> None:
 @sweep(every=15)
 def email_notices() -> None:
     services.email_notices()
+
+
+@sweep(every=30)
+def keep_a_demo_lot_ending_soon() -> None:
+    """Only where the demo was seeded: one lot always in its last minutes for a newcomer to try."""
+    from . import demo
+
+    demo.keep_one_ending_soon()

@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bidcart.catalog import selectors as catalog_selectors
-from bidcart.catalog.templatetags.shop import format_money
 from bidcart.core.errors import DomainError
+from bidcart.core.money import format_money
 
-from . import forms, selectors, services
+from . import conf, forms, selectors, services
 from .consumers import viewer_count
 from .models import Lot
 
@@ -61,10 +61,14 @@ def lot_detail(request, pk):
         "images": list(lot.images.all()),
         "history": selectors.history(lot),
         "chat": selectors.chat(lot),
+        "my_reports": selectors.my_reports(request.user, lot),
         "me": selectors.my_state(request.user, lot),
         "viewers": viewer_count(lot.pk),
         "can_relist": request.user.is_authenticated and lot.seller_id == request.user.pk and services.can_relist(lot),
         "win": lot.wins.filter(user=request.user).select_related("order").first() if request.user.is_authenticated else None,
+        # what the Buy It Now review step tells the buyer before the lot ends
+        "shipping_fee": int(conf.get("AUCTION_SHIPPING_FEE")),
+        "payment_hours": int(conf.get("AUCTION_PAYMENT_HOURS")),
     }
     return render(request, "auctions/lot_detail.html", context)
 
@@ -76,9 +80,20 @@ def _back(pk):
 @login_required
 @require_POST
 def bid(request, pk):
-    """The no-JavaScript bid form; the live room's script bids over the WebSocket (same service)."""
+    """The no-JavaScript bid form; the live room's script bids over the WebSocket (same service). A maximum
+    over the lot's confirm_above (3x the price) is asked about first, as the room's script does."""
+    raw = request.POST.get("max_amount", "")
+    lot = Lot.objects.filter(pk=pk).first() if request.POST.get("confirmed") != "1" else None
+    if lot is not None:  # (a missing lot, or a bad amount, is the service's to refuse)
+        state = selectors.lot_state(lot)
+        try:
+            amount = services.parse_amount(raw)
+        except DomainError:
+            amount = None
+        if amount is not None and amount > state["confirm_above"]:
+            return render(request, "auctions/bid_confirm.html", {"lot": lot, "state": state, "amount": amount})
     try:
-        result = services.place_bid(request.user, pk, request.POST.get("max_amount", ""))
+        result = services.place_bid(request.user, pk, raw)
     except DomainError as error:
         messages.error(request, error.detail)
         return _back(pk)
@@ -177,6 +192,8 @@ def mine(request):
     }
     for lot in context["selling"]:
         lot.relistable = services.can_relist(lot)
+    for lot in context["bids"]:
+        lot.standing = selectors.standing(lot, user.pk)
     response = render(request, "auctions/mine.html", context)
     services.mark_notices_read(user)
     return response

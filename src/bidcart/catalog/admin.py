@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from bidcart.core.admin_money import money_column
 
 from .models import Category, Product, ProductImage, RestockAlert, Variant, WishlistItem
 
@@ -23,7 +26,7 @@ class ImageInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["name", "seller", "category", "base_price", "currency", "active", "rating_avg", "rating_count", "sold_count", "created_at"]
+    list_display = ["name", "seller", "category", money_column("base_price", _("price")), "active", "rating_avg", "rating_count", "sold_count", "created_at"]
     list_filter = ["active", "category", "currency"]
     search_fields = ["name", "slug", "brand", "variants__sku"]
     prepopulated_fields = {"slug": ["name"]}
@@ -35,7 +38,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 @admin.register(Variant)
 class VariantAdmin(admin.ModelAdmin):
-    list_display = ["sku", "product", "price", "stock"]
+    list_display = ["sku", "product", money_column("price", _("price"), "product.currency"), "stock"]
     search_fields = ["sku", "product__name"]
     raw_id_fields = ["product"]
     list_select_related = ["product"]

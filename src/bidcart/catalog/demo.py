@@ -59,7 +59,7 @@ PRODUCTS = [
     ("cold-brew-pack", "Cold Brew Coffee Pack (10)", "coffee", "Brewhaus", 15000, "Ten cold brew bags: steep overnight.",
      [({}, 15000, 30)]),
     ("jeju-green-tea", "제주 녹차 티백 50개입", "coffee", "제주다원", 12000, "제주 유기농 녹차잎으로 만든 티백.",
-     [({}, 12000, 0)]),  # sold out
+     [({}, 12000, 25)]),
     ("honey-butter-chips", "허니버터 감자칩 10봉", "snacks", "바삭", 16000, "달콤하고 고소한 감자칩 박스.",
      [({}, 16000, 40)]),
     ("mixed-nuts", "Daily Mixed Nuts (30 packs)", "snacks", "Nutty", 27000, "Thirty single-serve packs of roasted nuts.",
@@ -76,7 +76,7 @@ def seed() -> None:
     if seller is None:  # the accounts seed makes it; keep going if someone deleted it
         now = timezone.now()
         seller = User.objects.create_user(
-            "seller@example.com", None, display_name="판매자", is_seller=True, is_active=True, email_verified_at=now
+            "seller@example.com", None, display_name="한빛상회", is_seller=True, is_active=True, email_verified_at=now
         )
     categories: dict[str, Category] = {}
     for position, (slug, name, parent) in enumerate(CATEGORIES):

@@ -127,7 +127,7 @@ class Variant(models.Model):
 
     @property
     def label(self) -> str:
-        return " / ".join(str(v) for v in (self.attributes or {}).values())
+        return option_label(self.attributes)
 
     @property
     def in_stock(self) -> bool:
@@ -161,3 +161,7 @@ class RestockAlert(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "variant"], condition=Q(notified_at__isnull=True), name="catalog_one_waiting_restock_alert"),
         ]
+def option_label(attributes: dict | None) -> str:
+    """An option as a shopper names it ("5kg / 선물 포장"), from its attributes, never its SKU: a variant's
+    label, and an order line's (which keeps the attributes it was sold with)."""
+    return " / ".join(str(v) for v in (attributes or {}).values())

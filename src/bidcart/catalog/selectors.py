@@ -86,7 +86,8 @@ def product_detail(slug: str) -> Product | None:
 
 
 def featured_products(limit: int = 8) -> list[Product]:
-    return list(order(active_products(), "-popularity")[:limit])
+    """지금 인기 상품: the most popular products a shopper can buy now (nothing sold out)."""
+    return list(order(active_products().filter(in_stock=True), "-popularity")[:limit])
 
 
 def seller_products(seller) -> QuerySet:

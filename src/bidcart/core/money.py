@@ -12,11 +12,34 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 EXPONENTS = {"KRW": 0, "JPY": 0, "VND": 0, "CLP": 0, "TWD": 2, "HUF": 2, "BHD": 3, "KWD": 3}
 
 
+# How a shopper reads an amount: the symbol shown before it (a currency without one is written after).
+SYMBOLS = {"KRW": "₩", "USD": "$", "EUR": "€", "JPY": "¥"}
+
+
 def exponent(currency: str) -> int:
     return EXPONENTS.get(currency.upper(), 2)
 
 
 _exponent = exponent  # for the functions whose `exponent` argument hides it
+
+
+def format_money(amount: int | None, currency: str = "KRW", language: str | None = None) -> str:
+    """The one formatter for people: 15000, "KRW" → "15,000원" in Korean, "₩15,000" in English;
+    1929, "USD" → "$19.29". `language` defaults to the active one. The live room's money.js mirrors
+    this (same symbols, same digits from EXPONENTS)."""
+    if amount is None:
+        return ""
+    if language is None:
+        from django.utils.translation import get_language
+
+        language = get_language() or "ko"
+    currency = (currency or "KRW").upper()
+    places = exponent(currency)
+    major = f"{int(amount) / 10**places:,.{places}f}" if places else f"{int(amount):,}"
+    if currency == "KRW" and language.startswith("ko"):
+        return f"{major}원"
+    symbol = SYMBOLS.get(currency)
+    return f"{symbol}{major}" if symbol else f"{major} {currency}"
 
 
 def to_decimal_string(amount: int, currency: str, *, exponent: int | None = None) -> str:

@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from bidcart.core.admin_money import money_column
 
 from .models import Order, OrderEvent, OrderLine, SavedAddress, Shipment
 
@@ -30,7 +33,7 @@ class EventInline(admin.TabularInline):
 class OrderAdmin(admin.ModelAdmin):
     """Read-only money and status: status changes go through the order page (the transition table)."""
 
-    list_display = ["number", "user", "status", "total", "currency", "created_at", "payment_due_at"]
+    list_display = ["number", "user", "status", money_column("total", _("total")), "created_at", "payment_due_at"]
     list_filter = ["status"]
     search_fields = ["number", "user__email", "recipient"]
     readonly_fields = ["number", "user", "status", "currency", "subtotal", "shipping", "total", "created_at", "payment_due_at", "paid_at", "stock_released", "delivered_at", "confirmed_at"]

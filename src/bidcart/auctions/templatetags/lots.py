@@ -1,9 +1,12 @@
-"""Template helpers of the auctions app: a notice's text in the reader's language."""
+"""Template helpers of the auctions app: a notice's text and a lot card's time left in the reader's language."""
 
 from django import template
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bidcart.catalog.templatetags.shop import format_money
+from bidcart.core.money import format_money
+
+from ..selectors import effective_status
 
 register = template.Library()
 
@@ -27,3 +30,23 @@ def notice_text(notice) -> str:
     }
     text = texts.get(notice.kind, "%(title)s")
     return text % {"title": title, "price": price, "reason": data.get("reason", "")}
+
+
+@register.filter
+def time_left(lot) -> str:
+    """What a lot card says about time: "2시간 15분 남음" while live, when it starts while scheduled."""
+    now = timezone.now()
+    status = effective_status(lot, now)
+    if status == "scheduled":
+        return _("Starts %(at)s") % {"at": timezone.localtime(lot.starts_at).strftime("%m-%d %H:%M")}
+    if status != "live":
+        return _("Ended")
+    minutes = int((lot.ends_at - now).total_seconds() // 60)
+    days, hours, mins = minutes // 1440, minutes % 1440 // 60, minutes % 60
+    if days:
+        return _("%(d)sd %(h)sh left") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)sh %(m)sm left") % {"h": hours, "m": mins}
+    if mins:
+        return _("%(m)sm left") % {"m": mins}
+    return _("Less than a minute left")

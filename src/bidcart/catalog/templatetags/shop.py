@@ -2,30 +2,33 @@
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.utils.translation import get_language
+
+from bidcart.catalog import models as catalog_models
+from bidcart.core import money as core_money
+from bidcart.core.money import format_money
 
 register = template.Library()
-
-# currency → (symbol, minor-unit digits)
-CURRENCIES = {"KRW": ("₩", 0), "USD": ("$", 2), "EUR": ("€", 2), "JPY": ("¥", 0)}
-
-
-def format_money(amount, currency="KRW") -> str:
-    if amount is None:
-        return ""
-    symbol, digits = CURRENCIES.get((currency or "KRW").upper(), ("", 2))
-    if digits:
-        major = f"{int(amount) / 10**digits:,.{digits}f}"
-    else:
-        major = f"{int(amount):,}"
-    if currency == "KRW" and (get_language() or "ko").startswith("ko"):
-        return f"{major}원"
-    return f"{symbol}{major}" if symbol else f"{major} {currency}"
 
 
 @register.filter
 def money(amount, currency="KRW"):
     return format_money(amount, currency)
+
+
+@register.filter
+def currency_places(currency) -> int:
+    """The currency's minor-unit digits from core.money's one table (for the live room's money.js)."""
+    return core_money.exponent(currency or "KRW")
+
+
+@register.filter
+def currency_symbol(currency) -> str:
+    return core_money.SYMBOLS.get((currency or "KRW").upper(), "")
+
+
+@register.filter
+def option_label(attributes) -> str:
+    return catalog_models.option_label(attributes)
 
 
 @register.filter

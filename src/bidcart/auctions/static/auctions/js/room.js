@@ -16,7 +16,8 @@ function main() {
   const lang = root.dataset.lang || "ko";
   const currency = root.dataset.currency || "KRW";
   const $ = (testid) => root.querySelector(`[data-testid="${testid}"]`);
-  const money = (amount) => formatMoney(amount, currency, lang);
+  const places = Number(root.dataset.moneyPlaces || 0);
+  const money = (amount) => formatMoney(amount, currency, lang, places, root.dataset.moneySymbol || "");
   const clock = new ServerClock(root.dataset.serverTime);
 
   let lot = {
@@ -26,6 +27,9 @@ function main() {
   };
   let you = { my_max: null, leading: false, alias: null };
   let refs = 0;
+  // messages this user reported (from the page, then as they report): shown as reported after a reload too
+  const sentTexts = []; // our messages on their way (until our alias is known)
+  const reported = new Set((root.dataset.reported || "").split(",").filter(Boolean).map(Number));
   const waiting = new Map(); // ref → what the request was for
 
   // --- rendering ---------------------------------------------------------------------------------
@@ -39,11 +43,19 @@ function main() {
     badge.textContent = statusLabel(lot.status);
     badge.className = `badge status-${lot.status}`;
     root.dataset.status = lot.status;
+    const shown = lot.display_price ?? lot.current_price;
     const price = $("price");
-    price.textContent = money(lot.current_price);
-    price.dataset.amount = lot.current_price;
+    price.textContent = money(shown);
+    price.dataset.amount = shown;
+    $("price-label").textContent = priceLabel(lot);
+    const barPrice = $("bar-price");
+    if (barPrice) barPrice.textContent = money(shown);
+    const byBuyNow = lot.status === "sold" && lot.sold_via === "buy_now";
+    $("sold-by-bin").hidden = !byBuyNow;
+    $("bids-line").hidden = byBuyNow && !lot.bid_count;
     $("bid-count").textContent = lot.bid_count;
-    $("leader").textContent = lot.leader || "—";
+    renderLeader();
+    renderEnd();
     $("reserve").textContent = !lot.has_reserve ? T.noReserve : lot.reserve_met ? T.reserveMet : T.reserveNotMet;
     $("extended").hidden = !lot.extended;
     const endsAt = $("ends-at");
@@ -69,18 +81,74 @@ function main() {
     tick();
   }
 
+  function priceLabel(state) {
+    if (state.status === "sold") return state.sold_via === "buy_now" ? T.buyNowPrice : T.winningBid;
+    return state.bid_count ? T.currentPrice : T.startingPrice;
+  }
+
+  function isMe(alias) {
+    return !!(alias && you.alias && alias === you.alias);
+  }
+
+  function meMark() {
+    const mark = document.createElement("span");
+    mark.className = "me";
+    mark.textContent = ` (${T.me})`;
+    return mark;
+  }
+
+  function renderLeader() {
+    const leader = $("leader");
+    leader.textContent = lot.leader || "—";
+    leader.parentElement.querySelector('[data-testid="leader-me"]')?.remove();
+    if (isMe(lot.leader)) {
+      const mark = meMark();
+      mark.dataset.testid = "leader-me";
+      leader.after(mark);
+    }
+  }
+
+  // The end, as everyone sees it: "ended" for all; the loss for a bidder who didn't get the lot; the next
+  // step for the winner (their order waits in My auctions).
+  function renderEnd() {
+    const over = ["ended", "sold", "unsold"].includes(lot.status);
+    $("ended-notice").hidden = !over;
+    const closed = lot.status === "sold" || lot.status === "unsold";
+    const won = lot.status === "sold" && lot.sold_via !== "buy_now" && isMe(lot.leader);
+    const lost = $("lost-notice");
+    if (lost) lost.hidden = !(closed && you.my_max && !won && !$("won"));
+    if (won && !$("won")) {
+      const box = document.createElement("p");
+      box.className = "ok";
+      box.dataset.testid = "won";
+      const link = document.createElement("a");
+      link.className = "button";
+      link.href = T.myAuctions;
+      link.dataset.testid = "pay-link";
+      link.textContent = T.won;
+      box.append(link);
+      $("my-status").before(box);
+    }
+    if (over) $("outbid-notice").hidden = true;
+  }
+
   function renderYou() {
     const box = $("my-status");
     if (!box) return;
     box.textContent = "";
     if (!you.my_max) return;
-    const strong = document.createElement("strong");
-    strong.className = you.leading ? "ok" : "err";
-    strong.textContent = you.leading ? T.leading : T.outbid;
+    const over = ["ended", "sold", "unsold", "cancelled"].includes(lot.status);
     const max = document.createElement("span");
     max.dataset.testid = "my-max";
     max.textContent = money(you.my_max);
-    box.append(strong, ` · ${T.yourMax}: `, max);
+    if (over) {
+      box.append(`${T.yourMax}: `, max); // the end notices say how it went
+    } else {
+      const strong = document.createElement("strong");
+      strong.className = you.leading ? "ok" : "err";
+      strong.textContent = you.leading ? T.leading : T.outbid;
+      box.append(strong, ` · ${T.yourMax}: `, max);
+    }
     if (you.leading) $("outbid-notice").hidden = true;
   }
 
@@ -94,16 +162,29 @@ function main() {
     const li = document.createElement("li");
     li.dataset.testid = "history-row";
     li.dataset.seq = row.seq;
+    // the row names who held the price once the bid was in, as the panel does; a bid an earlier maximum
+    // answered says so
+    const holder = row.leader ?? (row.leading ? row.bidder : null);
     const alias = document.createElement("span");
     alias.className = "alias";
-    alias.textContent = row.bidder;
+    alias.dataset.testid = "history-leader";
+    alias.textContent = holder || row.bidder;
+    if (isMe(holder)) alias.append(meMark());
     const price = document.createElement("strong");
     price.textContent = money(row.price);
     const at = document.createElement("time");
     at.className = "muted";
     at.setAttribute("datetime", row.at);
     at.textContent = timeOf(row.at);
-    li.append(alias, " ", price, " ", at);
+    li.append(alias, " ", price, " ");
+    if (!row.leading) {
+      const auto = document.createElement("small");
+      auto.className = "muted auto";
+      auto.dataset.testid = "history-auto";
+      auto.textContent = `${T.autoAgainst} ${row.bidder}${isMe(row.bidder) ? ` (${T.me})` : ""}`;
+      li.append(auto, " ");
+    }
+    li.append(at);
     return li;
   }
 
@@ -131,7 +212,19 @@ function main() {
     text.className = "text";
     text.textContent = message.text;
     li.append(author, " ", text);
-    if (root.dataset.authenticated === "1") li.append(" ", reportControl(message.id));
+    // nobody reports their own message; a message already reported says so instead of offering it again
+    const mine = message.role === "seller" ? !!you.is_seller : !message.role && isMe(message.author);
+    if (root.dataset.authenticated === "1" && !mine) {
+      if (reported.has(Number(message.id))) {
+        const done = document.createElement("span");
+        done.className = "report muted";
+        done.dataset.testid = "reported";
+        done.textContent = T.reported;
+        li.append(" ", done);
+      } else {
+        li.append(" ", reportControl(message.id));
+      }
+    }
     return li;
   }
 
@@ -153,7 +246,7 @@ function main() {
         choice.textContent = T[reason];
         choice.addEventListener("click", () => {
           const ref = `r${++refs}`;
-          waiting.set(ref, { kind: "report", wrap });
+          waiting.set(ref, { kind: "report", wrap, messageId });
           socket.send({ type: "report", message_id: messageId, reason, ref });
         });
         wrap.append(" ", choice);
@@ -171,6 +264,9 @@ function main() {
   }
 
   function addChat(message) {
+    // A first message gives its author an alias in this room: learn ours from our own message coming back,
+    // so it gets no 신고 button (the server's snapshot says the same after a reload).
+    if (!you.alias && !message.role && sentTexts.includes(message.text)) you.alias = message.author;
     const list = $("chat-list");
     list.append(chatRow(message));
     while (list.children.length > CHAT_ROWS) list.firstElementChild.remove();
@@ -179,7 +275,12 @@ function main() {
 
   // --- the countdown, on the server's clock ---------------------------------------------------------
   function tick() {
-    const el = $("countdown");
+    tickOne($("countdown"));
+    const bar = $("bar-countdown");
+    if (bar) tickOne(bar);
+  }
+
+  function tickOne(el) {
     const now = clock.now();
     if (lot.status === "scheduled") {
       el.textContent = `${T.startsIn} ${formatRemaining(Date.parse(lot.starts_at) - now, T.days)}`;
@@ -216,7 +317,7 @@ function main() {
         break;
       case "ended":
         renderLot(msg.lot);
-        if (you.alias && msg.lot.leader === you.alias && msg.lot.status === "sold") showResult(T.won, "ok");
+        showResult("", "");
         break;
       case "chat":
         addChat(msg.message);
@@ -270,7 +371,11 @@ function main() {
         $("chat-error").textContent = "";
         break;
       case "reported":
-        if (pending?.wrap) pending.wrap.textContent = T.reported;
+        if (pending?.messageId) reported.add(Number(pending.messageId));
+        if (pending?.wrap) {
+          pending.wrap.textContent = T.reported;
+          pending.wrap.dataset.testid = "reported";
+        }
         break;
       case "error":
         if (pending?.kind === "chat") $("chat-error").textContent = msg.detail;
@@ -310,15 +415,48 @@ function main() {
 
   // --- forms -------------------------------------------------------------------------------------------
   const bidForm = $("bid-form");
+  function sendBid(amount) {
+    const ref = `b${++refs}`;
+    waiting.set(ref, { kind: "bid" });
+    $("bid-submit").disabled = true;
+    socket.send({ type: "bid", max_amount: Number.isNaN(amount) ? $("bid-amount").value : amount, ref });
+  }
+
+  // A maximum far above the price is more often a typo (an extra zero) than a plan: ask first (eBay does).
+  function askFirst(amount) {
+    const box = $("bid-confirm");
+    const shown = lot.display_price ?? lot.current_price ?? Number($("price").dataset.amount);
+    $("bid-confirm-text").textContent = T.confirmBig
+      .replace("%(amount)s", money(amount)).replace("%(price)s", money(shown));
+    box.hidden = false;
+    $("bid-submit").hidden = true;
+    $("bid-confirm-yes").focus();
+  }
+
+  function closeAsk() {
+    $("bid-confirm").hidden = true;
+    $("bid-submit").hidden = false;
+  }
+
   if (bidForm) {
     bidForm.addEventListener("submit", (e) => {
       if (!socket.open) return; // the plain form posts instead
       e.preventDefault();
       const amount = Number.parseInt($("bid-amount").value, 10);
-      const ref = `b${++refs}`;
-      waiting.set(ref, { kind: "bid" });
-      $("bid-submit").disabled = true;
-      socket.send({ type: "bid", max_amount: Number.isNaN(amount) ? $("bid-amount").value : amount, ref });
+      const limit = lot.confirm_above ?? Number(bidForm.dataset.confirmAbove);
+      if (!Number.isNaN(amount) && limit && amount > limit) {
+        askFirst(amount);
+        return;
+      }
+      sendBid(amount);
+    });
+    $("bid-confirm-yes").addEventListener("click", () => {
+      closeAsk();
+      sendBid(Number.parseInt($("bid-amount").value, 10));
+    });
+    $("bid-confirm-no").addEventListener("click", () => {
+      closeAsk();
+      $("bid-amount").focus();
     });
   }
   const chatForm = $("chat-form");
@@ -329,6 +467,7 @@ function main() {
       if (!text) return;
       const ref = `c${++refs}`;
       waiting.set(ref, { kind: "chat" });
+      if (!you.alias) sentTexts.push(text);
       if (!socket.send({ type: "chat", text, ref })) $("chat-error").textContent = T.offline;
     });
   }
