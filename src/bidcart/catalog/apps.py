@@ -6,3 +6,8 @@ class CatalogConfig(AppConfig):
     name = "bidcart.catalog"
     label = "catalog"
     verbose_name = _("Catalog")
+
+    def ready(self):
+        from . import cache
+
+        cache.connect()

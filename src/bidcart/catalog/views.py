@@ -3,7 +3,7 @@ seller dashboard. Thin: parse, call a selector or a service, render."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,16 +25,18 @@ def product_list(request):
     filterset = ProductFilter(request.GET or None, queryset=selectors.active_products(), request=request)
     status = 200
     if filterset.is_bound and not filterset.is_valid():
-        qs, status = Product.objects.none(), 400
+        products, number, count, status = [], 1, 0, 400
     else:
-        qs = filterset.qs if filterset.is_bound else selectors.order(selectors.active_products(), None)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        products, number, count = selectors.product_page(filterset, request.GET.get("page"), PAGE_SIZE)
+    paginator = Paginator(Product.objects.none(), PAGE_SIZE)
+    paginator.count = count  # a cached_property: the count comes with the cached page
+    page = Page(products, number, paginator)
     categories = selectors.category_tree()
     current = request.GET.get("category", "")
     context = {
         "filter": filterset,
         "page": page,
-        "products": list(page.object_list),
+        "products": products,
         "categories": categories,
         "current_category": next((c for c in categories if c.slug == current), None),
         "orderings": ORDERING_CHOICES,
@@ -45,19 +47,16 @@ def product_list(request):
 
 
 def product_detail(request, slug):
-    product = selectors.product_detail(slug)
-    if product is None:
+    shared = selectors.product_page_data(slug)  # the same for every visitor, cached
+    if shared is None:
         raise Http404
     from bidcart.reviews import selectors as review_selectors
 
+    product = shared["product"]
     context = {
-        "product": product,
-        "variants": list(product.variants.all()),
-        "default_variant": next((v for v in product.variants.all() if v.in_stock), None),
-        "images": list(product.images.all()),
-        "breadcrumbs": selectors.categories_with_ancestors(product.category),
-        "wishlisted": bool(selectors.wishlisted_ids(request.user, [product.pk])),
-        "reviews": review_selectors.for_product(product, limit=20),
+        **shared,
+        "default_variant": next((v for v in shared["variants"] if v.in_stock), None),
+        "wishlisted": bool(selectors.wishlisted_ids(request.user, [product.pk])),  # personal: per request
         "can_review": review_selectors.review_state(request.user, product),
     }
     return render(request, "catalog/product_detail.html", context)
