@@ -353,12 +353,14 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request without it
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-}
 # Serve straight from the apps' static folders unless collectstatic has been run for production.
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Collected for production (`bidcart serve`): hashed names, served as immutable (core/staticfiles.py).
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage" if WHITENOISE_USE_FINDERS
+                    else "bidcart.core.staticfiles.HashedStaticFilesStorage"},
+}
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Payment simulator (mounted at /pgsim/ by `bidcart run`) ---------------------------------
