@@ -176,3 +176,12 @@ def test_the_cache_holds_no_password_hash(shelf, client, buyer):
     assert all(entries)
     for entry in entries:
         assert shelf.seller.password.encode() not in pickle.dumps(entry)
+
+
+def test_the_cached_cards_follow_the_readers_language(shelf, client):
+    from django.conf import settings
+
+    assert "8,000원" in page(client, "/products/")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = page(client, "/products/")
+    assert "₩8,000" in html and "8,000원" not in html

@@ -113,17 +113,19 @@ def categories_with_ancestors(category: Category) -> list[Category]:
     return [found[i] for i in ids if i in found]
 
 
-def product_page(filterset, page_number, page_size: int) -> tuple[list[Product], int, int]:
-    """One page of the product list: (products, page number, total count), for these cleaned filters and
-    this page, computed once per catalog change. `filterset` must be unbound or valid."""
+def product_page(filterset, page_number, page_size: int) -> tuple[list[Product], int, int, str]:
+    """One page of the product list: (products, page number, total count, the entry's cache key, which
+    names this page in this catalog version: the rendered cards are kept under it too), for these
+    cleaned filters and this page, computed once per catalog change. `filterset` must be unbound or valid."""
     params = sorted(filterset.form.cleaned_data.items()) if filterset.is_bound else []
+    parts = (params, str(page_number)[:20], page_size)
 
     def compute():
         qs = filterset.qs if filterset.is_bound else order(active_products(), None)
         page = Paginator(qs, page_size).get_page(page_number)
         return list(page.object_list), page.number, page.paginator.count
 
-    return catalog_cache.remember("product-page", (params, str(page_number)[:20], page_size), compute)
+    return (*catalog_cache.remember("product-page", parts, compute), catalog_cache.key("product-page", *parts))
 
 
 def product_page_data(slug: str) -> dict | None:

@@ -25,9 +25,9 @@ def product_list(request):
     filterset = ProductFilter(request.GET or None, queryset=selectors.active_products(), request=request)
     status = 200
     if filterset.is_bound and not filterset.is_valid():
-        products, number, count, status = [], 1, 0, 400
+        products, number, count, grid_key, status = [], 1, 0, "", 400
     else:
-        products, number, count = selectors.product_page(filterset, request.GET.get("page"), PAGE_SIZE)
+        products, number, count, grid_key = selectors.product_page(filterset, request.GET.get("page"), PAGE_SIZE)
     paginator = Paginator(Product.objects.none(), PAGE_SIZE)
     paginator.count = count  # a cached_property: the count comes with the cached page
     page = Page(products, number, paginator)
@@ -37,6 +37,7 @@ def product_list(request):
         "filter": filterset,
         "page": page,
         "products": products,
+        "grid_key": grid_key,  # the cards are the same for everyone: rendered once per page, language and catalog version
         "categories": categories,
         "current_category": next((c for c in categories if c.slug == current), None),
         "orderings": ORDERING_CHOICES,
