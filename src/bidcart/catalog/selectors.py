@@ -121,7 +121,7 @@ def product_page(filterset, page_number, page_size: int) -> tuple[list[Product],
     parts = (params, str(page_number)[:20], page_size)
 
     def compute():
-        qs = filterset.qs if filterset.is_bound else order(active_products(), None)
+        qs = filterset.filter_queryset(active_products()) if filterset.is_bound else order(active_products(), None)
         page = Paginator(qs, page_size).get_page(page_number)
         return list(page.object_list), page.number, page.paginator.count
 

@@ -22,7 +22,8 @@ PAGE_SIZE = 20
 
 
 def product_list(request):
-    filterset = ProductFilter(request.GET or None, queryset=selectors.active_products(), request=request)
+    # Only validated here; selectors.product_page applies it to the active products on a cache miss.
+    filterset = ProductFilter(request.GET or None, queryset=Product.objects.none(), request=request)
     status = 200
     if filterset.is_bound and not filterset.is_valid():
         products, number, count, grid_key, status = [], 1, 0, "", 400
