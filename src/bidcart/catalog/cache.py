@@ -21,7 +21,8 @@ see the change) and again after commit, because a visitor who read the old rows 
 still open may have cached them under the version of the first bump.
 
 The version lives in the cache itself (Redis when REDIS_URL: shared by every worker process; local memory
-otherwise, which is only correct with one process, as `bidcart run` is). While Redis is unreachable the
+otherwise, which is only correct with one process: `bidcart run` is one, and `bidcart serve` refuses
+several workers without REDIS_URL, core/deploy_checks.py E008). While Redis is unreachable the
 degrading backend answers misses, so every request computes its data: slower, never stale.
 """
 
