@@ -373,12 +373,14 @@ TIME_ZONE = "Asia/Seoul"  # what people see; the database stores UTC
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request without it
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},  # see "Media storage" below
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-}
 # Serve straight from the apps' static folders unless collectstatic has been run for production.
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},  # see "Media storage" below
+    # Collected for production (`bidcart serve`): hashed names, served as immutable (core/staticfiles.py).
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage" if WHITENOISE_USE_FINDERS
+                    else "bidcart.core.staticfiles.HashedStaticFilesStorage"},
+}
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Payment simulator (mounted at /pgsim/ by `bidcart run`) ---------------------------------

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from bidcart.core import images as pictures
 from bidcart.core.serializers import StrictSerializer
 
+from . import cache as catalog_cache
 from . import selectors, services
 from .filters import ProductFilter
 from .models import Category, Product, Variant
@@ -111,7 +112,17 @@ class ProductDetailSerializer(ProductListSerializer):
                 for i in product.images.all()]
 
 
-class ProductListView(generics.ListAPIView):
+class SameForEveryone:
+    """A GET whose body is the same for every caller (nothing personal in it): kept per URL, host
+    included since image URLs are absolute, until the catalog changes."""
+
+    def get(self, request, *args, **kwargs):
+        return catalog_cache.cached_response(
+            f"api-{type(self).__name__}", (request.build_absolute_uri(),), lambda: super(SameForEveryone, self).get(request, *args, **kwargs)
+        )
+
+
+class ProductListView(SameForEveryone, generics.ListAPIView):
     """Active products. Filters: search, category (with descendants), min_price, max_price, in_stock,
     seller; ordering: price, -price, -created (default), -rating, -popularity."""
 
@@ -124,7 +135,7 @@ class ProductListView(generics.ListAPIView):
         return selectors.active_products()
 
 
-class ProductDetailView(generics.RetrieveAPIView):
+class ProductDetailView(SameForEveryone, generics.RetrieveAPIView):
     serializer_class = ProductDetailSerializer
     permission_classes = [AllowAny]
 
@@ -135,7 +146,7 @@ class ProductDetailView(generics.RetrieveAPIView):
         return product
 
 
-class CategoryListView(generics.ListAPIView):
+class CategoryListView(SameForEveryone, generics.ListAPIView):
     serializer_class = CategorySerializer
     permission_classes = [AllowAny]
     queryset = Category.objects.select_related("parent").order_by("path")

@@ -9,3 +9,6 @@ class CatalogConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401  (keeps Product.search_text current)
+        from . import cache
+
+        cache.connect()

@@ -6,6 +6,9 @@ from __future__ import annotations
 from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from django.core.paginator import Paginator
+
+from . import cache as catalog_cache
 from . import search as product_search
 from .models import Category, Product, ProductImage, Variant, WishlistItem
 
@@ -36,6 +39,7 @@ def active_products() -> QuerySet:
     return _annotated(
         Product.objects.filter(active=True)
         .select_related("seller", "category")
+        .defer("seller__password")  # cached for every visitor: no password hash in the cache
         .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")))
     )
 
@@ -61,15 +65,59 @@ def order(qs: QuerySet, ordering: str | None) -> QuerySet:
     return qs.order_by(*ORDERINGS.get(ordering or DEFAULT_ORDERING, ORDERINGS[DEFAULT_ORDERING]))
 
 
+def _category_tree() -> list[Category]:
+    categories = list(Category.objects.order_by("path"))
+    for category in categories:
+        category.label = "— " * category.depth + category.name  # a menu option, indented by depth
+    return categories
+
+
 def category_tree() -> list[Category]:
-    """Every category in tree order (parents before children), one query."""
-    return list(Category.objects.order_by("path"))
+    """Every category in tree order (parents before children), each with its menu `label`: one query
+    per catalog change, none per request."""
+    return catalog_cache.remember("category-tree", (), _category_tree)
 
 
 def categories_with_ancestors(category: Category) -> list[Category]:
+    """The breadcrumbs, root first: from the cached tree, no query."""
     ids = [int(p) for p in category.path.strip("/").split("/") if p]
-    found = {c.pk: c for c in Category.objects.filter(pk__in=ids)}
+    found = {c.pk: c for c in category_tree() if c.pk in ids}
     return [found[i] for i in ids if i in found]
+
+
+def product_page(filterset, page_number, page_size: int) -> tuple[list[Product], int, int, str]:
+    """One page of the product list: (products, page number, total count, the entry's cache key, which
+    names this page in this catalog version: the rendered cards are kept under it too), for these
+    cleaned filters and this page, computed once per catalog change. `filterset` must be unbound or valid."""
+    params = sorted(filterset.form.cleaned_data.items()) if filterset.is_bound else []
+    parts = (params, str(page_number)[:20], page_size)
+
+    def compute():
+        qs = filterset.filter_queryset(active_products()) if filterset.is_bound else order(active_products(), None)
+        page = Paginator(qs, page_size).get_page(page_number)
+        return list(page.object_list), page.number, page.paginator.count
+
+    return (*catalog_cache.remember("product-page", parts, compute), catalog_cache.key("product-page", *parts))
+
+
+def product_page_data(slug: str) -> dict | None:
+    """What the product page shows every visitor (product, variants, images, breadcrumbs, latest
+    reviews), computed once per catalog change; None when there is no such active product."""
+    from bidcart.reviews import selectors as review_selectors
+
+    def compute():
+        product = product_detail(slug)
+        if product is None:
+            return None
+        return {
+            "product": product,
+            "variants": list(product.variants.all()),
+            "images": list(product.images.all()),
+            "breadcrumbs": categories_with_ancestors(product.category),
+            "reviews": review_selectors.for_product(product, limit=20),
+        }
+
+    return catalog_cache.remember("product-detail", (slug,), compute)
 
 
 def product_detail(slug: str) -> Product | None:
@@ -77,6 +125,7 @@ def product_detail(slug: str) -> Product | None:
     return (
         _annotated(Product.objects.filter(active=True, slug=slug))
         .select_related("seller", "category")
+        .defer("seller__password")
         .prefetch_related(
             Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
             Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
@@ -86,8 +135,9 @@ def product_detail(slug: str) -> Product | None:
 
 
 def featured_products(limit: int = 8) -> list[Product]:
-    """지금 인기 상품: the most popular products a shopper can buy now (nothing sold out)."""
-    return list(order(active_products().filter(in_stock=True), "-popularity")[:limit])
+    """지금 인기 상품: the most popular products a shopper can buy now (nothing sold out), once per catalog change."""
+    return catalog_cache.remember("featured", (limit,),
+                                  lambda: list(order(active_products().filter(in_stock=True), "-popularity")[:limit]))
 
 
 def seller_products(seller) -> QuerySet:

@@ -14,6 +14,7 @@ from rest_framework import status
 from bidcart.core import images
 from bidcart.core.errors import DomainError
 
+from . import cache as catalog_cache
 from .models import Category, Product, ProductImage, RestockAlert, Variant, WishlistItem
 
 PRODUCT_FIELDS = ("name", "description", "brand", "base_price", "currency", "active", "category")
@@ -96,6 +97,7 @@ def set_stock(seller, variant: Variant, *, stock: int, expected: int | None = No
                 _("The stock changed while you were editing it (an order came in). Check the new figure and try again."),
                 code="stock_changed",
             )
+        catalog_cache.changed()  # a queryset update sends no signal
     variant.refresh_from_db()
     return variant
 
@@ -105,6 +107,7 @@ def update_variant_price(seller, variant: Variant, *, price: int) -> Variant:
     _own(seller, variant.product)
     with transaction.atomic():
         Variant.objects.filter(pk=variant.pk).update(price=price)
+        catalog_cache.changed()
     variant.refresh_from_db()
     return variant
 
@@ -125,6 +128,8 @@ def _renumber(gallery: list[ProductImage]) -> None:
             image.position = position
             changed.append(image)
     ProductImage.objects.bulk_update(changed, ["position"])
+    if changed:
+        catalog_cache.changed()  # a new cover: bulk_update sends no signal
 
 
 def add_images(seller, product: Product, uploads) -> list[ProductImage]:

@@ -3,7 +3,7 @@ seller dashboard. Thin: parse, call a selector or a service, render."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,19 +23,23 @@ PAGE_SIZE = 20
 
 
 def product_list(request):
-    filterset = ProductFilter(request.GET or None, queryset=selectors.active_products(), request=request)
+    # Only validated here; selectors.product_page applies it to the active products on a cache miss.
+    filterset = ProductFilter(request.GET or None, queryset=Product.objects.none(), request=request)
     status = 200
     if filterset.is_bound and not filterset.is_valid():
-        qs, status = Product.objects.none(), 400
+        products, number, count, grid_key, status = [], 1, 0, "", 400
     else:
-        qs = filterset.qs if filterset.is_bound else selectors.order(selectors.active_products(), None)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        products, number, count, grid_key = selectors.product_page(filterset, request.GET.get("page"), PAGE_SIZE)
+    paginator = Paginator(Product.objects.none(), PAGE_SIZE)
+    paginator.count = count  # a cached_property: the count comes with the cached page
+    page = Page(products, number, paginator)
     categories = selectors.category_tree()
     current = request.GET.get("category", "")
     context = {
         "filter": filterset,
         "page": page,
-        "products": list(page.object_list),
+        "products": products,
+        "grid_key": grid_key,  # the cards are the same for everyone: rendered once per page, language and catalog version
         "categories": categories,
         "current_category": next((c for c in categories if c.slug == current), None),
         "orderings": ORDERING_CHOICES,
@@ -46,20 +50,17 @@ def product_list(request):
 
 
 def product_detail(request, slug):
-    product = selectors.product_detail(slug)
-    if product is None:
+    shared = selectors.product_page_data(slug)  # the same for every visitor, cached
+    if shared is None:
         raise Http404
     from bidcart.reviews import selectors as review_selectors
 
+    product = shared["product"]
     context = {
-        "product": product,
-        "variants": list(product.variants.all()),
-        "default_variant": next((v for v in product.variants.all() if v.in_stock), None),
-        "images": list(product.images.all()),
-        "breadcrumbs": selectors.categories_with_ancestors(product.category),
-        "wishlisted": bool(selectors.wishlisted_ids(request.user, [product.pk])),
-        "restock_waiting": selectors.waiting_restock_ids(request.user, product),
-        "reviews": review_selectors.for_product(product, limit=20),
+        **shared,
+        "default_variant": next((v for v in shared["variants"] if v.in_stock), None),
+        "wishlisted": bool(selectors.wishlisted_ids(request.user, [product.pk])),  # personal: per request
+        "restock_waiting": selectors.waiting_restock_ids(request.user, product),  # personal: per request
         "can_review": review_selectors.review_state(request.user, product),
     }
     return render(request, "catalog/product_detail.html", context)

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import status as http
 
 from bidcart.cart.models import Cart, CartItem
+from bidcart.catalog import cache as catalog_cache
 from bidcart.catalog.models import Product, Variant
 from bidcart.core import numbers
 from bidcart.core.errors import DomainError
@@ -181,6 +182,7 @@ def place_order(user, *, shipping_address: dict, variant_ids: list[int] | None =
             sold[i.variant.product_id] = sold.get(i.variant.product_id, 0) + i.quantity
         for product_id in sorted(sold):
             Product.objects.filter(pk=product_id).update(sold_count=F("sold_count") + sold[product_id])
+        catalog_cache.changed()  # stock and sold counts moved by queryset updates, which send no signal
         CartItem.objects.filter(pk__in=[i.pk for i in items]).delete()  # what was not chosen stays in the cart
     return order
 
@@ -314,6 +316,8 @@ def _give_back(lines: list[OrderLine], quantities: dict[int, int]) -> None:
         Variant.objects.filter(pk=line.variant_id).update(stock=F("stock") + quantities[line.pk])
     for line in sorted(lines, key=lambda l: l.product_id):
         Product.objects.filter(pk=line.product_id).update(sold_count=Greatest(F("sold_count") - quantities[line.pk], 0))
+    if lines:
+        catalog_cache.changed()  # units back on sale: "sold out" must not outlive them
 
 
 def restock(order: Order, quantities: dict[int, int] | None = None, *, actor=None) -> dict[int, int]:

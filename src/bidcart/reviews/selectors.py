@@ -2,7 +2,7 @@ from .models import Review
 
 
 def for_product(product, limit: int = 20) -> list[Review]:
-    return list(Review.objects.filter(product=product).select_related("user").order_by("-created_at", "-id")[:limit])
+    return list(Review.objects.filter(product=product).select_related("user").defer("user__password").order_by("-created_at", "-id")[:limit])
 
 
 def has_bought(user, product) -> bool:

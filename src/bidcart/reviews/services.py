@@ -9,6 +9,7 @@ from django.db.models import Avg, Count
 from django.utils.translation import gettext as _
 from rest_framework import status
 
+from bidcart.catalog import cache as catalog_cache
 from bidcart.catalog.models import Product
 from bidcart.core.errors import DomainError
 
@@ -26,6 +27,7 @@ def _recompute(product_id: int) -> None:
     agg = Review.objects.filter(product_id=product_id).aggregate(avg=Avg("rating"), count=Count("id"))
     avg = Decimal(str(agg["avg"] or 0)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     Product.objects.filter(pk=product_id).update(rating_avg=avg, rating_count=agg["count"])
+    catalog_cache.changed()
 
 
 def _lock_product(product_id: int) -> None:
