@@ -4,6 +4,7 @@ makes the next page show it: each test caches a page, writes, and reads the page
 import re
 
 import pytest
+from django.utils import timezone
 from django.test import Client
 
 from bidcart.cart.models import Cart, CartItem
@@ -53,7 +54,8 @@ def test_a_logged_in_visit_shares_the_data_but_keeps_its_own_wishlist_heart(shel
     warm(Client(), "/products/blue-mug/")  # an anonymous visitor fills the cache
     client.force_login(buyer)
     page(client, "/healthz")
-    with django_assert_num_queries(6):  # all personal: session, user, cart badge, wishlist heart, own review, bought it?
+    # all personal: session, user, cart badge, wishlist heart, restock alerts asked, own review, bought it?
+    with django_assert_num_queries(7):
         html = page(client, "/products/blue-mug/")
     assert "♥ " in html
     other_client = Client()
@@ -118,7 +120,7 @@ def test_a_new_image_and_a_new_cover_show(shelf, client, seller):
     images = client.get("/api/v1/products/blue-mug/").json()["images"]
     assert len(images) == 2
     first, second = ProductImage.objects.filter(product=shelf).order_by("position")
-    assert second.image.url in page(client, "/products/blue-mug/")
+    assert second.image.url.rsplit(".", 1)[0] + "_detail" in page(client, "/products/blue-mug/")  # its rendition
     services.move_image(seller, second, to=0)  # positions move by bulk_update
     assert client.get("/api/v1/products/blue-mug/").json()["image"].endswith(second.image.url)
 
@@ -135,7 +137,9 @@ def test_a_review_and_the_new_rating_show(shelf, client, buyer):
     services.set_stock(shelf.seller, shelf_variant, stock=5)
     cart, _ = Cart.objects.get_or_create(user=buyer)
     CartItem.objects.create(cart=cart, variant=shelf_variant, quantity=1)
-    order_services.mark_paid(order_services.place_order(buyer, shipping_address=ADDRESS))
+    order = order_services.place_order(buyer, shipping_address=ADDRESS)
+    order_services.mark_paid(order)
+    type(order).objects.filter(pk=order.pk).update(status="delivered", confirmed_at=timezone.now())  # 구매확정: reviews open
     warm(client, "/products/blue-mug/", "/api/v1/products/blue-mug/")
     review_services.create_review(buyer, shelf, rating=4, text="Keeps tea hot for ages")
     assert "Keeps tea hot for ages" in page(client, "/products/blue-mug/")

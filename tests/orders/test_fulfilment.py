@@ -111,7 +111,7 @@ def test_the_sellers_choices_are_words_valid_for_the_state(buyer, seller):
     assert options(page) == ["선택…", "배송 완료 처리"]
     assert "한진택배" in page and "512345678901" in page
     history = re.search(r'data-testid="order-events">(.*?)</ul>', page, re.S).group(1)
-    assert "발송 준비 전 → 발송됨" in history and "결제 완료" in history  # in words, not codes
+    assert "발송됨 <small class=\"muted\">(이전: 발송 준비 전)</small>" in history and "결제 완료" in history  # in words
     assert not re.search(r"\b(new|shipped|paid|pending_payment)\b", history)
     services.update_shipment(seller, order, "delivered")
     assert options(client.get(f"/orders/{order.number}/").content.decode()) == []
