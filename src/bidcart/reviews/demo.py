@@ -1,6 +1,6 @@
 """Demo reviews (after the accounts, catalog and orders seeds): the demo buyers bought a few products and
 reviewed them, so 평점순 and the product pages have something to show. Made through the services, as the
-product makes them: a paid order first, then the review."""
+product makes them: a paid order, shipped by its seller and confirmed by the buyer (구매확정), then the review."""
 
 from bidcart.accounts.models import User
 from bidcart.cart import services as cart
@@ -22,12 +22,14 @@ REVIEWS = [
 
 
 def seed() -> None:
-    for email, slug, rating, text in REVIEWS:
+    for n, (email, slug, rating, text) in enumerate(REVIEWS):
         user = User.objects.filter(email=email).first()
         product = Product.objects.filter(slug=slug).first()
         variant = product.variants.filter(stock__gt=0).first() if product else None
         if user is None or variant is None:
             continue
         cart.add_item(cart._user_cart(user), variant.pk, 1)
-        orders.mark_paid(orders.place_order(user, shipping_address=ADDRESS), note="demo")
+        order = orders.mark_paid(orders.place_order(user, shipping_address=ADDRESS), note="demo")
+        orders.update_shipment(product.seller, order, "shipped", courier="cj", tracking_number=f"6012345678{n:02d}")
+        orders.confirm_purchase(user, order)
         services.create_review(user, product, rating=rating, text=text)
