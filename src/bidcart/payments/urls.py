@@ -9,4 +9,6 @@ urlpatterns = [
     path("cancel/<str:merchant_uid>/", views.cancel, name="cancel"),
     path("fail/<str:merchant_uid>/", views.fail, name="fail"),
     path("webhooks/<str:provider>/", views.webhook, name="webhook"),
+    path("methods/", views.methods, name="methods"),
+    path("methods/<int:pk>/return/", views.method_return, name="method-return"),
 ]
