@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -70,15 +71,17 @@ def start_saving_method(user, *, provider: str, site_url: str = "") -> tuple[Sav
         raise DomainError(_("That payment method is not available."), code="provider_unavailable",
                           status_code=http.HTTP_400_BAD_REQUEST)
     method = SavedPaymentMethod.objects.create(user=user, provider=provider, reference=new_billing_reference())
-    site = (site_url or "").rstrip("/")
-    from django.conf import settings
-
-    back = (settings.SITE_URL or site).rstrip("/") + reverse("payments:method-return", args=[method.pk])
     try:
-        nxt = _key_adapter(provider).billing_key_window(method.reference, buyer=user, return_url=back)
+        nxt = _key_adapter(provider).billing_key_window(method.reference, buyer=user,
+                                                        return_url=method_return_url(method, site_url))
     except ProviderError:
         raise _provider_down() from None
     return method, nxt
+
+
+def method_return_url(method: SavedPaymentMethod, site_url: str = "") -> str:
+    """Where the provider sends the buyer back after registering the card."""
+    return (settings.SITE_URL or site_url).rstrip("/") + reverse("payments:method-return", args=[method.pk])
 
 
 def confirm_saved_method(user, method_id: int) -> SavedPaymentMethod:

@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -155,7 +154,7 @@ def methods(request):
                                                           site_url=site_url(request))
                 if nxt.type == "redirect":
                     return redirect(nxt.url)
-                back = request.build_absolute_uri(reverse("payments:method-return", args=[method.pk]))
+                back = billing.method_return_url(method, site_url(request))
                 return render(request, "payments/method_client.html", {
                     "method": method, "script": nxt.script, "params_json": json.dumps(nxt.params), "back": back})
             method_id = _method_id(request.POST.get("method"))
