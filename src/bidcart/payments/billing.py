@@ -30,7 +30,7 @@ from bidcart.orders.models import Order
 from bidcart.orders.models import Status as OrderStatus
 
 from . import providers
-from .models import CAPTURED, CLOSED, Payment, PaymentEvent, SavedPaymentMethod, Status, new_billing_reference
+from .models import CAPTURED, CLOSED, OPEN, Payment, PaymentEvent, SavedPaymentMethod, Status, new_billing_reference
 from .providers import Next, ProviderError
 from .services import _adapter, _error, _event, _lock, _settle, _set_status, _store_psp, charge_in, urls_for
 
@@ -209,6 +209,10 @@ def _new_charge(order: Order, method: SavedPaymentMethod, merchant_uid: str) -> 
                           status_code=http.HTTP_400_BAD_REQUEST)
     if order.payments.filter(status__in=CAPTURED).exists():
         raise DomainError(_("This order is already paid."), code="already_paid")
+    # one charge of a saved card at a time per order (under the order's lock): two keys racing must not
+    # both take the money; one left open by a lost answer is settled by the reconciliation sweep first
+    if order.payments.filter(status__in=OPEN, saved_method__isnull=False).exists():
+        raise DomainError(_("A charge for this order is already under way."), code="charge_in_progress")
     provider_amount, provider_currency = charge_in(method.provider, order.total, order.currency)
     payment = Payment.objects.create(
         merchant_uid=merchant_uid, order=order, buyer=order.user, provider=method.provider, saved_method=method,
