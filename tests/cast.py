@@ -26,8 +26,9 @@ from bidcart.catalog import services as catalog
 from bidcart.catalog.models import Product
 from bidcart.orders import services as orders
 from bidcart.orders.models import Order, SavedAddress
+from bidcart.payments import billing
 from bidcart.payments import services as payments
-from bidcart.payments.models import Payment
+from bidcart.payments.models import Payment, SavedPaymentMethod
 from bidcart.reviews import services as reviews
 from bidcart.reviews.models import Review
 from tests.auctions.factories import bidder, end_now, make_lot
@@ -38,6 +39,7 @@ MARK = "zq-private"
 PRICE = 24_987  # the product's: an order's total is PRICE + shipping
 BUYER_MAX = 54_321
 OFFER_PRICE = 12_345
+SAVED_CARD = "4000000000007351"  # the buyer's saved card: its last digits are found nowhere else
 
 
 def address(tag: str) -> dict:
@@ -65,6 +67,7 @@ class Cast:
     message: ChatMessage
     offer: SecondChanceOffer  # the buyer's, open (OFFER_PRICE), on another lot of the seller's
     saved_address: SavedAddress  # in the buyer's address book
+    saved_method: SavedPaymentMethod | None = None  # the buyer's saved card (SAVED_CARD), a PortOne V1 billing key
 
     def users(self) -> dict[str, User]:
         return {"buyer": self.buyer, "rival": self.rival, "seller": self.seller, "rival_seller": self.rival_seller,
@@ -112,4 +115,13 @@ def build() -> Cast:
     return Cast(buyer=buyer, rival=rival, seller=seller, rival_seller=rival_seller, staff=staff, product=product,
                 draft=draft, order=order, payment=payment, paid_order=paid_order, review=review, cart_item=cart_item,
                 lot=lot, quiet=quiet, unsold=unsold, message=message, offer=offer,
-                saved_address=saved_address)
+                saved_address=saved_address, saved_method=save_card(buyer))
+
+
+def save_card(user) -> SavedPaymentMethod:
+    """A card registered on PortOne's window, as the buyer does it (payments:methods)."""
+    from tests.payments.fixtures import pay_in_portone_window
+
+    method, nxt = billing.start_saving_method(user, provider="portone")
+    pay_in_portone_window(nxt.script, {**nxt.params, "card_number": SAVED_CARD})
+    return billing.confirm_saved_method(user, method.pk)

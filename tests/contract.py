@@ -22,7 +22,7 @@ SPECS = Path(__file__).parent / "data" / "specs"
 # pgsim's base path of each provider -> the spec files that describe it
 FILES = {
     "portone": ["portone-v2.openapi.json"],
-    "iamport": ["portone-v1.swagger.json"],
+    "iamport": ["portone-v1.swagger.json", "portone-v1-subscribe.swagger.json"],
     "paypal": ["paypal-checkout_orders_v2.json", "paypal-payments_payment_v2.json",
                "paypal-notifications_webhooks_v1.json"],
 }
@@ -80,12 +80,29 @@ def _swagger_nulls(node: Any) -> Any:
     return node
 
 
+def _customer_answer(path: dict) -> None:
+    for op in path.values():
+        op["responses"]["200"]["schema"] = {"$ref": "#/definitions/CustomerResponse"}
+
+
+# The same, for an operation's own text (file, path template) -> fix of its path item.
+PATH_ERRATA = {
+    # The 200 answer's schema lists the two kinds of key answer as *properties* of one object
+    # ({"CustomerResponse": ..., "SuperBillingKeyResponse": ...}), which any object satisfies; the
+    # documented answer for a plain billing key is the CustomerResponse envelope itself.
+    ("portone-v1-subscribe.swagger.json", "/subscribe/customers/{customer_uid}"): _customer_answer,
+}
+
+
 @cache
 def spec(name: str) -> dict:
     doc = json.loads((SPECS / name).read_text(encoding="utf-8"))
     for (file, definition), fix in ERRATA.items():
         if file == name:
             fix(doc.get("definitions", doc.get("components", {}).get("schemas", {}))[definition])
+    for (file, template), fix in PATH_ERRATA.items():
+        if file == name:
+            fix(doc["paths"][template])
     doc = _nullable(doc)
     return _swagger_nulls(doc) if "swagger" in doc else doc
 

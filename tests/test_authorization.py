@@ -39,7 +39,7 @@ from bidcart.catalog.models import Product, Variant, WishlistItem
 from bidcart.catalog.templatetags.shop import format_money
 from bidcart.orders import services as orders
 from bidcart.orders.models import Order, SavedAddress, Shipment
-from bidcart.payments.models import Payment
+from bidcart.payments.models import Payment, SavedPaymentMethod
 from bidcart.reviews.models import Review
 from tests import cast as world
 
@@ -55,7 +55,7 @@ class Route:
     kwargs: Callable[[world.Cast], dict] = lambda c: {}
     owner: str = "buyer"
     marker: Callable[[world.Cast], str] | None = None  # in the owner's answer, in nobody else's
-    body: dict = field(default_factory=dict)  # what the owner would send to change it
+    body: dict | Callable[[world.Cast], dict] = field(default_factory=dict)  # what the owner would send to change it
     owner_method: str = "get"
     owner_statuses: tuple = (200,)
     owner_changes: bool = False  # the owner's request changes a private row (so the route reaches the object)
@@ -75,6 +75,8 @@ def lot(c): return {"pk": c.lot.pk}
 def address_mark(c): return f"{world.MARK} order unit"
 def total(c): return str(c.order.total)
 def won(amount): return lambda c: format_money(amount, "KRW")
+def card(c): return {"pk": c.saved_method.pk}
+def card_digits(c): return world.SAVED_CARD[-4:]
 
 
 PRIVATE = [
@@ -112,6 +114,12 @@ PRIVATE = [
           owner_changes=True, marker=total),
     Route("api-payment", uid, marker=total),
     Route("api-payment-confirm", uid, body={"params": {}}, owner_method="post", marker=total),
+    Route("api-order-charge-saved", order, body=lambda c: {"method": c.saved_method.pk, "key": "authz"},
+          owner_method="post", owner_statuses=(201,), owner_changes=True, marker=total),
+    Route("api-payment-method", card, owner_method="delete", owner_statuses=(204,), owner_changes=True),
+    Route("api-payment-method-confirm", card, owner_method="post", marker=card_digits),
+    Route("api-payment-method-default", card, owner_method="post", marker=card_digits),
+    Route("payments:method-return", card, owner_statuses=(302,)),
     # staff only; the payment is not captured yet, so staff are refused for the state, not the object
     Route("api-payment-refunds", uid, owner="staff", body={"amount": 1000, "reason": "damaged"}, owner_method="post",
           owner_statuses=(409,)),
@@ -162,6 +170,8 @@ OWN_PAGES = [
     Route("catalog:wishlist", marker=lambda c: c.product.name),
     Route("catalog:seller", owner="seller", marker=lambda c: f"{world.MARK} draft"),
     Route("accounts:profile", marker=lambda c: c.buyer.email),
+    Route("payments:methods", marker=card_digits),
+    Route("api-payment-methods", marker=card_digits),
     Route("api-me", marker=lambda c: c.buyer.email),
     Route("api-orders", marker=lambda c: c.order.number),
     Route("api-orders-manage", owner="seller", marker=lambda c: c.order.number),
@@ -278,6 +288,7 @@ def snapshot(c: world.Cast) -> dict:
         "variants": rows(Variant.objects.filter(product__seller=c.seller), "pk", "price", "stock"),
         "lots": rows(Lot.objects.filter(seller=c.seller), "pk", "status", "title", "cancel_reason", "relisted_from_id"),
         "messages": rows(ChatMessage.objects.filter(user=c.buyer), "pk", "text", "hidden_at"),
+        "saved_methods": rows(SavedPaymentMethod.objects.filter(user=c.buyer), "pk", "state", "is_default"),
     }
 
 
@@ -293,13 +304,14 @@ def client_for(user, *, api: bool) -> Client:
 
 def call(client: Client, route: Route, cast: world.Cast, method: str):
     url = reverse(route.name, kwargs=route.kwargs(cast))
+    body = route.body(cast) if callable(route.body) else route.body
     if route.api:
         if method == "get":
             return client.get(url)
-        return getattr(client, method)(url, json.dumps(route.body), content_type="application/json")
+        return getattr(client, method)(url, json.dumps(body), content_type="application/json")
     if method in ("get", "post"):
-        return getattr(client, method)(url, route.body)
-    return getattr(client, method)(url, urlencode(route.body), content_type="application/x-www-form-urlencoded")
+        return getattr(client, method)(url, body)
+    return getattr(client, method)(url, urlencode(body), content_type="application/x-www-form-urlencoded")
 
 
 def is_login_redirect(response) -> bool:

@@ -86,6 +86,9 @@ class Payment(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # charged with a saved card (billing key) by `charge_saved_method`, not through the provider's page
+    saved_method = models.ForeignKey("SavedPaymentMethod", on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="payments")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -215,3 +218,43 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.event_id or self.pk}"
+
+
+class SavedPaymentMethod(models.Model):
+    """A buyer's card registered at a provider as a billing key (빌링키). bidcart holds the key's reference
+    and what the provider says about the card (brand, last four digits), never a card number.
+
+    `reference` is the provider's key: the customer_uid bidcart chose (PortOne V1), or the provider's
+    own id. A method is "pending" from when the buyer is sent to the provider's page until the provider
+    confirms the key; deleting keeps the row (`deleted_at`) so past charges still name their card.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Being registered")
+        ACTIVE = "active", _("Active")
+        DELETED = "deleted", _("Deleted")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payment_methods")
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    reference = models.CharField(max_length=80, unique=True)
+    brand = models.CharField(max_length=40, blank=True)
+    last4 = models.CharField(max_length=4, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-is_default", "-created_at", "-id"]
+        constraints = [
+            # one default per buyer: "which card is charged" is a database fact
+            models.UniqueConstraint(fields=["user"], condition=Q(is_default=True), name="payments_one_default_method"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.brand} {self.last4}".strip()
+
+
+def new_billing_reference() -> str:
+    """A customer_uid for PortOne V1: 128 random bits, within its 80-character limit."""
+    return "bk_" + secrets.token_hex(16)

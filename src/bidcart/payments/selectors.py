@@ -60,3 +60,14 @@ def buyer_events(payment: Payment) -> QuerySet:
 
 def refunds(payment: Payment) -> QuerySet:
     return Refund.objects.filter(payment=payment).order_by("created_at", "id")
+
+
+def saved_methods(user):
+    """The buyer's saved cards (billing keys) that are registered or being registered, default first."""
+    from .models import SavedPaymentMethod
+
+    return SavedPaymentMethod.objects.filter(user=user).exclude(state=SavedPaymentMethod.State.DELETED)
+
+
+def saved_method(user, method_id: int):
+    return saved_methods(user).filter(pk=method_id).first()

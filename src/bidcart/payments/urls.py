@@ -10,4 +10,6 @@ urlpatterns = [
     path("fail/<str:merchant_uid>/", views.fail, name="fail"),
     path("webhooks/<str:provider>/", views.webhook, name="webhook"),
     path("refund-account/<str:merchant_uid>/", views.refund_account, name="refund-account"),
+    path("methods/", views.methods, name="methods"),
+    path("methods/<int:pk>/return/", views.method_return, name="method-return"),
 ]

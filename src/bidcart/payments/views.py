@@ -167,3 +167,61 @@ def webhook(request, provider):
             pass  # counted; the next delivery from this address is refused before it is stored
         return JsonResponse({"code": "rejected", "detail": delivery.error}, status=400)
     return JsonResponse({"code": "ok", "state": state})
+
+
+# --- saved payment methods (billing keys) --------------------------------------------------------------
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def methods(request):
+    """The buyer's saved cards: list, add (on the provider's page), make default, delete."""
+    from . import billing
+
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "add":
+                method, nxt = billing.start_saving_method(request.user, provider=request.POST.get("provider", ""),
+                                                          site_url=site_url(request))
+                if nxt.type == "redirect":
+                    return redirect(nxt.url)
+                back = billing.method_return_url(method, site_url(request))
+                return render(request, "payments/method_client.html", {
+                    "method": method, "script": nxt.script, "params_json": json.dumps(nxt.params), "back": back})
+            method_id = _method_id(request.POST.get("method"))
+            if action == "default":
+                billing.set_default_method(request.user, method_id)
+                messages.success(request, _("Default card changed."))
+            elif action == "delete":
+                billing.delete_saved_method(request.user, method_id)
+                messages.success(request, _("Card deleted."))
+        except DomainError as error:
+            messages.error(request, error.detail)
+        return redirect("payments:methods")
+    return render(request, "payments/methods.html", {
+        "methods": selectors.saved_methods(request.user).filter(state="active"),
+        "providers": [c for c in selectors.choices() if c.provider in billing.billing_providers()],
+    })
+
+
+def _method_id(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise DomainError(_("No such payment method."), code="not_found") from None
+
+
+@login_required
+def method_return(request, pk):
+    """Back from the provider's card registration: the key is read from the provider, never the query."""
+    from . import billing
+
+    try:
+        billing.confirm_saved_method(request.user, pk)
+    except DomainError as error:
+        if error.code == "not_found":
+            raise Http404 from None
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, _("Card registered."))
+    return redirect("payments:methods")

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import hosted, targets
+from .iamport_billing import IamportBilling
 from .core import BadBody, Provider, as_int, base_url, is_declined, magic_outcome, positive_int, read_form, read_params, with_query
 
 NOT_FOUND = "존재하지 않는 결제정보입니다."
@@ -26,14 +27,14 @@ SORTS = {"-started": ("started_at", True), "started": ("started_at", False), "-p
          "paid": ("paid_at", False), "-updated": ("updated_at", True), "updated": ("updated_at", False)}
 CHECKOUT_FIELDS = ("imp_code", "pg", "pay_method", "merchant_uid", "name", "amount", "currency", "buyer_name",
                    "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode", "custom_data", "notice_url",
-                   "m_redirect_url", "popup")
+                   "m_redirect_url", "popup", "customer_uid")
 
 
 def envelope(response: Any = None, code: int = 0, message: str | None = None, status: int = 200) -> JSONResponse:
     return JSONResponse({"code": code, "message": message, "response": response}, status_code=status)
 
 
-class Iamport(Provider):
+class Iamport(IamportBilling, Provider):
     def routes(self) -> list[Route]:
         return [
             Route("/iamport/users/getToken", self.get_token, methods=["POST"]),
@@ -50,6 +51,7 @@ class Iamport(Provider):
             Route("/iamport/checkout", self.checkout, methods=["GET", "POST"]),
             Route("/iamport/vbank/{imp_uid}", self.vbank_page, methods=["GET", "POST"]),
             Route("/iamport/v1/iamport.js", self.script, methods=["GET"]),
+            *self.billing_routes(),
         ]
 
     # --- auth --------------------------------------------------------------------------
@@ -329,6 +331,8 @@ class Iamport(Provider):
         if request.method == "POST":
             params.update(await read_form(request))
         amount = positive_int(params.get("amount"))
+        if params.get("customer_uid") and str(params.get("amount")) == "0":
+            return await self.billing_window(request, params)  # issue a billing key only (iamport_billing.py)
         if not params.get("merchant_uid") or amount is None:
             return hosted.message_page(request, "PortOne checkout", "merchant_uid and a positive integer amount are required.", 400)
         refused = targets.refused([params.get("m_redirect_url"), params.get("notice_url")], self.config, request.scope)

@@ -23,6 +23,7 @@ TABLES = (
     "iamport_tokens",  # access_token -> {imp_key, expired_at}
     "iamport_payments",  # imp_uid -> payment
     "iamport_prepared",  # merchant_uid -> {merchant_uid, amount, currency}
+    "iamport_customers",  # customer_uid -> billing key (card masked) and its scripted outcome
     "portone_payments",  # paymentId -> payment
     "portone_prepared",  # paymentId -> {totalAmount, taxFreeAmount, currency}
     "portone_tokens",  # accessToken -> expires_at

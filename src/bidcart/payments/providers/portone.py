@@ -45,6 +45,7 @@ from urllib.parse import parse_qsl, quote
 from bidcart.core import money
 
 from .base import Next, Provider, ProviderError, RefundResult, Snapshot, Urls, WebhookNotice, WebhookRejected
+from .portone_billing import PortOneV1BillingKeys
 
 if TYPE_CHECKING:
     from ..banks import RefundAccount
@@ -71,7 +72,7 @@ def _utc_iso(unix_seconds: Any) -> str:
     return datetime.fromtimestamp(int(unix_seconds), tz=timezone.utc).isoformat() if unix_seconds else ""
 
 
-class PortOneV1(Provider):
+class PortOneV1(PortOneV1BillingKeys, Provider):
     name = "portone"
     label = "PortOne"
     methods = ("card", "vbank")

@@ -11,7 +11,8 @@
   var base = script ? script.src.replace(/\/iamport\/v1\/iamport\.js(\?.*)?$/, "") : "";
   var simOrigin = base ? new URL(base, window.location.href).origin : window.location.origin;
   var FIELDS = ["pg", "pay_method", "merchant_uid", "name", "amount", "currency", "buyer_name",
-    "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode", "custom_data", "notice_url", "m_redirect_url"];
+    "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode", "custom_data", "notice_url", "m_redirect_url",
+    "customer_uid"];
   var userCode = null;
 
   function checkoutUrl(params) {

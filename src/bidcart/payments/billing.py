@@ -1,0 +1,224 @@
+"""Saved payment methods (billing keys, 빌링키) and charges with them: every write about them.
+
+A buyer registers a card on the provider's own page (bidcart never sees the card number): a pending
+method is made with the reference the provider will file the key under, the buyer is sent to the
+provider, and on the way back the key is read *from the provider* (what the browser says never counts)
+and the method becomes active with the card's brand and last digits. Deleting a method deletes the key
+at the provider first; only then is it marked deleted here.
+
+`charge_saved_method(order, method, key=...)` is the one way to charge a saved card (later: subscription
+cycles, auction winners). It goes through the same ledger as a payment on the provider's page: a
+`Payment` row, its `PaymentEvent` log, `_settle` deciding what the provider's answer means, the
+order marked paid once. The caller's `key` names the charge: the payment's merchant_uid is derived
+from it, so the same key twice (a retried task, two workers) is the same payment, and the provider
+itself refuses to charge a merchant_uid twice. A new attempt after a decline takes a new key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import status as http
+
+from bidcart.core.errors import DomainError
+from bidcart.orders.models import Order
+from bidcart.orders.models import Status as OrderStatus
+
+from . import providers
+from .models import CAPTURED, CLOSED, OPEN, Payment, PaymentEvent, SavedPaymentMethod, Status, new_billing_reference
+from .providers import Next, ProviderError
+from .services import _adapter, _error, _event, _lock, _settle, _set_status, _store_psp, charge_in, urls_for
+
+State = SavedPaymentMethod.State
+
+
+def billing_providers() -> list[str]:
+    """Enabled providers whose adapter offers billing keys."""
+    return [name for name in providers.enabled()
+            if getattr(providers.adapter_class(name), "supports_billing_keys", False)]
+
+
+def _key_adapter(provider: str) -> providers.Provider:
+    return providers.get(provider)
+
+
+def _not_found() -> DomainError:
+    return DomainError(_("No such payment method."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+
+
+def _lock_method(user, method_id: int) -> SavedPaymentMethod:
+    method = SavedPaymentMethod.objects.select_for_update().filter(pk=method_id, user=user).first()
+    if method is None or method.state == State.DELETED:
+        raise _not_found()
+    return method
+
+
+def _provider_down() -> DomainError:
+    return DomainError(_("The payment provider did not answer; try again or choose another method."),
+                       code="provider_error", status_code=http.HTTP_502_BAD_GATEWAY)
+
+
+# --- adding -------------------------------------------------------------------------------------------
+
+def start_saving_method(user, *, provider: str, site_url: str = "") -> tuple[SavedPaymentMethod, Next]:
+    """A pending method, and where to send the buyer to register a card for it at `provider`."""
+    if provider not in billing_providers():
+        raise DomainError(_("That payment method is not available."), code="provider_unavailable",
+                          status_code=http.HTTP_400_BAD_REQUEST)
+    method = SavedPaymentMethod.objects.create(user=user, provider=provider, reference=new_billing_reference())
+    try:
+        nxt = _key_adapter(provider).billing_key_window(method.reference, buyer=user,
+                                                        return_url=method_return_url(method, site_url))
+    except ProviderError:
+        raise _provider_down() from None
+    return method, nxt
+
+
+def method_return_url(method: SavedPaymentMethod, site_url: str = "") -> str:
+    """Where the provider sends the buyer back after registering the card."""
+    return (settings.SITE_URL or site_url).rstrip("/") + reverse("payments:method-return", args=[method.pk])
+
+
+def confirm_saved_method(user, method_id: int) -> SavedPaymentMethod:
+    """The buyer is back from the provider's page: read the key from the provider and activate it. The
+    buyer's first card becomes their default."""
+    with transaction.atomic():
+        method = _lock_method(user, method_id)
+        if method.state == State.ACTIVE:
+            return method
+        try:
+            key = _key_adapter(method.provider).fetch_billing_key(method.reference)
+        except ProviderError:
+            raise _provider_down() from None
+        if key is None:
+            raise DomainError(_("The card was not registered. Try again, or use another card."),
+                              code="card_not_registered", status_code=http.HTTP_400_BAD_REQUEST)
+        has_default = SavedPaymentMethod.objects.filter(user=user, is_default=True).exclude(pk=method.pk).exists()
+        method.brand, method.last4 = key.brand[:40], key.last4
+        method.state, method.is_default = State.ACTIVE, not has_default
+        method.save(update_fields=["brand", "last4", "state", "is_default"])
+    return method
+
+
+# --- choosing and deleting ----------------------------------------------------------------------------
+
+def set_default_method(user, method_id: int) -> SavedPaymentMethod:
+    with transaction.atomic():
+        method = _lock_method(user, method_id)
+        if method.state != State.ACTIVE:
+            raise DomainError(_("This card is not registered yet."), code="method_not_active")
+        # the old default first: at most one default per buyer is a database constraint
+        SavedPaymentMethod.objects.filter(user=user, is_default=True).exclude(pk=method.pk).update(is_default=False)
+        if not method.is_default:
+            method.is_default = True
+            method.save(update_fields=["is_default"])
+    return method
+
+
+def delete_saved_method(user, method_id: int) -> None:
+    """Delete the key at the provider, then here. If it was the default, the newest other card is."""
+    with transaction.atomic():
+        method = _lock_method(user, method_id)
+        if method.state == State.ACTIVE:
+            try:
+                _key_adapter(method.provider).delete_billing_key(method.reference, reason="deleted by the buyer")
+            except ProviderError:
+                raise _provider_down() from None  # still at the provider: still listed, so it can be retried
+        was_default = method.is_default
+        method.state, method.is_default, method.deleted_at = State.DELETED, False, timezone.now()
+        method.save(update_fields=["state", "is_default", "deleted_at"])
+        if was_default:
+            successor = SavedPaymentMethod.objects.filter(user=user, state=State.ACTIVE).order_by("-created_at", "-id").first()
+            if successor is not None:
+                successor.is_default = True
+                successor.save(update_fields=["is_default"])
+
+
+# --- charging -----------------------------------------------------------------------------------------
+
+def merchant_uid_for(provider: str, key: str) -> str:
+    """The payment's merchant_uid for the charge named `key`: the same key is the same payment."""
+    return "bill_" + hashlib.sha256(f"{provider}\n{key}".encode()).hexdigest()[:32]
+
+
+def charge_saved_method(order: Order, method: SavedPaymentMethod, *, key: str, source: str = "api",
+                        site_url: str = "") -> Payment:
+    """Charge `order`'s total to `method`, once per `key` (see the module docstring). Answers the payment:
+    `paid` (the order is paid), `failed` (declined; `buyer_message` says why), or `pending` when the
+    provider's answer was lost (the reconciliation sweep reads it back by merchant_uid)."""
+    if not key or len(key) > 200:
+        raise DomainError(_("A charge needs a key of at most 200 characters."), code="invalid_key",
+                          status_code=http.HTTP_400_BAD_REQUEST)
+    merchant_uid = merchant_uid_for(method.provider, key)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        payment = Payment.objects.filter(merchant_uid=merchant_uid).first()
+        if payment is not None and (payment.order_id != order.pk or payment.saved_method_id != method.pk):
+            raise DomainError(_("This charge key was used for another charge."), code="key_reused")
+        if payment is None:
+            payment = _new_charge(order, method, merchant_uid)
+    with transaction.atomic():
+        payment = _lock(merchant_uid)
+        if payment.status in CAPTURED or payment.status in CLOSED:
+            return payment  # this key's charge happened: answer it, never charge again
+        adapter = _adapter(payment, source)
+        if payment.status != Status.CREATED:
+            # sent before and its answer lost: read it, never send it again
+            try:
+                snap = adapter.fetch(payment)
+            except ProviderError as error:
+                _error(payment, error, source)
+                return payment
+        else:
+            try:
+                snap = adapter.charge_billing_key(payment, method.reference,
+                                                  notify=urls_for(payment, site_url).notify)
+            except ProviderError as error:
+                _error(payment, error, source)
+                if error.outcome_unknown:  # may have charged: pending until the provider is read back
+                    _set_status(payment, Status.PENDING, expected=[Status.CREATED], source=source)
+                else:
+                    _set_status(payment, Status.FAILED, expected=[Status.CREATED], source=source,
+                                failure=error.message[:300])
+                return payment
+            _set_status(payment, Status.PENDING, expected=[Status.CREATED], source=source,
+                        message=f"charged with saved method {method.pk}")
+        _store_psp(payment, snap.psp)
+        _settle(payment, snap, adapter, source)
+    return payment
+
+
+def _new_charge(order: Order, method: SavedPaymentMethod, merchant_uid: str) -> Payment:
+    """The payment row for a new charge, under the order's lock, with the checks a checkout makes."""
+    if method.user_id != order.user_id or method.state != State.ACTIVE:
+        raise _not_found()
+    if method.provider not in billing_providers():
+        raise DomainError(_("That payment method is not available."), code="provider_unavailable",
+                          status_code=http.HTTP_400_BAD_REQUEST)
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        raise DomainError(_("This order is not awaiting payment."), code="order_not_payable")
+    if not order.is_payable:
+        raise DomainError(_("The time to pay this order has passed."), code="order_expired")
+    if not order.has_address:
+        raise DomainError(_("Give a shipping address before paying."), code="address_required",
+                          status_code=http.HTTP_400_BAD_REQUEST)
+    if order.payments.filter(status__in=CAPTURED).exists():
+        raise DomainError(_("This order is already paid."), code="already_paid")
+    # one charge of a saved card at a time per order (under the order's lock): two keys racing must not
+    # both take the money; one left open by a lost answer is settled by the reconciliation sweep first
+    if order.payments.filter(status__in=OPEN, saved_method__isnull=False).exists():
+        raise DomainError(_("A charge for this order is already under way."), code="charge_in_progress")
+    provider_amount, provider_currency = charge_in(method.provider, order.total, order.currency)
+    payment = Payment.objects.create(
+        merchant_uid=merchant_uid, order=order, buyer=order.user, provider=method.provider, saved_method=method,
+        amount=order.total, currency=order.currency, provider_amount=provider_amount,
+        provider_currency=provider_currency,
+    )
+    _event(payment, PaymentEvent.Type.STATUS, source="api", to_status=Status.CREATED, amount=payment.amount,
+           message=f"{method.provider} saved method {method.pk} {provider_amount} {provider_currency}")
+    return payment
