@@ -88,7 +88,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "corsheaders",
-    "bidcart.core.apps.AxesConfig",  # django-axes, named in Korean in the admin
+    "bidcart.core.axes_app.AxesConfig",  # django-axes, named in Korean in the admin
     "phonenumber_field",
     "bidcart.core",
     "bidcart.accounts",

@@ -112,3 +112,19 @@ def test_a_paid_orders_page_does_not_list_an_abandoned_attempt_as_awaiting_the_b
     page = client.get(f"/orders/{order.number}/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
     assert page.count('data-testid="payment-row"') == 1 and 'data-status="paid"' in page
     assert "구매자 결제 대기" not in page and walked_away.merchant_uid not in page
+
+
+@pytest.mark.parametrize(("offered", "card", "told"), [
+    ("kakaopay,portone", "portone_v2", "PAYMENT_CARD_PROVIDER=portone_v2 is not in PAYMENT_PROVIDERS"),
+    ("kakaopay,portone", "kakaopay", "PAYMENT_CARD_PROVIDER must be portone or portone_v2"),
+])
+def test_a_card_provider_the_shop_cannot_use_stops_it_at_start_with_a_clear_message(tmp_path, offered, card, told):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(BIDCART_DATA_DIR=str(tmp_path), DEBUG="1", PAYMENT_PROVIDERS=offered, PAYMENT_CARD_PROVIDER=card)
+    result = subprocess.run([sys.executable, "-m", "bidcart.cli", "manage", "check"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and told in result.stderr
