@@ -88,7 +88,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "corsheaders",
-    "axes",
+    "bidcart.core.axes_app.AxesConfig",  # django-axes, named in Korean in the admin
     "phonenumber_field",
     "bidcart.core",
     "bidcart.accounts",
@@ -395,6 +395,13 @@ PGSIM_ACKNOWLEDGED = _environment.pgsim_acknowledged
 SITE_URL = _environment.site_url
 PGSIM_URL = _environment.pgsim_url
 PAYMENT_PROVIDERS = _environment.payment_providers
+# The pay page offers payment types (카드, 카카오페이, 무통장입금/가상계좌, PayPal), not PGs: this names the PortOne
+# version behind 카드 and 무통장입금 (empty: portone_v2 if enabled, else portone). The API still takes any provider.
+PAYMENT_CARD_PROVIDER = env.str("PAYMENT_CARD_PROVIDER", default="")
+if PAYMENT_CARD_PROVIDER and PAYMENT_CARD_PROVIDER not in ("portone", "portone_v2"):
+    raise ImproperlyConfigured("PAYMENT_CARD_PROVIDER must be portone or portone_v2 (or empty).")
+if PAYMENT_CARD_PROVIDER and PAYMENT_CARD_PROVIDER not in PAYMENT_PROVIDERS:
+    raise ImproperlyConfigured(f"PAYMENT_CARD_PROVIDER={PAYMENT_CARD_PROVIDER} is not in PAYMENT_PROVIDERS.")
 PAYMENT_TIMEOUT_SECONDS = env.float("PAYMENT_TIMEOUT_SECONDS", default=10.0)
 # A payment still open this long is fetched from its provider and settled by the reconciliation sweep;
 # one the buyer abandoned (still unpaid after the order's window) is cancelled at the provider.

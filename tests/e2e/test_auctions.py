@@ -112,7 +112,7 @@ def test_two_bidders_in_the_live_room(browser, shop):
         expect(page_b).to_have_url(re.compile(rf"/orders/{win.order.number}/$"))
         page_b.get_by_test_id("order-pay").click()
         give_address(page_b, recipient="밥")
-        pay_on_providers_page(page_b, "portone-card", total="15,500")
+        pay_on_providers_page(page_b, "card", total="15,500")
         expect(page_b.get_by_test_id("order-status")).to_have_text("결제 완료")
         win.order.refresh_from_db()
         assert win.order.status == "paid" and win.order.payments.get().amount == 15_500

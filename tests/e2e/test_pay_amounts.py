@@ -21,10 +21,10 @@ def test_choosing_paypal_shows_the_converted_amount_on_the_pay_button(page, shop
     page.goto(f"{shop}/payments/pay/{order.number}/")
     button = page.get_by_test_id("pay-submit")
     expect(button).to_have_text("27,000원 결제하기")
-    page.get_by_test_id("pay-paypal-card").check()
+    page.get_by_test_id("pay-paypal").check()
     expect(button).to_have_text("$19.29 (27,000원) 결제하기")  # 27,000 / 1,400 = 19.2857…
     expect(page.get_by_test_id("pay-amount-paypal")).to_have_text("$19.29 (27,000원)")  # also without JavaScript
     if os.environ.get("BIDCART_SHOTS"):
         page.screenshot(path=f"{os.environ['BIDCART_SHOTS']}/pay-paypal.png", full_page=True)
-    page.get_by_test_id("pay-kakaopay-card").check()
+    page.get_by_test_id("pay-kakaopay").check()
     expect(button).to_have_text("27,000원 결제하기")

@@ -40,7 +40,7 @@ def test_an_auction_win_asks_for_the_address_before_offering_payment(sim, client
     assert auction_win.has_address and auction_win.postcode == "06236"
 
     page = client.get(url).content.decode()
-    assert 'data-testid="pay-kakaopay-card"' in page and 'data-testid="pay-portone-vbank"' in page
+    assert 'data-testid="pay-kakaopay"' in page and 'data-testid="pay-vbank"' in page
     started = client.post(url, {"pay": "kakaopay:card"})  # without JavaScript: the radio value alone
     assert started.status_code == 302 and "/kakaopay/checkout/" in started["Location"]
     payment = Payment.objects.get()
@@ -53,6 +53,44 @@ def test_portone_from_the_page_renders_the_browser_sdk_handoff(sim, client, buye
     html = page.content.decode()
     assert page.status_code == 200 and 'id="pay-client"' in html and "iamport.js" in html
     assert "payments/js/pay.js" in html and "<script>" not in html  # no inline script under the CSP
+
+
+def choices_on(page: str) -> list[tuple[str, str, str]]:
+    """(type, what the form posts, the words beside the radio) for each payment choice on the pay page."""
+    import re
+
+    found = re.findall(r'value="([^"]+)" data-testid="pay-([a-z_-]+)"[^>]*>\s*([^<·]+?)\s*(?:·|</label>)', page)
+    return [(kind, value, words) for value, kind, words in found]
+
+
+def test_the_pay_page_offers_payment_types_not_payment_gateways(client, buyer, order):
+    client.force_login(buyer)
+    page = client.get(f"/payments/pay/{order.number}/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert choices_on(page) == [
+        ("card", "portone_v2:card", "카드"), ("kakaopay", "kakaopay:card", "카카오페이"),
+        ("vbank", "portone_v2:vbank", "무통장입금/가상계좌"), ("paypal", "paypal:card", "PayPal")]
+    assert "PortOne" not in page and "KakaoPay" not in page
+    english = client.get(f"/payments/pay/{order.number}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert [words for _kind, _value, words in choices_on(english)] == [
+        "Card", "KakaoPay", "Bank deposit / virtual account", "PayPal"]
+
+
+def test_payment_card_provider_picks_the_portone_version_behind_card_and_bank_deposit(client, buyer, order, settings):
+    client.force_login(buyer)
+    url = f"/payments/pay/{order.number}/"
+    settings.PAYMENT_CARD_PROVIDER = "portone"
+    offered = {kind: value for kind, value, _words in choices_on(client.get(url).content.decode())}
+    assert offered["card"] == "portone:card" and offered["vbank"] == "portone:vbank"
+    assert "portone_v2" not in str(offered)  # one card PG on the page; the API still takes either
+
+    settings.PAYMENT_CARD_PROVIDER = ""
+    settings.PAYMENT_PROVIDERS = ["kakaopay", "portone", "paypal"]  # no V2: the card type falls to V1
+    offered = {kind: value for kind, value, _words in choices_on(client.get(url).content.decode())}
+    assert offered == {"card": "portone:card", "kakaopay": "kakaopay:card", "vbank": "portone:vbank",
+                       "paypal": "paypal:card"}
+
+    settings.PAYMENT_PROVIDERS = ["kakaopay", "paypal"]  # no card PG: no 카드 or 무통장입금 choice at all
+    assert [kind for kind, _v, _w in choices_on(client.get(url).content.decode())] == ["kakaopay", "paypal"]
 
 
 def test_someone_elses_order_has_no_pay_page(client, order):
@@ -74,3 +112,19 @@ def test_a_paid_orders_page_does_not_list_an_abandoned_attempt_as_awaiting_the_b
     page = client.get(f"/orders/{order.number}/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
     assert page.count('data-testid="payment-row"') == 1 and 'data-status="paid"' in page
     assert "구매자 결제 대기" not in page and walked_away.merchant_uid not in page
+
+
+@pytest.mark.parametrize(("offered", "card", "told"), [
+    ("kakaopay,portone", "portone_v2", "PAYMENT_CARD_PROVIDER=portone_v2 is not in PAYMENT_PROVIDERS"),
+    ("kakaopay,portone", "kakaopay", "PAYMENT_CARD_PROVIDER must be portone or portone_v2"),
+])
+def test_a_card_provider_the_shop_cannot_use_stops_it_at_start_with_a_clear_message(tmp_path, offered, card, told):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(BIDCART_DATA_DIR=str(tmp_path), DEBUG="1", PAYMENT_PROVIDERS=offered, PAYMENT_CARD_PROVIDER=card)
+    result = subprocess.run([sys.executable, "-m", "bidcart.cli", "manage", "check"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and told in result.stderr

@@ -109,6 +109,8 @@ class PhoneCode(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("phone code")
+        verbose_name_plural = _("phone codes")
 
 
 class HoneypotAttempt(models.Model):
@@ -123,6 +125,7 @@ class HoneypotAttempt(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("honeypot attempt")
+        verbose_name_plural = _("honeypot attempts")
 
     def __str__(self) -> str:
         return f"{self.ip} {self.username!r} at {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -137,6 +137,8 @@ class LotImage(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+        verbose_name = _("lot image")
+        verbose_name_plural = _("lot images")
 
 
 def alias_label(number: int | None) -> str | None:
@@ -178,6 +180,8 @@ class Bid(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["lot", "-id"]), models.Index(fields=["bidder", "lot"])]
+        verbose_name = _("bid")
+        verbose_name_plural = _("bids")
 
 
 class Win(models.Model):
@@ -209,6 +213,8 @@ class Win(models.Model):
             # a lot is closed once: at most one auction (or Buy It Now) win per lot, whatever races
             models.UniqueConstraint(fields=["lot"], condition=Q(kind__in=["auction", "buy_now"]), name="auctions_one_close_per_lot"),
         ]
+        verbose_name = _("win")
+        verbose_name_plural = _("wins")
 
 
 class SecondChanceOffer(models.Model):
@@ -230,6 +236,8 @@ class SecondChanceOffer(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["lot", "user"], name="auctions_offer_once_per_user")]
+        verbose_name = _("second chance offer")
+        verbose_name_plural = _("second chance offers")
 
 
 class Strike(models.Model):

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Cart(models.Model):
@@ -20,6 +21,8 @@ class Cart(models.Model):
                 name="cart_user_xor_token",
             )
         ]
+        verbose_name = _("cart")
+        verbose_name_plural = _("carts")
 
     def __str__(self) -> str:
         return f"cart of {self.user}" if self.user_id else f"anonymous cart {self.pk}"
@@ -37,3 +40,5 @@ class CartItem(models.Model):
             models.UniqueConstraint(fields=["cart", "variant"], name="cart_item_once_per_variant"),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="cart_item_quantity_positive"),
         ]
+        verbose_name = _("cart item")
+        verbose_name_plural = _("cart items")

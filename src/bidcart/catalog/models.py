@@ -142,6 +142,8 @@ class WishlistItem(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["user", "product"], name="catalog_wishlist_once")]
+        verbose_name = _("wishlist item")
+        verbose_name_plural = _("wishlist items")
 
 
 class RestockAlert(models.Model):

@@ -140,6 +140,8 @@ class OrderLine(models.Model):
             models.CheckConstraint(condition=Q(quantity__gte=1), name="orders_line_quantity_positive"),
             models.CheckConstraint(condition=Q(restocked__lte=models.F("quantity")), name="orders_line_restocked_le_quantity"),
         ]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
 
 
 class Shipment(models.Model):
@@ -206,6 +208,8 @@ class OrderEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
 
     def _label(self, value: str) -> str:
         """A stored status in words: a shipment's step for a shipment event, the order's status otherwise."""

@@ -94,6 +94,8 @@ class Payment(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "updated_at"], name="payments_open_by_age")]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0) & Q(provider_amount__gt=0), name="payments_amount_positive")]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
 
     def __str__(self) -> str:
         return self.merchant_uid
@@ -154,6 +156,8 @@ class PaymentEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["payment", "dedupe_key"], condition=~Q(dedupe_key=""), name="payments_event_dedupe"),
         ]
+        verbose_name = _("payment event")
+        verbose_name_plural = _("payment events")
 
     def __str__(self) -> str:
         return f"{self.payment_id} {self.type}"
@@ -189,6 +193,8 @@ class Refund(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payments_refund_amount_positive")]
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
 
 
 class WebhookDelivery(models.Model):
@@ -214,7 +220,8 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
-        verbose_name_plural = "webhook deliveries"
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
 
     def __str__(self) -> str:
         return f"{self.provider} {self.event_id or self.pk}"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from . import providers
 from .models import Payment, PaymentEvent, Refund
@@ -15,10 +17,44 @@ BUYER_EVENTS = [PaymentEvent.Type.STATUS, PaymentEvent.Type.CAPTURED, PaymentEve
 
 @dataclass
 class Choice:
-    provider: str
+    """One way to pay as the buyer sees it: a type of payment (카드, 카카오페이, ...), never a PG's name; the
+    provider and method behind it are what the form posts."""
+    kind: str
     label: str
-    methods: tuple[str, ...]
+    provider: str
+    method: str
     amount: str = ""  # what paying `order` with it charges, in words: "$19.29 (27,000원)" where it converts
+
+
+# The Korean card PGs, in the order the card choice prefers them when PAYMENT_CARD_PROVIDER leaves it open.
+CARD_PROVIDERS = ("portone_v2", "portone")
+
+
+def card_provider() -> str | None:
+    """Which enabled provider serves 카드 (and 무통장입금/가상계좌): PAYMENT_CARD_PROVIDER when it names an
+    enabled one, else the first enabled of CARD_PROVIDERS (settings.py refuses a name that is not enabled)."""
+    enabled = providers.enabled()
+    configured = getattr(settings, "PAYMENT_CARD_PROVIDER", "")
+    if configured in enabled:
+        return configured
+    return next((name for name in CARD_PROVIDERS if name in enabled), None)
+
+
+def _types() -> list[tuple[str, str, str | None, str]]:
+    """(kind, label, provider or None when nothing enabled serves it, method), in the order the page lists them."""
+    enabled = providers.enabled()
+    card = card_provider()
+
+    def only(name):
+        return name if name in enabled else None
+
+    return [
+        ("card", _("Card"), card, "card"),
+        ("kakaopay", _("KakaoPay"), only("kakaopay"), "card"),
+        ("vbank", _("Bank deposit / virtual account"),
+         card if card and "vbank" in providers.adapter_class(card).methods else None, "vbank"),
+        ("paypal", "PayPal", only("paypal"), "card"),
+    ]
 
 
 def charge_label(provider: str, amount: int, currency: str) -> str:
@@ -35,11 +71,20 @@ def charge_label(provider: str, amount: int, currency: str) -> str:
 
 
 def choices(order=None) -> list[Choice]:
-    out = []
+    """The pay page's choices by type. A provider no type names (a plug-in) is offered under its own label;
+    the other card PG, when both PortOne versions are enabled, stays reachable through the API only."""
+    picked = [(kind, label, name, method) for kind, label, name, method in _types() if name]
+    served = set(CARD_PROVIDERS) | {"kakaopay", "paypal"}
     for name in providers.enabled():
-        cls = providers.adapter_class(name)
-        amount = charge_label(name, order.total, order.currency) if order is not None else ""
-        out.append(Choice(name, cls.label or name, cls.methods, amount))
+        if name not in served:
+            cls = providers.adapter_class(name)
+            picked += [(f"{name}-{method}", cls.label or name, name, method) for method in cls.methods]
+    amounts = {}
+    out = []
+    for kind, label, name, method in picked:
+        if order is not None and name not in amounts:
+            amounts[name] = charge_label(name, order.total, order.currency)
+        out.append(Choice(kind, str(label), name, method, amounts.get(name, "")))
     return out
 
 
