@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0003_payment_refund_account'),
+        ('payments', '0004_saved_payment_methods'),
     ]
 
     operations = [
