@@ -15,7 +15,9 @@ _seq = itertools.count(1)
 def bidder(email=None, **extra):
     """A verified user (email and phone): who may bid."""
     n = next(_seq)
-    return make_user(email or f"bidder{n}@example.com", phone=f"+8210{n:08d}", phone_verified_at=timezone.now(), **extra)
+    # numbers from +82109…, apart from the demo accounts' (+82100000000N): one verified phone per account
+    phone = extra.pop("phone", f"+82109{n:07d}")
+    return make_user(email or f"bidder{n}@example.com", phone=phone, phone_verified_at=timezone.now(), **extra)
 
 
 def seller(email=None, **extra):

@@ -16,6 +16,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import django
 
+from bidcart.cli import _prepare_data_dir
+
+_prepare_data_dir()  # as `bidcart run` does before Django starts: the generated secret key of the site's folder
 django.setup()
 
 import httpx  # noqa: E402
@@ -101,8 +104,8 @@ def check(facts: dict) -> dict:
     added = browser.post("/api/v1/cart/items/", {"variant": variant.pk, "quantity": 1}, content_type="application/json")
     seen["cart_add"] = added.status_code
     seen["new_order"] = orders.place_order(User.objects.get(email=facts["email"]), shipping_address=ADDRESS).number
-    lot = make_lot(seller("seller-after-move@example.com"), category=Category.objects.first(), start=5_000, title="after")
-    seen["new_bid"] = auctions.place_bid(bidder("bidder-after-move@example.com"), lot.pk, 9_000).bid.pk
+    lot = make_lot(seller("seller-after-move@example.com", phone="+821077770001"), category=Category.objects.first(), start=5_000, title="after")
+    seen["new_bid"] = auctions.place_bid(bidder("bidder-after-move@example.com", phone="+821077770002"), lot.pk, 9_000).bid.pk
     return seen
 
 
