@@ -144,6 +144,22 @@ def test_staff_moving_the_order_carries_every_shipment(buyer, seller, rival):
     assert set(Shipment.objects.filter(order=order).values_list("status", flat=True)) == {"shipped"}
 
 
+
+def test_a_seller_and_staff_read_the_order_as_documented_and_a_seller_only_their_part(buyer, seller, rival):
+    order = paid_order(buyer, make_product(seller, price=10_000), make_product(rival, price=20_000))
+    path = f"/api/v1/orders/{order.number}/"
+    mine = api_for(seller).get(path)
+    assert_documented(mine, "GET", "/api/v1/orders/{number}/")
+    body = mine.json()
+    assert [line["unit_price"] for line in body["lines"]] == [10_000] and body["lines_total"] == 10_000
+    assert [parcel["seller"] for parcel in body["shipments"]] == [seller.display_name]
+    assert not {"subtotal", "total", "payment_due_at"} & body.keys()  # the whole order's sums are not theirs
+    everything = api_for(make_user("staff@example.com", staff=True)).get(path)
+    assert_documented(everything, "GET", "/api/v1/orders/{number}/")
+    assert everything.json()["lines_total"] == 30_000 and len(everything.json()["shipments"]) == 2
+    assert_documented(api_for(buyer).get(path), "GET", "/api/v1/orders/{number}/")
+    assert api_for(buyer).get(path).json()["total"] == order.total
+
 # --- 구매확정 ----------------------------------------------------------------------------------------
 
 def test_the_buyer_confirms_the_purchase_once_it_is_shipped(buyer, seller, other):

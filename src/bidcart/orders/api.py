@@ -14,7 +14,7 @@
 
 import re
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
@@ -124,10 +124,18 @@ class OrdersView(generics.ListAPIView):
         return Response(OrderSerializer(selectors.user_order(request.user, order.number, shipments=True)).data, status=status.HTTP_201_CREATED)
 
 
+# One order answers in two shapes, and the schema names both: its buyer gets the whole Order; a seller (only
+# their lines and shipment, no order amounts or payment deadline) or staff get a ManagedOrder.
+ORDER_OR_MANAGED = PolymorphicProxySerializer(
+    component_name="OrderOrManagedOrder", serializers=[OrderSerializer, ManagedOrderSerializer],
+    resource_type_field_name=None)
+
+
 class OrderDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=OrderSerializer, description="The buyer's order; a seller or staff get ManagedOrder's fields.")
+    @extend_schema(responses=ORDER_OR_MANAGED,
+                   description="The buyer's order (Order); a seller, for their part of it, or staff get a ManagedOrder.")
     def get(self, request, number):
         order = selectors.visible_order(request.user, number)
         if order is None:
