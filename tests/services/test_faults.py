@@ -199,6 +199,8 @@ async def _storm(stack, lot: int, people: list[dict], viewer: dict) -> list[Room
             os.killpg(stack.pid("web1"), signal.SIGSTOP)
             await page.get_by_test_id("bid-amount").fill(str(10**13))  # above anything the storm reaches
             await page.get_by_test_id("bid-submit").click()
+            # So far above the price, the page asks first (a typo guard, room.js): the bidder says yes.
+            await page.get_by_test_id("bid-confirm-yes").click()
             await expect(page.get_by_test_id("bid-submit")).to_be_disabled()
             await asyncio.to_thread(stack.kill, "web1")
             await until(lambda: all(b.accepted_on(1) >= 3 for b in on_web1), 60,
