@@ -7,7 +7,16 @@ from datetime import timedelta
 from importlib import import_module
 
 
-def _person(email: str, phone: str, **extra):
+def _free_phone() -> str:
+    """A mobile number no account has verified yet: a verified phone belongs to one account
+    (accounts_verified_phone_once), and the tests share the stack's database, each with its own people."""
+    from bidcart.accounts.models import User
+
+    taken = set(User.objects.filter(phone__startswith="+821077").values_list("phone", flat=True))
+    return next(phone for n in range(77_000_000, 78_000_000) if (phone := f"+8210{n}") not in taken)
+
+
+def _person(email: str, **extra):
     from django.utils import timezone
 
     from bidcart.accounts.models import User
@@ -15,7 +24,7 @@ def _person(email: str, phone: str, **extra):
     now = timezone.now()
     return User.objects.filter(email=email).first() or User.objects.create_user(
         email, None, display_name=email.split("@")[0], is_active=True, email_verified_at=now,
-        phone_verified_at=now, phone=phone, **extra)
+        phone_verified_at=now, phone=_free_phone(), **extra)
 
 
 def _session(user) -> str:
@@ -34,7 +43,7 @@ def _session(user) -> str:
 def _seller_and_category(tag: str):
     from bidcart.catalog.models import Category
 
-    seller = _person(f"{tag}-seller@example.com", "+821077770000", is_seller=True)
+    seller = _person(f"{tag}-seller@example.com", is_seller=True)
     category, _ = Category.objects.get_or_create(slug=f"{tag}-lots", defaults={"name": f"{tag} lots"})
     return seller, category
 
@@ -50,7 +59,7 @@ def live_lot(tag: str, bidders: int) -> dict:
     seller, category = _seller_and_category(tag)
     lot = services.create_lot(seller, title=f"{tag} lot", category=category, start_price=1_000,
                               ends_at=timezone.now() + timedelta(hours=1), soft_close_seconds=0)
-    people = [_person(f"{tag}-bidder{i}@example.com", f"+8210{77000001 + i}") for i in range(bidders)]
+    people = [_person(f"{tag}-bidder{i}@example.com") for i in range(bidders)]
     return {"lot": lot.pk, "bidders": [
         {"id": p.pk, "session": _session(p), "token": token_pair(p)["access"]} for p in people]}
 
@@ -65,7 +74,7 @@ def ended_lots(tag: str, count: int) -> list[int]:
     from bidcart.auctions.models import Bid, BidderAlias, Lot
 
     seller, category = _seller_and_category(tag)
-    buyer = _person(f"{tag}-winner@example.com", "+821077769999")
+    buyer = _person(f"{tag}-winner@example.com")
     now = timezone.now()
     table = [list(row) for row in conf.increment_table("KRW")]
     with transaction.atomic():
