@@ -90,18 +90,23 @@ def detail(request, number):
     return render(request, "orders/detail.html", context)
 
 
-@login_required
-@require_POST
-def cancel(request, number):
+def _buyer_acts(request, number, act, done: str):
+    """A buyer's button on their own order: the service decides, the page says how it went."""
     order = selectors.user_order(request.user, number)
     if order is None:
         raise Http404
     try:
-        services.cancel_by_buyer(request.user, order)
-        messages.success(request, _("Your order was cancelled."))
+        act(request.user, order)
+        messages.success(request, done)
     except DomainError as error:
         messages.error(request, error.detail)
     return redirect("orders:detail", number)
+
+
+@login_required
+@require_POST
+def cancel(request, number):
+    return _buyer_acts(request, number, services.cancel_by_buyer, _("Your order was cancelled."))
 
 
 @login_required
@@ -164,12 +169,5 @@ def advance(request, number):
 @require_POST
 def confirm(request, number):
     """구매확정: the buyer says the goods arrived."""
-    order = selectors.user_order(request.user, number)
-    if order is None:
-        raise Http404
-    try:
-        services.confirm_purchase(request.user, order)
-        messages.success(request, _("Thank you! Your purchase is confirmed; you can now review the products."))
-    except DomainError as error:
-        messages.error(request, error.detail)
-    return redirect("orders:detail", number)
+    return _buyer_acts(request, number, services.confirm_purchase,
+                       _("Thank you! Your purchase is confirmed; you can now review the products."))
