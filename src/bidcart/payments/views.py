@@ -21,7 +21,7 @@ from bidcart.orders import services as orders
 from bidcart.orders.forms import AddressForm
 
 from . import outcomes, providers, selectors, services
-from .models import CAPTURED, Status, WebhookDelivery
+from .models import CAPTURED, Provider, Status, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +200,8 @@ def methods(request):
         return redirect("payments:methods")
     return render(request, "payments/methods.html", {
         "methods": selectors.saved_methods(request.user).filter(state="active"),
-        "providers": [c for c in selectors.choices() if c.provider in billing.billing_providers()],
+        # every provider that keeps cards, whichever one the pay page's 카드 uses
+        "providers": [{"provider": name, "label": Provider(name).label} for name in billing.billing_providers()],
     })
 
 
