@@ -176,8 +176,11 @@ if REDIS_URL:
             # server"), refusing WebSockets; one retry on a fresh connection instead.
             # capacity: messages waiting for one process before channels_redis drops them (default 100).
             # A bid storm on a busy room outran that in the fault tests (tests/services/test_faults.py).
+            # max_connections: redis-py 8 caps a pool at 100 connections and raises "Too many connections"
+            # past it; a process whose 250 viewers join or leave at once needs more than that for a moment.
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None,
-                                  "retry_on_error": [_RedisConnectionError]}],
+                                  "retry_on_error": [_RedisConnectionError],
+                                  "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000)}],
                        "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=5000)},
         }
     }

@@ -231,7 +231,7 @@ def test_a_bid_through_one_process_reaches_every_viewer_on_another(subprocess_en
             joined, bid_sent = [], asyncio.Event()
             viewers = [asyncio.create_task(watch(ws_url, joined, bid_sent)) for _ in range(VIEWERS_ON_ONE_PROCESS)]
             while len(joined) < VIEWERS_ON_ONE_PROCESS:
-                assert not any(v.done() and v.exception() for v in viewers)
+                assert not any(v.done() and v.exception() for v in viewers), [repr(v.exception()) for v in viewers if v.done() and v.exception()][:1]
                 await asyncio.sleep(0.1)
             async with httpx.AsyncClient(base_url=urls[1], timeout=10) as api:
                 response = await api.post(f"/api/v1/lots/{lot.pk}/bids/", json={"max_amount": 25_000},
