@@ -36,7 +36,10 @@ class BillingKey:
 
 
 class BillingKeys:
-    """What an adapter offering billing keys implements (see the module docstring)."""
+    """What an adapter offering billing keys implements (see the module docstring). A mixin interface: the
+    methods below raise NotImplementedError on purpose, so a provider that sets `supports_billing_keys`
+    without implementing one fails loudly at the first call. PortOne V1 implements them
+    (portone_billing.py); V2, KakaoPay and PayPal are the next increments of issue #17."""
 
     supports_billing_keys = True
 
