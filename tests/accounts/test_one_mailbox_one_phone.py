@@ -4,6 +4,7 @@ A full-width domain (buyer@ｅｘａｍｐｌｅ.com) or a soft hyphen in the do
 mail went to buyer@example.com. Addresses are now stored in one canonical form (NFKC, IDNA, lowercase) and
 invisible characters are refused; a phone number verified on one account cannot verify another."""
 
+from bidcart.core.errors import http_status
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
@@ -104,7 +105,7 @@ def test_a_number_verified_on_one_account_cannot_verify_another(make_user):
     second = make_user("b@example.com", phone="+821012345678")  # typing it is allowed; verifying it is not
     with pytest.raises(services.DomainError) as refused:
         services.request_phone_code(second)
-    assert refused.value.code == "phone_taken" and refused.value.status_code == 409
+    assert refused.value.code == "phone_taken" and http_status(refused.value) == 409
     assert not sms.outbox  # no text paid for
     second.refresh_from_db()
     assert not second.phone_verified and first.phone_verified

@@ -1,5 +1,6 @@
 """Phone verification by SMS code: 6 digits, hashed, 3-minute expiry, 5 tries, throttled resend."""
 
+from bidcart.core.errors import http_status
 from datetime import timedelta
 from unittest import mock
 
@@ -67,7 +68,7 @@ def test_five_wrong_tries_kill_the_code(phone_user):
     assert PhoneCode.objects.get().attempts == 5  # every try was counted even though each raised
     with pytest.raises(services.DomainError) as err:
         services.verify_phone_code(phone_user, code)  # even the right code is dead now
-    assert err.value.code == "otp_too_many_attempts" and err.value.status_code == 429
+    assert err.value.code == "otp_too_many_attempts" and http_status(err.value) == 429
     phone_user.refresh_from_db()
     assert not phone_user.phone_verified
 
@@ -77,7 +78,7 @@ def test_resend_is_throttled_then_a_new_code_replaces_the_old(phone_user):
     old_code = last_sms_code()
     with pytest.raises(services.DomainError) as err:
         services.request_phone_code(phone_user)
-    assert err.value.code == "otp_throttled" and err.value.status_code == 429
+    assert err.value.code == "otp_throttled" and http_status(err.value) == 429
     assert f"{settings.OTP_RESEND_SECONDS} seconds" in err.value.detail or "초" in err.value.detail
     assert len(sms.outbox) == 1
     # move the first code back in time past the resend window
@@ -114,7 +115,7 @@ def test_sms_failure_is_a_clear_503_and_does_not_block_retry(phone_user, setting
     settings.SMS_BACKEND = "tests.accounts.test_phone.BrokenSMSBackend"
     with pytest.raises(services.DomainError) as err:
         services.request_phone_code(phone_user)
-    assert err.value.code == "sms_unavailable" and err.value.status_code == 503
+    assert err.value.code == "sms_unavailable" and http_status(err.value) == 503
     assert not PhoneCode.objects.exists()
     settings.SMS_BACKEND = "bidcart.accounts.sms.ConsoleSMSBackend"
     services.request_phone_code(phone_user)  # not throttled by the failed attempt

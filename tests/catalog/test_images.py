@@ -1,5 +1,6 @@
 """Sellers upload, order and delete their products' images from the seller dashboard."""
 
+from bidcart.core.errors import http_status
 import io
 import os
 
@@ -190,7 +191,7 @@ def test_another_seller_gets_404_for_every_image_action(client, seller, product)
     assert gallery(product) == [image] and image.image.storage.exists(image.image.name)
     with pytest.raises(DomainError) as refused:
         services.add_images(intruder, product, [picture()])
-    assert refused.value.status_code == 404
+    assert http_status(refused.value) == 404
 
 
 def test_buyers_cannot_upload(client, buyer, product):

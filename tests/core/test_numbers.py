@@ -6,6 +6,7 @@ spaces, lists and objects. Each parser must refuse them the way its edge refuses
 serializer error, a 400 domain error), never raise anything else, and read ASCII digits exactly. Then the
 same values go over HTTP to the API and the pages, which must answer 4xx and write nothing."""
 
+from bidcart.core.errors import http_status
 import pytest
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
@@ -134,7 +135,7 @@ def _domain(func):
         try:
             return func(value)
         except DomainError as error:
-            assert error.status_code == 400, error.code
+            assert http_status(error) == 400, error.code
             return None
     return parse
 

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from bidcart.core.errors import DomainError
+from bidcart.core.errors import DomainError, http_status
 from bidcart.core.http import client_ip
 from bidcart.core.ratelimit import RateLimited
 
@@ -73,7 +73,7 @@ def signup(request):
             )
         except RateLimited as error:
             form.add_error(None, error.detail)
-            status = error.status_code
+            status = http_status(error)
         except DomainError as error:
             form.add_error("email", error.detail)
         else:
@@ -113,7 +113,7 @@ def resend_verification(request):
                 services.resend_verification(form.cleaned_data["email"], _base_url(request), ip=client_ip(request))
             except DomainError as error:
                 form.add_error(None, error.detail)
-                return render(request, "accounts/resend_verification.html", {"form": form}, status=error.status_code)
+                return render(request, "accounts/resend_verification.html", {"form": form}, status=http_status(error))
             messages.success(
                 request, _("If an account with that address is waiting for verification, a new link is on its way.")
             )
@@ -184,7 +184,7 @@ def verify_phone(request):
             services.request_phone_code(user)
         except DomainError as error:
             send_error = error.detail
-            status = error.status_code
+            status = http_status(error)
         else:
             messages.success(request, _("We texted a 6-digit code to %(phone)s.") % {"phone": user.phone.as_national})
             return redirect("accounts:verify_phone")
@@ -196,7 +196,7 @@ def verify_phone(request):
                 services.verify_phone_code(user, code_form.cleaned_data["code"])
             except DomainError as error:
                 code_form.add_error(None, error.detail)
-                status = error.status_code
+                status = http_status(error)
             else:
                 messages.success(request, _("Your phone number is verified."))
                 return redirect("accounts:profile")

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from bidcart.catalog.models import Category
 from bidcart.core import images as pictures
-from bidcart.core.errors import DomainError, error_headers, field_errors
+from bidcart.core.errors import DomainError, error_headers, field_errors, http_status
 from bidcart.core.openapi import ErrorSerializer
 from bidcart.core.filters import IdFilter
 from bidcart.core.serializers import AmountField, StrictSerializer, WholeNumberField
@@ -279,7 +279,7 @@ def _bid_body(answer: dict) -> dict:
 def _bid_refused(request, pk, error: DomainError) -> Response:
     lot = Lot.objects.filter(pk=pk).first()
     body = _bid_body(protocol.bid_answer(request.user, lot, error=error))
-    return Response(body, status=error.status_code, headers=error_headers(error))
+    return Response(body, status=http_status(error), headers=error_headers(error))
 
 
 class BidsView(generics.ListAPIView):

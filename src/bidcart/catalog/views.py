@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bidcart.core import numbers
-from bidcart.core.errors import DomainError
+from bidcart.core.errors import DomainError, http_status
 
 from . import forms, selectors, services
 from bidcart.core import images as image_rules
@@ -198,7 +198,7 @@ def seller_product(request, pk):
             status = 400
         except DomainError as error:
             messages.error(request, error.detail)
-            status = error.status_code
+            status = http_status(error)
     context = {
         "product": product, "form": form, "variant_form": variant_form, "variants": list(product.variants.all()),
         "images": list(product.images.all()), "max_images": image_rules.max_count(),

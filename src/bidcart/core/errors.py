@@ -10,23 +10,47 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from .domain import (  # noqa: F401  (DomainError is re-exported while services move to core.domain)
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotAuthenticated,
+    NotFound,
+    ProviderError,
+    Throttled,
+    TooLarge,
+    Unavailable,
+)
+
 
 TOO_LARGE = "The request body is too large."
 
 
-class DomainError(Exception):
-    """A rule of the domain refused the request: answered as `status` with `code` and `detail`."""
+# Each kind of domain refusal and the HTTP status it is answered with: the one place they meet.
+HTTP_STATUS = {
+    Invalid: status.HTTP_400_BAD_REQUEST,
+    NotAuthenticated: status.HTTP_401_UNAUTHORIZED,
+    Forbidden: status.HTTP_403_FORBIDDEN,
+    NotFound: status.HTTP_404_NOT_FOUND,
+    Conflict: status.HTTP_409_CONFLICT,
+    TooLarge: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    Throttled: status.HTTP_429_TOO_MANY_REQUESTS,
+    ProviderError: status.HTTP_502_BAD_GATEWAY,
+    Unavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
+    DomainError: status.HTTP_409_CONFLICT,
+}
 
-    status_code = status.HTTP_409_CONFLICT
-    code = "conflict"
 
-    def __init__(self, detail: str, *, code: str | None = None, status_code: int | None = None):
-        super().__init__(detail)
-        self.detail = detail
-        if code:
-            self.code = code
-        if status_code:
-            self.status_code = status_code
+def http_status(error: DomainError) -> int:
+    """The HTTP status a domain refusal is answered with (the most specific kind in `HTTP_STATUS`)."""
+    legacy = getattr(error, "status_code", None)  # transitional (#18): services still naming a status
+    if legacy:
+        return legacy
+    for kind in type(error).__mro__:
+        if kind in HTTP_STATUS:
+            return HTTP_STATUS[kind]
+    return status.HTTP_409_CONFLICT
 
 
 def field_errors(detail) -> dict:
@@ -58,7 +82,7 @@ def error_headers(exc) -> dict | None:
 
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response({"code": exc.code, "detail": exc.detail}, status=exc.status_code, headers=error_headers(exc))
+        return Response({"code": exc.code, "detail": exc.detail}, status=http_status(exc), headers=error_headers(exc))
     # Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE (or too many fields) when DRF reads it.
     if isinstance(exc, RequestDataTooBig):
         return Response({"code": "request_too_large", "detail": TOO_LARGE}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)

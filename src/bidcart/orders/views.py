@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bidcart.cart import selectors as cart_selectors
-from bidcart.core.errors import DomainError
+from bidcart.core.errors import DomainError, http_status
 
 from . import couriers, forms, selectors, services
 from .models import TRANSITIONS, Status
@@ -129,7 +129,7 @@ def address_action(request, pk):
         else:
             messages.error(request, _("Choose what to do with the address."))
     except DomainError as error:
-        if error.status_code == 404:
+        if http_status(error) == 404:
             raise Http404 from None
         messages.error(request, error.detail)
     return redirect("orders:addresses")

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from bidcart.catalog.models import Product
-from bidcart.core.errors import DomainError
+from bidcart.core.errors import DomainError, http_status
 
 from . import forms, selectors, services
 
@@ -25,7 +25,7 @@ def write(request, slug):
                 return redirect("catalog:product", product.slug)
             except DomainError as error:
                 form.add_error(None, error.detail)
-                status = error.status_code
+                status = http_status(error)
         else:
             status = 400
     elif not selectors.has_bought(request.user, product):
