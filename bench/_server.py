@@ -38,6 +38,7 @@ def bench_env(data_dir: str, *, running: bool = False, **extra: str) -> dict[str
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "BIDCART_ADMIN_PATH", "ALLOWED_HOSTS")}
     # A benchmark measures capacity: a few bidders bidding flat out would meet RATE_LIMIT_BID first.
     env.setdefault("RATE_LIMIT_BID", "off")
+    env.setdefault("RATE_LIMIT_WS_CONNECT", "off")  # a hundred viewers from one address join the room at once
     secret = "bench-not-a-secret-" + "x" * 40
     if running:
         if not os.environ.get("SECRET_KEY") or not os.environ.get("DATABASE_URL"):

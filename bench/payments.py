@@ -187,13 +187,14 @@ async def webhooks(bases: list[str], notices: list[dict], concurrency: int) -> d
             "p50": percentile(latencies, .5), "p99": percentile(latencies, .99)}
 
 
-async def sim_ceiling(sim: str, count: int, concurrency: int) -> dict:
+async def sim_ceiling(sim: str, shop: str, count: int, concurrency: int) -> dict:
     """KakaoPay's three steps at the simulator alone: ready (server), approve on the page (browser),
     approve (server) — what each flow of (1) asks of the provider, without the shop."""
     from bidcart.pgsim.config import SimConfig
 
     config = SimConfig()
-    shop = "/".join(sim.split("/")[:3])  # the mounted simulator sends browsers only to the shop's origin
+    # The simulator sends browsers back only to the shop's origins (PGSIM_ALLOWED_ORIGINS), as the real ones
+    # send them only to the registered domain: return URLs name a web server even when pgsim runs alone.
     auth = {"Authorization": f"SECRET_KEY {config.kakaopay_secret_key}"}
     latencies, errors = [], []
     left = count
@@ -243,7 +244,7 @@ def main() -> None:
     started_here = not bases
 
     data_dir = tempfile.mkdtemp(prefix="bidcart-bench-payments-")
-    env = bench_env(data_dir, running=not started_here)
+    env = bench_env(data_dir, running=not started_here, PGSIM_MOUNT="1")  # `bidcart run` with DEBUG off mounts it only when asked
     proc = None
     results, hooks, ceiling = [], None, None
     try:
@@ -270,12 +271,15 @@ def main() -> None:
             print(f"  webhooks: {hooks['sent']} sent, {hooks['per_s']:.1f} processed/s ({hooks['states']})", flush=True)
         sims = {s for r in results for s in r["sims"]}
         if sims:
-            ceiling = asyncio.run(sim_ceiling(sorted(sims)[0], args.flows, args.concurrency))
+            ceiling = asyncio.run(sim_ceiling(sorted(sims)[0], bases[0], args.flows, args.concurrency))
             print(f"  pgsim alone: {ceiling['per_s']:.1f} KakaoPay flows/s", flush=True)
+            for error in ceiling["errors"][:3]:
+                print(f"    {error}", flush=True)
     finally:
         if proc is not None:
             stop_server(proc)
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if not os.environ.get("BENCH_KEEP"):
+            shutil.rmtree(data_dir, ignore_errors=True)
 
     database = env.get("DATABASE_URL", "").split(":")[0] or "sqlite"
     print()
