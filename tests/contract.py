@@ -21,10 +21,10 @@ import jsonschema
 SPECS = Path(__file__).parent / "data" / "specs"
 # pgsim's base path of each provider -> the spec files that describe it
 FILES = {
-    "portone": ["portone-v2.openapi.json"],
+    "portone": ["portone-v2.openapi.json", "portone-v2-billing.openapi.json"],
     "iamport": ["portone-v1.swagger.json", "portone-v1-subscribe.swagger.json"],
     "paypal": ["paypal-checkout_orders_v2.json", "paypal-payments_payment_v2.json",
-               "paypal-notifications_webhooks_v1.json"],
+               "paypal-notifications_webhooks_v1.json", "paypal-vault_payment_tokens_v3.json"],
 }
 
 

@@ -13,6 +13,7 @@ Wire facts (tests/data/specs/portone-v1-subscribe.swagger.json, from PortOne's p
 
 Scripted outcomes (test cards), chosen when the key is issued and kept with it:
 - a card number ending in `0002` is issued, and every charge on it is declined for insufficient funds;
+  one ending in `0069`, every charge declined as an expired card (pgsim/cards.py: the same for every provider);
 - an `expiry` in the past is refused at issuance ("expired card");
 - the payment window issues keys too (`IMP.request_pay` with `customer_uid` and `amount: 0`): its form
   carries `card_number` / `expiry` fields a script may set to these test values;
@@ -28,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from . import cards
 from .core import BadBody, as_int, read_params
 
 INSUFFICIENT_FUNDS = "[4000]잔액이 부족합니다. (pgsim: insufficient funds)"
@@ -113,7 +115,8 @@ class IamportBilling:
             "customer_postcode": params.get("customer_postcode"),
             "inserted": existing["inserted"] if existing else now, "updated": now, "sandbox": False,
             # kept with the key, never shown: how charges on this test card end
-            "decline": INSUFFICIENT_FUNDS if card.endswith("0002") else None,
+            "decline": {cards.INSUFFICIENT_FUNDS: INSUFFICIENT_FUNDS,
+                        cards.EXPIRED_CARD: EXPIRED_CARD}.get(cards.charge_outcome(card) or ""),
         }
         self.state.iamport_customers[customer_uid] = customer
         self.state.save()
