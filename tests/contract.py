@@ -61,6 +61,10 @@ ERRATA = {
     # The prepare object is {merchant_uid, amount, currency}; its `required` lists the pagination fields
     # of PaymentList (total/previous/next), copied by mistake upstream.
     ("portone-v1.swagger.json", "PaymentPrepareAnnotation"): lambda schema: schema.pop("required", None),
+    # Vaulting a setup token is `payment_source.token.type: "SETUP_TOKEN"` in PayPal's "Save payment methods"
+    # guides and SDKs; the published enum still lists only BILLING_AGREEMENT (the older migration path).
+    ("paypal-vault_payment_tokens_v3.json", "token_id_request"):
+        lambda schema: schema["properties"]["type"]["enum"].append("SETUP_TOKEN"),
 }
 
 
