@@ -91,3 +91,20 @@ def test_billing_key_issue_charge_decline_delete(iamport):
     assert iamport.customer_delete("sdk-bk-1")["customer_uid"] == "sdk-bk-1"
     with pytest.raises(Iamport.HttpError):
         iamport.customer_get("sdk-bk-1")
+
+
+def test_scheduled_payments_run_when_due_and_can_be_revoked(iamport, pgsim):
+    """pay_schedule / pay_schedule_get / pay_unschedule; the schedule runs on pgsim's clock."""
+    iamport.customer_create(customer_uid="sdk-sched", card_number="9100200000000005", expiry="2099-12", birth="800101")
+    now = int(httpx.post(f"{pgsim}/_control/clock", json={"advance": 0}).json()["now"])
+    made = iamport.pay_schedule(customer_uid="sdk-sched", schedules=[
+        {"merchant_uid": "sdk-sched-1", "schedule_at": now + 60, "amount": 9900, "currency": "KRW", "name": "구독 1회차"},
+        {"merchant_uid": "sdk-sched-2", "schedule_at": now + 3600, "amount": 9900, "currency": "KRW", "name": "구독 2회차"}])
+    assert [s["schedule_status"] for s in made] == ["scheduled", "scheduled"]
+    revoked = iamport.pay_unschedule(customer_uid="sdk-sched", merchant_uid=["sdk-sched-2"])
+    assert [s["merchant_uid"] for s in revoked] == ["sdk-sched-2"]
+    httpx.post(f"{pgsim}/_control/clock", json={"advance": 61})
+    ran = iamport.pay_schedule_get("sdk-sched-1")
+    assert (ran["schedule_status"], ran["payment_status"]) == ("executed", "paid")
+    assert iamport.find_by_merchant_uid("sdk-sched-1")["status"] == "paid"
+    assert iamport.pay_schedule_get("sdk-sched-2")["schedule_status"] == "revoked"

@@ -175,7 +175,8 @@ def request_problems(name: str, template: str, method: str, body: Any) -> list[s
     if form and isinstance(body, dict):  # Swagger 2.0 form fields: one object schema of them
         schema = {"type": "object", "required": [p["name"] for p in form if p.get("required")],
                   "properties": {p["name"]: {k: v for k, v in p.items() if k in ("type", "enum", "items", "format")}
-                                 for p in form}}
+                                 for p in form},
+                  "definitions": spec(name).get("definitions", {})}  # fields may $ref them (schedules)
         coerced = {k: _coerce(v, schema["properties"].get(k, {})) for k, v in body.items()}
         return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
                 for e in jsonschema.Draft4Validator(schema).iter_errors(coerced)]

@@ -24,6 +24,7 @@ TABLES = (
     "iamport_payments",  # imp_uid -> payment
     "iamport_prepared",  # merchant_uid -> {merchant_uid, amount, currency}
     "iamport_customers",  # customer_uid -> billing key (card masked) and its scripted outcome
+    "iamport_schedules",  # merchant_uid -> scheduled payment (예약결제) on a customer_uid
     "portone_payments",  # paymentId -> payment
     "portone_prepared",  # paymentId -> {totalAmount, taxFreeAmount, currency}
     "portone_tokens",  # accessToken -> expires_at
