@@ -25,7 +25,7 @@ from bidcart.orders import selectors as order_selectors
 
 from . import billing, selectors
 from .api import NextSerializer, PaymentSerializer
-from .models import SavedPaymentMethod
+from .models import Provider, SavedPaymentMethod
 from .views import site_url
 
 
@@ -40,10 +40,13 @@ class AddSerializer(StrictSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["provider"].choices = billing.billing_providers()
+        # the model's (name, label) pairs, in its order: with every provider keeping cards, the schema
+        # names one provider enum instead of two colliding ones
+        offered = set(billing.billing_providers())
+        self.fields["provider"].choices = [(name, label) for name, label in Provider.choices if name in offered]
 
 
-class ConfirmSerializer(StrictSerializer):
+class ConfirmMethodSerializer(StrictSerializer):
     params = serializers.DictField(child=serializers.CharField(max_length=500, allow_blank=True), required=False,
                                    help_text="the query string the provider sent the browser back with")
 
@@ -90,9 +93,9 @@ class MethodDetailView(APIView):
 class ConfirmMethodView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=ConfirmSerializer, responses={200: MethodSerializer, **error_responses(502)})
+    @extend_schema(request=ConfirmMethodSerializer, responses={200: MethodSerializer, **error_responses(502)})
     def post(self, request, pk):
-        data = ConfirmSerializer(data=request.data)
+        data = ConfirmMethodSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         method = billing.confirm_saved_method(request.user, pk, params=data.validated_data.get("params") or {})
         return Response(MethodSerializer(method).data)
