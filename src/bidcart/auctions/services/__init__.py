@@ -15,9 +15,17 @@ moderation). Everything is importable from `bidcart.auctions.services`, as befor
 """
 
 from .after_close import (  # noqa: F401
-    LAPSED_STATUSES, accept_offer, can_relist, decline_offer, expire_offers, lift_strike, relist, runner_up, settle_wins,
+    LAPSED_STATUSES,
+    accept_offer,
+    can_relist,
+    decline_offer,
+    expire_offers,
+    lift_strike,
+    relist,
+    runner_up,
+    settle_wins,
 )
-from .base import OPEN, AuctionError, absolute, money  # noqa: F401
+from .base import OPEN  # noqa: F401
 from .bidding import BidResult, buy_now, parse_amount, place_bid  # noqa: F401
 from .chat import hide_message, mute_user, post_message, report_message  # noqa: F401
 from .closing import cancel_lot, close_ended_lots, close_lot  # noqa: F401

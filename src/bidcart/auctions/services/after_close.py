@@ -5,24 +5,24 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import status as http
 
-from bidcart.core.locks import claim
+from bidcart.core.domain import Conflict, NotFound
+from bidcart.core.locks import claim, locked
 from bidcart.core.mail import send_user_email
-from bidcart.orders import services as order_services
-from bidcart.orders.models import Kind as OrderKind
+from bidcart.core.money import format_money
+from bidcart.core.site import absolute_url
 from bidcart.orders.models import PAID_STATUSES, Order, OrderEvent
 from bidcart.orders.models import Status as OrderStatus
 
 from .. import conf, selectors
 from ..models import Bid, Lot, LotImage, Notice, SecondChanceOffer, Strike, Win
-from .base import _after_commit, _error, _lock, _not_found, _require_staff, absolute, money
+from .base import _after_commit, _lock, _no_such_lot, _require_staff
+from .closing import award
 from .notices import notify
-
 
 LAPSED_STATUSES = {OrderStatus.EXPIRED, OrderStatus.CANCELLED}
 
@@ -102,17 +102,14 @@ def _offer_second_chance(lot: Lot, now: datetime) -> SecondChanceOffer | None:
 
 def _email_runner_up(offer_id: int) -> None:
     offer = SecondChanceOffer.objects.select_related("lot", "user").get(pk=offer_id)
-    context = {"offer": offer, "lot": offer.lot, "price": money(offer.price, offer.lot.currency), "url": absolute(reverse("auctions:mine"))}
+    context = {"offer": offer, "lot": offer.lot, "price": format_money(offer.price, offer.lot.currency), "url": absolute_url(reverse("auctions:mine"))}
     send_user_email(offer.user, "auctions/email/second_chance", context)
 
 
 def _own_offer(user, offer_id: int) -> SecondChanceOffer:
-    qs = SecondChanceOffer.objects.filter(pk=offer_id, user=user)
-    if connection.features.has_select_for_update:
-        qs = qs.select_for_update()
-    offer = qs.select_related("lot").first()
+    offer = locked(SecondChanceOffer.objects.filter(pk=offer_id, user=user)).select_related("lot").first()  # and its lot
     if offer is None:
-        raise _error("not_found", _("No such offer."), http.HTTP_404_NOT_FOUND)
+        raise NotFound(_("No such offer."), code="not_found")
     return offer
 
 
@@ -122,22 +119,15 @@ def accept_offer(user, offer_id: int) -> Win:
         offer = _own_offer(user, offer_id)
         now = timezone.now()
         if offer.status != SecondChanceOffer.Status.OPEN:
-            raise _error("offer_closed", _("This offer is no longer open."))
+            raise Conflict(_("This offer is no longer open."), code="offer_closed")
         if now >= offer.expires_at:
-            raise _error("offer_expired", _("This offer has expired."))
+            raise Conflict(_("This offer has expired."), code="offer_expired")
         until = selectors.blocked_until(user, now)
         if until is not None:
-            raise _error("bidding_blocked", _("Buying at auction is blocked for you until %(until)s.")
-                         % {"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")})
-        from bidcart.orders.services import NewLine
-
+            raise Conflict(_("Buying at auction is blocked for you until %(until)s.")
+                         % {"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")}, code="bidding_blocked")
         lot = offer.lot
-        order = order_services.create_order(
-            user, kind=OrderKind.AUCTION, currency=lot.currency, shipping=int(conf.get("AUCTION_SHIPPING_FEE")),
-            payment_due_at=now + conf.payment_window(), address=None, now=now,
-            lines=[NewLine(product_name=lot.title, unit_price=offer.price, quantity=1, seller_id=lot.seller_id, sku=f"LOT-{lot.pk}")],
-        )
-        win = Win.objects.create(lot=lot, user=user, order=order, price=offer.price, kind=Win.Kind.SECOND_CHANCE, created_at=now)
+        win = award(lot, user, price=offer.price, kind=Win.Kind.SECOND_CHANCE, now=now)
         offer.status, offer.responded_at, offer.win = SecondChanceOffer.Status.ACCEPTED, now, win
         offer.save(update_fields=["status", "responded_at", "win"])
         notify(lot.seller_id, lot.pk, Notice.Kind.SOLD, price=offer.price, currency=lot.currency, second_chance=True)
@@ -148,7 +138,7 @@ def decline_offer(user, offer_id: int) -> SecondChanceOffer:
     with transaction.atomic():
         offer = _own_offer(user, offer_id)
         if offer.status != SecondChanceOffer.Status.OPEN:
-            raise _error("offer_closed", _("This offer is no longer open."))
+            raise Conflict(_("This offer is no longer open."), code="offer_closed")
         offer.status, offer.responded_at = SecondChanceOffer.Status.DECLINED, timezone.now()
         offer.save(update_fields=["status", "responded_at"])
         notify(offer.lot.seller_id, offer.lot_id, Notice.Kind.RELIST)
@@ -183,9 +173,9 @@ def relist(seller, lot_id: int) -> Lot:
     with transaction.atomic():
         lot = _lock(lot_id)
         if lot is None or (lot.seller_id != seller.pk and not seller.is_staff):
-            raise _not_found()
+            raise _no_such_lot()
         if not can_relist(lot):
-            raise _error("relist_unavailable", _("This lot cannot be relisted now."))
+            raise Conflict(_("This lot cannot be relisted now."), code="relist_unavailable")
         now = timezone.now()
         duration = max(lot.scheduled_end - lot.starts_at, timedelta(minutes=10))
         copy = Lot.objects.create(

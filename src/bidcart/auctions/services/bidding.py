@@ -11,38 +11,37 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bidcart.core import numbers, ratelimit
+from bidcart.core.domain import Conflict, Invalid
+from bidcart.core.money import format_money
 
 from .. import engine, live, protocol, selectors
 from ..models import Bid, Lot, Notice, Win
-from .base import OPEN, _after_commit, _alias, _error, _invalid, _lock, _not_found, money
+from .base import OPEN, _after_commit, _alias, _lock, _no_such_lot
 from .closing import _close_as_sold
 from .notices import notify
 
 
 def _check_open(lot: Lot, now: datetime) -> None:
     if lot.status == Lot.Status.CANCELLED:
-        raise _error("lot_not_live", _("This lot was cancelled."))
+        raise Conflict(_("This lot was cancelled."), code="lot_not_live")
     if lot.status not in OPEN or now >= lot.ends_at:
-        raise _error("lot_ended", _("This auction has ended."))
+        raise Conflict(_("This auction has ended."), code="lot_ended")
     if now < lot.starts_at:
-        raise _error("lot_not_live", _("This auction has not started yet."))
+        raise Conflict(_("This auction has not started yet."), code="lot_not_live")
 
 
 def _check_buyer(user, lot: Lot, now: datetime) -> None:
     from bidcart.accounts.models import User
 
     if user.pk == lot.seller_id:
-        raise _error("seller_cannot_bid", _("Sellers cannot bid on their own lots."))
+        raise Conflict(_("Sellers cannot bid on their own lots."), code="seller_cannot_bid")
     user = User.objects.filter(pk=user.pk, is_active=True).first()  # fresh: a socket's user object can be hours old
     if user is None or not user.is_verified:
-        raise _error("not_verified", _("Verify your email address and phone number to bid."))
+        raise Conflict(_("Verify your email address and phone number to bid."), code="not_verified")
     until = selectors.blocked_until(user, now)
     if until is not None:
-        raise _error(
-            "bidding_blocked",
-            _("Bidding is blocked until %(until)s because of unpaid wins.")
-            % {"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")},
-        )
+        raise Conflict(_("Bidding is blocked until %(until)s because of unpaid wins.")
+            % {"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")}, code="bidding_blocked")
 
 
 def parse_amount(value) -> int:
@@ -51,7 +50,7 @@ def parse_amount(value) -> int:
     try:
         return numbers.parse_amount(value)
     except numbers.InvalidNumber:
-        raise _invalid("invalid_amount", _("Enter the amount as a whole number of won.")) from None
+        raise Invalid(_("Enter the amount as a whole number of won."), code="invalid_amount") from None
 
 
 @dataclass
@@ -72,7 +71,7 @@ def place_bid(user, lot_id: int, max_amount) -> BidResult:
     with transaction.atomic():
         lot = _lock(lot_id)
         if lot is None:
-            raise _not_found()
+            raise _no_such_lot()
         now = timezone.now()  # after the lock: the server's clock decides, not the queue
         _check_open(lot, now)
         _check_buyer(user, lot, now)
@@ -80,10 +79,10 @@ def place_bid(user, lot_id: int, max_amount) -> BidResult:
         try:
             outcome = engine.apply_bid(rules, before, user.pk, amount)
         except engine.NotRaised as refused:
-            raise _error("max_not_raised", _("Your new maximum must be above your current maximum of %(max)s.")
-                         % {"max": money(before.leader_max, lot.currency)}) from refused
+            raise Conflict(_("Your new maximum must be above your current maximum of %(max)s.")
+                         % {"max": format_money(before.leader_max, lot.currency)}, code="max_not_raised") from refused
         except engine.TooLow as refused:
-            raise _error("bid_too_low", _("The minimum bid is %(min)s.") % {"min": money(refused.min_next_bid, lot.currency)}) from refused
+            raise Conflict(_("The minimum bid is %(min)s.") % {"min": format_money(refused.min_next_bid, lot.currency)}, code="bid_too_low") from refused
         alias = _alias(lot, user)
         after = outcome.state
         lot.current_price, lot.leader_id, lot.leader_max, lot.second_max, lot.bid_count = (
@@ -135,10 +134,10 @@ def buy_now(user, lot_id: int) -> Win:
     with transaction.atomic():
         lot = _lock(lot_id)
         if lot is None:
-            raise _not_found()
+            raise _no_such_lot()
         now = timezone.now()
         _check_open(lot, now)
         _check_buyer(user, lot, now)
         if not lot.buy_now_available:
-            raise _error("buy_now_unavailable", _("Buy It Now is no longer available for this lot."))
+            raise Conflict(_("Buy It Now is no longer available for this lot."), code="buy_now_unavailable")
         return _close_as_sold(lot, user.pk, price=lot.buy_now_price, via=Lot.SoldVia.BUY_NOW, now=now)

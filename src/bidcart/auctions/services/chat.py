@@ -2,37 +2,36 @@
 
 from __future__ import annotations
 
-
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import status as http
 
 from bidcart.core import numbers, ratelimit
+from bidcart.core.domain import Conflict, Forbidden, Invalid, NotAuthenticated, NotFound
 
 from .. import conf, live, protocol, selectors
 from ..models import ChatMessage, ChatMute, ChatReport, Lot
-from .base import OPEN, _after_commit, _alias, _error, _invalid, _lock, _not_found, _require_staff
+from .base import OPEN, _after_commit, _alias, _lock, _no_such_lot, _require_staff
 
 
 def post_message(user, lot_id: int, text) -> ChatMessage:
     """A chat line in the lot's room, from a logged-in user who isn't muted there, within the length and
     rate limits, while the lot is open."""
     if not getattr(user, "is_authenticated", False):
-        raise _error("not_authenticated", _("Log in to chat."), http.HTTP_401_UNAUTHORIZED)
+        raise NotAuthenticated(_("Log in to chat."), code="not_authenticated")
     text = " ".join(str(text or "").split()) if not isinstance(text, (dict, list)) else ""
     limit = int(conf.get("AUCTION_CHAT_MAX_LENGTH"))
     if not text:
-        raise _invalid("message_empty", _("Write a message first."))
+        raise Invalid(_("Write a message first."), code="message_empty")
     if len(text) > limit:
-        raise _invalid("message_too_long", _("A message can have at most %(n)d characters.") % {"n": limit})
+        raise Invalid(_("A message can have at most %(n)d characters.") % {"n": limit}, code="message_too_long")
     lot = Lot.objects.filter(pk=lot_id).first()
     if lot is None:
-        raise _not_found()
+        raise _no_such_lot()
     if lot.status not in OPEN or timezone.now() >= lot.ends_at:
-        raise _error("chat_closed", _("The chat closes when the auction ends."))
+        raise Conflict(_("The chat closes when the auction ends."), code="chat_closed")
     if ChatMute.objects.filter(lot=lot, user=user).exists():
-        raise _error("chat_muted", _("You have been muted in this room."), http.HTTP_403_FORBIDDEN)
+        raise Forbidden(_("You have been muted in this room."), code="chat_muted")
     ratelimit.hit("chat", f"{lot.pk}:{user.pk}")  # RATE_LIMIT_CHAT, per user and room
     role = ChatMessage.Role.SELLER if user.pk == lot.seller_id else ChatMessage.Role.STAFF if user.is_staff else ChatMessage.Role.BIDDER
     with transaction.atomic():
@@ -50,7 +49,7 @@ def _message_id(value) -> int:
     try:
         return numbers.parse_id(value)
     except numbers.InvalidNumber:
-        raise _invalid("invalid_message", _("Invalid message.")) from None
+        raise Invalid(_("Invalid message."), code="invalid_message") from None
 
 
 def report_message(user, lot_id: int, message_id: int, reason: str) -> ChatReport:
@@ -58,12 +57,12 @@ def report_message(user, lot_id: int, message_id: int, reason: str) -> ChatRepor
     way the report came: the API's URL names the lot, the socket is joined to one)."""
     message_id = _message_id(message_id)
     if reason not in ChatReport.Reason.values:
-        raise _invalid("reason_invalid", _("Choose profanity, advertisement or spam."))
+        raise Invalid(_("Choose profanity, advertisement or spam."), code="reason_invalid")
     message = ChatMessage.objects.filter(pk=message_id, lot_id=lot_id, hidden_at__isnull=True).first()
     if message is None:
-        raise _error("not_found", _("No such message."), http.HTTP_404_NOT_FOUND)
+        raise NotFound(_("No such message."), code="not_found")
     if message.user_id == user.pk:
-        raise _invalid("own_message", _("You cannot report your own message."))
+        raise Invalid(_("You cannot report your own message."), code="own_message")
     report, _created = ChatReport.objects.get_or_create(message=message, reporter=user, defaults={"reason": reason})
     return report
 
@@ -74,7 +73,7 @@ def hide_message(staff, message_id: int) -> ChatMessage:
     with transaction.atomic():
         message = ChatMessage.objects.filter(pk=message_id).first()
         if message is None:
-            raise _error("not_found", _("No such message."), http.HTTP_404_NOT_FOUND)
+            raise NotFound(_("No such message."), code="not_found")
         lot = _lock(message.lot_id)
         now = timezone.now()
         if not ChatMessage.objects.filter(pk=message.pk, hidden_at__isnull=True).update(hidden_at=now, hidden_by=staff):

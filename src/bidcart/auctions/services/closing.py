@@ -9,32 +9,40 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bidcart.core.domain import Conflict, Invalid
 from bidcart.core.mail import send_user_email
+from bidcart.core.money import format_money
+from bidcart.core.site import absolute_url
 from bidcart.orders import services as order_services
 from bidcart.orders.models import Kind as OrderKind
 
 from .. import conf, live, protocol, selectors
 from ..models import Bid, Lot, Notice, Watch, Win
-from .base import OPEN, _after_commit, _error, _invalid, _lock, _not_found, absolute, money
+from .base import OPEN, _after_commit, _lock, _no_such_lot
 from .notices import notify
+
+
+def award(lot: Lot, buyer, *, price: int, kind: str, now: datetime) -> Win:
+    """The buyer's win and its order, the one way an auction makes one (closing, Buy It Now, a second-chance
+    offer accepted): one line, the lot at `price`, AUCTION_SHIPPING_FEE, to be paid within
+    AUCTION_PAYMENT_HOURS. Inside the caller's transaction."""
+    order = order_services.create_order(
+        buyer, kind=OrderKind.AUCTION, currency=lot.currency, shipping=int(conf.get("AUCTION_SHIPPING_FEE")),
+        payment_due_at=now + conf.payment_window(), address=None, now=now,
+        lines=[order_services.NewLine(product_name=lot.title, unit_price=price, quantity=1, seller_id=lot.seller_id,
+                                      sku=f"LOT-{lot.pk}")],
+    )
+    return Win.objects.create(lot=lot, user=buyer, order=order, price=price, kind=kind, created_at=now)
 
 
 def _close_as_sold(lot: Lot, buyer_id: int, *, price: int, via: str, now: datetime) -> Win:
     """Inside the caller's transaction, holding the lot lock: the lot is sold, the buyer's order is
     written with its payment deadline, and the room, the buyer and the seller hear of it after commit."""
     from bidcart.accounts.models import User
-    from bidcart.orders.services import NewLine
 
     buyer = User.objects.get(pk=buyer_id)
-    order = order_services.create_order(
-        buyer, kind=OrderKind.AUCTION, currency=lot.currency, shipping=int(conf.get("AUCTION_SHIPPING_FEE")),
-        payment_due_at=now + conf.payment_window(), address=None, now=now,
-        lines=[NewLine(product_name=lot.title, unit_price=price, quantity=1, seller_id=lot.seller_id, sku=f"LOT-{lot.pk}")],
-    )
-    win = Win.objects.create(
-        lot=lot, user=buyer, order=order, price=price, created_at=now,
-        kind=Win.Kind.BUY_NOW if via == Lot.SoldVia.BUY_NOW else Win.Kind.AUCTION,
-    )
+    kind = Win.Kind.BUY_NOW if via == Lot.SoldVia.BUY_NOW else Win.Kind.AUCTION
+    win = award(lot, buyer, price=price, kind=kind, now=now)
     lot.status, lot.final_price, lot.closed_at, lot.sold_via = Lot.Status.SOLD, price, now, via
     if via == Lot.SoldVia.BUY_NOW:
         lot.ends_at = max(now, lot.starts_at + timedelta(microseconds=1))
@@ -42,7 +50,7 @@ def _close_as_sold(lot: Lot, buyer_id: int, *, price: int, via: str, now: dateti
     lot.save(update_fields=["status", "final_price", "closed_at", "sold_via", "ends_at", "seq", "updated_at"])
     state = selectors.lot_state(lot, now)
     lot_id, win_id, seller_id = lot.pk, win.pk, lot.seller_id
-    notify(buyer_id, lot_id, Notice.Kind.WON, price=price, currency=lot.currency, order=order.number)
+    notify(buyer_id, lot_id, Notice.Kind.WON, price=price, currency=lot.currency, order=win.order.number)
     notify(seller_id, lot_id, Notice.Kind.SOLD, price=price, currency=lot.currency)
     _after_commit(lambda: live.publish(lot_id, protocol.ended(state, winner=True)))
     _after_commit(lambda: _email_winner(win_id))
@@ -52,7 +60,7 @@ def _close_as_sold(lot: Lot, buyer_id: int, *, price: int, via: str, now: dateti
 def _email_winner(win_id: int) -> None:
     win = Win.objects.select_related("lot", "order", "user").get(pk=win_id)
     url = reverse("orders:detail", args=[win.order.number])
-    context = {"win": win, "lot": win.lot, "order": win.order, "order_url": absolute(url), "price": money(win.price, win.lot.currency)}
+    context = {"win": win, "lot": win.lot, "order": win.order, "order_url": absolute_url(url), "price": format_money(win.price, win.lot.currency)}
     send_user_email(win.user, "auctions/email/won", context)
 
 
@@ -94,18 +102,18 @@ def cancel_lot(actor, lot_id: int, reason: str) -> Lot:
     with transaction.atomic():
         lot = _lock(lot_id)
         if lot is None:
-            raise _not_found()
+            raise _no_such_lot()
         if not actor.is_staff:
             if lot.seller_id != actor.pk:
-                raise _not_found()
+                raise _no_such_lot()
             if lot.bid_count:
-                raise _error("lot_has_bids", _("A lot with bids can only be cancelled by staff."))
+                raise Conflict(_("A lot with bids can only be cancelled by staff."), code="lot_has_bids")
         if not reason:
             if actor.is_staff:
-                raise _invalid("reason_required", _("Give a reason for cancelling."))
+                raise Invalid(_("Give a reason for cancelling."), code="reason_required")
             reason = _("Withdrawn by the seller.")
         if lot.status not in OPEN:
-            raise _error("lot_ended", _("Only a lot that has not closed can be cancelled."))
+            raise Conflict(_("Only a lot that has not closed can be cancelled."), code="lot_ended")
         now = timezone.now()
         lot.status, lot.cancel_reason, lot.cancelled_by, lot.closed_at = Lot.Status.CANCELLED, reason, actor, now
         lot.seq += 1

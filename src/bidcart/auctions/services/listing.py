@@ -7,47 +7,45 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import status as http
 
 from bidcart.catalog.models import Category
 from bidcart.core import images as pictures
+from bidcart.core.domain import Forbidden, Invalid
+from bidcart.core.money import format_money
 
 from .. import conf, engine, live, protocol, selectors
 from ..models import Lot, LotImage
-from .base import _after_commit, _error, _invalid, _lock, money
+from .base import _after_commit, _lock
 
 
 def _require_seller(user) -> None:
     if not (getattr(user, "is_authenticated", False) and user.can_sell):
-        raise _error("not_a_seller", _("Only sellers can list lots."), http.HTTP_403_FORBIDDEN)
+        raise Forbidden(_("Only sellers can list lots."), code="not_a_seller")
     if not user.is_verified:
-        raise _error("not_verified", _("Verify your email address and phone number before listing a lot."), http.HTTP_403_FORBIDDEN)
+        raise Forbidden(_("Verify your email address and phone number before listing a lot."), code="not_verified")
 
 
 def validate_terms(*, start_price, reserve_price, buy_now_price, starts_at: datetime, ends_at: datetime,
                    soft_close_seconds: int, now: datetime) -> None:
     if not isinstance(start_price, int) or start_price < 1:
-        raise _invalid("start_price_invalid", _("The start price must be a whole amount of at least 1."))
+        raise Invalid(_("The start price must be a whole amount of at least 1."), code="start_price_invalid")
     if reserve_price is not None and reserve_price < start_price:
-        raise _invalid("reserve_below_start", _("The reserve price cannot be below the start price."))
+        raise Invalid(_("The reserve price cannot be below the start price."), code="reserve_below_start")
     if buy_now_price is not None:
         percent = int(conf.get("AUCTION_BUY_NOW_MIN_PERCENT"))
         if buy_now_price * 100 < start_price * percent:
-            raise _invalid(
-                "buy_now_too_low",
-                _("Buy It Now must be at least %(percent)d%% of the start price (%(min)s or more).")
-                % {"percent": percent, "min": money(-(-start_price * percent // 100), "KRW")},
-            )
+            raise Invalid(_("Buy It Now must be at least %(percent)d%% of the start price (%(min)s or more).")
+                % {"percent": percent, "min": format_money(-(-start_price * percent // 100), "KRW")}, code="buy_now_too_low")
         if reserve_price is not None and reserve_price > buy_now_price:
-            raise _invalid("reserve_above_buy_now", _("The reserve price cannot be above the Buy It Now price."))
+            raise Invalid(_("The reserve price cannot be above the Buy It Now price."), code="reserve_above_buy_now")
     if ends_at <= starts_at:
-        raise _invalid("ends_before_start", _("The end must be after the start."))
+        raise Invalid(_("The end must be after the start."), code="ends_before_start")
     if ends_at <= now:
-        raise _invalid("ends_in_past", _("The end must be in the future."))
+        raise Invalid(_("The end must be in the future."), code="ends_in_past")
     if ends_at - max(starts_at, now) > timedelta(days=int(conf.get("AUCTION_MAX_DURATION_DAYS"))):
-        raise _invalid("too_long", _("A lot can run for at most %(days)d days.") % {"days": conf.get("AUCTION_MAX_DURATION_DAYS")})
+        raise Invalid(_("A lot can run for at most %(days)d days.") % {"days": conf.get("AUCTION_MAX_DURATION_DAYS")}, code="too_long")
     if soft_close_seconds < 0 or soft_close_seconds > 3600:
-        raise _invalid("soft_close_invalid", _("The soft-close window must be between 0 and 3,600 seconds."))
+        raise Invalid(_("The soft-close window must be between 0 and 3,600 seconds."), code="soft_close_invalid")
 
 
 def create_lot(seller, *, title: str, category: Category, start_price: int, ends_at: datetime, description: str = "",
@@ -61,16 +59,16 @@ def create_lot(seller, *, title: str, category: Category, start_price: int, ends
     starts_at = starts_at or now
     title = (title or "").strip()
     if not title:
-        raise _invalid("title_required", _("A lot needs a title."))
+        raise Invalid(_("A lot needs a title."), code="title_required")
     currency = (currency or "KRW").upper()
     if currency not in conf.get("AUCTION_CURRENCIES"):
-        raise _invalid("currency_unsupported", _("Lots can only be listed in %(list)s.") % {"list": ", ".join(conf.get("AUCTION_CURRENCIES"))})
+        raise Invalid(_("Lots can only be listed in %(list)s.") % {"list": ", ".join(conf.get("AUCTION_CURRENCIES"))}, code="currency_unsupported")
     soft_close_seconds = conf.soft_close() if soft_close_seconds is None else int(soft_close_seconds)
     validate_terms(start_price=start_price, reserve_price=reserve_price, buy_now_price=buy_now_price, starts_at=starts_at,
                    ends_at=ends_at, soft_close_seconds=soft_close_seconds, now=now)
     images = list(images)
     if len(images) > int(conf.get("AUCTION_MAX_IMAGES")):
-        raise _invalid("too_many_images", _("At most %(n)d images.") % {"n": conf.get("AUCTION_MAX_IMAGES")})
+        raise Invalid(_("At most %(n)d images.") % {"n": conf.get("AUCTION_MAX_IMAGES")}, code="too_many_images")
     extensions = [pictures.check(upload) for upload in images]
     table = engine.validate_table(conf.increment_table(currency))
     stored = []

@@ -9,15 +9,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bidcart.core.mail import send_user_email
+from bidcart.core.site import absolute_url
 
 from .. import conf
 from ..models import Lot, Notice, Watch
-from .base import OPEN, _not_found, absolute
+from .base import OPEN, _no_such_lot
 
 
 def watch(user, lot_id: int) -> bool:
     if not Lot.objects.filter(pk=lot_id).exists():
-        raise _not_found()
+        raise _no_such_lot()
     try:
         with transaction.atomic():
             Watch.objects.create(user=user, lot_id=lot_id)
@@ -78,6 +79,6 @@ def email_notices(batch: int = 100) -> int:
             if lot.leader_id == notice.user_id:
                 continue
             notice.data = {"price": lot.current_price, "currency": lot.currency}  # the price as it stands now
-        url = absolute(reverse("auctions:lot", args=[lot.pk]))
+        url = absolute_url(reverse("auctions:lot", args=[lot.pk]))
         sent += send_user_email(notice.user, "auctions/email/notice", {"notice": notice, "lot": lot, "url": url})
     return sent
