@@ -1,6 +1,6 @@
 """bidcart settings: everything comes from the environment (django-environ).
 
-The embedded default (no variables set) is SQLite under BIDCART_DATA_DIR, in-memory cache and
+The embedded default (`bidcart run`, no variables set) is SQLite under BIDCART_DATA_DIR, in-memory cache and
 channel layer, jobs run in-process, payment providers pointed at the mounted simulator, mail to the
 console. Setting DATABASE_URL / REDIS_URL moves the same code onto PostgreSQL, Redis and Celery.
 """

@@ -1,8 +1,8 @@
-"""The data folder's generated files (BIDCART_DATA_DIR): made by the commands that start bidcart, never
-by importing settings.
+"""The data folder's generated files (BIDCART_DATA_DIR): made by the commands that start bidcart (`run`,
+`serve`, `manage`, `worker`, `beat`: cli.py), never by importing settings.
 
 `bidcart run` (and `bidcart manage` on the same embedded configuration) generate a SECRET_KEY and the
-admin's secret path once and keep them here, so a restart, or a management command on the folder
+admin's secret path (`serve` too, without BIDCART_ADMIN_PATH) once and keep them here, so a restart, or a management command on the folder
 `make run` made, finds the same ones. Every generated file, and the SQLite database with them, is
 readable by its owner only (0600): the secret key signs sessions and the database holds password hashes.
 No Django imports: `bidcart serve` calls this before Django starts.
