@@ -276,8 +276,8 @@ def run_cycles(now: datetime | None = None, batch: int = 50) -> dict[str, int]:
 def open_due_cycles(now: datetime, batch: int = 50) -> int:
     opened = 0
     with transaction.atomic():
-        due = claim(Subscription.objects.filter(state=State.ACTIVE, next_at__lte=now).order_by("next_at", "id"))
-        for sub in list(due.select_related("method", "user")[:batch]):
+        due = Subscription.objects.filter(state=State.ACTIVE, next_at__lte=now).select_related("method", "user")
+        for sub in list(claim(due.order_by("next_at", "id"), of=("self",))[:batch]):
             opened += _open_cycle(sub, now)
     return opened
 
@@ -348,7 +348,7 @@ def charge_cycle(cycle_id: int, now: datetime) -> None:
 
 def _lock_cycle(cycle: Cycle, key: str) -> Cycle | None:
     """The cycle under its lock if it is still open at the attempt `key` names (else it was recorded)."""
-    locked = Cycle.objects.select_for_update().select_related("subscription", "order").get(pk=cycle.pk)
+    locked = Cycle.objects.select_for_update(of=("self",)).select_related("subscription", "order").get(pk=cycle.pk)
     return locked if locked.state in Cycle.OPEN and locked.charge_key() == key else None
 
 
