@@ -9,7 +9,8 @@ Buyer (their own):
 
 Seller: `GET|PUT /api/v1/subscriptions/plans/{product_id}/` `{intervals: ["1w", "2w", "4w", "1m"]}` (GET is
 public) and `GET /api/v1/subscriptions/schedule/` (staff: everyone's).
-Dates are Seoul dates (`YYYY-MM-DD`); `next_at` is an ISO time in UTC; amounts are integer minor units.
+Dates are Seoul dates (`YYYY-MM-DD`); `next_at` is an ISO time with its offset (stored in UTC); amounts are
+integer minor units with their currency.
 """
 
 from drf_spectacular.utils import extend_schema
