@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Interval(models.TextChoices):
@@ -48,9 +49,9 @@ class Plan(models.Model):
 
 class Subscription(models.Model):
     class State(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        PAUSED = "paused", _("Paused")
-        CANCELLED = "cancelled", _("Cancelled")
+        ACTIVE = "active", pgettext_lazy("subscription", "Active")
+        PAUSED = "paused", pgettext_lazy("subscription", "Paused")
+        CANCELLED = "cancelled", pgettext_lazy("subscription", "Cancelled")
 
     class PauseReason(models.TextChoices):
         NONE = "", _("—")
@@ -105,11 +106,11 @@ class Cycle(models.Model):
     class State(models.TextChoices):
         DUE = "due", _("Being charged")
         RETRYING = "retrying", _("Declined; will try again")
-        PAID = "paid", _("Paid")
-        FAILED = "failed", _("Declined")
-        SKIPPED = "skipped", _("Skipped")
+        PAID = "paid", pgettext_lazy("subscription cycle", "Paid")
+        FAILED = "failed", pgettext_lazy("subscription cycle", "Declined")
+        SKIPPED = "skipped", pgettext_lazy("subscription cycle", "Skipped")
         OUT_OF_STOCK = "out_of_stock", _("Skipped: out of stock")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("subscription cycle", "Cancelled")
 
     OPEN = (State.DUE, State.RETRYING)
 
