@@ -230,3 +230,33 @@ def test_monthly_keeps_to_its_day_through_short_months():
         day = services.following(day, "1m", 31)
         dates.append(day)
     assert dates == [date(2027, 2, 28), date(2027, 3, 31), date(2027, 4, 30)]
+
+
+def test_the_sweep_runs_from_the_job_loop_and_celery_beat(sim, seller, buyer, settings):
+    """`core.jobs.tick()` (the in-process loop each second, or beat's `bidcart.tick`) runs the cycles."""
+    from django.core.cache import cache
+
+    from bidcart.core import jobs
+
+    jobs.autodiscover()
+    assert "bidcart.subscriptions.tasks.run_subscription_cycles" in {s.name for s in jobs.registered()}
+    product = offered(seller)
+    sub = subscribe(buyer, product, card(buyer), days_ahead=1)
+    sub.next_at = sub.created_at - timedelta(minutes=1)  # due already
+    sub.save()
+    cache.delete("bidcart:jobs:due:bidcart.subscriptions.tasks.run_subscription_cycles")
+    assert "bidcart.subscriptions.tasks.run_subscription_cycles" in jobs.tick()
+    assert Cycle.objects.get(subscription=sub).state == "paid"
+
+
+def test_an_english_speaking_buyer_is_written_to_in_english(sim, seller):
+    from tests.catalog.factories import make_user
+
+    buyer = make_user("english@example.com", language="en")
+    product = offered(seller, name="Coffee beans 1kg")
+    sub = subscribe(buyer, product, card(buyer))
+    services.run_cycles(now=due(sub))
+    charged = [m for m in __import__("django.core.mail", fromlist=["outbox"]).outbox
+               if "english@example.com" in m.to and "subscription" in m.subject]  # the order's receipt goes out too
+    assert [m.subject for m in charged] == ["[bidcart] Your Coffee beans 1kg subscription was charged"]
+    assert "₩33,000 was charged to your card" in charged[0].body

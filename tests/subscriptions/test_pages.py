@@ -78,3 +78,22 @@ def test_the_seller_offers_intervals_and_sees_who_subscribes(client, sim, seller
     client.force_login(make_user())
     assert client.get("/subscriptions/selling/").status_code == 403
     assert client.get("/subscriptions/1/").status_code == 404
+
+
+def test_staff_see_subscriptions_and_their_cycles_in_the_admin_with_the_card_as_digits_only(client, sim, seller, buyer):
+    from bidcart.subscriptions.models import Cycle
+
+    product = offered(seller, intervals=("1w",))
+    method = card(buyer)
+    sub = subscribe(buyer, product, method)
+    services.skip_next(buyer, sub.pk)
+    client.force_login(make_user(staff=True, is_superuser=True))
+    listing = client.get("/staff-admin/subscriptions/subscription/").content.decode()
+    assert product.name in listing and "BC카드 ···· 0005" in listing
+    page = client.get(f"/staff-admin/subscriptions/subscription/{sub.pk}/change/")
+    assert page.status_code == 200
+    assert "BC카드 ···· 0005" in page.content.decode() and method.reference not in page.content.decode()
+    assert "건너뜀" in page.content.decode()  # its cycles
+    cycle = Cycle.objects.get(subscription=sub)
+    assert client.get(f"/staff-admin/subscriptions/cycle/{cycle.pk}/change/").status_code == 200
+    assert client.get("/staff-admin/subscriptions/plan/").status_code == 200
