@@ -3,6 +3,7 @@ card saved on PortOne's window (the simulator mounted in the same server); the s
 and the buyer sees it paid, skips the next delivery, and the seller sees the schedule."""
 
 import os
+from datetime import timedelta
 
 from playwright.sync_api import expect
 
@@ -45,7 +46,7 @@ def test_a_buyer_subscribes_on_a_phone_and_sees_the_first_delivery_paid(browser,
     expect(page.get_by_test_id("subscribe-form")).to_contain_text("BC카드 ···· 0005")
     page.locator("input[name=interval][value='1m']").check()
     page.locator("input[name=quantity]").fill("2")
-    first = services.seoul_today() + services.timedelta(days=2)
+    first = services.seoul_today() + timedelta(days=2)
     page.locator("input[name=first_date]").fill(first.isoformat())
     page.locator("input[name=recipient]").fill("김정기")
     page.locator("input[name=phone]").fill("010-2345-6789")
@@ -86,7 +87,7 @@ def test_the_seller_sees_who_subscribes_and_when(page, shop):
     product = offered(seller, intervals=("1w",), name="무농약 콩나물 1kg")
     buyer = make_user("subscriber2@example.com")
     services.subscribe(buyer, variant_id=product.variants.get().pk, quantity=3, interval="1w", method_id=card(buyer).pk,
-                       first_date=services.seoul_today() + services.timedelta(days=4),
+                       first_date=services.seoul_today() + timedelta(days=4),
                        shipping_address={"recipient": "박정기", "phone": "010-1111-2222", "postcode": "06236",
                                          "address1": "서울 강남구 테헤란로 152"})
     log_in(page, shop, seller)

@@ -8,10 +8,12 @@ from datetime import timedelta
 
 import pytest
 
+from django.core import mail
+
 from bidcart.catalog.models import Variant
 from bidcart.orders.models import Order
 from bidcart.orders.models import Status as OrderStatus
-from bidcart.payments import billing
+from bidcart.payments import billing, outcomes
 from bidcart.payments.models import Payment
 from bidcart.payments.models import Status as PaymentStatus
 from bidcart.subscriptions import services
@@ -77,7 +79,9 @@ def test_a_card_declined_three_times_cancels_the_delivery_and_pauses_the_subscri
     services.run_cycles(now=t + DAY + timedelta(minutes=1))  # declined: retry two days later (3 days after the first)
     cycle = Cycle.objects.get(subscription=sub, number=1)
     assert (cycle.state, cycle.attempts, cycle.next_attempt_at) == ("retrying", 2, t + 3 * DAY + timedelta(minutes=1))
-    assert "잔액이 부족" in cycle.note or cycle.note  # why, for staff and the email
+    declined = [m.body for m in mail.outbox if "거절" in m.subject]
+    assert "잔액이 부족" in cycle.note or "거절" in cycle.note  # why, for staff
+    assert str(outcomes.DECLINED) in declined[0]  # and for the buyer, in their words
     services.run_cycles(now=t + 3 * DAY + timedelta(minutes=2))  # the last try
 
     cycle.refresh_from_db()

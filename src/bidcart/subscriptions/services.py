@@ -342,7 +342,7 @@ def charge_cycle(cycle_id: int, now: datetime) -> None:
     if payment.status in CAPTURED:
         _paid(cycle, key)
     elif payment.status in CLOSED:
-        _declined(cycle, key, payment.buyer_message, now)
+        _declined(cycle, key, payment.failure or "declined", now)  # the provider's words, for staff
     # else: the provider's answer was lost; the claim lapses and the same key reads it back
 
 
@@ -378,7 +378,7 @@ def _declined(cycle: Cycle, key: str, reason: str, now: datetime) -> None:
             # the order (and its stock) stays reserved until the retry, and a day more
             orders.extend_payment_window(cycle.order, cycle.next_attempt_at + timedelta(days=1),
                                          note=f"subscription cycle {cycle.number}: retry after a decline")
-            _email(sub, "declined", cycle=cycle, reason=reason)
+            _email(sub, "declined", cycle=cycle)
             return
         cycle.state, cycle.next_attempt_at = Cycle.State.FAILED, None
         cycle.save(update_fields=["attempts", "state", "next_attempt_at", "claimed_until", "note", "updated_at"])
@@ -425,23 +425,25 @@ def send_reminders(now: datetime, batch: int = 200) -> int:
 
 # --- emails ------------------------------------------------------------------------------------------
 
-def _email(sub: Subscription, kind: str, *, cycle: Cycle | None = None, reason: str = "") -> None:
+def _email(sub: Subscription, kind: str, *, cycle: Cycle | None = None) -> None:
     """After the transaction commits: one email of `kind` about `sub` (and `cycle`), in the buyer's language."""
     sub_id, cycle_id = sub.pk, getattr(cycle, "pk", None)
-    transaction.on_commit(lambda: send_subscription_email(sub_id, kind, cycle_id=cycle_id, reason=reason))
+    transaction.on_commit(lambda: send_subscription_email(sub_id, kind, cycle_id=cycle_id))
 
 
-def send_subscription_email(subscription_id: int, kind: str, *, cycle_id: int | None = None, reason: str = "") -> bool:
+def send_subscription_email(subscription_id: int, kind: str, *, cycle_id: int | None = None) -> bool:
     from . import selectors
 
     sub = Subscription.objects.select_related("user", "product", "variant", "method").filter(pk=subscription_id).first()
     if sub is None:
         return False
     cycle = Cycle.objects.select_related("order").filter(pk=cycle_id).first() if cycle_id else None
+    order = cycle.order if cycle else None
     amount, currency = selectors.expected_total(sub)
     context = {
-        "kind": kind, "subscription": sub, "cycle": cycle, "order": cycle.order if cycle else None,
-        "reason": reason, "amount": amount, "currency": currency,
+        "kind": kind, "subscription": sub, "cycle": cycle, "order": order, "amount": amount, "currency": currency,
+        # its last attempt: the template says why it was declined, in the buyer's language
+        "payment": order.payments.order_by("-id").first() if order else None,
         "url": absolute_url(reverse("subscriptions:detail", args=[sub.pk])),
     }
     sent = send_user_email(sub.user, "subscriptions/email/notice", context)

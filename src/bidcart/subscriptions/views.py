@@ -3,12 +3,13 @@ schedule with the products they offer on one."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -54,7 +55,7 @@ def new(request, product_id: int):
                 return redirect("subscriptions:detail", sub.pk)
     else:
         address = SavedAddress.objects.filter(user=request.user).first()
-        initial = {"quantity": 1, "interval": plan.intervals[0], "first_date": services.seoul_today() + timezone.timedelta(days=1),
+        initial = {"quantity": 1, "interval": plan.intervals[0], "first_date": services.seoul_today() + timedelta(days=1),
                    "variant": next((v.pk for v in variants if v.in_stock), variants[0].pk if variants else None),
                    "method": next((m.pk for m in methods if m.is_default), None)}
         if address:
@@ -101,7 +102,7 @@ def detail(request, pk: int):
     return render(request, "subscriptions/detail.html", {
         "sub": sub, "cycles": list(sub.cycles.all()), "methods": methods, "amount": amount, "currency": currency,
         "next_date": sub.next_at.astimezone(services.SEOUL).date(),
-        "min_date": services.seoul_today() + timezone.timedelta(days=1),
+        "min_date": services.seoul_today() + timedelta(days=1),
     })
 
 
