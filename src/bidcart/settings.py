@@ -295,6 +295,9 @@ SPECTACULAR_SETTINGS = {
         "PaymentProviderEnum": "bidcart.payments.models.Provider",
         "RefundStatusEnum": "bidcart.payments.models.Refund.Status",
         "WebhookStateEnum": "bidcart.payments.models.WebhookDelivery.State",
+        "SubscriptionIntervalEnum": "bidcart.subscriptions.models.Interval",
+        "SubscriptionStateEnum": "bidcart.subscriptions.models.Subscription.State",
+        "SubscriptionCycleStateEnum": "bidcart.subscriptions.models.Cycle.State",
     },
 }
 

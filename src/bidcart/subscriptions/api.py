@@ -25,9 +25,10 @@ from django.utils.translation import gettext as _
 from bidcart.catalog.models import Product
 from bidcart.core.domain import Forbidden
 from bidcart.core.serializers import IdField, StrictSerializer
+from bidcart.orders.api import AddressSerializer
 
 from . import selectors, services
-from .models import INTERVAL_CODES, Cycle, Plan, Subscription
+from .models import Cycle, Interval, Plan, Subscription
 
 
 class MethodSummary(serializers.Serializer):
@@ -73,22 +74,13 @@ class SubscriptionDetailSerializer(SubscriptionSerializer):
         fields = SubscriptionSerializer.Meta.fields + ["cycles"]
 
 
-class AddressSerializer(StrictSerializer):
-    recipient = serializers.CharField(max_length=100)
-    phone = serializers.CharField(max_length=30)
-    postcode = serializers.CharField(max_length=10)
-    address1 = serializers.CharField(max_length=200)
-    address2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    delivery_note = serializers.CharField(max_length=100, required=False, allow_blank=True)
-
-
 class SubscribeSerializer(StrictSerializer):
     variant = IdField()
     quantity = serializers.IntegerField(min_value=1, max_value=services.MAX_QUANTITY)
-    interval = serializers.ChoiceField(choices=INTERVAL_CODES)
+    interval = serializers.ChoiceField(choices=Interval.choices)
     method = IdField(help_text="a saved card's id")
     first_date = serializers.DateField(help_text="the first delivery's date in Seoul, YYYY-MM-DD")
-    shipping_address = AddressSerializer()
+    shipping_address = AddressSerializer()  # the checkout's
 
 
 class ResumeSerializer(StrictSerializer):
@@ -105,7 +97,7 @@ class DateSerializer(StrictSerializer):
 
 class PlanSerializer(StrictSerializer):
     product = serializers.IntegerField(read_only=True)
-    intervals = serializers.ListField(child=serializers.ChoiceField(choices=INTERVAL_CODES), max_length=4)
+    intervals = serializers.ListField(child=serializers.ChoiceField(choices=Interval.choices), max_length=4)
 
 
 class ScheduleSerializer(serializers.ModelSerializer):
