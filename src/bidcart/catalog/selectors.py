@@ -140,10 +140,10 @@ def product_page_data(slug: str) -> dict | None:
 
 
 def product_detail(slug: str) -> Product | None:
-    """The product page: product, variants, images, seller and category in three queries."""
+    """The product page: product, variants, images, seller, category and subscription offer in three queries."""
     return (
         _annotated(Product.objects.filter(active=True, slug=slug))
-        .select_related("seller", "category")
+        .select_related("seller", "category", "subscription_plan")
         .defer("seller__password")
         .prefetch_related(
             Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),

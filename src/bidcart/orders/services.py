@@ -97,7 +97,7 @@ def clean_address(shipping_address: dict) -> dict:
 
 def create_order(
     user, *, lines: list[NewLine], currency: str, shipping: int, payment_due_at: datetime,
-    address: dict | None = None, kind: str = Kind.STORE, now: datetime | None = None,
+    address: dict | None = None, kind: str = Kind.STORE, now: datetime | None = None, notify: bool = True,
 ) -> Order:
     """Write an order awaiting payment with its lines. The caller holds the transaction and has already
     secured what is sold (stock for a cart, the closed lot for an auction win)."""
@@ -123,7 +123,7 @@ def create_order(
     # one shipment per seller: each fulfils their own lines
     Shipment.objects.bulk_create([Shipment(order=order, seller_id=seller_id) for seller_id in sorted({l.seller_id for l in lines})])
     _event(order, OrderEvent.Type.PLACED, to_status=Status.PENDING_PAYMENT, actor=user)
-    if kind == Kind.STORE:  # an auction win has its own "you won" email from the auctions app
+    if kind == Kind.STORE and notify:  # an auction win has its own "you won" email, a subscription its own
         transaction.on_commit(lambda: send_order_email(order.pk, "placed"))
     return order
 
@@ -184,6 +184,30 @@ def place_order(user, *, shipping_address: dict, variant_ids: list[int] | None =
             Product.objects.filter(pk=product_id).update(sold_count=F("sold_count") + sold[product_id])
         catalog_cache.changed()  # stock and sold counts moved by queryset updates, which send no signal
         CartItem.objects.filter(pk__in=[i.pk for i in items]).delete()  # what was not chosen stays in the cart
+    return order
+
+
+def place_standing_order(user, *, variant_id: int, quantity: int, shipping_address: dict,
+                         payment_due_at: datetime) -> Order:
+    """One line of one variant, ordered without a cart (a subscription's cycle): stock allocated by the same
+    conditional UPDATE as a checkout, at today's price. The caller holds the transaction. Refuses with
+    `insufficient_stock` or `variant_unavailable`; no "placed" email (the caller tells the buyer)."""
+    address = clean_address(shipping_address)
+    variant = Variant.objects.select_related("product").filter(pk=variant_id).first()
+    if variant is None or not variant.product.active:
+        raise DomainError(_("This item is no longer sold."), code="variant_unavailable")
+    if not Variant.objects.filter(pk=variant_id, stock__gte=quantity).update(stock=F("stock") - quantity):
+        raise DomainError(_("%(name)s is out of stock.") % {"name": str(variant)}, code="insufficient_stock")
+    price = Variant.objects.filter(pk=variant_id).values_list("price", flat=True).get()  # under the UPDATE's lock
+    product = variant.product
+    order = create_order(
+        user, currency=product.currency, shipping=shipping_fee(price * quantity, product.currency),
+        payment_due_at=payment_due_at, address=address, notify=False,
+        lines=[NewLine(product=product, variant=variant, seller_id=product.seller_id, product_name=product.name,
+                       sku=variant.sku, attributes=variant.attributes, unit_price=price, quantity=quantity)],
+    )
+    Product.objects.filter(pk=product.pk).update(sold_count=F("sold_count") + quantity)
+    catalog_cache.changed()
     return order
 
 
