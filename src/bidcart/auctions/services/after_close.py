@@ -159,22 +159,13 @@ def expire_offers(batch: int = 100) -> int:
     return expired
 
 
-def can_relist(lot: Lot) -> bool:
-    """Unsold, or sold but nobody paid and no second-chance offer is pending; relisted only once."""
-    if lot.status not in (Lot.Status.SOLD, Lot.Status.UNSOLD) or lot.relists.exists():
-        return False
-    if lot.wins.filter(status__in=[Win.Status.AWAITING_PAYMENT, Win.Status.PAID]).exists():
-        return False
-    return not lot.second_chance_offers.filter(status=SecondChanceOffer.Status.OPEN).exists()
-
-
 def relist(seller, lot_id: int) -> Lot:
     """One click: a copy of the lot goes live now for as long as the original ran."""
     with transaction.atomic():
         lot = _lock(lot_id)
         if lot is None or (lot.seller_id != seller.pk and not seller.is_staff):
             raise _no_such_lot()
-        if not can_relist(lot):
+        if not selectors.can_relist(lot):
             raise Conflict(_("This lot cannot be relisted now."), code="relist_unavailable")
         now = timezone.now()
         duration = max(lot.scheduled_end - lot.starts_at, timedelta(minutes=10))
