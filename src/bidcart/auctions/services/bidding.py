@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bidcart.core import numbers, ratelimit
-from bidcart.core.domain import Conflict, Invalid
+from bidcart.core.domain import Conflict, Invalid, NotAuthenticated
 from bidcart.core.money import format_money
 
 from .. import engine, live, protocol, selectors
@@ -63,9 +63,12 @@ class BidResult:
 
 
 def place_bid(user, lot_id: int, max_amount) -> BidResult:
-    """Offer a maximum. Refusals raise AuctionError with a reason code: 409 lot_not_live, lot_ended,
-    seller_cannot_bid, not_verified, bidding_blocked, bid_too_low, max_not_raised; 400 invalid_amount;
-    404 not_found; 429 rate_limited (RATE_LIMIT_BID, per user, whichever way the bid came)."""
+    """Offer a maximum. Refusals raise a core.domain kind with a reason code: Conflict lot_not_live, lot_ended,
+    seller_cannot_bid, not_verified, bidding_blocked, bid_too_low, max_not_raised; Invalid invalid_amount;
+    NotFound not_found; NotAuthenticated not_authenticated; Throttled rate_limited (RATE_LIMIT_BID, per user,
+    whichever way the bid came)."""
+    if not getattr(user, "is_authenticated", False):
+        raise NotAuthenticated(_("Log in to bid."), code="not_authenticated")
     ratelimit.hit("bid", user.pk)
     amount = parse_amount(max_amount)
     with transaction.atomic():
