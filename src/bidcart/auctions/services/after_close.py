@@ -102,12 +102,13 @@ def _offer_second_chance(lot: Lot, now: datetime) -> SecondChanceOffer | None:
 
 def _email_runner_up(offer_id: int) -> None:
     offer = SecondChanceOffer.objects.select_related("lot", "user").get(pk=offer_id)
-    context = {"offer": offer, "lot": offer.lot, "price": format_money(offer.price, offer.lot.currency), "url": absolute_url(reverse("auctions:mine"))}
+    context = {"offer": offer, "lot": offer.lot, "price": format_money(offer.price, offer.lot.currency),
+               "url": absolute_url(reverse("auctions:mine"))}
     send_user_email(offer.user, "auctions/email/second_chance", context)
 
 
 def _own_offer(user, offer_id: int) -> SecondChanceOffer:
-    offer = locked(SecondChanceOffer.objects.filter(pk=offer_id, user=user)).select_related("lot").first()  # and its lot
+    offer = locked(SecondChanceOffer.objects.filter(pk=offer_id, user=user)).select_related("lot").first()  # + its lot
     if offer is None:
         raise NotFound(_("No such offer."), code="not_found")
     return offer
@@ -125,7 +126,7 @@ def accept_offer(user, offer_id: int) -> Win:
         until = selectors.blocked_until(user, now)
         if until is not None:
             raise Conflict(_("Buying at auction is blocked for you until %(until)s.")
-                         % {"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")}, code="bidding_blocked")
+                           % {"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")}, code="bidding_blocked")
         lot = offer.lot
         win = award(lot, user, price=offer.price, kind=Win.Kind.SECOND_CHANCE, now=now)
         offer.status, offer.responded_at, offer.win = SecondChanceOffer.Status.ACCEPTED, now, win

@@ -41,7 +41,7 @@ def _check_buyer(user, lot: Lot, now: datetime) -> None:
     until = selectors.blocked_until(user, now)
     if until is not None:
         raise Conflict(_("Bidding is blocked until %(until)s because of unpaid wins.")
-            % {"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")}, code="bidding_blocked")
+                       % {"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")}, code="bidding_blocked")
 
 
 def parse_amount(value) -> int:
@@ -83,9 +83,10 @@ def place_bid(user, lot_id: int, max_amount) -> BidResult:
             outcome = engine.apply_bid(rules, before, user.pk, amount)
         except engine.NotRaised as refused:
             raise Conflict(_("Your new maximum must be above your current maximum of %(max)s.")
-                         % {"max": format_money(before.leader_max, lot.currency)}, code="max_not_raised") from refused
+                           % {"max": format_money(before.leader_max, lot.currency)}, code="max_not_raised") from refused
         except engine.TooLow as refused:
-            raise Conflict(_("The minimum bid is %(min)s.") % {"min": format_money(refused.min_next_bid, lot.currency)}, code="bid_too_low") from refused
+            raise Conflict(_("The minimum bid is %(min)s.") % {"min": format_money(refused.min_next_bid, lot.currency)},
+                           code="bid_too_low") from refused
         alias = _alias(lot, user)
         after = outcome.state
         lot.current_price, lot.leader_id, lot.leader_max, lot.second_max, lot.bid_count = (
