@@ -100,6 +100,7 @@ def test_my_auctions_page_only_reads_and_its_post_marks_the_shown_notices_read()
     assert client.post("/auctions/mine/notices/read/", HTTP_X_REQUESTED_WITH="fetch").status_code == 204  # its script
     assert not Notice.objects.filter(user=user, read_at__isnull=True).exists()
     assert 'data-testid="notices-read"' not in client.get("/auctions/mine/").content.decode()
+    assert browser().post("/auctions/mine/notices/read/")["Location"].startswith("/accounts/login/")
 
 
 def _my_auctions_with(user, lots: int) -> None:
