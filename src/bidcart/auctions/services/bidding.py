@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bidcart.core import numbers, ratelimit
-from bidcart.core.domain import Conflict, Invalid
+from bidcart.core.domain import Conflict, Invalid, NotAuthenticated
 from bidcart.core.money import format_money
 
 from .. import engine, live, protocol, selectors
@@ -41,7 +41,7 @@ def _check_buyer(user, lot: Lot, now: datetime) -> None:
     until = selectors.blocked_until(user, now)
     if until is not None:
         raise Conflict(_("Bidding is blocked until %(until)s because of unpaid wins.")
-            % {"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")}, code="bidding_blocked")
+                       % {"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")}, code="bidding_blocked")
 
 
 def parse_amount(value) -> int:
@@ -63,9 +63,12 @@ class BidResult:
 
 
 def place_bid(user, lot_id: int, max_amount) -> BidResult:
-    """Offer a maximum. Refusals raise AuctionError with a reason code: 409 lot_not_live, lot_ended,
-    seller_cannot_bid, not_verified, bidding_blocked, bid_too_low, max_not_raised; 400 invalid_amount;
-    404 not_found; 429 rate_limited (RATE_LIMIT_BID, per user, whichever way the bid came)."""
+    """Offer a maximum. Refusals raise a core.domain kind with a reason code: Conflict lot_not_live, lot_ended,
+    seller_cannot_bid, not_verified, bidding_blocked, bid_too_low, max_not_raised; Invalid invalid_amount;
+    NotFound not_found; NotAuthenticated not_authenticated; Throttled rate_limited (RATE_LIMIT_BID, per user,
+    whichever way the bid came)."""
+    if not getattr(user, "is_authenticated", False):
+        raise NotAuthenticated(_("Log in to bid."), code="not_authenticated")
     ratelimit.hit("bid", user.pk)
     amount = parse_amount(max_amount)
     with transaction.atomic():
@@ -80,9 +83,10 @@ def place_bid(user, lot_id: int, max_amount) -> BidResult:
             outcome = engine.apply_bid(rules, before, user.pk, amount)
         except engine.NotRaised as refused:
             raise Conflict(_("Your new maximum must be above your current maximum of %(max)s.")
-                         % {"max": format_money(before.leader_max, lot.currency)}, code="max_not_raised") from refused
+                           % {"max": format_money(before.leader_max, lot.currency)}, code="max_not_raised") from refused
         except engine.TooLow as refused:
-            raise Conflict(_("The minimum bid is %(min)s.") % {"min": format_money(refused.min_next_bid, lot.currency)}, code="bid_too_low") from refused
+            raise Conflict(_("The minimum bid is %(min)s.") % {"min": format_money(refused.min_next_bid, lot.currency)},
+                           code="bid_too_low") from refused
         alias = _alias(lot, user)
         after = outcome.state
         lot.current_price, lot.leader_id, lot.leader_max, lot.second_max, lot.bid_count = (

@@ -36,8 +36,13 @@ def notify(user_id: int, lot_id: int | None, kind: str, **data) -> Notice:
     return Notice.objects.create(user_id=user_id, lot_id=lot_id, kind=kind, data=data)
 
 
-def mark_notices_read(user) -> int:
-    return Notice.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+def mark_notices_read(user, up_to: int | None = None) -> int:
+    """The user's unread notices are read (`up_to`: those up to that notice id, the newest a page showed, so a
+    notice that came in after the page was drawn stays unread). A read notice is not emailed."""
+    qs = Notice.objects.filter(user=user, read_at__isnull=True)
+    if up_to is not None:
+        qs = qs.filter(pk__lte=up_to)
+    return qs.update(read_at=timezone.now())
 
 
 def send_ending_soon(batch: int = 100) -> int:
