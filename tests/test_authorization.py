@@ -223,6 +223,7 @@ PUBLIC = {
     "catalog:seller_product_new": "a seller lists a product of their own (tests/catalog)",
     "auctions:new": "a seller lists a lot of their own (tests/auctions)",
     "cart:add": "adds to the requester's own cart",
+    "auctions:notices_read": "marks the requester's own notices read (tests/auctions/test_pages.py)",
     "orders:checkout": "orders the requester's own cart",
     "api-cart-items": "adds to the requester's own cart",
     "api-restock-alerts": "asks for the requester's own restock alert (tests/catalog/test_restock_alerts.py)",
