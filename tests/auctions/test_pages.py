@@ -103,6 +103,30 @@ def test_my_auctions_page_only_reads_and_its_post_marks_the_shown_notices_read()
     assert browser().post("/auctions/mine/notices/read/")["Location"].startswith("/accounts/login/")
 
 
+def test_an_outbid_notice_updated_after_the_page_was_drawn_stays_unread(django_capture_on_commit_callbacks):
+    """The page showed "outbid at 12,000"; before its "Mark as read" came, the same unread notice was updated to
+    a new price (one unread outbid notice per lot). What the page did not show is not marked read."""
+    user, rival = bidder(), bidder()
+    lot = make_lot(start=10_000)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.place_bid(user, lot.pk, 11_000)
+        services.place_bid(rival, lot.pk, 12_000)
+    client = browser(user)
+    page = client.get("/auctions/mine/")
+    form = {"up_to": str(page.context["notices_up_to"]), "seen_at": page.context["notices_seen_at"]}
+    with django_capture_on_commit_callbacks(execute=True):
+        services.place_bid(user, lot.pk, 13_000)
+        services.place_bid(rival, lot.pk, 20_000)  # outbid again: the same notice, a new price
+    [outbid] = Notice.objects.filter(user=user, kind="outbid")
+    assert outbid.pk <= int(form["up_to"])
+    client.post("/auctions/mine/notices/read/", form)
+    assert Notice.objects.get(pk=outbid.pk).read_at is None
+    page = client.get("/auctions/mine/")
+    client.post("/auctions/mine/notices/read/", {"up_to": str(page.context["notices_up_to"]),
+                                                 "seen_at": page.context["notices_seen_at"]})
+    assert Notice.objects.get(pk=outbid.pk).read_at is not None
+
+
 def _my_auctions_with(user, lots: int) -> None:
     """`lots` of each kind on "My auctions": sold lots the user sells (unpaid wins), lots they bid on and
     watch, lots they won by Buy It Now; each leaves notices."""

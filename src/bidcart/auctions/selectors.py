@@ -249,6 +249,7 @@ def my_auctions(user, now: datetime | None = None) -> dict:
         "watching": list(watchlist(user)[:50]),
         "notices": shown,
         "notices_up_to": max((n.pk for n in shown), default=None),
+        "notices_seen_at": now.isoformat(),  # an outbid notice updated after this stays unread
         "unread": any(n.read_at is None for n in shown),
         "selling": selling,
         "strikes": strike_count(user),

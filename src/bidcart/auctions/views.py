@@ -7,6 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -191,7 +193,9 @@ def notices_read(request):
         up_to = numbers.parse_id(request.POST.get("up_to"))
     except numbers.InvalidNumber:
         up_to = None
-    services.mark_notices_read(request.user, up_to=up_to)
+    seen_at = parse_datetime(request.POST.get("seen_at") or "")  # the page's own value; anything else: not used
+    seen_at = seen_at if seen_at is not None and timezone.is_aware(seen_at) else None
+    services.mark_notices_read(request.user, up_to=up_to, seen_at=seen_at)
     if request.headers.get("X-Requested-With") == "fetch":  # the page's script: nothing to draw
         return HttpResponse(status=204)
     return redirect("auctions:mine")
