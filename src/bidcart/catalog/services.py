@@ -9,10 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from rest_framework import status
 
 from bidcart.core import images
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import Conflict, Forbidden, Invalid, NotFound
 
 from . import cache as catalog_cache
 from .models import Category, Product, ProductImage, RestockAlert, Variant, WishlistItem
@@ -22,12 +21,12 @@ PRODUCT_FIELDS = ("name", "description", "brand", "base_price", "currency", "act
 
 def _require_seller(user) -> None:
     if not (getattr(user, "is_authenticated", False) and user.can_sell):
-        raise DomainError(_("Only sellers can manage products."), code="not_a_seller", status_code=status.HTTP_403_FORBIDDEN)
+        raise Forbidden(_("Only sellers can manage products."), code="not_a_seller")
 
 
 def _own(user, product: Product) -> None:
     if product.seller_id != user.pk and not user.is_staff:
-        raise DomainError(_("This is not your product."), code="not_your_product", status_code=status.HTTP_404_NOT_FOUND)
+        raise NotFound(_("This is not your product."), code="not_your_product")
 
 
 def unique_slug(name: str) -> str:
@@ -73,12 +72,12 @@ def add_variant(seller, product: Product, *, sku: str, price: int, stock: int = 
     _require_seller(seller)
     _own(seller, product)
     if stock < 0:
-        raise DomainError(_("Stock cannot be negative."), code="stock_negative", status_code=status.HTTP_400_BAD_REQUEST)
+        raise Invalid(_("Stock cannot be negative."), code="stock_negative")
     try:
         with transaction.atomic():
             return Variant.objects.create(product=product, sku=sku.strip(), price=price, stock=stock, attributes=attributes or {})
     except IntegrityError:
-        raise DomainError(_("A variant with this SKU already exists."), code="sku_taken", status_code=status.HTTP_400_BAD_REQUEST) from None
+        raise Invalid(_("A variant with this SKU already exists."), code="sku_taken") from None
 
 
 def set_stock(seller, variant: Variant, *, stock: int, expected: int | None = None) -> Variant:
@@ -87,13 +86,13 @@ def set_stock(seller, variant: Variant, *, stock: int, expected: int | None = No
     _require_seller(seller)
     _own(seller, variant.product)
     if stock < 0:
-        raise DomainError(_("Stock cannot be negative."), code="stock_negative", status_code=status.HTTP_400_BAD_REQUEST)
+        raise Invalid(_("Stock cannot be negative."), code="stock_negative")
     with transaction.atomic():
         rows = Variant.objects.filter(pk=variant.pk)
         if expected is not None:
             rows = rows.filter(stock=expected)
         if not rows.update(stock=stock):
-            raise DomainError(
+            raise Conflict(
                 _("The stock changed while you were editing it (an order came in). Check the new figure and try again."),
                 code="stock_changed",
             )
@@ -148,10 +147,10 @@ def add_images(seller, product: Product, uploads) -> list[ProductImage]:
         with transaction.atomic():
             gallery = _lock_gallery(product)
             if len(gallery) + len(uploads) > images.max_count():
-                raise DomainError(
+                raise Invalid(
                     _("A product can have at most %(limit)d images; it has %(count)d.")
                     % {"limit": images.max_count(), "count": len(gallery)},
-                    code="too_many_images", status_code=status.HTTP_400_BAD_REQUEST,
+                    code="too_many_images",
                 )
             return [
                 ProductImage.objects.create(
@@ -223,7 +222,7 @@ def ask_restock_alert(user, variant: Variant) -> RestockAlert:
     """Ask to be emailed when a sold-out option is back. Only for an option that is sold out now (one in
     stock can simply be bought); asking twice keeps the one waiting alert."""
     if variant.stock > 0 or not variant.product.active:
-        raise DomainError(_("This option is in stock; you can order it now."), code="in_stock")
+        raise Conflict(_("This option is in stock; you can order it now."), code="in_stock")
     try:
         with transaction.atomic():
             alert, _created = RestockAlert.objects.get_or_create(user=user, variant=variant, notified_at__isnull=True)

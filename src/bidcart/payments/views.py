@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bidcart.core import ratelimit
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import DomainError, NotFound
 from bidcart.core.http import client_ip
 from bidcart.orders import selectors as order_selectors
 from bidcart.orders import services as orders
@@ -209,7 +209,7 @@ def _method_id(value) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise DomainError(_("No such payment method."), code="not_found") from None
+        raise NotFound(_("No such payment method."), code="not_found") from None
 
 
 @login_required
