@@ -23,19 +23,13 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.token_blacklist.models import (
-    BlacklistedToken,
-    OutstandingToken,
-)
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from bidcart.core import ratelimit
 from bidcart.core.domain import Conflict, DomainError, Invalid, Throttled, Unavailable
 from bidcart.core.mail import send_user_email
 
 from . import consents as consent_items
-from . import emails, selectors
+from . import emails, jwt, selectors
 from .models import Consent, PhoneCode, User
 from .sms import SMSError, send_sms
 from .tokens import email_verification_token
@@ -89,8 +83,7 @@ def _send_mail(user: User, template: str, context: dict) -> None:
 
 def revoke_refresh_tokens(user: User) -> None:
     """Blacklist every refresh token the user holds (after a password change or reset)."""
-    for token in OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True):
-        BlacklistedToken.objects.get_or_create(token=token)
+    jwt.revoke_all(user)
 
 
 # --- sign-up and email verification ----------------------------------------------------------------
@@ -266,10 +259,8 @@ def set_password(user: User, new_password: str) -> User:
 
 def logout_refresh_token(refresh: str) -> None:
     """Blacklist an API refresh token so it can't mint access tokens any more."""
-    try:
-        RefreshToken(refresh).blacklist()
-    except TokenError:
-        raise Invalid(_("The token is invalid or expired."), code="token_invalid") from None
+    if not jwt.revoke(refresh):
+        raise Invalid(_("The token is invalid or expired."), code="token_invalid")
 
 
 # --- phone verification ----------------------------------------------------------------------------

@@ -80,19 +80,14 @@ def remember(name: str, parts: tuple, compute: Callable[[], Any]) -> Any:
     return None if value == _NONE else value
 
 
-def cached_response(name: str, parts: tuple, respond: Callable[[], Any]) -> Any:
-    """For an API view: the cached body of a 200 answer as a fresh DRF Response, else `respond()` (an
-    error answer or an exception is never kept)."""
-    from rest_framework.response import Response
+def lookup(name: str, parts: tuple) -> Any:
+    """The entry kept for this name and these parts in the current catalog version, or None."""
+    return cache.get(key(name, *parts))
 
-    entry_key = key(name, *parts)
-    data = cache.get(entry_key)
-    if data is not None:
-        return Response(data)
-    response = respond()
-    if response.status_code == 200:
-        cache.set(entry_key, response.data, TIMEOUT)
-    return response
+
+def keep(name: str, parts: tuple, value: Any) -> None:
+    """Keep `value` (never None) for this name and these parts until the catalog changes."""
+    cache.set(key(name, *parts), value, TIMEOUT)
 
 
 def _on_change(sender, **kwargs) -> None:
