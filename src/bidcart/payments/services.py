@@ -104,9 +104,12 @@ def _error(payment: Payment, error: ProviderError, source: str) -> None:
                                                                        "outcome_unknown": error.outcome_unknown})
 
 
-def _lock(merchant_uid: str) -> Payment:
+def _lock(merchant_uid: str, *, buyer=None) -> Payment:
+    """The payment, locked. Given a `buyer` (a person acting over a transport), only that person's own
+    payment: someone else's is refused as not found, the same over the API and on the pages (the one home
+    of that rule)."""
     payment = Payment.objects.select_for_update(of=("self",)).select_related("order", "buyer").filter(merchant_uid=merchant_uid).first()
-    if payment is None:
+    if payment is None or (buyer is not None and payment.buyer_id != buyer.pk):
         raise NotFound(_("No such payment."), code="not_found")
     return payment
 
@@ -363,10 +366,11 @@ def _sync_external_refunds(payment: Payment, snap: Snapshot, source: str) -> Non
 
 # --- confirming -------------------------------------------------------------------------------------
 
-def confirm_payment(merchant_uid: str, params: Mapping[str, str], *, source: str = "return") -> Payment:
-    """The buyer's browser (or app) came back from the provider: finish and verify the payment."""
+def confirm_payment(merchant_uid: str, params: Mapping[str, str], *, source: str = "return", buyer=None) -> Payment:
+    """The buyer's browser (or app) came back from the provider: finish and verify the payment. The API
+    names the `buyer` asking (refused unless it is theirs); the provider's return URL needs no session."""
     with transaction.atomic():
-        payment = _lock(merchant_uid)
+        payment = _lock(merchant_uid, buyer=buyer)
         if payment.status in CAPTURED:
             return payment  # settled already: answer it, never call the provider to charge again
         adapter = _adapter(payment, source)
@@ -709,9 +713,7 @@ def set_refund_account(user, merchant_uid: str, *, bank: str, number: str, holde
     """The buyer gives the account a bank-deposit payment is refunded to. Validated now, kept on the
     payment until nothing is left to refund, never written to the log."""
     with transaction.atomic():
-        payment = _lock(merchant_uid)
-        if payment.buyer_id != user.pk:
-            raise NotFound(_("No such payment."), code="not_found")
+        payment = _lock(merchant_uid, buyer=user)
         if payment.method != Method.VBANK or payment.status in (Status.REFUNDED, Status.FAILED, Status.CANCELLED,
                                                                    Status.EXPIRED):
             raise Conflict(_("This payment is not refunded to a bank account."), code="refund_account_unneeded")

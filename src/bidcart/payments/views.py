@@ -126,17 +126,16 @@ def _abandoned(request, merchant_uid, *, failed: bool):
 @require_POST
 def refund_account(request, merchant_uid):
     """The buyer's account for refunding a bank-deposit payment (the order page's form)."""
-    payment = selectors.visible_payment(request.user, merchant_uid)
-    if payment is None or payment.buyer_id != request.user.pk:
-        raise Http404
     try:
         services.set_refund_account(request.user, merchant_uid, bank=request.POST.get("bank", ""),
                                     number=request.POST.get("number", ""), holder=request.POST.get("holder", ""))
+    except NotFound:  # not a payment of this buyer: the service decides, as for the API
+        raise Http404 from None
     except DomainError as error:
         messages.error(request, error.detail)
     else:
         messages.success(request, _("We will refund to this account."))
-    return redirect("orders:detail", number=payment.order.number)
+    return redirect("orders:detail", number=selectors.payment_order_number(merchant_uid))
 
 
 @csrf_exempt
