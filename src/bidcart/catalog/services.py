@@ -44,27 +44,55 @@ def create_category(*, name: str, slug: str = "", parent: Category | None = None
         )
 
 
-def create_product(seller, *, name: str, category: Category, base_price: int, description: str = "", brand: str = "",
-                   currency: str = "KRW", active: bool = True, slug: str = "") -> Product:
+def _create(seller, *, name: str, category: Category, base_price: int, description: str = "", brand: str = "",
+            currency: str = "KRW", active: bool = True, slug: str = "") -> Product:
+    return Product.objects.create(
+        seller=seller, name=name.strip(), slug=slug or unique_slug(name), category=category,
+        base_price=base_price, description=description, brand=brand, currency=currency.upper(), active=active,
+    )
+
+
+def _change(product: Product, changes: dict) -> Product:
+    unknown = set(changes) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise ValueError(f"not product fields: {sorted(unknown)}")
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    for field, value in changes.items():
+        setattr(product, field, value)
+    product.save()
+    return product
+
+
+def create_product(seller, **fields) -> Product:
+    """A new product of this seller (`name`, `category`, `base_price`, and optionally the other
+    PRODUCT_FIELDS and a `slug`)."""
     _require_seller(seller)
     with transaction.atomic():
-        return Product.objects.create(
-            seller=seller, name=name.strip(), slug=slug or unique_slug(name), category=category,
-            base_price=base_price, description=description, brand=brand, currency=currency.upper(), active=active,
-        )
+        return _create(seller, **fields)
 
 
 def update_product(seller, product: Product, **changes) -> Product:
     _require_seller(seller)
     _own(seller, product)
-    unknown = set(changes) - set(PRODUCT_FIELDS)
-    if unknown:
-        raise ValueError(f"not product fields: {sorted(unknown)}")
     with transaction.atomic():
-        product = Product.objects.select_for_update().get(pk=product.pk)
-        for field, value in changes.items():
-            setattr(product, field, value)
-        product.save()
+        return _change(product, changes)
+
+
+def product_save(seller, product: Product | None = None, *, uploads=(), **fields) -> Product:
+    """The seller's product form, whole: create the product (`product` None) or change its fields, and add
+    the uploaded images after the existing ones. One transaction: when any step is refused (an image, the
+    gallery's limit) nothing is saved, neither the fields nor an image row, and no stored file is left."""
+    _require_seller(seller)
+    if product is not None:
+        _own(seller, product)
+    stored = _store_all(uploads)
+    try:
+        with transaction.atomic():
+            product = _create(seller, **fields) if product is None else _change(product, fields)
+            _attach(product, stored)
+    except BaseException:
+        images.delete([picture.name for picture in stored])  # the rows rolled back: don't leave their files behind
+        raise
     return product
 
 
@@ -131,33 +159,49 @@ def _renumber(gallery: list[ProductImage]) -> None:
         catalog_cache.changed()  # a new cover: bulk_update sends no signal
 
 
-def add_images(seller, product: Product, uploads) -> list[ProductImage]:
-    """Add uploaded images after the existing ones: every file is checked first (real JPEG / PNG / WebP
-    content, size, dimensions), then all are re-encoded with their renditions and stored, or none
-    (core/images.py)."""
-    _require_seller(seller)
-    _own(seller, product)
+def _store_all(uploads) -> list[images.Stored]:
+    """Every file checked first (real JPEG / PNG / WebP content, size, dimensions: one refused, none
+    stored), then each re-encoded with its renditions and stored (slow: outside any lock)."""
     uploads = list(uploads)
     extensions = [images.check(upload) for upload in uploads]
     stored: list[images.Stored] = []
     try:
-        # the files first (slow, outside the gallery lock), the rows after; a failure removes the files
         for upload, extension in zip(uploads, extensions):
             stored.append(images.store(upload, "products", extension))
+    except BaseException:
+        images.delete([picture.name for picture in stored])
+        raise
+    return stored
+
+
+def _attach(product: Product, stored: list[images.Stored]) -> list[ProductImage]:
+    """Rows for stored pictures after the gallery's existing ones, within the shop's limit (in the caller's
+    transaction)."""
+    if not stored:
+        return []
+    gallery = _lock_gallery(product)
+    if len(gallery) + len(stored) > images.max_count():
+        raise Invalid(
+            _("A product can have at most %(limit)d images; it has %(count)d.")
+            % {"limit": images.max_count(), "count": len(gallery)},
+            code="too_many_images",
+        )
+    return [
+        ProductImage.objects.create(
+            product=product, position=position, image=picture.name, width=picture.width, height=picture.height,
+        )
+        for position, picture in enumerate(stored, start=len(gallery))
+    ]
+
+
+def add_images(seller, product: Product, uploads) -> list[ProductImage]:
+    """Add uploaded images after the existing ones: all are stored and attached, or none (core/images.py)."""
+    _require_seller(seller)
+    _own(seller, product)
+    stored = _store_all(uploads)
+    try:
         with transaction.atomic():
-            gallery = _lock_gallery(product)
-            if len(gallery) + len(uploads) > images.max_count():
-                raise Invalid(
-                    _("A product can have at most %(limit)d images; it has %(count)d.")
-                    % {"limit": images.max_count(), "count": len(gallery)},
-                    code="too_many_images",
-                )
-            return [
-                ProductImage.objects.create(
-                    product=product, position=position, image=picture.name, width=picture.width, height=picture.height,
-                )
-                for position, picture in enumerate(stored, start=len(gallery))
-            ]
+            return _attach(product, stored)
     except BaseException:
         images.delete([picture.name for picture in stored])  # the rows rolled back: don't leave their files behind
         raise
