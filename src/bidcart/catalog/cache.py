@@ -13,8 +13,9 @@ moves the detail page, the cards in every list that shows the product, its `in_s
 and the home page's "popular" row alike).
 
 Who calls `changed()`: model signals for saves and deletes of Product, Variant, ProductImage, Category
-and Review (connected in `connect()`), and explicitly every queryset `.update()` that moves catalog data
-(stock in orders, sold counts, ratings, set_stock/set_price), because `.update()` sends no signal.
+(connected in `connect()`) and Review (the reviews app asks with `watch()`), and explicitly every queryset
+`.update()` that moves catalog data (stock in orders, sold counts, ratings, set_stock/set_price), because
+`.update()` sends no signal.
 
 It bumps twice: at once (later reads in the same transaction, and tests running inside one transaction,
 see the change) and again after commit, because a visitor who read the old rows while our transaction was
@@ -94,8 +95,14 @@ def _on_change(sender, **kwargs) -> None:
     changed()
 
 
+def watch(model: str) -> None:
+    """Saves and deletes of `model` ("app_label.Model") change what the catalog shows: each moves the
+    version. Another app whose data the catalog's pages show (reviews) calls it from its `ready()`."""
+    post_save.connect(_on_change, sender=model, dispatch_uid=f"catalog-cache-save-{model}")
+    post_delete.connect(_on_change, sender=model, dispatch_uid=f"catalog-cache-delete-{model}")
+
+
 def connect() -> None:
-    """Signals for the model writes that change what the catalog shows (called from CatalogConfig.ready)."""
-    for model in ("catalog.Product", "catalog.Variant", "catalog.ProductImage", "catalog.Category", "reviews.Review"):
-        post_save.connect(_on_change, sender=model, dispatch_uid=f"catalog-cache-save-{model}")
-        post_delete.connect(_on_change, sender=model, dispatch_uid=f"catalog-cache-delete-{model}")
+    """Signals for the catalog's own model writes (called from CatalogConfig.ready)."""
+    for model in ("catalog.Product", "catalog.Variant", "catalog.ProductImage", "catalog.Category"):
+        watch(model)

@@ -139,6 +139,13 @@ def update_variant_price(seller, variant: Variant, *, price: int) -> Variant:
     return variant
 
 
+def set_rating(product_id: int, *, average, count: int) -> None:
+    """The product's review average and count, as the reviews app computed them (in its transaction, under
+    the product's row lock). The catalog keeps the columns the list sorts by; reviews tells it the figures."""
+    Product.objects.filter(pk=product_id).update(rating_avg=average, rating_count=count)
+    catalog_cache.changed()  # a queryset update sends no signal
+
+
 # --- images --------------------------------------------------------------------------------------
 # A product's images are ordered by `position` (0, 1, 2, ...); the first is the cover. Every change
 # locks the product row first, so two tabs editing the same gallery take turns and positions stay 0..n-1.

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from bidcart.core import numbers
 from bidcart.core.errors import DomainError, http_status
 
-from . import forms, selectors, services
+from . import forms, page_parts, selectors, services
 from bidcart.core import images as image_rules
 from .filters import ORDERING_CHOICES, ProductFilter
 from .models import Product, ProductImage, Variant
@@ -55,15 +55,14 @@ def product_detail(request, slug):
     shared = selectors.product_page_data(slug)  # the same for every visitor, cached
     if shared is None:
         raise Http404
-    from bidcart.reviews import selectors as review_selectors
-
     product = shared["product"]
     context = {
         **shared,
         "default_variant": next((v for v in shared["variants"] if v.in_stock), None),
         "wishlisted": bool(selectors.wishlisted_ids(request.user, [product.pk])),  # personal: per request
         "restock_waiting": selectors.waiting_restock_ids(request.user, product),  # personal: per request
-        "can_review": review_selectors.review_state(request.user, product),
+        **page_parts.personal_context(request.user, product),  # the other apps' parts (reviews' "write one")
+        "parts": page_parts.templates(),
     }
     return render(request, "catalog/product_detail.html", context)
 

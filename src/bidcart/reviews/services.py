@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
 from django.utils.translation import gettext as _
 
-from bidcart.catalog import cache as catalog_cache
+from bidcart.catalog import services as catalog
 from bidcart.catalog.models import Product
 from bidcart.core.domain import Conflict, Forbidden, Invalid, NotFound
 
@@ -25,8 +25,7 @@ def _check_rating(rating) -> int:
 def _recompute(product_id: int) -> None:
     agg = Review.objects.filter(product_id=product_id).aggregate(avg=Avg("rating"), count=Count("id"))
     avg = Decimal(str(agg["avg"] or 0)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    Product.objects.filter(pk=product_id).update(rating_avg=avg, rating_count=agg["count"])
-    catalog_cache.changed()
+    catalog.set_rating(product_id, average=avg, count=agg["count"])  # the catalog keeps its columns
 
 
 def _lock_product(product_id: int) -> None:
