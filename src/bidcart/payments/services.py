@@ -33,7 +33,6 @@ from django.utils.translation import gettext as _
 
 from bidcart.core import metrics, money
 from bidcart.core import domain  # domain.ProviderError: the refusal; .providers.ProviderError: the adapter's failure
-from bidcart.core.domain import Conflict, DomainError, Invalid, NotFound
 from bidcart.core.locks import claim
 from bidcart.core.mail import send_user_email
 from bidcart.orders import services as orders
@@ -110,7 +109,7 @@ def _lock(merchant_uid: str, *, buyer=None) -> Payment:
     of that rule)."""
     payment = Payment.objects.select_for_update(of=("self",)).select_related("order", "buyer").filter(merchant_uid=merchant_uid).first()
     if payment is None or (buyer is not None and payment.buyer_id != buyer.pk):
-        raise NotFound(_("No such payment."), code="not_found")
+        raise domain.NotFound(_("No such payment."), code="not_found")
     return payment
 
 
@@ -133,34 +132,34 @@ def charge_in(provider: str, amount: int, currency: str) -> tuple[int, str]:
     cls = providers.adapter_class(provider)
     provider_amount, provider_currency = cls.charge_in(getattr(settings, cls.settings_key), amount, currency)
     if cls.currencies is not None and provider_currency.upper() not in cls.currencies:
-        raise Invalid(_("%(provider)s cannot take payments in this currency; choose another payment method.")
-                      % {"provider": cls.label}, code="currency_unavailable")
+        raise domain.Invalid(_("%(provider)s cannot take payments in this currency; choose another payment method.")
+                             % {"provider": cls.label}, code="currency_unavailable")
     if provider_amount <= 0:
         # 1원 in USD rounds to $0.00, which no provider charges.
-        raise Invalid(_("This amount is too small to pay with %(provider)s; choose another payment method.")
-                      % {"provider": cls.label}, code="amount_too_small")
+        raise domain.Invalid(_("This amount is too small to pay with %(provider)s; choose another payment method.")
+                             % {"provider": cls.label}, code="amount_too_small")
     return provider_amount, provider_currency
 
 
 def start_payment(user, order: Order, *, provider: str, method: str = Method.CARD, mobile: bool = False, site_url: str = "") -> tuple[Payment, Next]:
     """Begin paying `order` with `provider`: a new payment attempt, registered at the provider."""
     if order.user_id != user.pk:
-        raise NotFound(_("No such order."), code="not_found")
+        raise domain.NotFound(_("No such order."), code="not_found")
     if provider not in providers.enabled():
-        raise Invalid(_("That payment method is not available."), code="provider_unavailable")
+        raise domain.Invalid(_("That payment method is not available."), code="provider_unavailable")
     if method not in providers.adapter_class(provider).methods:
-        raise Invalid(_("%(provider)s does not offer that payment method.") % {"provider": provider},
-                      code="method_unavailable")
+        raise domain.Invalid(_("%(provider)s does not offer that payment method.") % {"provider": provider},
+                             code="method_unavailable")
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status != OrderStatus.PENDING_PAYMENT:
-            raise Conflict(_("This order is not awaiting payment."), code="order_not_payable")
+            raise domain.Conflict(_("This order is not awaiting payment."), code="order_not_payable")
         if not order.is_payable:
-            raise Conflict(_("The time to pay this order has passed."), code="order_expired")
+            raise domain.Conflict(_("The time to pay this order has passed."), code="order_expired")
         if not order.has_address:
-            raise Invalid(_("Give a shipping address before paying."), code="address_required")
+            raise domain.Invalid(_("Give a shipping address before paying."), code="address_required")
         if order.payments.filter(status__in=CAPTURED).exists():
-            raise Conflict(_("This order is already paid."), code="already_paid")
+            raise domain.Conflict(_("This order is already paid."), code="already_paid")
         provider_amount, provider_currency = charge_in(provider, order.total, order.currency)
         payment = Payment.objects.create(
             order=order, buyer=user, provider=provider, method=method, amount=order.total, currency=order.currency,
@@ -268,7 +267,7 @@ def _capture(payment: Payment, source: str, *, closed: bool = False) -> None:
         try:
             orders.mark_paid(order, note=f"{payment.provider} {payment.merchant_uid}")
             return
-        except DomainError:
+        except domain.DomainError:
             order.refresh_from_db()
     # The order expired, was cancelled or was paid by another attempt meanwhile: the buyer must not be
     # charged for nothing, so this payment goes straight back.
@@ -297,7 +296,7 @@ def _give_back_captured(payment: Payment, source: str) -> bool:
     if refundable > 0:
         try:
             account = _refund_account(payment, None)
-        except DomainError:
+        except domain.DomainError:
             # a deposit goes back by transfer to an account only the buyer can name (the order page asks
             # for it): owed until then, and the sweep tries again
             account, owed = None, True
@@ -662,26 +661,26 @@ def refund_payment(merchant_uid: str, *, reason: str, actor, amount: int | None 
     - `refund_account` {bank, number, holder}: a deposited virtual account goes back by bank transfer to
       the buyer's account (this one, typed by staff and stored nowhere, else the one the buyer gave)."""
     if amount is not None and (not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0):
-        raise Invalid(_("Enter a positive whole amount."), code="amount_invalid")
+        raise domain.Invalid(_("Enter a positive whole amount."), code="amount_invalid")
     reason = (reason or "").strip()
     if not reason:
-        raise Invalid(_("Give a reason for the refund."), code="reason_required")
+        raise domain.Invalid(_("Give a reason for the refund."), code="reason_required")
     lines = {int(k): int(v) for k, v in (lines or {}).items() if int(v) != 0}
     with transaction.atomic():
         payment = _lock(merchant_uid)
         if payment.status not in (Status.PAID, Status.PARTIALLY_REFUNDED):
-            raise Conflict(_("Only a paid payment can be refunded."), code="not_refundable")
+            raise domain.Conflict(_("Only a paid payment can be refunded."), code="not_refundable")
         refundable = payment.totals()["refundable"]
         share = _lines_share(payment, lines) if lines else None
         if amount is None:
             amount = min(share, refundable) if share is not None else refundable
         if amount > refundable:
-            raise Conflict(
+            raise domain.Conflict(
                 _("At most %(left)s can be refunded.") % {"left": refundable},
                 code="refund_exceeds_captured",
             )
         if restock and not lines and amount < refundable:
-            raise Invalid(_("Choose the lines and quantities to put back in stock."), code="restock_lines_required")
+            raise domain.Invalid(_("Choose the lines and quantities to put back in stock."), code="restock_lines_required")
         refund = _refund_locked(payment, amount=amount, reason=reason, actor=actor, source=source, restock=restock, lines=lines,
                                 refundable=refundable, refund_account=_refund_account(payment, refund_account))
     return refund
@@ -700,11 +699,11 @@ def _lines_share(payment: Payment, lines: Mapping[int, int]) -> int:
     for pk, units in lines.items():
         line = order_lines.get(pk)
         if line is None:
-            raise Invalid(_("That line is not part of this order."), code="line_invalid")
+            raise domain.Invalid(_("That line is not part of this order."), code="line_invalid")
         left = line.quantity - done.get(pk, 0)
         if not 1 <= units <= left:
-            raise Invalid(_("%(left)d of %(name)s can still be refunded.") % {"left": max(left, 0), "name": line.product_name},
-                          code="line_quantity_invalid")
+            raise domain.Invalid(_("%(left)d of %(name)s can still be refunded.") % {"left": max(left, 0), "name": line.product_name},
+                                 code="line_quantity_invalid")
     share = sum(order_lines[pk].unit_price * units for pk, units in lines.items())
     if all(line.quantity - done.get(pk, 0) - lines.get(pk, 0) == 0 for pk, line in order_lines.items()):
         share += payment.order.shipping  # the last units go back: so does the shipping
@@ -716,11 +715,11 @@ def set_refund_account(user, merchant_uid: str, *, bank: str, number: str, holde
         payment = _lock(merchant_uid, buyer=user)
         if payment.method != Method.VBANK or payment.status in (Status.REFUNDED, Status.FAILED, Status.CANCELLED,
                                                                    Status.EXPIRED):
-            raise Conflict(_("This payment is not refunded to a bank account."), code="refund_account_unneeded")
+            raise domain.Conflict(_("This payment is not refunded to a bank account."), code="refund_account_unneeded")
         try:
             account = banks.refund_account(bank, number, holder)
         except ValueError as error:
-            raise Invalid(str(error), code="refund_account_invalid") from None
+            raise domain.Invalid(str(error), code="refund_account_invalid") from None
         payment.refund_account = {"bank": account.bank.key, "number": account.number, "holder": account.holder}
         payment.save(update_fields=["refund_account", "updated_at"])
         _event(payment, PaymentEvent.Type.NOTE, source="buyer", message=f"refund account given: {account!r}")
@@ -732,12 +731,12 @@ def _refund_account(payment: Payment, given: Mapping[str, str] | None) -> banks.
         return None  # card money goes back to the card
     given = given or payment.refund_account  # staff's, else the one the buyer gave
     if not given:
-        raise Invalid(_("A bank deposit is refunded by transfer: give the buyer's bank, account number and holder."),
-                      code="refund_account_required")
+        raise domain.Invalid(_("A bank deposit is refunded by transfer: give the buyer's bank, account number and holder."),
+                             code="refund_account_required")
     try:
         return banks.refund_account(given.get("bank", ""), given.get("number", ""), given.get("holder", ""))
     except ValueError as error:
-        raise Invalid(str(error), code="refund_account_invalid") from None
+        raise domain.Invalid(str(error), code="refund_account_invalid") from None
 
 
 def _refund_locked(payment: Payment, *, amount: int, reason: str, actor, source: str, restock: bool = False,
