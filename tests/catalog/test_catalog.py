@@ -7,7 +7,7 @@ from bidcart.core.errors import DomainError
 
 from tests.openapi import assert_documented
 
-from .factories import api_for, make_category, make_product, make_user
+from tests.factories import api_for, make_category, make_product, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from bidcart.catalog import services
 from bidcart.catalog.models import Product, ProductImage
 from bidcart.core.domain import DomainError, Invalid
 
-from .factories import make_category, make_product, make_user, picture
+from tests.factories import make_category, make_product, make_user, picture
 
 pytestmark = pytest.mark.django_db
 

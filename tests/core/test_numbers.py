@@ -29,7 +29,7 @@ from bidcart.payments import admin as payment_admin
 from bidcart.payments import api as payment_api
 from bidcart.reviews import api as review_api
 from tests.auctions.factories import bidder, make_lot
-from tests.catalog.factories import api_for, make_product, make_user
+from tests.factories import api_for, make_product, make_user
 
 # A digit of some other script: what str.isdigit()/int() accept and the shop must not.
 FOREIGN_DIGITS = st.characters(

@@ -12,7 +12,7 @@ from bidcart.core.errors import DomainError
 from bidcart.orders import services, tasks
 from bidcart.orders.models import TRANSITIONS, Order, Status
 
-from tests.catalog.factories import api_for, make_product, make_user
+from tests.factories import api_for, make_product, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from bidcart.orders.models import Status as OrderStatus
 from bidcart.payments import providers, services
 from bidcart.payments.models import Payment, PaymentEvent, Refund, Status
 from bidcart.payments.providers import ProviderError
-from tests.catalog.factories import api_for, make_user
+from tests.factories import api_for, make_user
 
 from .test_flows import back_to_shop, start, through_window
 
