@@ -22,7 +22,7 @@ from bidcart.catalog import forms as catalog_forms
 from bidcart.catalog.filters import ProductFilter
 from bidcart.catalog.models import Product, Variant
 from bidcart.core import numbers
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import DomainError
 from bidcart.core.forms import WholeNumberFormField
 from bidcart.core.serializers import AmountField, IdField, WholeNumberField
 from bidcart.payments import admin as payment_admin
