@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bidcart.core import numbers
-from bidcart.core.errors import DomainError, http_status
+from bidcart.core.domain import DomainError
+from bidcart.core.errors import http_status
 
 from . import forms, page_parts, selectors, services
 from bidcart.core import images as image_rules
