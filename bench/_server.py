@@ -86,6 +86,30 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process `pid` and every live descendant (Linux /proc):
+    what a server spent, whatever else the machine was doing."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry)] = fields
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        if current in stats:
+            total += (int(stats[current][11]) + int(stats[current][12])) / tick  # utime, stime
+        todo.extend(children.get(current, []))
+    return total
+
+
 def percentile(values: list[float], p: float) -> float:
     """The p-th percentile of durations in seconds, in milliseconds."""
     if not values:

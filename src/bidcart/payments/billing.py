@@ -1,10 +1,16 @@
 """Saved payment methods (billing keys, 빌링키) and charges with them: every write about them.
 
 A buyer registers a card on the provider's own page (bidcart never sees the card number): a pending
-method is made with the reference the provider will file the key under, the buyer is sent to the
-provider, and on the way back the key is read *from the provider* (what the browser says never counts)
-and the method becomes active with the card's brand and last digits. Deleting a method deletes the key
-at the provider first; only then is it marked deleted here.
+method is made with bidcart's own reference for the registration (PortOne V1's customer_uid, V2's
+issueId, KakaoPay's partner_order_id, PayPal's request id), the buyer is sent to the provider, and on
+the way back the key is read *from the provider* (the browser's query is only a hint the adapter checks
+against the registration it started) and the method becomes active under the provider's key, with the
+card's brand and last digits. Deleting a method deletes the key at the provider first; only then is it
+marked deleted here.
+
+Recovering a charge whose answer was lost: PortOne (V1 and V2) is read back by merchant_uid. KakaoPay
+and PayPal can only be read by the id their answer carried (tid, order id), so such a charge stays
+`pending` and reconciliation cannot settle it: staff see it in the payment's event log.
 
 `charge_saved_method(order, method, key=...)` is the one way to charge a saved card (later: subscription
 cycles, auction winners). It goes through the same ledger as a payment on the provider's page: a
@@ -74,6 +80,9 @@ def start_saving_method(user, *, provider: str, site_url: str = "") -> tuple[Sav
                                                         return_url=method_return_url(method, site_url))
     except ProviderError:
         raise _provider_down() from None
+    if nxt.psp:  # what the confirmation needs from the provider's start (KakaoPay's tid, PayPal's setup token)
+        method.registration = nxt.psp
+        method.save(update_fields=["registration"])
     return method, nxt
 
 
@@ -82,24 +91,31 @@ def method_return_url(method: SavedPaymentMethod, site_url: str = "") -> str:
     return (settings.SITE_URL or site_url).rstrip("/") + reverse("payments:method-return", args=[method.pk])
 
 
-def confirm_saved_method(user, method_id: int) -> SavedPaymentMethod:
-    """The buyer is back from the provider's page: read the key from the provider and activate it. The
-    buyer's first card becomes their default."""
+def confirm_saved_method(user, method_id: int, params: dict | None = None) -> SavedPaymentMethod:
+    """The buyer is back from the provider's page (`params`: the return URL's query, a hint the adapter
+    checks with the provider): read the key from the provider and activate it, under the provider's own
+    reference where the provider names the key. The buyer's first card becomes their default."""
     with transaction.atomic():
         method = _lock_method(user, method_id)
         if method.state == State.ACTIVE:
             return method
         try:
-            key = _key_adapter(method.provider).fetch_billing_key(method.reference)
+            key = _key_adapter(method.provider).confirm_billing_key(
+                method.reference, params={k: str(v) for k, v in (params or {}).items()}, registration=method.registration)
         except ProviderError:
             raise _provider_down() from None
+        if key is not None and key.reference != method.reference:
+            if SavedPaymentMethod.objects.filter(reference=key.reference).exists():
+                key = None  # a key another method holds already is not this registration's
+            else:
+                method.reference = key.reference[:80]
         if key is None:
             raise domain.Invalid(_("The card was not registered. Try again, or use another card."),
                                  code="card_not_registered")
         has_default = SavedPaymentMethod.objects.filter(user=user, is_default=True).exclude(pk=method.pk).exists()
         method.brand, method.last4 = key.brand[:40], key.last4
         method.state, method.is_default = State.ACTIVE, not has_default
-        method.save(update_fields=["brand", "last4", "state", "is_default"])
+        method.save(update_fields=["reference", "brand", "last4", "state", "is_default"])
     return method
 
 
