@@ -21,8 +21,7 @@ SRC = Path(bidcart.__file__).parent
 EDGE = {"api", "methods_api", "views", "filters", "serializers", "permissions", "pagination", "parsers", "errors",
         "middleware", "media", "openapi", "wsauth", "honeypot", "jwt", "settings", "asgi"}
 HTTP_PACKAGES = ("rest_framework", "django.http")
-# auctions is converted on its own branch (issue #18); it joins this list with it.
-APPS = ("accounts", "cart", "catalog", "orders", "reviews", "payments", "core")
+APPS = ("accounts", "auctions", "cart", "catalog", "orders", "reviews", "payments", "core")
 
 
 def imported(path: Path) -> set[str]:
