@@ -35,7 +35,7 @@ from bidcart.subscriptions import services as subscriptions
 from bidcart.subscriptions.models import Subscription
 from tests.auctions.factories import bidder, end_now, make_lot
 from tests.auctions.factories import seller as make_seller
-from tests.catalog.factories import make_category, make_product
+from tests.factories import make_category, make_product
 
 MARK = "zq-private"
 PRICE = 24_987  # the product's: an order's total is PRICE + shipping
