@@ -20,7 +20,7 @@ from bidcart.core.openapi import ErrorSerializer
 from bidcart.core.filters import IdFilter
 from bidcart.core.serializers import AmountField, StrictSerializer, WholeNumberField
 
-from . import protocol, selectors, services
+from . import bidding, protocol, selectors, services
 from .models import Bid, ChatReport, Lot, SecondChanceOffer, alias_label
 
 
@@ -277,7 +277,11 @@ def _bid_body(answer: dict) -> dict:
 
 
 def _bid_refused(request, pk, error: DomainError) -> Response:
-    lot = Lot.objects.filter(pk=pk).first()
+    """A refusal answers with the lot's state (the one the service held under the lock when it has it), so the
+    bidder can try again; without a lot to refuse on it is a 404."""
+    lot = getattr(error, "lot", None) or Lot.objects.filter(pk=pk).first()
+    if lot is None:
+        raise NotFound("No such lot.")
     body = _bid_body(protocol.bid_answer(request.user, lot, error=error))
     return Response(body, status=http_status(error), headers=error_headers(error))
 
@@ -303,7 +307,6 @@ class BidsView(generics.ListAPIView):
     @extend_schema(request=BidSerializer, responses={
         201: BidResponseSerializer, 400: BidRefusedSerializer, 409: BidRefusedSerializer, 429: BidRefusedSerializer})
     def post(self, request, pk):
-        _lot_or_404(pk)  # a refusal answers with the lot's state: there must be a lot to refuse on
         try:
             payload = request.data
         except ParseError as error:  # refused like any other bad input: with the state to try again
@@ -317,7 +320,7 @@ class BidsView(generics.ListAPIView):
             response.data["errors"] = field_errors(data.errors)
             return response
         try:
-            result = services.place_bid(request.user, pk, data.validated_data["max_amount"])
+            result = bidding.place_bid(request.user, pk, data.validated_data["max_amount"])
         except DomainError as error:
             return _bid_refused(request, pk, error)
         return Response(_bid_body(protocol.bid_answer(request.user, None, result=result)), status=status.HTTP_201_CREATED)

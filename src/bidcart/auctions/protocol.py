@@ -48,7 +48,10 @@ def bid_answer(user, lot: Lot | None, *, result=None, error=None) -> dict:
     else:
         answer = {"accepted": False, "leading": False, "my_max": None, "extended": False,
                   "reason": error.code, "detail": str(error.detail)}
-    you = selectors.my_state(user, lot) if lot is not None else None
+    # the service's own account of the bidder's standing when it has one (read with the bid: no query here)
+    you = getattr(result if result is not None else error, "you", None)
+    if you is None and lot is not None:
+        you = selectors.my_state(user, lot)
     if result is None and you is not None:
         answer["leading"], answer["my_max"] = you["leading"], you["my_max"]
     return {**answer, "lot": selectors.lot_state(lot) if lot is not None else None, "you": you}

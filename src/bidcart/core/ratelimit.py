@@ -100,9 +100,11 @@ def _key(action: str, who, rule: Rule) -> str:
 
 def _redis():
     """The redis-py client behind the default cache when it is Django's Redis cache, else None."""
+    from django.core.cache import caches
     from django.core.cache.backends.redis import RedisCache
 
-    return cache._cache.get_client(write=True) if isinstance(cache, RedisCache) else None
+    backend = caches["default"]  # `cache` is a proxy to it
+    return backend._cache.get_client(write=True) if isinstance(backend, RedisCache) else None
 
 
 def _hit_redis(client, action: str, who, rules: tuple[Rule, ...]) -> float:

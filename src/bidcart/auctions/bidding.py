@@ -1,0 +1,152 @@
+"""A bid, in as few round trips as the rules allow.
+
+A hot lot's bids queue on its row lock, so what counts is what happens while the lock is held. An accepted
+bid costs, on PostgreSQL + Redis:
+
+- before the lock: the rate limit (one Redis round trip, core/ratelimit.py) and one SELECT of the bidder as
+  they stand now (active, verified, how many strikes, their alias on this lot, whether they watch it, their
+  maximum so far) — facts the lock does not protect (a strike or a verification racing a bid is decided
+  by whichever commits first either way);
+- under the lock: BEGIN, `SELECT … FOR UPDATE` of the lot (the server clock read after it), the proxy engine
+  in Python, INSERT of the bid (and of the bidder's alias on their first bid on the lot), one UPDATE of the
+  lot, COMMIT: the raw SQL transaction of bench/bids.py, nothing more;
+- after commit: the room's events and the outbid notice are handed to the announcer thread
+  (announce.py: the bid row is the outbox, so a process dying before announcing loses nothing).
+
+A refusal under the lock carries the locked lot and the bidder's standing, so the answer (protocol.bid_answer)
+needs no further query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from bidcart.core import ratelimit
+from bidcart.core.domain import DomainError
+
+from . import announce, conf, engine, selectors
+from .models import Bid, BidderAlias, Lot, Strike, Watch
+from .services import _check_open, _error, _lock, _not_found, money, parse_amount
+
+
+@dataclass
+class BidResult:
+    lot: Lot
+    bid: Bid
+    leading: bool
+    my_max: int
+    extended: bool
+    you: dict | None = None  # the bidder's own standing once the bid was in (selectors.my_state's fields)
+
+
+def _bidder(user, lot_id: int):
+    """The bidder as they stand now, in one query: None if they no longer exist or were deactivated."""
+    from bidcart.accounts.models import User
+
+    def first(qs, field):
+        return Subquery(qs.values(field)[:1], output_field=IntegerField())
+
+    strikes = (Strike.objects.filter(user=OuterRef("pk"), lifted_at__isnull=True).order_by()
+               .values("user").annotate(n=Count("id")).values("n"))
+    return User.objects.filter(pk=user.pk, is_active=True).annotate(
+        active_strikes=Coalesce(Subquery(strikes, output_field=IntegerField()), Value(0)),
+        lot_alias=first(BidderAlias.objects.filter(lot_id=lot_id, user=OuterRef("pk")), "number"),
+        lot_max=first(Bid.objects.filter(lot_id=lot_id, bidder=OuterRef("pk")).order_by("-max_amount"), "max_amount"),
+        watching=Exists(Watch.objects.filter(lot_id=lot_id, user=OuterRef("pk"))),
+    ).first()
+
+
+def _check_bidder(user, bidder, lot: Lot, now: datetime) -> None:
+    if user.pk == lot.seller_id:
+        raise _error("seller_cannot_bid", _("Sellers cannot bid on their own lots."))
+    if bidder is None or not bidder.is_verified:
+        raise _error("not_verified", _("Verify your email address and phone number to bid."))
+    if bidder.active_strikes >= int(conf.get("AUCTION_STRIKES_TO_BLOCK")):
+        until = selectors.blocked_until(bidder, now)
+        if until is not None:
+            raise _error(
+                "bidding_blocked",
+                _("Bidding is blocked until %(until)s because of unpaid wins.")
+                % {"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")},
+            )
+
+
+def _standing(user, bidder, lot: Lot, *, alias: int | None, my_max: int | None) -> dict:
+    return {
+        "my_max": my_max,
+        "leading": lot.leader_id == user.pk,
+        "alias": selectors.alias_label(alias),
+        "watching": bool(bidder.watching) if bidder is not None else False,
+        "is_seller": lot.seller_id == user.pk,
+    }
+
+
+def place_bid(user, lot_id: int, max_amount) -> BidResult:
+    """Offer a maximum. Refusals raise AuctionError with a reason code: 409 lot_not_live, lot_ended,
+    seller_cannot_bid, not_verified, bidding_blocked, bid_too_low, max_not_raised; 400 invalid_amount;
+    404 not_found; 429 rate_limited (RATE_LIMIT_BID, per user, whichever way the bid came)."""
+    ratelimit.hit("bid", user.pk)
+    amount = parse_amount(max_amount)
+    bidder = _bidder(user, lot_id)
+    with transaction.atomic():
+        lot = _lock(lot_id)
+        if lot is None:
+            raise _not_found()
+        now = timezone.now()  # after the lock: the server's clock decides, not the queue
+        alias = bidder.lot_alias if bidder is not None else None
+        try:
+            _check_open(lot, now)
+            _check_bidder(user, bidder, lot, now)
+            rules, before = lot.rules(), lot.state()
+            try:
+                outcome = engine.apply_bid(rules, before, user.pk, amount)
+            except engine.NotRaised as refused:
+                raise _error("max_not_raised", _("Your new maximum must be above your current maximum of %(max)s.")
+                             % {"max": money(before.leader_max, lot.currency)}) from refused
+            except engine.TooLow as refused:
+                raise _error("bid_too_low", _("The minimum bid is %(min)s.") % {"min": money(refused.min_next_bid, lot.currency)}) from refused
+        except DomainError as refusal:
+            # the answer's lot and standing, as they stood under the lock: nothing to read again
+            my_max = lot.leader_max if lot.leader_id == user.pk else (bidder.lot_max if bidder is not None else None)
+            refusal.lot, refusal.you = lot, _standing(user, bidder, lot, alias=alias, my_max=my_max)
+            raise
+        if alias is None:  # the bidder's first bid on this lot: the next alias number, under the lock
+            lot.alias_count += 1
+            alias = lot.alias_count
+            BidderAlias.objects.create(lot=lot, user_id=user.pk, number=alias)
+        after = outcome.state
+        lot.current_price, lot.leader_id, lot.leader_max, lot.second_max, lot.bid_count = (
+            after.price, after.leader, after.leader_max, after.second_max, after.bid_count,
+        )
+        if after.leader == user.pk:
+            lot.leader_alias = alias
+        if lot.status == Lot.Status.SCHEDULED:
+            lot.status = Lot.Status.LIVE
+        lot.seq += 1
+        bid = Bid.objects.create(
+            lot=lot, bidder_id=user.pk, alias=alias, max_amount=amount, price_after=after.price,
+            leading_after=outcome.leading, seq=lot.seq, created_at=now, announce_pending=True,
+        )
+        new_end = engine.soft_close_end(lot.ends_at, now, lot.soft_close_seconds)
+        extended = new_end != lot.ends_at
+        if extended:
+            lot.ends_at = new_end
+            lot.seq += 1
+        lot.save(update_fields=[
+            "current_price", "leader", "leader_max", "second_max", "bid_count", "leader_alias", "alias_count",
+            "status", "seq", "ends_at", "updated_at",
+        ])
+        state = selectors.lot_state(lot, now)
+        announce.after_commit(announce.Announcement(
+            bid_id=bid.pk, lot_id=lot.pk, state=state, seq=bid.seq, extended=extended, outbid_user=outcome.outbid,
+            row=selectors.history_row(alias, after.price, outcome.leading, now, bid.seq, leader=lot.leader_alias),
+        ))
+    you = _standing(user, bidder, lot, alias=alias, my_max=max(amount, (bidder.lot_max or 0) if bidder is not None else 0))
+    return BidResult(lot=lot, bid=bid, leading=outcome.leading, my_max=amount, extended=extended, you=you)
