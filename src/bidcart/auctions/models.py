@@ -177,7 +177,7 @@ class Bid(models.Model):
     seq = models.PositiveBigIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
     # the outbox flag: set in the bid's transaction, cleared once its events and notice went out (announce.py)
-    announce_pending = models.BooleanField(default=False)
+    announce_pending = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-id"]
