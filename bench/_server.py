@@ -38,6 +38,7 @@ def bench_env(data_dir: str, *, running: bool = False, **extra: str) -> dict[str
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "BIDCART_ADMIN_PATH", "ALLOWED_HOSTS")}
     # A benchmark measures capacity: a few bidders bidding flat out would meet RATE_LIMIT_BID first.
     env.setdefault("RATE_LIMIT_BID", "off")
+    env.setdefault("RATE_LIMIT_WS_CONNECT", "off")  # a hundred viewers from one address join the room at once
     secret = "bench-not-a-secret-" + "x" * 40
     if running:
         if not os.environ.get("SECRET_KEY") or not os.environ.get("DATABASE_URL"):
@@ -83,6 +84,30 @@ def stop_server(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process `pid` and every live descendant (Linux /proc):
+    what a server spent, whatever else the machine was doing."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry)] = fields
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        if current in stats:
+            total += (int(stats[current][11]) + int(stats[current][12])) / tick  # utime, stime
+        todo.extend(children.get(current, []))
+    return total
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -132,6 +132,14 @@ def test_a_new_category_shows_in_the_menu_with_its_indent(shelf, client):
     assert '"slug":"cups"' in client.get("/api/v1/categories/").content.decode().replace(" ", "")
 
 
+def test_the_menu_marks_each_visitors_own_category_from_the_cached_options(shelf, client):
+    make_category("Cups", slug="cups")
+    warm(client, "/products/?category=mugs", "/products/")
+    html = page(client, "/products/?category=cups")
+    assert '<option value="cups" selected>' in html and '<option value="mugs" selected>' not in html
+    assert 'selected>' not in page(client, "/products/").split('name="category"')[1].split("</select>")[0]
+
+
 def test_a_review_and_the_new_rating_show(shelf, client, buyer):
     shelf_variant = Variant.objects.get(product=shelf)
     services.set_stock(shelf.seller, shelf_variant, stock=5)

@@ -7,6 +7,7 @@ from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -33,19 +34,21 @@ def product_list(request):
     paginator = Paginator(Product.objects.none(), PAGE_SIZE)
     paginator.count = count  # a cached_property: the count comes with the cached page
     page = Page(products, number, paginator)
-    categories = selectors.category_tree()
     current = request.GET.get("category", "")
+    # The menu's options are rendered once per catalog version, language and choice (menu_key): the tree
+    # itself is read only on a miss of that fragment, or to name the chosen category.
+    categories = SimpleLazyObject(selectors.category_tree)
     context = {
         "filter": filterset,
         "page": page,
         "products": products,
         "grid_key": grid_key,  # the cards are the same for everyone: rendered once per page, language and catalog version
         "categories": categories,
-        "current_category": next((c for c in categories if c.slug == current), None),
+        "menu_key": selectors.category_menu_key(),
+        "current_category": next((c for c in categories if c.slug == current), None) if current else None,
         "orderings": ORDERING_CHOICES,
         "ordering": request.GET.get("ordering") or ("relevance" if request.GET.get("search", "").strip() else "-created"),
     }
-    context["wishlisted"] = selectors.wishlisted_ids(request.user, [p.pk for p in context["products"]])
     return render(request, "catalog/product_list.html", context, status=status)
 
 

@@ -9,6 +9,8 @@ reconciliation instead of being sent again.
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -55,6 +57,23 @@ class Answer:
     headers: httpx.Headers
 
 
+_shared: dict[int, httpx.HTTPTransport] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_transport() -> httpx.HTTPTransport:
+    """One connection pool per process for every adapter. Building a client's TLS context (loading the CA
+    bundle) cost more CPU than the rest of a payment request together (30% of a KakaoPay flow's server time
+    in bench/payments.py), and a pool keeps connections to the provider open between calls. Per process id:
+    a pool is never shared with a forked child (Celery's prefork workers)."""
+    pid = os.getpid()
+    transport = _shared.get(pid)
+    if transport is None:
+        with _shared_lock:
+            transport = _shared.get(pid) or _shared.setdefault(pid, httpx.HTTPTransport(retries=0))
+    return transport
+
+
 class ProviderHTTP:
     """`base_url` + path; `on_call(Call)` receives every attempt (the services write it to the log)."""
 
@@ -63,10 +82,13 @@ class ProviderHTTP:
         self.base_url = base_url.rstrip("/")
         self.retries = retries
         self.on_call = on_call or (lambda call: None)
-        self.client = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), transport=transport)
+        self._own_transport = transport is not None
+        self.client = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+                                   transport=transport or shared_transport())
 
     def close(self) -> None:
-        self.client.close()
+        if self._own_transport:  # the shared pool outlives every adapter
+            self.client.close()
 
     def request(self, method: str, path: str, *, json_body: Any = None, form: dict | None = None,
                 params: dict | None = None, headers: dict | None = None, safe: bool | None = None,
