@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -33,7 +33,7 @@ from bidcart.core.domain import DomainError
 
 from . import announce, conf, engine, selectors
 from .models import Bid, BidderAlias, Lot, Strike, Watch
-from .services import _check_open, _error, _lock, _not_found, money, parse_amount
+from .services import _alias, _check_open, _error, _lock, _not_found, money, parse_amount
 
 
 @dataclass
@@ -88,6 +88,34 @@ def _standing(user, bidder, lot: Lot, *, alias: int | None, my_max: int | None) 
     }
 
 
+LOT_FIELDS = ["current_price", "leader", "leader_max", "second_max", "bid_count", "leader_alias", "alias_count", "status",
+              "seq", "ends_at", "updated_at"]
+
+
+def _write(bid: Bid, lot: Lot) -> None:
+    """INSERT the bid and UPDATE the lot. On PostgreSQL one statement (a writable CTE), so the lock is held
+    one round trip less; elsewhere the ORM's two."""
+    if connection.vendor != "postgresql":
+        bid.save(force_insert=True)
+        lot.save(update_fields=LOT_FIELDS)
+        return
+    qn = connection.ops.quote_name
+    inserted = [f for f in Bid._meta.concrete_fields if not f.primary_key]
+    updated = [Lot._meta.get_field(name) for name in LOT_FIELDS]
+    sql = (
+        f"WITH new_bid AS (INSERT INTO {qn(Bid._meta.db_table)} ({', '.join(qn(f.column) for f in inserted)})"
+        f" VALUES ({', '.join(['%s'] * len(inserted))}) RETURNING {qn(Bid._meta.pk.column)})"
+        f" UPDATE {qn(Lot._meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in updated)}"
+        f" WHERE {qn(Lot._meta.pk.column)} = %s RETURNING (SELECT {qn(Bid._meta.pk.column)} FROM new_bid)"
+    )
+    params = [f.get_db_prep_save(getattr(bid, f.attname), connection) for f in inserted]
+    params += [f.get_db_prep_save(getattr(lot, f.attname), connection) for f in updated] + [lot.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        bid.pk = cursor.fetchone()[0]
+    bid._state.adding, bid._state.db = False, connection.alias
+
+
 def place_bid(user, lot_id: int, max_amount) -> BidResult:
     """Offer a maximum. Refusals raise AuctionError with a reason code: 409 lot_not_live, lot_ended,
     seller_cannot_bid, not_verified, bidding_blocked, bid_too_low, max_not_raised; 400 invalid_amount;
@@ -117,10 +145,8 @@ def place_bid(user, lot_id: int, max_amount) -> BidResult:
             my_max = lot.leader_max if lot.leader_id == user.pk else (bidder.lot_max if bidder is not None else None)
             refusal.lot, refusal.you = lot, _standing(user, bidder, lot, alias=alias, my_max=my_max)
             raise
-        if alias is None:  # the bidder's first bid on this lot: the next alias number, under the lock
-            lot.alias_count += 1
-            alias = lot.alias_count
-            BidderAlias.objects.create(lot=lot, user_id=user.pk, number=alias)
+        if alias is None:  # a first bid on this lot (or a chat line or another tab's bid took one meanwhile)
+            alias = _alias(lot, user)
         after = outcome.state
         lot.current_price, lot.leader_id, lot.leader_max, lot.second_max, lot.bid_count = (
             after.price, after.leader, after.leader_max, after.second_max, after.bid_count,
@@ -130,7 +156,7 @@ def place_bid(user, lot_id: int, max_amount) -> BidResult:
         if lot.status == Lot.Status.SCHEDULED:
             lot.status = Lot.Status.LIVE
         lot.seq += 1
-        bid = Bid.objects.create(
+        bid = Bid(
             lot=lot, bidder_id=user.pk, alias=alias, max_amount=amount, price_after=after.price,
             leading_after=outcome.leading, seq=lot.seq, created_at=now, announce_pending=True,
         )
@@ -139,10 +165,8 @@ def place_bid(user, lot_id: int, max_amount) -> BidResult:
         if extended:
             lot.ends_at = new_end
             lot.seq += 1
-        lot.save(update_fields=[
-            "current_price", "leader", "leader_max", "second_max", "bid_count", "leader_alias", "alias_count",
-            "status", "seq", "ends_at", "updated_at",
-        ])
+        lot.updated_at = now
+        _write(bid, lot)
         state = selectors.lot_state(lot, now)
         announce.after_commit(announce.Announcement(
             bid_id=bid.pk, lot_id=lot.pk, state=state, seq=bid.seq, extended=extended, outbid_user=outcome.outbid,
