@@ -88,3 +88,41 @@ def test_error_handling(pgsim):
     # without a token the SDK refuses to call the API at all
     with pytest.raises(AuthValidationException):
         new_order(bad)
+
+
+def test_vault_a_card_charge_it_and_delete_it(pgsim):
+    """Payment Method Tokens v3 (setup token → payment token) and Orders v2 with `payment_source.card.vault_id`."""
+    from paypalserversdk.models.card_vault_response import CardVaultResponse  # noqa: F401 - the SDK has the vault models
+    from paypalserversdk.models.order_request import OrderRequest as Order
+    from paypalserversdk.models.payment_source import PaymentSource
+    from paypalserversdk.models.card_request import CardRequest
+    from paypalserversdk.models.payment_token_request import PaymentTokenRequest
+    from paypalserversdk.models.payment_token_request_payment_source import PaymentTokenRequestPaymentSource
+    from paypalserversdk.models.setup_token_request import SetupTokenRequest
+    from paypalserversdk.models.setup_token_request_card import SetupTokenRequestCard
+    from paypalserversdk.models.setup_token_request_payment_source import SetupTokenRequestPaymentSource
+    from paypalserversdk.models.vault_token_request import VaultTokenRequest
+    from paypalserversdk.models.vault_token_request_type import VaultTokenRequestType
+
+    client = make_client(pgsim)
+    setup = client.vault.create_setup_token({"body": SetupTokenRequest(payment_source=SetupTokenRequestPaymentSource(
+        card=SetupTokenRequestCard(number="4111111111111111", expiry="2099-12", name="Kim Buyer"))),
+        "paypal_request_id": "sdk-setup-1"}).body
+    assert setup.status == "APPROVED"
+    token = client.vault.create_payment_token({"body": PaymentTokenRequest(payment_source=PaymentTokenRequestPaymentSource(
+        token=VaultTokenRequest(id=setup.id, mtype=VaultTokenRequestType.SETUP_TOKEN))),
+        "paypal_request_id": "sdk-vault-1"}).body
+    assert token.payment_source.card.last_digits == "1111"
+    assert client.vault.get_payment_token(token.id).body.id == token.id
+
+    order = client.orders.create_order({"body": Order(
+        intent=CheckoutPaymentIntent.CAPTURE,
+        purchase_units=[PurchaseUnitRequest(amount=AmountWithBreakdown(currency_code="USD", value="9.90"))],
+        payment_source=PaymentSource(card=CardRequest(vault_id=token.id))),
+        "prefer": "return=representation", "paypal_request_id": "sdk-bill-1"}).body
+    assert order.status == "COMPLETED"
+    assert order.purchase_units[0].payments.captures[0].status == "COMPLETED"
+
+    assert client.vault.delete_payment_token(token.id).status_code == 204
+    with pytest.raises(ErrorException):
+        client.vault.get_payment_token(token.id)

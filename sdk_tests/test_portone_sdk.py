@@ -74,3 +74,48 @@ def test_webhook_verify(client, pgsim, control, receiver):
     stale = dict(hook["headers"], **{"webhook-timestamp": str(int(hook["headers"]["webhook-timestamp"]) - 600)})
     with pytest.raises(webhook.WebhookVerificationError):
         webhook.verify(secret, hook["raw"], stale)
+
+
+def test_billing_key_issue_pay_decline_delete(client):
+    from portone_server_sdk.common import CardCredential, PaymentAmountInput
+    from portone_server_sdk.errors import BillingKeyAlreadyDeletedError, BillingKeyNotFoundError, PgProviderError
+    from portone_server_sdk.payment.billing_key import (
+        DeletedBillingKeyInfo,
+        InstantBillingKeyPaymentMethodInput,
+        InstantBillingKeyPaymentMethodInputCard,
+        IssuedBillingKeyInfo,
+    )
+
+    def issue(number):
+        card = CardCredential(number=number, expiry_year="99", expiry_month="12")
+        method = InstantBillingKeyPaymentMethodInput(card=InstantBillingKeyPaymentMethodInputCard(credential=card))
+        return client.payment.billing_key.issue_billing_key(method=method, channel_key="channel-key-pgsim")
+
+    key = issue("9100200000000005").billing_key_info.billing_key
+    info = client.payment.billing_key.get_billing_key_info(billing_key=key)
+    assert isinstance(info, IssuedBillingKeyInfo) and info.methods[0].card.number.endswith("0005")
+    paid = client.payment.pay_with_billing_key(payment_id="sdk-bk-v2-1", billing_key=key, order_name="정기결제 1회차",
+                                               amount=PaymentAmountInput(total=9900), currency="KRW")
+    assert paid.payment.pg_tx_id
+    assert isinstance(client.payment.get_payment(payment_id="sdk-bk-v2-1"), PaidPayment)
+    with pytest.raises(AlreadyPaidError):
+        client.payment.pay_with_billing_key(payment_id="sdk-bk-v2-1", billing_key=key, order_name="again",
+                                            amount=PaymentAmountInput(total=9900), currency="KRW")
+
+    poor = issue("4000000000000002").billing_key_info.billing_key
+    with pytest.raises(PgProviderError) as declined:
+        client.payment.pay_with_billing_key(payment_id="sdk-bk-v2-2", billing_key=poor, order_name="정기결제",
+                                            amount=PaymentAmountInput(total=9900), currency="KRW")
+    assert declined.value.pg_code == "4000"
+    assert isinstance(client.payment.get_payment(payment_id="sdk-bk-v2-2"), FailedPayment)
+    with pytest.raises(PgProviderError):  # an expired card gets no key
+        client.payment.billing_key.issue_billing_key(method=InstantBillingKeyPaymentMethodInput(
+            card=InstantBillingKeyPaymentMethodInputCard(credential=CardCredential(
+                number="4111111111111111", expiry_year="01", expiry_month="01"))), channel_key="channel-key-pgsim")
+
+    assert client.payment.billing_key.delete_billing_key(billing_key=key, reason="SDK test").deleted_at
+    assert isinstance(client.payment.billing_key.get_billing_key_info(billing_key=key), DeletedBillingKeyInfo)
+    with pytest.raises(BillingKeyAlreadyDeletedError):
+        client.payment.billing_key.delete_billing_key(billing_key=key)
+    with pytest.raises(BillingKeyNotFoundError):
+        client.payment.billing_key.get_billing_key_info(billing_key="billing-key-nobody")

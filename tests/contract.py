@@ -21,10 +21,10 @@ import jsonschema
 SPECS = Path(__file__).parent / "data" / "specs"
 # pgsim's base path of each provider -> the spec files that describe it
 FILES = {
-    "portone": ["portone-v2.openapi.json"],
+    "portone": ["portone-v2.openapi.json", "portone-v2-billing.openapi.json"],
     "iamport": ["portone-v1.swagger.json", "portone-v1-subscribe.swagger.json"],
     "paypal": ["paypal-checkout_orders_v2.json", "paypal-payments_payment_v2.json",
-               "paypal-notifications_webhooks_v1.json"],
+               "paypal-notifications_webhooks_v1.json", "paypal-vault_payment_tokens_v3.json"],
 }
 
 
@@ -61,6 +61,10 @@ ERRATA = {
     # The prepare object is {merchant_uid, amount, currency}; its `required` lists the pagination fields
     # of PaymentList (total/previous/next), copied by mistake upstream.
     ("portone-v1.swagger.json", "PaymentPrepareAnnotation"): lambda schema: schema.pop("required", None),
+    # Vaulting a setup token is `payment_source.token.type: "SETUP_TOKEN"` in PayPal's "Save payment methods"
+    # guides and SDKs; the published enum still lists only BILLING_AGREEMENT (the older migration path).
+    ("paypal-vault_payment_tokens_v3.json", "token_id_request"):
+        lambda schema: schema["properties"]["type"]["enum"].append("SETUP_TOKEN"),
 }
 
 
@@ -171,7 +175,8 @@ def request_problems(name: str, template: str, method: str, body: Any) -> list[s
     if form and isinstance(body, dict):  # Swagger 2.0 form fields: one object schema of them
         schema = {"type": "object", "required": [p["name"] for p in form if p.get("required")],
                   "properties": {p["name"]: {k: v for k, v in p.items() if k in ("type", "enum", "items", "format")}
-                                 for p in form}}
+                                 for p in form},
+                  "definitions": spec(name).get("definitions", {})}  # fields may $ref them (schedules)
         coerced = {k: _coerce(v, schema["properties"].get(k, {})) for k, v in body.items()}
         return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
                 for e in jsonschema.Draft4Validator(schema).iter_errors(coerced)]

@@ -34,3 +34,20 @@ def test_a_buyer_registers_a_card_on_the_window_and_deletes_it(page, shop):
     page.get_by_test_id("delete-method").click()
     expect(page.get_by_test_id("no-saved-methods")).to_be_visible()
     assert SavedPaymentMethod.objects.get(user=buyer).state == "deleted"
+
+
+def test_a_buyer_saves_a_card_with_each_other_provider_in_the_browser(page, shop):
+    """PortOne V2 through the browser SDK's requestIssueBillingKey (pay.js), KakaoPay and PayPal by their pages."""
+    buyer = make_user()
+    log_in(page, shop, buyer)
+    for count, provider in enumerate(("portone_v2", "kakaopay", "paypal"), start=1):
+        page.goto(f"{shop}/payments/methods/")
+        page.get_by_test_id(f"add-method-{provider}").click()
+        page.wait_for_url("**/pgsim/**")
+        page.locator("button[value=approve]").first.click()
+        page.wait_for_url("**/payments/methods/")
+        expect(page.get_by_test_id("saved-method")).to_have_count(count)
+    expect(page.get_by_test_id("saved-methods")).to_contain_text("BC카드")
+    expect(page.get_by_test_id("saved-methods")).to_contain_text("PayPal")
+    assert sorted(SavedPaymentMethod.objects.filter(user=buyer, state="active").values_list("provider", flat=True)) == [
+        "kakaopay", "paypal", "portone_v2"]

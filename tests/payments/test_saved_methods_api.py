@@ -87,3 +87,24 @@ def test_bad_input_is_a_clear_4xx(sim, api, buyer):
     assert api.post(url, {"method": 999, "key": "k"}, format="json").status_code == 404
     assert api.post("/api/v1/payment-methods/", {"provider": "nope"}, format="json").status_code == 400
     assert api.post("/api/v1/payment-methods/999/confirm/").status_code == 404
+
+
+def test_a_card_added_with_portone_v2_is_confirmed_with_the_query_the_browser_came_back_with(sim, api):
+    from urllib.parse import parse_qsl, urlsplit
+
+    from tests.payments.billing_helpers import portone_v2_window
+
+    r = api.post("/api/v1/payment-methods/", {"provider": "portone_v2"}, format="json")
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["next"]["params"]["billingKeyMethod"] == "CARD"
+    location = portone_v2_window(body["next"]["params"], script=body["next"]["script"])
+    query = dict(parse_qsl(urlsplit(location).query))
+    url = f"/api/v1/payment-methods/{body['method']['id']}/confirm/"
+    bad = api.post(url, {"params": "billingKey"}, format="json")
+    assert bad.status_code == 400 and bad.json()["code"]
+    r = api.post(url, {"params": query}, format="json")
+    assert r.status_code == 200, r.content
+    assert_documented(r, "POST", "/api/v1/payment-methods/{id}/confirm/")
+    assert (r.json()["state"], r.json()["last4"]) == ("active", "0005")
+    assert "billing-key" not in str(r.json())  # the provider's key is not the buyer's business

@@ -112,3 +112,60 @@ async def test_the_payment_window_issues_a_key_for_amount_zero(client):
     r = await client.post("/iamport/checkout", data={**params, "customer_uid": "cu-x", "action": "approve", "expiry": "2001-01"})
     query = parse_qs(urlsplit(r.headers["location"]).query)
     assert query["imp_success"] == ["false"] and "유효기간" in query["error_msg"][0]
+
+
+async def schedule(client, headers, *entries, customer_uid="cu-1"):
+    body = {"customer_uid": customer_uid, "schedules": list(entries)}
+    r = await client.post("/iamport/subscribe/payments/schedule", json=body, headers=headers)
+    conforms("POST", "/subscribe/payments/schedule", r, body)
+    return r.json()
+
+
+async def test_a_scheduled_payment_runs_once_when_its_time_comes_and_is_notified(client, receiver):
+    headers = await auth(client)
+    await issue(client, headers)
+    await issue(client, headers, customer_uid="poor", card="4000000000000002")
+    now = int((await client.post("/_control/clock", json={"advance": 0})).json()["now"])
+    made = await schedule(client, headers, {"merchant_uid": "cycle-1", "schedule_at": now + 600, "amount": 9900, "currency": "KRW",
+                                            "name": "월간 구독 1회차", "notice_url": "http://shop.test/hooks/iamport"})
+    assert made["code"] == 0 and made["response"][0]["schedule_status"] == "scheduled"
+    await schedule(client, headers, {"merchant_uid": "cycle-poor", "schedule_at": now + 600, "amount": 9900, "currency": "KRW",
+                                     "name": "월간 구독"}, customer_uid="poor")
+    early = await client.get("/iamport/subscribe/payments/schedule/cycle-1", headers=headers)
+    conforms("GET", "/subscribe/payments/schedule/cycle-1", early)
+    assert early.json()["response"]["imp_uid"] is None
+
+    await client.post("/_control/clock", json={"advance": 601})
+    headers = await auth(client)  # the old token lapsed meanwhile, perhaps
+    for _ in range(2):  # asking twice runs it once
+        ran = (await client.get("/iamport/subscribe/payments/schedule/cycle-1", headers=headers)).json()["response"]
+    assert (ran["schedule_status"], ran["payment_status"]) == ("executed", "paid") and ran["imp_uid"]
+    assert (await client.get("/iamport/payments/findAll/cycle-1", headers=headers)).json()["response"]["total"] == 1
+    poor = (await client.get("/iamport/subscribe/payments/schedule/cycle-poor", headers=headers)).json()["response"]
+    assert poor["payment_status"] == "failed" and "잔액" in poor["fail_reason"]
+    await flush(client)
+    assert {"imp_uid": ran["imp_uid"], "merchant_uid": "cycle-1", "status": "paid"} in [
+        d["json"] for d in receiver.for_path("/hooks/iamport")]
+
+
+async def test_schedules_are_refused_whole_and_revoked_before_they_run(client):
+    headers = await auth(client)
+    await issue(client, headers)
+    now = int((await client.post("/_control/clock", json={"advance": 0})).json()["now"])
+    entry = {"merchant_uid": "c-1", "schedule_at": now + 600, "amount": 9900, "currency": "KRW", "name": "구독"}
+    past = await schedule(client, headers, entry, {**entry, "merchant_uid": "c-2", "schedule_at": now - 1})
+    assert past["code"] == 1 and past["response"] is None
+    assert (await client.get("/iamport/subscribe/payments/schedule/c-1", headers=headers)).status_code == 404
+    assert (await schedule(client, headers, entry))["code"] == 0
+    assert (await schedule(client, headers, entry))["code"] == 1  # the merchant_uid is taken
+    assert (await schedule(client, headers, entry, customer_uid="nobody"))["code"] == 1
+    body = {"customer_uid": "cu-1", "merchant_uid": ["c-1"]}
+    r = await client.post("/iamport/subscribe/payments/unschedule", json=body, headers=headers)
+    conforms("POST", "/subscribe/payments/unschedule", r, body)
+    assert r.json()["response"][0]["schedule_status"] == "revoked"
+    again_ = await client.post("/iamport/subscribe/payments/unschedule", json=body, headers=headers)
+    assert again_.json()["code"] == 1  # nothing left to revoke
+    await client.post("/_control/clock", json={"advance": 601})
+    headers = await auth(client)
+    revoked = (await client.get("/iamport/subscribe/payments/schedule/c-1", headers=headers)).json()["response"]
+    assert revoked["schedule_status"] == "revoked" and revoked["imp_uid"] is None

@@ -23,9 +23,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import status as http
 
-from bidcart.core.errors import DomainError
+from bidcart.core import domain
 from bidcart.orders.models import Order
 from bidcart.orders.models import Status as OrderStatus
 
@@ -47,8 +46,8 @@ def _key_adapter(provider: str) -> providers.Provider:
     return providers.get(provider)
 
 
-def _not_found() -> DomainError:
-    return DomainError(_("No such payment method."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+def _not_found() -> domain.NotFound:
+    return domain.NotFound(_("No such payment method."), code="not_found")
 
 
 def _lock_method(user, method_id: int) -> SavedPaymentMethod:
@@ -58,9 +57,9 @@ def _lock_method(user, method_id: int) -> SavedPaymentMethod:
     return method
 
 
-def _provider_down() -> DomainError:
-    return DomainError(_("The payment provider did not answer; try again or choose another method."),
-                       code="provider_error", status_code=http.HTTP_502_BAD_GATEWAY)
+def _provider_down() -> domain.ProviderError:
+    return domain.ProviderError(_("The payment provider did not answer; try again or choose another method."),
+                                code="provider_error")
 
 
 # --- adding -------------------------------------------------------------------------------------------
@@ -68,14 +67,16 @@ def _provider_down() -> DomainError:
 def start_saving_method(user, *, provider: str, site_url: str = "") -> tuple[SavedPaymentMethod, Next]:
     """A pending method, and where to send the buyer to register a card for it at `provider`."""
     if provider not in billing_providers():
-        raise DomainError(_("That payment method is not available."), code="provider_unavailable",
-                          status_code=http.HTTP_400_BAD_REQUEST)
+        raise domain.Invalid(_("That payment method is not available."), code="provider_unavailable")
     method = SavedPaymentMethod.objects.create(user=user, provider=provider, reference=new_billing_reference())
     try:
         nxt = _key_adapter(provider).billing_key_window(method.reference, buyer=user,
                                                         return_url=method_return_url(method, site_url))
     except ProviderError:
         raise _provider_down() from None
+    if nxt.psp:  # what the confirmation needs from the provider's start (KakaoPay's tid, PayPal's setup token)
+        method.registration = nxt.psp
+        method.save(update_fields=["registration"])
     return method, nxt
 
 
@@ -84,24 +85,31 @@ def method_return_url(method: SavedPaymentMethod, site_url: str = "") -> str:
     return (settings.SITE_URL or site_url).rstrip("/") + reverse("payments:method-return", args=[method.pk])
 
 
-def confirm_saved_method(user, method_id: int) -> SavedPaymentMethod:
-    """The buyer is back from the provider's page: read the key from the provider and activate it. The
-    buyer's first card becomes their default."""
+def confirm_saved_method(user, method_id: int, params: dict | None = None) -> SavedPaymentMethod:
+    """The buyer is back from the provider's page (`params`: the return URL's query, a hint the adapter
+    checks with the provider): read the key from the provider and activate it, under the provider's own
+    reference where the provider names the key. The buyer's first card becomes their default."""
     with transaction.atomic():
         method = _lock_method(user, method_id)
         if method.state == State.ACTIVE:
             return method
         try:
-            key = _key_adapter(method.provider).fetch_billing_key(method.reference)
+            key = _key_adapter(method.provider).confirm_billing_key(
+                method.reference, params={k: str(v) for k, v in (params or {}).items()}, registration=method.registration)
         except ProviderError:
             raise _provider_down() from None
+        if key is not None and key.reference != method.reference:
+            if SavedPaymentMethod.objects.filter(reference=key.reference).exists():
+                key = None  # a key another method holds already is not this registration's
+            else:
+                method.reference = key.reference[:80]
         if key is None:
-            raise DomainError(_("The card was not registered. Try again, or use another card."),
-                              code="card_not_registered", status_code=http.HTTP_400_BAD_REQUEST)
+            raise domain.Invalid(_("The card was not registered. Try again, or use another card."),
+                                 code="card_not_registered")
         has_default = SavedPaymentMethod.objects.filter(user=user, is_default=True).exclude(pk=method.pk).exists()
         method.brand, method.last4 = key.brand[:40], key.last4
         method.state, method.is_default = State.ACTIVE, not has_default
-        method.save(update_fields=["brand", "last4", "state", "is_default"])
+        method.save(update_fields=["reference", "brand", "last4", "state", "is_default"])
     return method
 
 
@@ -111,7 +119,7 @@ def set_default_method(user, method_id: int) -> SavedPaymentMethod:
     with transaction.atomic():
         method = _lock_method(user, method_id)
         if method.state != State.ACTIVE:
-            raise DomainError(_("This card is not registered yet."), code="method_not_active")
+            raise domain.Conflict(_("This card is not registered yet."), code="method_not_active")
         # the old default first: at most one default per buyer is a database constraint
         SavedPaymentMethod.objects.filter(user=user, is_default=True).exclude(pk=method.pk).update(is_default=False)
         if not method.is_default:
@@ -152,14 +160,13 @@ def charge_saved_method(order: Order, method: SavedPaymentMethod, *, key: str, s
     `paid` (the order is paid), `failed` (declined; `buyer_message` says why), or `pending` when the
     provider's answer was lost (the reconciliation sweep reads it back by merchant_uid)."""
     if not key or len(key) > 200:
-        raise DomainError(_("A charge needs a key of at most 200 characters."), code="invalid_key",
-                          status_code=http.HTTP_400_BAD_REQUEST)
+        raise domain.Invalid(_("A charge needs a key of at most 200 characters."), code="invalid_key")
     merchant_uid = merchant_uid_for(method.provider, key)
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         payment = Payment.objects.filter(merchant_uid=merchant_uid).first()
         if payment is not None and (payment.order_id != order.pk or payment.saved_method_id != method.pk):
-            raise DomainError(_("This charge key was used for another charge."), code="key_reused")
+            raise domain.Conflict(_("This charge key was used for another charge."), code="key_reused")
         if payment is None:
             payment = _new_charge(order, method, merchant_uid)
     with transaction.atomic():
@@ -198,21 +205,19 @@ def _new_charge(order: Order, method: SavedPaymentMethod, merchant_uid: str) -> 
     if method.user_id != order.user_id or method.state != State.ACTIVE:
         raise _not_found()
     if method.provider not in billing_providers():
-        raise DomainError(_("That payment method is not available."), code="provider_unavailable",
-                          status_code=http.HTTP_400_BAD_REQUEST)
+        raise domain.Invalid(_("That payment method is not available."), code="provider_unavailable")
     if order.status != OrderStatus.PENDING_PAYMENT:
-        raise DomainError(_("This order is not awaiting payment."), code="order_not_payable")
+        raise domain.Conflict(_("This order is not awaiting payment."), code="order_not_payable")
     if not order.is_payable:
-        raise DomainError(_("The time to pay this order has passed."), code="order_expired")
+        raise domain.Conflict(_("The time to pay this order has passed."), code="order_expired")
     if not order.has_address:
-        raise DomainError(_("Give a shipping address before paying."), code="address_required",
-                          status_code=http.HTTP_400_BAD_REQUEST)
+        raise domain.Invalid(_("Give a shipping address before paying."), code="address_required")
     if order.payments.filter(status__in=CAPTURED).exists():
-        raise DomainError(_("This order is already paid."), code="already_paid")
+        raise domain.Conflict(_("This order is already paid."), code="already_paid")
     # one charge of a saved card at a time per order (under the order's lock): two keys racing must not
     # both take the money; one left open by a lost answer is settled by the reconciliation sweep first
     if order.payments.filter(status__in=OPEN, saved_method__isnull=False).exists():
-        raise DomainError(_("A charge for this order is already under way."), code="charge_in_progress")
+        raise domain.Conflict(_("A charge for this order is already under way."), code="charge_in_progress")
     provider_amount, provider_currency = charge_in(method.provider, order.total, order.currency)
     payment = Payment.objects.create(
         merchant_uid=merchant_uid, order=order, buyer=order.user, provider=method.provider, saved_method=method,

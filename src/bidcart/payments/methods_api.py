@@ -3,7 +3,9 @@
 - `GET /api/v1/payment-methods/` the buyer's cards: provider, brand, last four digits, default flag.
 - `POST /api/v1/payment-methods/` `{provider}` → 201 `{method, next}`: a pending method and where the buyer
   registers the card (the provider's page or browser SDK, as for a payment).
-- `POST /api/v1/payment-methods/{id}/confirm/` back from the provider: the key is read from the provider.
+- `POST /api/v1/payment-methods/{id}/confirm/` `{params}` back from the provider, `params` the query the
+  browser came back with (PortOne V2's `billingKey`, KakaoPay's `pg_token`, PayPal's `approval_token_id`):
+  a hint only, the key is read from the provider.
 - `POST /api/v1/payment-methods/{id}/default/` make it the default.
 - `DELETE /api/v1/payment-methods/{id}/` delete it (at the provider too) → 204.
 - `POST /api/v1/orders/{number}/payments/saved/` `{method, key}` → 201 the payment: charge the order to a
@@ -23,7 +25,7 @@ from bidcart.orders import selectors as order_selectors
 
 from . import billing, selectors
 from .api import NextSerializer, PaymentSerializer
-from .models import SavedPaymentMethod
+from .models import Provider, SavedPaymentMethod
 from .views import site_url
 
 
@@ -38,7 +40,15 @@ class AddSerializer(StrictSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["provider"].choices = billing.billing_providers()
+        # the model's (name, label) pairs, in its order: with every provider keeping cards, the schema
+        # names one provider enum instead of two colliding ones
+        offered = set(billing.billing_providers())
+        self.fields["provider"].choices = [(name, label) for name, label in Provider.choices if name in offered]
+
+
+class ConfirmMethodSerializer(StrictSerializer):
+    params = serializers.DictField(child=serializers.CharField(max_length=500, allow_blank=True), required=False,
+                                   help_text="the query string the provider sent the browser back with")
 
 
 class AddedSerializer(serializers.Serializer):
@@ -83,9 +93,12 @@ class MethodDetailView(APIView):
 class ConfirmMethodView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={200: MethodSerializer, **error_responses(502)})
+    @extend_schema(request=ConfirmMethodSerializer, responses={200: MethodSerializer, **error_responses(502)})
     def post(self, request, pk):
-        return Response(MethodSerializer(billing.confirm_saved_method(request.user, pk)).data)
+        data = ConfirmMethodSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        method = billing.confirm_saved_method(request.user, pk, params=data.validated_data.get("params") or {})
+        return Response(MethodSerializer(method).data)
 
 
 class DefaultMethodView(APIView):

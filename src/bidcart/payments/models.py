@@ -232,7 +232,8 @@ class SavedPaymentMethod(models.Model):
     and what the provider says about the card (brand, last four digits), never a card number.
 
     `reference` is the provider's key: the customer_uid bidcart chose (PortOne V1), or the provider's
-    own id. A method is "pending" from when the buyer is sent to the provider's page until the provider
+    own id (V2's billingKey, KakaoPay's sid, PayPal's payment token), which replaces bidcart's pending
+    reference when the key is confirmed. A method is "pending" from when the buyer is sent to the provider's page until the provider
     confirms the key; deleting keeps the row (`deleted_at`) so past charges still name their card.
     """
 
@@ -250,6 +251,9 @@ class SavedPaymentMethod(models.Model):
     is_default = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # what the provider gave while the card was being registered, for the confirmation (KakaoPay's tid,
+    # PayPal's setup token id); references only, never card data
+    registration = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-is_default", "-created_at", "-id"]

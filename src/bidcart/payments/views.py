@@ -218,7 +218,7 @@ def method_return(request, pk):
     from . import billing
 
     try:
-        billing.confirm_saved_method(request.user, pk)
+        billing.confirm_saved_method(request.user, pk, params=request.GET.dict())
     except DomainError as error:
         if error.code == "not_found":
             raise Http404 from None

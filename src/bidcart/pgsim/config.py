@@ -15,6 +15,7 @@ class SimConfig:
     kakaopay_secret_key: str = "bidcart-kakaopay-secret"
     kakaopay_admin_key: str = "bidcart-kakao-admin-key"
     kakaopay_cid: str = "TC0ONETIME"
+    kakaopay_subscription_cid: str = "TCSUBSCRIP"  # 정기결제: its first payment issues an sid
     kakaopay_tid_ttl: int = 15 * 60  # an unapproved tid expires after 15 minutes
     # PortOne V1 (Iamport)
     imp_key: str = "bidcart-imp-key"

@@ -87,7 +87,10 @@ class Iamport(IamportBilling, Provider):
                or request.query_params.get("_token") or "")
         token = raw.removeprefix("Bearer ").strip()
         record = self.state.iamport_tokens.get(token)
-        return bool(record) and record["expired_at"] > self.state.now()
+        ok = bool(record) and record["expired_at"] > self.state.now()
+        if ok:
+            self.run_due_schedules(request)  # scheduled payments come due on pgsim's clock (iamport_billing.py)
+        return ok
 
     def _unauthorized(self) -> JSONResponse:
         return envelope(None, -1, "Unauthorized", 401)

@@ -17,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import hosted, targets
+from . import cards, hosted, targets
+from .kakaopay_billing import KakaoPayBilling
 from .core import BadBody, Provider, as_int, base_url, is_declined, magic_outcome, positive_int, read_form, read_params, with_query
 
 PRE_APPROVAL = {"READY", "SEND_TMS", "OPEN_PAYMENT", "SELECT_METHOD", "ARS_WAITING", "AUTH_PASSWORD"}
@@ -42,9 +43,10 @@ def minus(a: dict, b: dict) -> dict:
     return {k: a[k] - b.get(k, 0) for k in a}
 
 
-class KakaoPay(Provider):
+class KakaoPay(KakaoPayBilling, Provider):
     def routes(self) -> list[Route]:
         return [
+            *self.billing_routes(),
             Route("/kakaopay/online/v1/payment/{op}", self.online, methods=["POST"]),
             Route("/kakaopay/v1/payment/{op}", self.legacy, methods=["POST"]),
             Route("/kakaopay/checkout/{tid}", self.checkout, methods=["GET", "POST"]),
@@ -57,8 +59,9 @@ class KakaoPay(Provider):
     async def legacy(self, request: Request) -> Response:
         return await self.dispatch(request, "legacy")
 
-    async def dispatch(self, request: Request, api: str) -> Response:
-        handlers = {"ready": self.ready, "approve": self.approve, "order": self.order, "cancel": self.cancel}
+    async def dispatch(self, request: Request, api: str, handlers: dict | None = None) -> Response:
+        handlers = handlers or {"ready": self.ready, "approve": self.approve, "order": self.order,
+                                "cancel": self.cancel, "subscription": self.subscription}
         try:
             op = handlers.get(request.path_params["op"])
             if op is None:
@@ -73,7 +76,7 @@ class KakaoPay(Provider):
                 params = await read_params(request)
             except BadBody as exc:
                 raise KakaoError(-2, f"invalid request: {exc}")
-            if params.get("cid") != self.config.kakaopay_cid:
+            if params.get("cid") not in (self.config.kakaopay_cid, self.config.kakaopay_subscription_cid):
                 raise KakaoError(-2, f"invalid cid: {params.get('cid')!r}")
             body = op(request, api, params)
             self.state.save()
@@ -125,7 +128,8 @@ class KakaoPay(Provider):
         total = self._int(params, "total_amount")
         tax_free = self._int(params, "tax_free_amount")
         quantity = self._int(params, "quantity")
-        if total <= 0 or quantity <= 0:
+        # a subscription's first payment may be 0: it only issues the sid (registration)
+        if total < (0 if params["cid"] == self.config.kakaopay_subscription_cid else 1) or quantity <= 0:
             raise KakaoError(-2, "invalid request: total_amount and quantity must be positive")
         if tax_free > total:
             raise KakaoError(-2, "invalid request: tax_free_amount exceeds total_amount")
@@ -186,6 +190,13 @@ class KakaoPay(Provider):
             raise KakaoError(-2, "invalid request: pg_token does not match")
         if params.get("total_amount") not in (None, "") and self._int(params, "total_amount") != payment["amount"]["total"]:
             raise KakaoError(-2, "invalid request: total_amount is different from the ready request")
+        decline = payment["amount"]["total"] and cards.charge_outcome(payment.get("card_number") or "")
+        if decline:
+            from .kakaopay_billing import DECLINES
+
+            payment["status"] = "FAIL_PAYMENT"
+            raise KakaoError(-780, "approval failure!", extras=dict(zip(
+                ("method_result_code", "method_result_message"), DECLINES[decline])))
         if is_declined(payment["item_name"]):
             payment["status"] = "FAIL_PAYMENT"
             raise KakaoError(-780, "approval failure!", extras={
@@ -197,6 +208,7 @@ class KakaoPay(Provider):
         if payment.get("charged_amount"):  # the buyer "paid a different amount" on the page
             payment["amount"] = payment.pop("charged_amount")
         payment.update(status="SUCCESS_PAYMENT", approved_at=now, payment_method_type="CARD")
+        sid = self.issue_sid(payment) if payment["cid"] == self.config.kakaopay_subscription_cid else None
         payment["actions"].append({
             "aid": aid, "approved_at": now, "amount": payment["amount"]["total"], "point_amount": 0,
             "discount_amount": 0, "green_deposit": 0, "payment_method_type": "CARD",
@@ -217,6 +229,7 @@ class KakaoPay(Provider):
             "created_at": self.state.kakao_time(payment["created_at"]),
             "approved_at": self.state.kakao_time(now),
             "payload": params.get("payload"),
+            **({"sid": sid} if sid else {}),
         }
 
     @staticmethod
@@ -330,7 +343,8 @@ class KakaoPay(Provider):
             return hosted.message_page(request, "KakaoPay", f"This payment can no longer be approved ({payment['status']}).", 409)
         if request.method == "POST":
             form = await read_form(request)
-            choice = {"outcome": form.get("action"), "amount": form.get("tamper_amount")}
+            choice = {"outcome": form.get("action"), "amount": form.get("tamper_amount"),
+                      "card_number": form.get("card_number"), "expiry": form.get("expiry")}
         else:
             choice = self.sim.take_outcome("kakaopay") or magic_outcome(payment["item_name"])
         if choice is None:
@@ -342,6 +356,8 @@ class KakaoPay(Provider):
                  ("Order", payment["partner_order_id"]), ("tid", payment["tid"])],
                 action_url=str(request.url),
                 amount=payment["amount"]["total"],
+                # the card a script may choose (pgsim/cards.py): kept with a subscription's sid
+                hidden={"card_number": cards.DEFAULT_CARD, "expiry": cards.DEFAULT_EXPIRY},
             )
         return self._finish(request, payment, choice)
 
@@ -354,6 +370,13 @@ class KakaoPay(Provider):
                     return hosted.message_page(request, "KakaoPay", "Enter a positive whole amount.", 400)
                 tax_free = min(payment["amount"]["tax_free"], total)
                 payment["charged_amount"] = amount_obj(total, tax_free, vat_of(total - tax_free))
+            number = cards.digits(choice.get("card_number") or cards.DEFAULT_CARD)
+            year, _, month = str(choice.get("expiry") or cards.DEFAULT_EXPIRY).partition("-")
+            if not (year.isdigit() and month.isdigit()) or cards.expired(int(year), int(month), self.state.now()):
+                payment["status"] = "FAIL_AUTH_PASSWORD"  # the card is refused on KakaoPay's own page
+                self.state.save()
+                return RedirectResponse(payment["fail_url"], status_code=303)
+            payment["card_number"] = number
             payment["status"] = "AUTH_PASSWORD"
             payment["pg_token"] = self.state.token("", 20).lower()
             target = with_query(payment["approval_url"], pg_token=payment["pg_token"])

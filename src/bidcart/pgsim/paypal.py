@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import hosted, targets
+from .paypal_billing import PayPalVault
 from .core import BadBody, Provider, base_url, is_declined, magic_outcome, read_form, read_params, with_query
 
 VALUE_RE = re.compile(r"^((-?[0-9]+)|(-?([0-9]+)?[.][0-9]+))$")
@@ -40,7 +41,8 @@ ERROR_NAMES = {
 # (`^[2-9A-HJ-NP-Z]{13}$` in the Orders and Payments v2 specs).
 ACCOUNT_ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 MERCHANT_ID = "PGSMMERCHANT2"
-REQUEST_ID_TTL = {"order": 6 * 3600, "capture": 45 * 86400, "refund": 45 * 86400}
+REQUEST_ID_TTL = {"order": 6 * 3600, "capture": 45 * 86400, "refund": 45 * 86400, "setup_token": 3 * 86400,
+                  "payment_token": 3 * 86400}
 
 
 class PayPalError(Exception):
@@ -71,7 +73,7 @@ def money(currency: str, minor: int) -> dict:
     return {"currency_code": currency, "value": value}
 
 
-class PayPal(Provider):
+class PayPal(PayPalVault, Provider):
     def routes(self) -> list[Route]:
         return [
             Route("/paypal/v1/oauth2/token", self.token, methods=["POST"]),
@@ -83,6 +85,7 @@ class PayPal(Provider):
             Route("/paypal/v2/payments/refunds/{id}", self.get_refund, methods=["GET"]),
             Route("/paypal/v1/notifications/verify-webhook-signature", self.verify_webhook, methods=["POST"]),
             Route("/paypal/checkoutnow", self.checkout, methods=["GET", "POST"]),
+            *self.vault_routes(),
         ]
 
     # --- plumbing ---------------------------------------------------------------------
@@ -135,6 +138,8 @@ class PayPal(Provider):
             return body
         if kind == "capture":
             return self.capture_object(resource_id, request)
+        if kind in ("setup_token", "payment_token"):
+            return self._render_vault(kind, resource_id, request)
         body = self.refund_object(self.state.paypal_refunds[resource_id], request)
         return {k: body[k] for k in ("id", "status", "links")} if minimal else body
 
@@ -221,6 +226,9 @@ class PayPal(Provider):
             "payer": None, "charged": None, "declined": is_declined(unit.get("description"), unit.get("custom_id")),
             "capture_id": None, "create_time": now, "update_time": now,
         }
+        vaulted = self.vaulted_source(body)
+        if vaulted:  # a vaulted payment method: charged now, no buyer in the loop
+            self.charge_vaulted(request, self.state.paypal_orders[order_id], *vaulted)
         return 201, "order", order_id
 
     def order_object(self, order: dict, request: Request) -> dict:
@@ -244,6 +252,13 @@ class PayPal(Provider):
         body: dict[str, Any] = {"id": order["id"], "intent": order["intent"], "status": order["status"],
                                 "purchase_units": [unit], "create_time": t(order["create_time"]),
                                 "update_time": t(order["update_time"]), "links": links}
+        if order.get("vault"):
+            kind, vault_id = order["vault"]
+            record = self.state.paypal_payment_tokens.get(vault_id) or {}
+            source: dict[str, Any] = {"attributes": {"vault": {"id": vault_id, "status": "VAULTED"}}}
+            if kind == "card" and record:
+                source.update(brand=record["brand"], last_digits=record["number"][-4:], expiry=record["expiry"])
+            body["payment_source"] = {kind: source}
         if order["payer"]:
             body["payer"] = order["payer"]
             body["payment_source"] = {"paypal": {"email_address": order["payer"]["email_address"],
@@ -304,6 +319,10 @@ class PayPal(Provider):
                       {"href": f"{api}/v2/checkout/orders/{order['id']}", "rel": "up", "method": "GET"}],
             "create_time": t(capture["create_time"]), "update_time": t(capture["update_time"]),
         }
+        if capture.get("processor_response"):
+            body["processor_response"] = capture["processor_response"]
+        if capture["status"] == "DECLINED":
+            body.pop("seller_receivable_breakdown")
         for key in ("custom_id", "invoice_id"):
             if unit.get(key):
                 body[key] = unit[key]

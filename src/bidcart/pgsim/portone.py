@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import hosted, targets
+from .portone_billing import PortOneBilling
 from .core import BadBody, Provider, as_int, base_url, is_declined, magic_outcome, positive_int, read_form, read_params, with_query
 
 MERCHANT_ID = "merchant-pgsim"
@@ -45,7 +46,7 @@ def error_response(exc: PortOneError) -> JSONResponse:
     return JSONResponse({"type": exc.type, "message": exc.message}, status_code=exc.status)
 
 
-class PortOne(Provider):
+class PortOne(PortOneBilling, Provider):
     def routes(self) -> list[Route]:
         return [
             Route("/portone/login/api-secret", self.login, methods=["POST"]),
@@ -56,6 +57,7 @@ class PortOne(Provider):
             Route("/portone/checkout", self.checkout, methods=["GET", "POST"]),
             Route("/portone/vbank/{payment_id}", self.vbank_page, methods=["GET", "POST"]),
             Route("/portone/browser-sdk.js", self.script, methods=["GET"]),
+            *self.billing_routes(),
         ]
 
     # --- plumbing ---------------------------------------------------------------------

@@ -24,9 +24,14 @@ TABLES = (
     "iamport_payments",  # imp_uid -> payment
     "iamport_prepared",  # merchant_uid -> {merchant_uid, amount, currency}
     "iamport_customers",  # customer_uid -> billing key (card masked) and its scripted outcome
+    "iamport_schedules",  # merchant_uid -> scheduled payment (예약결제) on a customer_uid
     "portone_payments",  # paymentId -> payment
     "portone_prepared",  # paymentId -> {totalAmount, taxFreeAmount, currency}
     "portone_tokens",  # accessToken -> expires_at
+    "portone_billing_keys",  # billingKey -> billing key (card masked, issueId, status) and its scripted outcome
+    "kakaopay_sids",  # sid -> subscription (cid, partner_user_id, card, status) and its scripted outcome
+    "paypal_setup_tokens",  # setup token id -> setup token (card masked, status)
+    "paypal_payment_tokens",  # payment token id -> vaulted card or PayPal wallet and its scripted outcome
     "portone_idempotency",  # Idempotency-Key -> {fingerprint, status, body, expires_at}
     "paypal_tokens",  # access_token -> expires_at
     "paypal_orders",  # order id -> order

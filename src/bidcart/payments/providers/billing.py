@@ -7,8 +7,15 @@ the card (brand, last digits): never a card number.
 - `billing_key_window(reference, buyer, return_url)`: where the buyer registers a card on the provider's
   own page (a redirect, or the browser SDK's parameters), filed under `reference` where the provider lets
   the shop name the key; the browser comes back to `return_url`.
+  `Next.psp` is what the provider gave while registering that the confirmation needs (KakaoPay's tid,
+  PayPal's setup token): the services keep it with the pending method.
+- `confirm_billing_key(reference, params=..., registration=...)`: the buyer is back (`params`: the return
+  URL's query, a hint only): the key as the *provider* reports it, or None if no card was registered.
+  `BillingKey.reference` is the key to charge from then on: bidcart's own reference where the shop names
+  the key (PortOne V1's customer_uid), else the provider's (V2's billingKey, KakaoPay's sid, PayPal's
+  payment token). Default: `fetch_billing_key(reference)`.
 - `fetch_billing_key(reference)`: the provider's record of the key, or None if it has none (deleted,
-  never issued). Used to confirm an issuance the buyer did on the provider's page or SDK.
+  never issued).
 - `charge_billing_key(payment, reference)`: charge `payment.provider_amount` with the key, under
   `payment.merchant_uid` (`notify`: the webhook inbox), and report the truth as a Snapshot ("paid", or "failed" with the decline reason).
   The services derive merchant_uid from their idempotency key, so a repeated charge is refused by the
@@ -20,7 +27,7 @@ the card (brand, last digits): never a card number.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 if TYPE_CHECKING:
     from ..models import Payment
@@ -39,12 +46,15 @@ class BillingKeys:
     """What an adapter offering billing keys implements (see the module docstring). A mixin interface: the
     methods below raise NotImplementedError on purpose, so a provider that sets `supports_billing_keys`
     without implementing one fails loudly at the first call. PortOne V1 implements them
-    (portone_billing.py); V2, KakaoPay and PayPal are the next increments of issue #17."""
+    (portone_billing.py), V2 (portone_v2_billing.py), KakaoPay (kakaopay_billing.py), PayPal (paypal_billing.py)."""
 
     supports_billing_keys = True
 
     def billing_key_window(self, reference: str, *, buyer, return_url: str) -> "Next":
         raise NotImplementedError
+
+    def confirm_billing_key(self, reference: str, *, params: Mapping[str, str], registration: dict) -> BillingKey | None:
+        return self.fetch_billing_key(reference)
 
     def fetch_billing_key(self, reference: str) -> BillingKey | None:
         raise NotImplementedError

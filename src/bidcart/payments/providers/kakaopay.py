@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Mapping
 
 from .base import Next, Provider, ProviderError, RefundResult, Snapshot, Urls
+from .kakaopay_billing import KakaoPayBillingKeys
 
 if TYPE_CHECKING:
     from ..models import Payment
@@ -45,7 +46,7 @@ FAILED = {
 DECLINED = "-780"
 
 
-class KakaoPay(Provider):
+class KakaoPay(KakaoPayBillingKeys, Provider):
     name = "kakaopay"
     label = "KakaoPay"
     methods = ("card",)
@@ -57,6 +58,7 @@ class KakaoPay(Provider):
         "secret_key": "",  # new API
         "admin_key": "",  # legacy API
         "cid": "TC0ONETIME",  # KakaoPay's test merchant; the real one comes with the contract
+        "subscription_cid": "TCSUBSCRIP",  # 정기결제 (saved cards): KakaoPay's test subscription merchant
     }
     simulator_path = "kakaopay"
     simulator_credentials = {"secret_key": "kakaopay_secret_key", "admin_key": "kakaopay_admin_key"}

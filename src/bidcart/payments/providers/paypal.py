@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from bidcart.core import money
 
 from .base import Next, Provider, ProviderError, RefundResult, Snapshot, Urls, WebhookNotice, WebhookRejected
+from .paypal_billing import PayPalVaultKeys
 
 if TYPE_CHECKING:
     from ..models import Payment
@@ -71,7 +72,7 @@ def _minor(value, currency: str) -> int:
     return money.from_decimal_string(value, currency, exponent=PayPal.exponent(currency))
 
 
-class PayPal(Provider):
+class PayPal(PayPalVaultKeys, Provider):
     name = "paypal"
     label = "PayPal"
     methods = ("card",)
@@ -138,7 +139,7 @@ class PayPal(Provider):
         return self._access_token
 
     def _api(self, method: str, path: str, *, body: dict | None = None, headers: dict | None = None,
-             safe: bool | None = None) -> dict:
+             safe: bool | None = None, empty_ok: bool = False) -> dict:
         """One authenticated call; answer the JSON body or raise ProviderError (code = the PayPal issue)."""
         for attempt in (1, 2):
             answer = self.http.request(method, path, json_body=body, safe=safe,
@@ -157,7 +158,7 @@ class PayPal(Provider):
             message = details[0].get("description") or data.get("message") or f"HTTP {answer.status}"
             raise ProviderError(f"PayPal {method} {path}: {code}: {message}", code=code,
                                 http_status=answer.status, payload=answer.data)
-        if not data:
+        if not data and not (empty_ok and answer.status == 204):
             raise ProviderError(f"PayPal {method} {path}: unreadable answer", code="bad_response",
                                 http_status=answer.status, outcome_unknown=True, payload=answer.data)
         return data

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import quote
 
 from .base import Next, Provider, ProviderError, RefundResult, Snapshot, Urls, WebhookNotice, WebhookRejected
+from .portone_v2_billing import PortOneV2BillingKeys
 
 if TYPE_CHECKING:
     from ..banks import RefundAccount
@@ -75,7 +76,7 @@ def _utc_iso(value: str | None) -> str:
         return value
 
 
-class PortOneV2(Provider):
+class PortOneV2(PortOneV2BillingKeys, Provider):
     name = "portone_v2"
     label = "PortOne V2"
     methods = ("card", "vbank")
@@ -105,10 +106,11 @@ class PortOneV2(Provider):
 
     # --- the wire ----------------------------------------------------------------------
     def _call(self, method: str, path: str, body: dict | None = None, *, idempotency_key: str = "",
-              missing_ok: bool = False) -> Any:
+              missing_ok: bool = False, query: dict | None = None) -> Any:
         headers = {"Authorization": f"PortOne {self.config['secret']}"}
-        if method == "GET":
-            answer = self.http.request("GET", path, params={"storeId": self.config["store_id"]}, headers=headers)
+        if method in ("GET", "DELETE"):  # parameters in the query (DELETE /billing-keys/{billingKey}?storeId=&reason=)
+            answer = self.http.request(method, path, params={"storeId": self.config["store_id"], **(query or {})},
+                                       headers=headers)
         else:
             if idempotency_key:
                 headers["Idempotency-Key"] = _idempotency_key(idempotency_key)

@@ -85,6 +85,20 @@ async function payV2(params) {
   });
 }
 
+// V2 card registration (saved cards): params carry billingKeyMethod; the answer is
+// data-return?billingKey=&transactionType=ISSUE_BILLING_KEY&code=&message= (the server reads the key from PortOne).
+async function issueBillingKeyV2(params) {
+  const rsp = await window.PortOne.requestIssueBillingKey(params);
+  if (!rsp) return;
+  say("checking");
+  go(el.dataset.return, {
+    billingKey: rsp.billingKey,
+    transactionType: rsp.transactionType,
+    code: rsp.code,
+    message: rsp.message,
+  });
+}
+
 async function main() {
   if (!el.textContent.trim()) say("opening"); // the page may say it already, in its own words
   const params = JSON.parse(el.dataset.params);
@@ -94,7 +108,7 @@ async function main() {
     payV1(params);
   } else if (el.dataset.provider === "portone_v2") {
     if (!window.PortOne) throw new Error("PortOne is not available");
-    await payV2(params);
+    await (params.billingKeyMethod ? issueBillingKeyV2(params) : payV2(params));
   } else {
     throw new Error(`unknown provider ${el.dataset.provider}`);
   }
