@@ -37,8 +37,8 @@ import time
 from pathlib import Path
 
 import httpx
-from _server import (add_target_args, base_urls, bench_env, figure, free_port, in_threads, percentile, start_server,
-                     stop_server, write_figures)
+from _server import (add_target_args, base_urls, bench_env, figure, free_port, in_threads, percentile, process_cpu_seconds,
+                     start_server, stop_server, write_figures)
 
 HERE = Path(__file__).resolve()
 
@@ -255,6 +255,8 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=200, help="WebSocket viewers for the fan-out (the issue: 1000)")
     parser.add_argument("--fanout-bids", type=int, default=30)
     parser.add_argument("--no-ws-bids", action="store_true", help="leave out the bid storm over the live room's WebSocket")
+    parser.add_argument("--server-pid", type=int, default=0,
+                        help="with --base-url: the server's process id, to report its CPU per decided bid (its workers included)")
     parser.add_argument("--sql-seconds", type=float, default=5)
     parser.add_argument("--time-limit", type=float, default=300, help="seconds for all the HTTP scenarios together")
     add_target_args(parser)
@@ -282,13 +284,23 @@ def main() -> None:
             proc = start_server(env, port, Path(data_dir) / "server.log", ready=(200, 503))
             bases = [f"http://127.0.0.1:{port}"]
         deadline = time.monotonic() + args.time_limit
+        server_pid = proc.pid if proc is not None else args.server_pid
+
+        def with_cpu(storm):
+            """The storm's result, with the server's CPU milliseconds per decided bid when its pid is known."""
+            before = process_cpu_seconds(server_pid) if server_pid else None
+            result = asyncio.run(storm)
+            if before is not None and result["done"]:
+                result["cpu_ms"] = (process_cpu_seconds(server_pid) - before) * 1000 / result["done"]
+            return result
+
         for i, c in enumerate(levels):
-            result = asyncio.run(bid_storm(bases, lots[i], tokens, args.bids, c, deadline))
+            result = with_cpu(bid_storm(bases, lots[i], tokens, args.bids, c, deadline))
             storms.append((c, result))
             print(f"  API bids @ {c}: {result['done']} tries, {result['accepted_per_s']:.0f} accepted/s", flush=True)
         if not args.no_ws_bids:
             for i, c in enumerate(levels):
-                result = asyncio.run(ws_bid_storm(bases, lots[2 * len(levels) + 1 + i], tokens, args.bids, c, deadline))
+                result = with_cpu(ws_bid_storm(bases, lots[2 * len(levels) + 1 + i], tokens, args.bids, c, deadline))
                 ws_storms.append((c, result))
                 print(f"  WebSocket bids @ {c}: {result['done']} tries, {result['accepted_per_s']:.0f} accepted/s", flush=True)
         if args.viewers:
@@ -312,19 +324,24 @@ def main() -> None:
           f"database {'postgresql' if database_url.startswith('postgres') else 'sqlite'}, "
           f"channel layer {'redis' if env.get('REDIS_URL') else 'in-memory'}; "
           + ("one uvicorn worker (bidcart run)" if started_here else f"{len(bases)} server(s) at {', '.join(bases)}"))
-    header = f"{'one hot lot':<30} {'conc':>4} {'accepted/s':>10} {'decided/s':>9} {'p50 ms':>7} {'p99 ms':>7}  refusals"
+    def cpu(r):
+        return f"{r['cpu_ms']:.1f}" if "cpu_ms" in r else "-"
+
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min) at the end; "
+          "CPU ms: the server's CPU per decided bid")
+    header = f"{'one hot lot':<30} {'conc':>4} {'accepted/s':>10} {'decided/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>6}  refusals"
     print(header)
     print("-" * len(header))
     for c, r in storms:
         refusals = ", ".join(f"{k} {v}" for k, v in sorted(r["codes"].items()) if k != "accepted") or "-"
         print(f"{'HTTP API':<30} {c:>4} {r['accepted_per_s']:>10.1f} {r['tries_per_s']:>9.1f} "
-              f"{r['p50']:>7.1f} {r['p99']:>7.1f}  {refusals}")
+              f"{r['p50']:>7.1f} {r['p99']:>7.1f} {cpu(r):>6}  {refusals}")
     for c, r in ws_storms:
         refusals = ", ".join(f"{k} {v}" for k, v in sorted(r["codes"].items()) if k != "accepted") or "-"
         print(f"{'live room WebSocket':<30} {c:>4} {r['accepted_per_s']:>10.1f} {r['tries_per_s']:>9.1f} "
-              f"{r['p50']:>7.1f} {r['p99']:>7.1f}  {refusals}")
+              f"{r['p50']:>7.1f} {r['p99']:>7.1f} {cpu(r):>6}  {refusals}")
     for c, r in ceiling:
-        print(f"{'raw SQL, same transaction':<30} {c:>4} {r['per_s']:>10.1f} {r['per_s']:>9.1f} {r['p50']:>7.1f} {r['p99']:>7.1f}  -")
+        print(f"{'raw SQL, same transaction':<30} {c:>4} {r['per_s']:>10.1f} {r['per_s']:>9.1f} {r['p50']:>7.1f} {r['p99']:>7.1f} {'-':>6}  -")
     if not ceiling:
         print("raw SQL ceiling: PostgreSQL only (set DATABASE_URL)")
     for (c, r), (_c, s) in zip(storms, ceiling):
@@ -342,12 +359,14 @@ def main() -> None:
         refusals = sum(v for k, v in r["codes"].items() if k != "accepted")
         figures.append(figure(f"bids: decided @ {c} bidders, one lot", r["tries_per_s"], "bids/s", p50=r["p50"], p99=r["p99"],
                               ceiling=ceilings[c]["per_s"] if c in ceilings else None,
-                              note=f"{r['accepted_per_s']:.1f} accepted/s, {refusals} refused as overtaken"))
+                              note=f"{r['accepted_per_s']:.1f} accepted/s, {refusals} refused as overtaken"
+                              + (f", {r['cpu_ms']:.1f} ms server CPU per bid" if "cpu_ms" in r else "")))
     for c, r in ws_storms:
         refusals = sum(v for k, v in r["codes"].items() if k != "accepted")
         figures.append(figure(f"bids: decided over WebSocket @ {c} bidders, one lot", r["tries_per_s"], "bids/s", p50=r["p50"],
                               p99=r["p99"], ceiling=ceilings[c]["per_s"] if c in ceilings else None,
-                              note=f"{r['accepted_per_s']:.1f} accepted/s, {refusals} refused as overtaken"))
+                              note=f"{r['accepted_per_s']:.1f} accepted/s, {refusals} refused as overtaken"
+                              + (f", {r['cpu_ms']:.1f} ms server CPU per bid" if "cpu_ms" in r else "")))
     if spread:
         figures.append(figure(f"bids: bid → viewer, {spread['viewers']} viewers", spread["delivered"] / max(1, spread["expected"]) * 100,
                               "% delivered", p50=spread["p50"], p99=spread["p99"],
