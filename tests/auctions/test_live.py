@@ -14,6 +14,7 @@ from django.contrib.auth.models import AnonymousUser
 from bidcart.auctions import consumers, live, services
 from bidcart.auctions.models import ChatMessage, ChatMute, ChatReport, Lot
 from bidcart.auctions.routing import websocket_urlpatterns
+from bidcart.core.domain import Conflict, Forbidden
 from tests.auctions.factories import bidder, make_lot, make_user, numbers_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -225,7 +226,7 @@ async def test_reporting_hiding_and_muting():
 def test_only_staff_moderate():
     lot = make_lot()
     message = services.post_message(bidder(), lot.pk, "hello")
-    with pytest.raises(services.AuctionError) as error:
+    with pytest.raises(Forbidden) as error:
         services.hide_message(bidder(), message.pk)
     assert error.value.code == "not_staff"
     assert ChatMessage.objects.get(pk=message.pk).hidden_at is None
@@ -234,7 +235,7 @@ def test_only_staff_moderate():
 def test_chat_closes_with_the_auction():
     lot = make_lot()
     services.cancel_lot(make_user(staff=True), lot.pk, "fake")
-    with pytest.raises(services.AuctionError) as error:
+    with pytest.raises(Conflict) as error:
         services.post_message(bidder(), lot.pk, "hello?")
     assert error.value.code == "chat_closed"
 

@@ -8,6 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from bidcart.auctions import services
+from bidcart.core.domain import Forbidden
 from bidcart.auctions.models import ChatMessage, ChatMute, ChatReport, Lot, Notice, SecondChanceOffer, Strike, Watch, Win
 from bidcart.orders import services as order_services
 from tests.auctions.factories import bidder, end_now, make_category, make_lot, make_user, seller
@@ -141,8 +142,9 @@ def test_staff_moderate_the_chat_in_the_admin():
     assert ChatReport.objects.get().handled_at is not None
     client.post(f"{ADMIN}/chatmessage/", {"action": "mute", "_selected_action": [message.pk]})
     assert ChatMute.objects.filter(lot=lot, user=spammer).exists()
-    with pytest.raises(services.AuctionError):
+    with pytest.raises(Forbidden) as error:
         services.post_message(spammer, lot.pk, "still here")
+    assert error.value.code == "chat_muted"
 
 
 def test_staff_lift_strikes_and_cancel_lots_with_a_reason_in_the_admin():

@@ -15,7 +15,8 @@ from rest_framework.views import APIView
 
 from bidcart.catalog.models import Category
 from bidcart.core import images as pictures
-from bidcart.core.errors import DomainError, error_headers, field_errors, http_status
+from bidcart.core.domain import DomainError, Invalid
+from bidcart.core.errors import error_headers, field_errors, http_status
 from bidcart.core.openapi import ErrorSerializer
 from bidcart.core.filters import IdFilter
 from bidcart.core.serializers import AmountField, StrictSerializer, WholeNumberField
@@ -310,12 +311,10 @@ class BidsView(generics.ListAPIView):
         try:
             payload = request.data
         except ParseError as error:  # refused like any other bad input: with the state to try again
-            return _bid_refused(request, pk, services.AuctionError(str(error.detail), code=error.default_code,
-                                                                   status_code=status.HTTP_400_BAD_REQUEST))
+            return _bid_refused(request, pk, Invalid(str(error.detail), code=error.default_code))
         data = BidSerializer(data=payload)
         if not data.is_valid():
-            error = services.AuctionError("Enter max_amount as a whole number of minor units (KRW: won).", code="invalid_amount",
-                                          status_code=status.HTTP_400_BAD_REQUEST)
+            error = Invalid("Enter max_amount as a whole number of minor units (KRW: won).", code="invalid_amount")
             response = _bid_refused(request, pk, error)
             response.data["errors"] = field_errors(data.errors)
             return response
