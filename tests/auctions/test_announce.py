@@ -9,7 +9,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from bidcart.auctions import announce, bidding, tasks
+from bidcart.auctions import announce, services, tasks
 from bidcart.auctions.models import Bid, Notice
 from tests.auctions.factories import bidder, make_lot
 from tests.auctions.wsclient import join, next_of
@@ -30,8 +30,8 @@ def test_a_server_announces_bids_from_its_announcer_thread_and_marks_them_announ
     settings.AUCTION_ANNOUNCE_IN_BACKGROUND = True
     lot = make_lot(start=10_000)
     a, b = bidder(), bidder()
-    bidding.place_bid(a, lot.pk, 20_000)
-    bidding.place_bid(b, lot.pk, 30_000)  # a is outbid
+    services.place_bid(a, lot.pk, 20_000)
+    services.place_bid(b, lot.pk, 30_000)  # a is outbid
 
     wait_until(lambda: not Bid.objects.filter(lot=lot, announce_pending=True).exists())
     notice = Notice.objects.get(user=a, lot=lot, kind=Notice.Kind.OUTBID)
@@ -42,12 +42,12 @@ def test_a_server_announces_bids_from_its_announcer_thread_and_marks_them_announ
 async def test_a_bid_committed_but_never_announced_is_announced_by_the_sweep(monkeypatch):
     lot = await db(make_lot)(start=10_000)
     a, b = await db(bidder)(), await db(bidder)()
-    await db(bidding.place_bid)(a, lot.pk, 20_000)
+    await db(services.place_bid)(a, lot.pk, 20_000)
     room, snap = await join(lot.pk, a)
 
     # the process dies between the commit and the announcement: nothing handed over is ever sent
     monkeypatch.setattr(announce, "submit", lambda announcement: None)
-    await db(bidding.place_bid)(b, lot.pk, 30_000)
+    await db(services.place_bid)(b, lot.pk, 30_000)
     assert all(m["type"] == "viewers" for m in await room.pending_messages(0.3))  # no bid event
     assert not await db(Notice.objects.filter(user=a, kind=Notice.Kind.OUTBID).exists)()
 
@@ -69,6 +69,6 @@ async def test_a_bid_committed_but_never_announced_is_announced_by_the_sweep(mon
 def test_a_bid_still_within_its_grace_is_left_to_its_own_process(monkeypatch):
     monkeypatch.setattr(announce, "submit", lambda announcement: None)
     lot = make_lot(start=10_000)
-    bidding.place_bid(bidder(), lot.pk, 20_000)
+    services.place_bid(bidder(), lot.pk, 20_000)
     assert announce.replay_pending() == 0
     assert Bid.objects.get(lot=lot).announce_pending

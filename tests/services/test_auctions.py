@@ -261,17 +261,16 @@ def test_a_bid_holds_the_lots_lock_for_one_write_and_the_commit():
     when it is refused. The bidder is read once, before the lock; the announcement happens after commit."""
     from django.test.utils import CaptureQueriesContext
 
-    from bidcart.auctions import bidding
 
     lot = make_lot(start=10_000)
     a, b = bidder(), bidder()
-    bidding.place_bid(a, lot.pk, 20_000)
-    bidding.place_bid(b, lot.pk, 15_000)  # both have their alias now
+    services.place_bid(a, lot.pk, 20_000)
+    services.place_bid(b, lot.pk, 15_000)  # both have their alias now
 
     def under_the_lock(amount, user):
         with CaptureQueriesContext(connection) as queries:
             try:
-                bidding.place_bid(user, lot.pk, amount)
+                services.place_bid(user, lot.pk, amount)
             except DomainError:
                 pass
         statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]

@@ -21,7 +21,7 @@ from bidcart.core.openapi import ErrorSerializer
 from bidcart.core.filters import IdFilter
 from bidcart.core.serializers import AmountField, StrictSerializer, WholeNumberField
 
-from . import bidding, protocol, selectors, services
+from . import protocol, selectors, services
 from .models import Bid, ChatReport, Lot, SecondChanceOffer, alias_label
 
 
@@ -319,7 +319,7 @@ class BidsView(generics.ListAPIView):
             response.data["errors"] = field_errors(data.errors)
             return response
         try:
-            result = bidding.place_bid(request.user, pk, data.validated_data["max_amount"])
+            result = services.place_bid(request.user, pk, data.validated_data["max_amount"])
         except DomainError as error:
             return _bid_refused(request, pk, error)
         return Response(_bid_body(protocol.bid_answer(request.user, None, result=result)), status=status.HTTP_201_CREATED)

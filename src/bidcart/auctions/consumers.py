@@ -32,7 +32,7 @@ from bidcart.core.consumers import GuardedJsonConsumer, error_message, rate_limi
 from bidcart.core.errors import DomainError
 from bidcart.core.ratelimit import RateLimited
 
-from . import bidding, live, protocol, services
+from . import live, protocol, services
 from .models import Lot
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def snapshot(lot_id: int, user) -> dict | None:
 
 def _bid(user, lot_id: int, amount) -> dict:
     try:
-        result = bidding.place_bid(user, lot_id, amount)
+        result = services.place_bid(user, lot_id, amount)
     except RateLimited:
         raise  # answered as an error message, like every rate limit on the socket
     except DomainError as error:
