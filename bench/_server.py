@@ -39,6 +39,7 @@ def bench_env(data_dir: str, *, running: bool = False, **extra: str) -> dict[str
     # A benchmark measures capacity: a few bidders bidding flat out would meet RATE_LIMIT_BID first.
     env.setdefault("RATE_LIMIT_BID", "off")
     env.setdefault("RATE_LIMIT_WS_CONNECT", "off")  # a hundred viewers from one address join the room at once
+    env.setdefault("RATE_LIMIT_WS_MESSAGES", "off")  # a bidder bidding flat out over the live room
     secret = "bench-not-a-secret-" + "x" * 40
     if running:
         if not os.environ.get("SECRET_KEY") or not os.environ.get("DATABASE_URL"):

@@ -11,7 +11,8 @@ taken by one server reaches viewers connected to another) — and prints:
 
 1. bids/s through `POST /api/v1/lots/{id}/bids/` with N concurrent bidders on one lot (each bidder its
    own JWT; every bid a new, higher maximum; a bid overtaken on the way by a higher one can be refused
-   as too low — accepted and refused are both counted);
+   as too low — accepted and refused are both counted), then the same over the live room's WebSocket
+   (`{"type": "bid"}` frames, each bidder one socket; --no-ws-bids leaves it out);
 2. bid-to-viewer delivery: V WebSocket viewers in the room, bids sent one at a time, the time from
    sending the bid to each viewer receiving its `bid` event (p50/p99, and how many arrived);
 3. the raw SQL ceiling on PostgreSQL: the same transaction (lock the lot row, insert a bid, update the
@@ -36,8 +37,8 @@ import time
 from pathlib import Path
 
 import httpx
-from _server import (add_target_args, base_urls, bench_env, figure, free_port, in_threads, percentile, start_server,
-                     stop_server, write_figures)
+from _server import (add_target_args, base_urls, bench_env, figure, free_port, in_threads, percentile, process_cpu_seconds,
+                     start_server, stop_server, write_figures)
 
 HERE = Path(__file__).resolve()
 
@@ -130,6 +131,50 @@ async def bid_storm(bases: list[str], lot: int, tokens: list[str], bids: int, co
             "p99": percentile(latencies, .99), "codes": codes}
 
 
+async def ws_bid_storm(bases: list[str], lot: int, tokens: list[str], bids: int, concurrency: int, deadline: float) -> dict:
+    """The same storm over the live room's WebSocket: `concurrency` bidders, each one socket (a JWT in
+    Sec-WebSocket-Protocol), each sending `{"type": "bid", …, "ref"}` and waiting for its `bid_result` (the
+    room's events to every bidder's socket come in between and are skipped)."""
+    import websockets
+
+    amounts, latencies, codes = Amounts(), [], {}
+    sent = 0
+    sockets = []
+    for i in range(concurrency):
+        base = bases[i % len(bases)]
+        ws = await websockets.connect(base.replace("http", "ws") + f"/ws/auctions/{lot}/", max_queue=None,
+                                      subprotocols=["bidcart.jwt", tokens[i % len(tokens)]])
+        await ws.recv()  # the snapshot
+        sockets.append(ws)
+
+    async def bidder(ws, n):
+        nonlocal sent
+        while sent < bids and time.monotonic() < deadline:
+            sent += 1
+            ref = f"{n}-{sent}"
+            t0 = time.perf_counter()
+            await ws.send(json.dumps({"type": "bid", "max_amount": amounts.next(), "ref": ref}))
+            while True:
+                message = json.loads(await ws.recv())
+                if message.get("ref") == ref:
+                    break
+            code = "accepted" if message.get("accepted") else message.get("reason") or message.get("code") or message["type"]
+            latencies.append(time.perf_counter() - t0)
+            codes[code] = codes.get(code, 0) + 1
+
+    try:
+        started = time.perf_counter()
+        await asyncio.gather(*(bidder(ws, n) for n, ws in enumerate(sockets)))
+        elapsed = time.perf_counter() - started
+    finally:
+        for ws in sockets:
+            await ws.close()
+    accepted = codes.get("accepted", 0)
+    return {"done": len(latencies), "elapsed": elapsed, "accepted_per_s": accepted / elapsed if elapsed else 0,
+            "tries_per_s": len(latencies) / elapsed if elapsed else 0, "p50": percentile(latencies, .5),
+            "p99": percentile(latencies, .99), "codes": codes}
+
+
 async def fanout(bases: list[str], lot: int, tokens: list[str], viewers: int, bids: int) -> dict:
     """`viewers` sockets in the room (spread over `bases`); two bidders outbid each other `bids` times, one
     bid at a time, through the servers in turn; the delay from sending each bid to each viewer receiving
@@ -209,6 +254,9 @@ def main() -> None:
     parser.add_argument("--concurrency", default="8,32,64")
     parser.add_argument("--viewers", type=int, default=200, help="WebSocket viewers for the fan-out (the issue: 1000)")
     parser.add_argument("--fanout-bids", type=int, default=30)
+    parser.add_argument("--no-ws-bids", action="store_true", help="leave out the bid storm over the live room's WebSocket")
+    parser.add_argument("--server-pid", type=int, default=0,
+                        help="with --base-url: the server's process id, to report its CPU per decided bid (its workers included)")
     parser.add_argument("--sql-seconds", type=float, default=5)
     parser.add_argument("--time-limit", type=float, default=300, help="seconds for all the HTTP scenarios together")
     add_target_args(parser)
@@ -220,12 +268,12 @@ def main() -> None:
     data_dir = tempfile.mkdtemp(prefix="bidcart-bench-bids-")
     env = bench_env(data_dir, running=not started_here, PGSIM_MOUNT="0")  # the simulator is not needed
     proc = None
-    storms, spread, ceiling = [], None, []
+    storms, ws_storms, spread, ceiling = [], [], None, []
     try:
         print(f"data folder {data_dir}", flush=True)
         if started_here:
             subprocess.run([sys.executable, "-m", "bidcart.cli", "manage", "migrate", "--verbosity", "0"], env=env, check=True)
-        lots_needed = len(levels) + 1 + len(levels)
+        lots_needed = len(levels) + 1 + len(levels) + len(levels)  # API storms, fan-out, SQL ceilings, WS storms
         out = subprocess.run([sys.executable, str(HERE), "--setup", str(max(levels)), str(lots_needed)], env=env, check=True,
                              text=True, stdout=subprocess.PIPE).stdout
         setup = json.loads(out.strip().splitlines()[-1])
@@ -236,10 +284,25 @@ def main() -> None:
             proc = start_server(env, port, Path(data_dir) / "server.log", ready=(200, 503))
             bases = [f"http://127.0.0.1:{port}"]
         deadline = time.monotonic() + args.time_limit
+        server_pid = proc.pid if proc is not None else args.server_pid
+
+        def with_cpu(storm):
+            """The storm's result, with the server's CPU milliseconds per decided bid when its pid is known."""
+            before = process_cpu_seconds(server_pid) if server_pid else None
+            result = asyncio.run(storm)
+            if before is not None and result["done"]:
+                result["cpu_ms"] = (process_cpu_seconds(server_pid) - before) * 1000 / result["done"]
+            return result
+
         for i, c in enumerate(levels):
-            result = asyncio.run(bid_storm(bases, lots[i], tokens, args.bids, c, deadline))
+            result = with_cpu(bid_storm(bases, lots[i], tokens, args.bids, c, deadline))
             storms.append((c, result))
             print(f"  API bids @ {c}: {result['done']} tries, {result['accepted_per_s']:.0f} accepted/s", flush=True)
+        if not args.no_ws_bids:
+            for i, c in enumerate(levels):
+                result = with_cpu(ws_bid_storm(bases, lots[2 * len(levels) + 1 + i], tokens, args.bids, c, deadline))
+                ws_storms.append((c, result))
+                print(f"  WebSocket bids @ {c}: {result['done']} tries, {result['accepted_per_s']:.0f} accepted/s", flush=True)
         if args.viewers:
             spread = asyncio.run(fanout(bases, lots[len(levels)], tokens, args.viewers, args.fanout_bids))
             print(f"  fan-out: {spread['delivered']}/{spread['expected']} deliveries", flush=True)
@@ -261,15 +324,24 @@ def main() -> None:
           f"database {'postgresql' if database_url.startswith('postgres') else 'sqlite'}, "
           f"channel layer {'redis' if env.get('REDIS_URL') else 'in-memory'}; "
           + ("one uvicorn worker (bidcart run)" if started_here else f"{len(bases)} server(s) at {', '.join(bases)}"))
-    header = f"{'one hot lot':<30} {'conc':>4} {'accepted/s':>10} {'decided/s':>9} {'p50 ms':>7} {'p99 ms':>7}  refusals"
+    def cpu(r):
+        return f"{r['cpu_ms']:.1f}" if "cpu_ms" in r else "-"
+
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min) at the end; "
+          "CPU ms: the server's CPU per decided bid")
+    header = f"{'one hot lot':<30} {'conc':>4} {'accepted/s':>10} {'decided/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>6}  refusals"
     print(header)
     print("-" * len(header))
     for c, r in storms:
         refusals = ", ".join(f"{k} {v}" for k, v in sorted(r["codes"].items()) if k != "accepted") or "-"
         print(f"{'HTTP API':<30} {c:>4} {r['accepted_per_s']:>10.1f} {r['tries_per_s']:>9.1f} "
-              f"{r['p50']:>7.1f} {r['p99']:>7.1f}  {refusals}")
+              f"{r['p50']:>7.1f} {r['p99']:>7.1f} {cpu(r):>6}  {refusals}")
+    for c, r in ws_storms:
+        refusals = ", ".join(f"{k} {v}" for k, v in sorted(r["codes"].items()) if k != "accepted") or "-"
+        print(f"{'live room WebSocket':<30} {c:>4} {r['accepted_per_s']:>10.1f} {r['tries_per_s']:>9.1f} "
+              f"{r['p50']:>7.1f} {r['p99']:>7.1f} {cpu(r):>6}  {refusals}")
     for c, r in ceiling:
-        print(f"{'raw SQL, same transaction':<30} {c:>4} {r['per_s']:>10.1f} {r['per_s']:>9.1f} {r['p50']:>7.1f} {r['p99']:>7.1f}  -")
+        print(f"{'raw SQL, same transaction':<30} {c:>4} {r['per_s']:>10.1f} {r['per_s']:>9.1f} {r['p50']:>7.1f} {r['p99']:>7.1f} {'-':>6}  -")
     if not ceiling:
         print("raw SQL ceiling: PostgreSQL only (set DATABASE_URL)")
     for (c, r), (_c, s) in zip(storms, ceiling):
@@ -287,7 +359,14 @@ def main() -> None:
         refusals = sum(v for k, v in r["codes"].items() if k != "accepted")
         figures.append(figure(f"bids: decided @ {c} bidders, one lot", r["tries_per_s"], "bids/s", p50=r["p50"], p99=r["p99"],
                               ceiling=ceilings[c]["per_s"] if c in ceilings else None,
-                              note=f"{r['accepted_per_s']:.1f} accepted/s, {refusals} refused as overtaken"))
+                              note=f"{r['accepted_per_s']:.1f} accepted/s, {refusals} refused as overtaken"
+                              + (f", {r['cpu_ms']:.1f} ms server CPU per bid" if "cpu_ms" in r else "")))
+    for c, r in ws_storms:
+        refusals = sum(v for k, v in r["codes"].items() if k != "accepted")
+        figures.append(figure(f"bids: decided over WebSocket @ {c} bidders, one lot", r["tries_per_s"], "bids/s", p50=r["p50"],
+                              p99=r["p99"], ceiling=ceilings[c]["per_s"] if c in ceilings else None,
+                              note=f"{r['accepted_per_s']:.1f} accepted/s, {refusals} refused as overtaken"
+                              + (f", {r['cpu_ms']:.1f} ms server CPU per bid" if "cpu_ms" in r else "")))
     if spread:
         figures.append(figure(f"bids: bid → viewer, {spread['viewers']} viewers", spread["delivered"] / max(1, spread["expected"]) * 100,
                               "% delivered", p50=spread["p50"], p99=spread["p99"],

@@ -38,6 +38,13 @@ def _fast_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def _bids_announced_in_the_committing_thread(settings):
+    """In-process tests see a bid's events and notice as soon as its transaction commits (a server announces
+    them from a thread: auctions/announce.py, tested in tests/auctions/test_announce.py)."""
+    settings.AUCTION_ANNOUNCE_IN_BACKGROUND = False
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Locmem cache state (throttles, lockouts, job due-marks) must not leak between tests."""
     cache.clear()

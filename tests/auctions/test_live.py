@@ -292,3 +292,29 @@ def test_a_slow_channel_layer_is_cut_off(monkeypatch, settings, caplog):
     services.place_bid(bidder(), lot.pk, 20_000)  # returns: the broadcast gave up after 0.2 s
     assert Lot.objects.get(pk=lot.pk).bid_count == 1
     assert "failed" in caplog.text
+
+
+async def test_a_bid_over_the_socket_is_refused_with_the_code_the_api_answers(settings):
+    """The same service, the same checks, the same answer builder: each refusal carries the same reason code
+    over the socket as over `POST /api/v1/lots/<id>/bids/` (a rate limit included, there an `error` message)."""
+    from rest_framework.test import APIClient
+
+    settings.RATE_LIMIT_BID = "3/min"
+    lot = await db(make_lot)(start=10_000)
+    user = await db(bidder)()
+    api = APIClient()
+    api.force_authenticate(user)
+    room, _ = await join(lot.pk, user)
+    # each kind of bid twice, once per way in: the limit's three calls run out on the fourth
+    for body, expected in (({"max_amount": 500}, "bid_too_low"), ({"max_amount": "many"}, "invalid_amount")):
+        rest = await db(api.post)(f"/api/v1/lots/{lot.pk}/bids/", body, format="json")
+        await room.send_json_to({"type": "bid", **body, "ref": expected})
+        answer = await next_of(room, "bid_result", "error")
+        assert (answer["type"], answer["reason"], answer["ref"]) == ("bid_result", expected, expected)
+        assert rest.json()["code"] == answer["reason"]
+    rest = await db(api.post)(f"/api/v1/lots/{lot.pk}/bids/", {"max_amount": 20_000}, format="json")
+    await room.send_json_to({"type": "bid", "max_amount": 20_000, "ref": "r"})
+    answer = await next_of(room, "bid_result", "error")
+    assert (rest.status_code, rest.json()["code"]) == (429, "rate_limited")
+    assert (answer["type"], answer["code"], answer["ref"]) == ("error", "rate_limited", "r")
+    await room.disconnect()

@@ -252,3 +252,35 @@ def test_a_bid_through_one_process_reaches_every_viewer_on_another(subprocess_en
             except subprocess.TimeoutExpired:
                 proc.kill()
     assert connection.vendor == "postgresql"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bid_holds_the_lots_lock_for_one_write_and_the_commit():
+    """On PostgreSQL the hot lot's lock is held for as little as the rules allow: after `SELECT … FOR UPDATE`,
+    one statement writes the bid and the lot, then COMMIT — whether the bid is accepted, and nothing at all
+    when it is refused. The bidder is read once, before the lock; the announcement happens after commit."""
+    from django.test.utils import CaptureQueriesContext
+
+
+    lot = make_lot(start=10_000)
+    a, b = bidder(), bidder()
+    services.place_bid(a, lot.pk, 20_000)
+    services.place_bid(b, lot.pk, 15_000)  # both have their alias now
+
+    def under_the_lock(amount, user):
+        with CaptureQueriesContext(connection) as queries:
+            try:
+                services.place_bid(user, lot.pk, amount)
+            except DomainError:
+                pass
+        statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+        locked = next(i for i, q in enumerate(queries.captured_queries) if "FOR UPDATE" in q["sql"])
+        ended = next(i for i, s in enumerate(statements) if s in ("COMMIT", "ROLLBACK"))
+        return statements[:locked], statements[locked + 1:ended + 1]  # (the announcement after it: not under the lock)
+
+    before, held = under_the_lock(30_000, b)  # b takes the lead from a: a bid row, the lot, a notice later
+    assert before == ["SELECT", "BEGIN"] and held == ["WITH", "COMMIT"]
+    before, held = under_the_lock(100, a)  # too low: refused under the lock, nothing written
+    assert before == ["SELECT", "BEGIN"] and held == ["ROLLBACK"]
+    lot.refresh_from_db()
+    assert (lot.leader_id, lot.bid_count, lot.seq) == (b.pk, 3, 3)

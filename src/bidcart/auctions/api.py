@@ -278,7 +278,12 @@ def _bid_body(answer: dict) -> dict:
 
 
 def _bid_refused(request, pk, error: DomainError) -> Response:
-    body = _bid_body(protocol.bid_answer(request.user, pk, error=error))
+    """A refusal answers with the lot's state (the one the service held under the lock when it has it), so the
+    bidder can try again; without a lot to refuse on it is a 404."""
+    lot = getattr(error, "lot", None) or Lot.objects.filter(pk=pk).first()
+    if lot is None:
+        raise NotFound("No such lot.")
+    body = _bid_body(protocol.bid_answer(request.user, lot, error=error))
     return Response(body, status=http_status(error), headers=error_headers(error))
 
 
@@ -303,7 +308,6 @@ class BidsView(generics.ListAPIView):
     @extend_schema(request=BidSerializer, responses={
         201: BidResponseSerializer, 400: BidRefusedSerializer, 409: BidRefusedSerializer, 429: BidRefusedSerializer})
     def post(self, request, pk):
-        _lot_or_404(pk)  # a refusal answers with the lot's state: there must be a lot to refuse on
         try:
             payload = request.data
         except ParseError as error:  # refused like any other bad input: with the state to try again

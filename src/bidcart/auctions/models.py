@@ -176,10 +176,15 @@ class Bid(models.Model):
     leading_after = models.BooleanField()  # the bidder led once the bid was in
     seq = models.PositiveBigIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
+    # the outbox flag: set in the bid's transaction, cleared once its events and notice went out (announce.py)
+    announce_pending = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["lot", "-id"]), models.Index(fields=["bidder", "lot"])]
+        indexes = [
+            models.Index(fields=["lot", "-id"]), models.Index(fields=["bidder", "lot"]),
+            models.Index(fields=["id"], condition=models.Q(announce_pending=True), name="auctions_bid_announce_pending"),
+        ]
         verbose_name = _("bid")
         verbose_name_plural = _("bids")
 

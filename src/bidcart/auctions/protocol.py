@@ -53,9 +53,14 @@ def bid_answer(user, lot: Lot | int | None, *, result=None, error=None) -> dict:
                   "reason": error.code, "detail": str(error.detail)}
         if isinstance(error, NotAuthenticated):
             lot = None
-        elif lot is not None and not isinstance(lot, Lot):
-            lot = Lot.objects.filter(pk=lot).first()
-    you = selectors.my_state(user, lot) if lot is not None else None
+        else:
+            lot = getattr(error, "lot", None) or lot  # the service read the lot under its lock: no query here
+            if lot is not None and not isinstance(lot, Lot):
+                lot = Lot.objects.filter(pk=lot).first()
+    # the service's own account of the bidder's standing when it has one (read with the bid: no query here)
+    you = getattr(result if result is not None else error, "you", None)
+    if you is None and lot is not None:
+        you = selectors.my_state(user, lot)
     if result is None and you is not None:
         answer["leading"], answer["my_max"] = you["leading"], you["my_max"]
     return {**answer, "lot": selectors.lot_state(lot) if lot is not None else None, "you": you}

@@ -2,7 +2,7 @@
 
 from bidcart.core.jobs import sweep
 
-from . import services
+from . import announce, services
 
 
 @sweep(every=1)
@@ -14,6 +14,12 @@ def start_scheduled_lots() -> None:
 def close_ended_lots() -> None:
     """Bids after the end are refused by the bid transaction itself; this finalises within a second or two."""
     services.close_ended_lots()
+
+
+@sweep(every=5)
+def announce_pending_bids() -> None:
+    """Bids committed by a process that died (or whose announcer failed) before announcing them."""
+    announce.replay_pending()
 
 
 @sweep(every=5)

@@ -5,8 +5,10 @@ A limit is a setting `RATE_LIMIT_<ACTION>` such as "10/h" or "10/s,120/min": eac
 per window (s, min, h, d, optionally with a length: "5/10s"), every rule must hold, and "off" turns the
 limit off. Calls are counted per action and caller (an IP address, a user id) in windows that open with
 a caller's first call, in the Django cache: Redis, shared by every process, at scale; locmem in the
-embedded default. `cache.add` then `cache.incr` is atomic in both, so two processes never both take the
-last call of a window.
+embedded default. On Redis a call costs one round trip: every rule's window is opened (`SET NX EX`),
+counted (`INCR`) and its time left read (`PTTL`) in one MULTI/EXEC pipeline, so a bid pays one Redis round
+trip for its limit, however many rules it has. Elsewhere `cache.add` then `cache.incr` is atomic, so two
+processes never both take the last call of a window.
 
 When the cache is unreachable the limits are not applied (a warning is logged): a Redis outage must
 not turn every login and bid away. A refusal is `RateLimited`, a `core.domain.Throttled`: HTTP 429 with
@@ -91,13 +93,48 @@ class RateLimited(Throttled):
         super().__init__(detail)
 
 
+def _key(action: str, who, rule: Rule) -> str:
+    return f"bidcart:rl:{action}:{who}:{rule.count}/{rule.seconds}"
+
+
+def _redis():
+    """The redis-py client behind the default cache when it is Django's Redis cache, else None."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches["default"]  # `cache` is a proxy to it
+    return backend._cache.get_client(write=True) if isinstance(backend, RedisCache) else None
+
+
+def _hit_redis(client, action: str, who, rules: tuple[Rule, ...]) -> float:
+    """One round trip: per rule, open the window if none is open, count this call, read the time left."""
+    pipe = client.pipeline(transaction=True)
+    for rule in rules:
+        key = cache.make_key(_key(action, who, rule))
+        pipe.set(key, 0, ex=rule.seconds, nx=True)
+        pipe.incr(key)
+        pipe.pttl(key)
+    replies = pipe.execute()
+    wait = 0.0
+    for i, rule in enumerate(rules):
+        count, left_ms = replies[3 * i + 1], replies[3 * i + 2]
+        if count > rule.count:
+            wait = max(wait, left_ms / 1000 if left_ms > 0 else rule.seconds)
+    return wait
+
+
 def hit(action: str, who) -> None:
     """Count one call of `action` by `who`; raise RateLimited if that broke a rule of its limit."""
     now = time.time()
     wait = 0.0
     try:
-        for rule in rules_for(action):
-            key = f"bidcart:rl:{action}:{who}:{rule.count}/{rule.seconds}"
+        rules = rules_for(action)
+        client = _redis() if rules else None
+        if client is not None:
+            wait = _hit_redis(client, action, who, rules)
+            rules = ()
+        for rule in rules:
+            key = _key(action, who, rule)
             if _count(key, rule.seconds, now) > rule.count:
                 wait = max(wait, (cache.get(f"{key}:until") or now + rule.seconds) - now)
     except ImproperlyConfigured:
@@ -116,9 +153,14 @@ def over(action: str, who) -> float:
     now = time.time()
     wait = 0.0
     try:
+        client = _redis()
         for rule in rules_for(action):
-            key = f"bidcart:rl:{action}:{who}:{rule.count}/{rule.seconds}"
-            if (cache.get(key) or 0) >= rule.count:
+            key = _key(action, who, rule)
+            if client is not None:
+                count, left_ms = client.pipeline(transaction=False).get(cache.make_key(key)).pttl(cache.make_key(key)).execute()
+                if int(count or 0) >= rule.count:
+                    wait = max(wait, left_ms / 1000 if left_ms > 0 else rule.seconds)
+            elif (cache.get(key) or 0) >= rule.count:
                 wait = max(wait, (cache.get(f"{key}:until") or now + rule.seconds) - now)
     except ImproperlyConfigured:
         raise
