@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from bidcart.core.admin_money import money_column
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import DomainError
 
 from . import services
 from .models import Bid, ChatMessage, ChatMute, ChatReport, Lot, LotImage, SecondChanceOffer, Strike, Win

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from bidcart.core import wsauth
 from bidcart.core.consumers import GuardedJsonConsumer, error_message, rate_limited_message
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import DomainError
 from bidcart.core.ratelimit import RateLimited
 
 from . import live, protocol, services

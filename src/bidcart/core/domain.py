@@ -17,10 +17,8 @@ class DomainError(Exception):
     code = "conflict"
     retry_after: int | None = None  # seconds, when waiting would help (rate limits, resend throttles)
 
-    def __init__(self, detail: str, *, code: str | None = None, retry_after: int | None = None, status_code=None):
+    def __init__(self, detail: str, *, code: str | None = None, retry_after: int | None = None):
         super().__init__(detail)
-        if status_code:  # transitional (#18): services still naming an HTTP status; removed once none do
-            self.status_code = status_code
         self.detail = detail
         if code:
             self.code = code

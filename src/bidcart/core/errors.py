@@ -10,7 +10,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from .domain import (  # noqa: F401  (DomainError is re-exported while services move to core.domain)
+from .domain import (
     Conflict,
     DomainError,
     Forbidden,
@@ -44,9 +44,6 @@ HTTP_STATUS = {
 
 def http_status(error: DomainError) -> int:
     """The HTTP status a domain refusal is answered with (the most specific kind in `HTTP_STATUS`)."""
-    legacy = getattr(error, "status_code", None)  # transitional (#18): services still naming a status
-    if legacy:
-        return legacy
     for kind in type(error).__mro__:
         if kind in HTTP_STATUS:
             return HTTP_STATUS[kind]
