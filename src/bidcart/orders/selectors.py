@@ -39,7 +39,7 @@ def managed_orders(user) -> QuerySet:
 def visible_order(user, number: str) -> Order | None:
     """The order if the user bought it, sells in it, or is staff."""
     order = user_order(user, number, shipments=True)
-    if order is None and (user.is_staff or user.is_seller):
+    if order is None and user.can_sell:
         order = managed_orders(user).filter(number=number).first()
     return order
 

@@ -138,7 +138,7 @@ def address_action(request, pk):
 
 @login_required
 def manage(request):
-    if not (request.user.is_staff or request.user.is_seller):
+    if not request.user.can_sell:  # staff or a seller (accounts.User.can_sell)
         raise Http404
     orders = list(selectors.managed_orders(request.user)[:200])
     for order in orders:  # a seller's part: their lines' sum and their shipment, not the whole order's
