@@ -16,6 +16,7 @@ from bidcart.core.money import format_money
 
 from .. import engine, live, protocol, selectors
 from ..models import Bid, Lot, Notice, Win
+from . import autocharge
 from .base import OPEN, _after_commit, _alias, _lock, _no_such_lot
 from .closing import _close_as_sold
 from .notices import notify
@@ -62,10 +63,13 @@ class BidResult:
     extended: bool
 
 
-def place_bid(user, lot_id: int, max_amount) -> BidResult:
-    """Offer a maximum. Refusals raise AuctionError with a reason code: 409 lot_not_live, lot_ended,
-    seller_cannot_bid, not_verified, bidding_blocked, bid_too_low, max_not_raised; 400 invalid_amount;
-    404 not_found; 429 rate_limited (RATE_LIMIT_BID, per user, whichever way the bid came)."""
+def place_bid(user, lot_id: int, max_amount, *, pay_with_saved_method: bool | None = None,
+              address_id: int | None = None) -> BidResult:
+    """Offer a maximum. `pay_with_saved_method` (None: as before on this lot) and `address_id`: the bidder's
+    choice to be charged automatically if they win (`autocharge`). Refusals raise the domain's kinds with a
+    reason code: Conflict lot_not_live, lot_ended, seller_cannot_bid, not_verified, bidding_blocked,
+    saved_method_required, bid_too_low, max_not_raised; Invalid invalid_amount, invalid_address; NotFound
+    not_found; Throttled rate_limited (RATE_LIMIT_BID, per user, whichever way the bid came)."""
     ratelimit.hit("bid", user.pk)
     amount = parse_amount(max_amount)
     with transaction.atomic():
@@ -75,6 +79,7 @@ def place_bid(user, lot_id: int, max_amount) -> BidResult:
         now = timezone.now()  # after the lock: the server's clock decides, not the queue
         _check_open(lot, now)
         _check_buyer(user, lot, now)
+        autocharge.check_bidder(user, lot, pay_with_saved_method=pay_with_saved_method, address_id=address_id)
         rules, before = lot.rules(), lot.state()
         try:
             outcome = engine.apply_bid(rules, before, user.pk, amount)
@@ -84,6 +89,7 @@ def place_bid(user, lot_id: int, max_amount) -> BidResult:
         except engine.TooLow as refused:
             raise Conflict(_("The minimum bid is %(min)s.") % {"min": format_money(refused.min_next_bid, lot.currency)}, code="bid_too_low") from refused
         alias = _alias(lot, user)
+        autocharge.remember_choice(lot, user, pay_with_saved_method=pay_with_saved_method, address_id=address_id)
         after = outcome.state
         lot.current_price, lot.leader_id, lot.leader_max, lot.second_max, lot.bid_count = (
             after.price, after.leader, after.leader_max, after.second_max, after.bid_count,
@@ -130,7 +136,8 @@ def _announce_bid(lot_id: int, state: dict, row: dict, bid_seq: int, extended: b
 
 def buy_now(user, lot_id: int) -> Win:
     """Buy the lot at its Buy It Now price (offered while nobody has bid, or while the reserve is
-    unmet): the lot ends at once and the buyer gets an order to pay."""
+    unmet): the lot ends at once and the buyer gets an order to pay (charged to their saved card at once
+    where the lot requires one)."""
     with transaction.atomic():
         lot = _lock(lot_id)
         if lot is None:
@@ -138,6 +145,7 @@ def buy_now(user, lot_id: int) -> Win:
         now = timezone.now()
         _check_open(lot, now)
         _check_buyer(user, lot, now)
+        autocharge.check_bidder(user, lot, pay_with_saved_method=None, address_id=None)
         if not lot.buy_now_available:
             raise Conflict(_("Buy It Now is no longer available for this lot."), code="buy_now_unavailable")
         return _close_as_sold(lot, user.pk, price=lot.buy_now_price, via=Lot.SoldVia.BUY_NOW, now=now)
