@@ -75,8 +75,11 @@ def test_a_win_with_a_saved_card_is_paid_at_the_close_without_the_buyer_acting(
     captured = PaymentEvent.objects.filter(payment=payment, type=PaymentEvent.Type.CAPTURED)
     assert [e.amount for e in captured] == [order.total]
     assert [p["amount"] for p in charges_at_portone(sim, payment)] == [order.total]
-    assert [m.subject for m in mailoutbox] == [f"[bidcart] You won {lot.title} and it is paid"]
-    assert "BC카드 ····0005" in mailoutbox[0].body
+    # the win's own email (instead of "pay by…"), and the ledger's receipt as for any payment
+    assert sorted(m.subject for m in mailoutbox) == [f"[bidcart] Payment received for order {order.number}",
+                                                     f"[bidcart] You won {lot.title} and it is paid"]
+    won = next(m for m in mailoutbox if "You won" in m.subject)
+    assert "BC카드 ····0005" in won.body and "nothing more to do" in won.body
     services.settle_wins()
     assert Win.objects.get(pk=win.pk).status == Win.Status.PAID
 
@@ -129,7 +132,7 @@ def test_the_declined_email_is_in_korean_for_a_korean_buyer(sim, mailoutbox, dja
     close(lot, django_capture_on_commit_callbacks)
     [mail] = mailoutbox
     assert "필름 카메라" in mail.subject and "낙찰" in mail.subject
-    assert "저장된 카드" in mail.body and "charge" not in mail.body
+    assert "등록한 카드 BC카드 ····0002(으)로 결제하지 못했습니다" in mail.body and "charge" not in mail.body
 
 
 def test_a_winner_who_did_not_opt_in_pays_on_the_order_page_as_before(sim, mailoutbox, django_capture_on_commit_callbacks):
@@ -177,9 +180,9 @@ def test_someone_elses_address_is_refused(sim):
 def test_asking_to_pay_with_a_saved_card_without_one_is_refused():
     lot = make_lot()
     answer = api_for(bidder()).post(f"/api/v1/lots/{lot.pk}/bids/", {"max_amount": 20_000, "pay_with_saved_method": True},
-                                    format="json")
+                                    format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert answer.status_code == 409 and answer.json()["code"] == "saved_method_required"
-    assert "Payment methods" in answer.json()["detail"]
+    assert "Saved cards" in answer.json()["detail"]
 
 
 # --- a seller who requires a saved card ---------------------------------------------------------------
@@ -197,7 +200,8 @@ def test_a_seller_lists_a_lot_that_requires_a_saved_card_over_the_api():
 def test_a_lot_requiring_a_saved_card_refuses_a_bidder_without_one_over_the_api(sim):
     lot = make_lot(requires_saved_method=True)
     without = bidder(language="en")
-    answer = api_for(without).post(f"/api/v1/lots/{lot.pk}/bids/", {"max_amount": 20_000}, format="json")
+    answer = api_for(without).post(f"/api/v1/lots/{lot.pk}/bids/", {"max_amount": 20_000}, format="json",
+                                   HTTP_ACCEPT_LANGUAGE="en")
     assert answer.status_code == 409
     assert answer.json()["code"] == "saved_method_required"
     assert answer.json()["detail"].startswith("The seller accepts bids only from buyers with a saved card")
@@ -223,17 +227,18 @@ def test_the_lot_page_tells_a_bidder_without_a_card_to_save_one_and_refuses_thei
     page = client.get(reverse("auctions:lot", args=[lot.pk]), HTTP_ACCEPT_LANGUAGE="en")
     assert b'data-testid="save-a-card"' in page.content
     assert reverse("payments:methods").encode() in page.content
-    answer = client.post(reverse("auctions:bid", args=[lot.pk]), {"max_amount": "20000"}, follow=True)
+    answer = client.post(reverse("auctions:bid", args=[lot.pk]), {"max_amount": "20000"}, follow=True,
+                         HTTP_ACCEPT_LANGUAGE="en")
     assert "The seller accepts bids only from buyers with a saved card" in answer.content.decode()
     assert not lot.bids.exists()
 
 
 def test_the_lot_page_refusal_is_in_korean_for_a_korean_bidder(client):
     lot = make_lot(requires_saved_method=True)
-    user = bidder(language="ko")
-    client.force_login(user)
-    answer = client.post(reverse("auctions:bid", args=[lot.pk]), {"max_amount": "20000"}, follow=True)
-    assert "저장된 카드" in answer.content.decode()
+    client.force_login(bidder())
+    answer = client.post(reverse("auctions:bid", args=[lot.pk]), {"max_amount": "20000"}, follow=True,
+                         HTTP_ACCEPT_LANGUAGE="ko")
+    assert "이 판매자는 카드를 등록한 구매자의 입찰만 받습니다" in answer.content.decode()
     assert not lot.bids.exists()
 
 

@@ -65,9 +65,9 @@ def check_bidder(user, lot: Lot, *, pay_with_saved_method: bool | None, address_
     if wants and default_method(user.pk) is None:
         if lot.requires_saved_method:
             raise Conflict(_("The seller accepts bids only from buyers with a saved card, charged automatically "
-                             "if they win. Save a card under Payment methods, then bid again."),
+                             "if they win. Save a card under Saved cards, then bid again."),
                            code="saved_method_required")
-        raise Conflict(_("You have no saved card to pay with. Save a card under Payment methods, or bid "
+        raise Conflict(_("You have no saved card to pay with. Save a card under Saved cards, or bid "
                          "without automatic payment."), code="saved_method_required")
     if address_id is not None and not SavedAddress.objects.filter(pk=address_id, user=user).exists():
         raise Invalid(_("Choose one of your saved addresses."), code="invalid_address")
