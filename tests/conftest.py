@@ -20,6 +20,17 @@ def django_db_modify_db_settings(request):
     request.getfixturevalue("django_db_modify_db_settings_parallel_suffix")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _data_folder():
+    """The data folder as the `bidcart` commands make it before Django starts (importing settings makes
+    nothing): its static folder, which whitenoise warns about on every test client without it."""
+    from django.conf import settings
+
+    from bidcart.core import datadir
+
+    datadir.prepare(settings.DATA_DIR, secret_key=False, admin_path=False, sqlite=False)
+
+
 @pytest.fixture(autouse=True)
 def _fast_hasher(settings):
     """PBKDF2 at full strength makes every login take ~0.3 s; the hashing itself is Django's business."""

@@ -299,14 +299,50 @@ def test_manage_stays_strict_when_a_production_configuration_is_present(tmp_path
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
 
 
-def test_importing_settings_writes_nothing(tmp_path):
+def test_importing_settings_writes_nothing_and_changes_no_environment_variable(tmp_path):
+    # #18 item 4: files and folders are made by the commands that start bidcart and by the simulator mount
+    code = ("import json, os; before = dict(os.environ); import bidcart.settings; "
+            "print(json.dumps(sorted(k for k in set(before) | set(os.environ) if before.get(k) != os.environ.get(k))))")
+    (tmp_path / "empty").mkdir()
+    for data_dir in (tmp_path / "empty", tmp_path / "new"):
+        env = manage_env(data_dir, SECRET_KEY=GOOD_SECRET, DEBUG="1", PGSIM_MOUNT="1",
+                         DJANGO_SETTINGS_MODULE="bidcart.settings")  # as Django needs it to find settings
+        result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert list((tmp_path / "empty").iterdir()) == []
+    assert not (tmp_path / "new").exists()
+
+
+def test_starting_django_writes_nothing_into_the_data_folder(tmp_path):
     code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'bidcart.settings'; django.setup(); "
             "print(sorted(k for k in os.environ if k.startswith('PGSIM_')))")
+    (tmp_path / "data").mkdir()
     env = manage_env(tmp_path / "data", SECRET_KEY=GOOD_SECRET, PGSIM_MOUNT="1")
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["static"]
+    assert list((tmp_path / "data").iterdir()) == []
     assert "PGSIM_PORTONE_WEBHOOK_SECRET" not in result.stdout and "PGSIM_PAYPAL_WEBHOOK_URL" not in result.stdout
+
+
+def test_bidcart_run_makes_the_data_folder_with_private_generated_files_and_reuses_them(tmp_path):
+    data_dir = tmp_path / "new" / "data"  # not there yet
+    proc, base = start(data_dir, free_port(), args=["--no-seed"])
+    stop(proc)
+    made = {name: (data_dir / name).read_text() for name in ("secret_key", "admin_path")}
+    for name in ("secret_key", "admin_path", "bidcart.sqlite3"):
+        assert (data_dir / name).stat().st_mode & 0o777 == 0o600, name
+    assert (data_dir / "static").is_dir()
+    proc, base = start(data_dir, free_port(), args=["--no-seed"])
+    stop(proc)
+    assert {name: (data_dir / name).read_text() for name in made} == made
+
+
+def test_serve_names_a_malformed_web_concurrency(tmp_path):
+    result = subprocess.run(BIDCART + ["serve", "--check"], env=manage_env(tmp_path, WEB_CONCURRENCY="four"),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "WEB_CONCURRENCY must be a whole number" in result.stderr
 
 
 def test_auction_defaults_have_one_home(tmp_path):

@@ -24,7 +24,7 @@ def _prepare_data_dir() -> None:
 
     env = read()
     datadir.prepare(env.data_dir, secret_key=env.debug and not env.secret_key,
-                    admin_path=not os.environ.get("BIDCART_ADMIN_PATH"), sqlite=not env.database_url)
+                    admin_path=not env.admin_path, sqlite=not env.database_url)
 
 
 def _embedded_defaults(site_url: str | None = None) -> None:
@@ -114,13 +114,6 @@ def server_limits() -> dict:
     return {"ws_max_size": settings.WS_MAX_MESSAGE_BYTES, "proxy_headers": False}
 
 
-def _default_workers(environ) -> int:
-    if environ.get("WEB_CONCURRENCY"):
-        return int(environ["WEB_CONCURRENCY"])
-    scaled = environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql")) and environ.get("REDIS_URL")
-    return min(os.cpu_count() or 1, 4) if scaled else 1
-
-
 def serve(argv: list[str]) -> int:
     """The production entry: refuses an unsafe configuration, then N uvicorn worker processes."""
     parser = argparse.ArgumentParser(
@@ -135,11 +128,15 @@ def serve(argv: list[str]) -> int:
     parser.add_argument("--no-collectstatic", action="store_true", help="skip collectstatic (already done)")
     parser.add_argument("--check", action="store_true", help="only check the configuration and exit")
     args = parser.parse_args(argv)
-    workers = args.workers if args.workers is not None else _default_workers(os.environ)
+    from bidcart.core import deploy_checks
+    from bidcart.core.env import read
+
+    try:
+        workers = args.workers if args.workers is not None else read().workers
+    except ValueError as error:
+        parser.error(str(error))
     if workers < 1:
         parser.error("--workers must be at least 1")
-
-    from bidcart.core import deploy_checks
 
     found = deploy_checks.problems(deploy_checks.Config.from_environ(os.environ, workers=workers))
     if found:
@@ -237,6 +234,13 @@ def _prepare_metrics_dir() -> str:
 
 
 def _celery(argv: list[str]) -> int:
+    """A worker or beat: the data folder (beat's schedule lives there; the SQLite file, 0600, when there is
+    no DATABASE_URL), then Celery."""
+    from bidcart.core import datadir
+    from bidcart.core.env import read
+
+    env = read()
+    datadir.prepare(env.data_dir, secret_key=False, admin_path=False, sqlite=not env.database_url)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bidcart.settings")
     from bidcart.celery import app
 

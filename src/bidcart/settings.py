@@ -1,6 +1,6 @@
 """bidcart settings: everything comes from the environment (django-environ).
 
-The embedded default (no variables set) is SQLite under BIDCART_DATA_DIR, in-memory cache and
+The embedded default (`bidcart run`, no variables set) is SQLite under BIDCART_DATA_DIR, in-memory cache and
 channel layer, jobs run in-process, payment providers pointed at the mounted simulator, mail to the
 console. Setting DATABASE_URL / REDIS_URL moves the same code onto PostgreSQL, Redis and Celery.
 """
@@ -16,15 +16,17 @@ from bidcart.auctions import conf as _auction_conf
 from bidcart.core.env import read as _read_environment
 from bidcart.core.datadir import ADMIN_PATH_FILE as _ADMIN_PATH_FILE
 from bidcart.core.datadir import SECRET_KEY_FILE as _SECRET_KEY_FILE
+from bidcart.core.datadir import STATIC_DIR as _STATIC_DIR
 from bidcart.payments.providers import classes as _provider_classes
 
 env = environ.Env()
-# What `bidcart serve`'s checks also read (bidcart/core/env.py): read there, with its defaults, once.
+# What the `bidcart` command and the deploy checks also read (bidcart/core/env.py): read there, with its
+# defaults, once. Importing settings writes nothing: the data folder and its files are made by the commands
+# that start bidcart (bidcart/core/datadir.py) and by the mounted simulator (its webhook secret).
 _environment = _read_environment()
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = _environment.data_dir
-DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = _environment.debug
 
@@ -59,7 +61,7 @@ def _admin_path() -> str:
     """BIDCART_ADMIN_PATH, else the one `bidcart run`/`serve`/`manage` generated into the data folder. A
     process started another way on a folder without one (a Celery worker) serves no admin: it gets a
     random path of its own, written nowhere."""
-    path = env.str("BIDCART_ADMIN_PATH", default="")
+    path = _environment.admin_path
     if not path:
         try:
             path = ADMIN_PATH_FILE.read_text().strip()
@@ -374,8 +376,7 @@ TIME_ZONE = "Asia/Seoul"  # what people see; the database stores UTC
 
 # --- Static and uploads ----------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request without it
+STATIC_ROOT = DATA_DIR / _STATIC_DIR  # made with the data folder: whitenoise warns without it
 # Serve straight from the apps' static folders unless collectstatic has been run for production.
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 STORAGES = {

@@ -229,3 +229,26 @@ def test_check_deploy_refuses_the_test_suites_own_simulated_payments(settings, m
     settings.SECRET_KEY = GOOD_SECRET
     messages = checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.security])
     assert {"bidcart.E010", "bidcart.E011"} <= {m.id for m in messages}
+
+
+# --- #18 item 4: `check --deploy` and `bidcart serve` read the environment the same way (core/env.py) ------
+
+def test_check_deploy_counts_the_workers_serve_would_start_when_web_concurrency_is_not_set(settings, monkeypatch):
+    # `bidcart serve` starts up to 4 workers on PostgreSQL with Redis; check --deploy assumed 1
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    scaled = {"DATABASE_URL": "postgres://bidcart:pw@db:5432/bidcart", "REDIS_URL": "redis://redis:6379/0"}
+    assert Config.from_environ(scaled).workers == 4
+    assert Config.from_settings(settings, environ=scaled).workers == 4
+    assert Config.from_settings(settings, environ={**scaled, "WEB_CONCURRENCY": "3"}).workers == 3
+    assert Config.from_settings(settings, environ={}).workers == 1  # SQLite: one
+
+
+def test_check_deploy_knows_allowed_hosts_was_not_set_from_the_same_reader(settings):
+    settings.ALLOWED_HOSTS = ["localhost"]
+    assert Config.from_settings(settings, environ={}).allowed_hosts is None
+    assert Config.from_settings(settings, environ={"ALLOWED_HOSTS": "localhost"}).allowed_hosts == ["localhost"]
+
+
+def test_a_malformed_web_concurrency_is_named():
+    with pytest.raises(ValueError, match="WEB_CONCURRENCY must be a whole number"):
+        Config.from_environ({"WEB_CONCURRENCY": "four"})

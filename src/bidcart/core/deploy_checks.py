@@ -17,6 +17,8 @@ from typing import Mapping
 
 from django.core import checks
 
+from bidcart.core.env import PGSIM_ACKNOWLEDGEMENT, read
+
 MIN_SECRET_LENGTH = 50
 MIN_SECRET_DISTINCT = 5
 GENERATE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
@@ -64,10 +66,9 @@ class Config:
         return [name for name, options in self.providers.items() if not options.get("base_url")]
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None, *, workers: int = 1) -> "Config":
+    def from_environ(cls, environ: Mapping[str, str] | None = None, *, workers: int | None = None) -> "Config":
+        """Before Django starts (`bidcart serve`); `workers` is --workers, else the environment's count."""
         import environ as django_environ
-
-        from bidcart.core.env import read
 
         env = read(os.environ if environ is None else environ)
         engine = "sqlite3"
@@ -80,7 +81,7 @@ class Config:
             database_engine=engine,
             database_url_set=bool(env.database_url),
             redis_url=env.redis_url,
-            workers=workers,
+            workers=env.workers if workers is None else workers,
             pgsim_mount=env.pgsim_mount,
             pgsim_url=env.pgsim_url,
             pgsim_acknowledged=env.pgsim_acknowledged,
@@ -89,33 +90,27 @@ class Config:
 
     @classmethod
     def from_settings(cls, settings, environ: Mapping[str, str] | None = None, *, workers: int | None = None) -> "Config":
+        """From loaded settings (`check --deploy`). What settings cannot say is read by core/env.py, like
+        everything else: whether ALLOWED_HOSTS and DATABASE_URL were set at all, and the worker count
+        `bidcart serve` starts (it exports WEB_CONCURRENCY to its workers)."""
         from bidcart.payments.providers import classes
 
-        source = os.environ if environ is None else environ
-        if workers is None:
-            workers = _int(source.get("WEB_CONCURRENCY"), 1)
+        env = read(os.environ if environ is None else environ)
         known = classes()
         return cls(
             secret_key=settings.SECRET_KEY or "",
             debug=settings.DEBUG,
-            allowed_hosts=list(settings.ALLOWED_HOSTS) if "ALLOWED_HOSTS" in source else None,
+            allowed_hosts=list(settings.ALLOWED_HOSTS) if env.allowed_hosts is not None else None,
             database_engine=settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
-            database_url_set=bool(source.get("DATABASE_URL")),
+            database_url_set=bool(env.database_url),
             redis_url=settings.REDIS_URL,
-            workers=workers,
+            workers=env.workers if workers is None else workers,
             pgsim_mount=settings.PGSIM_MOUNT,
             pgsim_url=settings.PGSIM_URL,
             pgsim_acknowledged=getattr(settings, "PGSIM_ACKNOWLEDGED", False),
             providers={name: getattr(settings, known[name].settings_key)
                        for name in settings.PAYMENT_PROVIDERS if name in known},
         )
-
-
-def _int(value, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
 
 
 def _public(host: str) -> bool:
@@ -198,7 +193,6 @@ def payment_problems(config: Config) -> list[Problem]:
     """A production server takes real money: the simulator stays off unless the operator says, in so
     many words, that this server's payments are fake (a demo, a load test); every offered provider has
     its real base URL and credentials, and options the provider accepts."""
-    from bidcart.core.env import PGSIM_ACKNOWLEDGEMENT
     from bidcart.payments.providers import classes
 
     found = []
@@ -245,7 +239,7 @@ def check_payment_options(app_configs=None, **kwargs) -> list[checks.CheckMessag
     any server. The deploy check adds what only matters in production."""
     from django.conf import settings
 
-    config = Config.from_settings(settings)
+    config = Config.from_settings(settings, workers=1)  # the worker count plays no part here
     return [checks.Error(p.message, hint=p.fix, id=p.id) for p in payment_problems(config) if p.id == "bidcart.E013"]
 
 

@@ -1,13 +1,16 @@
-"""The one reader of the environment for the values two places need: settings.py (as Django starts) and
-`bidcart serve`'s checks (before Django starts, so that a missing SECRET_KEY gets the checks' clear
-answer). Each default is written here, once; settings.py copies these values and reads the variables
-no one else needs itself.
+"""The one reader of the environment for the values more than one place needs: settings.py (as Django
+starts), the `bidcart` command (before Django starts: the data folder, the worker count) and the deploy
+checks (`bidcart serve` runs them before Django starts, so that a missing SECRET_KEY gets their clear
+answer; `check --deploy` after). Each default is written here, once; settings.py copies these values
+and reads the variables no one else needs itself.
 
-No Django imports at module level, and no side effects: reading the environment writes nothing.
+No Django imports at module level, and no side effects: reading the environment writes nothing (files
+in the data folder are made by the commands that start bidcart: core/datadir.py).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -34,11 +37,26 @@ class Environment:
     pgsim_url: str
     pgsim_acknowledged: bool
     payment_providers: list[str]
+    admin_path: str = ""  # BIDCART_ADMIN_PATH; "" when not set (the one generated into the data folder)
+    web_concurrency: str = ""  # WEB_CONCURRENCY as given; read it through `workers`
     providers: dict[str, dict[str, str]] = field(default_factory=dict)  # name → its options (settings.<KEY>)
 
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / SQLITE_FILE
+
+    @property
+    def workers(self) -> int:
+        """Server processes `bidcart serve` starts (and `check --deploy` judges): WEB_CONCURRENCY, else
+        one on SQLite or without Redis, else as many as the CPUs, up to 4. Only the commands that serve ask,
+        so a malformed WEB_CONCURRENCY stops them, not every process that loads settings."""
+        if self.web_concurrency:
+            try:
+                return int(self.web_concurrency)
+            except ValueError:
+                raise ValueError(f"WEB_CONCURRENCY must be a whole number, not {self.web_concurrency!r}.") from None
+        scaled = self.database_url.startswith(("postgres", "pgsql")) and self.redis_url
+        return min(os.cpu_count() or 1, 4) if scaled else 1
 
 
 def read(environ: Mapping[str, str] | None = None) -> Environment:
@@ -64,5 +82,7 @@ def read(environ: Mapping[str, str] | None = None) -> Environment:
         pgsim_url=env.str("PGSIM_URL", default="").rstrip("/"),
         pgsim_acknowledged=env.str("PGSIM_ACKNOWLEDGE", default="") == PGSIM_ACKNOWLEDGEMENT,
         payment_providers=env.list("PAYMENT_PROVIDERS", default=list(adapters)),
+        admin_path=env.str("BIDCART_ADMIN_PATH", default=""),
+        web_concurrency=env.str("WEB_CONCURRENCY", default="").strip(),
         providers={name: cls.read_options(env) for name, cls in adapters.items()},
     )

@@ -10,9 +10,10 @@ Counters any app may increment (one line, where the thing happens):
 Label values must come from small fixed sets (statuses, provider names), never from ids or user input.
 
 Requests are counted by `RequestObserverMiddleware` (core/middleware.py) under the URL *pattern*
-(`/auctions/<int:pk>/`), never the raw path. Sweeps are recorded in the cache (shared by every process
-when REDIS_URL is set) by `sweep_ran()`, called from core/jobs.py, and read back at scrape time, so any
-web process reports the sweeps the Celery worker ran, and how late each one is.
+(`/auctions/<int:pk>/`), never the raw path. Sweeps are recorded by core/jobs.py in the cache (shared by
+every process when REDIS_URL is set) and read back at scrape time by the collector it registers here
+(`register_shared`), so any web process reports the sweeps the Celery worker ran, and how late each one is.
+This module imports nothing of bidcart's but core/http.py: jobs imports it, never the other way round.
 
 Several worker processes (`bidcart serve --workers N`) use prometheus_client's multiprocess mode:
 `bidcart serve` sets PROMETHEUS_MULTIPROC_DIR before the workers start, each writes its samples there,
@@ -26,18 +27,12 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import logging
 import os
-import time
 
 from django.conf import settings
-from django.core.cache import cache
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from .http import client_ip
-
-log = logging.getLogger("bidcart.sweeps")
 
 # --- what other apps increment ----------------------------------------------------------------------
 bids = Counter("bidcart_bids", "Bids placed, by outcome (accepted, refused).", ["outcome"])
@@ -55,79 +50,19 @@ request_latency = Histogram("bidcart_http_request_duration_seconds", "Time to an
                             ["method", "route"], buckets=LATENCY_BUCKETS)
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
-# --- sweeps ----------------------------------------------------------------------------------------
+# --- sweeps (recorded by core/jobs.py) -------------------------------------------------------------
 sweep_duration = Histogram("bidcart_sweep_duration_seconds", "Time one sweep run took (in this process).", ["sweep"],
                            buckets=(0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 120.0))
-_SWEEP_KEY = "bidcart:metrics:sweep:{}:{}"
+
+# --- figures other processes wrote (the cache), read at scrape time -------------------------------
+_shared: list = []
 
 
-def sweep_ran(item, *, ok: bool, started: float) -> None:
-    """Record one run of a sweep: counts, when, how long, how late; and one log line."""
-    finished = time.time()
-    duration = finished - started
-    lag = 0.0
-    try:
-        previous = cache.get(_SWEEP_KEY.format(item.name, "last"))
-        if previous:
-            lag = max(0.0, started - (previous + item.every.total_seconds()))
-        cache.set_many({_SWEEP_KEY.format(item.name, "last"): started,
-                        _SWEEP_KEY.format(item.name, "duration"): duration,
-                        _SWEEP_KEY.format(item.name, "lag"): lag}, timeout=None)
-        runs = _SWEEP_KEY.format(item.name, "ok" if ok else "failed")
-        cache.add(runs, 0, timeout=None)
-        cache.incr(runs)
-    except Exception:  # metrics never break a sweep
-        logging.getLogger(__name__).warning("could not record sweep %s in the cache", item.name, exc_info=True)
-    sweep_duration.labels(item.name).observe(duration)
-    log.log(logging.INFO if ok else logging.ERROR, "sweep %s %s in %.1f ms", item.name, "ok" if ok else "failed",
-            duration * 1000, extra={"event": "sweep", "sweep": item.name, "ok": ok,
-                                    "duration_ms": round(duration * 1000, 1), "lag_s": round(lag, 3)})
-
-
-class SweepCollector:
-    """Sweep figures from the cache, read at scrape time (they may come from another process)."""
-
-    def collect(self):
-        from . import jobs
-
-        runs = CounterMetricFamily("bidcart_sweep_runs", "Sweep runs, by sweep and outcome (ok, failed).",
-                                   labels=["sweep", "outcome"])
-        last = GaugeMetricFamily("bidcart_sweep_last_run_timestamp_seconds", "When each sweep last started.",
-                                 labels=["sweep"])
-        duration = GaugeMetricFamily("bidcart_sweep_last_duration_seconds", "How long each sweep's last run took.",
-                                     labels=["sweep"])
-        lag = GaugeMetricFamily(
-            "bidcart_sweep_lag_seconds",
-            "How late a sweep is: behind its schedule now, or how late its last run started, whichever is more.",
-            labels=["sweep"])
-        heartbeat = GaugeMetricFamily("bidcart_jobs_heartbeat_age_seconds",
-                                      "Seconds since the job loop or Celery beat last ticked.")
-        sweeps = jobs.registered()
-        keys = [_SWEEP_KEY.format(s.name, part) for s in sweeps for part in ("ok", "failed", "last", "duration", "lag")]
-        try:
-            values = cache.get_many(keys + [jobs.HEARTBEAT_KEY])
-        except Exception:
-            logging.getLogger(__name__).warning("sweep metrics: the cache is unreachable", exc_info=True)
-            return []
-        now = time.time()
-        for s in sweeps:
-            def value(part):
-                return values.get(_SWEEP_KEY.format(s.name, part))
-            runs.add_metric([s.name, "ok"], value("ok") or 0)
-            runs.add_metric([s.name, "failed"], value("failed") or 0)
-            if value("last") is not None:
-                last.add_metric([s.name], value("last"))
-                overdue = max(0.0, now - value("last") - s.every.total_seconds())
-                lag.add_metric([s.name], max(overdue, value("lag") or 0.0))
-            if value("duration") is not None:
-                duration.add_metric([s.name], value("duration"))
-        if values.get(jobs.HEARTBEAT_KEY):
-            heartbeat.add_metric([], max(0.0, now - values[jobs.HEARTBEAT_KEY]))
-        return [runs, last, duration, lag, heartbeat]
-
-
-SWEEPS = SweepCollector()
-REGISTRY.register(SWEEPS)
+def register_shared(collector) -> None:
+    """Report `collector` at /metrics, from this process's registry and from every worker's (multiprocess
+    mode): its figures are read from shared state (the cache), not from this process's samples."""
+    REGISTRY.register(collector)
+    _shared.append(collector)
 
 
 def multiprocess() -> bool:
@@ -141,7 +76,8 @@ def exposition() -> tuple[bytes, str]:
 
         registry = CollectorRegistry()
         mp.MultiProcessCollector(registry)
-        registry.register(SWEEPS)
+        for collector in _shared:
+            registry.register(collector)
     else:
         registry = REGISTRY
     return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -1,10 +1,16 @@
 """Saved payment methods (billing keys, 빌링키) and charges with them: every write about them.
 
 A buyer registers a card on the provider's own page (bidcart never sees the card number): a pending
-method is made with the reference the provider will file the key under, the buyer is sent to the
-provider, and on the way back the key is read *from the provider* (what the browser says never counts)
-and the method becomes active with the card's brand and last digits. Deleting a method deletes the key
-at the provider first; only then is it marked deleted here.
+method is made with bidcart's own reference for the registration (PortOne V1's customer_uid, V2's
+issueId, KakaoPay's partner_order_id, PayPal's request id), the buyer is sent to the provider, and on
+the way back the key is read *from the provider* (the browser's query is only a hint the adapter checks
+against the registration it started) and the method becomes active under the provider's key, with the
+card's brand and last digits. Deleting a method deletes the key at the provider first; only then is it
+marked deleted here.
+
+Recovering a charge whose answer was lost: PortOne (V1 and V2) is read back by merchant_uid. KakaoPay
+and PayPal can only be read by the id their answer carried (tid, order id), so such a charge stays
+`pending` and reconciliation cannot settle it: staff see it in the payment's event log.
 
 `charge_saved_method(order, method, key=...)` is the one way to charge a saved card (later: subscription
 cycles, auction winners). It goes through the same ledger as a payment on the provider's page: a

@@ -36,6 +36,7 @@ from bidcart.core import metrics, money
 from bidcart.core.errors import DomainError
 from bidcart.core.locks import claim
 from bidcart.core.mail import send_user_email
+from bidcart.core.site import absolute_url
 from bidcart.orders import services as orders
 from bidcart.orders.models import Order
 from bidcart.orders.models import Status as OrderStatus
@@ -114,13 +115,13 @@ def _lock(merchant_uid: str) -> Payment:
 # --- starting ---------------------------------------------------------------------------------------
 
 def urls_for(payment: Payment, site_url: str) -> Urls:
-    site = (settings.SITE_URL or site_url).rstrip("/")
+    """The payment's return and webhook addresses: under SITE_URL, else under the request's `site_url`."""
     uid = payment.merchant_uid
     return Urls(
-        approve=site + reverse("payments:return", args=[uid]),
-        cancel=site + reverse("payments:cancel", args=[uid]),
-        fail=site + reverse("payments:fail", args=[uid]),
-        notify=site + reverse("payments:webhook", args=[payment.provider]),
+        approve=absolute_url(reverse("payments:return", args=[uid]), base=site_url),
+        cancel=absolute_url(reverse("payments:cancel", args=[uid]), base=site_url),
+        fail=absolute_url(reverse("payments:fail", args=[uid]), base=site_url),
+        notify=absolute_url(reverse("payments:webhook", args=[payment.provider]), base=site_url),
     )
 
 

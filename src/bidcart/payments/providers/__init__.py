@@ -11,6 +11,9 @@ from importlib import import_module
 from typing import Callable
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from bidcart.core import site
 
 from .base import Next, Provider, ProviderError, RefundResult, Snapshot, Urls, WebhookNotice, WebhookRejected
 from .http import Call, ProviderHTTP
@@ -49,14 +52,14 @@ def choices() -> list[tuple[str, str]]:
 
 
 def _simulator(path: str, site_url: str = "") -> str:
-    site = (settings.SITE_URL or site_url).rstrip("/")
-    if not (settings.PGSIM_URL or site):
-        from django.core.exceptions import ImproperlyConfigured
-
+    """The simulator's base URL for a provider: PGSIM_URL, else the one mounted at /pgsim/ on this site."""
+    if settings.PGSIM_URL:
+        return f"{settings.PGSIM_URL}/{path}"
+    if not site.root(site_url):
         raise ImproperlyConfigured(
             "A payment provider points at the mounted simulator, but its address is unknown here: set SITE_URL "
             "(the shop's public URL) or PGSIM_URL, or give the provider its real base URL and keys.")
-    return f"{settings.PGSIM_URL or site + '/pgsim'}/{path}"
+    return site.absolute_url(f"/pgsim/{path}", base=site_url)
 
 
 def config(name: str, *, site_url: str = "") -> dict:

@@ -16,28 +16,15 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
+from bidcart.core import money
+
+from .errors import ProviderError as ProviderError  # the adapters import it with the rest of the interface
+from .errors import WebhookRejected as WebhookRejected
+from .http import ProviderHTTP
+
 if TYPE_CHECKING:
     from ..banks import RefundAccount
     from ..models import Payment
-    from .http import ProviderHTTP
-
-
-class ProviderError(Exception):
-    """A call failed. `outcome_unknown` is True when the request may have taken effect at the provider
-    (timeout, connection dropped, 5xx): the payment must then be reconciled, not marked failed."""
-
-    def __init__(self, message: str, *, code: str = "", http_status: int | None = None,
-                 outcome_unknown: bool = False, payload: Any = None):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.http_status = http_status
-        self.outcome_unknown = outcome_unknown
-        self.payload = payload
-
-
-class WebhookRejected(Exception):
-    """The delivery is not verifiably from the provider (bad signature, stale timestamp, malformed)."""
 
 
 @dataclass
@@ -152,8 +139,6 @@ class Provider(ABC):
     @classmethod
     def exponent(cls, currency: str) -> int:
         """Decimals of `currency` as this provider counts them: its minor units are 10**-exponent."""
-        from bidcart.core import money
-
         return cls.exponents.get(currency.upper(), money.exponent(currency))
 
     @classmethod
@@ -161,7 +146,7 @@ class Provider(ABC):
         """What this provider is asked to charge for `amount` minor units of the shop's `currency`."""
         return amount, currency
 
-    def __init__(self, config: Mapping[str, Any], http: "ProviderHTTP"):
+    def __init__(self, config: Mapping[str, Any], http: ProviderHTTP):
         self.config = config
         self.http = http
 

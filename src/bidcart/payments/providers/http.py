@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import httpx
 
-from .base import ProviderError
+from .errors import ProviderError
 
 REDACT = {
     "authorization", "access_token", "accesstoken", "refresh_token", "refreshtoken", "imp_secret", "apisecret",
