@@ -253,3 +253,19 @@ def test_the_bid_form_offers_the_saved_card_and_ticking_it_opts_in(sim, client):
     assert BidderAlias.objects.get(lot=lot, user=user).pay_with_saved_method is True
     client.post(reverse("auctions:bid", args=[lot.pk]), {"max_amount": "30000", "autopay_offered": "1"})  # unticked
     assert BidderAlias.objects.get(lot=lot, user=user).pay_with_saved_method is False
+
+
+def test_a_win_paid_on_the_order_page_before_its_charge_is_not_charged(sim, mailoutbox, django_capture_on_commit_callbacks):
+    buyer = buyer_with_card()
+    lot = make_lot()
+    services.place_bid(buyer, lot.pk, 20_000, pay_with_saved_method=True)
+    end_now(lot)
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.close_lot(lot.pk)
+    win = Win.objects.get(lot=lot)
+    order_services.mark_paid(win.order, note="paid by bank transfer")  # before the after-commit charge ran
+    for callback in callbacks:
+        callback()
+    assert Win.objects.get(pk=win.pk).charge == Win.Charge.NONE
+    assert not Payment.objects.filter(order=win.order).exists()
+    assert not [m for m in mailoutbox if "could not charge" in m.body]

@@ -36,6 +36,7 @@ from bidcart.core.mail import send_user_email
 from bidcart.core.money import format_money
 from bidcart.core.site import absolute_url
 from bidcart.orders.models import Order, SavedAddress
+from bidcart.orders.models import Status as OrderStatus
 from bidcart.orders.services import ADDRESS_FIELDS
 from bidcart.payments import billing
 from bidcart.payments.models import SavedPaymentMethod
@@ -127,6 +128,10 @@ def charge_win(win_id: int) -> str:
     try:
         payment = billing.charge_saved_method(win.order, win.charge_method, key=charge_key(win.order), source="auction")
     except DomainError as refused:  # the card was deleted, the order was paid or given up meanwhile, no address
+        if not Order.objects.filter(pk=win.order_id, status=OrderStatus.PENDING_PAYMENT).exists():
+            # paid on the order page (or cancelled) before the charge: nothing to charge, nothing to say
+            Win.objects.filter(pk=win.pk, charge=Charge.DUE).update(charge=Charge.NONE)
+            return Charge.NONE
         payment, reason = None, refused.detail
     if payment is not None and payment.status in (PaymentStatus.CREATED, PaymentStatus.PENDING):
         return Charge.DUE  # the provider's answer was lost: retry_due_charges reads it back under the same key
