@@ -31,9 +31,11 @@ from bidcart.payments import services as payments
 from bidcart.payments.models import Payment, SavedPaymentMethod
 from bidcart.reviews import services as reviews
 from bidcart.reviews.models import Review
+from bidcart.subscriptions import services as subscriptions
+from bidcart.subscriptions.models import Subscription
 from tests.auctions.factories import bidder, end_now, make_lot
 from tests.auctions.factories import seller as make_seller
-from tests.catalog.factories import make_category, make_product
+from tests.factories import make_category, make_product
 
 MARK = "zq-private"
 PRICE = 24_987  # the product's: an order's total is PRICE + shipping
@@ -68,6 +70,7 @@ class Cast:
     offer: SecondChanceOffer  # the buyer's, open (OFFER_PRICE), on another lot of the seller's
     saved_address: SavedAddress  # in the buyer's address book
     saved_method: SavedPaymentMethod | None = None  # the buyer's saved card (SAVED_CARD), a PortOne V1 billing key
+    subscription: Subscription | None = None  # the buyer's, weekly, to the seller's product, with that card
 
     def users(self) -> dict[str, User]:
         return {"buyer": self.buyer, "rival": self.rival, "seller": self.seller, "rival_seller": self.rival_seller,
@@ -112,10 +115,15 @@ def build() -> Cast:
     unsold.refresh_from_db()
     ended = make_lot(seller, category=category, title="Leica M2", start=10_000, runs=timedelta(hours=1))
     offer = SecondChanceOffer.objects.create(lot=ended, user=buyer, price=OFFER_PRICE, expires_at=timezone.now() + timedelta(hours=48))
+    saved_method = save_card(buyer)
+    subscriptions.set_plan(seller, product.pk, ["1w", "1m"])
+    subscription = subscriptions.subscribe(
+        buyer, variant_id=variant.pk, quantity=1, interval="1w", method_id=saved_method.pk,
+        shipping_address=address("sub"), first_date=subscriptions.seoul_today() + timedelta(days=3))
     return Cast(buyer=buyer, rival=rival, seller=seller, rival_seller=rival_seller, staff=staff, product=product,
                 draft=draft, order=order, payment=payment, paid_order=paid_order, review=review, cart_item=cart_item,
                 lot=lot, quiet=quiet, unsold=unsold, message=message, offer=offer,
-                saved_address=saved_address, saved_method=save_card(buyer))
+                saved_address=saved_address, saved_method=saved_method, subscription=subscription)
 
 
 def save_card(user) -> SavedPaymentMethod:

@@ -23,6 +23,7 @@ import json
 import re
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Callable
 from urllib.parse import urlencode
 
@@ -41,6 +42,7 @@ from bidcart.orders import services as orders
 from bidcart.orders.models import Order, SavedAddress, Shipment
 from bidcart.payments.models import Payment, SavedPaymentMethod
 from bidcart.reviews.models import Review
+from bidcart.subscriptions.models import Plan, Subscription
 from tests import cast as world
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +79,11 @@ def total(c): return str(c.order.total)
 def won(amount): return lambda c: format_money(amount, "KRW")
 def card(c): return {"pk": c.saved_method.pk}
 def card_digits(c): return world.SAVED_CARD[-4:]
+def sub(c): return {"pk": c.subscription.pk}
+def sub_mark(c): return f"{world.MARK} sub unit"
+def next_week(c):
+    from bidcart.subscriptions.services import seoul_today
+    return {"date": (seoul_today() + timedelta(days=5)).isoformat()}
 
 
 PRIVATE = [
@@ -137,6 +144,17 @@ PRIVATE = [
           owner_method="post", owner_changes=True),
     Route("api-lot-relist", lambda c: {"pk": c.unsold.pk}, owner="seller", owner_method="post", owner_statuses=(201,),
           owner_changes=True),
+    Route("subscriptions:detail", sub, marker=sub_mark),
+    Route("subscriptions:selling-plan", lambda c: {"product_id": c.product.pk}, owner="seller",
+          body={"intervals": ["2w"]}, owner_method="post", owner_statuses=(302,), owner_changes=True),
+    Route("api-subscription", sub, marker=sub_mark),
+    Route("api-subscription-skip", sub, owner_method="post", owner_changes=True, marker=sub_mark),
+    Route("api-subscription-pause", sub, owner_method="post", owner_changes=True, marker=sub_mark),
+    Route("api-subscription-resume", sub, owner_method="post", marker=sub_mark),
+    Route("api-subscription-cancel", sub, owner_method="post", owner_changes=True, marker=sub_mark),
+    Route("api-subscription-next-date", sub, body=next_week, owner_method="post", owner_changes=True, marker=sub_mark),
+    Route("api-subscription-method", sub, body=lambda c: {"method": c.saved_method.pk}, owner_method="post",
+          marker=sub_mark),
 ]
 
 # The path names a public object; the request acts on the requester's own rows. `marker` is the owner's
@@ -159,6 +177,9 @@ SELF_SCOPED = [
     Route("api-lot-watch", lot),
     Route("api-lot-chat", lot, body={"text": "hello"}),
     Route("api-lot-chat-report", lambda c: {"pk": c.lot.pk, "message_id": c.message.pk}, body={"reason": "spam"}),
+    # a product's intervals are public; only its seller changes them
+    Route("api-subscription-plan", lambda c: {"product_id": c.product.pk}, body={"intervals": ["2w"]}),
+    Route("subscriptions:new", lambda c: {"product_id": c.product.pk}),  # subscribes the requester
 ]
 
 # No object in the path: the requester's own things.
@@ -181,6 +202,10 @@ OWN_PAGES = [
     Route("api-cart", marker=lambda c: c.cart_item.variant.sku),
     Route("orders:addresses", marker=lambda c: f"{world.MARK} saved unit"),
     Route("api-addresses", marker=lambda c: f"{world.MARK} saved unit"),
+    Route("subscriptions:index", marker=lambda c: f"/subscriptions/{c.subscription.pk}/"),
+    Route("subscriptions:selling", owner="seller", marker=lambda c: f"{world.MARK} sub recipient"),
+    Route("api-subscriptions", marker=sub_mark),
+    Route("api-subscription-schedule", owner="seller", marker=lambda c: f"{world.MARK} sub recipient"),
 ]
 
 PUBLIC = {
@@ -223,6 +248,7 @@ PUBLIC = {
     "catalog:seller_product_new": "a seller lists a product of their own (tests/catalog)",
     "auctions:new": "a seller lists a lot of their own (tests/auctions)",
     "cart:add": "adds to the requester's own cart",
+    "auctions:notices_read": "marks the requester's own notices read (login required; tests/auctions/test_pages.py)",
     "orders:checkout": "orders the requester's own cart",
     "api-cart-items": "adds to the requester's own cart",
     "api-restock-alerts": "asks for the requester's own restock alert (tests/catalog/test_restock_alerts.py)",
@@ -289,6 +315,9 @@ def snapshot(c: world.Cast) -> dict:
         "lots": rows(Lot.objects.filter(seller=c.seller), "pk", "status", "title", "cancel_reason", "relisted_from_id"),
         "messages": rows(ChatMessage.objects.filter(user=c.buyer), "pk", "text", "hidden_at"),
         "saved_methods": rows(SavedPaymentMethod.objects.filter(user=c.buyer), "pk", "state", "is_default"),
+        "subscriptions": rows(Subscription.objects.filter(user=c.buyer), "pk", "state", "next_at", "next_cycle",
+                              "method_id", "address2"),
+        "plans": [(p, json.dumps(i)) for p, i in rows(Plan.objects.filter(product__seller=c.seller), "product_id", "intervals")],
     }
 
 

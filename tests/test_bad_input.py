@@ -15,7 +15,7 @@ from bidcart.catalog.models import Variant
 from bidcart.orders.models import Order
 from tests.auctions.factories import bidder, make_lot
 from tests.auctions.wsclient import join, next_of
-from tests.catalog.factories import api_for, make_product, make_user
+from tests.factories import api_for, make_product, make_user
 
 pytestmark = pytest.mark.django_db
 

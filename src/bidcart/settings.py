@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "bidcart.orders",
     "bidcart.reviews",
     "bidcart.payments",
+    "bidcart.subscriptions",
     "bidcart.auctions",
     "bidcart.web",
 ]
@@ -296,6 +297,9 @@ SPECTACULAR_SETTINGS = {
         "PaymentProviderEnum": "bidcart.payments.models.Provider",
         "RefundStatusEnum": "bidcart.payments.models.Refund.Status",
         "WebhookStateEnum": "bidcart.payments.models.WebhookDelivery.State",
+        "SubscriptionIntervalEnum": "bidcart.subscriptions.models.Interval",
+        "SubscriptionStateEnum": "bidcart.subscriptions.models.Subscription.State",
+        "SubscriptionCycleStateEnum": "bidcart.subscriptions.models.Cycle.State",
     },
 }
 
@@ -410,6 +414,11 @@ PAYMENT_TIMEOUT_SECONDS = env.float("PAYMENT_TIMEOUT_SECONDS", default=10.0)
 # A payment still open this long is fetched from its provider and settled by the reconciliation sweep;
 # one the buyer abandoned (still unpaid after the order's window) is cancelled at the provider.
 PAYMENT_RECONCILE_AFTER_MINUTES = env.int("PAYMENT_RECONCILE_AFTER_MINUTES", default=10)
+# Subscriptions (정기배송): a cycle is charged at this hour (Seoul) of its date; a declined charge is retried
+# this many days after the first decline, then the subscription pauses; "renews soon" goes out this early.
+SUBSCRIPTION_CHARGE_HOUR = 9
+SUBSCRIPTION_RETRY_DAYS = (1, 3)
+SUBSCRIPTION_REMINDER_DAYS = 3
 # An order paid by bank deposit stays reserved until the virtual account's deadline, at most this long.
 PAYMENT_VBANK_MAX_HOURS = env.int("PAYMENT_VBANK_MAX_HOURS", default=72)
 # A payment the shop closed without money (cancel landing, failed, expired) and started this recently is

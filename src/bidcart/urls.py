@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("bidcart.orders.api_urls")),
     path("", include("bidcart.reviews.api_urls")),
     path("", include("bidcart.payments.api_urls")),
+    path("", include("bidcart.subscriptions.api_urls")),
     path("", include("bidcart.auctions.api_urls")),
 ]
 
@@ -26,6 +27,7 @@ urlpatterns = [
     path("orders/", include("bidcart.orders.urls")),
     path("reviews/", include("bidcart.reviews.urls")),
     path("payments/", include("bidcart.payments.urls")),
+    path("subscriptions/", include("bidcart.subscriptions.urls")),
     path("auctions/", include("bidcart.auctions.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

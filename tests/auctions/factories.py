@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from bidcart.auctions import services
 from bidcart.auctions.models import Lot
-from tests.catalog.factories import PASSWORD, api_for, make_category, make_user  # noqa: F401  (re-exported)
+from tests.factories import PASSWORD, api_for, make_category, make_user  # noqa: F401  (re-exported)
 
 _seq = itertools.count(1)
 

@@ -238,3 +238,16 @@ def test_the_job_loop_closes_a_lot():
     end_now(lot)
     jobs.tick()
     assert Lot.objects.get(pk=lot.pk).status == "sold"
+
+
+def test_auction_emails_link_back_under_site_url_written_with_or_without_a_trailing_slash(
+        django_capture_on_commit_callbacks, mailoutbox, settings):
+    for site in ("https://shop.example", "https://shop.example/"):
+        settings.SITE_URL = site
+        mailoutbox.clear()
+        winner = bidder()
+        with django_capture_on_commit_callbacks(execute=True):
+            lot, win = won_lot((winner, 20_000))
+        [won] = [m for m in mailoutbox if m.to == [winner.email]]
+        assert f"https://shop.example/orders/{win.order.number}/" in won.body
+        assert "example//" not in won.body

@@ -14,7 +14,7 @@ from django.contrib.auth.models import AnonymousUser
 from bidcart.auctions import consumers, live, services
 from bidcart.auctions.models import ChatMessage, ChatMute, ChatReport, Lot
 from bidcart.auctions.routing import websocket_urlpatterns
-from bidcart.core.domain import Conflict, Forbidden
+from bidcart.core.domain import Conflict, Forbidden, NotAuthenticated
 from tests.auctions.factories import bidder, make_lot, make_user, numbers_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -221,6 +221,27 @@ async def test_reporting_hiding_and_muting():
     assert await db(ChatMute.objects.filter(lot=lot, user=spammer).exists)()
     await spam_room.disconnect()
     await room.disconnect()
+
+
+async def test_only_a_logged_in_user_reports_a_chat_line_whichever_way_it_comes():
+    lot = await db(make_lot)()
+    message = await db(services.post_message)(await db(bidder)(), lot.pk, "hello")
+    anon, _ = await join(lot.pk)
+    await anon.send_json_to({"type": "report", "message_id": message.pk, "reason": "spam", "ref": "r9"})
+    error = await next_of(anon, "error")
+    assert (error["code"], error["ref"]) == ("not_authenticated", "r9")
+    await anon.disconnect()
+    with pytest.raises(NotAuthenticated):  # the rule is the service's, not the socket's
+        await db(services.report_message)(AnonymousUser(), lot.pk, message.pk, "spam")
+    assert not await db(ChatReport.objects.exists)()
+
+
+def test_only_a_logged_in_user_bids_whichever_way_it_comes():
+    lot = make_lot()
+    with pytest.raises(NotAuthenticated) as error:
+        services.place_bid(AnonymousUser(), lot.pk, 20_000)
+    assert error.value.code == "not_authenticated"
+    assert Lot.objects.get(pk=lot.pk).bid_count == 0
 
 
 def test_only_staff_moderate():

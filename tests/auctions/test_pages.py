@@ -79,10 +79,87 @@ def test_watch_toggle_and_my_auctions_page():
     Notice.objects.create(user=user, lot=lot, kind="ending_soon")
     page = browser(user).get("/auctions/mine/").content.decode()
     assert 'data-testid="my-bid-row"' in page and "Rolleiflex" in page and "20,000" in page
-    assert 'data-testid="notice"' in page
-    assert not Notice.objects.filter(user=user, read_at__isnull=True).exists()  # seen
+    assert 'data-testid="notice"' in page and 'data-testid="notices-read"' in page
     browser(user).post(f"/auctions/{lot.pk}/watch/", {"watch": "0"})
     assert not Watch.objects.filter(user=user, lot=lot).exists()
+
+
+def test_my_auctions_page_only_reads_and_its_post_marks_the_shown_notices_read():
+    user = bidder()
+    lot = make_lot()
+    shown = Notice.objects.create(user=user, lot=lot, kind="ending_soon")
+    client = browser(user)
+    page = client.get("/auctions/mine/").content.decode()
+    assert 'class="unread"' in page
+    assert Notice.objects.get(pk=shown.pk).read_at is None  # a GET writes nothing
+    later = Notice.objects.create(user=user, lot=lot, kind="outbid")  # came in after the page was drawn
+    response = client.post("/auctions/mine/notices/read/", {"up_to": str(shown.pk)})  # the page's form
+    assert response["Location"] == "/auctions/mine/"
+    assert Notice.objects.get(pk=shown.pk).read_at is not None
+    assert Notice.objects.get(pk=later.pk).read_at is None
+    assert client.post("/auctions/mine/notices/read/", HTTP_X_REQUESTED_WITH="fetch").status_code == 204  # its script
+    assert not Notice.objects.filter(user=user, read_at__isnull=True).exists()
+    assert 'data-testid="notices-read"' not in client.get("/auctions/mine/").content.decode()
+    assert browser().post("/auctions/mine/notices/read/")["Location"].startswith("/accounts/login/")
+
+
+def test_an_outbid_notice_updated_after_the_page_was_drawn_stays_unread(django_capture_on_commit_callbacks):
+    """The page showed "outbid at 12,000"; before its "Mark as read" came, the same unread notice was updated to
+    a new price (one unread outbid notice per lot). What the page did not show is not marked read."""
+    user, rival = bidder(), bidder()
+    lot = make_lot(start=10_000)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.place_bid(user, lot.pk, 11_000)
+        services.place_bid(rival, lot.pk, 12_000)
+    client = browser(user)
+    page = client.get("/auctions/mine/")
+    form = {"up_to": str(page.context["notices_up_to"]), "seen_at": page.context["notices_seen_at"]}
+    with django_capture_on_commit_callbacks(execute=True):
+        services.place_bid(user, lot.pk, 13_000)
+        services.place_bid(rival, lot.pk, 20_000)  # outbid again: the same notice, a new price
+    [outbid] = Notice.objects.filter(user=user, kind="outbid")
+    assert outbid.pk <= int(form["up_to"])
+    client.post("/auctions/mine/notices/read/", form)
+    assert Notice.objects.get(pk=outbid.pk).read_at is None
+    page = client.get("/auctions/mine/")
+    client.post("/auctions/mine/notices/read/", {"up_to": str(page.context["notices_up_to"]),
+                                                 "seen_at": page.context["notices_seen_at"]})
+    assert Notice.objects.get(pk=outbid.pk).read_at is not None
+
+
+def _my_auctions_with(user, lots: int) -> None:
+    """`lots` of each kind on "My auctions": sold lots the user sells (unpaid wins), lots they bid on and
+    watch, lots they won by Buy It Now; each leaves notices."""
+    for _n in range(lots):
+        sold = make_lot(user)
+        services.place_bid(bidder(), sold.pk, 12_000)
+        services.close_lot(end_now(sold).pk)
+        unsold = make_lot(user)
+        services.close_lot(end_now(unsold).pk)
+        bid_on = make_lot()
+        services.place_bid(user, bid_on.pk, 15_000)
+        services.watch(user, bid_on.pk)
+        services.buy_now(user, make_lot(buy_now=20_000).pk)
+
+
+def test_my_auctions_page_asks_the_database_the_same_number_of_times_for_one_lot_or_many(django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    one, many = seller(), seller()
+    _my_auctions_with(one, 1)
+    _my_auctions_with(many, 4)
+    client = browser(one)
+    client.get("/")  # the first request of a run warms caches (menus, settings): not the page's to pay
+    with CaptureQueriesContext(connection) as first:
+        page = client.get("/auctions/mine/")
+    assert page.content.decode().count('data-testid="my-bid-row"') == 1
+    assert page.content.decode().count('data-testid="relist"') == 1  # the unsold lot (the sold one awaits payment)
+    client = browser(many)
+    with django_assert_num_queries(len(first)):
+        page = client.get("/auctions/mine/")
+    assert page.content.decode().count('data-testid="my-bid-row"') == 4
+    assert page.content.decode().count('data-testid="relist"') == 4
 
 
 def test_sellers_list_a_lot_with_the_form():

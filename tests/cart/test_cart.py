@@ -12,7 +12,7 @@ from bidcart.cart.context_processors import cart as cart_context
 from bidcart.cart.models import Cart, CartItem
 from bidcart.catalog.models import Product, Variant
 
-from tests.catalog.factories import PASSWORD, api_for, make_product
+from tests.factories import PASSWORD, api_for, make_product
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """One Korean shop and what each query must find in it: the same cases run on SQLite (tests/catalog/
 test_search.py) and on PostgreSQL (tests/services/test_store_search.py), so both give the same results."""
 
-from tests.catalog.factories import make_category, make_product, make_user
+from tests.factories import make_category, make_product, make_user
 
 
 def korean_shop() -> dict:

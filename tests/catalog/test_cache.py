@@ -13,7 +13,7 @@ from bidcart.catalog import services
 from bidcart.catalog.models import Category, ProductImage, Variant
 from bidcart.orders import services as order_services
 from bidcart.reviews import services as review_services
-from tests.catalog.factories import api_for, make_category, make_product, picture
+from tests.factories import api_for, make_category, make_product, picture
 
 pytestmark = pytest.mark.django_db
 

@@ -3,11 +3,11 @@ from django.db import IntegrityError, transaction
 
 from bidcart.catalog import selectors, services
 from bidcart.catalog.models import Category, Product, Variant
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import Forbidden, NotFound
 
 from tests.openapi import assert_documented
 
-from .factories import api_for, make_category, make_product, make_user
+from tests.factories import api_for, make_category, make_product, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -244,7 +244,7 @@ def test_seller_dashboard_lists_only_own_products(catalog, client, seller):
 def test_non_sellers_have_no_dashboard(client, buyer):
     client.force_login(buyer)
     assert client.get("/seller/").status_code == 404
-    with pytest.raises(DomainError):
+    with pytest.raises(Forbidden):
         services.create_product(buyer, name="x", category=make_category(), base_price=1)
 
 
@@ -273,7 +273,7 @@ def test_seller_creates_a_product_adds_a_variant_and_sets_stock(client, seller, 
 
 def test_seller_cannot_touch_another_sellers_variant(catalog, seller):
     coffee_variant = Variant.objects.get(product__slug="coffee")
-    with pytest.raises(DomainError) as error:
+    with pytest.raises(NotFound) as error:  # another seller's product is not theirs to see
         services.set_stock(seller, coffee_variant, stock=100)
     assert error.value.code == "not_your_product"
 

@@ -1,6 +1,5 @@
 """Sellers upload, order and delete their products' images from the seller dashboard."""
 
-from bidcart.core.errors import http_status
 import io
 import os
 
@@ -10,9 +9,9 @@ from PIL import Image
 
 from bidcart.catalog import services
 from bidcart.catalog.models import Product, ProductImage
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import Invalid, NotFound
 
-from .factories import make_category, make_product, make_user, picture
+from tests.factories import make_category, make_product, make_user, picture
 
 pytestmark = pytest.mark.django_db
 
@@ -148,10 +147,52 @@ def test_an_image_over_the_dimension_limit_is_refused(client, seller, product, s
 def test_the_number_of_images_is_limited(seller, product, settings):
     settings.CATALOG_IMAGE_MAX_COUNT = 2
     services.add_images(seller, product, [picture(), picture()])
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(Invalid) as refused:
         services.add_images(seller, product, [picture()])
     assert refused.value.code == "too_many_images"
     assert len(gallery(product)) == 2
+
+
+def stored_files(media) -> set:
+    return {p for p in media.rglob("*") if p.is_file()} if media.exists() else set()
+
+
+def test_a_product_save_refused_at_its_images_keeps_neither_the_new_details_nor_any_image(seller, product, media, settings):
+    settings.CATALOG_IMAGE_MAX_COUNT = 2
+    (kept,) = services.add_images(seller, product, [picture()])
+    files = stored_files(media)
+    with pytest.raises(Invalid) as refused:  # the details are written first, the gallery's limit refuses after
+        services.product_save(seller, product, name="Renamed", base_price=1, uploads=[picture(), picture()])
+    assert refused.value.code == "too_many_images"
+    product.refresh_from_db()
+    assert (product.name, product.base_price) == ("린넨 셔츠", 10000)
+    assert gallery(product) == [kept] and stored_files(media) == files  # no row, no file of the refused save
+
+
+def test_a_new_product_refused_at_its_images_is_not_created_and_leaves_no_file(seller, media, settings):
+    settings.CATALOG_IMAGE_MAX_COUNT = 1
+    with pytest.raises(Invalid):
+        services.product_save(seller, name="Ghost", category=make_category(), base_price=9000, uploads=[picture(), picture()])
+    assert not Product.objects.filter(name="Ghost").exists()
+    assert stored_files(media) == set()
+
+
+def test_a_product_save_with_its_images_saves_both(seller, product):
+    saved = services.product_save(seller, product, name="Renamed", uploads=[picture()])
+    assert saved.name == "Renamed" and len(gallery(product)) == 1
+    created = services.product_save(seller, name="Mug", category=product.category, base_price=9000, uploads=[picture()])
+    assert created.seller == seller and len(gallery(created)) == 1
+
+
+def test_the_product_page_shows_a_refused_save_and_keeps_the_product_as_it_was(client, seller, product, settings):
+    settings.CATALOG_IMAGE_MAX_COUNT = 1
+    services.add_images(seller, product, [picture()])
+    client.force_login(seller)
+    response = client.post(f"/seller/products/{product.pk}/", product_form(product, name="Renamed", images=[picture()]),
+                           HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "A product can have at most 1 images; it has 1." in response.content.decode()
+    assert Product.objects.get(pk=product.pk).name == "린넨 셔츠" and len(gallery(product)) == 1
 
 
 def test_the_seller_reorders_makes_a_cover_and_deletes(client, seller, product, media, django_capture_on_commit_callbacks):
@@ -189,9 +230,8 @@ def test_another_seller_gets_404_for_every_image_action(client, seller, product)
         # nor through one of their own products
         assert client.post(f"/seller/products/{own.pk}/", {"action": action, "image": image.pk}).status_code == 404
     assert gallery(product) == [image] and image.image.storage.exists(image.image.name)
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(NotFound):
         services.add_images(intruder, product, [picture()])
-    assert http_status(refused.value) == 404
 
 
 def test_buyers_cannot_upload(client, buyer, product):

@@ -9,7 +9,7 @@ from bidcart.catalog.models import RestockAlert, Variant, WishlistItem
 
 from tests.openapi import assert_documented
 
-from .factories import api_for, make_product
+from tests.factories import api_for, make_product
 
 pytestmark = pytest.mark.django_db
 

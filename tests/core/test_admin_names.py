@@ -7,7 +7,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from tests.catalog.factories import make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

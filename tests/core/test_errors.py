@@ -6,7 +6,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import Conflict, Throttled
 from bidcart.core.serializers import StrictSerializer
 
 
@@ -21,8 +21,10 @@ class EchoView(APIView):
     def post(self, request):
         data = QuantityIn(data=request.data)
         data.is_valid(raise_exception=True)
+        if data.validated_data["quantity"] > 50:
+            raise Throttled("Wait a little.", code="slow_down", retry_after=30)
         if data.validated_data["quantity"] > 10:
-            raise DomainError("Only 10 left.", code="insufficient_stock")
+            raise Conflict("Only 10 left.", code="insufficient_stock")
         return Response({"quantity": data.validated_data["quantity"]})
 
 
@@ -57,10 +59,13 @@ def test_a_json_array_body_is_400(client):
     assert response.status_code == 400
 
 
-def test_domain_errors_carry_their_code_and_status(client):
+def test_domain_errors_carry_their_code_and_the_status_of_their_kind(client):
     response = client.post("/api/echo/", {"quantity": 11}, content_type="application/json")
     assert response.status_code == 409
     assert response.json() == {"code": "insufficient_stock", "detail": "Only 10 left."}
+    waiting = client.post("/api/echo/", {"quantity": 99}, content_type="application/json")
+    assert (waiting.status_code, waiting.headers["Retry-After"]) == (429, "30")
+    assert waiting.json() == {"code": "slow_down", "detail": "Wait a little."}
 
 
 class MissingView(APIView):

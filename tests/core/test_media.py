@@ -8,7 +8,7 @@ from django.test import Client
 from PIL import Image
 
 from bidcart.catalog import services
-from tests.catalog.factories import make_product, make_user, picture
+from tests.factories import make_product, make_user, picture
 
 pytestmark = pytest.mark.django_db
 

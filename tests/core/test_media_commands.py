@@ -12,7 +12,7 @@ from PIL import Image
 from bidcart.auctions.models import LotImage
 from bidcart.catalog.models import ProductImage
 from tests.auctions.factories import make_lot
-from tests.catalog.factories import make_product
+from tests.factories import make_product
 
 pytestmark = pytest.mark.django_db
 

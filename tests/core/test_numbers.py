@@ -22,14 +22,14 @@ from bidcart.catalog import forms as catalog_forms
 from bidcart.catalog.filters import ProductFilter
 from bidcart.catalog.models import Product, Variant
 from bidcart.core import numbers
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import DomainError
 from bidcart.core.forms import WholeNumberFormField
 from bidcart.core.serializers import AmountField, IdField, WholeNumberField
 from bidcart.payments import admin as payment_admin
 from bidcart.payments import api as payment_api
 from bidcart.reviews import api as review_api
 from tests.auctions.factories import bidder, make_lot
-from tests.catalog.factories import api_for, make_product, make_user
+from tests.factories import api_for, make_product, make_user
 
 # A digit of some other script: what str.isdigit()/int() accept and the shop must not.
 FOREIGN_DIGITS = st.characters(

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from prometheus_client.parser import text_string_to_metric_families
 
 from bidcart.core import jobs, metrics
-from tests.catalog.factories import make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

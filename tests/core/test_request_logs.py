@@ -14,7 +14,7 @@ from django.test import RequestFactory
 from bidcart.core import jobs
 from bidcart.core.logs import JsonFormatter, RequestContextFilter, logging_config
 from bidcart.core.middleware import RequestObserverMiddleware
-from tests.catalog.factories import make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from bidcart.cart.models import Cart, CartItem
 from bidcart.orders import services
 from bidcart.orders.models import Order, SavedAddress
-from tests.catalog.factories import PASSWORD, make_category, make_product, make_user
+from tests.factories import PASSWORD, make_category, make_product, make_user
 
 SHOTS = os.environ.get("BIDCART_SHOTS", "")
 

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from bidcart.cart.models import Cart, CartItem
 from bidcart.orders.models import Order
-from tests.catalog.factories import PASSWORD, make_category, make_product, make_user
+from tests.factories import PASSWORD, make_category, make_product, make_user
 
 
 def test_untick_a_line_and_buy_now(page, live_url):

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from bidcart.cart.models import Cart, CartItem
 from bidcart.orders import services
 from bidcart.orders.models import Order
-from tests.catalog.factories import PASSWORD, make_category, make_product, make_user
+from tests.factories import PASSWORD, make_category, make_product, make_user
 
 SHOTS = os.environ.get("BIDCART_SHOTS", "")  # a folder: screenshots of the pages at phone and desktop size
 ADDRESS = {"recipient": "김구매", "phone": "010-2345-6789", "postcode": "06236", "address1": "서울 강남구 테헤란로 152", "address2": "12층"}

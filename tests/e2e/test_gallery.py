@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from bidcart.auctions import services as auction_services
 from bidcart.catalog import services
-from tests.catalog.factories import make_category, make_product, make_user
+from tests.factories import make_category, make_product, make_user
 
 SHOTS = os.environ.get("GALLERY_SCREENSHOTS")  # a folder: save the screenshots there to look at them
 

@@ -5,7 +5,7 @@ import os
 
 from playwright.sync_api import expect
 
-from tests.catalog.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user
 from tests.payments.fixtures import make_order
 
 

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from bidcart.orders.models import Order
 from bidcart.payments.models import Payment
-from tests.catalog.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user
 from tests.e2e.steps import give_address, pay_on_providers_page
 from tests.payments.fixtures import make_order
 

@@ -12,7 +12,7 @@ from bidcart.auctions import services as auctions
 from bidcart.cart import services as cart
 from bidcart.orders import services as orders
 from tests.auctions.factories import PASSWORD, bidder, make_category, make_lot
-from tests.catalog.factories import make_product
+from tests.factories import make_product
 
 PHONE = {"width": 390, "height": 844}
 ADDRESS = {"recipient": "김배송", "phone": "010-1234-5678", "postcode": "06236",

@@ -5,7 +5,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from bidcart.catalog import services, tasks
-from tests.catalog.factories import PASSWORD, make_category, make_product, make_user
+from tests.factories import PASSWORD, make_category, make_product, make_user
 
 
 def test_notify_me_when_a_sold_out_option_is_back(page, live_url):

@@ -6,7 +6,7 @@ import os
 from playwright.sync_api import expect
 
 from bidcart.payments.models import SavedPaymentMethod
-from tests.catalog.factories import make_user
+from tests.factories import make_user
 from tests.e2e.test_payments import log_in
 
 SHOTS = os.environ.get("BIDCART_SCREENSHOTS", "")

@@ -8,7 +8,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from bidcart.catalog.models import ProductImage
-from tests.catalog.factories import PASSWORD, make_category, make_product, make_user
+from tests.factories import PASSWORD, make_category, make_product, make_user
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from tests.auctions.factories import make_lot
-from tests.catalog.factories import make_product
+from tests.factories import make_product
 
 PASSWORD = "e2e-long-password-731"
 

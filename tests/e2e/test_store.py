@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from bidcart.cart.models import CartItem
 from bidcart.catalog.models import Variant
 from bidcart.orders.models import Order
-from tests.catalog.factories import PASSWORD, make_category, make_product, make_user
+from tests.factories import PASSWORD, make_category, make_product, make_user
 
 
 def test_search_add_to_cart_login_merge_checkout(page, live_url):

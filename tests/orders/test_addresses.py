@@ -14,7 +14,7 @@ from bidcart.orders import services
 from bidcart.orders.models import Kind, Order, SavedAddress
 from bidcart.orders.services import NewLine
 
-from tests.catalog.factories import api_for, make_product, make_user
+from tests.factories import api_for, make_product, make_user
 from tests.openapi import assert_documented
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from django.test import Client
 
 from bidcart.cart import services as cart
 from bidcart.orders import services as orders
-from tests.catalog.factories import make_product, make_user
+from tests.factories import make_product, make_user
 
 pytestmark = pytest.mark.django_db
 ADDRESS = {"recipient": "김배송", "phone": "010-1234-5678", "postcode": "06236", "address1": "서울 강남구 테헤란로 152"}

@@ -12,7 +12,7 @@ from bidcart.cart.models import Cart, CartItem
 from bidcart.orders import services, tasks
 from bidcart.orders.models import Order, OrderEvent, Shipment
 
-from tests.catalog.factories import api_for, make_product, make_user
+from tests.factories import api_for, make_product, make_user
 from tests.openapi import assert_documented
 
 pytestmark = pytest.mark.django_db

@@ -8,11 +8,11 @@ from django.utils import timezone
 
 from bidcart.cart.models import Cart, CartItem
 from bidcart.catalog.models import Product, Variant
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import Conflict
 from bidcart.orders import services, tasks
 from bidcart.orders.models import TRANSITIONS, Order, Status
 
-from tests.catalog.factories import api_for, make_product, make_user
+from tests.factories import api_for, make_product, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -163,7 +163,7 @@ def test_a_stale_writer_loses_the_race(mug, buyer):
     stale = Order.objects.get(pk=order.pk)
     services.transition(order, "paid")
     # `stale` still believes pending_payment; expiring it now must not win
-    with pytest.raises(DomainError):
+    with pytest.raises(Conflict):
         services.transition(stale, "expired")
     assert Order.objects.get(pk=order.pk).status == "paid" and stock(v(mug)) == 9
 

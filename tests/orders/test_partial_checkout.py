@@ -7,7 +7,7 @@ from django.test import Client
 from bidcart.cart.models import Cart, CartItem
 from bidcart.orders.models import Order
 
-from tests.catalog.factories import make_product
+from tests.factories import make_product
 
 pytestmark = pytest.mark.django_db
 

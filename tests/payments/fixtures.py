@@ -16,7 +16,7 @@ import pytest
 
 from bidcart.pgsim.app import create_app
 from bidcart.pgsim.config import SimConfig
-from tests.catalog.factories import make_product, make_user
+from tests.factories import make_product, make_user
 from tests.livesrv import running_server
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from bidcart.payments import services
 from bidcart.payments.models import Payment, Refund, Status
-from tests.catalog.factories import make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 ADMIN = "/staff-admin/payments/payment/"

@@ -15,7 +15,7 @@ from bidcart.catalog.models import Variant
 from bidcart.orders.models import Status as OrderStatus
 from bidcart.payments import services
 from bidcart.payments.models import Payment, PaymentEvent, Refund, Status
-from tests.catalog.factories import api_for, make_user
+from tests.factories import api_for, make_user
 
 from .fixtures import make_order, pay_in_portone_window
 

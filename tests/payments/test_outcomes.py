@@ -8,7 +8,7 @@ import pytest
 
 from bidcart.payments import outcomes
 from bidcart.payments.models import Payment, PaymentEvent, Status
-from tests.catalog.factories import api_for
+from tests.factories import api_for
 
 from .test_flows import back_to_shop, start, through_page, through_window
 

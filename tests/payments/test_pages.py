@@ -9,7 +9,7 @@ from django.utils import timezone
 from bidcart.orders import services as orders
 from bidcart.orders.models import Kind
 from bidcart.payments.models import Payment
-from tests.catalog.factories import make_user
+from tests.factories import make_user
 
 from .fixtures import ADDRESS
 

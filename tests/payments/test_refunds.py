@@ -11,7 +11,7 @@ from bidcart.catalog.models import Variant
 from bidcart.orders.models import Status as OrderStatus
 from bidcart.payments import services
 from bidcart.payments.models import Payment, Refund, Status
-from tests.catalog.factories import api_for, make_product, make_user
+from tests.factories import api_for, make_product, make_user
 
 from .fixtures import ADDRESS, make_order
 

@@ -15,7 +15,7 @@ from bidcart.orders.models import Status as OrderStatus
 from bidcart.payments import providers, services
 from bidcart.payments.models import Payment, PaymentEvent, Refund, Status
 from bidcart.payments.providers import ProviderError
-from tests.catalog.factories import api_for, make_user
+from tests.factories import api_for, make_user
 
 from .test_flows import back_to_shop, start, through_window
 
@@ -236,6 +236,26 @@ def test_the_refund_account_api_is_the_buyers_own(sim, buyer, order, browser):
     started = start(buyer, card_order, "portone_v2")
     card = api_for(buyer).put(f"/api/v1/payments/{started['merchant_uid']}/refund-account/", ACCOUNT, format="json")
     assert card.status_code == 409 and card.json()["code"] == "refund_account_unneeded"
+
+
+@pytest.mark.parametrize("who", ["another buyer", "staff"])
+def test_someone_elses_payment_is_refused_as_not_found_alike_by_the_api_and_the_order_page(
+        sim, buyer, order, browser, client, staff, who):
+    payment = issue(buyer, order, browser, "portone_v2")
+    deposit(sim, payment, "portone_v2")
+    stranger = staff if who == "staff" else make_user()
+    events = payment.events.count()
+    api = api_for(stranger)
+
+    confirm = api.post(f"/api/v1/payments/{payment.merchant_uid}/confirm/", {"params": {}}, format="json")
+    account = api.put(f"/api/v1/payments/{payment.merchant_uid}/refund-account/", ACCOUNT, format="json")
+    client.force_login(stranger)
+    page = client.post(f"/payments/refund-account/{payment.merchant_uid}/", ACCOUNT)
+
+    assert [(r.status_code, r.json()["code"]) for r in (confirm, account)] == [(404, "not_found")] * 2
+    assert page.status_code == 404
+    payment.refresh_from_db()
+    assert payment.refund_account == {} and payment.events.count() == events  # nothing asked of the provider, nothing kept
 
 
 def make_order_for(user):

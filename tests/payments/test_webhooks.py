@@ -12,7 +12,7 @@ from django.core.management import call_command
 from bidcart.orders.models import Status as OrderStatus
 from bidcart.payments import services
 from bidcart.payments.models import PaymentEvent, Status, WebhookDelivery
-from tests.catalog.factories import make_user
+from tests.factories import make_user
 
 from .fixtures import make_order
 

@@ -8,7 +8,7 @@ from bidcart.catalog.models import Product
 from bidcart.orders import services as order_services
 from bidcart.reviews.models import Review
 
-from tests.catalog.factories import api_for, make_product, make_user
+from tests.factories import api_for, make_product, make_user
 
 pytestmark = pytest.mark.django_db
 

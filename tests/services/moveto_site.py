@@ -36,7 +36,7 @@ from bidcart.pgsim.app import create_app  # noqa: E402
 from bidcart.pgsim.config import SimConfig  # noqa: E402
 from bidcart.reviews import services as reviews  # noqa: E402
 from tests.auctions.factories import bidder, end_now, make_lot, seller  # noqa: E402
-from tests.catalog.factories import PASSWORD, make_user, picture  # noqa: E402
+from tests.factories import PASSWORD, make_user, picture  # noqa: E402
 from tests.livesrv import running_server  # noqa: E402
 from tests.payments.fixtures import ADDRESS, SimControl, make_order  # noqa: E402
 

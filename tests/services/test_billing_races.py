@@ -10,7 +10,7 @@ from bidcart.orders.models import Status as OrderStatus
 from bidcart.payments import billing
 from bidcart.payments.models import Payment, PaymentEvent, Status
 from tests.cast import save_card
-from tests.catalog.factories import make_user
+from tests.factories import make_user
 from tests.payments.fixtures import make_order
 from tests.services.test_store_concurrency import race_on_own_connections
 

@@ -10,7 +10,7 @@ from bidcart.cart.models import Cart, CartItem
 from bidcart.orders import services
 from bidcart.orders.models import Order, OrderEvent, Shipment
 
-from tests.catalog.factories import make_product, make_user
+from tests.factories import make_product, make_user
 from tests.services.test_store_concurrency import race_on_own_connections
 
 ADDRESS = {"recipient": "구매자", "phone": "010-1234-5678", "postcode": "06236", "address1": "서울", "address2": ""}

@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from bidcart.accounts.models import User
-from tests.catalog.factories import PASSWORD, make_product, make_user
+from tests.factories import PASSWORD, make_product, make_user
 from tests.livesrv import free_port
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]

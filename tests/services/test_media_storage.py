@@ -19,7 +19,7 @@ from django.test import Client
 from PIL import Image
 
 from bidcart.catalog.models import ProductImage
-from tests.catalog.factories import make_category, make_product, make_user
+from tests.factories import make_category, make_product, make_user
 from tests.livesrv import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)

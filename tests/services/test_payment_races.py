@@ -15,7 +15,7 @@ from bidcart.core.errors import DomainError
 from bidcart.orders.models import Status as OrderStatus
 from bidcart.payments import services
 from bidcart.payments.models import Payment, PaymentEvent, Refund, Status
-from tests.catalog.factories import make_user
+from tests.factories import make_user
 from tests.payments.fixtures import make_order
 from tests.services.test_store_concurrency import race_on_own_connections
 

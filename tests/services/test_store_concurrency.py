@@ -13,7 +13,7 @@ from bidcart.core.errors import DomainError
 from bidcart.orders import services as order_services
 from bidcart.orders.models import Order, Status
 
-from tests.catalog.factories import make_product, make_user
+from tests.factories import make_product, make_user
 from tests.services.conftest import RACE_BUYERS
 from tests.services.test_postgres import run_at_once
 

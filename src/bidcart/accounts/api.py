@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.views import TokenRefreshView as SimpleJWTRefreshView
 
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import Forbidden, NotAuthenticated, Throttled
 from bidcart.core.http import client_ip
 from bidcart.core.openapi import error_responses
 from bidcart.core.serializers import (
@@ -72,16 +72,14 @@ class TokenObtainSerializer(StrictSerializer):
         user = authenticate(django_request, email=attrs["email"], password=attrs["password"])
         if user is None:
             if getattr(django_request, "axes_locked_out", False):
-                raise DomainError(_("Too many failed logins. Try again later."), code="locked_out", status_code=429)
+                raise Throttled(_("Too many failed logins. Try again later."), code="locked_out")
             if selectors.inactive_user_with_password(attrs["email"], attrs["password"]):
-                raise DomainError(
+                raise Forbidden(
                     _("Your account is not active yet: open the link we emailed you to verify your address."),
                     code="account_inactive",
-                    status_code=status.HTTP_403_FORBIDDEN,
                 )
-            raise DomainError(
-                _("The email or password is not correct."), code="invalid_credentials", status_code=status.HTTP_401_UNAUTHORIZED
-            )
+            raise NotAuthenticated(
+                _("The email or password is not correct."), code="invalid_credentials")
         # what a session login does: last_login, and django-axes resets the failure count
         user_logged_in.send(sender=user.__class__, request=django_request, user=user)
         return {"user": user}

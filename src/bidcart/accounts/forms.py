@@ -7,7 +7,7 @@ from django.contrib.auth.forms import SetPasswordForm as DjangoSetPasswordForm
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import DomainError
 from bidcart.core.http import client_ip
 from bidcart.core.ratelimit import RateLimited
 

@@ -15,6 +15,7 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 PASSWORD_CLAIM = "pwd"
@@ -41,6 +42,21 @@ def access_token_for(user) -> AccessToken:
     token = AccessToken.for_user(user)
     token[PASSWORD_CLAIM] = password_stamp(user)
     return token
+
+
+def revoke(refresh: str) -> bool:
+    """Blacklist one refresh token so it can't mint access tokens any more; False when it is not a valid one."""
+    try:
+        RefreshToken(refresh).blacklist()
+    except TokenError:
+        return False
+    return True
+
+
+def revoke_all(user) -> None:
+    """Blacklist every refresh token the user holds."""
+    for token in OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True):
+        BlacklistedToken.objects.get_or_create(token=token)
 
 
 class JWTAuthentication(authentication.JWTAuthentication):

@@ -1,7 +1,7 @@
 """Every write of the accounts app: one function per use case, transactional.
 
-Views and API views parse input, call one of these, and render. Refusals are `DomainError`s with a
-stable `code` (the API answers them as JSON; pages show `detail`).
+Views and API views parse input, call one of these, and render. Refusals are the kinds in `core.domain`
+(Invalid, Conflict, Throttled, ...) with a stable `code`; `core.errors` answers them as JSON, pages show `detail`.
 """
 
 from __future__ import annotations
@@ -23,20 +23,13 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from rest_framework import status
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.token_blacklist.models import (
-    BlacklistedToken,
-    OutstandingToken,
-)
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from bidcart.core import ratelimit
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import Conflict, DomainError, Invalid, Throttled, Unavailable
 from bidcart.core.mail import send_user_email
 
 from . import consents as consent_items
-from . import emails, selectors
+from . import emails, jwt, selectors
 from .models import Consent, PhoneCode, User
 from .sms import SMSError, send_sms
 from .tokens import email_verification_token
@@ -65,7 +58,7 @@ def _wait_error(seconds: int, code: str) -> DomainError:
         "Please wait %(seconds)d seconds before asking again.",
         seconds,
     ) % {"seconds": seconds}
-    error = DomainError(detail, code=code, status_code=status.HTTP_429_TOO_MANY_REQUESTS)
+    error = Throttled(detail, code=code)
     error.retry_after = seconds  # Retry-After on the API
     return error
 
@@ -90,8 +83,7 @@ def _send_mail(user: User, template: str, context: dict) -> None:
 
 def revoke_refresh_tokens(user: User) -> None:
     """Blacklist every refresh token the user holds (after a password change or reset)."""
-    for token in OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True):
-        BlacklistedToken.objects.get_or_create(token=token)
+    jwt.revoke_all(user)
 
 
 # --- sign-up and email verification ----------------------------------------------------------------
@@ -100,8 +92,7 @@ def check_consents(consents: dict) -> dict[str, bool]:
     """The sign-up's answers to every consent item; refused unless every required item is agreed."""
     answers = {item.key: consents.get(item.key) is True for item in consent_items.ITEMS}
     if not all(answers[key] for key in consent_items.REQUIRED):
-        raise DomainError(_("Agree to the required terms to create an account."), code="consent_required",
-                          status_code=status.HTTP_400_BAD_REQUEST)
+        raise Invalid(_("Agree to the required terms to create an account."), code="consent_required")
     return answers
 
 
@@ -114,8 +105,8 @@ def signup(*, email: str, display_name: str, password: str, phone="", language: 
     try:
         email = emails.normalize_email(email)
     except emails.InvalidEmail as error:
-        raise DomainError(error.message, code=error.code, status_code=status.HTTP_400_BAD_REQUEST) from None
-    taken = DomainError(_("An account with this email already exists."), code="email_taken")
+        raise Invalid(error.message, code=error.code) from None
+    taken = Conflict(_("An account with this email already exists."), code="email_taken")
     if User.objects.filter(email__iexact=email).exists():
         raise taken
     try:
@@ -177,10 +168,9 @@ def verify_email(uidb64: str, token: str) -> User:
         if user is not None:
             user = User.objects.select_for_update().get(pk=user.pk)
         if user is None or not email_verification_token.check_token(user, token):
-            raise DomainError(
+            raise Invalid(
                 _("This verification link is invalid, expired or already used."),
                 code="token_invalid",
-                status_code=status.HTTP_400_BAD_REQUEST,
             )
         user.is_active = True
         user.email_verified_at = timezone.now()
@@ -221,10 +211,9 @@ def update_profile(user: User, **changes) -> User:
 def change_password(user: User, *, old_password: str, new_password: str) -> User:
     """Set a new password after checking the old one; other sessions' API tokens are revoked."""
     if not user.check_password(old_password):
-        raise DomainError(
+        raise Invalid(
             _("Your old password was entered incorrectly."),
             code="password_incorrect",
-            status_code=status.HTTP_400_BAD_REQUEST,
         )
     with transaction.atomic():
         user.set_password(new_password)
@@ -252,10 +241,9 @@ def reset_password(uidb64: str, token: str, new_password: str) -> User:
     with transaction.atomic():
         user = selectors.user_from_uidb64(uidb64)
         if user is None or not default_token_generator.check_token(user, token):
-            raise DomainError(
+            raise Invalid(
                 _("This password reset link is invalid, expired or already used."),
                 code="token_invalid",
-                status_code=status.HTTP_400_BAD_REQUEST,
             )
         set_password(user, new_password)
     return user
@@ -271,12 +259,8 @@ def set_password(user: User, new_password: str) -> User:
 
 def logout_refresh_token(refresh: str) -> None:
     """Blacklist an API refresh token so it can't mint access tokens any more."""
-    try:
-        RefreshToken(refresh).blacklist()
-    except TokenError:
-        raise DomainError(
-            _("The token is invalid or expired."), code="token_invalid", status_code=status.HTTP_400_BAD_REQUEST
-        ) from None
+    if not jwt.revoke(refresh):
+        raise Invalid(_("The token is invalid or expired."), code="token_invalid")
 
 
 # --- phone verification ----------------------------------------------------------------------------
@@ -286,7 +270,7 @@ def _code_hash(user_id: int, phone: str, code: str) -> str:
 
 
 def _phone_taken() -> DomainError:
-    return DomainError(
+    return Conflict(
         _("This phone number is already verified on another account. One number can verify only one account."),
         code="phone_taken",
     )
@@ -295,11 +279,9 @@ def _phone_taken() -> DomainError:
 def request_phone_code(user: User) -> PhoneCode:
     """Text a fresh 6-digit code to the user's phone; one request per OTP_RESEND_SECONDS."""
     if not user.phone:
-        raise DomainError(
-            _("Add a phone number to your profile first."), code="phone_missing", status_code=status.HTTP_400_BAD_REQUEST
-        )
+        raise Invalid(_("Add a phone number to your profile first."), code="phone_missing")
     if user.phone_verified:
-        raise DomainError(_("Your phone number is already verified."), code="phone_already_verified")
+        raise Conflict(_("Your phone number is already verified."), code="phone_already_verified")
     if selectors.phone_verified_elsewhere(user, user.phone):  # no text (it costs money) for a number that can't verify
         raise _phone_taken()
     now = timezone.now()
@@ -333,10 +315,9 @@ def request_phone_code(user: User) -> PhoneCode:
     except SMSError:
         logger.exception("SMS to user %s failed", user.pk)
         phone_code.delete()  # the person never got it: don't let it count against the resend throttle
-        raise DomainError(
+        raise Unavailable(
             _("We could not send the text message. Please try again in a moment."),
             code="sms_unavailable",
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
         ) from None
     return phone_code
 
@@ -351,13 +332,11 @@ def verify_phone_code(user: User, code: str) -> User:
         if phone_code is not None:
             phone_code = PhoneCode.objects.select_for_update().get(pk=phone_code.pk)
         if phone_code is None:
-            error = DomainError(_("Ask for a code first."), code="otp_missing", status_code=status.HTTP_400_BAD_REQUEST)
+            error = Invalid(_("Ask for a code first."), code="otp_missing")
         elif phone_code.attempts >= settings.OTP_MAX_ATTEMPTS:
             error = _too_many()
         elif phone_code.expires_at <= now:
-            error = DomainError(
-                _("This code has expired. Ask for a new one."), code="otp_expired", status_code=status.HTTP_400_BAD_REQUEST
-            )
+            error = Invalid(_("This code has expired. Ask for a new one."), code="otp_expired")
         elif constant_time_compare(phone_code.code_hash, _code_hash(user.pk, str(phone_code.phone), code)):
             if selectors.phone_verified_elsewhere(user, phone_code.phone):
                 error = _phone_taken()  # the code stays unused: nothing is written
@@ -378,7 +357,7 @@ def verify_phone_code(user: User, code: str) -> User:
             if left <= 0:
                 error = _too_many()
             else:
-                error = DomainError(
+                error = Invalid(
                     ngettext(
                         "The code is not correct. %(left)d try left.",
                         "The code is not correct. %(left)d tries left.",
@@ -386,7 +365,6 @@ def verify_phone_code(user: User, code: str) -> User:
                     )
                     % {"left": left},
                     code="otp_invalid",
-                    status_code=status.HTTP_400_BAD_REQUEST,
                 )
     if error is not None:  # raised after the block so the counted try is kept
         raise error
@@ -394,8 +372,7 @@ def verify_phone_code(user: User, code: str) -> User:
 
 
 def _too_many() -> DomainError:
-    return DomainError(
+    return Throttled(
         _("Too many wrong tries: this code no longer works. Ask for a new one."),
         code="otp_too_many_attempts",
-        status_code=status.HTTP_429_TOO_MANY_REQUESTS,
     )

@@ -17,7 +17,8 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from bidcart.core.errors import DomainError, http_status
+from bidcart.core.domain import DomainError
+from bidcart.core.errors import http_status
 from bidcart.core.http import client_ip
 from bidcart.core.ratelimit import RateLimited
 

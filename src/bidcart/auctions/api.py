@@ -292,8 +292,7 @@ def _bid_body(answer: dict) -> dict:
 
 
 def _bid_refused(request, pk, error: DomainError) -> Response:
-    lot = Lot.objects.filter(pk=pk).first()
-    body = _bid_body(protocol.bid_answer(request.user, lot, error=error))
+    body = _bid_body(protocol.bid_answer(request.user, pk, error=error))
     return Response(body, status=http_status(error), headers=error_headers(error))
 
 

@@ -73,7 +73,7 @@ def _bid(user, lot_id: int, amount, pay_with_saved_method=None) -> dict:
     except RateLimited:
         raise  # answered as an error message, like every rate limit on the socket
     except DomainError as error:
-        return protocol.bid_answer(user, Lot.objects.filter(pk=lot_id).first(), error=error)
+        return protocol.bid_answer(user, lot_id, error=error)
     return protocol.bid_answer(user, None, result=result)
 
 
@@ -141,9 +141,6 @@ class LotConsumer(GuardedJsonConsumer):
         elif kind == "ping":
             await self.send_json(protocol.pong(live.now_iso(), content.get("t")))
         elif kind == "bid":
-            if not self.authenticated:
-                await self.send_json(protocol.bid_refused("not_authenticated", "Log in to bid.", ref))
-                return
             try:
                 autopay = content.get("pay_with_saved_method")
                 result = await db(_bid)(self.user, self.lot_id, content.get("max_amount"),
@@ -157,14 +154,11 @@ class LotConsumer(GuardedJsonConsumer):
                              ok=lambda message: protocol.chat_sent(message.pk, ref), ref=ref)
         elif kind == "report":
             await self._call(services.report_message, self.user, self.lot_id, content.get("message_id"), content.get("reason"),
-                             ok=lambda report: protocol.reported(content.get("message_id"), ref), ref=ref, login=True)
+                             ok=lambda report: protocol.reported(content.get("message_id"), ref), ref=ref)
         else:
             await self.send_json(error_message("unknown_message", "Unknown message type.", ref))
 
-    async def _call(self, func, *args, ok, ref=None, login: bool = False):
-        if login and not self.authenticated:
-            await self.send_json(error_message("not_authenticated", "Log in first.", ref))
-            return
+    async def _call(self, func, *args, ok, ref=None):
         try:
             done = await db(func)(*args)
         except RateLimited as error:

@@ -13,6 +13,8 @@ a `snapshot`. Fields are only ever added, never renamed or removed: apps in the 
 
 from __future__ import annotations
 
+from bidcart.core.domain import NotAuthenticated
+
 from . import selectors
 from .models import Lot
 
@@ -37,10 +39,11 @@ def snapshot(lot: Lot, user, viewers: int) -> dict:
     }
 
 
-def bid_answer(user, lot: Lot | None, *, result=None, error=None) -> dict:
-    """The answer to a bid, the same whichever way it came (the API's POST and the socket's `bid`):
+def bid_answer(user, lot: Lot | int | None, *, result=None, error=None) -> dict:
+    """The answer to a bid, the one builder whichever way it came (the API's POST, the socket's `bid`):
     accepted (`leading`, `my_max`, `extended`) or refused (`reason`, `detail`), with the lot's state and the
-    bidder's own standing, so a refused bidder can try again at once."""
+    bidder's own standing, so a refused bidder can try again at once. `lot` may be the id the bid named (read
+    here for a refusal); a bid refused before it reached a lot (not logged in) carries neither."""
     if result is not None:
         lot = result.lot
         answer = {"accepted": True, "leading": result.leading, "my_max": result.my_max, "extended": result.extended,
@@ -48,6 +51,10 @@ def bid_answer(user, lot: Lot | None, *, result=None, error=None) -> dict:
     else:
         answer = {"accepted": False, "leading": False, "my_max": None, "extended": False,
                   "reason": error.code, "detail": str(error.detail)}
+        if isinstance(error, NotAuthenticated):
+            lot = None
+        elif lot is not None and not isinstance(lot, Lot):
+            lot = Lot.objects.filter(pk=lot).first()
     you = selectors.my_state(user, lot) if lot is not None else None
     if result is None and you is not None:
         answer["leading"], answer["my_max"] = you["leading"], you["my_max"]

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.lot_list, name="list"),
     path("new/", views.lot_new, name="new"),
     path("mine/", views.mine, name="mine"),
+    path("mine/notices/read/", views.notices_read, name="notices_read"),
     path("offers/<int:pk>/", views.offer_respond, name="offer"),
     path("<int:pk>/", views.lot_detail, name="lot"),
     path("<int:pk>/bid/", views.bid, name="bid"),

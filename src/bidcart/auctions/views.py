@@ -5,13 +5,16 @@ room works without JavaScript (plain forms); `static/auctions/js/room.js` makes 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bidcart.catalog import selectors as catalog_selectors
-from bidcart.core.errors import DomainError
+from bidcart.core import numbers
+from bidcart.core.domain import DomainError
 from bidcart.core.money import format_money
 
 from . import conf, forms, selectors, services
@@ -65,7 +68,7 @@ def lot_detail(request, pk):
         "me": selectors.my_state(request.user, lot),
         "card_choice": selectors.saved_card_choice(request.user, lot),
         "viewers": viewer_count(lot.pk),
-        "can_relist": request.user.is_authenticated and lot.seller_id == request.user.pk and services.can_relist(lot),
+        "can_relist": request.user.is_authenticated and lot.seller_id == request.user.pk and selectors.can_relist(lot),
         "win": lot.wins.filter(user=request.user).select_related("order").first() if request.user.is_authenticated else None,
         # what the Buy It Now review step tells the buyer before the lot ends
         "shipping_fee": int(conf.get("AUCTION_SHIPPING_FEE")),
@@ -190,25 +193,24 @@ def lot_new(request):
 
 @login_required
 def mine(request):
-    user = request.user
-    notices = selectors.notices(user)
-    context = {
-        "bids": list(selectors.my_bids(user)[:50]),
-        "wins": list(selectors.my_wins(user)[:50]),
-        "offers": list(selectors.my_offers(user)[:20]),
-        "watching": list(selectors.watchlist(user)[:50]),
-        "notices": notices,
-        "selling": list(selectors.seller_lots(user)[:50]) if user.can_sell else [],
-        "strikes": selectors.strike_count(user),
-        "blocked_until": selectors.blocked_until(user),
-    }
-    for lot in context["selling"]:
-        lot.relistable = services.can_relist(lot)
-    for lot in context["bids"]:
-        lot.standing = selectors.standing(lot, user.pk)
-    response = render(request, "auctions/mine.html", context)
-    services.mark_notices_read(user)
-    return response
+    """Reads only (a GET): the page's script, or its button without JavaScript, marks the shown notices
+    read with a POST to `notices_read`."""
+    return render(request, "auctions/mine.html", selectors.my_auctions(request.user))
+
+
+@login_required
+@require_POST
+def notices_read(request):
+    try:
+        up_to = numbers.parse_id(request.POST.get("up_to"))
+    except numbers.InvalidNumber:
+        up_to = None
+    seen_at = parse_datetime(request.POST.get("seen_at") or "")  # the page's own value; anything else: not used
+    seen_at = seen_at if seen_at is not None and timezone.is_aware(seen_at) else None
+    services.mark_notices_read(request.user, up_to=up_to, seen_at=seen_at)
+    if request.headers.get("X-Requested-With") == "fetch":  # the page's script: nothing to draw
+        return HttpResponse(status=204)
+    return redirect("auctions:mine")
 
 
 @login_required

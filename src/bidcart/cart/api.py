@@ -7,6 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bidcart.core.domain import NotFound
 from bidcart.core.permissions import AnyoneWithCsrf
 from bidcart.core.serializers import IdField, StrictSerializer, WholeNumberField
 
@@ -79,9 +80,7 @@ class CartItemView(APIView):
     def _cart(self, request):
         cart = services.cart_for(request, create=False)
         if cart is None:
-            from bidcart.core.errors import DomainError
-
-            raise DomainError("No such item in your cart.", code="not_found", status_code=404)
+            raise NotFound("No such item in your cart.", code="not_found")
         return cart
 
     @extend_schema(request=QuantitySerializer, responses=CartSerializer)

@@ -10,10 +10,9 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import status
 
 from bidcart.catalog.models import Variant
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import Conflict, DomainError, Invalid, NotFound
 
 from .models import Cart, CartItem
 from .selectors import SESSION_KEY
@@ -53,16 +52,16 @@ def _stock_error(variant: Variant, wanted: int) -> DomainError:
         detail = _("Only %(stock)d of %(name)s left; you asked for %(wanted)d.") % {
             "stock": variant.stock, "name": str(variant), "wanted": wanted,
         }
-    error = DomainError(detail, code="insufficient_stock", status_code=status.HTTP_409_CONFLICT)
+    error = Conflict(detail, code="insufficient_stock")
     error.available = variant.stock
     return error
 
 
 def _check_quantity(quantity) -> int:
     if not isinstance(quantity, int) or isinstance(quantity, bool) or not 1 <= quantity <= MAX_QUANTITY:
-        raise DomainError(
+        raise Invalid(
             _("Quantity must be between 1 and %(max)d.") % {"max": MAX_QUANTITY},
-            code="quantity_invalid", status_code=status.HTTP_400_BAD_REQUEST,
+            code="quantity_invalid",
         )
     return quantity
 
@@ -74,7 +73,7 @@ def _lock(cart: Cart) -> Cart:
 def _sellable(variant_id: int) -> Variant:
     variant = Variant.objects.select_related("product").filter(pk=variant_id).first()
     if variant is None or not variant.product.active:
-        raise DomainError(_("This product is not available."), code="variant_unavailable", status_code=status.HTTP_400_BAD_REQUEST)
+        raise Invalid(_("This product is not available."), code="variant_unavailable")
     return variant
 
 
@@ -86,9 +85,9 @@ def add_item(cart: Cart, variant_id: int, quantity: int = 1) -> CartItem:
         variant = _sellable(variant_id)
         existing = list(CartItem.objects.filter(cart=cart).select_related("variant__product"))
         if any(i.variant.product.currency != variant.product.currency for i in existing):
-            raise DomainError(
+            raise Invalid(
                 _("Your cart holds items priced in another currency; check out or remove them first."),
-                code="currency_mismatch", status_code=status.HTTP_400_BAD_REQUEST,
+                code="currency_mismatch",
             )
         item = next((i for i in existing if i.variant_id == variant.pk), None)
         wanted = quantity + (item.quantity if item else 0)
@@ -108,7 +107,7 @@ def add_item(cart: Cart, variant_id: int, quantity: int = 1) -> CartItem:
 def _item(cart: Cart, item_id) -> CartItem:
     item = CartItem.objects.select_related("variant__product").filter(cart=cart, pk=item_id).first()
     if item is None:  # another cart's item is "not found", never "forbidden"
-        raise DomainError(_("No such item in your cart."), code="not_found", status_code=status.HTTP_404_NOT_FOUND)
+        raise NotFound(_("No such item in your cart."), code="not_found")
     return item
 
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bidcart.core import numbers
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import DomainError
 from bidcart.orders.shipping import quote
 
 from . import selectors, services

@@ -117,9 +117,14 @@ class SameForEveryone:
     included since image URLs are absolute, until the catalog changes."""
 
     def get(self, request, *args, **kwargs):
-        return catalog_cache.cached_response(
-            f"api-{type(self).__name__}", (request.build_absolute_uri(),), lambda: super(SameForEveryone, self).get(request, *args, **kwargs)
-        )
+        name, parts = f"api-{type(self).__name__}", (request.build_absolute_uri(),)
+        data = catalog_cache.lookup(name, parts)
+        if data is not None:
+            return Response(data)
+        response = super().get(request, *args, **kwargs)
+        if response.status_code == 200:  # an error answer (or an exception) is never kept
+            catalog_cache.keep(name, parts, response.data)
+        return response
 
 
 class ProductListView(SameForEveryone, generics.ListAPIView):

@@ -13,8 +13,9 @@ moves the detail page, the cards in every list that shows the product, its `in_s
 and the home page's "popular" row alike).
 
 Who calls `changed()`: model signals for saves and deletes of Product, Variant, ProductImage, Category
-and Review (connected in `connect()`), and explicitly every queryset `.update()` that moves catalog data
-(stock in orders, sold counts, ratings, set_stock/set_price), because `.update()` sends no signal.
+(connected in `connect()`) and Review (the reviews app asks with `watch()`), and explicitly every queryset
+`.update()` that moves catalog data (stock in orders, sold counts, ratings, set_stock/set_price), because
+`.update()` sends no signal.
 
 It bumps twice: at once (later reads in the same transaction, and tests running inside one transaction,
 see the change) and again after commit, because a visitor who read the old rows while our transaction was
@@ -80,27 +81,28 @@ def remember(name: str, parts: tuple, compute: Callable[[], Any]) -> Any:
     return None if value == _NONE else value
 
 
-def cached_response(name: str, parts: tuple, respond: Callable[[], Any]) -> Any:
-    """For an API view: the cached body of a 200 answer as a fresh DRF Response, else `respond()` (an
-    error answer or an exception is never kept)."""
-    from rest_framework.response import Response
+def lookup(name: str, parts: tuple) -> Any:
+    """The entry kept for this name and these parts in the current catalog version, or None."""
+    return cache.get(key(name, *parts))
 
-    entry_key = key(name, *parts)
-    data = cache.get(entry_key)
-    if data is not None:
-        return Response(data)
-    response = respond()
-    if response.status_code == 200:
-        cache.set(entry_key, response.data, TIMEOUT)
-    return response
+
+def keep(name: str, parts: tuple, value: Any) -> None:
+    """Keep `value` (never None) for this name and these parts until the catalog changes."""
+    cache.set(key(name, *parts), value, TIMEOUT)
 
 
 def _on_change(sender, **kwargs) -> None:
     changed()
 
 
+def watch(model: str) -> None:
+    """Saves and deletes of `model` ("app_label.Model") change what the catalog shows: each moves the
+    version. Another app whose data the catalog's pages show (reviews) calls it from its `ready()`."""
+    post_save.connect(_on_change, sender=model, dispatch_uid=f"catalog-cache-save-{model}")
+    post_delete.connect(_on_change, sender=model, dispatch_uid=f"catalog-cache-delete-{model}")
+
+
 def connect() -> None:
-    """Signals for the model writes that change what the catalog shows (called from CatalogConfig.ready)."""
-    for model in ("catalog.Product", "catalog.Variant", "catalog.ProductImage", "catalog.Category", "reviews.Review"):
-        post_save.connect(_on_change, sender=model, dispatch_uid=f"catalog-cache-save-{model}")
-        post_delete.connect(_on_change, sender=model, dispatch_uid=f"catalog-cache-delete-{model}")
+    """Signals for the catalog's own model writes (called from CatalogConfig.ready)."""
+    for model in ("catalog.Product", "catalog.Variant", "catalog.ProductImage", "catalog.Category"):
+        watch(model)

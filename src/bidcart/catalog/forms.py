@@ -3,7 +3,7 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import DomainError
 from bidcart.core.forms import WholeNumberFormField
 from bidcart.core.numbers import MAX_AMOUNT, MAX_ID, MAX_INT
 

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.utils.functional import SimpleLazyObject
 
 from . import cache as catalog_cache
+from . import page_parts
 from . import search as product_search
 from .models import Category, Product, ProductImage, Variant, WishlistItem
 
@@ -120,10 +121,9 @@ def product_page(filterset, page_number, page_size: int) -> tuple[list[Product],
 
 
 def product_page_data(slug: str) -> dict | None:
-    """What the product page shows every visitor (product, variants, images, breadcrumbs, latest
-    reviews), computed once per catalog change; None when there is no such active product."""
-    from bidcart.reviews import selectors as review_selectors
-
+    """What the product page shows every visitor (product, variants, images, breadcrumbs, and the shared
+    data of the parts other apps add: the latest reviews), computed once per catalog change; None when there
+    is no such active product."""
     def compute():
         product = product_detail(slug)
         if product is None:
@@ -133,17 +133,17 @@ def product_page_data(slug: str) -> dict | None:
             "variants": list(product.variants.all()),
             "images": list(product.images.all()),
             "breadcrumbs": categories_with_ancestors(product.category),
-            "reviews": review_selectors.for_product(product, limit=20),
+            **page_parts.shared_context(product),
         }
 
     return catalog_cache.remember("product-detail", (slug,), compute)
 
 
 def product_detail(slug: str) -> Product | None:
-    """The product page: product, variants, images, seller and category in three queries."""
+    """The product page: product, variants, images, seller, category and subscription offer in three queries."""
     return (
         _annotated(Product.objects.filter(active=True, slug=slug))
-        .select_related("seller", "category")
+        .select_related("seller", "category", "subscription_plan")
         .defer("seller__password")
         .prefetch_related(
             Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),

@@ -9,10 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from rest_framework import status
 
 from bidcart.core import images
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import Conflict, Forbidden, Invalid, NotFound
 
 from . import cache as catalog_cache
 from .models import Category, Product, ProductImage, RestockAlert, Variant, WishlistItem
@@ -22,12 +21,12 @@ PRODUCT_FIELDS = ("name", "description", "brand", "base_price", "currency", "act
 
 def _require_seller(user) -> None:
     if not (getattr(user, "is_authenticated", False) and user.can_sell):
-        raise DomainError(_("Only sellers can manage products."), code="not_a_seller", status_code=status.HTTP_403_FORBIDDEN)
+        raise Forbidden(_("Only sellers can manage products."), code="not_a_seller")
 
 
 def _own(user, product: Product) -> None:
     if product.seller_id != user.pk and not user.is_staff:
-        raise DomainError(_("This is not your product."), code="not_your_product", status_code=status.HTTP_404_NOT_FOUND)
+        raise NotFound(_("This is not your product."), code="not_your_product")
 
 
 def unique_slug(name: str) -> str:
@@ -45,27 +44,55 @@ def create_category(*, name: str, slug: str = "", parent: Category | None = None
         )
 
 
-def create_product(seller, *, name: str, category: Category, base_price: int, description: str = "", brand: str = "",
-                   currency: str = "KRW", active: bool = True, slug: str = "") -> Product:
+def _create(seller, *, name: str, category: Category, base_price: int, description: str = "", brand: str = "",
+            currency: str = "KRW", active: bool = True, slug: str = "") -> Product:
+    return Product.objects.create(
+        seller=seller, name=name.strip(), slug=slug or unique_slug(name), category=category,
+        base_price=base_price, description=description, brand=brand, currency=currency.upper(), active=active,
+    )
+
+
+def _change(product: Product, changes: dict) -> Product:
+    unknown = set(changes) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise ValueError(f"not product fields: {sorted(unknown)}")
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    for field, value in changes.items():
+        setattr(product, field, value)
+    product.save()
+    return product
+
+
+def create_product(seller, **fields) -> Product:
+    """A new product of this seller (`name`, `category`, `base_price`, and optionally the other
+    PRODUCT_FIELDS and a `slug`)."""
     _require_seller(seller)
     with transaction.atomic():
-        return Product.objects.create(
-            seller=seller, name=name.strip(), slug=slug or unique_slug(name), category=category,
-            base_price=base_price, description=description, brand=brand, currency=currency.upper(), active=active,
-        )
+        return _create(seller, **fields)
 
 
 def update_product(seller, product: Product, **changes) -> Product:
     _require_seller(seller)
     _own(seller, product)
-    unknown = set(changes) - set(PRODUCT_FIELDS)
-    if unknown:
-        raise ValueError(f"not product fields: {sorted(unknown)}")
     with transaction.atomic():
-        product = Product.objects.select_for_update().get(pk=product.pk)
-        for field, value in changes.items():
-            setattr(product, field, value)
-        product.save()
+        return _change(product, changes)
+
+
+def product_save(seller, product: Product | None = None, *, uploads=(), **fields) -> Product:
+    """The seller's product form, whole: create the product (`product` None) or change its fields, and add
+    the uploaded images after the existing ones. One transaction: when any step is refused (an image, the
+    gallery's limit) nothing is saved, neither the fields nor an image row, and no stored file is left."""
+    _require_seller(seller)
+    if product is not None:
+        _own(seller, product)
+    stored = _store_all(uploads)
+    try:
+        with transaction.atomic():
+            product = _create(seller, **fields) if product is None else _change(product, fields)
+            _attach(product, stored)
+    except BaseException:
+        images.delete([picture.name for picture in stored])  # the rows rolled back: don't leave their files behind
+        raise
     return product
 
 
@@ -73,12 +100,12 @@ def add_variant(seller, product: Product, *, sku: str, price: int, stock: int = 
     _require_seller(seller)
     _own(seller, product)
     if stock < 0:
-        raise DomainError(_("Stock cannot be negative."), code="stock_negative", status_code=status.HTTP_400_BAD_REQUEST)
+        raise Invalid(_("Stock cannot be negative."), code="stock_negative")
     try:
         with transaction.atomic():
             return Variant.objects.create(product=product, sku=sku.strip(), price=price, stock=stock, attributes=attributes or {})
     except IntegrityError:
-        raise DomainError(_("A variant with this SKU already exists."), code="sku_taken", status_code=status.HTTP_400_BAD_REQUEST) from None
+        raise Invalid(_("A variant with this SKU already exists."), code="sku_taken") from None
 
 
 def set_stock(seller, variant: Variant, *, stock: int, expected: int | None = None) -> Variant:
@@ -87,13 +114,13 @@ def set_stock(seller, variant: Variant, *, stock: int, expected: int | None = No
     _require_seller(seller)
     _own(seller, variant.product)
     if stock < 0:
-        raise DomainError(_("Stock cannot be negative."), code="stock_negative", status_code=status.HTTP_400_BAD_REQUEST)
+        raise Invalid(_("Stock cannot be negative."), code="stock_negative")
     with transaction.atomic():
         rows = Variant.objects.filter(pk=variant.pk)
         if expected is not None:
             rows = rows.filter(stock=expected)
         if not rows.update(stock=stock):
-            raise DomainError(
+            raise Conflict(
                 _("The stock changed while you were editing it (an order came in). Check the new figure and try again."),
                 code="stock_changed",
             )
@@ -110,6 +137,13 @@ def update_variant_price(seller, variant: Variant, *, price: int) -> Variant:
         catalog_cache.changed()
     variant.refresh_from_db()
     return variant
+
+
+def set_rating(product_id: int, *, average, count: int) -> None:
+    """The product's review average and count, as the reviews app computed them (in its transaction, under
+    the product's row lock). The catalog keeps the columns the list sorts by; reviews tells it the figures."""
+    Product.objects.filter(pk=product_id).update(rating_avg=average, rating_count=count)
+    catalog_cache.changed()  # a queryset update sends no signal
 
 
 # --- images --------------------------------------------------------------------------------------
@@ -132,33 +166,49 @@ def _renumber(gallery: list[ProductImage]) -> None:
         catalog_cache.changed()  # a new cover: bulk_update sends no signal
 
 
-def add_images(seller, product: Product, uploads) -> list[ProductImage]:
-    """Add uploaded images after the existing ones: every file is checked first (real JPEG / PNG / WebP
-    content, size, dimensions), then all are re-encoded with their renditions and stored, or none
-    (core/images.py)."""
-    _require_seller(seller)
-    _own(seller, product)
+def _store_all(uploads) -> list[images.Stored]:
+    """Every file checked first (real JPEG / PNG / WebP content, size, dimensions: one refused, none
+    stored), then each re-encoded with its renditions and stored (slow: outside any lock)."""
     uploads = list(uploads)
     extensions = [images.check(upload) for upload in uploads]
     stored: list[images.Stored] = []
     try:
-        # the files first (slow, outside the gallery lock), the rows after; a failure removes the files
         for upload, extension in zip(uploads, extensions):
             stored.append(images.store(upload, "products", extension))
+    except BaseException:
+        images.delete([picture.name for picture in stored])
+        raise
+    return stored
+
+
+def _attach(product: Product, stored: list[images.Stored]) -> list[ProductImage]:
+    """Rows for stored pictures after the gallery's existing ones, within the shop's limit (in the caller's
+    transaction)."""
+    if not stored:
+        return []
+    gallery = _lock_gallery(product)
+    if len(gallery) + len(stored) > images.max_count():
+        raise Invalid(
+            _("A product can have at most %(limit)d images; it has %(count)d.")
+            % {"limit": images.max_count(), "count": len(gallery)},
+            code="too_many_images",
+        )
+    return [
+        ProductImage.objects.create(
+            product=product, position=position, image=picture.name, width=picture.width, height=picture.height,
+        )
+        for position, picture in enumerate(stored, start=len(gallery))
+    ]
+
+
+def add_images(seller, product: Product, uploads) -> list[ProductImage]:
+    """Add uploaded images after the existing ones: all are stored and attached, or none (core/images.py)."""
+    _require_seller(seller)
+    _own(seller, product)
+    stored = _store_all(uploads)
+    try:
         with transaction.atomic():
-            gallery = _lock_gallery(product)
-            if len(gallery) + len(uploads) > images.max_count():
-                raise DomainError(
-                    _("A product can have at most %(limit)d images; it has %(count)d.")
-                    % {"limit": images.max_count(), "count": len(gallery)},
-                    code="too_many_images", status_code=status.HTTP_400_BAD_REQUEST,
-                )
-            return [
-                ProductImage.objects.create(
-                    product=product, position=position, image=picture.name, width=picture.width, height=picture.height,
-                )
-                for position, picture in enumerate(stored, start=len(gallery))
-            ]
+            return _attach(product, stored)
     except BaseException:
         images.delete([picture.name for picture in stored])  # the rows rolled back: don't leave their files behind
         raise
@@ -223,7 +273,7 @@ def ask_restock_alert(user, variant: Variant) -> RestockAlert:
     """Ask to be emailed when a sold-out option is back. Only for an option that is sold out now (one in
     stock can simply be bought); asking twice keeps the one waiting alert."""
     if variant.stock > 0 or not variant.product.active:
-        raise DomainError(_("This option is in stock; you can order it now."), code="in_stock")
+        raise Conflict(_("This option is in stock; you can order it now."), code="in_stock")
     try:
         with transaction.atomic():
             alert, _created = RestockAlert.objects.get_or_create(user=user, variant=variant, notified_at__isnull=True)

@@ -4,7 +4,6 @@ seller dashboard. Thin: parse, call a selector or a service, render."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import SimpleLazyObject
@@ -13,9 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bidcart.core import numbers
-from bidcart.core.errors import DomainError, http_status
+from bidcart.core.domain import DomainError
+from bidcart.core.errors import http_status
 
-from . import forms, selectors, services
+from . import forms, page_parts, selectors, services
 from bidcart.core import images as image_rules
 from .filters import ORDERING_CHOICES, ProductFilter
 from .models import Product, ProductImage, Variant
@@ -56,15 +56,14 @@ def product_detail(request, slug):
     shared = selectors.product_page_data(slug)  # the same for every visitor, cached
     if shared is None:
         raise Http404
-    from bidcart.reviews import selectors as review_selectors
-
     product = shared["product"]
     context = {
         **shared,
         "default_variant": next((v for v in shared["variants"] if v.in_stock), None),
         "wishlisted": bool(selectors.wishlisted_ids(request.user, [product.pk])),  # personal: per request
         "restock_waiting": selectors.waiting_restock_ids(request.user, product),  # personal: per request
-        "can_review": review_selectors.review_state(request.user, product),
+        **page_parts.personal_context(request.user, product),  # the other apps' parts (reviews' "write one")
+        "parts": page_parts.templates(),
     }
     return render(request, "catalog/product_detail.html", context)
 
@@ -115,6 +114,11 @@ def restock_alert(request, slug):
 IMAGE_ACTIONS = ("image_cover", "image_up", "image_down", "image_delete")
 
 
+def _refused_field(error: DomainError) -> str | None:
+    """Where the product form shows a refusal of `product_save`: beside the images when it is about them."""
+    return "images" if error.code.startswith("image_") or error.code == "too_many_images" else None
+
+
 def _seller(request):
     if not request.user.can_sell:
         raise Http404
@@ -134,13 +138,10 @@ def seller_product_new(request):
     form = forms.ProductForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        uploads = data.pop("images")
         try:
-            with transaction.atomic():
-                product = services.create_product(seller, **data)
-                services.add_images(seller, product, uploads)
+            product = services.product_save(seller, uploads=data.pop("images"), **data)
         except DomainError as error:
-            form.add_error("images", error.detail)
+            form.add_error(_refused_field(error), error.detail)
         else:
             messages.success(request, _("Product created. Add its variants and stock."))
             return redirect("catalog:seller_product", product.pk)
@@ -164,13 +165,11 @@ def seller_product(request, pk):
                 form = forms.ProductForm(request.POST, request.FILES, instance=Product.objects.get(pk=product.pk))
                 if form.is_valid():
                     data = dict(form.cleaned_data)
-                    uploads = data.pop("images")
                     try:
-                        services.add_images(seller, product, uploads)
+                        services.product_save(seller, product, uploads=data.pop("images"), **data)
                     except DomainError as error:
-                        form.add_error("images", error.detail)
+                        form.add_error(_refused_field(error), error.detail)
                     else:
-                        services.update_product(seller, product, **data)
                         messages.success(request, _("Product saved."))
                         return redirect("catalog:seller_product", product.pk)
             elif action in IMAGE_ACTIONS:

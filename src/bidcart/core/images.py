@@ -34,9 +34,8 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
-from rest_framework import status
 
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import DomainError, Invalid
 
 # Pillow format name -> the extension the stored file gets (never the uploader's own)
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
@@ -63,11 +62,11 @@ def max_count() -> int:
 
 
 def _refuse(message: str, code: str) -> DomainError:
-    return DomainError(message, code=code, status_code=status.HTTP_400_BAD_REQUEST)
+    return Invalid(message, code=code)
 
 
 def check(upload) -> str:
-    """Check one uploaded file; return the extension to store it under. Raises DomainError (400)."""
+    """Check one uploaded file; return the extension to store it under. Raises Invalid."""
     name = getattr(upload, "name", "") or _("the file")
     if upload.size > max_bytes():
         raise _refuse(

@@ -29,7 +29,7 @@ from django.utils.deprecation import MiddlewareMixin
 from django.utils.functional import empty
 
 from . import logs, metrics
-from .errors import json_error
+from .errors import http_status, json_error
 from .ratelimit import RateLimited
 
 log = logging.getLogger("bidcart.request")
@@ -161,10 +161,10 @@ class RateLimitedMiddleware(MiddlewareMixin):
     def process_exception(self, request, exception):
         if not isinstance(exception, RateLimited):
             return None
-        return _refusal(request, code=exception.code, detail=exception.detail, status=exception.status_code,
+        return _refusal(request, code=exception.code, detail=exception.detail, status=http_status(exception),
                         retry_after=exception.retry_after,
                         page=lambda: render(request, "web/rate_limited.html", {"detail": exception.detail},
-                                            status=exception.status_code))
+                                            status=http_status(exception)))
 
 
 class DatabaseUnavailableMiddleware(MiddlewareMixin):

@@ -9,8 +9,9 @@ embedded default. `cache.add` then `cache.incr` is atomic in both, so two proces
 last call of a window.
 
 When the cache is unreachable the limits are not applied (a warning is logged): a Redis outage must
-not turn every login and bid away. A refusal is `RateLimited`: HTTP 429 with `{"code": "rate_limited", ...}` and Retry-After on the API,
-an `{"type": "error", "code": "rate_limited"}` message on a WebSocket, a message on a page.
+not turn every login and bid away. A refusal is `RateLimited`, a `core.domain.Throttled`: HTTP 429 with
+`{"code": "rate_limited", ...}` and Retry-After on the API, an `{"type": "error", "code": "rate_limited"}` message
+on a WebSocket, a message on a page.
 """
 
 from __future__ import annotations
@@ -27,10 +28,9 @@ from django.core import checks
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import ngettext
-from rest_framework import status
 
 from . import metrics
-from .errors import DomainError
+from .domain import Throttled
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +77,7 @@ def check_limits(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     return found
 
 
-class RateLimited(DomainError):
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+class RateLimited(Throttled):
     code = "rate_limited"
 
     def __init__(self, action: str, retry_after: float):

@@ -23,13 +23,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from rest_framework import status as http
 
 from bidcart.cart.models import Cart, CartItem
 from bidcart.catalog import cache as catalog_cache
 from bidcart.catalog.models import Product, Variant
 from bidcart.core import numbers
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import Conflict, DomainError, Invalid, NotFound
 from bidcart.core.locks import claim
 from bidcart.core.mail import send_user_email
 from bidcart.core.site import absolute_url
@@ -45,8 +44,7 @@ NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, 
 NUMBER_LENGTH = 16  # 80 random bits
 
 
-class IllegalTransition(DomainError):
-    status_code = http.HTTP_409_CONFLICT
+class IllegalTransition(Conflict):
     code = "illegal_transition"
 
 
@@ -91,21 +89,21 @@ def clean_address(shipping_address: dict) -> dict:
     address = {k: (shipping_address.get(k) or "").strip() for k in ADDRESS_FIELDS}
     missing = [k for k in ADDRESS_FIELDS if k not in OPTIONAL_ADDRESS_FIELDS and not address[k]]
     if missing:
-        raise DomainError(_("The shipping address is incomplete."), code="address_incomplete", status_code=http.HTTP_400_BAD_REQUEST)
+        raise Invalid(_("The shipping address is incomplete."), code="address_incomplete")
     return address
 
 
 def create_order(
     user, *, lines: list[NewLine], currency: str, shipping: int, payment_due_at: datetime,
-    address: dict | None = None, kind: str = Kind.STORE, now: datetime | None = None,
+    address: dict | None = None, kind: str = Kind.STORE, now: datetime | None = None, notify: bool = True,
 ) -> Order:
     """Write an order awaiting payment with its lines. The caller holds the transaction and has already
     secured what is sold (stock for a cart, the closed lot for an auction win)."""
     now = now or timezone.now()
     subtotal = sum(line.unit_price * line.quantity for line in lines)
     if subtotal + shipping > numbers.MAX_AMOUNT:  # never an overflowing write (a 500): one clear refusal, all rolled back
-        raise DomainError(_("This order is larger than the shop can take in one payment. Order fewer items."),
-                          code="order_too_large", status_code=http.HTTP_400_BAD_REQUEST)
+        raise Invalid(_("This order is larger than the shop can take in one payment. Order fewer items."),
+                      code="order_too_large")
     order = Order.objects.create(
         number=new_number(), kind=kind, user=user, currency=currency, subtotal=subtotal, shipping=shipping,
         total=subtotal + shipping, payment_due_at=payment_due_at, created_at=now, **(address or {}),
@@ -123,7 +121,7 @@ def create_order(
     # one shipment per seller: each fulfils their own lines
     Shipment.objects.bulk_create([Shipment(order=order, seller_id=seller_id) for seller_id in sorted({l.seller_id for l in lines})])
     _event(order, OrderEvent.Type.PLACED, to_status=Status.PENDING_PAYMENT, actor=user)
-    if kind == Kind.STORE:  # an auction win has its own "you won" email from the auctions app
+    if kind == Kind.STORE and notify:  # an auction win has its own "you won" email, a subscription its own
         transaction.on_commit(lambda: send_order_email(order.pk, "placed"))
     return order
 
@@ -139,20 +137,20 @@ def place_order(user, *, shipping_address: dict, variant_ids: list[int] | None =
             chosen = chosen.filter(variant_id__in=variant_ids)
         items = list(chosen.select_related("variant__product").order_by("variant_id")) if cart else []
         if not items:
-            raise DomainError(_("Your cart is empty."), code="cart_empty", status_code=http.HTTP_400_BAD_REQUEST)
+            raise Invalid(_("Your cart is empty."), code="cart_empty")
         currencies = {i.variant.product.currency for i in items}
         if len(currencies) != 1:
-            raise DomainError(_("All items of an order must be in one currency."), code="currency_mismatch", status_code=http.HTTP_400_BAD_REQUEST)
+            raise Invalid(_("All items of an order must be in one currency."), code="currency_mismatch")
         for item in items:
             if not item.variant.product.active:
-                raise DomainError(
+                raise Conflict(
                     _("%(name)s is no longer sold; remove it from your cart.") % {"name": str(item.variant)},
                     code="variant_unavailable",
                 )
             allocated = Variant.objects.filter(pk=item.variant_id, stock__gte=item.quantity).update(stock=F("stock") - item.quantity)
             if not allocated:  # raising rolls back every line allocated so far
                 left = Variant.objects.filter(pk=item.variant_id).values_list("stock", flat=True).first() or 0
-                error = DomainError(
+                error = Conflict(
                     _("Only %(stock)d of %(name)s left; you asked for %(wanted)d. Update your cart and try again.")
                     % {"stock": left, "name": str(item.variant), "wanted": item.quantity}
                     if left
@@ -187,10 +185,34 @@ def place_order(user, *, shipping_address: dict, variant_ids: list[int] | None =
     return order
 
 
+def place_standing_order(user, *, variant_id: int, quantity: int, shipping_address: dict,
+                         payment_due_at: datetime) -> Order:
+    """One line of one variant, ordered without a cart (a subscription's cycle): stock allocated by the same
+    conditional UPDATE as a checkout, at today's price. The caller holds the transaction. Refuses with
+    `insufficient_stock` or `variant_unavailable`; no "placed" email (the caller tells the buyer)."""
+    address = clean_address(shipping_address)
+    variant = Variant.objects.select_related("product").filter(pk=variant_id).first()
+    if variant is None or not variant.product.active:
+        raise DomainError(_("This item is no longer sold."), code="variant_unavailable")
+    if not Variant.objects.filter(pk=variant_id, stock__gte=quantity).update(stock=F("stock") - quantity):
+        raise DomainError(_("%(name)s is out of stock.") % {"name": str(variant)}, code="insufficient_stock")
+    price = Variant.objects.filter(pk=variant_id).values_list("price", flat=True).get()  # under the UPDATE's lock
+    product = variant.product
+    order = create_order(
+        user, currency=product.currency, shipping=shipping_fee(price * quantity, product.currency),
+        payment_due_at=payment_due_at, address=address, notify=False,
+        lines=[NewLine(product=product, variant=variant, seller_id=product.seller_id, product_name=product.name,
+                       sku=variant.sku, attributes=variant.attributes, unit_price=price, quantity=quantity)],
+    )
+    Product.objects.filter(pk=product.pk).update(sold_count=F("sold_count") + quantity)
+    catalog_cache.changed()
+    return order
+
+
 def set_shipping_address(user, order: Order, shipping_address: dict) -> Order:
     """The buyer gives (or corrects) the address while the order still awaits payment, e.g. an auction win."""
     if order.user_id != user.pk:
-        raise DomainError(_("No such order."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+        raise NotFound(_("No such order."), code="not_found")
     address = clean_address(shipping_address)
     with transaction.atomic():
         if not Order.objects.filter(pk=order.pk, status=Status.PENDING_PAYMENT).update(**address, updated_at=timezone.now()):
@@ -208,7 +230,7 @@ MAX_SAVED_ADDRESSES = 20
 def _own_address(user, pk) -> SavedAddress:
     address = SavedAddress.objects.filter(user=user, pk=pk).first()
     if address is None:
-        raise DomainError(_("No such address."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+        raise NotFound(_("No such address."), code="not_found")
     return address
 
 
@@ -228,7 +250,7 @@ def save_address(user, shipping_address: dict, *, default: bool = False) -> Save
         same = next((a for a in mine if all(getattr(a, k) == address[k] for k in ADDRESS_FIELDS)), None)
         if same is None:
             if len(mine) >= MAX_SAVED_ADDRESSES:
-                raise DomainError(_("Your address book is full; delete an address first."), code="too_many_addresses")
+                raise Conflict(_("Your address book is full; delete an address first."), code="too_many_addresses")
             same = SavedAddress.objects.create(user=user, **address)
         if default or not any(a.is_default for a in mine if a.pk != same.pk):
             _make_default(user, same)
@@ -278,7 +300,7 @@ def transition(order: Order, to: str, *, actor=None, note: str = "") -> Order:
     to = Status(to)
     current = Order.objects.filter(pk=order.pk).values_list("status", flat=True).first()
     if current is None:
-        raise DomainError(_("No such order."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+        raise NotFound(_("No such order."), code="not_found")
     if to not in TRANSITIONS[Status(current)]:
         raise IllegalTransition(
             _("An order that is %(current)s cannot become %(to)s.") % {"current": Status(current).label, "to": to.label}
@@ -291,7 +313,7 @@ def transition(order: Order, to: str, *, actor=None, note: str = "") -> Order:
         changes["delivered_at"] = now
     with transaction.atomic():
         if not Order.objects.filter(pk=order.pk, status=current).update(**changes):
-            raise DomainError(_("The order changed meanwhile; reload it and try again."), code="status_changed")
+            raise Conflict(_("The order changed meanwhile; reload it and try again."), code="status_changed")
         _event(order, OrderEvent.Type.STATUS, from_status=current, to_status=to, actor=actor, note=note)
         if to in RELEASES_STOCK:
             _release_stock(order)
@@ -375,7 +397,7 @@ def follow_refund(order: Order, *, fully: bool, note: str = "") -> Order:
 
 def cancel_by_buyer(user, order: Order) -> Order:
     if order.user_id != user.pk:
-        raise DomainError(_("No such order."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+        raise NotFound(_("No such order."), code="not_found")
     if order.status != Status.PENDING_PAYMENT:
         raise IllegalTransition(_("Only an order awaiting payment can be cancelled here; contact the seller."))
     return transition(order, Status.CANCELLED, actor=user, note="cancelled by the buyer")
@@ -421,9 +443,9 @@ def _follow_shipments(order: Order, *, actor=None) -> Order:
 def _shipping_details(courier: str, tracking_number: str) -> dict:
     number = couriers.clean_tracking_number(tracking_number)
     if courier not in couriers.COURIERS or not couriers.TRACKING_RE.match(number):
-        raise DomainError(
+        raise Invalid(
             _("Choose the courier and enter the tracking number (10 to 14 digits) to mark it shipped."),
-            code="tracking_required", status_code=http.HTTP_400_BAD_REQUEST,
+            code="tracking_required",
         )
     return {"courier": courier, "tracking_number": number}
 
@@ -435,13 +457,13 @@ def update_shipment(seller, order: Order, to: str, *, courier: str = "", trackin
     try:
         to = S(to)
     except ValueError:
-        raise DomainError(_("Unknown status."), code="status_invalid", status_code=http.HTTP_400_BAD_REQUEST) from None
+        raise Invalid(_("Unknown status."), code="status_invalid") from None
     details = _shipping_details(courier, tracking_number) if to == S.SHIPPED else {}
     with transaction.atomic():
         locked = Order.objects.select_for_update().filter(pk=order.pk).first()
         shipment = Shipment.objects.filter(order=locked, seller=seller).first() if locked else None
         if shipment is None:
-            raise DomainError(_("No such order."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+            raise NotFound(_("No such order."), code="not_found")
         if locked.status not in FULFILLING or to not in SHIPMENT_STEPS[shipment.status]:
             raise IllegalTransition(
                 _("This shipment is %(current)s; it cannot become %(to)s now.")
@@ -456,7 +478,7 @@ def update_shipment(seller, order: Order, to: str, *, courier: str = "", trackin
         if to == S.DELIVERED:
             changes["delivered_at"] = now
         if not Shipment.objects.filter(pk=shipment.pk, status=shipment.status).update(**changes):
-            raise DomainError(_("The order changed meanwhile; reload it and try again."), code="status_changed")
+            raise Conflict(_("The order changed meanwhile; reload it and try again."), code="status_changed")
         _event(locked, OrderEvent.Type.SHIPMENT, from_status=shipment.status, to_status=to, actor=seller,
                note=f"{couriers.courier_name(details['courier'])} {details['tracking_number']}" if details else "")
         _follow_shipments(locked, actor=seller)
@@ -479,7 +501,7 @@ def advance(actor, order: Order, to: str, *, courier: str = "", tracking_number:
     """A seller moves their own shipment of the order; staff may make any legal transition of the whole
     order (and its shipments follow)."""
     if to not in Status.values:
-        raise DomainError(_("Unknown status."), code="status_invalid", status_code=http.HTTP_400_BAD_REQUEST)
+        raise Invalid(_("Unknown status."), code="status_invalid")
     sells_here = actor.is_seller and Shipment.objects.filter(order=order, seller=actor).exists()
     if sells_here and (to in S.values or not actor.is_staff):
         if to not in S.values:
@@ -488,7 +510,7 @@ def advance(actor, order: Order, to: str, *, courier: str = "", tracking_number:
         order.refresh_from_db()
         return order
     if not actor.is_staff:
-        raise DomainError(_("No such order."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+        raise NotFound(_("No such order."), code="not_found")
     if to in REFUND_STATUSES:
         raise IllegalTransition(_("An order is refunded by refunding its payment; its status follows the money."))
     with transaction.atomic():
@@ -514,11 +536,11 @@ def confirm_purchase(user, order: Order) -> Order:
     """The buyer says the goods arrived. A shipped order becomes delivered on the way (the buyer knows
     better than a seller who forgot to say so). Once only; reviews open from here."""
     if order.user_id != user.pk:
-        raise DomainError(_("No such order."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+        raise NotFound(_("No such order."), code="not_found")
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         if locked.confirmed_at:
-            raise DomainError(_("You have already confirmed this purchase."), code="already_confirmed")
+            raise Conflict(_("You have already confirmed this purchase."), code="already_confirmed")
         if locked.status not in CONFIRMABLE:
             raise IllegalTransition(_("You can confirm the purchase once the order has been shipped."))
         if locked.status == Status.SHIPPED:

@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bidcart.cart import selectors as cart_selectors
-from bidcart.core.errors import DomainError, http_status
+from bidcart.core.domain import DomainError
+from bidcart.core.errors import http_status
 
 from . import couriers, forms, selectors, services
 from .models import TRANSITIONS, Status

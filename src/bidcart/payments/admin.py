@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import DomainError
 from bidcart.core.forms import WholeNumberFormField
 from bidcart.core.numbers import MAX_AMOUNT
 

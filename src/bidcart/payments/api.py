@@ -167,11 +167,9 @@ class ConfirmPaymentView(APIView):
 
     @extend_schema(request=ConfirmSerializer, responses=PaymentSerializer)
     def post(self, request, merchant_uid):
-        if selectors.visible_payment(request.user, merchant_uid) is None:
-            raise NotFound
         data = ConfirmSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        payment = services.confirm_payment(merchant_uid, data.validated_data["params"], source="api")
+        payment = services.confirm_payment(merchant_uid, data.validated_data["params"], source="api", buyer=request.user)
         return Response(PaymentSerializer(payment, context={"staff": request.user.is_staff}).data)
 
 

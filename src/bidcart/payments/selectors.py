@@ -95,6 +95,11 @@ def visible_payment(user, merchant_uid: str) -> Payment | None:
     return qs.filter(merchant_uid=merchant_uid).first()
 
 
+def payment_order_number(merchant_uid: str) -> str | None:
+    """The number of the order a payment is for (where the buyer's pages send them back)."""
+    return Payment.objects.filter(merchant_uid=merchant_uid).values_list("order__number", flat=True).first()
+
+
 def order_payments(order) -> list[Payment]:
     return list(order.payments.prefetch_related("refunds").order_by("created_at", "id"))
 

@@ -30,10 +30,9 @@ from django.utils.dateparse import parse_datetime
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import status as http
 
 from bidcart.core import metrics, money
-from bidcart.core.errors import DomainError
+from bidcart.core import domain  # domain.ProviderError: the refusal; .providers.ProviderError: the adapter's failure
 from bidcart.core.locks import claim
 from bidcart.core.mail import send_user_email
 from bidcart.core.site import absolute_url
@@ -105,10 +104,13 @@ def _error(payment: Payment, error: ProviderError, source: str) -> None:
                                                                        "outcome_unknown": error.outcome_unknown})
 
 
-def _lock(merchant_uid: str) -> Payment:
+def _lock(merchant_uid: str, *, buyer=None) -> Payment:
+    """The payment, locked. Given a `buyer` (a person acting over a transport), only that person's own
+    payment: someone else's is refused as not found, the same over the API and on the pages (the one home
+    of that rule)."""
     payment = Payment.objects.select_for_update(of=("self",)).select_related("order", "buyer").filter(merchant_uid=merchant_uid).first()
-    if payment is None:
-        raise DomainError(_("No such payment."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+    if payment is None or (buyer is not None and payment.buyer_id != buyer.pk):
+        raise domain.NotFound(_("No such payment."), code="not_found")
     return payment
 
 
@@ -131,34 +133,34 @@ def charge_in(provider: str, amount: int, currency: str) -> tuple[int, str]:
     cls = providers.adapter_class(provider)
     provider_amount, provider_currency = cls.charge_in(getattr(settings, cls.settings_key), amount, currency)
     if cls.currencies is not None and provider_currency.upper() not in cls.currencies:
-        raise DomainError(_("%(provider)s cannot take payments in this currency; choose another payment method.")
-                          % {"provider": cls.label}, code="currency_unavailable", status_code=http.HTTP_400_BAD_REQUEST)
+        raise domain.Invalid(_("%(provider)s cannot take payments in this currency; choose another payment method.")
+                             % {"provider": cls.label}, code="currency_unavailable")
     if provider_amount <= 0:
         # 1원 in USD rounds to $0.00, which no provider charges.
-        raise DomainError(_("This amount is too small to pay with %(provider)s; choose another payment method.")
-                          % {"provider": cls.label}, code="amount_too_small", status_code=http.HTTP_400_BAD_REQUEST)
+        raise domain.Invalid(_("This amount is too small to pay with %(provider)s; choose another payment method.")
+                             % {"provider": cls.label}, code="amount_too_small")
     return provider_amount, provider_currency
 
 
 def start_payment(user, order: Order, *, provider: str, method: str = Method.CARD, mobile: bool = False, site_url: str = "") -> tuple[Payment, Next]:
     """Begin paying `order` with `provider`: a new payment attempt, registered at the provider."""
     if order.user_id != user.pk:
-        raise DomainError(_("No such order."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+        raise domain.NotFound(_("No such order."), code="not_found")
     if provider not in providers.enabled():
-        raise DomainError(_("That payment method is not available."), code="provider_unavailable", status_code=http.HTTP_400_BAD_REQUEST)
+        raise domain.Invalid(_("That payment method is not available."), code="provider_unavailable")
     if method not in providers.adapter_class(provider).methods:
-        raise DomainError(_("%(provider)s does not offer that payment method.") % {"provider": provider},
-                          code="method_unavailable", status_code=http.HTTP_400_BAD_REQUEST)
+        raise domain.Invalid(_("%(provider)s does not offer that payment method.") % {"provider": provider},
+                             code="method_unavailable")
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status != OrderStatus.PENDING_PAYMENT:
-            raise DomainError(_("This order is not awaiting payment."), code="order_not_payable")
+            raise domain.Conflict(_("This order is not awaiting payment."), code="order_not_payable")
         if not order.is_payable:
-            raise DomainError(_("The time to pay this order has passed."), code="order_expired")
+            raise domain.Conflict(_("The time to pay this order has passed."), code="order_expired")
         if not order.has_address:
-            raise DomainError(_("Give a shipping address before paying."), code="address_required", status_code=http.HTTP_400_BAD_REQUEST)
+            raise domain.Invalid(_("Give a shipping address before paying."), code="address_required")
         if order.payments.filter(status__in=CAPTURED).exists():
-            raise DomainError(_("This order is already paid."), code="already_paid")
+            raise domain.Conflict(_("This order is already paid."), code="already_paid")
         provider_amount, provider_currency = charge_in(provider, order.total, order.currency)
         payment = Payment.objects.create(
             order=order, buyer=user, provider=provider, method=method, amount=order.total, currency=order.currency,
@@ -181,8 +183,8 @@ def start_payment(user, order: Order, *, provider: str, method: str = Method.CAR
             _store_psp(payment, nxt.psp)
             _set_status(payment, Status.PENDING, expected=[Status.CREATED], source="api")
     if payment.status != Status.PENDING:
-        raise DomainError(_("The payment provider did not answer; try again or choose another method."),
-                          code="provider_error", status_code=http.HTTP_502_BAD_GATEWAY)
+        raise domain.ProviderError(_("The payment provider did not answer; try again or choose another method."),
+                                   code="provider_error")
     return payment, nxt
 
 
@@ -266,7 +268,7 @@ def _capture(payment: Payment, source: str, *, closed: bool = False) -> None:
         try:
             orders.mark_paid(order, note=f"{payment.provider} {payment.merchant_uid}")
             return
-        except DomainError:
+        except domain.DomainError:
             order.refresh_from_db()
     # The order expired, was cancelled or was paid by another attempt meanwhile: the buyer must not be
     # charged for nothing, so this payment goes straight back.
@@ -295,7 +297,7 @@ def _give_back_captured(payment: Payment, source: str) -> bool:
     if refundable > 0:
         try:
             account = _refund_account(payment, None)
-        except DomainError:
+        except domain.DomainError:
             # a deposit goes back by transfer to an account only the buyer can name (the order page asks
             # for it): owed until then, and the sweep tries again
             account, owed = None, True
@@ -364,10 +366,11 @@ def _sync_external_refunds(payment: Payment, snap: Snapshot, source: str) -> Non
 
 # --- confirming -------------------------------------------------------------------------------------
 
-def confirm_payment(merchant_uid: str, params: Mapping[str, str], *, source: str = "return") -> Payment:
-    """The buyer's browser (or app) came back from the provider: finish and verify the payment."""
+def confirm_payment(merchant_uid: str, params: Mapping[str, str], *, source: str = "return", buyer=None) -> Payment:
+    """The buyer's browser (or app) came back from the provider: finish and verify the payment. The API
+    names the `buyer` asking (refused unless it is theirs); the provider's return URL needs no session."""
     with transaction.atomic():
-        payment = _lock(merchant_uid)
+        payment = _lock(merchant_uid, buyer=buyer)
         if payment.status in CAPTURED:
             return payment  # settled already: answer it, never call the provider to charge again
         adapter = _adapter(payment, source)
@@ -659,27 +662,26 @@ def refund_payment(merchant_uid: str, *, reason: str, actor, amount: int | None 
     - `refund_account` {bank, number, holder}: a deposited virtual account goes back by bank transfer to
       the buyer's account (this one, typed by staff and stored nowhere, else the one the buyer gave)."""
     if amount is not None and (not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0):
-        raise DomainError(_("Enter a positive whole amount."), code="amount_invalid", status_code=http.HTTP_400_BAD_REQUEST)
+        raise domain.Invalid(_("Enter a positive whole amount."), code="amount_invalid")
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError(_("Give a reason for the refund."), code="reason_required", status_code=http.HTTP_400_BAD_REQUEST)
+        raise domain.Invalid(_("Give a reason for the refund."), code="reason_required")
     lines = {int(k): int(v) for k, v in (lines or {}).items() if int(v) != 0}
     with transaction.atomic():
         payment = _lock(merchant_uid)
         if payment.status not in (Status.PAID, Status.PARTIALLY_REFUNDED):
-            raise DomainError(_("Only a paid payment can be refunded."), code="not_refundable")
+            raise domain.Conflict(_("Only a paid payment can be refunded."), code="not_refundable")
         refundable = payment.totals()["refundable"]
         share = _lines_share(payment, lines) if lines else None
         if amount is None:
             amount = min(share, refundable) if share is not None else refundable
         if amount > refundable:
-            raise DomainError(
+            raise domain.Conflict(
                 _("At most %(left)s can be refunded.") % {"left": refundable},
                 code="refund_exceeds_captured",
             )
         if restock and not lines and amount < refundable:
-            raise DomainError(_("Choose the lines and quantities to put back in stock."), code="restock_lines_required",
-                              status_code=http.HTTP_400_BAD_REQUEST)
+            raise domain.Invalid(_("Choose the lines and quantities to put back in stock."), code="restock_lines_required")
         refund = _refund_locked(payment, amount=amount, reason=reason, actor=actor, source=source, restock=restock, lines=lines,
                                 refundable=refundable, refund_account=_refund_account(payment, refund_account))
     return refund
@@ -698,11 +700,11 @@ def _lines_share(payment: Payment, lines: Mapping[int, int]) -> int:
     for pk, units in lines.items():
         line = order_lines.get(pk)
         if line is None:
-            raise DomainError(_("That line is not part of this order."), code="line_invalid", status_code=http.HTTP_400_BAD_REQUEST)
+            raise domain.Invalid(_("That line is not part of this order."), code="line_invalid")
         left = line.quantity - done.get(pk, 0)
         if not 1 <= units <= left:
-            raise DomainError(_("%(left)d of %(name)s can still be refunded.") % {"left": max(left, 0), "name": line.product_name},
-                              code="line_quantity_invalid", status_code=http.HTTP_400_BAD_REQUEST)
+            raise domain.Invalid(_("%(left)d of %(name)s can still be refunded.") % {"left": max(left, 0), "name": line.product_name},
+                                 code="line_quantity_invalid")
     share = sum(order_lines[pk].unit_price * units for pk, units in lines.items())
     if all(line.quantity - done.get(pk, 0) - lines.get(pk, 0) == 0 for pk, line in order_lines.items()):
         share += payment.order.shipping  # the last units go back: so does the shipping
@@ -711,16 +713,14 @@ def set_refund_account(user, merchant_uid: str, *, bank: str, number: str, holde
     """The buyer gives the account a bank-deposit payment is refunded to. Validated now, kept on the
     payment until nothing is left to refund, never written to the log."""
     with transaction.atomic():
-        payment = _lock(merchant_uid)
-        if payment.buyer_id != user.pk:
-            raise DomainError(_("No such payment."), code="not_found", status_code=http.HTTP_404_NOT_FOUND)
+        payment = _lock(merchant_uid, buyer=user)
         if payment.method != Method.VBANK or payment.status in (Status.REFUNDED, Status.FAILED, Status.CANCELLED,
                                                                    Status.EXPIRED):
-            raise DomainError(_("This payment is not refunded to a bank account."), code="refund_account_unneeded")
+            raise domain.Conflict(_("This payment is not refunded to a bank account."), code="refund_account_unneeded")
         try:
             account = banks.refund_account(bank, number, holder)
         except ValueError as error:
-            raise DomainError(str(error), code="refund_account_invalid", status_code=http.HTTP_400_BAD_REQUEST) from None
+            raise domain.Invalid(str(error), code="refund_account_invalid") from None
         payment.refund_account = {"bank": account.bank.key, "number": account.number, "holder": account.holder}
         payment.save(update_fields=["refund_account", "updated_at"])
         _event(payment, PaymentEvent.Type.NOTE, source="buyer", message=f"refund account given: {account!r}")
@@ -732,12 +732,12 @@ def _refund_account(payment: Payment, given: Mapping[str, str] | None) -> banks.
         return None  # card money goes back to the card
     given = given or payment.refund_account  # staff's, else the one the buyer gave
     if not given:
-        raise DomainError(_("A bank deposit is refunded by transfer: give the buyer's bank, account number and holder."),
-                          code="refund_account_required", status_code=http.HTTP_400_BAD_REQUEST)
+        raise domain.Invalid(_("A bank deposit is refunded by transfer: give the buyer's bank, account number and holder."),
+                             code="refund_account_required")
     try:
         return banks.refund_account(given.get("bank", ""), given.get("number", ""), given.get("holder", ""))
     except ValueError as error:
-        raise DomainError(str(error), code="refund_account_invalid", status_code=http.HTTP_400_BAD_REQUEST) from None
+        raise domain.Invalid(str(error), code="refund_account_invalid") from None
 
 
 def _refund_locked(payment: Payment, *, amount: int, reason: str, actor, source: str, restock: bool = False,

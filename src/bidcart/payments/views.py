@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bidcart.core import ratelimit
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import DomainError, NotFound
 from bidcart.core.http import client_ip
 from bidcart.orders import selectors as order_selectors
 from bidcart.orders import services as orders
@@ -126,17 +126,16 @@ def _abandoned(request, merchant_uid, *, failed: bool):
 @require_POST
 def refund_account(request, merchant_uid):
     """The buyer's account for refunding a bank-deposit payment (the order page's form)."""
-    payment = selectors.visible_payment(request.user, merchant_uid)
-    if payment is None or payment.buyer_id != request.user.pk:
-        raise Http404
     try:
         services.set_refund_account(request.user, merchant_uid, bank=request.POST.get("bank", ""),
                                     number=request.POST.get("number", ""), holder=request.POST.get("holder", ""))
+    except NotFound:  # not a payment of this buyer: the service decides, as for the API
+        raise Http404 from None
     except DomainError as error:
         messages.error(request, error.detail)
     else:
         messages.success(request, _("We will refund to this account."))
-    return redirect("orders:detail", number=payment.order.number)
+    return redirect("orders:detail", number=selectors.payment_order_number(merchant_uid))
 
 
 @csrf_exempt
@@ -209,7 +208,7 @@ def _method_id(value) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise DomainError(_("No such payment method."), code="not_found") from None
+        raise NotFound(_("No such payment method."), code="not_found") from None
 
 
 @login_required

@@ -7,11 +7,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
 from django.utils.translation import gettext as _
-from rest_framework import status
 
-from bidcart.catalog import cache as catalog_cache
+from bidcart.catalog import services as catalog
 from bidcart.catalog.models import Product
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import Conflict, Forbidden, Invalid, NotFound
 
 from . import selectors
 from .models import Review
@@ -19,15 +18,14 @@ from .models import Review
 
 def _check_rating(rating) -> int:
     if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
-        raise DomainError(_("A rating is 1 to 5 stars."), code="rating_invalid", status_code=status.HTTP_400_BAD_REQUEST)
+        raise Invalid(_("A rating is 1 to 5 stars."), code="rating_invalid")
     return rating
 
 
 def _recompute(product_id: int) -> None:
     agg = Review.objects.filter(product_id=product_id).aggregate(avg=Avg("rating"), count=Count("id"))
     avg = Decimal(str(agg["avg"] or 0)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    Product.objects.filter(pk=product_id).update(rating_avg=avg, rating_count=agg["count"])
-    catalog_cache.changed()
+    catalog.set_rating(product_id, average=avg, count=agg["count"])  # the catalog keeps its columns
 
 
 def _lock_product(product_id: int) -> None:
@@ -37,22 +35,20 @@ def _lock_product(product_id: int) -> None:
 def create_review(user, product: Product, *, rating: int, text: str = "") -> Review:
     _check_rating(rating)
     if not selectors.has_bought(user, product):
-        raise DomainError(
-            _("You can review a product once you have confirmed its purchase (구매확정)."), code="not_a_buyer", status_code=status.HTTP_403_FORBIDDEN
-        )
+        raise Forbidden(_("You can review a product once you have confirmed its purchase (구매확정)."), code="not_a_buyer")
     try:
         with transaction.atomic():
             _lock_product(product.pk)
             review = Review.objects.create(product=product, user=user, rating=rating, text=text.strip())
             _recompute(product.pk)
     except IntegrityError:
-        raise DomainError(_("You have already reviewed this product; edit your review instead."), code="already_reviewed") from None
+        raise Conflict(_("You have already reviewed this product; edit your review instead."), code="already_reviewed") from None
     return review
 
 
 def update_review(user, review: Review, *, rating: int | None = None, text: str | None = None) -> Review:
     if review.user_id != user.pk:
-        raise DomainError(_("No such review."), code="not_found", status_code=status.HTTP_404_NOT_FOUND)
+        raise NotFound(_("No such review."), code="not_found")
     if rating is not None:
         _check_rating(rating)
     with transaction.atomic():
@@ -69,7 +65,7 @@ def update_review(user, review: Review, *, rating: int | None = None, text: str 
 
 def delete_review(user, review: Review) -> None:
     if review.user_id != user.pk and not user.is_staff:
-        raise DomainError(_("No such review."), code="not_found", status_code=status.HTTP_404_NOT_FOUND)
+        raise NotFound(_("No such review."), code="not_found")
     with transaction.atomic():
         _lock_product(review.product_id)
         Review.objects.filter(pk=review.pk).delete()

@@ -6,7 +6,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from bidcart.catalog.models import Product
-from bidcart.core.errors import DomainError, http_status
+from bidcart.core.domain import DomainError
+from bidcart.core.errors import http_status
 
 from . import forms, selectors, services
 

@@ -14,21 +14,14 @@ offers, relist), `autocharge` (winners charged to a saved card at the close), `n
 moderation). Everything is importable from `bidcart.auctions.services`, as before.
 """
 
+from ..selectors import can_relist  # noqa: F401  (a read; relist() and the pages ask it)
 from . import autocharge  # noqa: F401
 from .after_close import (  # noqa: F401
-    LAPSED_STATUSES,
-    accept_offer,
-    can_relist,
-    decline_offer,
-    expire_offers,
-    lift_strike,
-    relist,
-    runner_up,
-    settle_wins,
+    LAPSED_STATUSES, accept_offer, decline_offer, expire_offers, lift_strike, relist, runner_up, settle_wins,
 )
 from .base import OPEN  # noqa: F401
 from .bidding import BidResult, buy_now, parse_amount, place_bid  # noqa: F401
 from .chat import hide_message, mute_user, post_message, report_message  # noqa: F401
-from .closing import cancel_lot, close_ended_lots, close_lot  # noqa: F401
+from .closing import award, cancel_lot, close_ended_lots, close_lot  # noqa: F401
 from .listing import create_lot, start_scheduled_lots, validate_terms  # noqa: F401
 from .notices import email_notices, mark_notices_read, notify, send_ending_soon, unwatch, watch  # noqa: F401

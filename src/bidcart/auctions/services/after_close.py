@@ -102,12 +102,13 @@ def _offer_second_chance(lot: Lot, now: datetime) -> SecondChanceOffer | None:
 
 def _email_runner_up(offer_id: int) -> None:
     offer = SecondChanceOffer.objects.select_related("lot", "user").get(pk=offer_id)
-    context = {"offer": offer, "lot": offer.lot, "price": format_money(offer.price, offer.lot.currency), "url": absolute_url(reverse("auctions:mine"))}
+    context = {"offer": offer, "lot": offer.lot, "price": format_money(offer.price, offer.lot.currency),
+               "url": absolute_url(reverse("auctions:mine"))}
     send_user_email(offer.user, "auctions/email/second_chance", context)
 
 
 def _own_offer(user, offer_id: int) -> SecondChanceOffer:
-    offer = locked(SecondChanceOffer.objects.filter(pk=offer_id, user=user)).select_related("lot").first()  # and its lot
+    offer = locked(SecondChanceOffer.objects.filter(pk=offer_id, user=user)).select_related("lot").first()  # + its lot
     if offer is None:
         raise NotFound(_("No such offer."), code="not_found")
     return offer
@@ -125,7 +126,7 @@ def accept_offer(user, offer_id: int) -> Win:
         until = selectors.blocked_until(user, now)
         if until is not None:
             raise Conflict(_("Buying at auction is blocked for you until %(until)s.")
-                         % {"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")}, code="bidding_blocked")
+                           % {"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")}, code="bidding_blocked")
         lot = offer.lot
         win = award(lot, user, price=offer.price, kind=Win.Kind.SECOND_CHANCE, now=now)
         offer.status, offer.responded_at, offer.win = SecondChanceOffer.Status.ACCEPTED, now, win
@@ -159,22 +160,13 @@ def expire_offers(batch: int = 100) -> int:
     return expired
 
 
-def can_relist(lot: Lot) -> bool:
-    """Unsold, or sold but nobody paid and no second-chance offer is pending; relisted only once."""
-    if lot.status not in (Lot.Status.SOLD, Lot.Status.UNSOLD) or lot.relists.exists():
-        return False
-    if lot.wins.filter(status__in=[Win.Status.AWAITING_PAYMENT, Win.Status.PAID]).exists():
-        return False
-    return not lot.second_chance_offers.filter(status=SecondChanceOffer.Status.OPEN).exists()
-
-
 def relist(seller, lot_id: int) -> Lot:
     """One click: a copy of the lot goes live now for as long as the original ran."""
     with transaction.atomic():
         lot = _lock(lot_id)
         if lot is None or (lot.seller_id != seller.pk and not seller.is_staff):
             raise _no_such_lot()
-        if not can_relist(lot):
+        if not selectors.can_relist(lot):
             raise Conflict(_("This lot cannot be relisted now."), code="relist_unavailable")
         now = timezone.now()
         duration = max(lot.scheduled_end - lot.starts_at, timedelta(minutes=10))

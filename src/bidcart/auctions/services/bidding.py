@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bidcart.core import numbers, ratelimit
-from bidcart.core.domain import Conflict, Invalid
+from bidcart.core.domain import Conflict, Invalid, NotAuthenticated
 from bidcart.core.money import format_money
 
 from .. import engine, live, protocol, selectors
@@ -42,7 +42,7 @@ def _check_buyer(user, lot: Lot, now: datetime) -> None:
     until = selectors.blocked_until(user, now)
     if until is not None:
         raise Conflict(_("Bidding is blocked until %(until)s because of unpaid wins.")
-            % {"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")}, code="bidding_blocked")
+                       % {"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")}, code="bidding_blocked")
 
 
 def parse_amount(value) -> int:
@@ -66,10 +66,13 @@ class BidResult:
 def place_bid(user, lot_id: int, max_amount, *, pay_with_saved_method: bool | None = None,
               address_id: int | None = None) -> BidResult:
     """Offer a maximum. `pay_with_saved_method` (None: as before on this lot) and `address_id`: the bidder's
-    choice to be charged automatically if they win (`autocharge`). Refusals raise the domain's kinds with a
+    choice to be charged automatically if they win (`autocharge`). Refusals raise a core.domain kind with a
     reason code: Conflict lot_not_live, lot_ended, seller_cannot_bid, not_verified, bidding_blocked,
     saved_method_required, bid_too_low, max_not_raised; Invalid invalid_amount, invalid_address; NotFound
-    not_found; Throttled rate_limited (RATE_LIMIT_BID, per user, whichever way the bid came)."""
+    not_found; NotAuthenticated not_authenticated; Throttled rate_limited (RATE_LIMIT_BID, per user,
+    whichever way the bid came)."""
+    if not getattr(user, "is_authenticated", False):
+        raise NotAuthenticated(_("Log in to bid."), code="not_authenticated")
     ratelimit.hit("bid", user.pk)
     amount = parse_amount(max_amount)
     with transaction.atomic():
@@ -85,9 +88,10 @@ def place_bid(user, lot_id: int, max_amount, *, pay_with_saved_method: bool | No
             outcome = engine.apply_bid(rules, before, user.pk, amount)
         except engine.NotRaised as refused:
             raise Conflict(_("Your new maximum must be above your current maximum of %(max)s.")
-                         % {"max": format_money(before.leader_max, lot.currency)}, code="max_not_raised") from refused
+                           % {"max": format_money(before.leader_max, lot.currency)}, code="max_not_raised") from refused
         except engine.TooLow as refused:
-            raise Conflict(_("The minimum bid is %(min)s.") % {"min": format_money(refused.min_next_bid, lot.currency)}, code="bid_too_low") from refused
+            raise Conflict(_("The minimum bid is %(min)s.") % {"min": format_money(refused.min_next_bid, lot.currency)},
+                           code="bid_too_low") from refused
         alias = _alias(lot, user)
         autocharge.remember_choice(lot, user, pay_with_saved_method=pay_with_saved_method, address_id=address_id)
         after = outcome.state

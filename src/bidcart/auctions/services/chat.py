@@ -54,7 +54,9 @@ def _message_id(value) -> int:
 
 def report_message(user, lot_id: int, message_id: int, reason: str) -> ChatReport:
     """Report a visible message of this lot's room (a message of another room is "no such message", whichever
-    way the report came: the API's URL names the lot, the socket is joined to one)."""
+    way the report came: the API's URL names the lot, the socket is joined to one), by a logged-in user."""
+    if not getattr(user, "is_authenticated", False):
+        raise NotAuthenticated(_("Log in to report a message."), code="not_authenticated")
     message_id = _message_id(message_id)
     if reason not in ChatReport.Reason.values:
         raise Invalid(_("Choose profanity, advertisement or spam."), code="reason_invalid")

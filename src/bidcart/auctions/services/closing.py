@@ -62,7 +62,8 @@ def _close_as_sold(lot: Lot, buyer_id: int, *, price: int, via: str, now: dateti
 def _email_winner(win_id: int) -> None:
     win = Win.objects.select_related("lot", "order", "user").get(pk=win_id)
     url = reverse("orders:detail", args=[win.order.number])
-    context = {"win": win, "lot": win.lot, "order": win.order, "order_url": absolute_url(url), "price": format_money(win.price, win.lot.currency)}
+    context = {"win": win, "lot": win.lot, "order": win.order, "order_url": absolute_url(url),
+               "price": format_money(win.price, win.lot.currency)}
     send_user_email(win.user, "auctions/email/won", context)
 
 

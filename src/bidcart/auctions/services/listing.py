@@ -34,8 +34,11 @@ def validate_terms(*, start_price, reserve_price, buy_now_price, starts_at: date
     if buy_now_price is not None:
         percent = int(conf.get("AUCTION_BUY_NOW_MIN_PERCENT"))
         if buy_now_price * 100 < start_price * percent:
-            raise Invalid(_("Buy It Now must be at least %(percent)d%% of the start price (%(min)s or more).")
-                % {"percent": percent, "min": format_money(-(-start_price * percent // 100), "KRW")}, code="buy_now_too_low")
+            raise Invalid(
+                _("Buy It Now must be at least %(percent)d%% of the start price (%(min)s or more).")
+                % {"percent": percent, "min": format_money(-(-start_price * percent // 100), "KRW")},
+                code="buy_now_too_low",
+            )
         if reserve_price is not None and reserve_price > buy_now_price:
             raise Invalid(_("The reserve price cannot be above the Buy It Now price."), code="reserve_above_buy_now")
     if ends_at <= starts_at:
@@ -43,7 +46,8 @@ def validate_terms(*, start_price, reserve_price, buy_now_price, starts_at: date
     if ends_at <= now:
         raise Invalid(_("The end must be in the future."), code="ends_in_past")
     if ends_at - max(starts_at, now) > timedelta(days=int(conf.get("AUCTION_MAX_DURATION_DAYS"))):
-        raise Invalid(_("A lot can run for at most %(days)d days.") % {"days": conf.get("AUCTION_MAX_DURATION_DAYS")}, code="too_long")
+        raise Invalid(_("A lot can run for at most %(days)d days.") % {"days": conf.get("AUCTION_MAX_DURATION_DAYS")},
+                      code="too_long")
     if soft_close_seconds < 0 or soft_close_seconds > 3600:
         raise Invalid(_("The soft-close window must be between 0 and 3,600 seconds."), code="soft_close_invalid")
 
@@ -64,7 +68,8 @@ def create_lot(seller, *, title: str, category: Category, start_price: int, ends
         raise Invalid(_("A lot needs a title."), code="title_required")
     currency = (currency or "KRW").upper()
     if currency not in conf.get("AUCTION_CURRENCIES"):
-        raise Invalid(_("Lots can only be listed in %(list)s.") % {"list": ", ".join(conf.get("AUCTION_CURRENCIES"))}, code="currency_unsupported")
+        raise Invalid(_("Lots can only be listed in %(list)s.") % {"list": ", ".join(conf.get("AUCTION_CURRENCIES"))},
+                      code="currency_unsupported")
     soft_close_seconds = conf.soft_close() if soft_close_seconds is None else int(soft_close_seconds)
     validate_terms(start_price=start_price, reserve_price=reserve_price, buy_now_price=buy_now_price, starts_at=starts_at,
                    ends_at=ends_at, soft_close_seconds=soft_close_seconds, now=now)

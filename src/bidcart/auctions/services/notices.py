@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -36,8 +36,17 @@ def notify(user_id: int, lot_id: int | None, kind: str, **data) -> Notice:
     return Notice.objects.create(user_id=user_id, lot_id=lot_id, kind=kind, data=data)
 
 
-def mark_notices_read(user) -> int:
-    return Notice.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+def mark_notices_read(user, up_to: int | None = None, seen_at: datetime | None = None) -> int:
+    """The user's unread notices are read (`up_to`: those up to that notice id, the newest a page showed, so a
+    notice that came in after the page was drawn stays unread; `seen_at`: when the page was drawn, so an
+    unread outbid notice updated since, with a new price the page did not show, stays unread too). A read
+    notice is not emailed."""
+    qs = Notice.objects.filter(user=user, read_at__isnull=True)
+    if up_to is not None:
+        qs = qs.filter(pk__lte=up_to)
+    if seen_at is not None:
+        qs = qs.filter(created_at__lte=seen_at)
+    return qs.update(read_at=timezone.now())
 
 
 def send_ending_soon(batch: int = 100) -> int:

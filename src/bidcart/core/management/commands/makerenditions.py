@@ -15,7 +15,7 @@ from django.db import transaction
 from bidcart.auctions.models import LotImage
 from bidcart.catalog.models import ProductImage
 from bidcart.core import images
-from bidcart.core.errors import DomainError
+from bidcart.core.domain import DomainError
 
 FOLDERS = ((ProductImage, "products"), (LotImage, "lots"))
 
