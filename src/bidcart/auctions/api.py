@@ -87,6 +87,10 @@ class LotDetailSerializer(LotListSerializer):
     images = serializers.ListField(child=serializers.DictField())
     increment_table = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()))
     cancel_reason = serializers.CharField()
+    requires_saved_method = serializers.BooleanField(
+        help_text="The seller accepts bids only from buyers with a saved card, charged automatically if they win.")
+    pay_with_saved_method = serializers.BooleanField(
+        help_text="Yours: a win on this lot is charged to your default saved card at the close.")
     me = MySerializer()
 
     def to_representation(self, lot):
@@ -97,6 +101,8 @@ class LotDetailSerializer(LotListSerializer):
             "images": [{"url": i.image.url, "alt": i.alt, **pictures.describe(i)} for i in lot.images.all()],
             "increment_table": [list(row) for row in lot.rules().table],
             "cancel_reason": lot.cancel_reason,
+            "requires_saved_method": lot.requires_saved_method,
+            "pay_with_saved_method": selectors.saved_card_choice(request.user if request else None, lot)["on"],
             "me": selectors.my_state(request.user if request else None, lot),
         }
 
@@ -111,10 +117,18 @@ class LotCreateSerializer(StrictSerializer):
     starts_at = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="Default: now (live at once).")
     ends_at = serializers.DateTimeField()
     soft_close_seconds = WholeNumberField(min_value=0, max_value=3600, required=False, allow_null=True, default=None)
+    requires_saved_method = serializers.BooleanField(
+        required=False, default=False, help_text="Only bidders with a saved card may bid; the winner is charged at the close.")
 
 
 class BidSerializer(StrictSerializer):
     max_amount = AmountField(help_text="Your maximum, in minor units.")
+    pay_with_saved_method = serializers.BooleanField(
+        required=False, allow_null=True, default=None,
+        help_text="If you win this lot, charge your default saved card at the close (kept for the lot; omit: unchanged).")
+    address_id = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1,
+        help_text="One of your saved addresses to ship to (default: your default address).")
 
 
 class BidResponseSerializer(LotStateSerializer):
@@ -292,7 +306,8 @@ class BidsView(generics.ListAPIView):
     aliases; nobody's maximum. POST `{max_amount}`: bid (your maximum; the price moves only as far as
     needed). Refusals answer 409 (the lot's state refused it) or 400 (the input) with a reason `code`:
     lot_not_live, lot_ended, bid_too_low, max_not_raised, seller_cannot_bid, not_verified, bidding_blocked,
-    invalid_amount."""
+    saved_method_required, invalid_amount, invalid_address. `pay_with_saved_method: true` (and `address_id`):
+    if you win, your default saved card is charged at the close."""
 
     serializer_class = HistorySerializer
 
@@ -319,7 +334,9 @@ class BidsView(generics.ListAPIView):
             response.data["errors"] = field_errors(data.errors)
             return response
         try:
-            result = services.place_bid(request.user, pk, data.validated_data["max_amount"])
+            result = services.place_bid(request.user, pk, data.validated_data["max_amount"],
+                                        pay_with_saved_method=data.validated_data["pay_with_saved_method"],
+                                        address_id=data.validated_data["address_id"])
         except DomainError as error:
             return _bid_refused(request, pk, error)
         return Response(_bid_body(protocol.bid_answer(request.user, None, result=result)), status=status.HTTP_201_CREATED)

@@ -67,9 +67,9 @@ def snapshot(lot_id: int, user) -> dict | None:
     return protocol.snapshot(lot, user, viewer_count(lot_id)) if lot is not None else None
 
 
-def _bid(user, lot_id: int, amount) -> dict:
+def _bid(user, lot_id: int, amount, pay_with_saved_method=None) -> dict:
     try:
-        result = services.place_bid(user, lot_id, amount)
+        result = services.place_bid(user, lot_id, amount, pay_with_saved_method=pay_with_saved_method)
     except RateLimited:
         raise  # answered as an error message, like every rate limit on the socket
     except DomainError as error:
@@ -142,7 +142,9 @@ class LotConsumer(GuardedJsonConsumer):
             await self.send_json(protocol.pong(live.now_iso(), content.get("t")))
         elif kind == "bid":
             try:
-                result = await db(_bid)(self.user, self.lot_id, content.get("max_amount"))
+                autopay = content.get("pay_with_saved_method")
+                result = await db(_bid)(self.user, self.lot_id, content.get("max_amount"),
+                                        autopay if isinstance(autopay, bool) else None)
             except RateLimited as error:
                 await self.send_json(rate_limited_message(error, ref))
                 return

@@ -35,6 +35,10 @@ class LotForm(forms.Form):
         label=_("Soft-close window (seconds)"), min_value=0, max_value=3600, initial=conf.DEFAULTS["AUCTION_SOFT_CLOSE_SECONDS"],
         help_text=_("A bid this close to the end moves the end to the bid's time plus this window. 0: a hard close."),
     )
+    requires_saved_method = forms.BooleanField(
+        label=_("Only bidders with a saved card"), required=False,
+        help_text=_("The winner's saved card is charged automatically when the auction closes."),
+    )
 
     def terms(self) -> dict:
         data = dict(self.cleaned_data)

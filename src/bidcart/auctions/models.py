@@ -62,6 +62,9 @@ class Lot(models.Model):
     cancel_reason = models.CharField(_("cancel reason"), max_length=500, blank=True)
     cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     relisted_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="relists")
+    requires_saved_method = models.BooleanField(
+        _("bidders need a saved card"), default=False,
+        help_text=_("Only bidders with a saved card may bid; the winner is charged automatically at the close."))
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -152,6 +155,10 @@ class BidderAlias(models.Model):
     lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="aliases")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     number = models.PositiveIntegerField()
+    # the participant's choice for this lot (opt-in per lot, set by their bids): a win is charged at the close
+    # to their default saved card, shipped to `ship_to` or else their default address (auctions.services.autocharge)
+    pay_with_saved_method = models.BooleanField(default=False)
+    ship_to = models.ForeignKey("orders.SavedAddress", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         constraints = [
@@ -203,6 +210,13 @@ class Win(models.Model):
         PAID = "paid", _("Paid")
         UNPAID = "unpaid", _("Not paid")
 
+    class Charge(models.TextChoices):
+        """The automatic charge of a win to the winner's saved card (none: the buyer pays on the order page)."""
+        NONE = "", _("Paid by the buyer")
+        DUE = "due", _("Charge due")
+        PAID = "paid", _("Charged")
+        DECLINED = "declined", _("Charge declined")
+
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="wins")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="auction_wins")
     order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, related_name="auction_win")
@@ -211,6 +225,10 @@ class Win(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.AWAITING_PAYMENT, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
     settled_at = models.DateTimeField(null=True, blank=True)
+    charge = models.CharField(_("automatic charge"), max_length=10, choices=Charge.choices, default=Charge.NONE,
+                              blank=True, db_index=True)
+    charge_method = models.ForeignKey("payments.SavedPaymentMethod", on_delete=models.PROTECT, null=True, blank=True,
+                                      related_name="+", verbose_name=_("saved card charged"))
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -65,6 +65,24 @@ def lot_state(lot: Lot, now: datetime | None = None) -> dict:
     }
 
 
+def saved_card_choice(user, lot: Lot) -> dict:
+    """The bidder's "charge my saved card if I win" on this lot (auctions.services.autocharge): whether the
+    lot requires it, whether it is on, their default card, their saved addresses and the one chosen."""
+    from bidcart.orders.models import SavedAddress
+    from bidcart.payments.models import SavedPaymentMethod
+
+    choice = {"required": lot.requires_saved_method, "on": False, "card": None, "addresses": [], "ship_to": None}
+    if not getattr(user, "is_authenticated", False):
+        return choice
+    row = BidderAlias.objects.filter(lot=lot, user=user).first()
+    choice["card"] = SavedPaymentMethod.objects.filter(user=user, state=SavedPaymentMethod.State.ACTIVE,
+                                                       is_default=True).first()
+    choice["on"] = row is not None and (row.pay_with_saved_method or lot.requires_saved_method)
+    choice["addresses"] = list(SavedAddress.objects.filter(user=user).order_by("-is_default", "-id"))
+    choice["ship_to"] = row.ship_to_id if row is not None else None
+    return choice
+
+
 def my_max(user, lot: Lot) -> int | None:
     """The user's own maximum on the lot (None: never bid). Only ever shown to that user."""
     if not getattr(user, "is_authenticated", False):

@@ -29,6 +29,13 @@ def settle_wins() -> None:
 
 
 @sweep(every=30)
+def retry_due_charges() -> None:
+    """Wins still to be charged to a saved card a minute after the close (the closer stopped, or the
+    provider's answer was lost): charged, or read back, under the same key."""
+    services.autocharge.retry_due_charges()
+
+
+@sweep(every=30)
 def expire_second_chance_offers() -> None:
     services.expire_offers()
 

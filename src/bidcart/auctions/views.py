@@ -66,6 +66,7 @@ def lot_detail(request, pk):
         "chat": selectors.chat(lot),
         "my_reports": selectors.my_reports(request.user, lot),
         "me": selectors.my_state(request.user, lot),
+        "card_choice": selectors.saved_card_choice(request.user, lot),
         "viewers": viewer_count(lot.pk),
         "can_relist": request.user.is_authenticated and lot.seller_id == request.user.pk and selectors.can_relist(lot),
         "win": lot.wins.filter(user=request.user).select_related("order").first() if request.user.is_authenticated else None,
@@ -80,12 +81,23 @@ def _back(pk):
     return redirect("auctions:lot", pk)
 
 
+def _saved_card_choice(post) -> dict:
+    """The bid form's "charge my saved card if I win" (the box is only meaningful where the form offered
+    it: `autopay_offered`) and the address chosen; the service checks both."""
+    raw_address = (post.get("address_id") or "").strip()
+    return {
+        "pay_with_saved_method": (post.get("pay_with_saved_method") == "1") if post.get("autopay_offered") == "1" else None,
+        "address_id": int(raw_address) if raw_address.isascii() and raw_address.isdigit() else None,
+    }
+
+
 @login_required
 @require_POST
 def bid(request, pk):
     """The no-JavaScript bid form; the live room's script bids over the WebSocket (same service). A maximum
     over the lot's confirm_above (3x the price) is asked about first, as the room's script does."""
     raw = request.POST.get("max_amount", "")
+    choice = _saved_card_choice(request.POST)
     lot = Lot.objects.filter(pk=pk).first() if request.POST.get("confirmed") != "1" else None
     if lot is not None:  # (a missing lot, or a bad amount, is the service's to refuse)
         state = selectors.lot_state(lot)
@@ -94,9 +106,9 @@ def bid(request, pk):
         except DomainError:
             amount = None
         if amount is not None and amount > state["confirm_above"]:
-            return render(request, "auctions/bid_confirm.html", {"lot": lot, "state": state, "amount": amount})
+            return render(request, "auctions/bid_confirm.html", {"lot": lot, "state": state, "amount": amount, **choice})
     try:
-        result = services.place_bid(request.user, pk, raw)
+        result = services.place_bid(request.user, pk, raw, **choice)
     except DomainError as error:
         messages.error(request, error.detail)
         return _back(pk)

@@ -10,11 +10,12 @@ lock, so running two at once is safe.
 
 The package, by sub-domain: `listing` (create, validate, scheduled lots going live), `bidding` (bids, Buy It
 Now), `closing` (close, the closing sweep, cancel), `after_close` (settling wins, strikes, second-chance
-offers, relist), `notices` (watchlist, inbox, reminder and email sweeps) and `chat` (chat and its
+offers, relist), `autocharge` (winners charged to a saved card at the close), `notices` (watchlist, inbox, reminder and email sweeps) and `chat` (chat and its
 moderation). Everything is importable from `bidcart.auctions.services`, as before.
 """
 
 from ..selectors import can_relist  # noqa: F401  (a read; relist() and the pages ask it)
+from . import autocharge  # noqa: F401
 from .after_close import (  # noqa: F401
     LAPSED_STATUSES, accept_offer, decline_offer, expire_offers, lift_strike, relist, runner_up, settle_wins,
 )

@@ -175,6 +175,7 @@ def relist(seller, lot_id: int) -> Lot:
             start_price=lot.start_price, reserve_price=lot.reserve_price, buy_now_price=lot.buy_now_price,
             starts_at=now, ends_at=now + duration, scheduled_end=now + duration, soft_close_seconds=lot.soft_close_seconds,
             increment_table=lot.increment_table, status=Lot.Status.LIVE, relisted_from=lot,
+            requires_saved_method=lot.requires_saved_method,
         )
         LotImage.objects.bulk_create(
             [LotImage(lot=copy, image=i.image.name, width=i.width, height=i.height, alt=i.alt, position=i.position)

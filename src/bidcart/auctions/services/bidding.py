@@ -36,6 +36,7 @@ from bidcart.core.money import format_money
 
 from .. import announce, conf, engine, selectors
 from ..models import Bid, BidderAlias, Lot, Strike, Watch, Win
+from . import autocharge
 from .base import OPEN, _alias, _lock, _no_such_lot
 from .closing import _close_as_sold
 
@@ -159,10 +160,13 @@ def _write(bid: Bid, lot: Lot) -> None:
     bid._state.adding, bid._state.db = False, connection.alias
 
 
-def place_bid(user, lot_id: int, max_amount) -> BidResult:
-    """Offer a maximum. Refusals raise a core.domain kind with a reason code: Conflict lot_not_live, lot_ended,
-    seller_cannot_bid, not_verified, bidding_blocked, bid_too_low, max_not_raised; Invalid invalid_amount;
-    NotFound not_found; NotAuthenticated not_authenticated; Throttled rate_limited (RATE_LIMIT_BID, per user,
+def place_bid(user, lot_id: int, max_amount, *, pay_with_saved_method: bool | None = None,
+              address_id: int | None = None) -> BidResult:
+    """Offer a maximum. `pay_with_saved_method` (None: as before on this lot) and `address_id`: the bidder's
+    choice to be charged automatically if they win (`autocharge`). Refusals raise a core.domain kind with a
+    reason code: Conflict lot_not_live, lot_ended, seller_cannot_bid, not_verified, bidding_blocked,
+    saved_method_required, bid_too_low, max_not_raised; Invalid invalid_amount, invalid_address; NotFound
+    not_found; NotAuthenticated not_authenticated; Throttled rate_limited (RATE_LIMIT_BID, per user,
     whichever way the bid came: API, page, live room)."""
     if not getattr(user, "is_authenticated", False):
         raise NotAuthenticated(_("Log in to bid."), code="not_authenticated")
@@ -178,6 +182,7 @@ def place_bid(user, lot_id: int, max_amount) -> BidResult:
         try:
             _check_open(lot, now)
             _check_bidder(user, bidder, lot, now)
+            autocharge.check_bidder(user, lot, pay_with_saved_method=pay_with_saved_method, address_id=address_id)
             rules, before = lot.rules(), lot.state()
             try:
                 outcome = engine.apply_bid(rules, before, user.pk, amount)
@@ -194,6 +199,7 @@ def place_bid(user, lot_id: int, max_amount) -> BidResult:
             raise
         if alias is None:  # a first bid on this lot (or a chat line or another tab's bid took one meanwhile)
             alias = _alias(lot, user)
+        autocharge.remember_choice(lot, user, pay_with_saved_method=pay_with_saved_method, address_id=address_id)
         after = outcome.state
         lot.current_price, lot.leader_id, lot.leader_max, lot.second_max, lot.bid_count = (
             after.price, after.leader, after.leader_max, after.second_max, after.bid_count,
@@ -225,7 +231,8 @@ def place_bid(user, lot_id: int, max_amount) -> BidResult:
 
 def buy_now(user, lot_id: int) -> Win:
     """Buy the lot at its Buy It Now price (offered while nobody has bid, or while the reserve is
-    unmet): the lot ends at once and the buyer gets an order to pay."""
+    unmet): the lot ends at once and the buyer gets an order to pay (charged to their saved card at once
+    where the lot requires one)."""
     with transaction.atomic():
         lot = _lock(lot_id)
         if lot is None:
@@ -233,6 +240,7 @@ def buy_now(user, lot_id: int) -> Win:
         now = timezone.now()
         _check_open(lot, now)
         _check_buyer(user, lot, now)
+        autocharge.check_bidder(user, lot, pay_with_saved_method=None, address_id=None)
         if not lot.buy_now_available:
             raise Conflict(_("Buy It Now is no longer available for this lot."), code="buy_now_unavailable")
         return _close_as_sold(lot, user.pk, price=lot.buy_now_price, via=Lot.SoldVia.BUY_NOW, now=now)

@@ -18,6 +18,7 @@ from bidcart.orders.models import Kind as OrderKind
 
 from .. import conf, live, protocol, selectors
 from ..models import Bid, Lot, Notice, Watch, Win
+from . import autocharge
 from .base import OPEN, _after_commit, _lock, _no_such_lot
 from .notices import notify
 
@@ -53,7 +54,8 @@ def _close_as_sold(lot: Lot, buyer_id: int, *, price: int, via: str, now: dateti
     notify(buyer_id, lot_id, Notice.Kind.WON, price=price, currency=lot.currency, order=win.order.number)
     notify(seller_id, lot_id, Notice.Kind.SOLD, price=price, currency=lot.currency)
     _after_commit(lambda: live.publish(lot_id, protocol.ended(state, winner=True)))
-    _after_commit(lambda: _email_winner(win_id))
+    if not autocharge.arrange(win):  # charged to a saved card after commit: its outcome is the buyer's email
+        _after_commit(lambda: _email_winner(win_id))
     return win
 
 

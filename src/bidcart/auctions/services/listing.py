@@ -54,10 +54,12 @@ def validate_terms(*, start_price, reserve_price, buy_now_price, starts_at: date
 
 def create_lot(seller, *, title: str, category: Category, start_price: int, ends_at: datetime, description: str = "",
                reserve_price: int | None = None, buy_now_price: int | None = None, starts_at: datetime | None = None,
-               soft_close_seconds: int | None = None, currency: str = "KRW", images=()) -> Lot:
+               soft_close_seconds: int | None = None, currency: str = "KRW", images=(),
+               requires_saved_method: bool = False) -> Lot:
     """List a lot. It is live at once when `starts_at` is now or past (or not given), scheduled otherwise.
     Its images go through the same checks and re-encoding as product images (core/images.py): every file
-    is checked before anything is stored, and a refusal stores nothing."""
+    is checked before anything is stored, and a refusal stores nothing. `requires_saved_method`: only
+    bidders with a saved card may bid, and the winner is charged at the close (`autocharge`)."""
     _require_seller(seller)
     now = timezone.now()
     starts_at = starts_at or now
@@ -84,6 +86,7 @@ def create_lot(seller, *, title: str, category: Category, start_price: int, ends
             lot = Lot.objects.create(
                 seller=seller, title=title[:200], description=description or "", category=category, currency=currency,
                 start_price=start_price, reserve_price=reserve_price, buy_now_price=buy_now_price,
+                requires_saved_method=bool(requires_saved_method),
                 starts_at=starts_at, ends_at=ends_at, scheduled_end=ends_at, soft_close_seconds=soft_close_seconds,
                 increment_table=[list(row) for row in table],
                 status=Lot.Status.LIVE if starts_at <= now else Lot.Status.SCHEDULED,

@@ -419,7 +419,9 @@ function main() {
     const ref = `b${++refs}`;
     waiting.set(ref, { kind: "bid" });
     $("bid-submit").disabled = true;
-    socket.send({ type: "bid", max_amount: Number.isNaN(amount) ? $("bid-amount").value : amount, ref });
+    const autopay = $("bid-autopay");  // "charge my saved card if I win", when the form offers it
+    socket.send({ type: "bid", max_amount: Number.isNaN(amount) ? $("bid-amount").value : amount, ref,
+                  ...(autopay && !autopay.disabled ? { pay_with_saved_method: autopay.checked } : {}) });
   }
 
   // A maximum far above the price is more often a typo (an extra zero) than a plan: ask first (eBay does).
