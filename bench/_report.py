@@ -44,17 +44,23 @@ def machine() -> str:
         memory = f", {total_kb / 1024 / 1024:.1f} GB RAM"
     except (OSError, ValueError, IndexError):
         pass
-    return (f"{os.cpu_count()} CPUs{f' ({cpu})' if cpu else ''}{memory}, {platform.system()} {platform.machine()}, "
-            f"Python {platform.python_version()}")
+    return (
+        f"{os.cpu_count()} CPUs{f' ({cpu})' if cpu else ''}{memory}, {platform.system()} {platform.machine()}, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def table(runs: list[dict]) -> list[str]:
-    lines = ["| figure | value | p50 ms | p99 ms | raw ceiling | of the ceiling | notes |",
-             "|---|---:|---:|---:|---:|---:|---|"]
+    lines = [
+        "| figure | value | p50 ms | p99 ms | raw ceiling | of the ceiling | notes |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
     for run in runs:
         for f in run["figures"]:
-            lines.append(f"| {f['figure']} | {number(f['value'])} {f['unit']} | {number(f['p50'])} | {number(f['p99'])} "
-                         f"| {number(f['ceiling'])} | {ratio(f['value'], f['ceiling'])} | {f['note']} |")
+            lines.append(
+                f"| {f['figure']} | {number(f['value'])} {f['unit']} | {number(f['p50'])} | {number(f['p99'])} "
+                f"| {number(f['ceiling'])} | {ratio(f['value'], f['ceiling'])} | {f['note']} |"
+            )
     return lines
 
 

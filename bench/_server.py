@@ -21,10 +21,13 @@ import httpx
 
 
 def add_target_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base-url", default="",
-                        help="comma-separated base URLs of bidcart web servers already running (e.g. the services-up "
-                             "stack), spread over round-robin; their DATABASE_URL, REDIS_URL and SECRET_KEY must be "
-                             "exported: the setup writes to that database and signs the JWTs with that key")
+    parser.add_argument(
+        "--base-url",
+        default="",
+        help="comma-separated base URLs of bidcart web servers already running (e.g. the services-up "
+        "stack), spread over round-robin; their DATABASE_URL, REDIS_URL and SECRET_KEY must be "
+        "exported: the setup writes to that database and signs the JWTs with that key",
+    )
     parser.add_argument("--json", default="", help="also write the figures to this file (bench/run_all reads it)")
 
 
@@ -35,7 +38,9 @@ def base_urls(args) -> list[str]:
 def bench_env(data_dir: str, *, running: bool = False, **extra: str) -> dict[str, str]:
     """DATABASE_URL / REDIS_URL pass through only if the caller set them. For servers already `running`,
     the caller's SECRET_KEY too (tokens made by the setup must be valid there)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "BIDCART_ADMIN_PATH", "ALLOWED_HOSTS")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "BIDCART_ADMIN_PATH", "ALLOWED_HOSTS")
+    }
     # A benchmark measures capacity: a few bidders bidding flat out would meet RATE_LIMIT_BID first.
     env.setdefault("RATE_LIMIT_BID", "off")
     env.setdefault("RATE_LIMIT_WS_CONNECT", "off")  # a hundred viewers from one address join the room at once
@@ -45,11 +50,17 @@ def bench_env(data_dir: str, *, running: bool = False, **extra: str) -> dict[str
         if not os.environ.get("SECRET_KEY") or not os.environ.get("DATABASE_URL"):
             sys.exit("--base-url: export the servers' DATABASE_URL and SECRET_KEY (and REDIS_URL) first")
         secret = os.environ["SECRET_KEY"]
-    env.update({
-        "BIDCART_DATA_DIR": data_dir, "DEBUG": "0", "SECRET_KEY": secret,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost", "DJANGO_SETTINGS_MODULE": "bidcart.settings", "LOG_LEVEL": "WARNING",
-        **extra,
-    })
+    env.update(
+        {
+            "BIDCART_DATA_DIR": data_dir,
+            "DEBUG": "0",
+            "SECRET_KEY": secret,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_SETTINGS_MODULE": "bidcart.settings",
+            "LOG_LEVEL": "WARNING",
+            **extra,
+        }
+    )
     return env
 
 
@@ -62,8 +73,12 @@ def free_port() -> int:
 def start_server(env, port: int, log_path: Path, ready: tuple[int, ...] = (200,)) -> subprocess.Popen:
     """`bidcart run` on `port`, once /healthz answers one of `ready`; exits the script if it never does."""
     log = open(log_path, "w")
-    proc = subprocess.Popen([sys.executable, "-m", "bidcart.cli", "run", "--no-seed", "--port", str(port)],
-                            env={**env, "HOST": "127.0.0.1"}, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bidcart.cli", "run", "--no-seed", "--port", str(port)],
+        env={**env, "HOST": "127.0.0.1"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -136,12 +151,24 @@ def in_threads(job, concurrency: int, seconds: float) -> dict:
         t.join()
     elapsed = time.perf_counter() - started
     latencies = [d for r in results for d in r]
-    return {"per_s": len(latencies) / elapsed, "p50": percentile(latencies, .5), "p99": percentile(latencies, .99),
-            "done": len(latencies)}
+    return {
+        "per_s": len(latencies) / elapsed,
+        "p50": percentile(latencies, 0.5),
+        "p99": percentile(latencies, 0.99),
+        "done": len(latencies),
+    }
 
 
-def figure(name: str, value: float, unit: str, *, p50: float | None = None, p99: float | None = None,
-           ceiling: float | None = None, note: str = "") -> dict:
+def figure(
+    name: str,
+    value: float,
+    unit: str,
+    *,
+    p50: float | None = None,
+    p99: float | None = None,
+    ceiling: float | None = None,
+    note: str = "",
+) -> dict:
     """One row of bench/run_all's table; `ceiling` is the raw rate of the same work without bidcart."""
     return {"figure": name, "value": value, "unit": unit, "p50": p50, "p99": p99, "ceiling": ceiling, "note": note}
 

@@ -53,9 +53,24 @@ def run_wrk(bases: list[str], paths: list[str], connections: int, seconds: float
             share = connections // len(bases) + (1 if i < connections % len(bases) else 0)
             if share == 0:
                 continue
-            procs.append(subprocess.Popen(
-                [wrk, "-t1", f"-c{share}", f"-d{max(1, round(seconds))}s", "--timeout", "30s", "-s", str(script), base],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        wrk,
+                        "-t1",
+                        f"-c{share}",
+                        f"-d{max(1, round(seconds))}s",
+                        "--timeout",
+                        "30s",
+                        "-s",
+                        str(script),
+                        base,
+                    ],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            )
         results = []
         for proc in procs:
             out, err = proc.communicate()
@@ -64,5 +79,10 @@ def run_wrk(bases: list[str], paths: list[str], connections: int, seconds: float
             results.append(json.loads(out.strip().splitlines()[-1]))
     done = sum(r["requests"] for r in results)
     rps = sum(r["requests"] / (r["duration_us"] / 1e6) for r in results if r["duration_us"])
-    return {"done": done, "rps": rps, "p50": max(r["p50_us"] for r in results) / 1000,
-            "p99": max(r["p99_us"] for r in results) / 1000, "errors": sum(r["errors"] for r in results)}
+    return {
+        "done": done,
+        "rps": rps,
+        "p50": max(r["p50_us"] for r in results) / 1000,
+        "p99": max(r["p99_us"] for r in results) / 1000,
+        "errors": sum(r["errors"] for r in results),
+    }

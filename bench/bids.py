@@ -37,13 +37,25 @@ import time
 from pathlib import Path
 
 import httpx
-from _server import (add_target_args, base_urls, bench_env, figure, free_port, in_threads, percentile, process_cpu_seconds,
-                     start_server, stop_server, write_figures)
+from _server import (
+    add_target_args,
+    base_urls,
+    bench_env,
+    figure,
+    free_port,
+    in_threads,
+    percentile,
+    process_cpu_seconds,
+    start_server,
+    stop_server,
+    write_figures,
+)
 
 HERE = Path(__file__).resolve()
 
 
 # --- the Django side, run as a subprocess: python bench/bids.py --setup BIDDERS LOTS --------------------
+
 
 def django_setup(bidders: int, lots: int) -> None:
     import django
@@ -52,8 +64,8 @@ def django_setup(bidders: int, lots: int) -> None:
     from datetime import timedelta
 
     from django.utils import timezone
-    from bidcart.accounts.jwt import token_pair
 
+    from bidcart.accounts.jwt import token_pair
     from bidcart.accounts.models import User
     from bidcart.auctions import services
     from bidcart.auctions.models import Lot
@@ -65,20 +77,34 @@ def django_setup(bidders: int, lots: int) -> None:
 
     def user(email, **extra):
         found = User.objects.filter(email=email).first()
-        return found or User.objects.create_user(email, "bench-password-1", display_name=email.split("@")[0], is_active=True,
-                                                 email_verified_at=now, phone_verified_at=now, **extra)
+        return found or User.objects.create_user(
+            email,
+            "bench-password-1",
+            display_name=email.split("@")[0],
+            is_active=True,
+            email_verified_at=now,
+            phone_verified_at=now,
+            **extra,
+        )
 
     seller = user("bench-auctioneer@example.com", is_seller=True, phone="+821099990000")
     people = [user(f"bench-bidder{i}@example.com", phone=f"+8210{88000000 + i}") for i in range(bidders)]
     made = [
-        services.create_lot(seller, title=f"bench-lot-{i}", category=category, start_price=1_000,
-                            ends_at=now + timedelta(hours=6), soft_close_seconds=0).pk
+        services.create_lot(
+            seller,
+            title=f"bench-lot-{i}",
+            category=category,
+            start_price=1_000,
+            ends_at=now + timedelta(hours=6),
+            soft_close_seconds=0,
+        ).pk
         for i in range(lots)
     ]
     print(json.dumps({"lots": made, "tokens": [token_pair(p)["access"] for p in people]}))
 
 
 # --- the bench ----------------------------------------------------------------------------------------
+
 
 class Amounts:
     """Rising maximums shared by all bidders of a lot: concurrent bids land out of order, so some are
@@ -95,7 +121,9 @@ class Amounts:
         return 10_000 + self.n * self.STEP
 
 
-async def bid_storm(bases: list[str], lot: int, tokens: list[str], bids: int, concurrency: int, deadline: float) -> dict:
+async def bid_storm(
+    bases: list[str], lot: int, tokens: list[str], bids: int, concurrency: int, deadline: float
+) -> dict:
     """`concurrency` bidders on one lot (spread over `bases`), each bid a new, higher maximum (a bidding war
     in which every bid counts). Requests overtake each other on the way, so a bid can land after a higher
     one and be refused as too low: refusals are counted, not retried."""
@@ -112,8 +140,14 @@ async def bid_storm(bases: list[str], lot: int, tokens: list[str], bids: int, co
                 sent += 1
                 t0 = time.perf_counter()
                 try:
-                    response = await client.post(f"/api/v1/lots/{lot}/bids/", json={"max_amount": amounts.next()}, headers=headers)
-                    code = "accepted" if response.status_code == 201 else response.json().get("code", str(response.status_code))
+                    response = await client.post(
+                        f"/api/v1/lots/{lot}/bids/", json={"max_amount": amounts.next()}, headers=headers
+                    )
+                    code = (
+                        "accepted"
+                        if response.status_code == 201
+                        else response.json().get("code", str(response.status_code))
+                    )
                 except (httpx.HTTPError, ValueError) as exc:
                     code = type(exc).__name__
                 latencies.append(time.perf_counter() - t0)
@@ -126,12 +160,20 @@ async def bid_storm(bases: list[str], lot: int, tokens: list[str], bids: int, co
         for client in clients:
             await client.aclose()
     accepted = codes.get("accepted", 0)
-    return {"done": len(latencies), "elapsed": elapsed, "accepted_per_s": accepted / elapsed if elapsed else 0,
-            "tries_per_s": len(latencies) / elapsed if elapsed else 0, "p50": percentile(latencies, .5),
-            "p99": percentile(latencies, .99), "codes": codes}
+    return {
+        "done": len(latencies),
+        "elapsed": elapsed,
+        "accepted_per_s": accepted / elapsed if elapsed else 0,
+        "tries_per_s": len(latencies) / elapsed if elapsed else 0,
+        "p50": percentile(latencies, 0.5),
+        "p99": percentile(latencies, 0.99),
+        "codes": codes,
+    }
 
 
-async def ws_bid_storm(bases: list[str], lot: int, tokens: list[str], bids: int, concurrency: int, deadline: float) -> dict:
+async def ws_bid_storm(
+    bases: list[str], lot: int, tokens: list[str], bids: int, concurrency: int, deadline: float
+) -> dict:
     """The same storm over the live room's WebSocket: `concurrency` bidders, each one socket (a JWT in
     Sec-WebSocket-Protocol), each sending `{"type": "bid", …, "ref"}` and waiting for its `bid_result` (the
     room's events to every bidder's socket come in between and are skipped)."""
@@ -142,8 +184,11 @@ async def ws_bid_storm(bases: list[str], lot: int, tokens: list[str], bids: int,
     sockets = []
     for i in range(concurrency):
         base = bases[i % len(bases)]
-        ws = await websockets.connect(base.replace("http", "ws") + f"/ws/auctions/{lot}/", max_queue=None,
-                                      subprotocols=["bidcart.jwt", tokens[i % len(tokens)]])
+        ws = await websockets.connect(
+            base.replace("http", "ws") + f"/ws/auctions/{lot}/",
+            max_queue=None,
+            subprotocols=["bidcart.jwt", tokens[i % len(tokens)]],
+        )
         await ws.recv()  # the snapshot
         sockets.append(ws)
 
@@ -158,7 +203,11 @@ async def ws_bid_storm(bases: list[str], lot: int, tokens: list[str], bids: int,
                 message = json.loads(await ws.recv())
                 if message.get("ref") == ref:
                     break
-            code = "accepted" if message.get("accepted") else message.get("reason") or message.get("code") or message["type"]
+            code = (
+                "accepted"
+                if message.get("accepted")
+                else message.get("reason") or message.get("code") or message["type"]
+            )
             latencies.append(time.perf_counter() - t0)
             codes[code] = codes.get(code, 0) + 1
 
@@ -170,9 +219,15 @@ async def ws_bid_storm(bases: list[str], lot: int, tokens: list[str], bids: int,
         for ws in sockets:
             await ws.close()
     accepted = codes.get("accepted", 0)
-    return {"done": len(latencies), "elapsed": elapsed, "accepted_per_s": accepted / elapsed if elapsed else 0,
-            "tries_per_s": len(latencies) / elapsed if elapsed else 0, "p50": percentile(latencies, .5),
-            "p99": percentile(latencies, .99), "codes": codes}
+    return {
+        "done": len(latencies),
+        "elapsed": elapsed,
+        "accepted_per_s": accepted / elapsed if elapsed else 0,
+        "tries_per_s": len(latencies) / elapsed if elapsed else 0,
+        "p50": percentile(latencies, 0.5),
+        "p99": percentile(latencies, 0.99),
+        "codes": codes,
+    }
 
 
 async def fanout(bases: list[str], lot: int, tokens: list[str], viewers: int, bids: int) -> dict:
@@ -205,8 +260,9 @@ async def fanout(bases: list[str], lot: int, tokens: list[str], viewers: int, bi
         for i in range(bids):
             headers = {"Authorization": f"Bearer {tokens[i % 2]}"}
             t0 = time.perf_counter()
-            response = await client.post(f"{bases[i % len(bases)]}/api/v1/lots/{lot}/bids/", json={"max_amount": amounts.next()},
-                                         headers=headers)
+            response = await client.post(
+                f"{bases[i % len(bases)]}/api/v1/lots/{lot}/bids/", json={"max_amount": amounts.next()}, headers=headers
+            )
             if response.status_code == 201:
                 sent_at[response.json()["seq"]] = t0  # soft close is off: the lot's seq is the bid's
             await asyncio.sleep(0.2)
@@ -216,8 +272,14 @@ async def fanout(bases: list[str], lot: int, tokens: list[str], viewers: int, bi
     for task in listeners:
         task.cancel()
     delays = [t - sent_at[seq] for seq, t in arrivals if seq in sent_at]
-    return {"viewers": viewers, "bids": len(sent_at), "delivered": len(delays), "expected": len(sent_at) * viewers,
-            "p50": percentile(delays, .5), "p99": percentile(delays, .99)}
+    return {
+        "viewers": viewers,
+        "bids": len(sent_at),
+        "delivered": len(delays),
+        "expected": len(sent_at) * viewers,
+        "p50": percentile(delays, 0.5),
+        "p99": percentile(delays, 0.99),
+    }
 
 
 def sql_ceiling(database_url: str, lot: int, bidder_ids: list[int], concurrency: int, seconds: float) -> dict:
@@ -237,10 +299,14 @@ def sql_ceiling(database_url: str, lot: int, bidder_ids: list[int], concurrency:
                     price = (price or 1_000) + 100
                     cur.execute(
                         "INSERT INTO auctions_bid (lot_id, bidder_id, alias, max_amount, price_after, leading_after, seq, created_at)"
-                        " VALUES (%s, %s, 1, %s, %s, true, %s, now())", (lot, bidder, price, price, seq + 1))
-                    cur.execute("UPDATE auctions_lot SET current_price = %s, leader_max = %s, leader_id = %s,"
-                                " bid_count = bid_count + 1, seq = seq + 1, updated_at = now() WHERE id = %s",
-                                (price, price, bidder, lot))
+                        " VALUES (%s, %s, 1, %s, %s, true, %s, now())",
+                        (lot, bidder, price, price, seq + 1),
+                    )
+                    cur.execute(
+                        "UPDATE auctions_lot SET current_price = %s, leader_max = %s, leader_id = %s,"
+                        " bid_count = bid_count + 1, seq = seq + 1, updated_at = now() WHERE id = %s",
+                        (price, price, bidder, lot),
+                    )
                 conn.commit()
                 done.append(time.perf_counter() - t0)
         return done
@@ -254,9 +320,15 @@ def main() -> None:
     parser.add_argument("--concurrency", default="8,32,64")
     parser.add_argument("--viewers", type=int, default=200, help="WebSocket viewers for the fan-out (the issue: 1000)")
     parser.add_argument("--fanout-bids", type=int, default=30)
-    parser.add_argument("--no-ws-bids", action="store_true", help="leave out the bid storm over the live room's WebSocket")
-    parser.add_argument("--server-pid", type=int, default=0,
-                        help="with --base-url: the server's process id, to report its CPU per decided bid (its workers included)")
+    parser.add_argument(
+        "--no-ws-bids", action="store_true", help="leave out the bid storm over the live room's WebSocket"
+    )
+    parser.add_argument(
+        "--server-pid",
+        type=int,
+        default=0,
+        help="with --base-url: the server's process id, to report its CPU per decided bid (its workers included)",
+    )
     parser.add_argument("--sql-seconds", type=float, default=5)
     parser.add_argument("--time-limit", type=float, default=300, help="seconds for all the HTTP scenarios together")
     add_target_args(parser)
@@ -272,10 +344,17 @@ def main() -> None:
     try:
         print(f"data folder {data_dir}", flush=True)
         if started_here:
-            subprocess.run([sys.executable, "-m", "bidcart.cli", "manage", "migrate", "--verbosity", "0"], env=env, check=True)
+            subprocess.run(
+                [sys.executable, "-m", "bidcart.cli", "manage", "migrate", "--verbosity", "0"], env=env, check=True
+            )
         lots_needed = len(levels) + 1 + len(levels) + len(levels)  # API storms, fan-out, SQL ceilings, WS storms
-        out = subprocess.run([sys.executable, str(HERE), "--setup", str(max(levels)), str(lots_needed)], env=env, check=True,
-                             text=True, stdout=subprocess.PIPE).stdout
+        out = subprocess.run(
+            [sys.executable, str(HERE), "--setup", str(max(levels)), str(lots_needed)],
+            env=env,
+            check=True,
+            text=True,
+            stdout=subprocess.PIPE,
+        ).stdout
         setup = json.loads(out.strip().splitlines()[-1])
         lots, tokens = setup["lots"], setup["tokens"]
 
@@ -302,7 +381,10 @@ def main() -> None:
             for i, c in enumerate(levels):
                 result = with_cpu(ws_bid_storm(bases, lots[2 * len(levels) + 1 + i], tokens, args.bids, c, deadline))
                 ws_storms.append((c, result))
-                print(f"  WebSocket bids @ {c}: {result['done']} tries, {result['accepted_per_s']:.0f} accepted/s", flush=True)
+                print(
+                    f"  WebSocket bids @ {c}: {result['done']} tries, {result['accepted_per_s']:.0f} accepted/s",
+                    flush=True,
+                )
         if args.viewers:
             spread = asyncio.run(fanout(bases, lots[len(levels)], tokens, args.viewers, args.fanout_bids))
             print(f"  fan-out: {spread['delivered']}/{spread['expected']} deliveries", flush=True)
@@ -320,57 +402,95 @@ def main() -> None:
     shutil.rmtree(data_dir, ignore_errors=True)
 
     print()
-    print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()} ({platform.system()} {platform.machine()}), "
-          f"database {'postgresql' if database_url.startswith('postgres') else 'sqlite'}, "
-          f"channel layer {'redis' if env.get('REDIS_URL') else 'in-memory'}; "
-          + ("one uvicorn worker (bidcart run)" if started_here else f"{len(bases)} server(s) at {', '.join(bases)}"))
+    print(
+        f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()} ({platform.system()} {platform.machine()}), "
+        f"database {'postgresql' if database_url.startswith('postgres') else 'sqlite'}, "
+        f"channel layer {'redis' if env.get('REDIS_URL') else 'in-memory'}; "
+        + ("one uvicorn worker (bidcart run)" if started_here else f"{len(bases)} server(s) at {', '.join(bases)}")
+    )
+
     def cpu(r):
         return f"{r['cpu_ms']:.1f}" if "cpu_ms" in r else "-"
 
-    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min) at the end; "
-          "CPU ms: the server's CPU per decided bid")
+    print(
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min) at the end; "
+        "CPU ms: the server's CPU per decided bid"
+    )
     header = f"{'one hot lot':<30} {'conc':>4} {'accepted/s':>10} {'decided/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>6}  refusals"
     print(header)
     print("-" * len(header))
     for c, r in storms:
         refusals = ", ".join(f"{k} {v}" for k, v in sorted(r["codes"].items()) if k != "accepted") or "-"
-        print(f"{'HTTP API':<30} {c:>4} {r['accepted_per_s']:>10.1f} {r['tries_per_s']:>9.1f} "
-              f"{r['p50']:>7.1f} {r['p99']:>7.1f} {cpu(r):>6}  {refusals}")
+        print(
+            f"{'HTTP API':<30} {c:>4} {r['accepted_per_s']:>10.1f} {r['tries_per_s']:>9.1f} "
+            f"{r['p50']:>7.1f} {r['p99']:>7.1f} {cpu(r):>6}  {refusals}"
+        )
     for c, r in ws_storms:
         refusals = ", ".join(f"{k} {v}" for k, v in sorted(r["codes"].items()) if k != "accepted") or "-"
-        print(f"{'live room WebSocket':<30} {c:>4} {r['accepted_per_s']:>10.1f} {r['tries_per_s']:>9.1f} "
-              f"{r['p50']:>7.1f} {r['p99']:>7.1f} {cpu(r):>6}  {refusals}")
+        print(
+            f"{'live room WebSocket':<30} {c:>4} {r['accepted_per_s']:>10.1f} {r['tries_per_s']:>9.1f} "
+            f"{r['p50']:>7.1f} {r['p99']:>7.1f} {cpu(r):>6}  {refusals}"
+        )
     for c, r in ceiling:
-        print(f"{'raw SQL, same transaction':<30} {c:>4} {r['per_s']:>10.1f} {r['per_s']:>9.1f} {r['p50']:>7.1f} {r['p99']:>7.1f} {'-':>6}  -")
+        print(
+            f"{'raw SQL, same transaction':<30} {c:>4} {r['per_s']:>10.1f} {r['per_s']:>9.1f} {r['p50']:>7.1f} {r['p99']:>7.1f} {'-':>6}  -"
+        )
     if not ceiling:
         print("raw SQL ceiling: PostgreSQL only (set DATABASE_URL)")
     for (c, r), (_c, s) in zip(storms, ceiling):
         if r["tries_per_s"]:
-            print(f"  @ {c}: the SQL ceiling is {s['per_s'] / r['tries_per_s']:.1f}× the bids/s the API decides"
-                  " (accepted or refused, each under the lot's lock)")
+            print(
+                f"  @ {c}: the SQL ceiling is {s['per_s'] / r['tries_per_s']:.1f}× the bids/s the API decides"
+                " (accepted or refused, each under the lot's lock)"
+            )
     if spread:
-        print(f"bid → viewer: {spread['viewers']} WebSocket viewers, {spread['bids']} bids: delivered "
-              f"{spread['delivered']}/{spread['expected']}, p50 {spread['p50']:.1f} ms, p99 {spread['p99']:.1f} ms")
+        print(
+            f"bid → viewer: {spread['viewers']} WebSocket viewers, {spread['bids']} bids: delivered "
+            f"{spread['delivered']}/{spread['expected']}, p50 {spread['p50']:.1f} ms, p99 {spread['p99']:.1f} ms"
+        )
 
     # The ceiling is the same transaction decided (accepted or refused, each under the lot's lock).
     ceilings = dict(ceiling)
     figures = []
     for c, r in storms:
         refusals = sum(v for k, v in r["codes"].items() if k != "accepted")
-        figures.append(figure(f"bids: decided @ {c} bidders, one lot", r["tries_per_s"], "bids/s", p50=r["p50"], p99=r["p99"],
-                              ceiling=ceilings[c]["per_s"] if c in ceilings else None,
-                              note=f"{r['accepted_per_s']:.1f} accepted/s, {refusals} refused as overtaken"
-                              + (f", {r['cpu_ms']:.1f} ms server CPU per bid" if "cpu_ms" in r else "")))
+        figures.append(
+            figure(
+                f"bids: decided @ {c} bidders, one lot",
+                r["tries_per_s"],
+                "bids/s",
+                p50=r["p50"],
+                p99=r["p99"],
+                ceiling=ceilings[c]["per_s"] if c in ceilings else None,
+                note=f"{r['accepted_per_s']:.1f} accepted/s, {refusals} refused as overtaken"
+                + (f", {r['cpu_ms']:.1f} ms server CPU per bid" if "cpu_ms" in r else ""),
+            )
+        )
     for c, r in ws_storms:
         refusals = sum(v for k, v in r["codes"].items() if k != "accepted")
-        figures.append(figure(f"bids: decided over WebSocket @ {c} bidders, one lot", r["tries_per_s"], "bids/s", p50=r["p50"],
-                              p99=r["p99"], ceiling=ceilings[c]["per_s"] if c in ceilings else None,
-                              note=f"{r['accepted_per_s']:.1f} accepted/s, {refusals} refused as overtaken"
-                              + (f", {r['cpu_ms']:.1f} ms server CPU per bid" if "cpu_ms" in r else "")))
+        figures.append(
+            figure(
+                f"bids: decided over WebSocket @ {c} bidders, one lot",
+                r["tries_per_s"],
+                "bids/s",
+                p50=r["p50"],
+                p99=r["p99"],
+                ceiling=ceilings[c]["per_s"] if c in ceilings else None,
+                note=f"{r['accepted_per_s']:.1f} accepted/s, {refusals} refused as overtaken"
+                + (f", {r['cpu_ms']:.1f} ms server CPU per bid" if "cpu_ms" in r else ""),
+            )
+        )
     if spread:
-        figures.append(figure(f"bids: bid → viewer, {spread['viewers']} viewers", spread["delivered"] / max(1, spread["expected"]) * 100,
-                              "% delivered", p50=spread["p50"], p99=spread["p99"],
-                              note=f"{spread['delivered']}/{spread['expected']} events over {spread['bids']} bids"))
+        figures.append(
+            figure(
+                f"bids: bid → viewer, {spread['viewers']} viewers",
+                spread["delivered"] / max(1, spread["expected"]) * 100,
+                "% delivered",
+                p50=spread["p50"],
+                p99=spread["p99"],
+                note=f"{spread['delivered']}/{spread['expected']} events over {spread['bids']} bids",
+            )
+        )
     write_figures(args.json, "bids", figures, servers=bases)
 
 

@@ -30,7 +30,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from _server import add_target_args, base_urls, bench_env, figure, free_port, in_threads, start_server, stop_server, write_figures
+from _server import (
+    add_target_args,
+    base_urls,
+    bench_env,
+    figure,
+    free_port,
+    in_threads,
+    start_server,
+    stop_server,
+    write_figures,
+)
 from _wrk import ensure_wrk, run_wrk
 
 HERE = Path(__file__).resolve().parent
@@ -55,8 +65,9 @@ def pages(products: int) -> list[tuple[str, list[str]]]:
 
 
 def django_cmd(env, *args: str, capture: bool = False) -> str:
-    result = subprocess.run([sys.executable, *args], env=env, check=True, text=True,
-                            stdout=subprocess.PIPE if capture else None)
+    result = subprocess.run(
+        [sys.executable, *args], env=env, check=True, text=True, stdout=subprocess.PIPE if capture else None
+    )
     return result.stdout or ""
 
 
@@ -83,7 +94,9 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=10, help="seconds of wrk per page and concurrency")
     parser.add_argument("--concurrency", default="8,32", help="comma-separated, e.g. 8,32")
-    parser.add_argument("--sql-seconds", type=float, default=3, help="seconds per page for the raw SQL ceiling (0: skip)")
+    parser.add_argument(
+        "--sql-seconds", type=float, default=3, help="seconds per page for the raw SQL ceiling (0: skip)"
+    )
     add_target_args(parser)
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
@@ -129,12 +142,18 @@ def main() -> None:
 
     servers = f"{len(bases)} server(s) at {', '.join(bases)}" if proc is None else "one uvicorn worker (bidcart run)"
     print()
-    print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()} ({platform.system()} {platform.machine()}), "
-          f"database {info['vendor']}, cache {'redis' if env.get('REDIS_URL') else 'locmem'}")
-    print(f"{args.products} products, wrk for {args.seconds:g} s per row, {servers}, load average "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end")
-    header = (f"{'page':<28} {'conc':>4} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'queries':>7}"
-              f" {'SQL pages/s':>11} {'of floor':>8}")
+    print(
+        f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()} ({platform.system()} {platform.machine()}), "
+        f"database {info['vendor']}, cache {'redis' if env.get('REDIS_URL') else 'locmem'}"
+    )
+    print(
+        f"{args.products} products, wrk for {args.seconds:g} s per row, {servers}, load average "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end"
+    )
+    header = (
+        f"{'page':<28} {'conc':>4} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'queries':>7}"
+        f" {'SQL pages/s':>11} {'of floor':>8}"
+    )
     floor = {c: r["rps"] for label, c, r in rows if label == FLOOR}
     print(header)
     print("-" * len(header))
@@ -145,18 +164,36 @@ def main() -> None:
         q_text = f"{q['queries']}/{q['cold']}" if q["status"] == 200 else f"{q['queries']}/{q['cold']} ({q['status']})"
         ceiling = ceilings.get((label, c))
         of_floor = f"{r['rps'] / floor[c]:.0%}" if label != FLOOR and floor.get(c) else "-"
-        print(f"{label:<28} {c:>4} {r['rps']:>7.1f} {r['p50']:>7.1f} {r['p99']:>7.1f} {r['errors']:>6} {q_text:>7}"
-              f" {format(ceiling['per_s'], '.1f') if ceiling else '-':>11} {of_floor:>8}")
-        note = (f"{q['queries']} SQL queries ({q['cold']} on the first visit after a catalog change)"
-                + (f"; {of_floor} of the floor" if of_floor != "-" else ""))
-        figures.append(figure(f"catalog: {label} @ {c}", r["rps"], "req/s", p50=r["p50"], p99=r["p99"],
-                              # a page served from the catalog cache runs no SQL: its bound is the floor, not the SQL
-                              ceiling=ceiling["per_s"] if ceiling and q["queries"] else None,
-                              note=f"{note}; {r['errors']} errors" if r["errors"] else note))
+        print(
+            f"{label:<28} {c:>4} {r['rps']:>7.1f} {r['p50']:>7.1f} {r['p99']:>7.1f} {r['errors']:>6} {q_text:>7}"
+            f" {format(ceiling['per_s'], '.1f') if ceiling else '-':>11} {of_floor:>8}"
+        )
+        note = f"{q['queries']} SQL queries ({q['cold']} on the first visit after a catalog change)" + (
+            f"; {of_floor} of the floor" if of_floor != "-" else ""
+        )
+        figures.append(
+            figure(
+                f"catalog: {label} @ {c}",
+                r["rps"],
+                "req/s",
+                p50=r["p50"],
+                p99=r["p99"],
+                # a page served from the catalog cache runs no SQL: its bound is the floor, not the SQL
+                ceiling=ceiling["per_s"] if ceiling and q["queries"] else None,
+                note=f"{note}; {r['errors']} errors" if r["errors"] else note,
+            )
+        )
     if not ceilings:
         print("raw SQL ceiling: PostgreSQL only (set DATABASE_URL)")
-    write_figures(args.json, "catalog", figures, products=args.products, seconds=args.seconds, servers=bases,
-                  database=info["vendor"])
+    write_figures(
+        args.json,
+        "catalog",
+        figures,
+        products=args.products,
+        seconds=args.seconds,
+        servers=bases,
+        database=info["vendor"],
+    )
 
 
 if __name__ == "__main__":

@@ -47,9 +47,16 @@ from bidcart.asgi import application  # noqa: E402
 
 def wsgi_once():
     environ = {
-        "REQUEST_METHOD": "GET", "PATH_INFO": PATH, "QUERY_STRING": "", "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80", "HTTP_HOST": "localhost", "REMOTE_ADDR": "127.0.0.1", "wsgi.input": BytesIO(b""),
-        "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr,
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": PATH,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "localhost",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.input": BytesIO(b""),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
     }
     answer = {}
 
@@ -62,9 +69,18 @@ def wsgi_once():
 
 async def asgi_once():
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": PATH, "raw_path": PATH.encode(), "query_string": b"", "root_path": "",
-        "headers": [(b"host", b"localhost")], "client": ("127.0.0.1", 5555), "server": ("localhost", 80),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": PATH,
+        "raw_path": PATH.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"localhost")],
+        "client": ("127.0.0.1", 5555),
+        "server": ("localhost", 80),
     }
     sent, first = [], True
 

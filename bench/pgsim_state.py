@@ -31,14 +31,28 @@ def preload(app, n: int) -> None:
     for i in range(n):
         tid = state.token("T", 19)
         state.kakaopay[tid] = {
-            "tid": tid, "cid": "TC0ONETIME", "api": "online", "status": "SUCCESS_PAYMENT", "partner_order_id": f"pre-{i}",
-            "partner_user_id": "u", "item_name": "preloaded", "item_code": None, "quantity": 1,
+            "tid": tid,
+            "cid": "TC0ONETIME",
+            "api": "online",
+            "status": "SUCCESS_PAYMENT",
+            "partner_order_id": f"pre-{i}",
+            "partner_user_id": "u",
+            "item_name": "preloaded",
+            "item_code": None,
+            "quantity": 1,
             "amount": {"total": 15000, "tax_free": 0, "vat": 1364, "point": 0, "discount": 0, "green_deposit": 0},
             "canceled_amount": {"total": 0, "tax_free": 0, "vat": 0, "point": 0, "discount": 0, "green_deposit": 0},
-            "approval_url": f"{SHOP}/ok", "cancel_url": f"{SHOP}/cancel", "fail_url": f"{SHOP}/fail",
-            "payment_method_type": "CARD", "pg_token": state.token("", 20).lower(), "created_at": now,
-            "approved_at": now, "canceled_at": None, "actions": [{"aid": state.token("A", 19), "approved_at": now,
-                                                                  "amount": 15000, "payment_action_type": "PAYMENT"}],
+            "approval_url": f"{SHOP}/ok",
+            "cancel_url": f"{SHOP}/cancel",
+            "fail_url": f"{SHOP}/fail",
+            "payment_method_type": "CARD",
+            "pg_token": state.token("", 20).lower(),
+            "created_at": now,
+            "approved_at": now,
+            "canceled_at": None,
+            "actions": [
+                {"aid": state.token("A", 19), "approved_at": now, "amount": 15000, "payment_action_type": "PAYMENT"}
+            ],
         }
     state.save()
 
@@ -50,15 +64,37 @@ async def flows(app, count: int) -> float:
         started = time.perf_counter()
         for i in range(count):
             order = f"bench-{i}"
-            ready = (await client.post("/kakaopay/online/v1/payment/ready", headers=auth, json={
-                "cid": config.kakaopay_cid, "partner_order_id": order, "partner_user_id": "u", "item_name": "bench",
-                "quantity": 1, "total_amount": 15000, "tax_free_amount": 0, "approval_url": f"{SHOP}/ok",
-                "cancel_url": f"{SHOP}/cancel", "fail_url": f"{SHOP}/fail"})).json()
+            ready = (
+                await client.post(
+                    "/kakaopay/online/v1/payment/ready",
+                    headers=auth,
+                    json={
+                        "cid": config.kakaopay_cid,
+                        "partner_order_id": order,
+                        "partner_user_id": "u",
+                        "item_name": "bench",
+                        "quantity": 1,
+                        "total_amount": 15000,
+                        "tax_free_amount": 0,
+                        "approval_url": f"{SHOP}/ok",
+                        "cancel_url": f"{SHOP}/cancel",
+                        "fail_url": f"{SHOP}/fail",
+                    },
+                )
+            ).json()
             page = await client.post(ready["next_redirect_pc_url"], data={"action": "approve"})
             pg_token = dict(parse_qsl(urlsplit(page.headers["location"]).query))["pg_token"]
-            approved = await client.post("/kakaopay/online/v1/payment/approve", headers=auth, json={
-                "cid": config.kakaopay_cid, "tid": ready["tid"], "partner_order_id": order, "partner_user_id": "u",
-                "pg_token": pg_token})
+            approved = await client.post(
+                "/kakaopay/online/v1/payment/approve",
+                headers=auth,
+                json={
+                    "cid": config.kakaopay_cid,
+                    "tid": ready["tid"],
+                    "partner_order_id": order,
+                    "partner_user_id": "u",
+                    "pg_token": pg_token,
+                },
+            )
             approved.raise_for_status()
         elapsed = time.perf_counter() - started
     await app.sim.outbox.stop()

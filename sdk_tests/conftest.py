@@ -38,8 +38,14 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
-                outer.deliveries.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-                                         "raw": raw, "json": json.loads(raw)})
+                outer.deliveries.append(
+                    {
+                        "path": self.path,
+                        "headers": {k.lower(): v for k, v in self.headers.items()},
+                        "raw": raw,
+                        "json": json.loads(raw),
+                    }
+                )
                 self.send_response(200)
                 self.end_headers()
 
@@ -76,13 +82,21 @@ def pgsim(receiver):
     # Only this suite's settings: a PGSIM_STATE_FILE or credentials exported by the caller
     # must not leak into the simulator under test.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PGSIM_")}
-    env.update(PYTHONPATH=str(ROOT / "src"),
-               PGSIM_IAMPORT_WEBHOOK_URL=f"{receiver.url}/iamport",
-               PGSIM_PORTONE_WEBHOOK_URL=f"{receiver.url}/portone",
-               PGSIM_PAYPAL_WEBHOOK_URL=f"{receiver.url}/paypal",
-               PGSIM_WEBHOOK_BACKOFF="0.2,0.5", PGSIM_ALLOWED_ORIGINS="http://shop.example")
-    proc = subprocess.Popen([python, "-m", "bidcart.pgsim", "--port", str(port), "--control"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env.update(
+        PYTHONPATH=str(ROOT / "src"),
+        PGSIM_IAMPORT_WEBHOOK_URL=f"{receiver.url}/iamport",
+        PGSIM_PORTONE_WEBHOOK_URL=f"{receiver.url}/portone",
+        PGSIM_PAYPAL_WEBHOOK_URL=f"{receiver.url}/paypal",
+        PGSIM_WEBHOOK_BACKOFF="0.2,0.5",
+        PGSIM_ALLOWED_ORIGINS="http://shop.example",
+    )
+    proc = subprocess.Popen(
+        [python, "-m", "bidcart.pgsim", "--port", str(port), "--control"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:

@@ -16,8 +16,13 @@ def iamport(pgsim):
 
 def browser_pays(pgsim, merchant_uid, amount, **extra) -> str:
     """What IMP.request_pay does in a browser: the hosted checkout, then the redirect."""
-    params = {"merchant_uid": merchant_uid, "amount": str(amount), "name": "SDK order",
-              "m_redirect_url": "http://shop.example/return", **extra}
+    params = {
+        "merchant_uid": merchant_uid,
+        "amount": str(amount),
+        "name": "SDK order",
+        "m_redirect_url": "http://shop.example/return",
+        **extra,
+    }
     r = httpx.post(f"{pgsim}/iamport/checkout", data={**params, "action": "approve"})
     assert r.status_code == 303
     return parse_qs(urlsplit(r.headers["location"]).query)["imp_uid"][0]
@@ -73,8 +78,9 @@ def test_vbank_revoke(iamport, pgsim):
 
 def test_billing_key_issue_charge_decline_delete(iamport):
     """The SDK's 비인증결제 calls: customer_create / customer_get / pay_again / customer_delete."""
-    key = iamport.customer_create(customer_uid="sdk-bk-1", card_number="9100-2000-0000-0005", expiry="2099-12",
-                                  birth="800101", pwd_2digit="00")
+    key = iamport.customer_create(
+        customer_uid="sdk-bk-1", card_number="9100-2000-0000-0005", expiry="2099-12", birth="800101", pwd_2digit="00"
+    )
     assert key["customer_uid"] == "sdk-bk-1" and key["card_number"].endswith("0005")
     assert iamport.customer_get("sdk-bk-1")["card_name"]
     paid = iamport.pay_again(customer_uid="sdk-bk-1", merchant_uid="sdk-bk-pay-1", amount=9900, name="정기결제 1회차")
@@ -82,11 +88,15 @@ def test_billing_key_issue_charge_decline_delete(iamport):
     with pytest.raises(Iamport.ResponseError):  # a merchant_uid paid already is refused: never charged twice
         iamport.pay_again(customer_uid="sdk-bk-1", merchant_uid="sdk-bk-pay-1", amount=9900, name="again")
 
-    iamport.customer_create(customer_uid="sdk-bk-poor", card_number="4000000000000002", expiry="2099-12", birth="800101")
+    iamport.customer_create(
+        customer_uid="sdk-bk-poor", card_number="4000000000000002", expiry="2099-12", birth="800101"
+    )
     declined = iamport.pay_again(customer_uid="sdk-bk-poor", merchant_uid="sdk-bk-pay-2", amount=9900, name="정기결제")
     assert declined["status"] == "failed" and "잔액" in declined["fail_reason"]
     with pytest.raises(Iamport.ResponseError):  # an expired card gets no key
-        iamport.customer_create(customer_uid="sdk-bk-old", card_number="4111111111111111", expiry="2001-01", birth="800101")
+        iamport.customer_create(
+            customer_uid="sdk-bk-old", card_number="4111111111111111", expiry="2001-01", birth="800101"
+        )
 
     assert iamport.customer_delete("sdk-bk-1")["customer_uid"] == "sdk-bk-1"
     with pytest.raises(Iamport.HttpError):
@@ -97,9 +107,25 @@ def test_scheduled_payments_run_when_due_and_can_be_revoked(iamport, pgsim):
     """pay_schedule / pay_schedule_get / pay_unschedule; the schedule runs on pgsim's clock."""
     iamport.customer_create(customer_uid="sdk-sched", card_number="9100200000000005", expiry="2099-12", birth="800101")
     now = int(httpx.post(f"{pgsim}/_control/clock", json={"advance": 0}).json()["now"])
-    made = iamport.pay_schedule(customer_uid="sdk-sched", schedules=[
-        {"merchant_uid": "sdk-sched-1", "schedule_at": now + 60, "amount": 9900, "currency": "KRW", "name": "구독 1회차"},
-        {"merchant_uid": "sdk-sched-2", "schedule_at": now + 3600, "amount": 9900, "currency": "KRW", "name": "구독 2회차"}])
+    made = iamport.pay_schedule(
+        customer_uid="sdk-sched",
+        schedules=[
+            {
+                "merchant_uid": "sdk-sched-1",
+                "schedule_at": now + 60,
+                "amount": 9900,
+                "currency": "KRW",
+                "name": "구독 1회차",
+            },
+            {
+                "merchant_uid": "sdk-sched-2",
+                "schedule_at": now + 3600,
+                "amount": 9900,
+                "currency": "KRW",
+                "name": "구독 2회차",
+            },
+        ],
+    )
     assert [s["schedule_status"] for s in made] == ["scheduled", "scheduled"]
     revoked = iamport.pay_unschedule(customer_uid="sdk-sched", merchant_uid=["sdk-sched-2"])
     assert [s["merchant_uid"] for s in revoked] == ["sdk-sched-2"]

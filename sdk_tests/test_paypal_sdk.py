@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from paypalserversdk.configuration import Environment, Server
 from apimatic_core.exceptions.auth_validation_exception import AuthValidationException
+from paypalserversdk.configuration import Environment, Server
 from paypalserversdk.exceptions.error_exception import ErrorException
 from paypalserversdk.exceptions.o_auth_provider_exception import OAuthProviderException
 from paypalserversdk.http.auth.o_auth_2 import ClientCredentialsAuthCredentials
@@ -21,15 +21,19 @@ from paypalserversdk.paypal_serversdk_client import PaypalServersdkClient
 def make_client(pgsim, secret="bidcart-paypal-secret"):
     client = PaypalServersdkClient(
         client_credentials_auth_credentials=ClientCredentialsAuthCredentials(
-            o_auth_client_id="bidcart-paypal-client", o_auth_client_secret=secret),
-        environment=Environment.SANDBOX)
+            o_auth_client_id="bidcart-paypal-client", o_auth_client_secret=secret
+        ),
+        environment=Environment.SANDBOX,
+    )
     client.config.environments = {Environment.SANDBOX: {Server.DEFAULT: f"{pgsim}/paypal"}}
     return client
 
 
 def new_order(client, value="25.00", **headers):
-    body = OrderRequest(intent=CheckoutPaymentIntent.CAPTURE,
-                        purchase_units=[PurchaseUnitRequest(amount=AmountWithBreakdown(currency_code="USD", value=value))])
+    body = OrderRequest(
+        intent=CheckoutPaymentIntent.CAPTURE,
+        purchase_units=[PurchaseUnitRequest(amount=AmountWithBreakdown(currency_code="USD", value=value))],
+    )
     return client.orders.create_order({"body": body, "prefer": "return=representation", **headers})
 
 
@@ -50,9 +54,13 @@ def test_create_capture_refund(pgsim, receiver):
     capture = captured.body.purchase_units[0].payments.captures[0]
     assert capture.status == "COMPLETED" and capture.amount.value == "25.00"
 
-    refund = client.payments.refund_captured_payment({
-        "capture_id": capture.id, "body": RefundRequest(amount=Money(currency_code="USD", value="5.00")),
-        "prefer": "return=representation"})
+    refund = client.payments.refund_captured_payment(
+        {
+            "capture_id": capture.id,
+            "body": RefundRequest(amount=Money(currency_code="USD", value="5.00")),
+            "prefer": "return=representation",
+        }
+    )
     assert refund.status_code == 201 and refund.body.status == "COMPLETED" and refund.body.amount.value == "5.00"
     got = client.payments.get_captured_payment({"capture_id": capture.id})
     assert got.body.status == "PARTIALLY_REFUNDED"
@@ -61,10 +69,17 @@ def test_create_capture_refund(pgsim, receiver):
     assert client.payments.get_captured_payment({"capture_id": capture.id}).body.status == "REFUNDED"
     shown = client.orders.get_order({"id": created.body.id})
     assert shown.body.status == "COMPLETED"
-    mine = receiver.wait_for("/paypal", count=4, where=lambda body: created.body.id in str(body["resource"])
-                             or capture.id in str(body["resource"]))
+    mine = receiver.wait_for(
+        "/paypal",
+        count=4,
+        where=lambda body: created.body.id in str(body["resource"]) or capture.id in str(body["resource"]),
+    )
     assert [d["json"]["event_type"] for d in mine] == [
-        "CHECKOUT.ORDER.APPROVED", "PAYMENT.CAPTURE.COMPLETED", "PAYMENT.CAPTURE.REFUNDED", "PAYMENT.CAPTURE.REFUNDED"]
+        "CHECKOUT.ORDER.APPROVED",
+        "PAYMENT.CAPTURE.COMPLETED",
+        "PAYMENT.CAPTURE.REFUNDED",
+        "PAYMENT.CAPTURE.REFUNDED",
+    ]
 
 
 def test_error_handling(pgsim):
@@ -92,10 +107,10 @@ def test_error_handling(pgsim):
 
 def test_vault_a_card_charge_it_and_delete_it(pgsim):
     """Payment Method Tokens v3 (setup token → payment token) and Orders v2 with `payment_source.card.vault_id`."""
+    from paypalserversdk.models.card_request import CardRequest
     from paypalserversdk.models.card_vault_response import CardVaultResponse  # noqa: F401 - the SDK has the vault models
     from paypalserversdk.models.order_request import OrderRequest as Order
     from paypalserversdk.models.payment_source import PaymentSource
-    from paypalserversdk.models.card_request import CardRequest
     from paypalserversdk.models.payment_token_request import PaymentTokenRequest
     from paypalserversdk.models.payment_token_request_payment_source import PaymentTokenRequestPaymentSource
     from paypalserversdk.models.setup_token_request import SetupTokenRequest
@@ -105,21 +120,41 @@ def test_vault_a_card_charge_it_and_delete_it(pgsim):
     from paypalserversdk.models.vault_token_request_type import VaultTokenRequestType
 
     client = make_client(pgsim)
-    setup = client.vault.create_setup_token({"body": SetupTokenRequest(payment_source=SetupTokenRequestPaymentSource(
-        card=SetupTokenRequestCard(number="4111111111111111", expiry="2099-12", name="Kim Buyer"))),
-        "paypal_request_id": "sdk-setup-1"}).body
+    setup = client.vault.create_setup_token(
+        {
+            "body": SetupTokenRequest(
+                payment_source=SetupTokenRequestPaymentSource(
+                    card=SetupTokenRequestCard(number="4111111111111111", expiry="2099-12", name="Kim Buyer")
+                )
+            ),
+            "paypal_request_id": "sdk-setup-1",
+        }
+    ).body
     assert setup.status == "APPROVED"
-    token = client.vault.create_payment_token({"body": PaymentTokenRequest(payment_source=PaymentTokenRequestPaymentSource(
-        token=VaultTokenRequest(id=setup.id, mtype=VaultTokenRequestType.SETUP_TOKEN))),
-        "paypal_request_id": "sdk-vault-1"}).body
+    token = client.vault.create_payment_token(
+        {
+            "body": PaymentTokenRequest(
+                payment_source=PaymentTokenRequestPaymentSource(
+                    token=VaultTokenRequest(id=setup.id, mtype=VaultTokenRequestType.SETUP_TOKEN)
+                )
+            ),
+            "paypal_request_id": "sdk-vault-1",
+        }
+    ).body
     assert token.payment_source.card.last_digits == "1111"
     assert client.vault.get_payment_token(token.id).body.id == token.id
 
-    order = client.orders.create_order({"body": Order(
-        intent=CheckoutPaymentIntent.CAPTURE,
-        purchase_units=[PurchaseUnitRequest(amount=AmountWithBreakdown(currency_code="USD", value="9.90"))],
-        payment_source=PaymentSource(card=CardRequest(vault_id=token.id))),
-        "prefer": "return=representation", "paypal_request_id": "sdk-bill-1"}).body
+    order = client.orders.create_order(
+        {
+            "body": Order(
+                intent=CheckoutPaymentIntent.CAPTURE,
+                purchase_units=[PurchaseUnitRequest(amount=AmountWithBreakdown(currency_code="USD", value="9.90"))],
+                payment_source=PaymentSource(card=CardRequest(vault_id=token.id)),
+            ),
+            "prefer": "return=representation",
+            "paypal_request_id": "sdk-bill-1",
+        }
+    ).body
     assert order.status == "COMPLETED"
     assert order.purchase_units[0].payments.captures[0].status == "COMPLETED"
 

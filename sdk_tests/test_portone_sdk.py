@@ -21,8 +21,14 @@ def client(pgsim):
 
 
 def browser_pays(pgsim, payment_id, amount, action="approve"):
-    params = {"storeId": "store-bidcart", "paymentId": payment_id, "orderName": "SDK order",
-              "totalAmount": str(amount), "currency": "KRW", "redirectUrl": "http://shop.example/return"}
+    params = {
+        "storeId": "store-bidcart",
+        "paymentId": payment_id,
+        "orderName": "SDK order",
+        "totalAmount": str(amount),
+        "currency": "KRW",
+        "redirectUrl": "http://shop.example/return",
+    }
     r = httpx.post(f"{pgsim}/portone/checkout", data={**params, "action": action})
     assert r.status_code == 303
 
@@ -36,8 +42,9 @@ def test_pre_register_get_cancel(client, pgsim):
     with pytest.raises(AlreadyPaidError):
         client.payment.pre_register_payment(payment_id="sdk-v2-1", total_amount=30000)
 
-    part = client.payment.cancel_payment(payment_id="sdk-v2-1", reason="partial", amount=10000,
-                                         current_cancellable_amount=30000)
+    part = client.payment.cancel_payment(
+        payment_id="sdk-v2-1", reason="partial", amount=10000, current_cancellable_amount=30000
+    )
     assert part.cancellation.total_amount == 10000
     assert isinstance(client.payment.get_payment(payment_id="sdk-v2-1"), PartialCancelledPayment)
     with pytest.raises(CancelAmountExceedsCancellableAmountError):
@@ -94,24 +101,44 @@ def test_billing_key_issue_pay_decline_delete(client):
     key = issue("9100200000000005").billing_key_info.billing_key
     info = client.payment.billing_key.get_billing_key_info(billing_key=key)
     assert isinstance(info, IssuedBillingKeyInfo) and info.methods[0].card.number.endswith("0005")
-    paid = client.payment.pay_with_billing_key(payment_id="sdk-bk-v2-1", billing_key=key, order_name="정기결제 1회차",
-                                               amount=PaymentAmountInput(total=9900), currency="KRW")
+    paid = client.payment.pay_with_billing_key(
+        payment_id="sdk-bk-v2-1",
+        billing_key=key,
+        order_name="정기결제 1회차",
+        amount=PaymentAmountInput(total=9900),
+        currency="KRW",
+    )
     assert paid.payment.pg_tx_id
     assert isinstance(client.payment.get_payment(payment_id="sdk-bk-v2-1"), PaidPayment)
     with pytest.raises(AlreadyPaidError):
-        client.payment.pay_with_billing_key(payment_id="sdk-bk-v2-1", billing_key=key, order_name="again",
-                                            amount=PaymentAmountInput(total=9900), currency="KRW")
+        client.payment.pay_with_billing_key(
+            payment_id="sdk-bk-v2-1",
+            billing_key=key,
+            order_name="again",
+            amount=PaymentAmountInput(total=9900),
+            currency="KRW",
+        )
 
     poor = issue("4000000000000002").billing_key_info.billing_key
     with pytest.raises(PgProviderError) as declined:
-        client.payment.pay_with_billing_key(payment_id="sdk-bk-v2-2", billing_key=poor, order_name="정기결제",
-                                            amount=PaymentAmountInput(total=9900), currency="KRW")
+        client.payment.pay_with_billing_key(
+            payment_id="sdk-bk-v2-2",
+            billing_key=poor,
+            order_name="정기결제",
+            amount=PaymentAmountInput(total=9900),
+            currency="KRW",
+        )
     assert declined.value.pg_code == "4000"
     assert isinstance(client.payment.get_payment(payment_id="sdk-bk-v2-2"), FailedPayment)
     with pytest.raises(PgProviderError):  # an expired card gets no key
-        client.payment.billing_key.issue_billing_key(method=InstantBillingKeyPaymentMethodInput(
-            card=InstantBillingKeyPaymentMethodInputCard(credential=CardCredential(
-                number="4111111111111111", expiry_year="01", expiry_month="01"))), channel_key="channel-key-pgsim")
+        client.payment.billing_key.issue_billing_key(
+            method=InstantBillingKeyPaymentMethodInput(
+                card=InstantBillingKeyPaymentMethodInputCard(
+                    credential=CardCredential(number="4111111111111111", expiry_year="01", expiry_month="01")
+                )
+            ),
+            channel_key="channel-key-pgsim",
+        )
 
     assert client.payment.billing_key.delete_billing_key(billing_key=key, reason="SDK test").deleted_at
     assert isinstance(client.payment.billing_key.get_billing_key_info(billing_key=key), DeletedBillingKeyInfo)

@@ -45,8 +45,13 @@ SAVED_CARD = "4000000000007351"  # the buyer's saved card: its last digits are f
 
 
 def address(tag: str) -> dict:
-    return {"recipient": f"{MARK} {tag} recipient", "phone": "010-1234-5678", "postcode": "06236",
-            "address1": "서울 강남구 테헤란로 152", "address2": f"{MARK} {tag} unit"}
+    return {
+        "recipient": f"{MARK} {tag} recipient",
+        "phone": "010-1234-5678",
+        "postcode": "06236",
+        "address1": "서울 강남구 테헤란로 152",
+        "address2": f"{MARK} {tag} unit",
+    }
 
 
 @dataclass
@@ -73,8 +78,13 @@ class Cast:
     subscription: Subscription | None = None  # the buyer's, weekly, to the seller's product, with that card
 
     def users(self) -> dict[str, User]:
-        return {"buyer": self.buyer, "rival": self.rival, "seller": self.seller, "rival_seller": self.rival_seller,
-                "staff": self.staff}
+        return {
+            "buyer": self.buyer,
+            "rival": self.rival,
+            "seller": self.seller,
+            "rival_seller": self.rival_seller,
+            "staff": self.staff,
+        }
 
 
 def build() -> Cast:
@@ -114,16 +124,42 @@ def build() -> Cast:
     auctions.close_ended_lots()
     unsold.refresh_from_db()
     ended = make_lot(seller, category=category, title="Leica M2", start=10_000, runs=timedelta(hours=1))
-    offer = SecondChanceOffer.objects.create(lot=ended, user=buyer, price=OFFER_PRICE, expires_at=timezone.now() + timedelta(hours=48))
+    offer = SecondChanceOffer.objects.create(
+        lot=ended, user=buyer, price=OFFER_PRICE, expires_at=timezone.now() + timedelta(hours=48)
+    )
     saved_method = save_card(buyer)
     subscriptions.set_plan(seller, product.pk, ["1w", "1m"])
     subscription = subscriptions.subscribe(
-        buyer, variant_id=variant.pk, quantity=1, interval="1w", method_id=saved_method.pk,
-        shipping_address=address("sub"), first_date=subscriptions.seoul_today() + timedelta(days=3))
-    return Cast(buyer=buyer, rival=rival, seller=seller, rival_seller=rival_seller, staff=staff, product=product,
-                draft=draft, order=order, payment=payment, paid_order=paid_order, review=review, cart_item=cart_item,
-                lot=lot, quiet=quiet, unsold=unsold, message=message, offer=offer,
-                saved_address=saved_address, saved_method=saved_method, subscription=subscription)
+        buyer,
+        variant_id=variant.pk,
+        quantity=1,
+        interval="1w",
+        method_id=saved_method.pk,
+        shipping_address=address("sub"),
+        first_date=subscriptions.seoul_today() + timedelta(days=3),
+    )
+    return Cast(
+        buyer=buyer,
+        rival=rival,
+        seller=seller,
+        rival_seller=rival_seller,
+        staff=staff,
+        product=product,
+        draft=draft,
+        order=order,
+        payment=payment,
+        paid_order=paid_order,
+        review=review,
+        cart_item=cart_item,
+        lot=lot,
+        quiet=quiet,
+        unsold=unsold,
+        message=message,
+        offer=offer,
+        saved_address=saved_address,
+        saved_method=saved_method,
+        subscription=subscription,
+    )
 
 
 def save_card(user) -> SavedPaymentMethod:

@@ -23,8 +23,12 @@ SPECS = Path(__file__).parent / "data" / "specs"
 FILES = {
     "portone": ["portone-v2.openapi.json", "portone-v2-billing.openapi.json"],
     "iamport": ["portone-v1.swagger.json", "portone-v1-subscribe.swagger.json"],
-    "paypal": ["paypal-checkout_orders_v2.json", "paypal-payments_payment_v2.json",
-               "paypal-notifications_webhooks_v1.json", "paypal-vault_payment_tokens_v3.json"],
+    "paypal": [
+        "paypal-checkout_orders_v2.json",
+        "paypal-payments_payment_v2.json",
+        "paypal-notifications_webhooks_v1.json",
+        "paypal-vault_payment_tokens_v3.json",
+    ],
 }
 
 
@@ -47,8 +51,10 @@ def _nullable(node: Any) -> Any:
         if isinstance(discriminator, dict) and discriminator.get("mapping") and ("oneOf" in node or "anyOf" in node):
             prop = discriminator["propertyName"]
             node.pop("anyOf", None)
-            node["oneOf"] = [{"allOf": [{"$ref": ref}, {"properties": {prop: {"enum": [value]}}, "required": [prop]}]}
-                             for value, ref in discriminator["mapping"].items()]
+            node["oneOf"] = [
+                {"allOf": [{"$ref": ref}, {"properties": {prop: {"enum": [value]}}, "required": [prop]}]}
+                for value, ref in discriminator["mapping"].items()
+            ]
         return node
     if isinstance(node, list):
         return [_nullable(v) for v in node]
@@ -63,8 +69,9 @@ ERRATA = {
     ("portone-v1.swagger.json", "PaymentPrepareAnnotation"): lambda schema: schema.pop("required", None),
     # Vaulting a setup token is `payment_source.token.type: "SETUP_TOKEN"` in PayPal's "Save payment methods"
     # guides and SDKs; the published enum still lists only BILLING_AGREEMENT (the older migration path).
-    ("paypal-vault_payment_tokens_v3.json", "token_id_request"):
-        lambda schema: schema["properties"]["type"]["enum"].append("SETUP_TOKEN"),
+    ("paypal-vault_payment_tokens_v3.json", "token_id_request"): lambda schema: schema["properties"]["type"][
+        "enum"
+    ].append("SETUP_TOKEN"),
 }
 
 
@@ -76,8 +83,9 @@ def _swagger_nulls(node: Any) -> Any:
         node = {k: _swagger_nulls(v) for k, v in node.items()}
         if isinstance(node.get("properties"), dict):
             required = set(node.get("required") or [])
-            node["properties"] = {k: v if k in required else {"anyOf": [v, {"type": "null"}]}
-                                  for k, v in node["properties"].items()}
+            node["properties"] = {
+                k: v if k in required else {"anyOf": [v, {"type": "null"}]} for k, v in node["properties"].items()
+            }
         return node
     if isinstance(node, list):
         return [_swagger_nulls(v) for v in node]
@@ -126,8 +134,11 @@ def operation(provider: str, method: str, path: str) -> tuple[str, str] | None:
                 continue
             # A trailing path parameter the spec marks not required may be left out
             # (V1's /payments/find/{merchant_uid}/{payment_status}: "지정하지 않으면 모든 상태").
-            optional = {f"{{{p['name']}}}" for p in ops[method.lower()].get("parameters", [])
-                        if p.get("in") == "path" and p.get("required") is False}
+            optional = {
+                f"{{{p['name']}}}"
+                for p in ops[method.lower()].get("parameters", [])
+                if p.get("in") == "path" and p.get("required") is False
+            }
             while len(parts) > len(segments) and parts[-1] in optional:
                 parts = parts[:-1]
             if len(parts) != len(segments):
@@ -143,7 +154,9 @@ def _validate(name: str, pointer: str, instance: Any) -> list[str]:
     root = dict(spec(name))
     root["$ref"] = "#" + pointer
     validator = jsonschema.Draft4Validator(root)
-    return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message[:300]}" for e in validator.iter_errors(instance)]
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message[:300]}" for e in validator.iter_errors(instance)
+    ]
 
 
 def _node(doc: dict, pointer: str) -> tuple[Any, str]:
@@ -173,13 +186,19 @@ def request_problems(name: str, template: str, method: str, body: Any) -> list[s
             return _validate(name, f"{base}/parameters/{i}/schema", body if body is not None else {})
     form = [p for p in params if p.get("in") == "formData"]
     if form and isinstance(body, dict):  # Swagger 2.0 form fields: one object schema of them
-        schema = {"type": "object", "required": [p["name"] for p in form if p.get("required")],
-                  "properties": {p["name"]: {k: v for k, v in p.items() if k in ("type", "enum", "items", "format")}
-                                 for p in form},
-                  "definitions": spec(name).get("definitions", {})}  # fields may $ref them (schedules)
+        schema = {
+            "type": "object",
+            "required": [p["name"] for p in form if p.get("required")],
+            "properties": {
+                p["name"]: {k: v for k, v in p.items() if k in ("type", "enum", "items", "format")} for p in form
+            },
+            "definitions": spec(name).get("definitions", {}),
+        }  # fields may $ref them (schedules)
         coerced = {k: _coerce(v, schema["properties"].get(k, {})) for k, v in body.items()}
-        return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
-                for e in jsonschema.Draft4Validator(schema).iter_errors(coerced)]
+        return [
+            f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+            for e in jsonschema.Draft4Validator(schema).iter_errors(coerced)
+        ]
     return []
 
 
@@ -218,12 +237,14 @@ def response_problems(name: str, template: str, method: str, status: int, body: 
 def check(base: str, method: str, url: str, status: int | None, request: Any, response: Any) -> list[str]:
     """Problems with one call to pgsim at `base` (`.../pgsim/<provider>`): request and answer."""
     provider = base.rstrip("/").rsplit("/", 1)[-1]
-    path = urlsplit(url).path[len(urlsplit(base).path.rstrip("/")):]
+    path = urlsplit(url).path[len(urlsplit(base).path.rstrip("/")) :]
     found = operation(provider, method, path)
     if found is None:
         return [f"{method} {path}: not in {FILES.get(provider) or 'any spec'}"]
     name, template = found
     problems = [f"request: {p}" for p in request_problems(name, template, method, request)]
     if status is not None:
-        problems += [f"answer {status}: {p}" for p in response_problems(name, template, method, status, copy.deepcopy(response))]
+        problems += [
+            f"answer {status}: {p}" for p in response_problems(name, template, method, status, copy.deepcopy(response))
+        ]
     return [f"{method} {template} ({name}) {p}" for p in problems]

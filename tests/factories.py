@@ -20,8 +20,15 @@ _seq = itertools.count(1)
 def make_user(email=None, *, seller=False, staff=False, language="ko", **extra) -> User:
     email = email or f"user{next(_seq)}@example.com"
     return User.objects.create_user(
-        email, PASSWORD, display_name=extra.pop("display_name", email.split("@")[0]), is_seller=seller,
-        is_staff=staff, is_active=True, email_verified_at=timezone.now(), language=language, **extra,
+        email,
+        PASSWORD,
+        display_name=extra.pop("display_name", email.split("@")[0]),
+        is_seller=seller,
+        is_staff=staff,
+        is_active=True,
+        email_verified_at=timezone.now(),
+        language=language,
+        **extra,
     )
 
 
@@ -29,7 +36,9 @@ def make_category(name="Things", slug=None, parent=None) -> Category:
     return Category.objects.create(name=name, slug=slug or f"cat-{next(_seq)}", parent=parent)
 
 
-def make_product(seller=None, category=None, *, name="Product", price=10000, stock=5, variants=None, **extra) -> Product:
+def make_product(
+    seller=None, category=None, *, name="Product", price=10000, stock=5, variants=None, **extra
+) -> Product:
     n = next(_seq)
     seller = seller or make_user(seller=True)
     category = category or make_category()
@@ -37,7 +46,9 @@ def make_product(seller=None, category=None, *, name="Product", price=10000, sto
         seller=seller, category=category, name=name, slug=extra.pop("slug", f"p-{n}"), base_price=price, **extra
     )
     for i, (attributes, vprice, vstock) in enumerate(variants if variants is not None else [({}, price, stock)]):
-        Variant.objects.create(product=product, sku=f"SKU-{n}-{i}", attributes=attributes, price=vprice, stock=vstock, position=i)
+        Variant.objects.create(
+            product=product, sku=f"SKU-{n}-{i}", attributes=attributes, price=vprice, stock=vstock, position=i
+        )
     return product
 
 

@@ -22,7 +22,9 @@ def free_port() -> int:
 @contextmanager
 def running_server(app="bidcart.asgi:application", host="127.0.0.1"):
     port = free_port()
-    config = uvicorn.Config(app, host=host, port=port, lifespan="off", log_level="warning", ws="auto", **server_limits())
+    config = uvicorn.Config(
+        app, host=host, port=port, lifespan="off", log_level="warning", ws="auto", **server_limits()
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

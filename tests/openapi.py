@@ -23,9 +23,13 @@ def assert_documented(response, method: str, path: str) -> None:
     """`response` is a Django test client's; `path` is the schema's template, e.g. `/api/v1/lots/{id}/bids/`."""
     operation = schema()[path][method.upper()]
     declared = operation.definition.raw["responses"]
-    assert str(response.status_code) in declared, f"{response.status_code} is not declared for {method} {path}: {sorted(declared)}"
+    assert str(response.status_code) in declared, (
+        f"{response.status_code} is not declared for {method} {path}: {sorted(declared)}"
+    )
     if response.content:
-        assert "content" in declared[str(response.status_code)], f"{method} {path} answers a body its schema does not declare"
+        assert "content" in declared[str(response.status_code)], (
+            f"{method} {path} answers a body its schema does not declare"
+        )
     answer = schemathesis.Response(
         status_code=response.status_code,
         headers={name: [value] for name, value in response.headers.items()},

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import re
-
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Callable
@@ -70,19 +69,53 @@ class Route:
         return self.name
 
 
-def order(c): return {"number": c.order.number}
-def paid(c): return {"number": c.paid_order.number}
-def uid(c): return {"merchant_uid": c.payment.merchant_uid}
-def lot(c): return {"pk": c.lot.pk}
-def address_mark(c): return f"{world.MARK} order unit"
-def total(c): return str(c.order.total)
-def won(amount): return lambda c: format_money(amount, "KRW")
-def card(c): return {"pk": c.saved_method.pk}
-def card_digits(c): return world.SAVED_CARD[-4:]
-def sub(c): return {"pk": c.subscription.pk}
-def sub_mark(c): return f"{world.MARK} sub unit"
+def order(c):
+    return {"number": c.order.number}
+
+
+def paid(c):
+    return {"number": c.paid_order.number}
+
+
+def uid(c):
+    return {"merchant_uid": c.payment.merchant_uid}
+
+
+def lot(c):
+    return {"pk": c.lot.pk}
+
+
+def address_mark(c):
+    return f"{world.MARK} order unit"
+
+
+def total(c):
+    return str(c.order.total)
+
+
+def won(amount):
+    return lambda c: format_money(amount, "KRW")
+
+
+def card(c):
+    return {"pk": c.saved_method.pk}
+
+
+def card_digits(c):
+    return world.SAVED_CARD[-4:]
+
+
+def sub(c):
+    return {"pk": c.subscription.pk}
+
+
+def sub_mark(c):
+    return f"{world.MARK} sub unit"
+
+
 def next_week(c):
     from bidcart.subscriptions.services import seoul_today
+
     return {"date": (seoul_today() + timedelta(days=5)).isoformat()}
 
 
@@ -90,71 +123,191 @@ PRIVATE = [
     # pages
     Route("orders:detail", order, marker=address_mark),
     Route("orders:cancel", order, owner_method="post", owner_statuses=(302,), owner_changes=True),
-    Route("orders:advance", paid, owner="seller", body={"status": "preparing"}, owner_method="post",
-          owner_statuses=(302,), owner_changes=True),
+    Route(
+        "orders:advance",
+        paid,
+        owner="seller",
+        body={"status": "preparing"},
+        owner_method="post",
+        owner_statuses=(302,),
+        owner_changes=True,
+    ),
     # 구매확정 of an order not shipped yet: the owner reaches it and is refused for the state
     Route("orders:confirm", paid, owner_method="post", owner_statuses=(302,)),
-    Route("orders:address", lambda c: {"pk": c.saved_address.pk}, body={"action": "delete"}, owner_method="post",
-          owner_statuses=(302,), owner_changes=True),
+    Route(
+        "orders:address",
+        lambda c: {"pk": c.saved_address.pk},
+        body={"action": "delete"},
+        owner_method="post",
+        owner_statuses=(302,),
+        owner_changes=True,
+    ),
     Route("payments:pay", order, marker=lambda c: format_money(c.order.total, c.order.currency)),
-    Route("payments:refund-account", uid, body={"bank": "SHINHAN", "number": "110123456789", "holder": "홍환불"},
-          owner_method="post", owner_statuses=(302,)),
+    Route(
+        "payments:refund-account",
+        uid,
+        body={"bank": "SHINHAN", "number": "110123456789", "holder": "홍환불"},
+        owner_method="post",
+        owner_statuses=(302,),
+    ),
     Route("reviews:edit", lambda c: {"pk": c.review.pk}, marker=lambda c: f"{world.MARK} review"),
-    Route("cart:update", lambda c: {"pk": c.cart_item.pk}, body={"quantity": 3}, owner_method="post",
-          owner_statuses=(302,), owner_changes=True),
-    Route("catalog:seller_product", lambda c: {"pk": c.draft.pk}, owner="seller", marker=lambda c: f"{world.MARK} draft"),
-    Route("auctions:offer", lambda c: {"pk": c.offer.pk}, body={"action": "decline"}, owner_method="post",
-          owner_statuses=(302,), owner_changes=True),
-    Route("auctions:cancel", lambda c: {"pk": c.quiet.pk}, owner="seller", body={"reason": "withdrawn"},
-          owner_method="post", owner_statuses=(302,), owner_changes=True),
-    Route("auctions:relist", lambda c: {"pk": c.unsold.pk}, owner="seller", owner_method="post",
-          owner_statuses=(302,), owner_changes=True),
+    Route(
+        "cart:update",
+        lambda c: {"pk": c.cart_item.pk},
+        body={"quantity": 3},
+        owner_method="post",
+        owner_statuses=(302,),
+        owner_changes=True,
+    ),
+    Route(
+        "catalog:seller_product", lambda c: {"pk": c.draft.pk}, owner="seller", marker=lambda c: f"{world.MARK} draft"
+    ),
+    Route(
+        "auctions:offer",
+        lambda c: {"pk": c.offer.pk},
+        body={"action": "decline"},
+        owner_method="post",
+        owner_statuses=(302,),
+        owner_changes=True,
+    ),
+    Route(
+        "auctions:cancel",
+        lambda c: {"pk": c.quiet.pk},
+        owner="seller",
+        body={"reason": "withdrawn"},
+        owner_method="post",
+        owner_statuses=(302,),
+        owner_changes=True,
+    ),
+    Route(
+        "auctions:relist",
+        lambda c: {"pk": c.unsold.pk},
+        owner="seller",
+        owner_method="post",
+        owner_statuses=(302,),
+        owner_changes=True,
+    ),
     # API
     Route("api-order", order, marker=address_mark),
     Route("api-order-cancel", order, owner_method="post", owner_changes=True, marker=address_mark),
-    Route("api-order-status", paid, owner="seller", body={"status": "preparing"}, owner_method="post",
-          owner_changes=True),
+    Route(
+        "api-order-status", paid, owner="seller", body={"status": "preparing"}, owner_method="post", owner_changes=True
+    ),
     Route("api-order-confirm", paid, owner_method="post", owner_statuses=(409,)),
-    Route("api-address", lambda c: {"pk": c.saved_address.pk}, body={"address2": "moved"}, owner_method="patch",
-          owner_changes=True, marker=lambda c: f"{world.MARK} saved recipient"),
-    Route("api-order-payments", order, body={"provider": "kakaopay"}, owner_method="post", owner_statuses=(201,),
-          owner_changes=True, marker=total),
+    Route(
+        "api-address",
+        lambda c: {"pk": c.saved_address.pk},
+        body={"address2": "moved"},
+        owner_method="patch",
+        owner_changes=True,
+        marker=lambda c: f"{world.MARK} saved recipient",
+    ),
+    Route(
+        "api-order-payments",
+        order,
+        body={"provider": "kakaopay"},
+        owner_method="post",
+        owner_statuses=(201,),
+        owner_changes=True,
+        marker=total,
+    ),
     Route("api-payment", uid, marker=total),
     Route("api-payment-confirm", uid, body={"params": {}}, owner_method="post", marker=total),
-    Route("api-order-charge-saved", order, body=lambda c: {"method": c.saved_method.pk, "key": "authz"},
-          owner_method="post", owner_statuses=(201,), owner_changes=True, marker=total),
+    Route(
+        "api-order-charge-saved",
+        order,
+        body=lambda c: {"method": c.saved_method.pk, "key": "authz"},
+        owner_method="post",
+        owner_statuses=(201,),
+        owner_changes=True,
+        marker=total,
+    ),
     Route("api-payment-method", card, owner_method="delete", owner_statuses=(204,), owner_changes=True),
     Route("api-payment-method-confirm", card, owner_method="post", marker=card_digits),
     Route("api-payment-method-default", card, owner_method="post", marker=card_digits),
     Route("payments:method-return", card, owner_statuses=(302,)),
     # staff only; the payment is not captured yet, so staff are refused for the state, not the object
-    Route("api-payment-refunds", uid, owner="staff", body={"amount": 1000, "reason": "damaged"}, owner_method="post",
-          owner_statuses=(409,)),
+    Route(
+        "api-payment-refunds",
+        uid,
+        owner="staff",
+        body={"amount": 1000, "reason": "damaged"},
+        owner_method="post",
+        owner_statuses=(409,),
+    ),
     # the buyer's refund account (a card payment in the cast: refused for the method, not the object)
-    Route("api-payment-refund-account", uid, body={"bank": "SHINHAN", "number": "110123456789", "holder": "홍환불"},
-          owner_method="put", owner_statuses=(409,)),
-    Route("api-review", lambda c: {"pk": c.review.pk}, body={"rating": 1}, owner_method="patch", owner_changes=True,
-          marker=lambda c: f"{world.MARK} review"),
-    Route("api-cart-item", lambda c: {"pk": c.cart_item.pk}, body={"quantity": 3}, owner_method="patch",
-          owner_changes=True, marker=lambda c: c.cart_item.variant.sku),
-    Route("api-offer-accept", lambda c: {"pk": c.offer.pk}, owner_method="post", owner_statuses=(201,), owner_changes=True),
-    Route("api-offer-decline", lambda c: {"pk": c.offer.pk}, owner_method="post", owner_changes=True,
-          marker=lambda c: str(world.OFFER_PRICE)),
-    Route("api-lot-cancel", lambda c: {"pk": c.quiet.pk}, owner="seller", body={"reason": "withdrawn"},
-          owner_method="post", owner_changes=True),
-    Route("api-lot-relist", lambda c: {"pk": c.unsold.pk}, owner="seller", owner_method="post", owner_statuses=(201,),
-          owner_changes=True),
+    Route(
+        "api-payment-refund-account",
+        uid,
+        body={"bank": "SHINHAN", "number": "110123456789", "holder": "홍환불"},
+        owner_method="put",
+        owner_statuses=(409,),
+    ),
+    Route(
+        "api-review",
+        lambda c: {"pk": c.review.pk},
+        body={"rating": 1},
+        owner_method="patch",
+        owner_changes=True,
+        marker=lambda c: f"{world.MARK} review",
+    ),
+    Route(
+        "api-cart-item",
+        lambda c: {"pk": c.cart_item.pk},
+        body={"quantity": 3},
+        owner_method="patch",
+        owner_changes=True,
+        marker=lambda c: c.cart_item.variant.sku,
+    ),
+    Route(
+        "api-offer-accept", lambda c: {"pk": c.offer.pk}, owner_method="post", owner_statuses=(201,), owner_changes=True
+    ),
+    Route(
+        "api-offer-decline",
+        lambda c: {"pk": c.offer.pk},
+        owner_method="post",
+        owner_changes=True,
+        marker=lambda c: str(world.OFFER_PRICE),
+    ),
+    Route(
+        "api-lot-cancel",
+        lambda c: {"pk": c.quiet.pk},
+        owner="seller",
+        body={"reason": "withdrawn"},
+        owner_method="post",
+        owner_changes=True,
+    ),
+    Route(
+        "api-lot-relist",
+        lambda c: {"pk": c.unsold.pk},
+        owner="seller",
+        owner_method="post",
+        owner_statuses=(201,),
+        owner_changes=True,
+    ),
     Route("subscriptions:detail", sub, marker=sub_mark),
-    Route("subscriptions:selling-plan", lambda c: {"product_id": c.product.pk}, owner="seller",
-          body={"intervals": ["2w"]}, owner_method="post", owner_statuses=(302,), owner_changes=True),
+    Route(
+        "subscriptions:selling-plan",
+        lambda c: {"product_id": c.product.pk},
+        owner="seller",
+        body={"intervals": ["2w"]},
+        owner_method="post",
+        owner_statuses=(302,),
+        owner_changes=True,
+    ),
     Route("api-subscription", sub, marker=sub_mark),
     Route("api-subscription-skip", sub, owner_method="post", owner_changes=True, marker=sub_mark),
     Route("api-subscription-pause", sub, owner_method="post", owner_changes=True, marker=sub_mark),
     Route("api-subscription-resume", sub, owner_method="post", marker=sub_mark),
     Route("api-subscription-cancel", sub, owner_method="post", owner_changes=True, marker=sub_mark),
     Route("api-subscription-next-date", sub, body=next_week, owner_method="post", owner_changes=True, marker=sub_mark),
-    Route("api-subscription-method", sub, body=lambda c: {"method": c.saved_method.pk}, owner_method="post",
-          marker=sub_mark),
+    Route(
+        "api-subscription-method",
+        sub,
+        body=lambda c: {"method": c.saved_method.pk},
+        owner_method="post",
+        marker=sub_mark,
+    ),
 ]
 
 # The path names a public object; the request acts on the requester's own rows. `marker` is the owner's
@@ -229,21 +382,44 @@ PUBLIC = {
     "admin-honeypot": "the fake admin at /admin/ (the real one is at ADMIN_PATH and out of scope)",
     "payments:webhook": "providers post here; each delivery is verified (signature or a re-fetch), tests/payments",
     "payments:return": "the provider sends the browser back here, maybe without a session: the merchant_uid is "
-                       "an unguessable capability (128 random bits), the outcome is re-read from the provider, "
-                       "and the answer is a redirect that shows no order data",
+    "an unguessable capability (128 random bits), the outcome is re-read from the provider, "
+    "and the answer is a redirect that shows no order data",
     "payments:cancel": "as payments:return (the buyer cancelled at the provider)",
     "payments:fail": "as payments:return (the provider failed the payment)",
     # sign-up, login and recovery: for visitors by nature; the links carry a signed token
-    **{name: "accounts: for visitors, or the requester's own session" for name in (
-        "accounts:signup", "accounts:signup_done", "accounts:login", "accounts:logout", "accounts:resend_verification",
-        "accounts:verify_phone", "accounts:password_change", "accounts:password_reset", "accounts:password_reset_done",
-        "accounts:password_reset_complete")},
+    **{
+        name: "accounts: for visitors, or the requester's own session"
+        for name in (
+            "accounts:signup",
+            "accounts:signup_done",
+            "accounts:login",
+            "accounts:logout",
+            "accounts:resend_verification",
+            "accounts:verify_phone",
+            "accounts:password_change",
+            "accounts:password_reset",
+            "accounts:password_reset_done",
+            "accounts:password_reset_complete",
+        )
+    },
     "accounts:verify_email": "the emailed link's signed token is the credential (tests/accounts)",
     "accounts:password_reset_confirm": "the emailed link's signed token is the credential (tests/accounts)",
-    **{name: "the requester's own account or session (tests/accounts)" for name in (
-        "api-token", "api-token-refresh", "api-logout", "api-signup", "api-verify-email", "api-resend-verification",
-        "api-password-reset", "api-password-reset-confirm", "api-phone-code", "api-phone-verify",
-        "api-password-change")},
+    **{
+        name: "the requester's own account or session (tests/accounts)"
+        for name in (
+            "api-token",
+            "api-token-refresh",
+            "api-logout",
+            "api-signup",
+            "api-verify-email",
+            "api-resend-verification",
+            "api-password-reset",
+            "api-password-reset-confirm",
+            "api-phone-code",
+            "api-phone-verify",
+            "api-password-change",
+        )
+    },
     # creating things: the requester's own, checked for role in the views' own tests
     "catalog:seller_product_new": "a seller lists a product of their own (tests/catalog)",
     "auctions:new": "a seller lists a lot of their own (tests/auctions)",
@@ -262,7 +438,9 @@ def routes(patterns=None, prefix="", namespace=""):
         if isinstance(p, URLResolver):
             if str(p.pattern) == settings.ADMIN_PATH:
                 continue
-            yield from routes(p.url_patterns, prefix + str(p.pattern), namespace + (f"{p.namespace}:" if p.namespace else ""))
+            yield from routes(
+                p.url_patterns, prefix + str(p.pattern), namespace + (f"{p.namespace}:" if p.namespace else "")
+            )
         elif isinstance(p, URLPattern):
             yield prefix + str(p.pattern), (namespace + p.name) if p.name else None
 
@@ -288,6 +466,7 @@ def test_every_api_operation_with_an_object_in_its_path_is_in_the_matrix():
 
 # --- the checks --------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def cast(sim):
     return world.build()
@@ -295,12 +474,20 @@ def cast(sim):
 
 def snapshot(c: world.Cast) -> dict:
     """Every private row of the cast, as it stands."""
+
     def rows(qs, *fields):
         return sorted(qs.values_list(*fields))
 
     return {
-        "orders": rows(Order.objects.filter(pk__in=[c.order.pk, c.paid_order.pk]), "pk", "status", "recipient", "address2", "total",
-                       "confirmed_at"),
+        "orders": rows(
+            Order.objects.filter(pk__in=[c.order.pk, c.paid_order.pk]),
+            "pk",
+            "status",
+            "recipient",
+            "address2",
+            "total",
+            "confirmed_at",
+        ),
         "addresses": rows(SavedAddress.objects.filter(user=c.buyer), "pk", "address2", "is_default"),
         "shipments": rows(Shipment.objects.filter(order__user=c.buyer), "pk", "status", "courier", "tracking_number"),
         "payments": rows(Payment.objects.filter(order__user=c.buyer), "merchant_uid", "status", "failure"),
@@ -315,9 +502,13 @@ def snapshot(c: world.Cast) -> dict:
         "lots": rows(Lot.objects.filter(seller=c.seller), "pk", "status", "title", "cancel_reason", "relisted_from_id"),
         "messages": rows(ChatMessage.objects.filter(user=c.buyer), "pk", "text", "hidden_at"),
         "saved_methods": rows(SavedPaymentMethod.objects.filter(user=c.buyer), "pk", "state", "is_default"),
-        "subscriptions": rows(Subscription.objects.filter(user=c.buyer), "pk", "state", "next_at", "next_cycle",
-                              "method_id", "address2"),
-        "plans": [(p, json.dumps(i)) for p, i in rows(Plan.objects.filter(product__seller=c.seller), "product_id", "intervals")],
+        "subscriptions": rows(
+            Subscription.objects.filter(user=c.buyer), "pk", "state", "next_at", "next_cycle", "method_id", "address2"
+        ),
+        "plans": [
+            (p, json.dumps(i))
+            for p, i in rows(Plan.objects.filter(product__seller=c.seller), "product_id", "intervals")
+        ],
     }
 
 
@@ -411,6 +602,7 @@ def test_own_pages_show_only_your_own_things(route, cast):
 
 # --- an order holding two sellers' items -------------------------------------------------------------------
 
+
 def test_each_seller_sees_and_fulfils_only_their_own_shipment(cast):
     """The buyer's order holds the seller's camera and the rival seller's tripod. Each seller sees only their
     own line and shipment and moves only it; a visitor and another buyer see and change nothing; the buyer
@@ -426,9 +618,11 @@ def test_each_seller_sees_and_fulfils_only_their_own_shipment(cast):
     page, api = (lambda user: client_for(user, api=False)), (lambda user: client_for(user, api=True))
 
     # the seller sees the address and their camera, never the tripod or its price
-    for response in (page(cast.seller).get(reverse("orders:detail", args=[number])),
-                     api(cast.seller).get(reverse("api-order", args=[number])),
-                     api(cast.seller).get(reverse("api-orders-manage"))):
+    for response in (
+        page(cast.seller).get(reverse("orders:detail", args=[number])),
+        api(cast.seller).get(reverse("api-order", args=[number])),
+        api(cast.seller).get(reverse("api-orders-manage")),
+    ):
         assert response.status_code == 200 and number in text(response)
         assert "Rangefinder camera" in text(response) and "tripod" not in text(response)
         assert "31,111" not in text(response) and "31111" not in text(response)
@@ -438,9 +632,11 @@ def test_each_seller_sees_and_fulfils_only_their_own_shipment(cast):
     assert "Rangefinder camera" not in text(api(cast.rival_seller).get(reverse("api-order", args=[number])))
 
     # each ships their own: the rival seller's request moves the rival seller's shipment, not the seller's
-    shipped = api(cast.rival_seller).post(reverse("api-order-status", args=[number]),
-                                          {"status": "shipped", "courier": "hanjin", "tracking_number": "4321-0987-6543"},
-                                          content_type="application/json")
+    shipped = api(cast.rival_seller).post(
+        reverse("api-order-status", args=[number]),
+        {"status": "shipped", "courier": "hanjin", "tracking_number": "4321-0987-6543"},
+        content_type="application/json",
+    )
     assert shipped.status_code == 200, shipped.content
     assert [(s["status"], s["tracking_number"]) for s in shipped.json()["shipments"]] == [("shipped", "432109876543")]
     statuses = dict(Shipment.objects.filter(order=both).values_list("seller_id", "status"))
@@ -452,11 +648,15 @@ def test_each_seller_sees_and_fulfils_only_their_own_shipment(cast):
     for who in (cast.rival, None):
         assert "two-sellers unit" not in text(page(who).get(reverse("orders:detail", args=[number])))
         assert "two-sellers unit" not in text(api(who).get(reverse("api-order", args=[number])))
-        response = api(who).post(reverse("api-order-status", args=[number]), {"status": "delivered"}, content_type="application/json")
+        response = api(who).post(
+            reverse("api-order-status", args=[number]), {"status": "delivered"}, content_type="application/json"
+        )
         assert refused(response, anonymous=who is None, page_action=False)
         response = page(who).post(reverse("orders:advance", args=[number]), {"status": "delivered"})
         assert refused(response, anonymous=who is None, page_action=False)
-    assert sorted(Shipment.objects.filter(order=both).values_list("pk", "status", "courier", "tracking_number")) == before
+    assert (
+        sorted(Shipment.objects.filter(order=both).values_list("pk", "status", "courier", "tracking_number")) == before
+    )
 
     # the buyer sees both parcels, the shipped one with a tracking link at the courier
     mine = text(page(cast.buyer).get(reverse("orders:detail", args=[number])))
@@ -465,6 +665,8 @@ def test_each_seller_sees_and_fulfils_only_their_own_shipment(cast):
     assert sorted(s["status"] for s in shipments) == ["new", "shipped"]
 
     # the seller ships theirs too: the order follows its shipments
-    page(cast.seller).post(reverse("orders:advance", args=[number]),
-                           {"status": "shipped", "courier": "cj", "tracking_number": "123456789012"})
+    page(cast.seller).post(
+        reverse("orders:advance", args=[number]),
+        {"status": "shipped", "courier": "cj", "tracking_number": "123456789012"},
+    )
     assert Order.objects.get(pk=both.pk).status == "shipped"

@@ -19,7 +19,13 @@ from tests.factories import api_for, make_product, make_user
 
 pytestmark = pytest.mark.django_db
 
-UNICODE_DIGITS = ["²", "٣٠٠٠٠٠", "３００００", "৩০০০০", "𝟑𝟎𝟎𝟎𝟎"]  # superscript, Arabic-Indic, full-width, Bengali, maths
+UNICODE_DIGITS = [
+    "²",
+    "٣٠٠٠٠٠",
+    "３００００",
+    "৩০০০০",
+    "𝟑𝟎𝟎𝟎𝟎",
+]  # superscript, Arabic-Indic, full-width, Bengali, maths
 
 
 def refused(response, status=400):
@@ -46,7 +52,10 @@ def test_the_bid_page_says_the_amount_is_wrong_and_bids_nothing(amount):
     browser.force_login(bidder())
     response = browser.post(f"/auctions/{lot.pk}/bid/", {"max_amount": amount}, follow=True)
     assert response.status_code == 200
-    assert "Enter the amount as a whole number of won." in response.content.decode() or "원 단위" in response.content.decode()
+    assert (
+        "Enter the amount as a whole number of won." in response.content.decode()
+        or "원 단위" in response.content.decode()
+    )
     assert not Bid.objects.filter(lot=lot).exists()
 
 
@@ -76,7 +85,10 @@ def test_json_nested_100k_deep_is_a_400_not_a_500():
     response = api_for().post("/api/v1/cart/items/", body, content_type="application/json")
     assert refused(response)["code"] == "parse_error"
     deep_object = '{"variant": ' * 50_000 + "1" + "}" * 50_000
-    assert refused(api_for().post("/api/v1/cart/items/", deep_object, content_type="application/json"))["code"] == "parse_error"
+    assert (
+        refused(api_for().post("/api/v1/cart/items/", deep_object, content_type="application/json"))["code"]
+        == "parse_error"
+    )
     ok = api_for().post("/api/v1/cart/items/", {"variant": product.variants.get().pk}, format="json")
     assert ok.status_code == 201
 
@@ -101,7 +113,9 @@ def test_a_variant_price_out_of_range_or_in_unicode_digits_is_refused_on_the_sel
     product = make_product(seller, price=1000)
     browser = Client()
     browser.force_login(seller)
-    response = browser.post(f"/seller/products/{product.pk}/", {"action": "variant", "sku": "BIG-1", "price": price, "stock": 1})
+    response = browser.post(
+        f"/seller/products/{product.pk}/", {"action": "variant", "sku": "BIG-1", "price": price, "stock": 1}
+    )
     assert response.status_code == 400
     assert response.context["variant_form"].errors["price"]
     assert not Variant.objects.filter(sku="BIG-1").exists()
@@ -112,9 +126,18 @@ def test_a_product_base_price_of_ten_to_the_thirty_is_refused():
     product = make_product(seller, price=1000)
     browser = Client()
     browser.force_login(seller)
-    response = browser.post(f"/seller/products/{product.pk}/", {
-        "action": "product", "name": product.name, "category": product.category_id, "base_price": str(10**30),
-        "brand": "", "description": "", "active": "on"})
+    response = browser.post(
+        f"/seller/products/{product.pk}/",
+        {
+            "action": "product",
+            "name": product.name,
+            "category": product.category_id,
+            "base_price": str(10**30),
+            "brand": "",
+            "description": "",
+            "active": "on",
+        },
+    )
     assert response.status_code == 400 and response.context["form"].errors["base_price"]
     product.refresh_from_db()
     assert product.base_price == 1000
@@ -125,8 +148,19 @@ def test_checkout_of_two_units_at_the_largest_bigint_is_refused_with_nothing_wri
     product = make_product(price=1000, stock=5)
     Variant.objects.filter(product=product).update(price=2**63 - 1)  # a price written before the limits existed
     api = api_for(buyer)
-    assert api.post("/api/v1/cart/items/", {"variant": product.variants.get().pk, "quantity": 2}, format="json").status_code == 201
-    address = {"recipient": "김구매", "phone": "010-1234-5678", "postcode": "06236", "address1": "서울 강남구 테헤란로 152", "address2": ""}
+    assert (
+        api.post(
+            "/api/v1/cart/items/", {"variant": product.variants.get().pk, "quantity": 2}, format="json"
+        ).status_code
+        == 201
+    )
+    address = {
+        "recipient": "김구매",
+        "phone": "010-1234-5678",
+        "postcode": "06236",
+        "address1": "서울 강남구 테헤란로 152",
+        "address2": "",
+    }
     body = refused(api.post("/api/v1/orders/", {"shipping_address": address}, format="json"))
     assert body["code"] == "order_too_large"
     assert not Order.objects.exists()
@@ -157,7 +191,9 @@ def test_an_impossible_image_id_on_the_seller_page_is_a_404(image):
     product = make_product(seller)
     browser = Client()
     browser.force_login(seller)
-    assert browser.post(f"/seller/products/{product.pk}/", {"action": "image_delete", "image": image}).status_code == 404
+    assert (
+        browser.post(f"/seller/products/{product.pk}/", {"action": "image_delete", "image": image}).status_code == 404
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -180,8 +216,16 @@ def test_a_chat_report_of_an_impossible_message_id_over_the_socket_is_refused_an
 def test_cart_api_refuses_unicode_digits_for_variant_and_quantity():
     product = make_product(price=1000, stock=5)
     pk = product.variants.get().pk
-    for body in [{"variant": "٣"}, {"variant": str(pk), "quantity": "²"}, {"variant": 10**30}, {"variant": pk, "quantity": 1.0}]:
-        assert refused(api_for().post("/api/v1/cart/items/", json.dumps(body), content_type="application/json"))["code"] == "invalid"
+    for body in [
+        {"variant": "٣"},
+        {"variant": str(pk), "quantity": "²"},
+        {"variant": 10**30},
+        {"variant": pk, "quantity": 1.0},
+    ]:
+        assert (
+            refused(api_for().post("/api/v1/cart/items/", json.dumps(body), content_type="application/json"))["code"]
+            == "invalid"
+        )
 
 
 def test_a_webhook_nested_100k_deep_is_rejected_not_retried(settings):
@@ -209,11 +253,13 @@ def test_over_a_real_server_a_bid_of_superscript_two_keeps_the_live_room_open():
     async def scenario(url):
         ws_url = url.replace("http", "ws", 1) + f"/ws/auctions/{lot.pk}/"
         async with websockets.connect(ws_url, origin=url, additional_headers={"Cookie": f"sessionid={session}"}) as ws:
+
             async def next_type(*types):
                 while True:
                     message = json.loads(await asyncio.wait_for(ws.recv(), 5))
                     if message["type"] in types:
                         return message
+
             await next_type("snapshot")
             for amount in ["²", "٣٠٠٠٠٠"]:
                 await ws.send(json.dumps({"type": "bid", "max_amount": amount, "ref": amount}))

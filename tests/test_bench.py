@@ -12,8 +12,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_the_payment_benchmark_pays_through_the_shop_and_the_simulator(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")}
     out = tmp_path / "figures.json"
-    run = subprocess.run([sys.executable, str(ROOT / "bench" / "payments.py"), "--flows", "1", "--concurrency", "1",
-                          "--json", str(out)], env=env, capture_output=True, text=True, timeout=240)
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "payments.py"), "--flows", "1", "--concurrency", "1", "--json", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     figures = {f["figure"]: f for f in json.loads(out.read_text())["figures"]}
     kakaopay = figures["payments: KakaoPay flow @ 1 buyers"]

@@ -59,8 +59,11 @@ def _pgsim_app():
     from bidcart.pgsim.app import create_app
     from bidcart.pgsim.mount import sim_config
 
-    return create_app(dataclasses.replace(
-        sim_config(), shop_origins=_shop_origins, max_body_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 2_621_440))
+    return create_app(
+        dataclasses.replace(
+            sim_config(), shop_origins=_shop_origins, max_body_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 2_621_440
+        )
+    )
 
 
 pgsim = _pgsim_app() if settings.PGSIM_MOUNT else None
@@ -68,8 +71,10 @@ pgsim = _pgsim_app() if settings.PGSIM_MOUNT else None
 
 async def application(scope, receive, send):
     path = scope.get("path", "")
-    if pgsim is not None and scope["type"] in ("http", "websocket") and (
-        path == PGSIM_PREFIX or path.startswith(PGSIM_PREFIX + "/")
+    if (
+        pgsim is not None
+        and scope["type"] in ("http", "websocket")
+        and (path == PGSIM_PREFIX or path.startswith(PGSIM_PREFIX + "/"))
     ):
         # Starlette Mount semantics: the path stays whole, root_path gains the prefix.
         await pgsim({**scope, "root_path": scope.get("root_path", "") + PGSIM_PREFIX}, receive, send)

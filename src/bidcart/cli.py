@@ -23,8 +23,12 @@ def _prepare_data_dir() -> None:
     from bidcart.core.env import read
 
     env = read()
-    datadir.prepare(env.data_dir, secret_key=env.debug and not env.secret_key,
-                    admin_path=not env.admin_path, sqlite=not env.database_url)
+    datadir.prepare(
+        env.data_dir,
+        secret_key=env.debug and not env.secret_key,
+        admin_path=not env.admin_path,
+        sqlite=not env.database_url,
+    )
 
 
 def _embedded_defaults(site_url: str | None = None) -> None:
@@ -43,7 +47,9 @@ PRODUCTION_MARKERS = ("SECRET_KEY", "ALLOWED_HOSTS", "DEBUG")
 
 
 def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="bidcart run", description="Migrate, seed demo data and serve everything on one port.")
+    parser = argparse.ArgumentParser(
+        prog="bidcart run", description="Migrate, seed demo data and serve everything on one port."
+    )
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--no-seed", action="store_true", help="do not seed demo data")
@@ -58,8 +64,8 @@ def run(argv: list[str]) -> int:
     from django.core.management import call_command
 
     from bidcart.accounts.demo import DEMO_PASSWORD, DEMO_USERS
-    from bidcart.core.logs import uvicorn_log_config
     from bidcart.core.jobs import JobLoop
+    from bidcart.core.logs import uvicorn_log_config
 
     call_command("migrate", interactive=False, verbosity=0)
     if not settings.DEBUG:
@@ -92,8 +98,15 @@ def run(argv: list[str]) -> int:
             print(f"    {email:<22} {role}")
         print(flush=True)
     try:
-        uvicorn.run("bidcart.asgi:application", host=args.host, port=args.port, lifespan="on", log_level="info",
-                    log_config=uvicorn_log_config(), **server_limits())
+        uvicorn.run(
+            "bidcart.asgi:application",
+            host=args.host,
+            port=args.port,
+            lifespan="on",
+            log_level="info",
+            log_config=uvicorn_log_config(),
+            **server_limits(),
+        )
     finally:
         if loop:
             loop.stop()
@@ -119,11 +132,16 @@ def serve(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="bidcart serve",
         description="Serve bidcart in production: several ASGI worker processes, DEBUG off, static files by "
-                    "whitenoise. Refuses to start with an unsafe configuration. See deploy/README.md.")
+        "whitenoise. Refuses to start with an unsafe configuration. See deploy/README.md.",
+    )
     parser.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    parser.add_argument("--workers", type=int, default=None,
-                        help="worker processes (WEB_CONCURRENCY; default: 1 on SQLite, else CPUs up to 4)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (WEB_CONCURRENCY; default: 1 on SQLite, else CPUs up to 4)",
+    )
     parser.add_argument("--migrate", action="store_true", help="apply database migrations before serving")
     parser.add_argument("--no-collectstatic", action="store_true", help="skip collectstatic (already done)")
     parser.add_argument("--check", action="store_true", help="only check the configuration and exit")
@@ -185,20 +203,30 @@ def serve(argv: list[str]) -> int:
         loop = JobLoop()
         loop.start()
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
-    jobs = ("in this process" if loop else "by Celery: run `bidcart worker` and one `bidcart beat`")
-    print(f"bidcart serve: {workers} worker(s) on http://{shown_host}:{args.port}/ "
-          f"(database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
-          f"{'Redis' if settings.REDIS_URL else 'in-memory'} channel layer, jobs {jobs})", flush=True)
+    jobs = "in this process" if loop else "by Celery: run `bidcart worker` and one `bidcart beat`"
+    print(
+        f"bidcart serve: {workers} worker(s) on http://{shown_host}:{args.port}/ "
+        f"(database {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
+        f"{'Redis' if settings.REDIS_URL else 'in-memory'} channel layer, jobs {jobs})",
+        flush=True,
+    )
     if settings.DEBUG:
         print("bidcart serve: DEBUG is on (local hosts only); unset it for a public server.", flush=True)
     try:
         uvicorn.run(
-            "bidcart.asgi:application", host=args.host, port=args.port, workers=workers if workers > 1 else None,
-            lifespan="on", log_config=None, log_level=settings.LOG_LEVEL.lower(),
+            "bidcart.asgi:application",
+            host=args.host,
+            port=args.port,
+            workers=workers if workers > 1 else None,
+            lifespan="on",
+            log_config=None,
+            log_level=settings.LOG_LEVEL.lower(),
             # bidcart's middleware writes one line per request (JSON); Django decides which proxies to
             # trust (NUM_PROXIES, BEHIND_TLS_PROXY): server_limits() turns uvicorn's proxy_headers off.
-            access_log=settings.LOG_FORMAT != "json", server_header=False,
-            timeout_graceful_shutdown=20, **server_limits(),
+            access_log=settings.LOG_FORMAT != "json",
+            server_header=False,
+            timeout_graceful_shutdown=20,
+            **server_limits(),
         )
     finally:
         if loop:
@@ -306,13 +334,16 @@ COMMANDS = {"run": run, "serve": serve, "worker": worker, "beat": beat, "manage"
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in COMMANDS:
-        print("usage: bidcart {run,serve,worker,beat,pgsim,manage} [...]\n"
-              "  run     migrate, seed demo data, serve shop + API + WebSockets + /pgsim/ on one port\n"
-              "  serve   production: several worker processes, refuses an unsafe configuration\n"
-              "  worker  a Celery worker (celery -A bidcart worker): runs the sweeps\n"
-              "  beat    Celery beat (celery -A bidcart beat): one per deployment\n"
-              "  pgsim   run the payment-gateway simulator on its own\n"
-              "  manage  Django management commands (bidcart manage help)", file=sys.stderr)
+        print(
+            "usage: bidcart {run,serve,worker,beat,pgsim,manage} [...]\n"
+            "  run     migrate, seed demo data, serve shop + API + WebSockets + /pgsim/ on one port\n"
+            "  serve   production: several worker processes, refuses an unsafe configuration\n"
+            "  worker  a Celery worker (celery -A bidcart worker): runs the sweeps\n"
+            "  beat    Celery beat (celery -A bidcart beat): one per deployment\n"
+            "  pgsim   run the payment-gateway simulator on its own\n"
+            "  manage  Django management commands (bidcart manage help)",
+            file=sys.stderr,
+        )
         return 2
     return COMMANDS[argv[0]](argv[1:]) or 0
 

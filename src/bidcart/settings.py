@@ -5,18 +5,18 @@ channel layer, jobs run in-process, payment providers pointed at the mounted sim
 console. Setting DATABASE_URL / REDIS_URL moves the same code onto PostgreSQL, Redis and Celery.
 """
 
-from pathlib import Path
 import secrets
+from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from bidcart.auctions import conf as _auction_conf
-from bidcart.core.env import read as _read_environment
 from bidcart.core.datadir import ADMIN_PATH_FILE as _ADMIN_PATH_FILE
 from bidcart.core.datadir import SECRET_KEY_FILE as _SECRET_KEY_FILE
 from bidcart.core.datadir import STATIC_DIR as _STATIC_DIR
+from bidcart.core.env import read as _read_environment
 from bidcart.payments.providers import classes as _provider_classes
 
 env = environ.Env()
@@ -43,12 +43,15 @@ def _secret_key() -> str:
     except OSError:
         raise ImproperlyConfigured(
             f"SECRET_KEY is not set and {DATA_DIR} has no generated one: start with `bidcart run` (or "
-            "`bidcart manage ...`), which makes one, or set SECRET_KEY.") from None
+            "`bidcart manage ...`), which makes one, or set SECRET_KEY."
+        ) from None
 
 
 SECRET_KEY = _secret_key()
 
-ALLOWED_HOSTS = _environment.allowed_hosts if _environment.allowed_hosts is not None else ["localhost", "127.0.0.1", "[::1]"]
+ALLOWED_HOSTS = (
+    _environment.allowed_hosts if _environment.allowed_hosts is not None else ["localhost", "127.0.0.1", "[::1]"]
+)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
@@ -181,10 +184,17 @@ if REDIS_URL:
             # A bid storm on a busy room outran that in the fault tests (tests/services/test_faults.py).
             # max_connections: redis-py 8 caps a pool at 100 connections and raises "Too many connections"
             # past it; a process whose 250 viewers join or leave at once needs more than that for a moment.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None,
-                                  "retry_on_error": [_RedisConnectionError],
-                                  "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000)}],
-                       "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=5000)},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": None,
+                        "retry_on_error": [_RedisConnectionError],
+                        "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000),
+                    }
+                ],
+                "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=5000),
+            },
         }
     }
 else:
@@ -335,7 +345,9 @@ CONTENT_SECURITY_POLICY = {
 # Rules like "10/h" or "10/s,120/min" (units s, min, h, d; "5/10s" is 5 per 10 seconds); every rule must
 # hold; "off" turns a limit off. Counted in the cache: Redis, shared by every process, at scale.
 RATE_LIMIT_SIGNUP = env.str("RATE_LIMIT_SIGNUP", default="10/h")  # sign-ups per client address
-RATE_LIMIT_LOGIN = env.str("RATE_LIMIT_LOGIN", default="20/min")  # logins per client address (django-axes locks accounts)
+RATE_LIMIT_LOGIN = env.str(
+    "RATE_LIMIT_LOGIN", default="20/min"
+)  # logins per client address (django-axes locks accounts)
 RATE_LIMIT_EMAIL = env.str("RATE_LIMIT_EMAIL", default="30/h")  # verification / reset emails asked per client address
 RATE_LIMIT_OTP = env.str("RATE_LIMIT_OTP", default="5/h")  # phone codes texted per user (besides OTP_RESEND_SECONDS)
 RATE_LIMIT_BID = env.str("RATE_LIMIT_BID", default="10/s,120/min")  # bids per user: bursts of 10, 2 a second sustained
@@ -386,8 +398,11 @@ WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},  # see "Media storage" below
     # Collected for production (`bidcart serve`): hashed names, served as immutable (core/staticfiles.py).
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage" if WHITENOISE_USE_FINDERS
-                    else "bidcart.core.staticfiles.HashedStaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if WHITENOISE_USE_FINDERS
+        else "bidcart.core.staticfiles.HashedStaticFilesStorage"
+    },
 }
 WHITENOISE_AUTOREFRESH = DEBUG
 
@@ -432,7 +447,8 @@ for _name, _cls in _provider_classes().items():
     if _name in PAYMENT_PROVIDERS:
         for _directive, _origins in _cls.csp.items():
             CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive].extend(
-                o for o in _origins if o not in CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive])
+                o for o in _origins if o not in CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive]
+            )
 if PGSIM_URL:  # a simulator on another origin serves the payment pages and browser SDKs
     _origin = "/".join(PGSIM_URL.split("/")[:3])
     for _directive in ("script-src", "form-action", "frame-src", "connect-src"):

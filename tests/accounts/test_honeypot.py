@@ -45,12 +45,15 @@ def test_five_attempts_block_the_address_on_the_honeypot_only(client, settings):
     assert client.get("/" + settings.ADMIN_PATH, **ATTACKER).status_code == 302  # its own login page
 
 
-@pytest.mark.parametrize("browser_headers", [
-    {"HTTP_SEC_FETCH_SITE": "cross-site", "HTTP_ORIGIN": "https://evil.example"},
-    {"HTTP_ORIGIN": "https://evil.example"},  # an older browser: Origin only
-    {"HTTP_ORIGIN": "http://testserver:8080"},  # the same host on another port is another site
-    {"HTTP_SEC_FETCH_SITE": "same-site"},
-])
+@pytest.mark.parametrize(
+    "browser_headers",
+    [
+        {"HTTP_SEC_FETCH_SITE": "cross-site", "HTTP_ORIGIN": "https://evil.example"},
+        {"HTTP_ORIGIN": "https://evil.example"},  # an older browser: Origin only
+        {"HTTP_ORIGIN": "http://testserver:8080"},  # the same host on another port is another site
+        {"HTTP_SEC_FETCH_SITE": "same-site"},
+    ],
+)
 def test_a_cross_site_form_post_never_counts_towards_a_block(client, browser_headers):
     # Any web page can make its visitors' browsers post to /admin/ (it is csrf-exempt for bots).
     answers = try_admin(client, 8, **browser_headers)

@@ -50,10 +50,14 @@ def test_token_endpoint_locks_after_five_failures(api, user):
 def test_success_resets_the_count(api, user):
     for _ in range(LIMIT - 1):
         api.post("/api/v1/auth/token/", {"email": user.email, "password": "wrong"}, format="json")
-    assert api.post("/api/v1/auth/token/", {"email": user.email, "password": PASSWORD}, format="json").status_code == 200
+    assert (
+        api.post("/api/v1/auth/token/", {"email": user.email, "password": PASSWORD}, format="json").status_code == 200
+    )
     for _ in range(LIMIT - 1):
         api.post("/api/v1/auth/token/", {"email": user.email, "password": "wrong"}, format="json")
-    assert api.post("/api/v1/auth/token/", {"email": user.email, "password": PASSWORD}, format="json").status_code == 200
+    assert (
+        api.post("/api/v1/auth/token/", {"email": user.email, "password": PASSWORD}, format="json").status_code == 200
+    )
 
 
 def test_lockout_is_per_account_not_global(api, make_user):
@@ -61,4 +65,6 @@ def test_lockout_is_per_account_not_global(api, make_user):
     other = make_user("other@example.com")
     for _ in range(LIMIT):
         api.post("/api/v1/auth/token/", {"email": victim.email, "password": "wrong"}, format="json")
-    assert api.post("/api/v1/auth/token/", {"email": other.email, "password": PASSWORD}, format="json").status_code == 200
+    assert (
+        api.post("/api/v1/auth/token/", {"email": other.email, "password": PASSWORD}, format="json").status_code == 200
+    )

@@ -23,7 +23,9 @@ def reset_link():
 def test_login_page_logs_in_and_redirects_to_next(client, user):
     page = client.get("/accounts/login/")
     assert 'data-testid="login-form"' in page.content.decode()
-    response = client.post("/accounts/login/", {"email": "KIM@example.com", "password": PASSWORD, "next": "/accounts/profile/"})
+    response = client.post(
+        "/accounts/login/", {"email": "KIM@example.com", "password": PASSWORD, "next": "/accounts/profile/"}
+    )
     assert response.status_code == 302 and response.url == "/accounts/profile/"
     assert client.get("/accounts/profile/").status_code == 200
 
@@ -56,7 +58,9 @@ def test_profile_edit_changes_name_language_and_new_phone_needs_verification(cli
     client.force_login(user)
     page = client.get("/accounts/profile/")
     assert 'data-testid="phone-verified"' in page.content.decode()
-    same_phone = client.post("/accounts/profile/", {"display_name": "Kim 2", "phone": "010-1111-2222", "language": "ko"})
+    same_phone = client.post(
+        "/accounts/profile/", {"display_name": "Kim 2", "phone": "010-1111-2222", "language": "ko"}
+    )
     assert same_phone.url == "/accounts/profile/"
     user.refresh_from_db()
     assert user.display_name == "Kim 2" and user.phone_verified_at is not None
@@ -164,7 +168,9 @@ def test_me_get_and_patch(login_api, make_user):
     me = client.get("/api/v1/me/").json()
     assert me["email"] == "kim@example.com" and me["is_seller"] is True
     assert me["phone"] == "+821011112222" and me["phone_verified"] is True and me["email_verified"] is True
-    changed = client.patch("/api/v1/me/", {"display_name": "새 이름", "phone": "010-5555-6666", "language": "en"}, format="json")
+    changed = client.patch(
+        "/api/v1/me/", {"display_name": "새 이름", "phone": "010-5555-6666", "language": "en"}, format="json"
+    )
     assert changed.status_code == 200, changed.content
     body = changed.json()
     assert body["display_name"] == "새 이름" and body["phone"] == "+821055556666"
@@ -201,6 +207,7 @@ def test_a_user_never_sees_or_changes_another_users_data(login_api, make_user):
     as_alice.post("/api/v1/me/phone/code/")
     as_bob.post("/api/v1/me/phone/code/")
     from .conftest import last_sms_code
+
     bob_code = last_sms_code()
     assert as_alice.post("/api/v1/me/phone/verify/", {"code": bob_code}, format="json").status_code in (400,)
     alice.refresh_from_db()
@@ -218,7 +225,10 @@ def test_api_password_change_revokes_old_tokens(login_api, user, api):
     assert ok.status_code == 200 and set(ok.json()) == {"access", "refresh"}
     assert api.post("/api/v1/auth/token/refresh/", {"refresh": old_refresh}, format="json").status_code == 401
     assert api.post("/api/v1/auth/token/refresh/", {"refresh": ok.json()["refresh"]}, format="json").status_code == 200
-    assert api.post("/api/v1/auth/token/", {"email": user.email, "password": NEW_PASSWORD}, format="json").status_code == 200
+    assert (
+        api.post("/api/v1/auth/token/", {"email": user.email, "password": NEW_PASSWORD}, format="json").status_code
+        == 200
+    )
 
 
 def test_access_tokens_issued_before_a_password_change_are_refused_at_once(login_api, user, api, client):
@@ -247,15 +257,27 @@ def test_api_password_reset_and_confirm(api, make_user):
         assert response.status_code == 202
     assert len(mail.outbox) == 1 and "비밀번호" in mail.outbox[0].subject
     uid, token = uid_token(reset_link())
-    weak = api.post("/api/v1/auth/password-reset/confirm/", {"uid": uid, "token": token, "new_password": "1234"}, format="json")
+    weak = api.post(
+        "/api/v1/auth/password-reset/confirm/", {"uid": uid, "token": token, "new_password": "1234"}, format="json"
+    )
     assert weak.status_code == 400 and "new_password" in weak.json()["errors"]
-    ok = api.post("/api/v1/auth/password-reset/confirm/", {"uid": uid, "token": token, "new_password": NEW_PASSWORD}, format="json")
+    ok = api.post(
+        "/api/v1/auth/password-reset/confirm/",
+        {"uid": uid, "token": token, "new_password": NEW_PASSWORD},
+        format="json",
+    )
     assert ok.status_code == 200
-    reused = api.post("/api/v1/auth/password-reset/confirm/", {"uid": uid, "token": token, "new_password": "yet-another-pass-77"}, format="json")
+    reused = api.post(
+        "/api/v1/auth/password-reset/confirm/",
+        {"uid": uid, "token": token, "new_password": "yet-another-pass-77"},
+        format="json",
+    )
     assert reused.status_code == 400 and reused.json()["code"] == "token_invalid"
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD)
-    bogus = api.post("/api/v1/auth/password-reset/confirm/", {"uid": "!!", "token": "x", "new_password": NEW_PASSWORD}, format="json")
+    bogus = api.post(
+        "/api/v1/auth/password-reset/confirm/", {"uid": "!!", "token": "x", "new_password": NEW_PASSWORD}, format="json"
+    )
     assert bogus.status_code == 400 and bogus.json()["code"] == "token_invalid"
 
 
@@ -263,7 +285,12 @@ def test_schema_generates(client):
     response = client.get("/api/schema/")
     assert response.status_code == 200
     text = response.content.decode()
-    for path in ("/api/v1/auth/token/", "/api/v1/me/", "/api/v1/me/phone/verify/", "/api/v1/auth/password-reset/confirm/"):
+    for path in (
+        "/api/v1/auth/token/",
+        "/api/v1/me/",
+        "/api/v1/me/phone/verify/",
+        "/api/v1/auth/password-reset/confirm/",
+    ):
         assert path in text
 
 
@@ -282,7 +309,11 @@ def test_expired_password_reset_link_is_refused(api, user):
     with mock.patch.object(PasswordResetTokenGenerator, "_now", return_value=long_ago):
         token = default_token_generator.make_token(user)
     uid = urlsafe_base64_encode(str(user.pk).encode())
-    response = api.post("/api/v1/auth/password-reset/confirm/", {"uid": uid, "token": token, "new_password": NEW_PASSWORD}, format="json")
+    response = api.post(
+        "/api/v1/auth/password-reset/confirm/",
+        {"uid": uid, "token": token, "new_password": NEW_PASSWORD},
+        format="json",
+    )
     assert response.status_code == 400 and response.json()["code"] == "token_invalid"
     user.refresh_from_db()
     assert user.check_password(PASSWORD)

@@ -4,7 +4,6 @@ A full-width domain (buyer@ｅｘａｍｐｌｅ.com) or a soft hyphen in the do
 mail went to buyer@example.com. Addresses are now stored in one canonical form (NFKC, IDNA, lowercase) and
 invisible characters are refused; a phone number verified on one account cannot verify another."""
 
-from bidcart.core.errors import http_status
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
@@ -12,6 +11,7 @@ from django.utils import timezone
 
 from bidcart.accounts import emails, services, sms
 from bidcart.accounts.models import User
+from bidcart.core.errors import http_status
 
 from .conftest import AGREED, AGREED_FORM, PASSWORD, last_sms_code
 
@@ -21,18 +21,24 @@ SOFT_HYPHEN, ZERO_WIDTH_SPACE, ZERO_WIDTH_JOINER, BOM = "\u00ad", "\u200b", "\u2
 
 
 def signup_api(api, email):
-    return api.post("/api/v1/auth/signup/", {"email": email, "display_name": "누군가", "password": PASSWORD, "consents": AGREED},
-                    format="json")
+    return api.post(
+        "/api/v1/auth/signup/",
+        {"email": email, "display_name": "누군가", "password": PASSWORD, "consents": AGREED},
+        format="json",
+    )
 
 
-@pytest.mark.parametrize("twin", [
-    "buyer@ｅｘａｍｐｌｅ.com",  # full-width domain
-    "ｂｕｙｅｒ@example.com",  # full-width local part
-    "BUYER@EXAMPLE.COM",
-    "buyer@EXAMPLE.com",
-    " buyer@example.com ",
-    "buyer@example.com.",  # IDNA drops nothing here: a trailing dot is a different (invalid) name
-])
+@pytest.mark.parametrize(
+    "twin",
+    [
+        "buyer@ｅｘａｍｐｌｅ.com",  # full-width domain
+        "ｂｕｙｅｒ@example.com",  # full-width local part
+        "BUYER@EXAMPLE.COM",
+        "buyer@EXAMPLE.com",
+        " buyer@example.com ",
+        "buyer@example.com.",  # IDNA drops nothing here: a trailing dot is a different (invalid) name
+    ],
+)
 def test_a_second_spelling_of_an_existing_mailbox_cannot_sign_up(api, make_user, twin):
     make_user("buyer@example.com")
     response = signup_api(api, twin)
@@ -41,14 +47,17 @@ def test_a_second_spelling_of_an_existing_mailbox_cannot_sign_up(api, make_user,
     assert User.objects.count() == 1
 
 
-@pytest.mark.parametrize("address", [
-    f"buyer@exam{SOFT_HYPHEN}ple.com",
-    f"buy{ZERO_WIDTH_SPACE}er@example.com",
-    f"buyer@exa{ZERO_WIDTH_JOINER}mple.com",
-    f"{BOM}buyer@example.com",
-    "buyer@exam\u2060ple.com",  # word joiner
-    "buyer\u3164@example.com",  # Hangul filler
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        f"buyer@exam{SOFT_HYPHEN}ple.com",
+        f"buy{ZERO_WIDTH_SPACE}er@example.com",
+        f"buyer@exa{ZERO_WIDTH_JOINER}mple.com",
+        f"{BOM}buyer@example.com",
+        "buyer@exam\u2060ple.com",  # word joiner
+        "buyer\u3164@example.com",  # Hangul filler
+    ],
+)
 def test_invisible_characters_are_refused_with_a_clear_reason(api, address):
     response = signup_api(api, address)
     assert response.status_code == 400, response.content
@@ -58,9 +67,17 @@ def test_invisible_characters_are_refused_with_a_clear_reason(api, address):
 
 
 def test_the_signup_page_refuses_a_soft_hyphen_and_says_why(client):
-    response = client.post("/accounts/signup/", {
-        "email": f"buyer@exam{SOFT_HYPHEN}ple.com", "display_name": "누군가", "password1": PASSWORD, "password2": PASSWORD, **AGREED_FORM,
-    }, HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "email": f"buyer@exam{SOFT_HYPHEN}ple.com",
+            "display_name": "누군가",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            **AGREED_FORM,
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert response.status_code == 200 or response.status_code == 400
     assert "invisible characters" in response.content.decode()
     assert not User.objects.exists()
@@ -68,9 +85,17 @@ def test_the_signup_page_refuses_a_soft_hyphen_and_says_why(client):
 
 def test_the_signup_page_says_a_full_width_twin_is_taken(client, make_user):
     make_user("buyer@example.com")
-    response = client.post("/accounts/signup/", {
-        "email": "buyer@ｅｘａｍｐｌｅ.com", "display_name": "누군가", "password1": PASSWORD, "password2": PASSWORD, **AGREED_FORM,
-    }, HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "email": "buyer@ｅｘａｍｐｌｅ.com",
+            "display_name": "누군가",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            **AGREED_FORM,
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert "already exists" in response.content.decode()
     assert User.objects.count() == 1
 
@@ -99,6 +124,7 @@ def test_the_admin_form_stores_the_canonical_form_too(make_user):
 
 
 # --- one verified phone, one account -----------------------------------------------------------------
+
 
 def test_a_number_verified_on_one_account_cannot_verify_another(make_user):
     first = make_user("a@example.com", phone="+821012345678", phone_verified=True)
@@ -154,7 +180,9 @@ def test_the_migration_brings_existing_rows_under_the_rules():
     first = old.objects.create(email="kept@example.com", phone="+821011112222", phone_verified_at=earlier, **row)
     dupe = old.objects.create(email="dupe@example.com", phone="+821011112222", phone_verified_at=now, **row)
     wide = old.objects.create(email="wide@ｅｘａｍｐｌｅ.com", **row)
-    twin = old.objects.create(email="kept@ｅｘａｍｐｌｅ.com", **row)  # its canonical form is taken: left for an operator
+    twin = old.objects.create(
+        email="kept@ｅｘａｍｐｌｅ.com", **row
+    )  # its canonical form is taken: left for an operator
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())

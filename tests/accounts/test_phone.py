@@ -1,6 +1,5 @@
 """Phone verification by SMS code: 6 digits, hashed, 3-minute expiry, 5 tries, throttled resend."""
 
-from bidcart.core.errors import http_status
 from datetime import timedelta
 from unittest import mock
 
@@ -10,6 +9,7 @@ from django.utils import timezone
 
 from bidcart.accounts import services, sms
 from bidcart.accounts.models import PhoneCode
+from bidcart.core.errors import http_status
 
 from .conftest import last_sms_code
 
@@ -28,7 +28,11 @@ def test_code_is_six_digits_sent_in_users_language_and_stored_hashed(phone_user)
     code = last_sms_code()
     assert len(code) == 6 and code.isdigit()
     assert code not in phone_code.code_hash and len(phone_code.code_hash) == 64
-    assert (phone_code.expires_at - phone_code.created_at) == timedelta(seconds=settings.OTP_TTL_SECONDS) == timedelta(minutes=3)
+    assert (
+        (phone_code.expires_at - phone_code.created_at)
+        == timedelta(seconds=settings.OTP_TTL_SECONDS)
+        == timedelta(minutes=3)
+    )
     services.verify_phone_code(phone_user, code)
     phone_user.refresh_from_db()
     assert phone_user.phone_verified
@@ -82,7 +86,9 @@ def test_resend_is_throttled_then_a_new_code_replaces_the_old(phone_user):
     assert f"{settings.OTP_RESEND_SECONDS} seconds" in err.value.detail or "초" in err.value.detail
     assert len(sms.outbox) == 1
     # move the first code back in time past the resend window
-    PhoneCode.objects.filter(pk=first.pk).update(created_at=timezone.now() - timedelta(seconds=settings.OTP_RESEND_SECONDS + 1))
+    PhoneCode.objects.filter(pk=first.pk).update(
+        created_at=timezone.now() - timedelta(seconds=settings.OTP_RESEND_SECONDS + 1)
+    )
     services.request_phone_code(phone_user)
     new_code = last_sms_code()
     if new_code != old_code:

@@ -18,7 +18,13 @@ def signup_api(api, n, ip):
 
 
 def signup_page(client, n, ip):
-    body = {"email": f"page{n}@example.com", "display_name": f"사람{n}", "password1": PASSWORD, "password2": PASSWORD, **AGREED_FORM}
+    body = {
+        "email": f"page{n}@example.com",
+        "display_name": f"사람{n}",
+        "password1": PASSWORD,
+        "password2": PASSWORD,
+        **AGREED_FORM,
+    }
     return client.post("/accounts/signup/", body, REMOTE_ADDR=ip, HTTP_ACCEPT_LANGUAGE="en")
 
 
@@ -29,6 +35,7 @@ def assert_rate_limited_api(response):
 
 
 # --- sign-up -------------------------------------------------------------------------------------------
+
 
 def test_signup_api_refuses_past_the_limit_per_address(api, settings):
     settings.RATE_LIMIT_SIGNUP = "3/h"
@@ -56,23 +63,46 @@ def test_the_address_behind_the_trusted_proxy_is_the_one_counted(api, settings):
     settings.RATE_LIMIT_SIGNUP = "1/h"
     settings.NUM_PROXIES = 1
     via_proxy = {"REMOTE_ADDR": "10.0.0.1"}
-    assert api.post("/api/v1/auth/signup/", {"email": "a@example.com", "display_name": "a", "password": PASSWORD, "consents": AGREED},
-                    format="json", HTTP_X_FORWARDED_FOR="203.0.113.7", **via_proxy).status_code == 201
-    assert api.post("/api/v1/auth/signup/", {"email": "b@example.com", "display_name": "b", "password": PASSWORD, "consents": AGREED},
-                    format="json", HTTP_X_FORWARDED_FOR="203.0.113.8", **via_proxy).status_code == 201
-    again = api.post("/api/v1/auth/signup/", {"email": "c@example.com", "display_name": "c", "password": PASSWORD, "consents": AGREED},
-                     format="json", HTTP_X_FORWARDED_FOR="203.0.113.7", **via_proxy)
+    assert (
+        api.post(
+            "/api/v1/auth/signup/",
+            {"email": "a@example.com", "display_name": "a", "password": PASSWORD, "consents": AGREED},
+            format="json",
+            HTTP_X_FORWARDED_FOR="203.0.113.7",
+            **via_proxy,
+        ).status_code
+        == 201
+    )
+    assert (
+        api.post(
+            "/api/v1/auth/signup/",
+            {"email": "b@example.com", "display_name": "b", "password": PASSWORD, "consents": AGREED},
+            format="json",
+            HTTP_X_FORWARDED_FOR="203.0.113.8",
+            **via_proxy,
+        ).status_code
+        == 201
+    )
+    again = api.post(
+        "/api/v1/auth/signup/",
+        {"email": "c@example.com", "display_name": "c", "password": PASSWORD, "consents": AGREED},
+        format="json",
+        HTTP_X_FORWARDED_FOR="203.0.113.7",
+        **via_proxy,
+    )
     assert_rate_limited_api(again)
 
 
 # --- login ---------------------------------------------------------------------------------------------
 
+
 def test_login_api_refuses_past_the_limit_per_address_even_with_the_right_password(api, user, settings):
     settings.RATE_LIMIT_LOGIN = "3/min"
     settings.AXES_FAILURE_LIMIT = 100  # the per-address limit, not the account lockout
     wrong = {"email": user.email, "password": "wrong-password"}
-    assert [api.post("/api/v1/auth/token/", wrong, format="json", REMOTE_ADDR="10.2.0.1").status_code
-            for _ in range(3)] == [401, 401, 401]
+    assert [
+        api.post("/api/v1/auth/token/", wrong, format="json", REMOTE_ADDR="10.2.0.1").status_code for _ in range(3)
+    ] == [401, 401, 401]
     right = {"email": user.email, "password": PASSWORD}
     refused = api.post("/api/v1/auth/token/", right, format="json", REMOTE_ADDR="10.2.0.1")
     assert_rate_limited_api(refused)
@@ -83,9 +113,18 @@ def test_login_api_refuses_past_the_limit_per_address_even_with_the_right_passwo
 def test_login_page_shows_the_message_with_429(client, user, settings):
     settings.RATE_LIMIT_LOGIN = "2/min"
     for _ in range(2):
-        assert client.post("/accounts/login/", {"email": user.email, "password": "nope"}, REMOTE_ADDR="10.2.1.1").status_code == 400
-    page = client.post("/accounts/login/", {"email": user.email, "password": PASSWORD}, REMOTE_ADDR="10.2.1.1",
-                       HTTP_ACCEPT_LANGUAGE="en")
+        assert (
+            client.post(
+                "/accounts/login/", {"email": user.email, "password": "nope"}, REMOTE_ADDR="10.2.1.1"
+            ).status_code
+            == 400
+        )
+    page = client.post(
+        "/accounts/login/",
+        {"email": user.email, "password": PASSWORD},
+        REMOTE_ADDR="10.2.1.1",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert page.status_code == 429
     assert 'data-testid="login-error"' in page.content.decode() and "Too many requests" in page.content.decode()
     assert "_auth_user_id" not in client.session
@@ -97,13 +136,19 @@ def test_the_admin_login_counts_too_and_answers_a_page_not_a_500(client, make_us
     settings.RATE_LIMIT_LOGIN = "1/min"
     staff = make_user("staff@example.com", is_staff=True, is_superuser=True)
     url = f"/{settings.ADMIN_PATH}login/"
-    assert client.post("/accounts/login/", {"email": staff.email, "password": "nope"}, REMOTE_ADDR="10.2.2.1").status_code == 400
-    page = client.post(url, {"username": staff.email, "password": PASSWORD}, REMOTE_ADDR="10.2.2.1", HTTP_ACCEPT_LANGUAGE="en")
+    assert (
+        client.post("/accounts/login/", {"email": staff.email, "password": "nope"}, REMOTE_ADDR="10.2.2.1").status_code
+        == 400
+    )
+    page = client.post(
+        url, {"username": staff.email, "password": PASSWORD}, REMOTE_ADDR="10.2.2.1", HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert page.status_code == 429 and int(page["Retry-After"]) >= 1
     assert 'data-testid="rate-limited"' in page.content.decode() and "Too many requests" in page.content.decode()
 
 
 # --- phone codes ---------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def phone_users(make_user):
@@ -136,6 +181,7 @@ def test_phone_codes_page_and_api_share_the_cap(client, login_api, phone_users, 
 
 
 # --- emails asked for (verification again, password reset) -----------------------------------------------
+
 
 def test_one_address_asking_for_emails_to_many_people_is_refused_page_and_api_alike(api, client, settings):
     settings.RATE_LIMIT_EMAIL = "3/h"

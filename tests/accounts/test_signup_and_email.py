@@ -64,7 +64,9 @@ def test_signup_page_validation_errors(client, make_user):
     assert 'data-testid="error-email"' in html and "already exists" in html
     assert 'data-testid="error-password2"' in html
     assert 'data-testid="error-phone"' in html
-    weak = client.post("/accounts/signup/", {**SIGNUP, "password1": "12345678", "password2": "12345678"}, HTTP_ACCEPT_LANGUAGE="en")
+    weak = client.post(
+        "/accounts/signup/", {**SIGNUP, "password1": "12345678", "password2": "12345678"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert weak.status_code == 400 and 'data-testid="error-password1"' in weak.content.decode()
     assert User.objects.count() == 1 and not mail.outbox
 
@@ -73,7 +75,9 @@ def test_verification_link_activates_once_then_shows_resend_page(client):
     client.post("/accounts/signup/", SIGNUP)
     link = last_link()
     # inactive: login is refused with a message that offers the resend link
-    refused = client.post("/accounts/login/", {"email": SIGNUP["email"], "password": PASSWORD}, HTTP_ACCEPT_LANGUAGE="en")
+    refused = client.post(
+        "/accounts/login/", {"email": SIGNUP["email"], "password": PASSWORD}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert refused.status_code == 400
     assert 'data-testid="login-inactive"' in refused.content.decode()
     assert "/accounts/verify-email/resend/?email=new.person%40example.com" in refused.content.decode()
@@ -125,7 +129,9 @@ def test_resend_page_sends_a_new_link_and_is_throttled(client):
     assert 'value="new.person@example.com"' in form.content.decode()
     response = client.post("/accounts/verify-email/resend/", {"email": "new.person@example.com"}, follow=True)
     assert response.status_code == 200 and len(mail.outbox) == 1
-    too_soon = client.post("/accounts/verify-email/resend/", {"email": "new.person@example.com"}, HTTP_ACCEPT_LANGUAGE="en")
+    too_soon = client.post(
+        "/accounts/verify-email/resend/", {"email": "new.person@example.com"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert too_soon.status_code == 429
     assert "Please wait" in too_soon.content.decode() and 'data-testid="form-errors"' in too_soon.content.decode()
     assert len(mail.outbox) == 1
@@ -172,10 +178,16 @@ def test_api_signup_verify_and_login(api):
 def test_api_signup_errors(api, make_user):
     make_user("taken@example.com")
     taken = api.post(
-        "/api/v1/auth/signup/", {"email": "Taken@example.com", "display_name": "x", "password": PASSWORD, "consents": AGREED}, format="json"
+        "/api/v1/auth/signup/",
+        {"email": "Taken@example.com", "display_name": "x", "password": PASSWORD, "consents": AGREED},
+        format="json",
     )
     assert taken.status_code == 409 and taken.json()["code"] == "email_taken"
-    weak = api.post("/api/v1/auth/signup/", {"email": "w@example.com", "display_name": "w", "password": "123", "consents": AGREED}, format="json")
+    weak = api.post(
+        "/api/v1/auth/signup/",
+        {"email": "w@example.com", "display_name": "w", "password": "123", "consents": AGREED},
+        format="json",
+    )
     assert weak.status_code == 400 and "password" in weak.json()["errors"]
     unknown = api.post(
         "/api/v1/auth/signup/",
@@ -254,6 +266,7 @@ def _uid(user):
 
 # --- 약관 동의 ---------------------------------------------------------------------------------------
 
+
 def test_signup_needs_the_required_consents_and_stores_each_with_its_version_and_time(client, api):
     from bidcart.accounts import consents
     from bidcart.accounts.models import Consent
@@ -262,20 +275,43 @@ def test_signup_needs_the_required_consents_and_stores_each_with_its_version_and
     response = client.post("/accounts/signup/", missing, HTTP_ACCEPT_LANGUAGE="ko")
     assert response.status_code == 400 and 'data-testid="error-consent_privacy"' in response.content.decode()
     assert "동의" in response.content.decode()
-    refused = api.post("/api/v1/auth/signup/", {"email": "app@example.com", "display_name": "App", "password": PASSWORD,
-                                                "consents": {"terms": True, "age": True}}, format="json")
+    refused = api.post(
+        "/api/v1/auth/signup/",
+        {
+            "email": "app@example.com",
+            "display_name": "App",
+            "password": PASSWORD,
+            "consents": {"terms": True, "age": True},
+        },
+        format="json",
+    )
     assert refused.status_code == 400 and refused.json()["code"] == "consent_required"
-    unknown = api.post("/api/v1/auth/signup/", {"email": "app@example.com", "display_name": "App", "password": PASSWORD,
-                                                "consents": {**AGREED, "everything": True}}, format="json")
+    unknown = api.post(
+        "/api/v1/auth/signup/",
+        {
+            "email": "app@example.com",
+            "display_name": "App",
+            "password": PASSWORD,
+            "consents": {**AGREED, "everything": True},
+        },
+        format="json",
+    )
     assert unknown.status_code == 400 and "consents" in unknown.json()["errors"]
     assert not User.objects.exists() and not mail.outbox
 
     client.post("/accounts/signup/", {**SIGNUP, "consent_marketing": "on"})
-    api.post("/api/v1/auth/signup/", {"email": "app@example.com", "display_name": "App", "password": PASSWORD,
-                                      "consents": AGREED}, format="json")
+    api.post(
+        "/api/v1/auth/signup/",
+        {"email": "app@example.com", "display_name": "App", "password": PASSWORD, "consents": AGREED},
+        format="json",
+    )
     page_user, api_user = User.objects.get(email="new.person@example.com"), User.objects.get(email="app@example.com")
     assert dict(Consent.objects.filter(user=page_user).values_list("item", "agreed")) == {
-        "terms": True, "privacy": True, "age": True, "marketing": True}
+        "terms": True,
+        "privacy": True,
+        "age": True,
+        "marketing": True,
+    }
     assert dict(Consent.objects.filter(user=api_user).values_list("item", "agreed"))["marketing"] is False
     for consent in Consent.objects.all():
         assert consent.version == consents.BY_KEY[consent.item].version and consent.at is not None

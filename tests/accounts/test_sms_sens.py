@@ -43,10 +43,16 @@ class FakeSens(BaseHTTPRequestHandler):
         message = f"POST {self.path}\n{timestamp}\n{access_key}"
         expected = base64.b64encode(hmac.new(SECRET_KEY.encode(), message.encode(), hashlib.sha256).digest()).decode()
         fresh = timestamp.isdigit() and abs(int(timestamp) - time.time() * 1000) < 5 * 60 * 1000
-        if access_key != ACCESS_KEY or not fresh or not hmac.compare_digest(expected, self.headers.get("x-ncp-apigw-signature-v2", "")):
+        if (
+            access_key != ACCESS_KEY
+            or not fresh
+            or not hmac.compare_digest(expected, self.headers.get("x-ncp-apigw-signature-v2", ""))
+        ):
             self.refused.append(self.path)
             return self._answer(401, {"error": {"errorCode": "200", "message": "Authentication Failed"}})
-        if self.path != f"/sms/v2/services/{SERVICE_ID}/messages" or not self.headers.get("Content-Type", "").startswith("application/json"):
+        if self.path != f"/sms/v2/services/{SERVICE_ID}/messages" or not self.headers.get(
+            "Content-Type", ""
+        ).startswith("application/json"):
             return self._answer(404, {"error": {"errorCode": "300", "message": "Not Found"}})
         try:
             payload = json.loads(body)
@@ -61,7 +67,12 @@ class FakeSens(BaseHTTPRequestHandler):
         self.accepted.append(payload)
         self._answer(
             202,
-            {"requestId": "RSSA-1234", "requestTime": "2026-01-01T00:00:00.000", "statusCode": "202", "statusName": "success"},
+            {
+                "requestId": "RSSA-1234",
+                "requestTime": "2026-01-01T00:00:00.000",
+                "statusCode": "202",
+                "statusName": "success",
+            },
         )
 
 
@@ -77,7 +88,9 @@ def sens_server():
 
 
 def backend(url, **overrides):
-    options = dict(access_key=ACCESS_KEY, secret_key=SECRET_KEY, service_id=SERVICE_ID, sender="02-1234-5678", base_url=url)
+    options = dict(
+        access_key=ACCESS_KEY, secret_key=SECRET_KEY, service_id=SERVICE_ID, sender="02-1234-5678", base_url=url
+    )
     options.update(overrides)
     return SensSMSBackend(**options)
 

@@ -24,14 +24,32 @@ def seller(email=None, **extra):
     return bidder(email, seller=True, **extra)
 
 
-def make_lot(owner=None, *, start=10_000, reserve=None, buy_now=None, starts_in=timedelta(0), runs=timedelta(hours=1),
-             soft_close=120, category=None, title="Vintage camera", **extra) -> Lot:
+def make_lot(
+    owner=None,
+    *,
+    start=10_000,
+    reserve=None,
+    buy_now=None,
+    starts_in=timedelta(0),
+    runs=timedelta(hours=1),
+    soft_close=120,
+    category=None,
+    title="Vintage camera",
+    **extra,
+) -> Lot:
     owner = owner or seller()
     now = timezone.now()
     lot = services.create_lot(
-        owner, title=title, category=category or make_category(), start_price=start, reserve_price=reserve,
-        buy_now_price=buy_now, starts_at=now + starts_in if starts_in else None, ends_at=now + starts_in + runs,
-        soft_close_seconds=soft_close, **extra,
+        owner,
+        title=title,
+        category=category or make_category(),
+        start_price=start,
+        reserve_price=reserve,
+        buy_now_price=buy_now,
+        starts_at=now + starts_in if starts_in else None,
+        ends_at=now + starts_in + runs,
+        soft_close_seconds=soft_close,
+        **extra,
     )
     return lot
 

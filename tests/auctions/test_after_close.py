@@ -85,7 +85,13 @@ def test_a_declined_offer_lets_the_seller_relist_with_one_click():
     assert lot.seller.auction_notices.filter(kind="relist").exists()
     assert services.can_relist(lot)
     copy = services.relist(lot.seller, lot.pk)
-    assert (copy.status, copy.title, copy.start_price, copy.relisted_from, copy.bid_count) == ("live", lot.title, 10_000, lot, 0)
+    assert (copy.status, copy.title, copy.start_price, copy.relisted_from, copy.bid_count) == (
+        "live",
+        lot.title,
+        10_000,
+        lot,
+        0,
+    )
     assert copy.ends_at - copy.starts_at == lot.scheduled_end - lot.starts_at
     with pytest.raises(DomainError) as error:
         services.relist(lot.seller, lot.pk)  # once
@@ -183,7 +189,9 @@ def test_outbid_notices_are_kept_to_one_unread_per_lot(django_capture_on_commit_
     assert b.auction_notices.filter(kind="outbid").count() == 1
 
 
-def test_an_outbid_bidder_gets_one_email_once_the_delay_passed_unless_leading_again(django_capture_on_commit_callbacks, mailoutbox, settings):
+def test_an_outbid_bidder_gets_one_email_once_the_delay_passed_unless_leading_again(
+    django_capture_on_commit_callbacks, mailoutbox, settings
+):
     lot = make_lot(start=10_000, title="Rolleiflex 2.8F")
     a, b, c = bidder(language="ko"), bidder(), bidder()
     with django_capture_on_commit_callbacks(execute=True):
@@ -241,7 +249,8 @@ def test_the_job_loop_closes_a_lot():
 
 
 def test_auction_emails_link_back_under_site_url_written_with_or_without_a_trailing_slash(
-        django_capture_on_commit_callbacks, mailoutbox, settings):
+    django_capture_on_commit_callbacks, mailoutbox, settings
+):
     for site in ("https://shop.example", "https://shop.example/"):
         settings.SITE_URL = site
         mailoutbox.clear()

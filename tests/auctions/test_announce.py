@@ -52,7 +52,9 @@ async def test_a_bid_committed_but_never_announced_is_announced_by_the_sweep(mon
     assert not await db(Notice.objects.filter(user=a, kind=Notice.Kind.OUTBID).exists)()
 
     # once the grace has passed, the sweep announces it: the room's event, a's outbid event and notice
-    await db(Bid.objects.filter(lot=lot, bidder=b).update)(created_at=timezone.now() - announce.GRACE - timedelta(seconds=1))
+    await db(Bid.objects.filter(lot=lot, bidder=b).update)(
+        created_at=timezone.now() - announce.GRACE - timedelta(seconds=1)
+    )
     await db(tasks.announce_pending_bids)()
     event = await next_of(room, "bid")
     assert (event["seq"], event["bid"]["bidder"], event["bid"]["price"]) == (snap["seq"] + 1, "#2", 20_500)

@@ -13,16 +13,36 @@ from tests.openapi import assert_documented
 
 pytestmark = pytest.mark.django_db
 
-DETAIL_FIELDS = {"id", "title", "status", "currency", "start_price", "current_price", "min_next_bid", "bid_count", "leader",
-                 "reserve_met", "buy_now_price", "starts_at", "ends_at", "server_time"}
+DETAIL_FIELDS = {
+    "id",
+    "title",
+    "status",
+    "currency",
+    "start_price",
+    "current_price",
+    "min_next_bid",
+    "bid_count",
+    "leader",
+    "reserve_met",
+    "buy_now_price",
+    "starts_at",
+    "ends_at",
+    "server_time",
+}
 
 
 def test_lot_detail_has_the_agreed_fields():
     lot = make_lot(start=10_000, reserve=20_000, buy_now=30_000)
     data = api_for().get(f"/api/v1/lots/{lot.pk}/").json()
     assert DETAIL_FIELDS <= set(data)
-    assert (data["status"], data["currency"], data["current_price"], data["min_next_bid"], data["bid_count"], data["leader"]) == (
-        "live", "KRW", 10_000, 10_000, 0, None)
+    assert (
+        data["status"],
+        data["currency"],
+        data["current_price"],
+        data["min_next_bid"],
+        data["bid_count"],
+        data["leader"],
+    ) == ("live", "KRW", 10_000, 10_000, 0, None)
     assert data["reserve_met"] is False and data["buy_now_available"] is True
     assert "reserve_price" not in data and "leader_max" not in data  # hidden
     assert data["me"]["my_max"] is None
@@ -34,21 +54,36 @@ def test_bidding_over_the_api():
     response = api_for(a).post(f"/api/v1/lots/{lot.pk}/bids/", {"max_amount": 15_000}, format="json")
     assert response.status_code == 201, response.content
     data = response.json()
-    assert (data["accepted"], data["leading"], data["my_max"], data["current_price"], data["leader"], data["bid_count"]) == (
-        True, True, 15_000, 10_000, "#1", 1)
+    assert (
+        data["accepted"],
+        data["leading"],
+        data["my_max"],
+        data["current_price"],
+        data["leader"],
+        data["bid_count"],
+    ) == (True, True, 15_000, 10_000, "#1", 1)
     assert DETAIL_FIELDS <= set(data)
     data = api_for(b).post(f"/api/v1/lots/{lot.pk}/bids/", {"max_amount": 12_000}, format="json").json()
-    assert (data["accepted"], data["leading"], data["my_max"], data["current_price"], data["leader"]) == (True, False, 12_000, 12_500, "#1")
+    assert (data["accepted"], data["leading"], data["my_max"], data["current_price"], data["leader"]) == (
+        True,
+        False,
+        12_000,
+        12_500,
+        "#1",
+    )
     assert data["min_next_bid"] == 13_000
 
 
-@pytest.mark.parametrize("body, status, code", [
-    ({"max_amount": 9_000}, 409, "bid_too_low"),
-    ({"max_amount": "lots"}, 400, "invalid_amount"),
-    ({"max_amount": 0}, 400, "invalid_amount"),
-    ({}, 400, "invalid_amount"),
-    ({"max_amount": 20_000, "note": "typo"}, 400, "invalid_amount"),  # unknown fields are refused
-])
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        ({"max_amount": 9_000}, 409, "bid_too_low"),
+        ({"max_amount": "lots"}, 400, "invalid_amount"),
+        ({"max_amount": 0}, 400, "invalid_amount"),
+        ({}, 400, "invalid_amount"),
+        ({"max_amount": 20_000, "note": "typo"}, 400, "invalid_amount"),  # unknown fields are refused
+    ],
+)
 def test_refused_bids_answer_409_or_400_with_a_reason(body, status, code):
     lot = make_lot(start=10_000)
     response = api_for(bidder()).post(f"/api/v1/lots/{lot.pk}/bids/", body, format="json")
@@ -62,7 +97,10 @@ def test_refused_bids_answer_409_or_400_with_a_reason(body, status, code):
 def test_state_refusals_are_409():
     owner = seller()
     lot = make_lot(owner)
-    assert api_for(owner).post(f"/api/v1/lots/{lot.pk}/bids/", {"max_amount": 50_000}, format="json").json()["code"] == "seller_cannot_bid"
+    assert (
+        api_for(owner).post(f"/api/v1/lots/{lot.pk}/bids/", {"max_amount": 50_000}, format="json").json()["code"]
+        == "seller_cannot_bid"
+    )
     unverified = make_user()
     response = api_for(unverified).post(f"/api/v1/lots/{lot.pk}/bids/", {"max_amount": 50_000}, format="json")
     assert (response.status_code, response.json()["code"]) == (409, "not_verified")
@@ -76,7 +114,10 @@ def test_state_refusals_are_409():
 
 def test_anonymous_cannot_bid_and_missing_lots_are_404():
     lot = make_lot()
-    assert api_for().post(f"/api/v1/lots/{lot.pk}/bids/", {"max_amount": 50_000}, format="json").status_code in (401, 403)
+    assert api_for().post(f"/api/v1/lots/{lot.pk}/bids/", {"max_amount": 50_000}, format="json").status_code in (
+        401,
+        403,
+    )
     response = api_for(bidder()).post("/api/v1/lots/999999/bids/", {"max_amount": 50_000}, format="json")
     assert (response.status_code, response.json()["code"]) == (404, "not_found")
     assert api_for().get("/api/v1/lots/999999/").json()["code"] == "not_found"
@@ -89,7 +130,9 @@ def test_nobody_sees_another_bidders_maximum():
     services.place_bid(b, lot.pk, 20_000)
     for viewer in (None, b, lot.seller, make_user(staff=True)):
         client = api_for(viewer)
-        seen = numbers_in(client.get(f"/api/v1/lots/{lot.pk}/").json()) | numbers_in(client.get(f"/api/v1/lots/{lot.pk}/bids/").json())
+        seen = numbers_in(client.get(f"/api/v1/lots/{lot.pk}/").json()) | numbers_in(
+            client.get(f"/api/v1/lots/{lot.pk}/bids/").json()
+        )
         assert 90_000 not in seen  # a's maximum, never shown to anyone but a
         if viewer is not b:
             assert 20_000 not in seen  # b's maximum: only b sees it
@@ -109,7 +152,11 @@ def test_bid_history_shows_prices_as_they_stood_and_aliases():
     services.place_bid(b, lot.pk, 12_000)
     services.place_bid(b, lot.pk, 20_000)
     rows = api_for().get(f"/api/v1/lots/{lot.pk}/bids/").json()["results"]
-    assert [(r["bidder"], r["price"], r["leading"]) for r in rows] == [("#2", 15_500, True), ("#2", 12_500, False), ("#1", 10_000, True)]
+    assert [(r["bidder"], r["price"], r["leading"]) for r in rows] == [
+        ("#2", 15_500, True),
+        ("#2", 12_500, False),
+        ("#1", 10_000, True),
+    ]
     assert set(rows[0]) == {"bidder", "price", "leading", "at", "seq"}
     assert a.email not in str(rows) and str(a.pk) not in {r["bidder"] for r in rows}
 
@@ -160,13 +207,24 @@ def test_sellers_create_lots_over_the_api():
     owner = seller()
     category = make_category("Cameras", "cameras")
     ends = (timezone.now() + timedelta(hours=2)).isoformat()
-    body = {"title": "Rolleiflex", "category": "cameras", "start_price": 100_000, "reserve_price": 150_000,
-            "buy_now_price": 200_000, "ends_at": ends}
+    body = {
+        "title": "Rolleiflex",
+        "category": "cameras",
+        "start_price": 100_000,
+        "reserve_price": 150_000,
+        "buy_now_price": 200_000,
+        "ends_at": ends,
+    }
     response = api_for(owner).post("/api/v1/lots/", body, format="json")
     assert response.status_code == 201, response.content
     data = response.json()
-    assert (data["status"], data["start_price"], data["buy_now_price"], data["has_reserve"], data["category"]["slug"]) == (
-        "live", 100_000, 200_000, True, "cameras")
+    assert (
+        data["status"],
+        data["start_price"],
+        data["buy_now_price"],
+        data["has_reserve"],
+        data["category"]["slug"],
+    ) == ("live", 100_000, 200_000, True, "cameras")
     assert data["soft_close_seconds"] == 120
     lot = Lot.objects.get(pk=data["id"])
     assert (lot.seller, lot.category, lot.reserve_price) == (owner, category, 150_000)
@@ -209,8 +267,15 @@ def test_watch_and_unwatch():
 
 def test_every_auction_endpoint_is_in_the_schema(client):
     paths = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
-    for path in ("/api/v1/lots/", "/api/v1/lots/{id}/", "/api/v1/lots/{id}/bids/", "/api/v1/lots/my-bids/",
-                 "/api/v1/lots/{id}/buy-now/", "/api/v1/lots/{id}/chat/", "/api/v1/second-chance-offers/"):
+    for path in (
+        "/api/v1/lots/",
+        "/api/v1/lots/{id}/",
+        "/api/v1/lots/{id}/bids/",
+        "/api/v1/lots/my-bids/",
+        "/api/v1/lots/{id}/buy-now/",
+        "/api/v1/lots/{id}/chat/",
+        "/api/v1/second-chance-offers/",
+    ):
         assert path in paths, path
 
 
@@ -238,7 +303,9 @@ def test_reporting_a_chat_message_over_the_api():
     lot = make_lot()
     author, reader = bidder(), bidder()
     message = services.post_message(author, lot.pk, "buy cheap watches at example.com")
-    response = api_for(reader).post(f"/api/v1/lots/{lot.pk}/chat/{message.pk}/report/", {"reason": "advertisement"}, format="json")
+    response = api_for(reader).post(
+        f"/api/v1/lots/{lot.pk}/chat/{message.pk}/report/", {"reason": "advertisement"}, format="json"
+    )
     assert (response.status_code, response.json()) == (201, {"reported": True})
     assert_documented(response, "POST", "/api/v1/lots/{id}/chat/{message_id}/report/")  # the body was once undeclared
     assert message.reports.get().reporter == reader

@@ -56,11 +56,13 @@ def close(lot: Lot, capture) -> Win:
 
 
 def test_a_win_with_a_saved_card_is_paid_at_the_close_without_the_buyer_acting(
-        sim, mailoutbox, django_capture_on_commit_callbacks):
+    sim, mailoutbox, django_capture_on_commit_callbacks
+):
     buyer = buyer_with_card()
     lot = make_lot(start=30_000)
-    answer = api_for(buyer).post(f"/api/v1/lots/{lot.pk}/bids/", {"max_amount": 40_000, "pay_with_saved_method": True},
-                                 format="json")
+    answer = api_for(buyer).post(
+        f"/api/v1/lots/{lot.pk}/bids/", {"max_amount": 40_000, "pay_with_saved_method": True}, format="json"
+    )
     assert answer.status_code == 201, answer.json()
     assert api_for(buyer).get(f"/api/v1/lots/{lot.pk}/").json()["pay_with_saved_method"] is True
 
@@ -76,8 +78,10 @@ def test_a_win_with_a_saved_card_is_paid_at_the_close_without_the_buyer_acting(
     assert [e.amount for e in captured] == [order.total]
     assert [p["amount"] for p in charges_at_portone(sim, payment)] == [order.total]
     # the win's own email (instead of "pay by…"), and the ledger's receipt as for any payment
-    assert sorted(m.subject for m in mailoutbox) == [f"[bidcart] Payment received for order {order.number}",
-                                                     f"[bidcart] You won {lot.title} and it is paid"]
+    assert sorted(m.subject for m in mailoutbox) == [
+        f"[bidcart] Payment received for order {order.number}",
+        f"[bidcart] You won {lot.title} and it is paid",
+    ]
     won = next(m for m in mailoutbox if "You won" in m.subject)
     assert "BC카드 ····0005" in won.body and "nothing more to do" in won.body
     services.settle_wins()
@@ -135,7 +139,9 @@ def test_the_declined_email_is_in_korean_for_a_korean_buyer(sim, mailoutbox, dja
     assert "등록한 카드 BC카드 ····0002(으)로 결제하지 못했습니다" in mail.body and "charge" not in mail.body
 
 
-def test_a_winner_who_did_not_opt_in_pays_on_the_order_page_as_before(sim, mailoutbox, django_capture_on_commit_callbacks):
+def test_a_winner_who_did_not_opt_in_pays_on_the_order_page_as_before(
+    sim, mailoutbox, django_capture_on_commit_callbacks
+):
     buyer = buyer_with_card()
     lot = make_lot()
     services.place_bid(buyer, lot.pk, 20_000)
@@ -157,10 +163,15 @@ def test_a_later_bid_can_turn_the_choice_off_and_a_bid_saying_nothing_keeps_it(s
 
 def test_the_address_chosen_with_the_bid_is_the_orders(sim, django_capture_on_commit_callbacks):
     buyer = buyer_with_card()
-    office = order_services.save_address(buyer, {**ADDRESS, "recipient": "김사무", "address1": "서울 중구 세종대로 110"})
+    office = order_services.save_address(
+        buyer, {**ADDRESS, "recipient": "김사무", "address1": "서울 중구 세종대로 110"}
+    )
     lot = make_lot()
-    answer = api_for(buyer).post(f"/api/v1/lots/{lot.pk}/bids/",
-                                 {"max_amount": 20_000, "pay_with_saved_method": True, "address_id": office.pk}, format="json")
+    answer = api_for(buyer).post(
+        f"/api/v1/lots/{lot.pk}/bids/",
+        {"max_amount": 20_000, "pay_with_saved_method": True, "address_id": office.pk},
+        format="json",
+    )
     assert answer.status_code == 201
     win = close(lot, django_capture_on_commit_callbacks)
     order = Order.objects.get(pk=win.order_id)
@@ -171,26 +182,39 @@ def test_someone_elses_address_is_refused(sim):
     buyer, stranger = buyer_with_card(), buyer_with_card()
     theirs = stranger.addresses.get()
     lot = make_lot()
-    answer = api_for(buyer).post(f"/api/v1/lots/{lot.pk}/bids/",
-                                 {"max_amount": 20_000, "pay_with_saved_method": True, "address_id": theirs.pk}, format="json")
+    answer = api_for(buyer).post(
+        f"/api/v1/lots/{lot.pk}/bids/",
+        {"max_amount": 20_000, "pay_with_saved_method": True, "address_id": theirs.pk},
+        format="json",
+    )
     assert answer.status_code == 400 and answer.json()["code"] == "invalid_address"
     assert not lot.bids.exists()
 
 
 def test_asking_to_pay_with_a_saved_card_without_one_is_refused():
     lot = make_lot()
-    answer = api_for(bidder()).post(f"/api/v1/lots/{lot.pk}/bids/", {"max_amount": 20_000, "pay_with_saved_method": True},
-                                    format="json", HTTP_ACCEPT_LANGUAGE="en")
+    answer = api_for(bidder()).post(
+        f"/api/v1/lots/{lot.pk}/bids/",
+        {"max_amount": 20_000, "pay_with_saved_method": True},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert answer.status_code == 409 and answer.json()["code"] == "saved_method_required"
     assert "Saved cards" in answer.json()["detail"]
 
 
 # --- a seller who requires a saved card ---------------------------------------------------------------
 
+
 def test_a_seller_lists_a_lot_that_requires_a_saved_card_over_the_api():
     owner = seller()
-    body = {"title": "Rolex", "category": make_lot().category.slug, "start_price": 100_000,
-            "ends_at": (timezone.now() + timedelta(hours=2)).isoformat(), "requires_saved_method": True}
+    body = {
+        "title": "Rolex",
+        "category": make_lot().category.slug,
+        "start_price": 100_000,
+        "ends_at": (timezone.now() + timedelta(hours=2)).isoformat(),
+        "requires_saved_method": True,
+    }
     answer = api_for(owner).post("/api/v1/lots/", body, format="json")
     assert answer.status_code == 201, answer.json()
     assert answer.json()["requires_saved_method"] is True
@@ -200,8 +224,9 @@ def test_a_seller_lists_a_lot_that_requires_a_saved_card_over_the_api():
 def test_a_lot_requiring_a_saved_card_refuses_a_bidder_without_one_over_the_api(sim):
     lot = make_lot(requires_saved_method=True)
     without = bidder(language="en")
-    answer = api_for(without).post(f"/api/v1/lots/{lot.pk}/bids/", {"max_amount": 20_000}, format="json",
-                                   HTTP_ACCEPT_LANGUAGE="en")
+    answer = api_for(without).post(
+        f"/api/v1/lots/{lot.pk}/bids/", {"max_amount": 20_000}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert answer.status_code == 409
     assert answer.json()["code"] == "saved_method_required"
     assert answer.json()["detail"].startswith("The seller accepts bids only from buyers with a saved card")
@@ -227,8 +252,9 @@ def test_the_lot_page_tells_a_bidder_without_a_card_to_save_one_and_refuses_thei
     page = client.get(reverse("auctions:lot", args=[lot.pk]), HTTP_ACCEPT_LANGUAGE="en")
     assert b'data-testid="save-a-card"' in page.content
     assert reverse("payments:methods").encode() in page.content
-    answer = client.post(reverse("auctions:bid", args=[lot.pk]), {"max_amount": "20000"}, follow=True,
-                         HTTP_ACCEPT_LANGUAGE="en")
+    answer = client.post(
+        reverse("auctions:bid", args=[lot.pk]), {"max_amount": "20000"}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert "The seller accepts bids only from buyers with a saved card" in answer.content.decode()
     assert not lot.bids.exists()
 
@@ -236,8 +262,9 @@ def test_the_lot_page_tells_a_bidder_without_a_card_to_save_one_and_refuses_thei
 def test_the_lot_page_refusal_is_in_korean_for_a_korean_bidder(client):
     lot = make_lot(requires_saved_method=True)
     client.force_login(bidder())
-    answer = client.post(reverse("auctions:bid", args=[lot.pk]), {"max_amount": "20000"}, follow=True,
-                         HTTP_ACCEPT_LANGUAGE="ko")
+    answer = client.post(
+        reverse("auctions:bid", args=[lot.pk]), {"max_amount": "20000"}, follow=True, HTTP_ACCEPT_LANGUAGE="ko"
+    )
     assert "이 판매자는 카드를 등록한 구매자의 입찰만 받습니다" in answer.content.decode()
     assert not lot.bids.exists()
 
@@ -248,14 +275,18 @@ def test_the_bid_form_offers_the_saved_card_and_ticking_it_opts_in(sim, client):
     client.force_login(user)
     page = client.get(reverse("auctions:lot", args=[lot.pk])).content.decode()
     assert 'data-testid="bid-autopay"' in page and "····0005" in page
-    client.post(reverse("auctions:bid", args=[lot.pk]), {"max_amount": "20000", "autopay_offered": "1",
-                                                         "pay_with_saved_method": "1"})
+    client.post(
+        reverse("auctions:bid", args=[lot.pk]),
+        {"max_amount": "20000", "autopay_offered": "1", "pay_with_saved_method": "1"},
+    )
     assert BidderAlias.objects.get(lot=lot, user=user).pay_with_saved_method is True
     client.post(reverse("auctions:bid", args=[lot.pk]), {"max_amount": "30000", "autopay_offered": "1"})  # unticked
     assert BidderAlias.objects.get(lot=lot, user=user).pay_with_saved_method is False
 
 
-def test_a_win_paid_on_the_order_page_before_its_charge_is_not_charged(sim, mailoutbox, django_capture_on_commit_callbacks):
+def test_a_win_paid_on_the_order_page_before_its_charge_is_not_charged(
+    sim, mailoutbox, django_capture_on_commit_callbacks
+):
     buyer = buyer_with_card()
     lot = make_lot()
     services.place_bid(buyer, lot.pk, 20_000, pay_with_saved_method=True)

@@ -1,6 +1,5 @@
 """Listing lots and placing bids through the service: every rule and every refusal's reason code."""
 
-from bidcart.core.errors import http_status
 from datetime import timedelta
 
 import pytest
@@ -8,7 +7,7 @@ from django.utils import timezone
 
 from bidcart.auctions import services
 from bidcart.auctions.models import Bid, BidderAlias, Lot, Strike, Win
-from bidcart.core.errors import DomainError
+from bidcart.core.errors import DomainError, http_status
 from bidcart.orders.models import Order
 from tests.auctions.factories import bidder, end_now, make_lot, make_user, seller
 
@@ -23,6 +22,7 @@ def refused(func, *args) -> DomainError:
 
 # --- listing -------------------------------------------------------------------------------------------
 
+
 def test_a_lot_starting_now_is_live_and_a_later_one_scheduled():
     assert make_lot().status == Lot.Status.LIVE
     later = make_lot(starts_in=timedelta(hours=1))
@@ -30,13 +30,16 @@ def test_a_lot_starting_now_is_live_and_a_later_one_scheduled():
     assert later.increment_table[0] == [0, 100]  # the KRW table, copied onto the lot
 
 
-@pytest.mark.parametrize("terms, code", [
-    ({"start": 10_000, "reserve": 9_000}, "reserve_below_start"),
-    ({"start": 10_000, "buy_now": 12_999}, "buy_now_too_low"),  # at least 130 % of the start
-    ({"start": 10_000, "buy_now": 13_000, "reserve": 20_000}, "reserve_above_buy_now"),
-    ({"runs": timedelta(days=31)}, "too_long"),
-    ({"soft_close": -1}, "soft_close_invalid"),
-])
+@pytest.mark.parametrize(
+    "terms, code",
+    [
+        ({"start": 10_000, "reserve": 9_000}, "reserve_below_start"),
+        ({"start": 10_000, "buy_now": 12_999}, "buy_now_too_low"),  # at least 130 % of the start
+        ({"start": 10_000, "buy_now": 13_000, "reserve": 20_000}, "reserve_above_buy_now"),
+        ({"runs": timedelta(days=31)}, "too_long"),
+        ({"soft_close": -1}, "soft_close_invalid"),
+    ],
+)
 def test_lot_terms_are_checked(terms, code):
     error = refused(lambda: make_lot(**terms))
     assert (error.code, http_status(error)) == (code, 400)
@@ -56,6 +59,7 @@ def test_only_verified_sellers_list_lots():
 
 # --- bidding -------------------------------------------------------------------------------------------
 
+
 def test_proxy_bidding_through_the_service():
     lot = make_lot(start=10_000)
     a, b = bidder(), bidder()
@@ -64,14 +68,22 @@ def test_proxy_bidding_through_the_service():
     second = services.place_bid(b, lot.pk, 12_000)
     assert second.leading is False  # accepted, but A's earlier maximum is higher
     lot.refresh_from_db()
-    assert (lot.current_price, lot.leader_id, lot.leader_max, lot.second_max, lot.bid_count) == (12_500, a.pk, 15_000, 12_000, 2)
+    assert (lot.current_price, lot.leader_id, lot.leader_max, lot.second_max, lot.bid_count) == (
+        12_500,
+        a.pk,
+        15_000,
+        12_000,
+        2,
+    )
     third = services.place_bid(b, lot.pk, 20_000)
     assert third.leading is True
     lot.refresh_from_db()
     assert (lot.current_price, lot.leader_id, lot.min_next_bid) == (15_500, b.pk, 16_000)
     # the log: prices as they stood, stable aliases (A is #1, B is #2), one alias per bidder
     assert list(Bid.objects.filter(lot=lot).order_by("id").values_list("alias", "price_after", "leading_after")) == [
-        (1, 10_000, True), (2, 12_500, False), (2, 15_500, True),
+        (1, 10_000, True),
+        (2, 12_500, False),
+        (2, 15_500, True),
     ]
     assert BidderAlias.objects.filter(lot=lot).count() == 2
     assert lot.leader_alias == 2
@@ -167,8 +179,16 @@ def test_the_block_ends_30_days_after_the_third_strike():
 
 def _strike(user, at):
     lot = make_lot()
-    order = Order.objects.create(number=f"BCX{Order.objects.count()}{user.pk}", user=user, kind="auction", subtotal=1, shipping=0, total=1,
-                                 payment_due_at=at, status="expired")
+    order = Order.objects.create(
+        number=f"BCX{Order.objects.count()}{user.pk}",
+        user=user,
+        kind="auction",
+        subtotal=1,
+        shipping=0,
+        total=1,
+        payment_due_at=at,
+        status="expired",
+    )
     win = Win.objects.create(lot=lot, user=user, order=order, kind=Win.Kind.AUCTION, price=1, status=Win.Status.UNPAID)
     return Strike.objects.create(user=user, win=win, created_at=at)
 
@@ -198,6 +218,7 @@ def test_cancelled_and_missing_lots():
 
 
 # --- soft close ----------------------------------------------------------------------------------------
+
 
 def test_a_bid_inside_the_window_moves_the_end_to_bid_time_plus_window():
     lot = make_lot(runs=timedelta(seconds=60), soft_close=120)
@@ -229,6 +250,7 @@ def test_window_zero_is_a_hard_close():
 
 # --- Buy It Now ----------------------------------------------------------------------------------------
 
+
 def test_buy_now_ends_the_lot_at_once_with_an_order_for_the_buyer(django_capture_on_commit_callbacks, mailoutbox):
     lot = make_lot(start=10_000, buy_now=20_000, title="Film camera")
     buyer = bidder()
@@ -240,7 +262,12 @@ def test_buy_now_ends_the_lot_at_once_with_an_order_for_the_buyer(django_capture
     order = win.order
     assert (order.user, order.kind, order.total, order.status) == (buyer, "auction", 20_000, "pending_payment")
     line = order.lines.get()
-    assert (line.product_name, line.unit_price, line.sku, line.seller_id) == ("Film camera", 20_000, f"LOT-{lot.pk}", lot.seller_id)
+    assert (line.product_name, line.unit_price, line.sku, line.seller_id) == (
+        "Film camera",
+        20_000,
+        f"LOT-{lot.pk}",
+        lot.seller_id,
+    )
     assert not order.has_address  # the winner gives it at checkout
     assert abs(order.payment_due_at - timezone.now() - timedelta(hours=48)) < timedelta(minutes=1)
     assert any("Film camera" in m.subject for m in mailoutbox)
@@ -271,6 +298,7 @@ def test_buy_now_follows_the_bidding_rules():
 
 
 # --- closing -------------------------------------------------------------------------------------------
+
 
 def test_closing_sells_to_the_leader_at_the_current_price(django_capture_on_commit_callbacks, mailoutbox):
     lot = make_lot(start=10_000, reserve=12_000, title="Leica M3")
@@ -333,4 +361,3 @@ def test_cancelling():
     services.cancel_lot(owner, fresh.pk, "")  # a seller may withdraw a lot nobody bid on
     assert Lot.objects.get(pk=fresh.pk).status == "cancelled"
     assert refused(services.cancel_lot, staff, fresh.pk, "again").code == "lot_ended"
-

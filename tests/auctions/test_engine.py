@@ -27,21 +27,38 @@ def run(r, *bids):
     return outcome
 
 
-@pytest.mark.parametrize("price, inc", [
-    (0, 100), (1, 100), (9_999, 100), (10_000, 500), (49_999, 500), (50_000, 1_000), (99_999, 1_000),
-    (100_000, 2_500), (500_000, 5_000), (1_000_000, 10_000), (5_000_000, 50_000), (10_000_000, 100_000), (10**12, 100_000),
-])
+@pytest.mark.parametrize(
+    "price, inc",
+    [
+        (0, 100),
+        (1, 100),
+        (9_999, 100),
+        (10_000, 500),
+        (49_999, 500),
+        (50_000, 1_000),
+        (99_999, 1_000),
+        (100_000, 2_500),
+        (500_000, 5_000),
+        (1_000_000, 10_000),
+        (5_000_000, 50_000),
+        (10_000_000, 100_000),
+        (10**12, 100_000),
+    ],
+)
 def test_increment_by_price_band(price, inc):
     assert engine.increment(price, KRW) == inc
 
 
-@pytest.mark.parametrize("rows", [
-    [],
-    [[100, 10]],                       # must start at 0
-    [[0, 10], [0, 20]],                # bands must ascend
-    [[0, 10], [100, 5]],               # increments may not shrink: the price could go down
-    [[0, 0]],                          # increments must be positive
-])
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [],
+        [[100, 10]],  # must start at 0
+        [[0, 10], [0, 20]],  # bands must ascend
+        [[0, 10], [100, 5]],  # increments may not shrink: the price could go down
+        [[0, 0]],  # increments must be positive
+    ],
+)
 def test_invalid_increment_tables_are_refused(rows):
     with pytest.raises(engine.InvalidTable):
         engine.validate_table(rows)
@@ -54,36 +71,147 @@ def test_the_default_tables_are_valid():
 
 # (description, rules, bids, expected leader, price, second max, leading after the last bid, outbid)
 CASES = [
-    ("first bid: price is the start price, whatever the maximum",
-     rules(), [(A, 15_000)], A, 10_000, None, True, None),
-    ("a lower maximum: the leader keeps it, price = second max + one increment",
-     rules(), [(A, 15_000), (B, 12_000)], A, 12_500, 12_000, False, None),
-    ("a higher maximum takes the lead at old max + increment",
-     rules(), [(A, 15_000), (B, 20_000)], B, 15_500, 15_000, True, A),
-    ("a tie goes to the earlier bid, at the tied amount",
-     rules(), [(A, 20_000), (B, 20_000)], A, 20_000, 20_000, False, None),
-    ("price is capped at the top maximum (less than a full increment above the runner-up)",
-     rules(), [(A, 10_600), (B, 10_500)], A, 10_600, 10_500, False, None),
-    ("the leader raising their own maximum doesn't move the price",
-     rules(), [(A, 15_000), (B, 12_000), (A, 30_000)], A, 12_500, 12_000, True, None),
-    ("raising out of a tie bumps the price one increment (eBay)",
-     rules(), [(A, 20_000), (B, 20_000), (A, 25_000)], A, 20_500, 20_000, True, None),
-    ("increment of the second maximum's band: 9,950 → +100",
-     rules(start=5_000), [(A, 20_000), (B, 9_950)], A, 10_050, 9_950, False, None),
-    ("increment of the second maximum's band: 10,000 → +500",
-     rules(start=5_000), [(A, 20_000), (B, 10_000)], A, 10_500, 10_000, False, None),
-    ("reserve: one bidder whose maximum meets it pays the reserve",
-     rules(reserve=50_000), [(A, 60_000)], A, 50_000, None, True, None),
-    ("reserve: one bidder below it stays at the start price",
-     rules(reserve=50_000), [(A, 40_000)], A, 10_000, None, True, None),
-    ("reserve: the formula's price is raised to the reserve once the top maximum meets it",
-     rules(reserve=50_000), [(A, 30_000), (B, 60_000)], B, 50_000, 30_000, True, A),
-    ("reserve: the leader raising to meet it jumps the price to the reserve",
-     rules(reserve=50_000), [(A, 30_000), (A, 55_000)], A, 50_000, None, True, None),
-    ("reserve: above it the formula takes over again",
-     rules(reserve=50_000), [(A, 60_000), (B, 55_000)], A, 56_000, 55_000, False, None),
-    ("three bidders: second max is the best of the non-leaders",
-     rules(), [(A, 15_000), (B, 12_000), (C, 14_000)], A, 14_500, 14_000, False, None),
+    ("first bid: price is the start price, whatever the maximum", rules(), [(A, 15_000)], A, 10_000, None, True, None),
+    (
+        "a lower maximum: the leader keeps it, price = second max + one increment",
+        rules(),
+        [(A, 15_000), (B, 12_000)],
+        A,
+        12_500,
+        12_000,
+        False,
+        None,
+    ),
+    (
+        "a higher maximum takes the lead at old max + increment",
+        rules(),
+        [(A, 15_000), (B, 20_000)],
+        B,
+        15_500,
+        15_000,
+        True,
+        A,
+    ),
+    (
+        "a tie goes to the earlier bid, at the tied amount",
+        rules(),
+        [(A, 20_000), (B, 20_000)],
+        A,
+        20_000,
+        20_000,
+        False,
+        None,
+    ),
+    (
+        "price is capped at the top maximum (less than a full increment above the runner-up)",
+        rules(),
+        [(A, 10_600), (B, 10_500)],
+        A,
+        10_600,
+        10_500,
+        False,
+        None,
+    ),
+    (
+        "the leader raising their own maximum doesn't move the price",
+        rules(),
+        [(A, 15_000), (B, 12_000), (A, 30_000)],
+        A,
+        12_500,
+        12_000,
+        True,
+        None,
+    ),
+    (
+        "raising out of a tie bumps the price one increment (eBay)",
+        rules(),
+        [(A, 20_000), (B, 20_000), (A, 25_000)],
+        A,
+        20_500,
+        20_000,
+        True,
+        None,
+    ),
+    (
+        "increment of the second maximum's band: 9,950 → +100",
+        rules(start=5_000),
+        [(A, 20_000), (B, 9_950)],
+        A,
+        10_050,
+        9_950,
+        False,
+        None,
+    ),
+    (
+        "increment of the second maximum's band: 10,000 → +500",
+        rules(start=5_000),
+        [(A, 20_000), (B, 10_000)],
+        A,
+        10_500,
+        10_000,
+        False,
+        None,
+    ),
+    (
+        "reserve: one bidder whose maximum meets it pays the reserve",
+        rules(reserve=50_000),
+        [(A, 60_000)],
+        A,
+        50_000,
+        None,
+        True,
+        None,
+    ),
+    (
+        "reserve: one bidder below it stays at the start price",
+        rules(reserve=50_000),
+        [(A, 40_000)],
+        A,
+        10_000,
+        None,
+        True,
+        None,
+    ),
+    (
+        "reserve: the formula's price is raised to the reserve once the top maximum meets it",
+        rules(reserve=50_000),
+        [(A, 30_000), (B, 60_000)],
+        B,
+        50_000,
+        30_000,
+        True,
+        A,
+    ),
+    (
+        "reserve: the leader raising to meet it jumps the price to the reserve",
+        rules(reserve=50_000),
+        [(A, 30_000), (A, 55_000)],
+        A,
+        50_000,
+        None,
+        True,
+        None,
+    ),
+    (
+        "reserve: above it the formula takes over again",
+        rules(reserve=50_000),
+        [(A, 60_000), (B, 55_000)],
+        A,
+        56_000,
+        55_000,
+        False,
+        None,
+    ),
+    (
+        "three bidders: second max is the best of the non-leaders",
+        rules(),
+        [(A, 15_000), (B, 12_000), (C, 14_000)],
+        A,
+        14_500,
+        14_000,
+        False,
+        None,
+    ),
 ]
 
 
@@ -99,14 +227,17 @@ def test_proxy_bidding(why, r, bids, leader, price, second, leading, outbid):
     assert outcome.state.leader_max == max(a for b, a in bids if b == leader)
 
 
-@pytest.mark.parametrize("bids, bidder, amount, error, minimum", [
-    ([], A, 9_999, TooLow, 10_000),                           # the first bid: at least the start price
-    ([(A, 15_000)], C, 10_499, TooLow, 10_500),               # then price + increment
-    ([(A, 15_000), (B, 12_000)], C, 12_999, TooLow, 13_000),  # 12,500 + 500
-    ([(A, 15_000)], A, 15_000, NotRaised, 10_500),            # the leader must go above their own maximum
-    ([(A, 15_000)], A, 14_000, NotRaised, 10_500),
-    ([(A, 10_400)], A, 10_450, TooLow, 10_500),               # …and at least the minimum next bid
-])
+@pytest.mark.parametrize(
+    "bids, bidder, amount, error, minimum",
+    [
+        ([], A, 9_999, TooLow, 10_000),  # the first bid: at least the start price
+        ([(A, 15_000)], C, 10_499, TooLow, 10_500),  # then price + increment
+        ([(A, 15_000), (B, 12_000)], C, 12_999, TooLow, 13_000),  # 12,500 + 500
+        ([(A, 15_000)], A, 15_000, NotRaised, 10_500),  # the leader must go above their own maximum
+        ([(A, 15_000)], A, 14_000, NotRaised, 10_500),
+        ([(A, 10_400)], A, 10_450, TooLow, 10_500),  # …and at least the minimum next bid
+    ],
+)
 def test_refused_bids(bids, bidder, amount, error, minimum):
     r = rules()
     state = run(r, *bids).state if bids else State()
@@ -126,13 +257,16 @@ def test_min_next_bid_and_reserve_met():
     assert engine.reserve_met(rules(), State()) is True  # no reserve: nothing to meet
 
 
-@pytest.mark.parametrize("reserve, bids, buy_now, available", [
-    (None, [], 13_000, True),                      # nobody has bid
-    (None, [(A, 11_000)], 13_000, False),          # the first bid takes it away
-    (50_000, [(A, 20_000)], 60_000, True),         # bids, but the reserve is unmet
-    (50_000, [(A, 50_000)], 60_000, False),        # reserve met
-    (None, [], None, False),                       # no Buy It Now price
-])
+@pytest.mark.parametrize(
+    "reserve, bids, buy_now, available",
+    [
+        (None, [], 13_000, True),  # nobody has bid
+        (None, [(A, 11_000)], 13_000, False),  # the first bid takes it away
+        (50_000, [(A, 20_000)], 60_000, True),  # bids, but the reserve is unmet
+        (50_000, [(A, 50_000)], 60_000, False),  # reserve met
+        (None, [], None, False),  # no Buy It Now price
+    ],
+)
 def test_buy_now_availability(reserve, bids, buy_now, available):
     r = rules(reserve=reserve)
     state = run(r, *bids).state if bids else State()
@@ -142,20 +276,24 @@ def test_buy_now_availability(reserve, bids, buy_now, available):
 END = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
 
 
-@pytest.mark.parametrize("seconds_left, window, new_end_offset", [
-    (121, 120, 0),       # outside the window: unchanged
-    (120, 120, 0),       # exactly at the window's edge: accepted time + window is the end already
-    (90, 120, 30),       # 90 s left → ends 120 s after the bid
-    (1, 120, 119),
-    (0.5, 120, 119.5),
-    (30, 0, 0),          # window 0: a hard close
-])
+@pytest.mark.parametrize(
+    "seconds_left, window, new_end_offset",
+    [
+        (121, 120, 0),  # outside the window: unchanged
+        (120, 120, 0),  # exactly at the window's edge: accepted time + window is the end already
+        (90, 120, 30),  # 90 s left → ends 120 s after the bid
+        (1, 120, 119),
+        (0.5, 120, 119.5),
+        (30, 0, 0),  # window 0: a hard close
+    ],
+)
 def test_soft_close(seconds_left, window, new_end_offset):
     accepted = END - timedelta(seconds=seconds_left)
     assert engine.soft_close_end(END, accepted, window) == END + timedelta(seconds=new_end_offset)
 
 
 # --- property test -----------------------------------------------------------------------------------
+
 
 def _reference(r: Rules, log):
     """Leader, price and second maximum recomputed from the bidders' maxima, from scratch."""

@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
-from tests.auctions.wsclient import WebsocketCommunicator, join, next_of
 from django.contrib.auth.models import AnonymousUser
 
 from bidcart.auctions import consumers, live, services
@@ -16,6 +15,7 @@ from bidcart.auctions.models import ChatMessage, ChatMute, ChatReport, Lot
 from bidcart.auctions.routing import websocket_urlpatterns
 from bidcart.core.domain import Conflict, Forbidden, NotAuthenticated
 from tests.auctions.factories import bidder, make_lot, make_user, numbers_in
+from tests.auctions.wsclient import WebsocketCommunicator, join, next_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,7 +53,12 @@ async def test_snapshot_on_connect_with_my_own_maximum_only():
     await db(services.place_bid)(b, lot.pk, 20_000)
     comm, snap = await join(lot.pk, b)
     assert snap["seq"] == 2
-    assert (snap["lot"]["current_price"], snap["lot"]["leader"], snap["lot"]["bid_count"], snap["lot"]["min_next_bid"]) == (20_500, "#1", 2, 21_000)
+    assert (
+        snap["lot"]["current_price"],
+        snap["lot"]["leader"],
+        snap["lot"]["bid_count"],
+        snap["lot"]["min_next_bid"],
+    ) == (20_500, "#1", 2, 21_000)
     assert snap["lot"]["reserve_met"] is True and snap["server_time"] and snap["lot"]["ends_at"]
     assert [row["price"] for row in snap["history"]] == [20_500, 10_000]
     assert snap["you"] == {"my_max": 20_000, "leading": False, "alias": "#2", "watching": False, "is_seller": False}
@@ -159,6 +164,7 @@ async def test_viewer_count():
 
 # --- chat -------------------------------------------------------------------------------------------
 
+
 async def test_chat_with_seller_marked_and_limits(settings):
     settings.RATE_LIMIT_CHAT = "3/10s"
     lot = await db(make_lot)()
@@ -262,6 +268,7 @@ def test_chat_closes_with_the_auction():
 
 
 # --- broadcasts never fail a bid ------------------------------------------------------------------------
+
 
 def test_a_broken_channel_layer_never_fails_a_bid(monkeypatch, caplog):
     class Broken:

@@ -147,11 +147,26 @@ async def drive_the_room(base) -> dict[str, list[dict]]:
 
 async def test_a_websockets_client_with_only_a_jwt_watches_bids_is_outbid_and_chats(server):
     seen = await drive_the_room(server)
-    assert {"snapshot", "bid", "extended", "outbid", "bid_result", "chat", "chat_sent", "reported", "pong",
-            "error", "viewers", "chat_hidden", "ended", "started"} <= set(seen)
+    assert {
+        "snapshot",
+        "bid",
+        "extended",
+        "outbid",
+        "bid_result",
+        "chat",
+        "chat_sent",
+        "reported",
+        "pong",
+        "error",
+        "viewers",
+        "chat_hidden",
+        "ended",
+        "started",
+    } <= set(seen)
 
 
 # --- the documentation is the protocol ------------------------------------------------------------------
+
 
 def documented_messages() -> tuple[dict, dict]:
     """From docs/live-room.md: the `lot` object, and each server message's example by type."""
@@ -174,8 +189,10 @@ def shape_differences(example, actual, where, refs) -> list[str]:
             example = refs[where.rsplit(".", 1)[-1]]
         problems = []
         if set(example) != set(actual):
-            problems.append(f"{where}: documented {sorted(set(example) - set(actual))} not sent, "
-                            f"sent {sorted(set(actual) - set(example))} not documented")
+            problems.append(
+                f"{where}: documented {sorted(set(example) - set(actual))} not sent, "
+                f"sent {sorted(set(actual) - set(example))} not documented"
+            )
         for key in set(example) & set(actual):
             problems += shape_differences(example[key], actual[key], f"{where}.{key}", refs)
         return problems
@@ -199,6 +216,7 @@ async def test_every_message_the_server_sends_is_documented_with_exactly_its_fie
 
 
 # --- who may connect --------------------------------------------------------------------------------------
+
 
 async def handshake_status(url, **kwargs):
     """The HTTP status a refused handshake got, or the close code / "open" of an accepted one."""
@@ -252,6 +270,7 @@ async def test_without_origin_or_token_a_client_only_watches(server):
 
 
 # --- sockets don't outlive the sign-in they were opened with (#13.7) -----------------------------------------
+
 
 async def test_a_socket_opened_before_a_password_change_can_no_longer_bid_or_chat(server):
     lot, user = await db(make_lot)(), await db(bidder)()
@@ -311,7 +330,9 @@ async def test_a_browser_socket_is_closed_once_its_session_logged_out(server):
     await db(browser.post)("/accounts/logout/")
     mark = await room.send(type="chat", text="after logout")
     error = await room.next("error", mark)
-    assert error["code"] == "session_ended" and error["detail"] == "로그아웃되었습니다. 다시 로그인해 주세요."  # the room shows it
+    assert (
+        error["code"] == "session_ended" and error["detail"] == "로그아웃되었습니다. 다시 로그인해 주세요."
+    )  # the room shows it
     await room.task
     assert room.ws.close_code == 4401
     assert await db(ChatMessage.objects.count)() == 1

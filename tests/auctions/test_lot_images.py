@@ -26,8 +26,15 @@ def stored_files(media):
 
 
 def lot_form(category, **extra):
-    return {"title": "Nikon F", "description": "Works.", "category": category.pk, "start_price": "50000",
-            "duration": "60", "soft_close_seconds": "120", **extra}
+    return {
+        "title": "Nikon F",
+        "description": "Works.",
+        "category": category.pk,
+        "start_price": "50000",
+        "duration": "60",
+        "soft_close_seconds": "120",
+        **extra,
+    }
 
 
 def jpeg(name="camera.jpg", size=(1200, 600)):
@@ -61,8 +68,9 @@ def test_lot_images_have_the_product_images_size_limits(settings, media):
     settings.CATALOG_IMAGE_MAX_SIDE = 500
     client = Client()
     client.force_login(seller())
-    response = client.post("/auctions/new/", lot_form(make_category(), images=[jpeg("wide.jpg", (501, 10))]),
-                           HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(
+        "/auctions/new/", lot_form(make_category(), images=[jpeg("wide.jpg", (501, 10))]), HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 400
     assert "wide.jpg is 501×10 pixels" in response.content.decode()
     assert not Lot.objects.exists() and stored_files(media) == []
@@ -81,7 +89,9 @@ def test_a_lot_picture_is_re_encoded_with_renditions_and_shown_in_the_gallery(me
     stem = image.image.name.rsplit(".", 1)[0]
     assert image.image.name.startswith("lots/") and "camera" not in image.image.name
     files = {p.relative_to(media).as_posix() for p in stored_files(media)}
-    assert files == {image.image.name} | {f"{stem}_{kind}.{ext}" for kind in ("list", "detail", "zoom") for ext in ("jpg", "webp")}
+    assert files == {image.image.name} | {
+        f"{stem}_{kind}.{ext}" for kind in ("list", "detail", "zoom") for ext in ("jpg", "webp")
+    }
     assert all(b"<script>" not in (media / name).read_bytes() for name in files)  # never served as uploaded
     with Image.open(media / f"{stem}_detail.webp") as webp:
         assert (webp.format, webp.size) == ("WEBP", (800, 400))
@@ -93,6 +103,10 @@ def test_a_lot_picture_is_re_encoded_with_renditions_and_shown_in_the_gallery(me
     assert f'href="/media/{stem}_zoom.jpg"' in page
     (shown,) = client.get(f"/api/v1/lots/{lot.pk}/").json()["images"]
     assert shown["renditions"]["detail"] == {
-        "url": f"/media/{stem}_detail.jpg", "webp": f"/media/{stem}_detail.webp", "width": 800, "height": 400}
+        "url": f"/media/{stem}_detail.jpg",
+        "webp": f"/media/{stem}_detail.webp",
+        "width": 800,
+        "height": 400,
+    }
     card = client.get("/auctions/").content.decode()
     assert f'src="/media/{stem}_list.jpg" alt="Nikon F" width="400" height="200" loading="lazy"' in card

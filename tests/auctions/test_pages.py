@@ -8,8 +8,18 @@ from django.test import Client
 from django.utils import timezone
 
 from bidcart.auctions import services
+from bidcart.auctions.models import (
+    ChatMessage,
+    ChatMute,
+    ChatReport,
+    Lot,
+    Notice,
+    SecondChanceOffer,
+    Strike,
+    Watch,
+    Win,
+)
 from bidcart.core.domain import Forbidden
-from bidcart.auctions.models import ChatMessage, ChatMute, ChatReport, Lot, Notice, SecondChanceOffer, Strike, Watch, Win
 from bidcart.orders import services as order_services
 from tests.auctions.factories import bidder, end_now, make_category, make_lot, make_user, seller
 
@@ -122,8 +132,10 @@ def test_an_outbid_notice_updated_after_the_page_was_drawn_stays_unread(django_c
     client.post("/auctions/mine/notices/read/", form)
     assert Notice.objects.get(pk=outbid.pk).read_at is None
     page = client.get("/auctions/mine/")
-    client.post("/auctions/mine/notices/read/", {"up_to": str(page.context["notices_up_to"]),
-                                                 "seen_at": page.context["notices_seen_at"]})
+    client.post(
+        "/auctions/mine/notices/read/",
+        {"up_to": str(page.context["notices_up_to"]), "seen_at": page.context["notices_seen_at"]},
+    )
     assert Notice.objects.get(pk=outbid.pk).read_at is not None
 
 
@@ -167,15 +179,31 @@ def test_sellers_list_a_lot_with_the_form():
     category = make_category("Cameras", "cameras")
     client = browser(owner)
     assert client.get("/auctions/new/").status_code == 200
-    response = client.post("/auctions/new/", {
-        "title": "Nikon F", "description": "Works.", "category": category.pk, "start_price": "50000",
-        "buy_now_price": "60000", "duration": "60", "soft_close_seconds": "120",
-    })
+    response = client.post(
+        "/auctions/new/",
+        {
+            "title": "Nikon F",
+            "description": "Works.",
+            "category": category.pk,
+            "start_price": "50000",
+            "buy_now_price": "60000",
+            "duration": "60",
+            "soft_close_seconds": "120",
+        },
+    )
     assert response.status_code == 400 and "130" in response.content.decode()  # Buy It Now too low
-    response = client.post("/auctions/new/", {
-        "title": "Nikon F", "description": "Works.", "category": category.pk, "start_price": "50000",
-        "buy_now_price": "70000", "duration": "60", "soft_close_seconds": "120",
-    })
+    response = client.post(
+        "/auctions/new/",
+        {
+            "title": "Nikon F",
+            "description": "Works.",
+            "category": category.pk,
+            "start_price": "50000",
+            "buy_now_price": "70000",
+            "duration": "60",
+            "soft_close_seconds": "120",
+        },
+    )
     lot = Lot.objects.get(title="Nikon F")
     assert response["Location"] == f"/auctions/{lot.pk}/"
     assert (lot.status, lot.seller, lot.start_price) == ("live", owner, 50_000)
@@ -242,7 +270,10 @@ def test_staff_lift_strikes_and_cancel_lots_with_a_reason_in_the_admin():
     live = make_lot()
     page = client.post(f"{ADMIN}/lot/", {"action": "cancel_lots", "_selected_action": [live.pk]})
     assert page.status_code == 200 and 'name="reason"' in page.content.decode()  # asks for the reason
-    client.post(f"{ADMIN}/lot/", {"action": "cancel_lots", "_selected_action": [live.pk], "apply": "1", "reason": "Stolen goods"})
+    client.post(
+        f"{ADMIN}/lot/",
+        {"action": "cancel_lots", "_selected_action": [live.pk], "apply": "1", "reason": "Stolen goods"},
+    )
     live.refresh_from_db()
     assert (live.status, live.cancel_reason) == ("cancelled", "Stolen goods")
 

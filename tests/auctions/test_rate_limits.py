@@ -39,7 +39,12 @@ async def test_one_bid_count_serves_the_api_the_form_and_the_socket(settings):
     refused = await db(api_bid)(user, lot, 14_000)
     assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
     body = refused.json()
-    assert (body["code"], body["accepted"], body["reason"], body["current_price"]) == ("rate_limited", False, "rate_limited", 10_000)
+    assert (body["code"], body["accepted"], body["reason"], body["current_price"]) == (
+        "rate_limited",
+        False,
+        "rate_limited",
+        10_000,
+    )
     page = await db(page_bid)(user, lot, 14_000)
     assert "Too many requests" in page.content.decode()
     await room.send_json_to({"type": "bid", "max_amount": 14_000, "ref": "b2"})
@@ -70,7 +75,9 @@ async def test_chat_is_limited_per_user_and_room_over_the_api_and_the_socket(set
 
     other = await db(bidder)()
     assert (await db(api_for(other).post)(chat, {"text": "저도요"}, format="json")).status_code == 201
-    assert (await db(api_for(user).post)(f"/api/v1/lots/{elsewhere.pk}/chat/", {"text": "다른 방"}, format="json")).status_code == 201
+    assert (
+        await db(api_for(user).post)(f"/api/v1/lots/{elsewhere.pk}/chat/", {"text": "다른 방"}, format="json")
+    ).status_code == 201
     await room.disconnect()
 
 

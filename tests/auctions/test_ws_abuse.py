@@ -32,8 +32,12 @@ def room(settings):
     browser = Client()
     browser.force_login(user)
     with running_server() as url:
-        yield {"url": url, "lot": lot, "session": browser.cookies["sessionid"].value,
-               "other_token": token_pair(other)["access"]}
+        yield {
+            "url": url,
+            "lot": lot,
+            "session": browser.cookies["sessionid"].value,
+            "other_token": token_pair(other)["access"],
+        }
 
 
 async def connect(room, *, logged_in=False):
@@ -61,8 +65,11 @@ async def still_serving(room, viewer):
     """The viewer who was there all along hears a new bid (placed over the real server's API), a newcomer
     gets a snapshot with it, and the load balancer's check passes."""
     async with httpx.AsyncClient(base_url=room["url"], timeout=10) as api:
-        bid = await api.post(f"/api/v1/lots/{room['lot'].pk}/bids/", json={"max_amount": 25_000},
-                             headers={"Authorization": f"Bearer {room['other_token']}"})
+        bid = await api.post(
+            f"/api/v1/lots/{room['lot'].pk}/bids/",
+            json={"max_amount": 25_000},
+            headers={"Authorization": f"Bearer {room['other_token']}"},
+        )
         assert bid.status_code == 201, bid.text
         event = await next_of(viewer, "bid")
         assert event["lot"]["bid_count"] >= 1 and event["bid"]["price"] == event["lot"]["current_price"]

@@ -11,7 +11,6 @@ from bidcart.cart import services, tasks
 from bidcart.cart.context_processors import cart as cart_context
 from bidcart.cart.models import Cart, CartItem
 from bidcart.catalog.models import Product, Variant
-
 from tests.factories import PASSWORD, api_for, make_product
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +38,8 @@ def test_visitor_cart_lives_in_the_session(tee, mug):
     data = api.get("/api/v1/cart/").json()
     assert data["total"] == 2 * 19000 + 8000 and data["currency"] == "KRW" and data["count"] == 3
     assert [(i["variant"]["id"], i["quantity"], i["unit_price"], i["line_total"]) for i in data["items"]] == [
-        (v(tee).pk, 2, 19000, 38000), (v(mug).pk, 1, 8000, 8000)
+        (v(tee).pk, 2, 19000, 38000),
+        (v(mug).pk, 1, 8000, 8000),
     ]
     assert api_for().get("/api/v1/cart/").json() == {"items": [], "total": 0, "currency": "KRW", "count": 0}
 
@@ -54,15 +54,19 @@ def test_the_anonymous_cart_api_refuses_a_write_without_the_csrf_token(tee, mug)
     sent = visitor.post("/api/v1/cart/items/", {"variant": v(mug).pk}, format="json", HTTP_X_CSRFTOKEN=token)
     assert sent.status_code == 201
     assert [i["variant"]["id"] for i in visitor.get("/api/v1/cart/").json()["items"]] == [v(mug).pk]
-    for forged in (visitor.patch(f"/api/v1/cart/items/{CartItem.objects.get().pk}/", {"quantity": 3}, format="json"),
-                   visitor.delete(f"/api/v1/cart/items/{CartItem.objects.get().pk}/")):
+    for forged in (
+        visitor.patch(f"/api/v1/cart/items/{CartItem.objects.get().pk}/", {"quantity": 3}, format="json"),
+        visitor.delete(f"/api/v1/cart/items/{CartItem.objects.get().pk}/"),
+    ):
         assert forged.status_code == 403
     assert CartItem.objects.get().quantity == 1
 
 
 def test_a_token_client_needs_no_csrf_token_for_its_cart(tee, buyer):
     api = APIClient(enforce_csrf_checks=True)
-    access = api.post("/api/v1/auth/token/", {"email": buyer.email, "password": PASSWORD}, format="json").json()["access"]
+    access = api.post("/api/v1/auth/token/", {"email": buyer.email, "password": PASSWORD}, format="json").json()[
+        "access"
+    ]
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
     assert api.post("/api/v1/cart/items/", {"variant": v(tee).pk}, format="json").status_code == 201
 
@@ -80,7 +84,14 @@ def test_adding_beyond_stock_is_refused_with_a_code(tee):
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"variant": "x"}, {"variant": 1, "quantity": 0}, {"variant": 1, "quantity": 100}, {"variant": 1, "quantity": -1}, {"variant": 1, "colour": "red"}],
+    [
+        {},
+        {"variant": "x"},
+        {"variant": 1, "quantity": 0},
+        {"variant": 1, "quantity": 100},
+        {"variant": 1, "quantity": -1},
+        {"variant": 1, "colour": "red"},
+    ],
 )
 def test_bad_add_input_is_400(tee, body):
     response = api_for().post("/api/v1/cart/items/", body, format="json")
@@ -88,7 +99,10 @@ def test_bad_add_input_is_400(tee, body):
 
 
 def test_unknown_or_inactive_variant_is_400(tee):
-    assert api_for().post("/api/v1/cart/items/", {"variant": 999999}, format="json").json()["code"] == "variant_unavailable"
+    assert (
+        api_for().post("/api/v1/cart/items/", {"variant": 999999}, format="json").json()["code"]
+        == "variant_unavailable"
+    )
     Product.objects.filter(pk=tee.pk).update(active=False)
     assert api_for().post("/api/v1/cart/items/", {"variant": v(tee).pk}, format="json").status_code == 400
 
@@ -130,6 +144,7 @@ def test_cart_prices_follow_the_catalog_not_the_cart(mug, buyer):
 
 
 # --- merge on login -----------------------------------------------------------------------------
+
 
 def _login(client, user):
     return client.post("/accounts/login/", {"email": user.email, "password": PASSWORD})
@@ -182,6 +197,7 @@ def test_context_processor_counts_units(mug, buyer, rf):
 
 
 # --- pages -------------------------------------------------------------------------------------
+
 
 def test_cart_page_add_update_remove(mug, tee):
     client = Client()

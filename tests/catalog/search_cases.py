@@ -13,15 +13,34 @@ def korean_shop() -> dict:
     accessories = make_category("액세서리", "accessories", electronics)
     clothes = make_category("의류", "clothes")
     p = {
-        "beans": make_product(seller, coffee, name="에티오피아 예가체프 원두", slug="beans", description="산미가 있는 싱글 오리진"),
-        "greentea": make_product(seller, coffee, name="제주 녹차 티백 50개", slug="greentea", description="1000원 할인"),
-        "mechanical": make_product(seller, keyboards, name="기계식 키보드 87키", slug="mechanical", description="핫스왑 지원 텐키리스"),
-        "lowprofile": make_product(seller, keyboards, name="Low Profile Wireless Keyboard", slug="lowprofile",
-                                   description="Slim multi-device keyboard, Korean/English keycaps."),
+        "beans": make_product(
+            seller, coffee, name="에티오피아 예가체프 원두", slug="beans", description="산미가 있는 싱글 오리진"
+        ),
+        "greentea": make_product(
+            seller, coffee, name="제주 녹차 티백 50개", slug="greentea", description="1000원 할인"
+        ),
+        "mechanical": make_product(
+            seller, keyboards, name="기계식 키보드 87키", slug="mechanical", description="핫스왑 지원 텐키리스"
+        ),
+        "lowprofile": make_product(
+            seller,
+            keyboards,
+            name="Low Profile Wireless Keyboard",
+            slug="lowprofile",
+            description="Slim multi-device keyboard, Korean/English keycaps.",
+        ),
         "exact": make_product(seller, accessories, name="키보드", slug="exact", description="이름이 검색어 그대로"),
-        "wristrest": make_product(seller, accessories, name="키보드 손목 받침대", slug="wristrest", description="메모리폼"),
-        "tee": make_product(seller, clothes, name="오버핏 코튼 티셔츠", slug="tee", description="부드러운 면 100%",
-                            variants=[({"색상": "검정", "사이즈": "L"}, 19000, 3), ({"색상": "흰색", "사이즈": "M"}, 19000, 2)]),
+        "wristrest": make_product(
+            seller, accessories, name="키보드 손목 받침대", slug="wristrest", description="메모리폼"
+        ),
+        "tee": make_product(
+            seller,
+            clothes,
+            name="오버핏 코튼 티셔츠",
+            slug="tee",
+            description="부드러운 면 100%",
+            variants=[({"색상": "검정", "사이즈": "L"}, 19000, 3), ({"색상": "흰색", "사이즈": "M"}, 19000, 2)],
+        ),
         "pants": make_product(seller, clothes, name="Linen_Blend Pants", slug="pants", description="summer"),
         "scarf": make_product(seller, clothes, name="LinenXBlend Scarf", slug="scarf", description=""),
     }

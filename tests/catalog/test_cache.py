@@ -4,8 +4,8 @@ makes the next page show it: each test caches a page, writes, and reads the page
 import re
 
 import pytest
-from django.utils import timezone
 from django.test import Client
+from django.utils import timezone
 
 from bidcart.cart.models import Cart, CartItem
 from bidcart.catalog import cache as catalog_cache
@@ -42,6 +42,7 @@ PAGES = ("/products/blue-mug/", "/products/", "/", "/api/v1/products/blue-mug/",
 
 # --- served from the cache -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("url", PAGES + ("/products/?category=mugs&ordering=price", "/api/v1/categories/"))
 def test_a_second_anonymous_visit_runs_no_query(url, shelf, client, django_assert_num_queries):
     warm(client, url)
@@ -49,7 +50,9 @@ def test_a_second_anonymous_visit_runs_no_query(url, shelf, client, django_asser
         page(client, url)
 
 
-def test_a_logged_in_visit_shares_the_data_but_keeps_its_own_wishlist_heart(shelf, client, buyer, other, django_assert_num_queries):
+def test_a_logged_in_visit_shares_the_data_but_keeps_its_own_wishlist_heart(
+    shelf, client, buyer, other, django_assert_num_queries
+):
     services.add_to_wishlist(buyer, shelf)
     warm(Client(), "/products/blue-mug/")  # an anonymous visitor fills the cache
     client.force_login(buyer)
@@ -75,6 +78,7 @@ def test_each_visitor_gets_their_own_csrf_token_from_a_cached_page(shelf):
 
 
 # --- every write shows at once -------------------------------------------------------------------
+
 
 def test_a_new_price_shows_everywhere(shelf, client, seller):
     warm(client, *PAGES)
@@ -137,7 +141,7 @@ def test_the_menu_marks_each_visitors_own_category_from_the_cached_options(shelf
     warm(client, "/products/?category=mugs", "/products/")
     html = page(client, "/products/?category=cups")
     assert '<option value="cups" selected>' in html and '<option value="mugs" selected>' not in html
-    assert 'selected>' not in page(client, "/products/").split('name="category"')[1].split("</select>")[0]
+    assert "selected>" not in page(client, "/products/").split('name="category"')[1].split("</select>")[0]
 
 
 def test_a_review_and_the_new_rating_show(shelf, client, buyer):
@@ -147,7 +151,9 @@ def test_a_review_and_the_new_rating_show(shelf, client, buyer):
     CartItem.objects.create(cart=cart, variant=shelf_variant, quantity=1)
     order = order_services.place_order(buyer, shipping_address=ADDRESS)
     order_services.mark_paid(order)
-    type(order).objects.filter(pk=order.pk).update(status="delivered", confirmed_at=timezone.now())  # 구매확정: reviews open
+    type(order).objects.filter(pk=order.pk).update(
+        status="delivered", confirmed_at=timezone.now()
+    )  # 구매확정: reviews open
     warm(client, "/products/blue-mug/", "/api/v1/products/blue-mug/")
     review_services.create_review(buyer, shelf, rating=4, text="Keeps tea hot for ages")
     assert "Keeps tea hot for ages" in page(client, "/products/blue-mug/")

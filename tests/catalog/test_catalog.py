@@ -4,10 +4,8 @@ from django.db import IntegrityError, transaction
 from bidcart.catalog import selectors, services
 from bidcart.catalog.models import Category, Product, Variant
 from bidcart.core.domain import Forbidden, NotFound
-
-from tests.openapi import assert_documented
-
 from tests.factories import api_for, make_category, make_product, make_user
+from tests.openapi import assert_documented
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +25,7 @@ def slugs(response):
 
 
 # --- category tree -----------------------------------------------------------------------------
+
 
 def test_category_paths_and_descendants_in_one_query(tree, django_assert_num_queries):
     assert tree["tees"].path == f"/{tree['fashion'].pk}/{tree['men'].pk}/{tree['tees'].pk}/"
@@ -68,15 +67,30 @@ def test_a_top_level_category_has_no_parent_as_the_schema_says(tree, client):
 
 # --- list, filters, sorting --------------------------------------------------------------------
 
+
 @pytest.fixture
 def catalog(tree, seller):
     other_seller = make_user("seller2@example.com", seller=True)
     return {
-        "tee": make_product(seller, tree["tees"], name="Cotton Tee 티셔츠", price=19000, slug="tee",
-                            variants=[({"size": "M"}, 19000, 3), ({"size": "L"}, 21000, 0)], description="soft cotton"),
+        "tee": make_product(
+            seller,
+            tree["tees"],
+            name="Cotton Tee 티셔츠",
+            price=19000,
+            slug="tee",
+            variants=[({"size": "M"}, 19000, 3), ({"size": "L"}, 21000, 0)],
+            description="soft cotton",
+        ),
         "shirt": make_product(seller, tree["men"], name="Oxford Shirt", price=45000, slug="shirt", stock=0),
-        "coffee": make_product(other_seller, tree["food"], name="원두 커피", price=24000, slug="coffee",
-                               description="Ethiopian beans", sold_count=50),
+        "coffee": make_product(
+            other_seller,
+            tree["food"],
+            name="원두 커피",
+            price=24000,
+            slug="coffee",
+            description="Ethiopian beans",
+            sold_count=50,
+        ),
         "hidden": make_product(seller, tree["tees"], name="Hidden Tee", slug="hidden", active=False),
     }
 
@@ -86,7 +100,9 @@ def test_list_is_paginated_with_count_and_hides_inactive_products(catalog, clien
     assert set(data) == {"count", "next", "previous", "results"}
     assert data["count"] == 3 and len(data["results"]) == 2 and data["next"]
     first = client.get("/api/v1/products/?ordering=price").json()["results"][0]
-    assert first["slug"] == "tee" and first["price"] == 19000 and first["currency"] == "KRW" and first["in_stock"] is True
+    assert (
+        first["slug"] == "tee" and first["price"] == 19000 and first["currency"] == "KRW" and first["in_stock"] is True
+    )
     assert first["rating"] == {"average": 0.0, "count": 0}
     assert first["category"] == {"name": "T-shirts", "slug": "tees"}
 
@@ -141,7 +157,15 @@ def test_rating_ordering(catalog, client):
 
 @pytest.mark.parametrize(
     "query",
-    ["min_price=-1", "max_price=abc", "ordering=name", "seller=abc", "in_stock=maybe", "page_size=abc&page=x", "search=" + "x" * 101],
+    [
+        "min_price=-1",
+        "max_price=abc",
+        "ordering=name",
+        "seller=abc",
+        "in_stock=maybe",
+        "page_size=abc&page=x",
+        "search=" + "x" * 101,
+    ],
 )
 def test_bad_list_input_is_400_never_500(catalog, client, query):
     response = client.get(f"/api/v1/products/?{query}")
@@ -170,10 +194,13 @@ def test_stock_can_never_go_negative_in_the_database(catalog):
 
 # --- fixed number of queries -------------------------------------------------------------------
 
+
 def _fill(n, seller, category, client):
     client.get("/healthz")  # warms the per-IP block-list cache of the honeypot middleware
     for i in range(n):
-        make_product(seller, category, name=f"Bulk {i}", variants=[({"size": "M"}, 1000 + i, 2), ({"size": "L"}, 2000, 0)])
+        make_product(
+            seller, category, name=f"Bulk {i}", variants=[({"size": "M"}, 1000 + i, 2), ({"size": "L"}, 2000, 0)]
+        )
 
 
 @pytest.mark.parametrize("n", [3, 30])
@@ -205,6 +232,7 @@ def test_detail_query_counts(variants, seller, tree, client, django_assert_num_q
 
 # --- pages -------------------------------------------------------------------------------------
 
+
 def test_list_page_shows_search_count_and_sold_out(catalog, client):
     html = client.get("/products/?search=tee").content.decode()
     assert "Cotton Tee 티셔츠" in html and "Oxford" not in html
@@ -233,6 +261,7 @@ def test_home_shows_featured_products(catalog, client):
 
 # --- seller dashboard --------------------------------------------------------------------------
 
+
 def test_seller_dashboard_lists_only_own_products(catalog, client, seller):
     client.force_login(seller)
     html = client.get("/seller/").content.decode()
@@ -250,16 +279,38 @@ def test_non_sellers_have_no_dashboard(client, buyer):
 
 def test_seller_creates_a_product_adds_a_variant_and_sets_stock(client, seller, tree):
     client.force_login(seller)
-    response = client.post("/seller/products/new/", {"name": "새 상품 New", "category": tree["tees"].pk, "base_price": 15000, "brand": "B", "description": "", "active": "on"})
+    response = client.post(
+        "/seller/products/new/",
+        {
+            "name": "새 상품 New",
+            "category": tree["tees"].pk,
+            "base_price": 15000,
+            "brand": "B",
+            "description": "",
+            "active": "on",
+        },
+    )
     assert response.status_code == 302
     product = Product.objects.get(name="새 상품 New")
     assert product.seller == seller and product.slug
     url = f"/seller/products/{product.pk}/"
-    assert client.post(url, {"action": "variant", "sku": "NEW-1", "attributes": "size=M, colour=검정", "price": 15000, "stock": 4}).status_code == 302
+    assert (
+        client.post(
+            url, {"action": "variant", "sku": "NEW-1", "attributes": "size=M, colour=검정", "price": 15000, "stock": 4}
+        ).status_code
+        == 302
+    )
     variant = product.variants.get()
     assert variant.attributes == {"size": "M", "colour": "검정"} and variant.stock == 4
-    assert client.post(url, {"action": "variant", "sku": "NEW-1", "price": 1, "stock": 1}).status_code == 400  # SKU taken
-    assert client.post(url, {"action": "variant", "sku": "NEW-2", "attributes": "broken", "price": 1, "stock": 1}).status_code == 400
+    assert (
+        client.post(url, {"action": "variant", "sku": "NEW-1", "price": 1, "stock": 1}).status_code == 400
+    )  # SKU taken
+    assert (
+        client.post(
+            url, {"action": "variant", "sku": "NEW-2", "attributes": "broken", "price": 1, "stock": 1}
+        ).status_code
+        == 400
+    )
     assert client.post(url, {"action": "stock", "variant": variant.pk, "expected": 4, "stock": 9}).status_code == 302
     variant.refresh_from_db()
     assert variant.stock == 9
@@ -279,6 +330,7 @@ def test_seller_cannot_touch_another_sellers_variant(catalog, seller):
 
 
 # --- wishlist ----------------------------------------------------------------------------------
+
 
 def test_wishlist_api(catalog, buyer, other):
     api = api_for(buyer)

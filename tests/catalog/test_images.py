@@ -10,7 +10,6 @@ from PIL import Image
 from bidcart.catalog import services
 from bidcart.catalog.models import Product, ProductImage
 from bidcart.core.domain import Invalid, NotFound
-
 from tests.factories import make_category, make_product, make_user, picture
 
 pytestmark = pytest.mark.django_db
@@ -24,8 +23,13 @@ def media(settings, tmp_path):
 
 def product_form(product, **extra):
     data = {
-        "action": "product", "name": product.name, "category": product.category_id, "base_price": product.base_price,
-        "brand": product.brand, "description": product.description, "active": "on",
+        "action": "product",
+        "name": product.name,
+        "category": product.category_id,
+        "base_price": product.base_price,
+        "brand": product.brand,
+        "description": product.description,
+        "active": "on",
     }
     data.update(extra)
     return data
@@ -69,23 +73,35 @@ def test_seller_uploads_several_images_and_the_first_is_the_cover(client, seller
     body = client.get("/api/v1/products/linen/").json()
     assert body["image"] == "http://testserver" + images[0].image.url
     assert [{k: v for k, v in i.items() if k in ("id", "url", "alt")} for i in body["images"]] == [
-        {"id": i.pk, "url": "http://testserver" + i.image.url, "alt": "린넨 셔츠"} for i in images]
+        {"id": i.pk, "url": "http://testserver" + i.image.url, "alt": "린넨 셔츠"} for i in images
+    ]
     # apps get every size with its dimensions, as the pages do
     cover = body["images"][0]
     assert (cover["width"], cover["height"]) == (64, 48)
     assert cover["renditions"]["list"] == {
         "url": "http://testserver" + rendition_url(images[0], "list"),
-        "webp": "http://testserver" + rendition_url(images[0], "list", "webp"), "width": 64, "height": 48}
+        "webp": "http://testserver" + rendition_url(images[0], "list", "webp"),
+        "width": 64,
+        "height": 48,
+    }
     assert set(cover["renditions"]) == {"list", "detail", "zoom"}
 
 
 def test_a_new_product_can_be_created_with_its_images(client, seller):
     category = make_category()
     client.force_login(seller)
-    response = client.post("/seller/products/new/", {
-        "name": "Mug", "category": category.pk, "base_price": 9000, "brand": "", "description": "", "active": "on",
-        "images": [picture("mug.png", "PNG")],
-    })
+    response = client.post(
+        "/seller/products/new/",
+        {
+            "name": "Mug",
+            "category": category.pk,
+            "base_price": 9000,
+            "brand": "",
+            "description": "",
+            "active": "on",
+            "images": [picture("mug.png", "PNG")],
+        },
+    )
     assert response.status_code == 302
     product = Product.objects.get(name="Mug")
     assert len(gallery(product)) == 1
@@ -94,7 +110,9 @@ def test_a_new_product_can_be_created_with_its_images(client, seller):
 def test_a_text_file_renamed_jpg_is_refused_and_nothing_is_stored(client, seller, product, media):
     client.force_login(seller)
     fake = SimpleUploadedFile("photo.jpg", b"<html><script>alert(1)</script></html>", content_type="image/jpeg")
-    response = client.post(f"/seller/products/{product.pk}/", product_form(product, name="Renamed", images=[picture(), fake]))
+    response = client.post(
+        f"/seller/products/{product.pk}/", product_form(product, name="Renamed", images=[picture(), fake])
+    )
     assert response.status_code == 400
     assert "photo.jpg 파일은 JPEG, PNG, WebP 이미지가 아닙니다." in response.content.decode()  # the seller's language
     assert gallery(product) == []  # the valid one beside it is not stored either: all or nothing
@@ -105,17 +123,25 @@ def test_a_text_file_renamed_jpg_is_refused_and_nothing_is_stored(client, seller
 def test_a_new_product_with_a_bad_image_is_not_created(client, seller):
     category = make_category()
     client.force_login(seller)
-    response = client.post("/seller/products/new/", {
-        "name": "Ghost", "category": category.pk, "base_price": 9000, "active": "on",
-        "images": [SimpleUploadedFile("x.png", b"not a png", content_type="image/png")],
-    })
+    response = client.post(
+        "/seller/products/new/",
+        {
+            "name": "Ghost",
+            "category": category.pk,
+            "base_price": 9000,
+            "active": "on",
+            "images": [SimpleUploadedFile("x.png", b"not a png", content_type="image/png")],
+        },
+    )
     assert response.status_code == 400
     assert not Product.objects.filter(name="Ghost").exists()
 
 
 def test_other_image_types_are_refused(client, seller, product):
     client.force_login(seller)
-    response = client.post(f"/seller/products/{product.pk}/", product_form(product, images=[picture("anim.gif", "GIF")]))
+    response = client.post(
+        f"/seller/products/{product.pk}/", product_form(product, images=[picture("anim.gif", "GIF")])
+    )
     assert response.status_code == 400
     assert "anim.gif 파일은 JPEG, PNG, WebP 이미지가 아닙니다." in response.content.decode()
     assert gallery(product) == []
@@ -129,7 +155,9 @@ def test_an_image_over_the_size_limit_is_refused(client, seller, product, settin
     big = SimpleUploadedFile("huge.png", buffer.getvalue(), content_type="image/png")
     assert big.size > settings.CATALOG_IMAGE_MAX_BYTES
     client.force_login(seller)
-    response = client.post(f"/seller/products/{product.pk}/", product_form(product, images=[big]), HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(
+        f"/seller/products/{product.pk}/", product_form(product, images=[big]), HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 400
     assert "huge.png is too large: an image may be at most 1 MB." in response.content.decode()
     assert gallery(product) == []
@@ -139,7 +167,9 @@ def test_an_image_over_the_dimension_limit_is_refused(client, seller, product, s
     settings.CATALOG_IMAGE_MAX_SIDE = 500
     client.force_login(seller)
     wide = picture("wide.png", "PNG", size=(501, 10))
-    response = client.post(f"/seller/products/{product.pk}/", product_form(product, images=[wide]), HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(
+        f"/seller/products/{product.pk}/", product_form(product, images=[wide]), HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 400
     assert "wide.png is 501×10 pixels: an image may be at most 500 pixels on each side." in response.content.decode()
 
@@ -157,7 +187,9 @@ def stored_files(media) -> set:
     return {p for p in media.rglob("*") if p.is_file()} if media.exists() else set()
 
 
-def test_a_product_save_refused_at_its_images_keeps_neither_the_new_details_nor_any_image(seller, product, media, settings):
+def test_a_product_save_refused_at_its_images_keeps_neither_the_new_details_nor_any_image(
+    seller, product, media, settings
+):
     settings.CATALOG_IMAGE_MAX_COUNT = 2
     (kept,) = services.add_images(seller, product, [picture()])
     files = stored_files(media)
@@ -172,7 +204,9 @@ def test_a_product_save_refused_at_its_images_keeps_neither_the_new_details_nor_
 def test_a_new_product_refused_at_its_images_is_not_created_and_leaves_no_file(seller, media, settings):
     settings.CATALOG_IMAGE_MAX_COUNT = 1
     with pytest.raises(Invalid):
-        services.product_save(seller, name="Ghost", category=make_category(), base_price=9000, uploads=[picture(), picture()])
+        services.product_save(
+            seller, name="Ghost", category=make_category(), base_price=9000, uploads=[picture(), picture()]
+        )
     assert not Product.objects.filter(name="Ghost").exists()
     assert stored_files(media) == set()
 
@@ -188,14 +222,19 @@ def test_the_product_page_shows_a_refused_save_and_keeps_the_product_as_it_was(c
     settings.CATALOG_IMAGE_MAX_COUNT = 1
     services.add_images(seller, product, [picture()])
     client.force_login(seller)
-    response = client.post(f"/seller/products/{product.pk}/", product_form(product, name="Renamed", images=[picture()]),
-                           HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(
+        f"/seller/products/{product.pk}/",
+        product_form(product, name="Renamed", images=[picture()]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert response.status_code == 400
     assert "A product can have at most 1 images; it has 1." in response.content.decode()
     assert Product.objects.get(pk=product.pk).name == "린넨 셔츠" and len(gallery(product)) == 1
 
 
-def test_the_seller_reorders_makes_a_cover_and_deletes(client, seller, product, media, django_capture_on_commit_callbacks):
+def test_the_seller_reorders_makes_a_cover_and_deletes(
+    client, seller, product, media, django_capture_on_commit_callbacks
+):
     a, b, c = services.add_images(seller, product, [picture("a.jpg"), picture("b.jpg"), picture("c.jpg")])
     client.force_login(seller)
     url = f"/seller/products/{product.pk}/"

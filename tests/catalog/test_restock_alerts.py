@@ -6,10 +6,8 @@ from django.test import Client
 
 from bidcart.catalog import services, tasks
 from bidcart.catalog.models import RestockAlert, Variant, WishlistItem
-
-from tests.openapi import assert_documented
-
 from tests.factories import api_for, make_product
+from tests.openapi import assert_documented
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +63,10 @@ def test_the_api_refuses_an_option_in_stock_and_bad_ids(tee, buyer):
     response = api_for(buyer).post("/api/v1/restock-alerts/", {"variant": in_stock.pk}, format="json")
     assert response.status_code == 409 and response.json()["code"] == "in_stock"
     assert api_for(buyer).post("/api/v1/restock-alerts/", {"variant": 10**20}, format="json").status_code == 400
-    assert api_for().post("/api/v1/restock-alerts/", {"variant": sold_out(tee).pk}, format="json").status_code in (401, 403)
+    assert api_for().post("/api/v1/restock-alerts/", {"variant": sold_out(tee).pk}, format="json").status_code in (
+        401,
+        403,
+    )
     assert not RestockAlert.objects.exists()
 
 

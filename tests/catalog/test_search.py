@@ -31,7 +31,7 @@ def test_the_exact_name_comes_first_then_names_that_start_with_it(shop, client):
     body = client.get("/api/v1/products/", {"search": query}).json()
     assert [p["slug"] for p in body["results"]] == order
     page = client.get("/products/", {"search": query, "ordering": "relevance"}).content.decode()
-    positions = [page.index(f'/products/{slug}/') for slug in order]
+    positions = [page.index(f"/products/{slug}/") for slug in order]
     assert positions == sorted(positions)
 
 

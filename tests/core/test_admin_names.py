@@ -20,7 +20,9 @@ def names_on_the_index(client, language: str) -> tuple[list[str], list[str]]:
     client.force_login(staff)
     html = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
     apps = [name.strip() for name in re.findall(r"<caption>\s*<a [^>]*>([^<]+)</a>", html)]
-    models = [name.strip() for name in re.findall(r'<th scope="row" id="[^"]+">\s*<a href="[^"]*"[^>]*>([^<]+)</a>', html)]
+    models = [
+        name.strip() for name in re.findall(r'<th scope="row" id="[^"]+">\s*<a href="[^"]*"[^>]*>([^<]+)</a>', html)
+    ]
     return apps, models
 
 

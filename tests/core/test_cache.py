@@ -6,7 +6,6 @@ import logging
 import pytest
 
 from bidcart.core.cache import DegradingRedisCache
-
 from tests.livesrv import free_port
 
 

@@ -9,15 +9,22 @@ from bidcart.core.deploy_checks import Config, problems, simulated_payments
 GOOD_SECRET = "k3J9-vQx_2mZ8pLr5TnW7yB4cHd6fGs1aEo0uIiKjMlNbVcXzQwErTyUiOpAsDfGh"
 # Every provider with its real base URL and credentials (as deploy/bidcart.env.example has them).
 REAL_PROVIDERS = {
-    "KAKAOPAY_BASE_URL": "https://open-api.kakaopay.com", "KAKAOPAY_SECRET_KEY": "DEV-kakaopay-secret",
+    "KAKAOPAY_BASE_URL": "https://open-api.kakaopay.com",
+    "KAKAOPAY_SECRET_KEY": "DEV-kakaopay-secret",
     "KAKAOPAY_CID": "CBIDCART01",
-    "PORTONE_BASE_URL": "https://api.iamport.kr", "PORTONE_IMP_KEY": "1234567890123456",
-    "PORTONE_IMP_SECRET": "imp-secret", "PORTONE_MERCHANT_CODE": "imp12345678",
-    "PORTONE_V2_BASE_URL": "https://api.portone.io", "PORTONE_V2_SECRET": "v2-secret",
-    "PORTONE_V2_STORE_ID": "store-4b5c", "PORTONE_V2_CHANNEL_KEY": "channel-key-4b5c",
+    "PORTONE_BASE_URL": "https://api.iamport.kr",
+    "PORTONE_IMP_KEY": "1234567890123456",
+    "PORTONE_IMP_SECRET": "imp-secret",
+    "PORTONE_MERCHANT_CODE": "imp12345678",
+    "PORTONE_V2_BASE_URL": "https://api.portone.io",
+    "PORTONE_V2_SECRET": "v2-secret",
+    "PORTONE_V2_STORE_ID": "store-4b5c",
+    "PORTONE_V2_CHANNEL_KEY": "channel-key-4b5c",
     "PORTONE_V2_WEBHOOK_SECRET": "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=",
-    "PAYPAL_BASE_URL": "https://api-m.paypal.com", "PAYPAL_CLIENT_ID": "paypal-client",
-    "PAYPAL_CLIENT_SECRET": "paypal-secret", "PAYPAL_WEBHOOK_ID": "8PT597110X687430LKGECATA",
+    "PAYPAL_BASE_URL": "https://api-m.paypal.com",
+    "PAYPAL_CLIENT_ID": "paypal-client",
+    "PAYPAL_CLIENT_SECRET": "paypal-secret",
+    "PAYPAL_WEBHOOK_ID": "8PT597110X687430LKGECATA",
 }
 SCALED = {
     "SECRET_KEY": GOOD_SECRET,
@@ -55,12 +62,15 @@ def test_missing_secret_key_says_how_to_make_one():
     assert "Set SECRET_KEY" in problem.fix and "secrets.token_urlsafe(50)" in problem.fix
 
 
-@pytest.mark.parametrize("key", [
-    "test-only-secret-key-never-used-outside-the-test-suite",  # the test suite's own
-    "change-me-to-a-long-random-string-see-deploy-readme",  # the sample env file's
-    "changeme",
-    "django-insecure-" + GOOD_SECRET,  # startproject's
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "test-only-secret-key-never-used-outside-the-test-suite",  # the test suite's own
+        "change-me-to-a-long-random-string-see-deploy-readme",  # the sample env file's
+        "changeme",
+        "django-insecure-" + GOOD_SECRET,  # startproject's
+    ],
+)
 def test_a_known_secret_key_is_refused(key):
     problem = only({**SCALED, "SECRET_KEY": key})
     assert problem.id == "bidcart.E002"
@@ -119,8 +129,10 @@ def test_several_workers_without_redis_are_refused_and_told_why():
 
 
 def test_the_embedded_default_with_several_workers_gets_both_reasons():
-    found = ids({"SECRET_KEY": GOOD_SECRET, "ALLOWED_HOSTS": "shop.example.com", "PGSIM_MOUNT": "0",
-                 **REAL_PROVIDERS}, workers=2)
+    found = ids(
+        {"SECRET_KEY": GOOD_SECRET, "ALLOWED_HOSTS": "shop.example.com", "PGSIM_MOUNT": "0", **REAL_PROVIDERS},
+        workers=2,
+    )
     assert found == ["bidcart.E007", "bidcart.E008"]
 
 
@@ -138,6 +150,7 @@ def test_the_mounted_simulator_is_fine_once_every_provider_is_real_or_a_standalo
 
 
 # --- #13 item 3: a production server takes real money ------------------------------------------------
+
 
 def test_the_simulator_is_not_mounted_by_default_without_debug():
     without = {k: v for k, v in SCALED.items() if k != "PGSIM_MOUNT"}
@@ -217,7 +230,12 @@ def test_check_deploy_is_quiet_about_a_safe_configuration(settings, monkeypatch)
     settings.ALLOWED_HOSTS = ["shop.example.com"]
     settings.PGSIM_MOUNT = False
     real = Config.from_environ(SCALED).providers
-    for name, key in (("kakaopay", "KAKAOPAY"), ("portone", "PORTONE"), ("portone_v2", "PORTONE_V2"), ("paypal", "PAYPAL")):
+    for name, key in (
+        ("kakaopay", "KAKAOPAY"),
+        ("portone", "PORTONE"),
+        ("portone_v2", "PORTONE_V2"),
+        ("paypal", "PAYPAL"),
+    ):
         setattr(settings, key, real[name])
     messages = checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.security])
     assert [m.id for m in messages if m.id.startswith("bidcart.")] == []
@@ -232,6 +250,7 @@ def test_check_deploy_refuses_the_test_suites_own_simulated_payments(settings, m
 
 
 # --- #18 item 4: `check --deploy` and `bidcart serve` read the environment the same way (core/env.py) ------
+
 
 def test_check_deploy_counts_the_workers_serve_would_start_when_web_concurrency_is_not_set(settings, monkeypatch):
     # `bidcart serve` starts up to 4 workers on PostgreSQL with Redis; check --deploy assumed 1

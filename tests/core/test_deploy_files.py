@@ -40,7 +40,10 @@ def test_compose_runs_two_webs_a_worker_one_beat_postgres_redis_and_nginx():
     for name in ("web1", "web2", "worker", "beat", "migrate"):
         service = services[name]
         assert service["env_file"] == "bidcart.env"
-        assert service["environment"]["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in service["environment"]["DATABASE_URL"]
+        assert (
+            service["environment"]["DATABASE_URL"].startswith("postgres://")
+            and "@postgres:5432/" in service["environment"]["DATABASE_URL"]
+        )
         assert service["environment"]["REDIS_URL"] == "redis://redis:6379/0"
         assert service["build"]["dockerfile"] == "deploy/Dockerfile"
     assert services["nginx"]["ports"] == ["80:80"]
@@ -64,7 +67,11 @@ def test_the_sample_env_file_lists_every_variable_settings_reads():
     from bidcart.payments.providers import classes
 
     sources = [(ROOT / "src" / "bidcart" / name).read_text() for name in ("settings.py", "core/env.py")]
-    read = {name for text in sources for name in re.findall(r'env\.(?:str|bool|int|float|list|db|email_url)\("([A-Z0-9_]+)"', text)}
+    read = {
+        name
+        for text in sources
+        for name in re.findall(r'env\.(?:str|bool|int|float|list|db|email_url)\("([A-Z0-9_]+)"', text)
+    }
     read |= {f"{cls.settings_key}_{option.upper()}" for cls in classes().values() for option in cls.options}
     assert len(read) > 60
     documented = env_example()
@@ -92,15 +99,20 @@ def test_the_sample_env_file_is_refused_until_edited_and_accepted_after():
     # the example SECRET_KEY, and the provider keys left for the operator to fill in
     assert {p.id for p in found} == {"bidcart.E002", "bidcart.E012"}
     environ["SECRET_KEY"] = "k3J9-vQx_2mZ8pLr5TnW7yB4cHd6fGs1aEo0uIiKjMlNbVcXzQwErTyUiOpAsDfGh"
-    environ.update({name: f"key-from-the-console-{name.lower()}" for name, value in environ.items()
-                    if not value and name.startswith(("KAKAOPAY_", "PORTONE_", "PAYPAL_"))})
+    environ.update(
+        {
+            name: f"key-from-the-console-{name.lower()}"
+            for name, value in environ.items()
+            if not value and name.startswith(("KAKAOPAY_", "PORTONE_", "PAYPAL_"))
+        }
+    )
     assert problems(Config.from_environ(environ, workers=2)) == []
 
 
 def test_nginx_serves_uploads_as_pictures_or_downloads_never_as_pages():
     """The same rules as bidcart's own /media/ (core/media.py): image types only, nosniff, a closed CSP."""
     conf = (DEPLOY / "nginx.conf").read_text()
-    block = conf[conf.index("location /media/ {"):conf.index("location / {")]
+    block = conf[conf.index("location /media/ {") : conf.index("location / {")]
     outer, inner = block.split("location ~*", 1)
     assert "root /data;" in outer and "types { }" in outer and "default_type application/octet-stream;" in outer
     assert "add_header Content-Disposition attachment always;" in outer

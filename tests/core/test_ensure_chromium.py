@@ -26,7 +26,7 @@ def fake_system(tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     scripts = {
-        "id": '#!/bin/sh\necho 0\n',
+        "id": "#!/bin/sh\necho 0\n",
         "fc-list": FAKE_FC_LIST,
         "apt-get": f'#!/bin/sh\necho "$@" >> {tmp_path}/apt-get.log\n',
     }

@@ -73,7 +73,9 @@ def test_security_headers_on_pages(client):
 def test_cors_allows_only_listed_origins_on_the_api(client, settings):
     settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
     ok = client.options("/api/schema/", HTTP_ORIGIN="https://app.example.com", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
-    other = client.options("/api/schema/", HTTP_ORIGIN="https://evil.example.com", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
+    other = client.options(
+        "/api/schema/", HTTP_ORIGIN="https://evil.example.com", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET"
+    )
     assert ok["Access-Control-Allow-Origin"] == "https://app.example.com"
     assert "Access-Control-Allow-Origin" not in other
 

@@ -50,8 +50,11 @@ def _imported(tree: ast.Module, name: str, package: bool, *, deferred: bool) -> 
             if isinstance(node, ast.Import):
                 names.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom):
-                base = ".".join(here[:len(here) - node.level + 1] + [node.module or ""]).strip(".") if node.level \
+                base = (
+                    ".".join(here[: len(here) - node.level + 1] + [node.module or ""]).strip(".")
+                    if node.level
                     else node.module
+                )
                 names.add(base)
                 names.update(f"{base}.{alias.name}" for alias in node.names)
             for child in ("body", "orelse", "finalbody", "handlers"):
@@ -131,6 +134,8 @@ def test_sweeps_and_metrics_and_the_provider_interface_and_its_http_client_impor
     # core.jobs ↔ core.metrics was cut by an import inside a function, providers.base ↔ providers.http by
     # one under TYPE_CHECKING: counting those too, neither pair is in a cycle any more.
     together = {member: tuple(group) for group in cycles(import_graph(deferred=True)) for member in group}
-    for one, other in (("bidcart.core.jobs", "bidcart.core.metrics"),
-                       ("bidcart.payments.providers.base", "bidcart.payments.providers.http")):
+    for one, other in (
+        ("bidcart.core.jobs", "bidcart.core.metrics"),
+        ("bidcart.payments.providers.base", "bidcart.payments.providers.http"),
+    ):
         assert one not in together or other not in together[one], (one, other, together[one])

@@ -24,8 +24,11 @@ def test_pictures_are_served_with_their_type_nosniff_and_long_caching(settings, 
     seller = make_user(seller=True)
     (image,) = services.add_images(seller, make_product(seller), [picture("a.png", "PNG", size=(800, 800))])
     stem = image.image.name.rsplit(".", 1)[0]
-    for name, content_type in [(image.image.name, "image/png"), (f"{stem}_list.png", "image/png"),
-                               (f"{stem}_detail.webp", "image/webp")]:
+    for name, content_type in [
+        (image.image.name, "image/png"),
+        (f"{stem}_list.png", "image/png"),
+        (f"{stem}_detail.webp", "image/webp"),
+    ]:
         response = Client().get(f"/media/{name}")
         assert response.status_code == 200, name
         assert response["Content-Type"] == content_type
@@ -50,7 +53,9 @@ def test_anything_else_in_the_media_folder_is_a_download_never_script_or_html(me
     assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
 
 
-@pytest.mark.parametrize("path", ["/media/../settings.py", "/media/%2e%2e/secret_key", "/media/lots/", "/media/missing.jpg"])
+@pytest.mark.parametrize(
+    "path", ["/media/../settings.py", "/media/%2e%2e/secret_key", "/media/lots/", "/media/missing.jpg"]
+)
 def test_nothing_outside_the_media_folder_or_missing_is_served(path, media, tmp_path):
     (tmp_path / "secret_key").write_text("s3cret")
     media.mkdir(parents=True, exist_ok=True)
@@ -64,19 +69,30 @@ def test_a_product_page_with_a_square_png_and_a_wide_jpeg_sets_every_pictures_si
     """The issue's case: 800×800 PNG + 1200×600 JPG. Every <img> carries the size of the file it loads."""
     seller = make_user(seller=True)
     product = make_product(seller, name="린넨 셔츠", slug="linen")
-    square, wide = services.add_images(seller, product, [
-        picture("a.png", "PNG", size=(800, 800)), picture("b.jpg", "JPEG", size=(1200, 600)),
-    ])
+    square, wide = services.add_images(
+        seller,
+        product,
+        [
+            picture("a.png", "PNG", size=(800, 800)),
+            picture("b.jpg", "JPEG", size=(1200, 600)),
+        ],
+    )
     page = client.get("/products/linen/").content.decode()
-    for image, kind, (w, h), ext in [(square, "detail", (800, 800), "png"), (square, "list", (400, 400), "png"),
-                                     (wide, "list", (400, 200), "jpg")]:
+    for image, kind, (w, h), ext in [
+        (square, "detail", (800, 800), "png"),
+        (square, "list", (400, 400), "png"),
+        (wide, "list", (400, 200), "jpg"),
+    ]:
         stem = image.image.name.rsplit(".", 1)[0]
         assert f'src="/media/{stem}_{kind}.{ext}"' in page
         with Image.open(media / f"{stem}_{kind}.{ext}") as stored, Image.open(media / f"{stem}_{kind}.webp") as webp:
             assert stored.size == webp.size == (w, h)
         assert f'width="{w}" height="{h}"' in page
     stem = wide.image.name.rsplit(".", 1)[0]
-    assert f'data-src="/media/{stem}_detail.jpg" data-webp="/media/{stem}_detail.webp" data-width="800" data-height="400"' in page
+    assert (
+        f'data-src="/media/{stem}_detail.jpg" data-webp="/media/{stem}_detail.webp" data-width="800" data-height="400"'
+        in page
+    )
     with Image.open(media / f"{stem}_zoom.jpg") as zoom:
         assert zoom.size == (1200, 600)  # never enlarged
     assert page.count('loading="lazy"') == 2  # the thumbnails; the main picture loads at once
@@ -86,8 +102,16 @@ def test_a_product_page_with_a_square_png_and_a_wide_jpeg_sets_every_pictures_si
 def config(monkeypatch, tmp_path, **variables):
     from bidcart.core import storage
 
-    for name in ("MEDIA_STORAGE_URL", "AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL", "AWS_S3_REGION_NAME",
-                 "AWS_S3_CUSTOM_DOMAIN", "AWS_LOCATION", "AWS_QUERYSTRING_AUTH", "AWS_S3_ADDRESSING_STYLE"):
+    for name in (
+        "MEDIA_STORAGE_URL",
+        "AWS_STORAGE_BUCKET_NAME",
+        "AWS_S3_ENDPOINT_URL",
+        "AWS_S3_REGION_NAME",
+        "AWS_S3_CUSTOM_DOMAIN",
+        "AWS_LOCATION",
+        "AWS_QUERYSTRING_AUTH",
+        "AWS_S3_ADDRESSING_STYLE",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
@@ -101,9 +125,14 @@ def test_local_files_by_default_served_by_bidcart(monkeypatch, tmp_path):
 
 
 def test_an_s3_compatible_store_from_media_storage_url(monkeypatch, tmp_path):
-    media = config(monkeypatch, tmp_path, MEDIA_STORAGE_URL=(
-        "s3://AKIA:se%2Fcret@bidcart-media/shop?endpoint_url=https://kr.object.ncloudstorage.com"
-        "&region_name=kr-standard&querystring_auth=0&addressing_style=path"))
+    media = config(
+        monkeypatch,
+        tmp_path,
+        MEDIA_STORAGE_URL=(
+            "s3://AKIA:se%2Fcret@bidcart-media/shop?endpoint_url=https://kr.object.ncloudstorage.com"
+            "&region_name=kr-standard&querystring_auth=0&addressing_style=path"
+        ),
+    )
     options = media.storage["OPTIONS"]
     assert media.storage["BACKEND"] == "storages.backends.s3.S3Storage"
     assert options["bucket_name"] == "bidcart-media" and options["location"] == "shop"
@@ -117,8 +146,13 @@ def test_an_s3_compatible_store_from_media_storage_url(monkeypatch, tmp_path):
 
 
 def test_the_usual_aws_variables_and_a_cdn_domain(monkeypatch, tmp_path):
-    media = config(monkeypatch, tmp_path, AWS_STORAGE_BUCKET_NAME="shop-media", AWS_S3_REGION_NAME="ap-northeast-2",
-                   AWS_S3_CUSTOM_DOMAIN="img.example.com")
+    media = config(
+        monkeypatch,
+        tmp_path,
+        AWS_STORAGE_BUCKET_NAME="shop-media",
+        AWS_S3_REGION_NAME="ap-northeast-2",
+        AWS_S3_CUSTOM_DOMAIN="img.example.com",
+    )
     assert media.storage["OPTIONS"]["bucket_name"] == "shop-media"
     assert media.url == "https://img.example.com/" and media.origins == ["https://img.example.com"]
     plain = config(monkeypatch, tmp_path, AWS_STORAGE_BUCKET_NAME="shop-media", AWS_S3_REGION_NAME="ap-northeast-2")

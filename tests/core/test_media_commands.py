@@ -72,7 +72,7 @@ def test_makerenditions_re_encodes_old_pictures_and_removes_what_never_was_one(m
     photo.refresh_from_db()
     assert photo.width == 300
     page = Client().get(f"/auctions/{lot.pk}/").content.decode()
-    assert "pwn.js" not in page and f'{photo.image.name.rsplit(".", 1)[0]}_detail.png' in page
+    assert "pwn.js" not in page and f"{photo.image.name.rsplit('.', 1)[0]}_detail.png" in page
     call_command("makerenditions")  # again: nothing left to do
     legacy.refresh_from_db()
     assert legacy.image.name.startswith(stem)

@@ -6,7 +6,6 @@ spaces, lists and objects. Each parser must refuse them the way its edge refuses
 serializer error, a 400 domain error), never raise anything else, and read ASCII digits exactly. Then the
 same values go over HTTP to the API and the pages, which must answer 4xx and write nothing."""
 
-from bidcart.core.errors import http_status
 import pytest
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
@@ -23,6 +22,7 @@ from bidcart.catalog.filters import ProductFilter
 from bidcart.catalog.models import Product, Variant
 from bidcart.core import numbers
 from bidcart.core.domain import DomainError
+from bidcart.core.errors import http_status
 from bidcart.core.forms import WholeNumberFormField
 from bidcart.core.serializers import AmountField, IdField, WholeNumberField
 from bidcart.payments import admin as payment_admin
@@ -32,12 +32,12 @@ from tests.auctions.factories import bidder, make_lot
 from tests.factories import api_for, make_product, make_user
 
 # A digit of some other script: what str.isdigit()/int() accept and the shop must not.
-FOREIGN_DIGITS = st.characters(
-    categories=["Nd", "No"], exclude_characters="0123456789"
-)
+FOREIGN_DIGITS = st.characters(categories=["Nd", "No"], exclude_characters="0123456789")
 # Strings that hold at least one non-ASCII digit.
 FOREIGN_NUMBERS = st.builds(
-    lambda a, d, b: a + d + b, st.from_regex(r"[0-9]{0,6}", fullmatch=True), FOREIGN_DIGITS,
+    lambda a, d, b: a + d + b,
+    st.from_regex(r"[0-9]{0,6}", fullmatch=True),
+    FOREIGN_DIGITS,
     st.from_regex(r"[0-9]{0,6}", fullmatch=True),
 )
 TOO_BIG = st.integers(min_value=numbers.MAX_BIGINT + 1, max_value=10**60)
@@ -60,6 +60,7 @@ FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 
 
 # --- the core rule ---------------------------------------------------------------------------------------
+
 
 @FAST
 @given(HOSTILE)
@@ -96,6 +97,7 @@ def test_past_the_limit_is_refused_as_too_big_whatever_its_length(n):
 
 # --- every parser the shop has, at its own edge -----------------------------------------------------------
 
+
 def _serializer(cls, field, base=None):
     """The field as the serializer declares it (the rest of a valid body is another test's business)."""
     return _field(cls().fields[field])
@@ -106,6 +108,7 @@ def _form(cls, field, base=None):
         form = cls(data={**(base or {}), field: value if isinstance(value, str) else repr(value)})
         form.is_valid()
         return None if field in form.errors else form.cleaned_data.get(field)
+
     return parse
 
 
@@ -115,18 +118,22 @@ def _field(field):
             return field.run_validation(value)
         except Exception as error:  # DRF's ValidationError; anything else fails the test below
             from rest_framework.exceptions import ValidationError
+
             assert isinstance(error, ValidationError), repr(error)
             return None
+
     return parse
 
 
 def _form_field(field):
     def parse(value):
         from django.core.exceptions import ValidationError
+
         try:
             return field.clean(value if isinstance(value, str) else repr(value))
         except ValidationError:
             return None
+
     return parse
 
 
@@ -137,6 +144,7 @@ def _domain(func):
         except DomainError as error:
             assert http_status(error) == 400, error.code
             return None
+
     return parse
 
 
@@ -144,6 +152,7 @@ def _filter(field):
     def parse(value):
         f = ProductFilter({field: value if isinstance(value, str) else repr(value)}, queryset=Product.objects.all())
         return f.form.cleaned_data.get(field) if f.is_valid() else None
+
     return parse
 
 
@@ -160,7 +169,8 @@ PARSERS = {
     "auctions api BidSerializer.max_amount": _serializer(auction_api.BidSerializer, "max_amount"),
     "auctions api LotCreateSerializer.start_price": _serializer(auction_api.LotCreateSerializer, "start_price"),
     "auctions api LotFilter.seller": lambda v: (lambda f: f.form.cleaned_data.get("seller") if f.is_valid() else None)(
-        auction_api.LotFilter({"seller": v if isinstance(v, str) else repr(v)})),
+        auction_api.LotFilter({"seller": v if isinstance(v, str) else repr(v)})
+    ),
     "auctions LotForm.start_price": _form(auction_forms.LotForm, "start_price", LOT),
     "auctions LotForm.buy_now_price": _form(auction_forms.LotForm, "buy_now_price", LOT),
     "cart api AddItemSerializer.variant": _serializer(cart_api.AddItemSerializer, "variant"),
@@ -172,7 +182,9 @@ PARSERS = {
     "catalog StockForm.variant": _form(catalog_forms.StockForm, "variant", STOCK),
     "catalog ProductFilter.seller": _filter("seller"),
     "catalog ProductFilter.min_price": _filter("min_price"),
-    "payments api RefundRequestSerializer.amount": _serializer(payment_api.RefundRequestSerializer, "amount", {"reason": "r"}),
+    "payments api RefundRequestSerializer.amount": _serializer(
+        payment_api.RefundRequestSerializer, "amount", {"reason": "r"}
+    ),
     "payments admin RefundForm.amount": _form(payment_admin.RefundForm, "amount", {"reason": "r"}),
     "reviews api WriteSerializer.rating": _serializer(review_api.WriteSerializer, "rating"),
 }
@@ -198,6 +210,7 @@ def test_every_amount_and_id_parser_refuses_hostile_values_and_reads_ascii_digit
 
 # --- over HTTP: 4xx, never a 500, never a write ----------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_hostile_numbers_over_http_get_a_4xx_and_write_nothing():
     lot = make_lot(start=10_000)
@@ -222,16 +235,23 @@ def test_hostile_numbers_over_http_get_a_4xx_and_write_nothing():
             api.get("/api/v1/products/", {"seller": text, "min_price": text}),
         ]
         for response in answers:
-            assert 400 <= response.status_code < 500 or (response.status_code == 200 and response.request["REQUEST_METHOD"] == "GET"), (
-                value, response.status_code, response.content[:200])
+            assert 400 <= response.status_code < 500 or (
+                response.status_code == 200 and response.request["REQUEST_METHOD"] == "GET"
+            ), (value, response.status_code, response.content[:200])
             if response.status_code >= 400:
                 assert isinstance(response.json().get("code"), str)
         pages = [
             browser.post(f"/auctions/{lot.pk}/bid/", {"max_amount": text}),
             browser.post("/cart/add/", {"variant": text, "quantity": "1"}),
-            browser.post("/cart/add/", {"variant": str(variant.pk), "quantity": text or "x"}),  # no quantity at all means 1
-            seller_page.post(f"/seller/products/{product.pk}/", {"action": "variant", "sku": "H-1", "price": text, "stock": "1"}),
-            seller_page.post(f"/seller/products/{product.pk}/", {"action": "stock", "variant": text, "expected": "5", "stock": "1"}),
+            browser.post(
+                "/cart/add/", {"variant": str(variant.pk), "quantity": text or "x"}
+            ),  # no quantity at all means 1
+            seller_page.post(
+                f"/seller/products/{product.pk}/", {"action": "variant", "sku": "H-1", "price": text, "stock": "1"}
+            ),
+            seller_page.post(
+                f"/seller/products/{product.pk}/", {"action": "stock", "variant": text, "expected": "5", "stock": "1"}
+            ),
             seller_page.post(f"/seller/products/{product.pk}/", {"action": "image_delete", "image": text}),
         ]
         for response in pages:

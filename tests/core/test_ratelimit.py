@@ -2,7 +2,6 @@
 windows that end, Retry-After, and the per-connection frame counter. The endpoints' limits are tested
 where they are (tests/accounts/test_rate_limits.py, tests/auctions/test_rate_limits.py)."""
 
-from bidcart.core.errors import http_status
 import time
 
 import pytest
@@ -12,6 +11,7 @@ from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
 from bidcart.core import ratelimit
+from bidcart.core.errors import http_status
 from bidcart.core.ratelimit import FrameCounter, RateLimited, Rule, parse
 from tests.livesrv import free_port
 
@@ -93,8 +93,12 @@ def test_refusals_are_counted_for_prometheus(settings, client, db):
 
 def test_without_its_cache_the_limit_lets_calls_through_and_says_so(settings, caplog):
     settings.RATE_LIMIT_LOGIN = "1/min"
-    down = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                        "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}}  # nothing listens there
+    down = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+        }
+    }  # nothing listens there
     with override_settings(CACHES=down):
         for _ in range(3):
             ratelimit.hit("login", "10.3.3.3")

@@ -1,7 +1,7 @@
 """/readyz (dependencies, for a load balancer) and /metrics (Prometheus, for the operator's scraper)."""
 
-import re
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -33,6 +33,7 @@ def value(samples, name, **labels):
 
 
 # --- /readyz ---------------------------------------------------------------------------------------
+
 
 def test_readyz_is_200_when_every_dependency_answers(client):
     response = client.get("/readyz")
@@ -75,6 +76,7 @@ def test_readyz_does_not_fail_on_a_stalled_job_loop_but_healthz_reports_it(clien
 
 # --- /metrics: who may read it ----------------------------------------------------------------------
 
+
 def test_metrics_are_served_to_localhost_by_default(client):
     client.get("/healthz")
     samples = scrape(client)
@@ -100,12 +102,17 @@ def test_metrics_accept_an_allowed_network_and_the_bearer_token(client, settings
     settings.METRICS_TOKEN = "scrape-token-0123456789"
     assert client.get("/metrics", REMOTE_ADDR="10.20.30.40").status_code == 200
     assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 403  # no longer listed
-    assert client.get("/metrics", REMOTE_ADDR="203.0.113.9",
-                      HTTP_AUTHORIZATION="Bearer scrape-token-0123456789").status_code == 200
+    assert (
+        client.get(
+            "/metrics", REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer scrape-token-0123456789"
+        ).status_code
+        == 200
+    )
     assert client.get("/metrics", REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
 
 
 # --- /metrics: what it counts -----------------------------------------------------------------------
+
 
 def test_requests_are_counted_by_url_pattern_never_by_raw_path(client):
     before = scrape(client)
@@ -114,14 +121,25 @@ def test_requests_are_counted_by_url_pattern_never_by_raw_path(client):
     client.get("/no-such-page-4711/")
     after = scrape(client)
     route = {"method": "GET", "route": "/auctions/<int:pk>/", "status": "404"}
-    assert value(after, "bidcart_http_requests_total", **route) - value(before, "bidcart_http_requests_total", **route) == 3
+    assert (
+        value(after, "bidcart_http_requests_total", **route) - value(before, "bidcart_http_requests_total", **route)
+        == 3
+    )
     unmatched = {"method": "GET", "route": "<unmatched>", "status": "404"}
-    assert value(after, "bidcart_http_requests_total", **unmatched) - value(before, "bidcart_http_requests_total", **unmatched) == 1
+    assert (
+        value(after, "bidcart_http_requests_total", **unmatched)
+        - value(before, "bidcart_http_requests_total", **unmatched)
+        == 1
+    )
     latency = {"method": "GET", "route": "/auctions/<int:pk>/"}
-    assert (value(after, "bidcart_http_request_duration_seconds_count", **latency)
-            - value(before, "bidcart_http_request_duration_seconds_count", **latency)) == 3
+    assert (
+        value(after, "bidcart_http_request_duration_seconds_count", **latency)
+        - value(before, "bidcart_http_request_duration_seconds_count", **latency)
+    ) == 3
     text = client.get("/metrics").content.decode()
-    labels = " ".join(re.findall(r'\{[^}]*\}', text))  # the raw paths must be in no label (a sample's value may hold any digits)
+    labels = " ".join(
+        re.findall(r"\{[^}]*\}", text)
+    )  # the raw paths must be in no label (a sample's value may hold any digits)
     assert "987001" not in labels and "no-such-page-4711" not in labels
 
 
@@ -158,8 +176,14 @@ def test_counters_other_apps_increment_show_up(client):
     metrics.bids.labels(outcome="accepted").inc()
     metrics.bids.labels(outcome="refused").inc(2)
     after = scrape(client)
-    assert value(after, "bidcart_bids_total", outcome="accepted") - value(before, "bidcart_bids_total", outcome="accepted") == 1
-    assert value(after, "bidcart_bids_total", outcome="refused") - value(before, "bidcart_bids_total", outcome="refused") == 2
+    assert (
+        value(after, "bidcart_bids_total", outcome="accepted") - value(before, "bidcart_bids_total", outcome="accepted")
+        == 1
+    )
+    assert (
+        value(after, "bidcart_bids_total", outcome="refused") - value(before, "bidcart_bids_total", outcome="refused")
+        == 2
+    )
 
 
 def test_a_captured_payment_is_counted_by_provider_and_outcome(client, sim, django_capture_on_commit_callbacks):
@@ -185,12 +209,18 @@ def test_webhook_deliveries_are_counted_by_provider_and_state(client, settings, 
 
     before = scrape(client)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post("/payments/webhooks/portone_v2/", data=b'{"type": "Transaction.Paid"}', content_type="application/json")
+        client.post(
+            "/payments/webhooks/portone_v2/", data=b'{"type": "Transaction.Paid"}', content_type="application/json"
+        )
     state = WebhookDelivery.objects.latest("received_at").state
     assert state == WebhookDelivery.State.REJECTED  # unsigned
     after = scrape(client)
     labels = {"provider": "portone_v2", "state": state}
-    assert value(after, "bidcart_webhook_deliveries_total", **labels) - value(before, "bidcart_webhook_deliveries_total", **labels) == 1
+    assert (
+        value(after, "bidcart_webhook_deliveries_total", **labels)
+        - value(before, "bidcart_webhook_deliveries_total", **labels)
+        == 1
+    )
 
 
 def test_several_processes_add_up_in_multiprocess_mode(tmp_path):
@@ -198,8 +228,18 @@ def test_several_processes_add_up_in_multiprocess_mode(tmp_path):
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "bidcart.settings"}
     setup = "import django; django.setup(); from bidcart.core import metrics; "
     for _ in range(2):  # two "workers", each counting one accepted bid
-        subprocess.run([sys.executable, "-c", setup + "metrics.bids.labels(outcome='accepted').inc()"],
-                       env=env, check=True, timeout=60)
-    out = subprocess.run([sys.executable, "-c", setup + "print(metrics.exposition()[0].decode())"],
-                         env=env, check=True, timeout=60, capture_output=True, text=True).stdout
+        subprocess.run(
+            [sys.executable, "-c", setup + "metrics.bids.labels(outcome='accepted').inc()"],
+            env=env,
+            check=True,
+            timeout=60,
+        )
+    out = subprocess.run(
+        [sys.executable, "-c", setup + "print(metrics.exposition()[0].decode())"],
+        env=env,
+        check=True,
+        timeout=60,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert 'bidcart_bids_total{outcome="accepted"} 2.0' in out

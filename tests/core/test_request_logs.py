@@ -93,7 +93,9 @@ def test_payment_and_auction_urls_put_merchant_uid_and_lot_id_on_the_line(client
     client.get("/api/v1/lots/4243/bids/")
     client.get("/auctions/offers/99/")  # an offer's id is not a lot id
     payment, lot_page, lot_api, offer = json_lines.lines()
-    assert payment["merchant_uid"] == "mu_20260101_abcdef" and payment["route"] == "/api/v1/payments/<str:merchant_uid>/"
+    assert (
+        payment["merchant_uid"] == "mu_20260101_abcdef" and payment["route"] == "/api/v1/payments/<str:merchant_uid>/"
+    )
     assert lot_page["lot_id"] == 4242 and lot_page["route"] == "/auctions/<int:pk>/"
     assert lot_api["lot_id"] == 4243
     assert "lot_id" not in offer and "merchant_uid" not in offer
@@ -157,14 +159,18 @@ def test_one_json_line_per_sweep_run(json_lines):
     ok_line, failed_line = json_lines.lines()
     assert ok_line["event"] == "sweep" and ok_line["sweep"] == "tests.logs.ok" and ok_line["ok"] is True
     assert ok_line["level"] == "INFO" and isinstance(ok_line["duration_ms"], float) and ok_line["lag_s"] == 0.0
-    assert failed_line["sweep"] == "tests.logs.broken" and failed_line["ok"] is False and failed_line["level"] == "ERROR"
+    assert (
+        failed_line["sweep"] == "tests.logs.broken" and failed_line["ok"] is False and failed_line["level"] == "ERROR"
+    )
 
 
 def test_exceptions_are_one_line_too():
     try:
         raise ValueError("bad thing")
     except ValueError:
-        record = logging.getLogger("x").makeRecord("x", logging.ERROR, __file__, 1, "failed %s", ("here",), __import__("sys").exc_info())
+        record = logging.getLogger("x").makeRecord(
+            "x", logging.ERROR, __file__, 1, "failed %s", ("here",), __import__("sys").exc_info()
+        )
     out = JsonFormatter().format(record)
     assert "\n" not in out
     entry = json.loads(out)

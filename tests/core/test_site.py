@@ -37,10 +37,15 @@ def test_the_mounted_simulators_address_follows_the_same_rule_and_pgsim_url_wins
     settings.KAKAOPAY = {**settings.KAKAOPAY, "base_url": ""}
     settings.PGSIM_URL = ""
     settings.SITE_URL = "https://shop.example.com"
-    assert providers.config("kakaopay", site_url="http://10.0.0.5:8000")["base_url"] == \
-        "https://shop.example.com/pgsim/kakaopay"
+    assert (
+        providers.config("kakaopay", site_url="http://10.0.0.5:8000")["base_url"]
+        == "https://shop.example.com/pgsim/kakaopay"
+    )
     settings.SITE_URL = ""
-    assert providers.config("kakaopay", site_url="http://10.0.0.5:8000/")["base_url"] == "http://10.0.0.5:8000/pgsim/kakaopay"
+    assert (
+        providers.config("kakaopay", site_url="http://10.0.0.5:8000/")["base_url"]
+        == "http://10.0.0.5:8000/pgsim/kakaopay"
+    )
     settings.PGSIM_URL = "http://pgsim.internal:9000"
     assert providers.config("kakaopay")["base_url"] == "http://pgsim.internal:9000/kakaopay"
     settings.PGSIM_URL = ""
@@ -51,11 +56,19 @@ def test_the_mounted_simulators_address_follows_the_same_rule_and_pgsim_url_wins
 # Reads of settings.SITE_URL that build no URL of this site (asgi: the origins the mounted simulator may
 # send browsers to; catalog: handed to an email template), and those other helpers of #18 are moving to
 # core/site.py (auctions, saved cards, the simulator's PayPal webhook address).
-NOT_A_URL_OR_STILL_TO_MOVE = {"asgi.py", "catalog/services.py", "auctions/services.py", "payments/billing.py",
-                              "pgsim/mount.py"}
+NOT_A_URL_OR_STILL_TO_MOVE = {
+    "asgi.py",
+    "catalog/services.py",
+    "auctions/services.py",
+    "payments/billing.py",
+    "pgsim/mount.py",
+}
 
 
 def test_site_url_is_read_to_build_a_url_in_core_site_only():
-    readers = {str(path.relative_to(SOURCE)) for path in SOURCE.rglob("*.py")
-               if re.search(r"settings\.SITE_URL\b", path.read_text())}
+    readers = {
+        str(path.relative_to(SOURCE))
+        for path in SOURCE.rglob("*.py")
+        if re.search(r"settings\.SITE_URL\b", path.read_text())
+    }
     assert readers - NOT_A_URL_OR_STILL_TO_MOVE == {"core/site.py"}

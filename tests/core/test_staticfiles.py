@@ -58,8 +58,13 @@ def test_an_unhashed_name_is_still_served_but_not_as_immutable(collected):
 def test_bidcart_serve_collects_with_the_hashed_storage_and_run_serves_the_apps_folders():
     show = "import django; django.setup(); from django.conf import settings; print(settings.STORAGES['staticfiles']['BACKEND'])"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bidcart.settings"}
-    served = subprocess.run([sys.executable, "-c", show], env={**env, "WHITENOISE_USE_FINDERS": "0"},
-                            capture_output=True, text=True, check=True).stdout
+    served = subprocess.run(
+        [sys.executable, "-c", show],
+        env={**env, "WHITENOISE_USE_FINDERS": "0"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert served.strip() == "bidcart.core.staticfiles.HashedStaticFilesStorage"
     env.pop("WHITENOISE_USE_FINDERS", None)
     run = subprocess.run([sys.executable, "-c", show], env=env, capture_output=True, text=True, check=True).stdout

@@ -21,11 +21,19 @@ def fill_cart(user, product):
 
 def test_checkout_remembers_addresses_and_the_delivery_note(browser, live_url):
     seller = make_user("e2e.seller@example.com", seller=True)
-    mug = make_product(seller, make_category("주방", "kitchen"), name="아주 긴 이름의 핸드메이드 도자기 머그컵 350ml 화이트",
-                       slug="mug", price=18_000, stock=10)
+    mug = make_product(
+        seller,
+        make_category("주방", "kitchen"),
+        name="아주 긴 이름의 핸드메이드 도자기 머그컵 350ml 화이트",
+        slug="mug",
+        price=18_000,
+        stock=10,
+    )
     buyer = make_user("e2e.buyer@example.com", display_name="구매자")
     for width, height in ((390, 844), (1280, 800)):
-        context = browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul", viewport={"width": width, "height": height})
+        context = browser.new_context(
+            locale="ko-KR", timezone_id="Asia/Seoul", viewport={"width": width, "height": height}
+        )
         page = context.new_page()
         page.set_default_timeout(10_000)
         page.goto(f"{live_url}/accounts/login/")
@@ -58,9 +66,17 @@ def test_checkout_remembers_addresses_and_the_delivery_note(browser, live_url):
             expect(form.locator("input[name=postcode]")).to_have_value("06236")
             expect(form.locator("input[name=delivery_note]")).to_have_value("문 앞에 놓아 주세요.")
             expect(form.locator("input[name=save_address]")).not_to_be_checked()
-            office = services.save_address(buyer, {"recipient": "김구매", "phone": "010-2345-6789", "postcode": "04524",
-                                                    "address1": "서울 중구 세종대로 110", "address2": "3층",
-                                                    "delivery_note": "경비실에 맡겨 주세요."})
+            office = services.save_address(
+                buyer,
+                {
+                    "recipient": "김구매",
+                    "phone": "010-2345-6789",
+                    "postcode": "04524",
+                    "address1": "서울 중구 세종대로 110",
+                    "address2": "3층",
+                    "delivery_note": "경비실에 맡겨 주세요.",
+                },
+            )
             page.reload()
             page.get_by_test_id("use-address").filter(has_text="세종대로").click()
             expect(form.locator("input[name=postcode]")).to_have_value("04524")
@@ -73,7 +89,9 @@ def test_checkout_remembers_addresses_and_the_delivery_note(browser, live_url):
             page.goto(f"{live_url}/orders/addresses/")
             expect(page.get_by_test_id("address")).to_have_count(2)
             page.get_by_test_id("address").filter(has_text="세종대로").get_by_test_id("make-default").click()
-            expect(page.get_by_test_id("address").filter(has_text="세종대로").get_by_test_id("default-address")).to_be_visible()
+            expect(
+                page.get_by_test_id("address").filter(has_text="세종대로").get_by_test_id("default-address")
+            ).to_be_visible()
             if SHOTS:
                 page.screenshot(path=f"{SHOTS}/addresses-1280.png", full_page=True)
             assert SavedAddress.objects.get(is_default=True).pk == office.pk

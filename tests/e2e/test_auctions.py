@@ -40,8 +40,13 @@ def bid(page, amount):
 
 def test_two_bidders_in_the_live_room(browser, shop):
     live_url = shop
-    lot = make_lot(title="빈티지 필름 카메라", start=10_000, runs=timedelta(seconds=100), soft_close=120,
-                   category=make_category("카메라", "cameras"))
+    lot = make_lot(
+        title="빈티지 필름 카메라",
+        start=10_000,
+        runs=timedelta(seconds=100),
+        soft_close=120,
+        category=make_category("카메라", "cameras"),
+    )
     alice, bob = bidder("alice@example.com", display_name="앨리스"), bidder("bob@example.com", display_name="밥")
     ctx_a, page_a = login(browser, live_url, alice)
     ctx_b, page_b = login(browser, live_url, bob)
@@ -53,7 +58,9 @@ def test_two_bidders_in_the_live_room(browser, shop):
             expect(page.get_by_test_id("lot-title")).to_have_text("빈티지 필름 카메라")
             expect(page.get_by_test_id("connection")).to_have_class(re.compile("online"))
             expect(page.get_by_test_id("price")).to_have_text("10,000원")
-            expect(page.get_by_test_id("countdown")).to_have_text(re.compile(r"^\d+:\d\d$"))  # counting down, on the server's clock
+            expect(page.get_by_test_id("countdown")).to_have_text(
+                re.compile(r"^\d+:\d\d$")
+            )  # counting down, on the server's clock
             assert 0 < seconds_left(page) <= 100
             expect(page.get_by_test_id("extended")).to_be_hidden()
 
@@ -70,7 +77,9 @@ def test_two_bidders_in_the_live_room(browser, shop):
 
         # Bob bids below Alice's hidden maximum: accepted, outbid at once, and the price moves for Alice too
         bid(page_b, 12_000)
-        expect(page_b.get_by_test_id("bid-result")).to_have_class(re.compile(r"\berr\b"))  # in, but outbid by a proxy bid
+        expect(page_b.get_by_test_id("bid-result")).to_have_class(
+            re.compile(r"\berr\b")
+        )  # in, but outbid by a proxy bid
         expect(page_a.get_by_test_id("price")).to_have_text("12,500원")
         expect(page_b.get_by_test_id("min-next-bid")).to_have_text("13,000원")
 

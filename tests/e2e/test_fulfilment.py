@@ -12,7 +12,13 @@ from bidcart.orders.models import Order
 from tests.factories import PASSWORD, make_category, make_product, make_user
 
 SHOTS = os.environ.get("BIDCART_SHOTS", "")  # a folder: screenshots of the pages at phone and desktop size
-ADDRESS = {"recipient": "김구매", "phone": "010-2345-6789", "postcode": "06236", "address1": "서울 강남구 테헤란로 152", "address2": "12층"}
+ADDRESS = {
+    "recipient": "김구매",
+    "phone": "010-2345-6789",
+    "postcode": "06236",
+    "address1": "서울 강남구 테헤란로 152",
+    "address2": "12층",
+}
 
 
 def login(browser, live_url, user, width=1280, height=800):
@@ -68,8 +74,13 @@ def test_a_seller_ships_their_parcel_and_the_buyer_confirms_the_purchase(browser
         page.goto(f"{live_url}/orders/{order.number}/")
         expect(page.get_by_test_id("order-status")).to_have_text("발송됨")
         expect(page.get_by_test_id("shipment")).to_have_count(2)
-        expect(page.get_by_test_id("tracking-link").first).to_have_attribute("href", "https://trace.cjlogistics.com/next/tracking.html?wblNo=678912345678")
-        expect(page.get_by_test_id("tracking-link").last).to_have_attribute("href", r"https://www.hanjin.com/kor/CMS/DeliveryMgr/WaybillResult.do?mCode=MN038&schLang=KR&wblnumText2=512345678901")
+        expect(page.get_by_test_id("tracking-link").first).to_have_attribute(
+            "href", "https://trace.cjlogistics.com/next/tracking.html?wblNo=678912345678"
+        )
+        expect(page.get_by_test_id("tracking-link").last).to_have_attribute(
+            "href",
+            r"https://www.hanjin.com/kor/CMS/DeliveryMgr/WaybillResult.do?mCode=MN038&schLang=KR&wblnumText2=512345678901",
+        )
         shoot(page, f"buyer-order-{width}")
         if width == 1280:
             page.get_by_test_id("order-confirm").click()

@@ -32,7 +32,10 @@ def photo(name, fmt, size, colour):
 
 
 def two_photos():
-    return [photo("square.png", "PNG", (800, 800), (40, 160, 90)), photo("wide.jpg", "JPEG", (1200, 600), (200, 90, 40))]
+    return [
+        photo("square.png", "PNG", (800, 800), (40, 160, 90)),
+        photo("wide.jpg", "JPEG", (1200, 600), (200, 90, 40)),
+    ]
 
 
 def shot(page, name):
@@ -76,8 +79,13 @@ def test_the_product_gallery_keeps_the_buy_column_readable_and_switches_photos(p
     page.wait_for_function("document.querySelector('[data-testid=gallery-main-image]').complete")
     assert main.evaluate("img => img.currentSrc").endswith(f"/media/{wide_stem}_detail.webp")
     # the main photo keeps its box: switching to a wide photo moves nothing below it
-    assert abs(page.get_by_test_id("gallery-main").bounding_box()["height"]
-               - page.get_by_test_id("gallery-main").bounding_box()["width"]) < 2
+    assert (
+        abs(
+            page.get_by_test_id("gallery-main").bounding_box()["height"]
+            - page.get_by_test_id("gallery-main").bounding_box()["width"]
+        )
+        < 2
+    )
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_url}/products/linen/")
@@ -101,8 +109,14 @@ def test_the_product_gallery_keeps_the_buy_column_readable_and_switches_photos(p
 def test_the_lot_gallery_and_the_cards_show_sized_lazy_pictures(page, live_url):
     owner = make_user("lot.seller@example.com", seller=True, phone="+821012345678", phone_verified_at=timezone.now())
     now = timezone.now()
-    lot = auction_services.create_lot(owner, title="라이카 M3", category=make_category("카메라", "cameras"),
-                                      start_price=500000, ends_at=now + timedelta(hours=2), images=two_photos())
+    lot = auction_services.create_lot(
+        owner,
+        title="라이카 M3",
+        category=make_category("카메라", "cameras"),
+        start_price=500000,
+        ends_at=now + timedelta(hours=2),
+        images=two_photos(),
+    )
     first, second = lot.images.all()
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{live_url}/auctions/")

@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 
 from bidcart.orders.models import Order
 from bidcart.payments.models import Payment
-from tests.factories import PASSWORD, make_user
 from tests.e2e.steps import give_address, pay_on_providers_page
+from tests.factories import PASSWORD, make_user
 from tests.payments.fixtures import make_order
 
 
@@ -26,8 +26,9 @@ def pay_on_hosted_page(page, shop, order, choice, button):
     pay_on_providers_page(page, choice, button, total="28,000")
 
 
-@pytest.mark.parametrize(("choice", "card_provider"), [
-    ("kakaopay", ""), ("paypal", ""), ("card", "portone"), ("card", "portone_v2")])
+@pytest.mark.parametrize(
+    ("choice", "card_provider"), [("kakaopay", ""), ("paypal", ""), ("card", "portone"), ("card", "portone_v2")]
+)
 def test_buyer_pays_on_the_providers_page_and_sees_the_order_paid(page, shop, settings, choice, card_provider):
     settings.PAYMENT_CARD_PROVIDER = card_provider  # which PortOne version serves 카드
     buyer = make_user()
@@ -68,9 +69,20 @@ def test_an_auction_winner_gives_the_address_and_pays(page, shop):
 
     winner = make_user()
     win = orders.create_order(
-        winner, kind=Kind.AUCTION, currency="KRW", shipping=0, payment_due_at=timezone.now() + timedelta(hours=48),
-        lines=[orders.NewLine(product_name="빈티지 라이카 M6", unit_price=1_250_000, quantity=1,
-                              seller_id=make_user(seller=True).pk, sku="LOT-1")],
+        winner,
+        kind=Kind.AUCTION,
+        currency="KRW",
+        shipping=0,
+        payment_due_at=timezone.now() + timedelta(hours=48),
+        lines=[
+            orders.NewLine(
+                product_name="빈티지 라이카 M6",
+                unit_price=1_250_000,
+                quantity=1,
+                seller_id=make_user(seller=True).pk,
+                sku="LOT-1",
+            )
+        ],
     )
     log_in(page, shop, winner)
     page.goto(f"{shop}/orders/{win.number}/")
@@ -82,11 +94,16 @@ def test_an_auction_winner_gives_the_address_and_pays(page, shop):
     assert Order.objects.get(pk=win.pk).status == "paid"
 
 
-@pytest.mark.parametrize("choice,button,told", [
-    ("kakaopay", "cancel", "결제를 취소하셨습니다"),
-    ("paypal", "fail", "카드 또는 계좌가 거절되었습니다"),
-])
-def test_a_buyer_who_does_not_pay_reads_why_in_korean_without_provider_codes(page, shop, choice, button, told, tmp_path):
+@pytest.mark.parametrize(
+    "choice,button,told",
+    [
+        ("kakaopay", "cancel", "결제를 취소하셨습니다"),
+        ("paypal", "fail", "카드 또는 계좌가 거절되었습니다"),
+    ],
+)
+def test_a_buyer_who_does_not_pay_reads_why_in_korean_without_provider_codes(
+    page, shop, choice, button, told, tmp_path
+):
     buyer = make_user()
     order = make_order(buyer)
     log_in(page, shop, buyer)

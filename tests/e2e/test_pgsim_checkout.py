@@ -39,8 +39,9 @@ async def return_page(request: Request) -> HTMLResponse:
 @pytest.fixture(scope="module")
 def site():
     pgsim = create_app(SimConfig(control=True))
-    app = Starlette(routes=[Route("/shop/iamport", shop_page), Route("/return", return_page),
-                            Mount("/pgsim", app=pgsim)])
+    app = Starlette(
+        routes=[Route("/shop/iamport", shop_page), Route("/return", return_page), Mount("/pgsim", app=pgsim)]
+    )
     with running_server(app=app) as url:
         pgsim.sim.config.allowed_origins = (url,)  # the stand-in shop's origin, known once it listens
         yield url
@@ -51,11 +52,24 @@ def returned(page) -> dict:
 
 
 def test_kakaopay_hosted_page_approve(page, site):
-    api = httpx.Client(base_url=f"{site}/pgsim/kakaopay", headers={"Authorization": "SECRET_KEY bidcart-kakaopay-secret"})
-    ready = api.post("/online/v1/payment/ready", json={
-        "cid": "TC0ONETIME", "partner_order_id": "e2e-k1", "partner_user_id": "u1", "item_name": "Camera",
-        "quantity": 1, "total_amount": 22000, "tax_free_amount": 0, "approval_url": f"{site}/return?step=approve",
-        "cancel_url": f"{site}/return?step=cancel", "fail_url": f"{site}/return?step=fail"}).json()
+    api = httpx.Client(
+        base_url=f"{site}/pgsim/kakaopay", headers={"Authorization": "SECRET_KEY bidcart-kakaopay-secret"}
+    )
+    ready = api.post(
+        "/online/v1/payment/ready",
+        json={
+            "cid": "TC0ONETIME",
+            "partner_order_id": "e2e-k1",
+            "partner_user_id": "u1",
+            "item_name": "Camera",
+            "quantity": 1,
+            "total_amount": 22000,
+            "tax_free_amount": 0,
+            "approval_url": f"{site}/return?step=approve",
+            "cancel_url": f"{site}/return?step=cancel",
+            "fail_url": f"{site}/return?step=fail",
+        },
+    ).json()
     assert ready["next_redirect_pc_url"].startswith(f"{site}/pgsim/kakaopay/checkout/")
     page.goto(ready["next_redirect_pc_url"])
     assert page.get_by_text("22000").is_visible()
@@ -63,18 +77,36 @@ def test_kakaopay_hosted_page_approve(page, site):
     page.wait_for_url(f"{site}/return?**")
     query = returned(page)
     assert query["step"] == "approve" and len(query["pg_token"]) == 20
-    approved = api.post("/online/v1/payment/approve", json={
-        "cid": "TC0ONETIME", "tid": ready["tid"], "partner_order_id": "e2e-k1", "partner_user_id": "u1",
-        "pg_token": query["pg_token"]})
+    approved = api.post(
+        "/online/v1/payment/approve",
+        json={
+            "cid": "TC0ONETIME",
+            "tid": ready["tid"],
+            "partner_order_id": "e2e-k1",
+            "partner_user_id": "u1",
+            "pg_token": query["pg_token"],
+        },
+    )
     assert approved.status_code == 200 and approved.json()["amount"]["total"] == 22000
 
 
 def test_kakaopay_hosted_page_cancel(page, site):
     api = httpx.Client(base_url=f"{site}/pgsim/kakaopay", headers={"Authorization": "KakaoAK bidcart-kakao-admin-key"})
-    ready = api.post("/v1/payment/ready", data={
-        "cid": "TC0ONETIME", "partner_order_id": "e2e-k2", "partner_user_id": "u1", "item_name": "Lens",
-        "quantity": "1", "total_amount": "5000", "tax_free_amount": "0", "approval_url": f"{site}/return?step=approve",
-        "cancel_url": f"{site}/return?step=cancel", "fail_url": f"{site}/return?step=fail"}).json()
+    ready = api.post(
+        "/v1/payment/ready",
+        data={
+            "cid": "TC0ONETIME",
+            "partner_order_id": "e2e-k2",
+            "partner_user_id": "u1",
+            "item_name": "Lens",
+            "quantity": "1",
+            "total_amount": "5000",
+            "tax_free_amount": "0",
+            "approval_url": f"{site}/return?step=approve",
+            "cancel_url": f"{site}/return?step=cancel",
+            "fail_url": f"{site}/return?step=fail",
+        },
+    ).json()
     page.goto(ready["next_redirect_pc_url"])
     page.get_by_role("button", name="Cancel").click()
     page.wait_for_url(f"{site}/return?**")
@@ -82,10 +114,12 @@ def test_kakaopay_hosted_page_cancel(page, site):
 
 
 def iamport_api(site) -> httpx.Client:
-    token = httpx.post(f"{site}/pgsim/iamport/users/getToken",
-                       json={"imp_key": "bidcart-imp-key", "imp_secret": "bidcart-imp-secret"}).json()
-    return httpx.Client(base_url=f"{site}/pgsim/iamport",
-                        headers={"Authorization": f"Bearer {token['response']['access_token']}"})
+    token = httpx.post(
+        f"{site}/pgsim/iamport/users/getToken", json={"imp_key": "bidcart-imp-key", "imp_secret": "bidcart-imp-secret"}
+    ).json()
+    return httpx.Client(
+        base_url=f"{site}/pgsim/iamport", headers={"Authorization": f"Bearer {token['response']['access_token']}"}
+    )
 
 
 def test_iamport_request_pay_popup_calls_back(page, site):
@@ -116,8 +150,9 @@ def test_iamport_shim_takes_the_result_only_from_its_own_popup(page, site):
 
 
 def test_iamport_redirect_with_a_different_amount(page, site):
-    page.goto(f"{site}/pgsim/iamport/checkout?merchant_uid=e2e-t1&amount=15000&name=Camera"
-              f"&m_redirect_url={site}/return")
+    page.goto(
+        f"{site}/pgsim/iamport/checkout?merchant_uid=e2e-t1&amount=15000&name=Camera&m_redirect_url={site}/return"
+    )
     page.get_by_label("Amount").fill("150")
     page.get_by_role("button", name="Pay a different amount").click()
     page.wait_for_url(f"{site}/return?**")
@@ -138,25 +173,39 @@ def test_iamport_vbank_deposit_page(page, site):
 
 
 def test_portone_v2_hosted_page_fail(page, site):
-    page.goto(f"{site}/pgsim/portone/checkout?storeId=store-bidcart&paymentId=e2e-v2-1&orderName=Chair"
-              f"&totalAmount=9000&currency=KRW&redirectUrl={site}/return")
+    page.goto(
+        f"{site}/pgsim/portone/checkout?storeId=store-bidcart&paymentId=e2e-v2-1&orderName=Chair"
+        f"&totalAmount=9000&currency=KRW&redirectUrl={site}/return"
+    )
     page.get_by_role("button", name="Fail (card declined)").click()
     page.wait_for_url(f"{site}/return?**")
     query = returned(page)
     assert query["paymentId"] == "e2e-v2-1" and query["code"] == "FAILURE_TYPE_PG"
-    payment = httpx.get(f"{site}/pgsim/portone/payments/e2e-v2-1",
-                        headers={"Authorization": "PortOne bidcart-portone-secret"}).json()
+    payment = httpx.get(
+        f"{site}/pgsim/portone/payments/e2e-v2-1", headers={"Authorization": "PortOne bidcart-portone-secret"}
+    ).json()
     assert payment["status"] == "FAILED"
 
 
 def test_paypal_approve_then_capture(page, site):
     basic = base64.b64encode(b"bidcart-paypal-client:bidcart-paypal-secret").decode()
-    token = httpx.post(f"{site}/pgsim/paypal/v1/oauth2/token", data={"grant_type": "client_credentials"},
-                       headers={"Authorization": f"Basic {basic}"}).json()["access_token"]
+    token = httpx.post(
+        f"{site}/pgsim/paypal/v1/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+    ).json()["access_token"]
     api = httpx.Client(base_url=f"{site}/pgsim/paypal", headers={"Authorization": f"Bearer {token}"})
-    order = api.post("/v2/checkout/orders", json={
-        "intent": "CAPTURE", "purchase_units": [{"amount": {"currency_code": "USD", "value": "19.99"}}],
-        "application_context": {"return_url": f"{site}/return?step=pp", "cancel_url": f"{site}/return?step=ppcancel"}}).json()
+    order = api.post(
+        "/v2/checkout/orders",
+        json={
+            "intent": "CAPTURE",
+            "purchase_units": [{"amount": {"currency_code": "USD", "value": "19.99"}}],
+            "application_context": {
+                "return_url": f"{site}/return?step=pp",
+                "cancel_url": f"{site}/return?step=ppcancel",
+            },
+        },
+    ).json()
     approve = next(link["href"] for link in order["links"] if link["rel"] == "approve")
     page.goto(approve)
     page.get_by_role("button", name="Approve payment").click()
@@ -174,7 +223,9 @@ def test_the_reflected_xss_url_runs_no_script_on_the_shops_origin(page, shop):
     assert page.get_by_role("button", name="Approve payment").is_visible()
     assert page.locator("[data-field=paymentId]").text_content() == payload
     assert page.evaluate("window.pwned") is None and page.locator("img").count() == 0
-    page.goto(f"{shop}/pgsim/portone/checkout?paymentId={payload}&orderName=pgsim:approve&totalAmount=1"
-              "&payMethod=VIRTUAL_ACCOUNT")
+    page.goto(
+        f"{shop}/pgsim/portone/checkout?paymentId={payload}&orderName=pgsim:approve&totalAmount=1"
+        "&payMethod=VIRTUAL_ACCOUNT"
+    )
     assert page.evaluate("window.pwned") is None  # before the fix: 1, the script ran as the shop
     assert page.get_by_role("link", name="Deposit page").is_visible()

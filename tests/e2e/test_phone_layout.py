@@ -15,8 +15,13 @@ from tests.auctions.factories import PASSWORD, bidder, make_category, make_lot
 from tests.factories import make_product
 
 PHONE = {"width": 390, "height": 844}
-ADDRESS = {"recipient": "김배송", "phone": "010-1234-5678", "postcode": "06236",
-           "address1": "서울 강남구 테헤란로 152 강남파이낸스센터", "address2": "12층 1201호"}
+ADDRESS = {
+    "recipient": "김배송",
+    "phone": "010-1234-5678",
+    "postcode": "06236",
+    "address1": "서울 강남구 테헤란로 152 강남파이낸스센터",
+    "address2": "12층 1201호",
+}
 LONG_NAME = "국내산 유기농 제주 감귤 선물세트 프리미엄 대용량 5kg 산지직송 한정판매"
 
 
@@ -28,11 +33,22 @@ def shots_dir():
 def market():
     shopper = bidder("shopper@example.com", display_name="김쇼핑", seller=True)
     category = make_category("식품·과일", "food")
-    product = make_product(shopper, category, name=LONG_NAME, slug="gamgyul", price=27_000, stock=9,
-                           variants=[({"무게": "3kg"}, 27_000, 5), ({"무게": "5kg"}, 39_000, 4)])
+    product = make_product(
+        shopper,
+        category,
+        name=LONG_NAME,
+        slug="gamgyul",
+        price=27_000,
+        stock=9,
+        variants=[({"무게": "3kg"}, 27_000, 5), ({"무게": "5kg"}, 39_000, 4)],
+    )
     rival = bidder("rival@example.com", display_name="라이벌")
-    lot = make_lot(title="빈티지 라이카 M3 필름 카메라 (1958년식, 정상 작동, 렌즈 포함)", start=120_000,
-                   runs=timedelta(hours=2), category=make_category("카메라", "cameras"))
+    lot = make_lot(
+        title="빈티지 라이카 M3 필름 카메라 (1958년식, 정상 작동, 렌즈 포함)",
+        start=120_000,
+        runs=timedelta(hours=2),
+        category=make_category("카메라", "cameras"),
+    )
     auctions.place_bid(shopper, lot.pk, 130_000)
     auctions.place_bid(rival, lot.pk, 125_000)
     mine = cart._user_cart(shopper)
@@ -53,7 +69,9 @@ def too_wide(page, url, name):
 
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(locale="ko-KR", timezone_id="Asia/Seoul", viewport=PHONE, is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        locale="ko-KR", timezone_id="Asia/Seoul", viewport=PHONE, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
@@ -63,8 +81,13 @@ def phone(browser):
 def test_no_main_page_is_wider_than_a_phone_for_a_visitor_or_a_signed_in_shopper(phone, shop):
     shopper, product, lot, order = market()
     visitor_pages = {
-        "home": "/", "products": "/products/", "product": f"/products/{product.slug}/", "cart": "/cart/",
-        "login": "/accounts/login/", "signup": "/accounts/signup/", "auctions": "/auctions/",
+        "home": "/",
+        "products": "/products/",
+        "product": f"/products/{product.slug}/",
+        "cart": "/cart/",
+        "login": "/accounts/login/",
+        "signup": "/accounts/signup/",
+        "auctions": "/auctions/",
         "lot": f"/auctions/{lot.pk}/",
     }
     wider = [too_wide(phone, shop + path, f"visitor-{name}") for name, path in visitor_pages.items()]
@@ -75,8 +98,13 @@ def test_no_main_page_is_wider_than_a_phone_for_a_visitor_or_a_signed_in_shopper
     phone.get_by_test_id("login-submit").click()
     phone.wait_for_url(shop + "/")
     member_pages = {
-        **visitor_pages, "checkout": "/orders/checkout/", "orders": "/orders/", "order": f"/orders/{order.number}/",
-        "profile": "/accounts/profile/", "my-bids": "/auctions/mine/", "seller": "/seller/",
+        **visitor_pages,
+        "checkout": "/orders/checkout/",
+        "orders": "/orders/",
+        "order": f"/orders/{order.number}/",
+        "profile": "/accounts/profile/",
+        "my-bids": "/auctions/mine/",
+        "seller": "/seller/",
     }
     member_pages.pop("login"), member_pages.pop("signup")
     wider += [too_wide(phone, shop + path, f"member-{name}") for name, path in member_pages.items()]

@@ -10,8 +10,14 @@ from tests.factories import PASSWORD, make_category, make_product, make_user
 
 def test_notify_me_when_a_sold_out_option_is_back(page, live_url):
     seller = make_user("e2e.seller@example.com", seller=True)
-    tee = make_product(seller, make_category("티셔츠", "tees"), name="오버핏 코튼 티셔츠", slug="tee", price=19_000,
-                       variants=[({"size": "M"}, 19_000, 5), ({"size": "L"}, 21_000, 0)])
+    tee = make_product(
+        seller,
+        make_category("티셔츠", "tees"),
+        name="오버핏 코튼 티셔츠",
+        slug="tee",
+        price=19_000,
+        variants=[({"size": "M"}, 19_000, 5), ({"size": "L"}, 21_000, 0)],
+    )
     large = tee.variants.get(stock=0)
     buyer = make_user("e2e.buyer@example.com", display_name="구매자")
     page.goto(f"{live_url}/products/tee/")

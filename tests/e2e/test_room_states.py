@@ -19,7 +19,9 @@ def end_and_close(lot):
 
 
 def test_you_lead_then_a_lower_bid_is_answered_by_your_maximum_and_the_end_names_winner_and_loser(browser, shop):
-    lot = make_lot(title="라이카 M3", start=120_000, runs=timedelta(hours=1), category=make_category("카메라", "cameras"))
+    lot = make_lot(
+        title="라이카 M3", start=120_000, runs=timedelta(hours=1), category=make_category("카메라", "cameras")
+    )
     alice, bob = bidder("alice@example.com", display_name="앨리스"), bidder("bob@example.com", display_name="밥")
     ctx_a, page_a = login(browser, shop, alice)
     ctx_b, page_b = login(browser, shop, bob)

@@ -6,8 +6,8 @@ import os
 from playwright.sync_api import expect
 
 from bidcart.payments.models import SavedPaymentMethod
-from tests.factories import make_user
 from tests.e2e.test_payments import log_in
+from tests.factories import make_user
 
 SHOTS = os.environ.get("BIDCART_SCREENSHOTS", "")
 
@@ -50,4 +50,7 @@ def test_a_buyer_saves_a_card_with_each_other_provider_in_the_browser(page, shop
     expect(page.get_by_test_id("saved-methods")).to_contain_text("BC카드")
     expect(page.get_by_test_id("saved-methods")).to_contain_text("PayPal")
     assert sorted(SavedPaymentMethod.objects.filter(user=buyer, state="active").values_list("provider", flat=True)) == [
-        "kakaopay", "paypal", "portone_v2"]
+        "kakaopay",
+        "paypal",
+        "portone_v2",
+    ]

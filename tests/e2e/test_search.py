@@ -35,7 +35,9 @@ def test_korean_queries_find_categories_options_and_rank_the_exact_name_first(pa
     expect(page.get_by_test_id("product-card")).to_have_count(4)
     expect(page.get_by_test_id("product-card").first).to_contain_text("키보드")
     links = [a.get_attribute("href") for a in page.get_by_test_id("product-link").all()]
-    assert links == ["/products/exact/", "/products/wristrest/", "/products/mechanical/", "/products/lowprofile/"], links
+    assert links == ["/products/exact/", "/products/wristrest/", "/products/mechanical/", "/products/lowprofile/"], (
+        links
+    )
     expect(page.get_by_test_id("filter-ordering")).to_have_value("relevance")
     shot(page, f"search-keyboard-{width}")
 

@@ -36,10 +36,13 @@ def test_seller_uploads_orders_and_deletes_product_images(page, live_url):
     page.get_by_role("link", name="캔버스 토트백").click()
     expect(page.get_by_test_id("seller-image")).to_have_count(0)
     form = page.get_by_test_id("product-form")
-    form.locator("input[name=images]").set_input_files([
-        picture("front.jpg", "JPEG", (200, 40, 40)), picture("side.png", "PNG", (40, 200, 40)),
-        picture("back.webp", "WEBP", (40, 40, 200)),
-    ])
+    form.locator("input[name=images]").set_input_files(
+        [
+            picture("front.jpg", "JPEG", (200, 40, 40)),
+            picture("side.png", "PNG", (40, 200, 40)),
+            picture("back.webp", "WEBP", (40, 40, 200)),
+        ]
+    )
     form.locator("button[type=submit]").click()
     expect(page.get_by_test_id("seller-image")).to_have_count(3)
     front, side, back = ProductImage.objects.filter(product=product).order_by("position")

@@ -21,7 +21,9 @@ def test_the_site_has_a_favicon(page, live_url):
 
 
 def test_the_product_header_price_follows_the_chosen_option(page, live_url):
-    product = make_product(name="제주 감귤", slug="gamgyul", variants=[({"무게": "3kg"}, 27_000, 5), ({"무게": "5kg"}, 39_000, 4)])
+    product = make_product(
+        name="제주 감귤", slug="gamgyul", variants=[({"무게": "3kg"}, 27_000, 5), ({"무게": "5kg"}, 39_000, 4)]
+    )
     page.goto(f"{live_url}/products/{product.slug}/")
     expect(page.get_by_test_id("detail-price")).to_have_text("27,000원")
     page.get_by_text("5kg").click()

@@ -25,15 +25,24 @@ def test_the_live_room_loads_its_modules_by_hashed_names_cached_for_a_year(trans
         app = WSGIMiddleware(WSGIHandler())  # its WhiteNoise serves the collected folder
         with running_server(app) as url:
             scripts, errors = [], []
-            page.on("response", lambda r: scripts.append((r.url, r.status, r.headers.get("cache-control", "")))
-                    if r.url.endswith(".js") else None)
+            page.on(
+                "response",
+                lambda r: (
+                    scripts.append((r.url, r.status, r.headers.get("cache-control", "")))
+                    if r.url.endswith(".js")
+                    else None
+                ),
+            )
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.goto(f"{url}/auctions/{lot.pk}/")
             deadline = time.monotonic() + 10
             while len({u for u, _, _ in scripts if "/auctions/js/" in u}) < 4 and time.monotonic() < deadline:
                 page.wait_for_timeout(100)
-    modules = {re.sub(r"\.[0-9a-f]{12}\.js$", "", u.rsplit("/", 1)[1]): (u, status, cache)
-               for u, status, cache in scripts if "/auctions/js/" in u}
+    modules = {
+        re.sub(r"\.[0-9a-f]{12}\.js$", "", u.rsplit("/", 1)[1]): (u, status, cache)
+        for u, status, cache in scripts
+        if "/auctions/js/" in u
+    }
     assert set(modules) >= {"room", "clock", "money", "socket"}, scripts
     for name, (address, status, cache) in modules.items():
         assert status == 200 and re.search(r"\.[0-9a-f]{12}\.js$", address), (name, address, status)

@@ -14,8 +14,14 @@ from tests.factories import PASSWORD, make_category, make_product, make_user
 def test_search_add_to_cart_login_merge_checkout(page, live_url):
     seller = make_user("e2e.seller@example.com", seller=True)
     tees = make_category("티셔츠", "tees")
-    tee = make_product(seller, tees, name="오버핏 코튼 티셔츠", slug="overfit-tee", price=19000,
-                       variants=[({"size": "M"}, 19000, 5), ({"size": "L"}, 21000, 0)])
+    tee = make_product(
+        seller,
+        tees,
+        name="오버핏 코튼 티셔츠",
+        slug="overfit-tee",
+        price=19000,
+        variants=[({"size": "M"}, 19000, 5), ({"size": "L"}, 21000, 0)],
+    )
     mug = make_product(seller, make_category("주방", "kitchen"), name="Ceramic Mug", slug="mug", price=8000, stock=10)
     buyer = make_user("e2e.buyer@example.com", display_name="구매자")
     # the buyer already had a mug in their cart from another device

@@ -86,10 +86,20 @@ def test_the_seller_sees_who_subscribes_and_when(page, shop):
     seller = make_user("farm2@example.com", seller=True, display_name="제주농원")
     product = offered(seller, intervals=("1w",), name="무농약 콩나물 1kg")
     buyer = make_user("subscriber2@example.com")
-    services.subscribe(buyer, variant_id=product.variants.get().pk, quantity=3, interval="1w", method_id=card(buyer).pk,
-                       first_date=services.seoul_today() + timedelta(days=4),
-                       shipping_address={"recipient": "박정기", "phone": "010-1111-2222", "postcode": "06236",
-                                         "address1": "서울 강남구 테헤란로 152"})
+    services.subscribe(
+        buyer,
+        variant_id=product.variants.get().pk,
+        quantity=3,
+        interval="1w",
+        method_id=card(buyer).pk,
+        first_date=services.seoul_today() + timedelta(days=4),
+        shipping_address={
+            "recipient": "박정기",
+            "phone": "010-1111-2222",
+            "postcode": "06236",
+            "address1": "서울 강남구 테헤란로 152",
+        },
+    )
     log_in(page, shop, seller)
     page.goto(f"{shop}/seller/")
     page.get_by_test_id("seller-subscriptions").click()

@@ -13,16 +13,27 @@ from bidcart.cart.models import Cart, CartItem
 from bidcart.orders import services
 from bidcart.orders.models import Kind, Order, SavedAddress
 from bidcart.orders.services import NewLine
-
 from tests.factories import api_for, make_product, make_user
 from tests.openapi import assert_documented
 
 pytestmark = pytest.mark.django_db
 
-HOME = {"recipient": "김구매", "phone": "010-1234-5678", "postcode": "06236", "address1": "서울 강남구 테헤란로 152",
-        "address2": "12층", "delivery_note": "문 앞에 놓아 주세요"}
-OFFICE = {"recipient": "김구매", "phone": "010-1234-5678", "postcode": "04524", "address1": "서울 중구 세종대로 110",
-          "address2": "3층", "delivery_note": "경비실에 맡겨 주세요"}
+HOME = {
+    "recipient": "김구매",
+    "phone": "010-1234-5678",
+    "postcode": "06236",
+    "address1": "서울 강남구 테헤란로 152",
+    "address2": "12층",
+    "delivery_note": "문 앞에 놓아 주세요",
+}
+OFFICE = {
+    "recipient": "김구매",
+    "phone": "010-1234-5678",
+    "postcode": "04524",
+    "address1": "서울 중구 세종대로 110",
+    "address2": "3층",
+    "delivery_note": "경비실에 맡겨 주세요",
+}
 
 
 def default_of(user):
@@ -84,7 +95,11 @@ def test_a_new_buyers_first_address_is_saved_as_the_default(buyer, seller):
 def test_an_auction_orders_address_form_starts_with_the_phone_number(seller):
     winner = make_user("winner@example.com", phone="+821098765432")
     order = services.create_order(
-        winner, kind=Kind.AUCTION, currency="KRW", shipping=0, payment_due_at=timezone.now() + timedelta(hours=1),
+        winner,
+        kind=Kind.AUCTION,
+        currency="KRW",
+        shipping=0,
+        payment_due_at=timezone.now() + timedelta(hours=1),
         lines=[NewLine(product_name="필름 카메라", unit_price=50_000, quantity=1, seller_id=seller.pk)],
     )
     client = Client()

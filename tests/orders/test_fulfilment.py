@@ -11,13 +11,18 @@ from django.utils import timezone
 from bidcart.cart.models import Cart, CartItem
 from bidcart.orders import services, tasks
 from bidcart.orders.models import Order, OrderEvent, Shipment
-
 from tests.factories import api_for, make_product, make_user
 from tests.openapi import assert_documented
 
 pytestmark = pytest.mark.django_db
 
-ADDRESS = {"recipient": "김구매", "phone": "010-1234-5678", "postcode": "06236", "address1": "서울 강남구 테헤란로 152", "address2": "12층"}
+ADDRESS = {
+    "recipient": "김구매",
+    "phone": "010-1234-5678",
+    "postcode": "06236",
+    "address1": "서울 강남구 테헤란로 152",
+    "address2": "12층",
+}
 CJ = {"courier": "cj", "tracking_number": "1234-5678-9012"}
 
 
@@ -50,7 +55,9 @@ def test_the_shipped_email_carries_the_tracking_links(buyer, seller, django_capt
     with django_capture_on_commit_callbacks(execute=True):
         services.update_shipment(seller, order, "shipped", **CJ)
     [shipped] = [m for m in mail.outbox if "발송" in m.subject]
-    assert "CJ대한통운 123456789012: https://trace.cjlogistics.com/next/tracking.html?wblNo=123456789012" in shipped.body
+    assert (
+        "CJ대한통운 123456789012: https://trace.cjlogistics.com/next/tracking.html?wblNo=123456789012" in shipped.body
+    )
     assert 'href="https://trace.cjlogistics.com/next/tracking.html?wblNo=123456789012"' in shipped.alternatives[0][0]
 
 
@@ -75,7 +82,12 @@ def test_the_order_follows_its_shipments(buyer, seller, rival):
 def test_shipping_needs_a_courier_and_a_valid_tracking_number(buyer, seller):
     order = paid_order(buyer, make_product(seller))
     api = api_for(seller)
-    for body in ({}, {"courier": "cj"}, {"courier": "cj", "tracking_number": "12"}, {"courier": "ups", "tracking_number": "123456789012"}):
+    for body in (
+        {},
+        {"courier": "cj"},
+        {"courier": "cj", "tracking_number": "12"},
+        {"courier": "ups", "tracking_number": "123456789012"},
+    ):
         response = api.post(f"/api/v1/orders/{order.number}/status/", {"status": "shipped", **body}, format="json")
         assert response.status_code == 400, body
         assert response.json()["code"] in ("tracking_required", "invalid"), response.json()
@@ -106,12 +118,14 @@ def test_the_sellers_choices_are_words_valid_for_the_state(buyer, seller):
     assert options(page) == ["선택…", "상품 준비 시작", "발송 처리"]
     assert "selected" not in re.search(r'<select name="status".*?</select>', page, re.S).group(0)
     assert 'name="tracking_number"' in page and "CJ대한통운" in page
-    client.post(f"/orders/{order.number}/status/", {"status": "shipped", "courier": "hanjin", "tracking_number": "512345678901"})
+    client.post(
+        f"/orders/{order.number}/status/", {"status": "shipped", "courier": "hanjin", "tracking_number": "512345678901"}
+    )
     page = client.get(f"/orders/{order.number}/").content.decode()
     assert options(page) == ["선택…", "배송 완료 처리"]
     assert "한진택배" in page and "512345678901" in page
     history = re.search(r'data-testid="order-events">(.*?)</ul>', page, re.S).group(1)
-    assert "발송됨 <small class=\"muted\">(이전: 발송 준비 전)</small>" in history and "결제 완료" in history  # in words
+    assert '발송됨 <small class="muted">(이전: 발송 준비 전)</small>' in history and "결제 완료" in history  # in words
     assert not re.search(r"\b(new|shipped|paid|pending_payment)\b", history)
     services.update_shipment(seller, order, "delivered")
     assert options(client.get(f"/orders/{order.number}/").content.decode()) == []
@@ -140,9 +154,11 @@ def test_staff_moving_the_order_carries_every_shipment(buyer, seller, rival):
     order = paid_order(buyer, make_product(seller), make_product(rival))
     staff = make_user("staff@example.com", staff=True)
     for to in ("preparing", "shipped"):
-        assert api_for(staff).post(f"/api/v1/orders/{order.number}/status/", {"status": to}, format="json").status_code == 200
+        assert (
+            api_for(staff).post(f"/api/v1/orders/{order.number}/status/", {"status": to}, format="json").status_code
+            == 200
+        )
     assert set(Shipment.objects.filter(order=order).values_list("status", flat=True)) == {"shipped"}
-
 
 
 def test_a_seller_and_staff_read_the_order_as_documented_and_a_seller_only_their_part(buyer, seller, rival):
@@ -160,7 +176,9 @@ def test_a_seller_and_staff_read_the_order_as_documented_and_a_seller_only_their
     assert_documented(api_for(buyer).get(path), "GET", "/api/v1/orders/{number}/")
     assert api_for(buyer).get(path).json()["total"] == order.total
 
+
 # --- 구매확정 ----------------------------------------------------------------------------------------
+
 
 def test_the_buyer_confirms_the_purchase_once_it_is_shipped(buyer, seller, other):
     order = paid_order(buyer, make_product(seller))

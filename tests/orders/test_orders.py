@@ -11,12 +11,17 @@ from bidcart.catalog.models import Product, Variant
 from bidcart.core.domain import Conflict
 from bidcart.orders import services, tasks
 from bidcart.orders.models import TRANSITIONS, Order, Status
-
 from tests.factories import api_for, make_product, make_user
 
 pytestmark = pytest.mark.django_db
 
-ADDRESS = {"recipient": "김구매", "phone": "010-1234-5678", "postcode": "06236", "address1": "서울 강남구 테헤란로 152", "address2": "12층"}
+ADDRESS = {
+    "recipient": "김구매",
+    "phone": "010-1234-5678",
+    "postcode": "06236",
+    "address1": "서울 강남구 테헤란로 152",
+    "address2": "12층",
+}
 
 
 @pytest.fixture
@@ -50,6 +55,7 @@ def place(user, **address):
 
 # --- placing ------------------------------------------------------------------------------------
 
+
 def test_place_order_from_the_cart(tee, mug, buyer):
     fill(buyer, (v(tee), 2), (v(mug), 1))
     response = api_for(buyer).post("/api/v1/orders/", {"shipping_address": ADDRESS}, format="json")
@@ -58,7 +64,8 @@ def test_place_order_from_the_cart(tee, mug, buyer):
     assert data["status"] == "pending_payment" and data["currency"] == "KRW"
     assert (data["subtotal"], data["shipping"], data["total"]) == (46000, 3000, 49000)  # under ₩50,000: ₩3,000 shipping
     assert [(l["sku"], l["quantity"], l["unit_price"], l["line_total"]) for l in data["lines"]] == [
-        (v(tee).sku, 2, 19000, 38000), (v(mug).sku, 1, 8000, 8000)
+        (v(tee).sku, 2, 19000, 38000),
+        (v(mug).sku, 1, 8000, 8000),
     ]
     assert data["shipping_address"] == {**ADDRESS, "delivery_note": ""}
     assert re.fullmatch(r"BC[0-9A-HJKMNP-TV-Z]{16}", data["number"])
@@ -102,9 +109,15 @@ def test_empty_cart_and_bad_addresses_are_400(mug, buyer):
     api = api_for(buyer)
     assert api.post("/api/v1/orders/", {"shipping_address": ADDRESS}, format="json").json()["code"] == "cart_empty"
     fill(buyer, (v(mug), 1))
-    for bad in [{}, {"shipping_address": {}}, {"shipping_address": {**ADDRESS, "postcode": "12"}},
-                {"shipping_address": {**ADDRESS, "phone": "call me"}}, {"shipping_address": {**ADDRESS, "floor": 3}},
-                {"shipping_address": "Seoul"}, {"shipping_address": {**ADDRESS, "recipient": ""}}]:
+    for bad in [
+        {},
+        {"shipping_address": {}},
+        {"shipping_address": {**ADDRESS, "postcode": "12"}},
+        {"shipping_address": {**ADDRESS, "phone": "call me"}},
+        {"shipping_address": {**ADDRESS, "floor": 3}},
+        {"shipping_address": "Seoul"},
+        {"shipping_address": {**ADDRESS, "recipient": ""}},
+    ]:
         response = api.post("/api/v1/orders/", bad, format="json")
         assert response.status_code == 400, (bad, response.content)
     assert not Order.objects.exists() and stock(v(mug)) == 10
@@ -130,6 +143,7 @@ def test_placed_email_in_the_buyers_language(mug, django_capture_on_commit_callb
 
 # --- status pipeline ----------------------------------------------------------------------------
 
+
 def test_the_happy_pipeline_and_its_emails(mug, buyer, django_capture_on_commit_callbacks):
     fill(buyer, (v(mug), 1))
     order = place(buyer)
@@ -138,16 +152,22 @@ def test_the_happy_pipeline_and_its_emails(mug, buyer, django_capture_on_commit_
             order = services.transition(order, status)
     assert order.status == "delivered" and order.paid_at is not None
     assert [m.subject for m in mail.outbox] == [
-        f"[bidcart] 주문 {order.number} 결제 완료", f"[bidcart] 주문 {order.number}이(가) 발송되었습니다"
+        f"[bidcart] 주문 {order.number} 결제 완료",
+        f"[bidcart] 주문 {order.number}이(가) 발송되었습니다",
     ]
     assert all(m.alternatives and m.alternatives[0][1] == "text/html" for m in mail.outbox)
     steps = list(order.events.filter(type="status").values_list("from_status", "to_status"))
-    assert steps == [("pending_payment", "paid"), ("paid", "preparing"), ("preparing", "shipped"), ("shipped", "delivered")]
+    assert steps == [
+        ("pending_payment", "paid"),
+        ("paid", "preparing"),
+        ("preparing", "shipped"),
+        ("shipped", "delivered"),
+    ]
 
 
-@pytest.mark.parametrize("start, to", [
-    (s, t) for s in Status.values for t in Status.values if t not in TRANSITIONS[s]
-][:40])
+@pytest.mark.parametrize(
+    "start, to", [(s, t) for s in Status.values for t in Status.values if t not in TRANSITIONS[s]][:40]
+)
 def test_illegal_transitions_raise(mug, buyer, start, to):
     fill(buyer, (v(mug), 1))
     order = place(buyer)
@@ -206,6 +226,7 @@ def test_buyer_cancels_while_unpaid_and_stock_returns(mug, buyer, other):
 
 # --- who sees what ------------------------------------------------------------------------------
 
+
 def test_orders_api_shows_only_mine(mug, buyer, other):
     fill(buyer, (v(mug), 1))
     mine = place(buyer)
@@ -232,7 +253,10 @@ def test_sellers_see_and_advance_only_their_orders(mug, buyer, seller):
     assert [o["number"] for o in api.get("/api/v1/orders/manage/").json()["results"]] == [order.number]
     assert api.get(f"/api/v1/orders/{order.number}/").status_code == 200
     assert api.get(f"/api/v1/orders/{rival_order.number}/").status_code == 404
-    assert api.post(f"/api/v1/orders/{rival_order.number}/status/", {"status": "preparing"}, format="json").status_code == 404
+    assert (
+        api.post(f"/api/v1/orders/{rival_order.number}/status/", {"status": "preparing"}, format="json").status_code
+        == 404
+    )
     # a seller can't mark an order paid (that is the payments layer's job)
     response = api.post(f"/api/v1/orders/{order.number}/status/", {"status": "paid"}, format="json")
     assert response.status_code == 409 and response.json()["code"] == "illegal_transition"
@@ -243,7 +267,10 @@ def test_sellers_see_and_advance_only_their_orders(mug, buyer, seller):
         assert response.status_code == 200 and response.json()["status"] == status
     assert api.post(f"/api/v1/orders/{order.number}/status/", {"status": "bogus"}, format="json").status_code == 400
     assert api_for(buyer).get("/api/v1/orders/manage/").json()["count"] == 0
-    assert api_for(buyer).post(f"/api/v1/orders/{order.number}/status/", {"status": "refunded"}, format="json").status_code == 404
+    assert (
+        api_for(buyer).post(f"/api/v1/orders/{order.number}/status/", {"status": "refunded"}, format="json").status_code
+        == 404
+    )
 
 
 def test_staff_sees_everything_and_may_make_any_legal_transition(mug, buyer):
@@ -252,8 +279,13 @@ def test_staff_sees_everything_and_may_make_any_legal_transition(mug, buyer):
     order = place(buyer)
     api = api_for(staff)
     assert api.get("/api/v1/orders/manage/").json()["count"] == 1
-    assert api.post(f"/api/v1/orders/{order.number}/status/", {"status": "paid"}, format="json").json()["status"] == "paid"
-    assert api.post(f"/api/v1/orders/{order.number}/status/", {"status": "preparing"}, format="json").json()["status"] == "preparing"
+    assert (
+        api.post(f"/api/v1/orders/{order.number}/status/", {"status": "paid"}, format="json").json()["status"] == "paid"
+    )
+    assert (
+        api.post(f"/api/v1/orders/{order.number}/status/", {"status": "preparing"}, format="json").json()["status"]
+        == "preparing"
+    )
 
 
 @pytest.mark.parametrize("to", ["refunded", "partially_refunded", "cancelled"])
@@ -276,6 +308,7 @@ def test_staff_cannot_refund_or_cancel_a_paid_order_without_the_money_moving(mug
 
 
 # --- pages --------------------------------------------------------------------------------------
+
 
 def test_checkout_page_places_the_order(mug, buyer):
     client = Client()

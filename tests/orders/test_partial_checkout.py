@@ -6,18 +6,25 @@ from django.test import Client
 
 from bidcart.cart.models import Cart, CartItem
 from bidcart.orders.models import Order
-
 from tests.factories import make_product
 
 pytestmark = pytest.mark.django_db
 
-ADDRESS = {"recipient": "김구매", "phone": "010-1234-5678", "postcode": "06236", "address1": "서울 강남구 테헤란로 152", "address2": ""}
+ADDRESS = {
+    "recipient": "김구매",
+    "phone": "010-1234-5678",
+    "postcode": "06236",
+    "address1": "서울 강남구 테헤란로 152",
+    "address2": "",
+}
 
 
 @pytest.fixture
 def products(seller):
-    return (make_product(seller, name="Mug", slug="mug", price=8000, stock=10),
-            make_product(seller, name="Tee", slug="tee", price=19000, stock=10))
+    return (
+        make_product(seller, name="Mug", slug="mug", price=8000, stock=10),
+        make_product(seller, name="Tee", slug="tee", price=19000, stock=10),
+    )
 
 
 def client_for(user):
@@ -73,4 +80,6 @@ def test_a_visitors_buy_now_leads_through_login_to_that_checkout(products, buyer
     client = Client()
     response = client.post("/cart/add/", {"variant": tee.pk, "quantity": 1, "buy_now": "1"})
     checkout = client.get(response["Location"])
-    assert checkout.status_code == 302 and "/accounts/login/" in checkout["Location"] and "variant" in checkout["Location"]
+    assert (
+        checkout.status_code == 302 and "/accounts/login/" in checkout["Location"] and "variant" in checkout["Location"]
+    )

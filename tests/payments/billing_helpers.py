@@ -14,8 +14,9 @@ def _query(location: str) -> dict:
     return dict(parse_qsl(urlsplit(location).query))
 
 
-def portone_v2_window(params: dict, *, card: str = "", expiry: str = "", action: str = "approve",
-                      script: str = "") -> str:
+def portone_v2_window(
+    params: dict, *, card: str = "", expiry: str = "", action: str = "approve", script: str = ""
+) -> str:
     """PortOne.requestIssueBillingKey in redirect mode: the card window with the SDK's parameters
     (flattened as browser-sdk.js sends them), ended with `action`; answers where the browser is sent."""
     fields = {k: str(v) for k, v in params.items() if k not in ("customer", "noticeUrls")}
@@ -28,8 +29,9 @@ def portone_v2_window(params: dict, *, card: str = "", expiry: str = "", action:
     return response.headers["location"]
 
 
-def register(user, provider: str, *, card: str = "", expiry: str = "", action: str = "approve"
-             ) -> tuple[SavedPaymentMethod, dict]:
+def register(
+    user, provider: str, *, card: str = "", expiry: str = "", action: str = "approve"
+) -> tuple[SavedPaymentMethod, dict]:
     """The buyer registers a card at `provider`'s page; answers the pending method and the query the
     browser comes back to the shop with."""
     method, nxt = billing.start_saving_method(user, provider=provider)
@@ -39,8 +41,15 @@ def register(user, provider: str, *, card: str = "", expiry: str = "", action: s
         location = portone_v2_window(nxt.params, card=card, expiry=expiry, action=action, script=nxt.script)
     else:
         assert nxt.type == "redirect", nxt
-        response = httpx.post(nxt.url, data={"action": action, **({"card_number": card} if card else {}),
-                                              **({"expiry": expiry} if expiry else {})}, timeout=10)
+        response = httpx.post(
+            nxt.url,
+            data={
+                "action": action,
+                **({"card_number": card} if card else {}),
+                **({"expiry": expiry} if expiry else {}),
+            },
+            timeout=10,
+        )
         assert response.status_code in (302, 303), response.text[:300]
         location = response.headers["location"]
     assert location.startswith(back), (location, back)

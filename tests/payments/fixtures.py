@@ -19,8 +19,13 @@ from bidcart.pgsim.config import SimConfig
 from tests.factories import make_product, make_user
 from tests.livesrv import running_server
 
-
-ADDRESS = {"recipient": "김구매", "phone": "010-1234-5678", "postcode": "06236", "address1": "서울 강남구 테헤란로 152", "address2": "12층"}
+ADDRESS = {
+    "recipient": "김구매",
+    "phone": "010-1234-5678",
+    "postcode": "06236",
+    "address1": "서울 강남구 테헤란로 152",
+    "address2": "12층",
+}
 
 
 @pytest.fixture(scope="session")
@@ -52,7 +57,9 @@ class WebhookRecorder:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        self.deliveries.append({"path": scope["path"], "headers": {k.decode(): v.decode() for k, v in scope["headers"]}, "body": body})
+        self.deliveries.append(
+            {"path": scope["path"], "headers": {k.decode(): v.decode() for k, v in scope["headers"]}, "body": body}
+        )
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": b"{}"})
 

@@ -27,14 +27,25 @@ def api(request, settings):
 
 @pytest.fixture
 def payment(order, buyer):
-    return Payment.objects.create(order=order, buyer=buyer, provider="kakaopay", amount=order.total,
-                                  currency=order.currency, provider_amount=order.total, provider_currency="KRW")
+    return Payment.objects.create(
+        order=order,
+        buyer=buyer,
+        provider="kakaopay",
+        amount=order.total,
+        currency=order.currency,
+        provider_amount=order.total,
+        provider_currency="KRW",
+    )
 
 
 def urls_for(payment) -> Urls:
     shop = f"http://shop.test/payments/kakaopay/{payment.merchant_uid}"
-    return Urls(approve=f"{shop}/approve/", cancel=f"{shop}/cancel/", fail=f"{shop}/fail/",
-                notify="http://shop.test/payments/webhooks/kakaopay/")
+    return Urls(
+        approve=f"{shop}/approve/",
+        cancel=f"{shop}/cancel/",
+        fail=f"{shop}/fail/",
+        notify="http://shop.test/payments/webhooks/kakaopay/",
+    )
 
 
 def adapter(calls: list):
@@ -75,8 +86,6 @@ def query(location: str) -> dict:
 def trail(calls) -> list[str]:
     """Every attempt the adapter made, in order, as 'operation status'."""
     return [f"{urlsplit(c.url).path.rsplit('/', 1)[-1]} {c.status}" for c in calls]
-
-
 
 
 def test_pay_then_refund_in_parts(sim, payment, order, buyer, api):
@@ -126,8 +135,19 @@ def test_pay_then_refund_in_parts(sim, payment, order, buyer, api):
     assert over.value.code == "-781"
 
     # Every call went through the call log, in the configured generation, with no key in it.
-    assert trail(calls) == ["ready 200", "order 200", "approve 200", "approve 400", "order 200", "cancel 200",
-                            "cancel 400", "order 200", "cancel 200", "order 200", "cancel 400"]
+    assert trail(calls) == [
+        "ready 200",
+        "order 200",
+        "approve 200",
+        "approve 400",
+        "order 200",
+        "cancel 200",
+        "cancel 400",
+        "order 200",
+        "cancel 200",
+        "order 200",
+        "cancel 400",
+    ]
     prefix = LEGACY if api == "legacy" else NEW
     assert all(urlsplit(c.url).path.startswith(prefix) for c in calls)
     sent = calls[0].as_payload()["request"]

@@ -30,14 +30,25 @@ from tests.payments.fixtures import SimControl
 
 @pytest.fixture
 def payment(order, buyer):
-    return Payment.objects.create(order=order, buyer=buyer, provider="paypal", amount=order.total, currency=order.currency,
-                                  provider_amount=2000, provider_currency="USD")
+    return Payment.objects.create(
+        order=order,
+        buyer=buyer,
+        provider="paypal",
+        amount=order.total,
+        currency=order.currency,
+        provider_amount=2000,
+        provider_currency="USD",
+    )
 
 
 def urls_for(payment) -> Urls:
     shop = f"http://shop.test/payments/paypal/{payment.merchant_uid}"
-    return Urls(approve=f"{shop}/approve/", cancel=f"{shop}/cancel/", fail=f"{shop}/fail/",
-                notify="http://shop.test/payments/webhooks/paypal/")
+    return Urls(
+        approve=f"{shop}/approve/",
+        cancel=f"{shop}/cancel/",
+        fail=f"{shop}/fail/",
+        notify="http://shop.test/payments/webhooks/paypal/",
+    )
 
 
 def adapter(calls: list):
@@ -132,13 +143,34 @@ def test_pay_then_refund_in_parts(sim, payment, order):
     assert nothing_left.value.code == "CAPTURE_FULLY_REFUNDED"
 
     # Every call went through the call log; one token per adapter; no secret in the log.
-    token, order_, capture = "POST /v1/oauth2/token 200", "/v2/checkout/orders/{order}", "/v2/payments/captures/{capture}"
+    token, order_, capture = (
+        "POST /v1/oauth2/token 200",
+        "/v2/checkout/orders/{order}",
+        "/v2/payments/captures/{capture}",
+    )
     assert trail(calls, payment) == [
-        token, "POST /v2/checkout/orders 201", token, f"GET {order_} 200",
-        token, f"POST {order_}/capture 201", token, f"POST {order_}/capture 200",
-        token, f"POST {capture}/refund 201", token, f"POST {capture}/refund 200", token, f"POST {capture}/refund 422",
-        token, f"GET {order_} 200", token, f"POST {capture}/refund 201", token, f"GET {order_} 200",
-        token, f"POST {capture}/refund 422",
+        token,
+        "POST /v2/checkout/orders 201",
+        token,
+        f"GET {order_} 200",
+        token,
+        f"POST {order_}/capture 201",
+        token,
+        f"POST {order_}/capture 200",
+        token,
+        f"POST {capture}/refund 201",
+        token,
+        f"POST {capture}/refund 200",
+        token,
+        f"POST {capture}/refund 422",
+        token,
+        f"GET {order_} 200",
+        token,
+        f"POST {capture}/refund 201",
+        token,
+        f"GET {order_} 200",
+        token,
+        f"POST {capture}/refund 422",
     ]
     sent = calls[1].as_payload()["request"]["purchase_units"][0]
     assert sent["amount"] == {"currency_code": "USD", "value": "20.00"} and sent["custom_id"] == payment.merchant_uid
@@ -221,10 +253,16 @@ def test_captured_elsewhere_reads_the_truth(sim, payment, pgsim_url):
     calls: list = []
     params = query(click(start(payment, calls).url, "approve"))
     conf = providers.config("paypal")
-    token = httpx.post(f"{pgsim_url}/paypal/v1/oauth2/token", data={"grant_type": "client_credentials"},
-                       auth=(conf["client_id"], conf["client_secret"])).json()["access_token"]
-    elsewhere = httpx.post(f"{pgsim_url}/paypal/v2/checkout/orders/{params['token']}/capture", json={},
-                           headers={"Authorization": f"Bearer {token}"})
+    token = httpx.post(
+        f"{pgsim_url}/paypal/v1/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        auth=(conf["client_id"], conf["client_secret"]),
+    ).json()["access_token"]
+    elsewhere = httpx.post(
+        f"{pgsim_url}/paypal/v2/checkout/orders/{params['token']}/capture",
+        json={},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert elsewhere.status_code == 201
     paid = adapter(calls).confirm(payment, params)
     assert paid.state == "paid" and paid.amount == 2000 and paid.psp["capture_id"]
@@ -271,7 +309,9 @@ def hooked():
         return Response(status_code=200)
 
     with running_server(Starlette(routes=[Route("/hook", inbox, methods=["POST"])])) as receiver:
-        config = SimConfig(control=True, paypal_webhook_url=f"{receiver}/hook", webhook_backoff=(0.2,), allowed_origins=("*",))
+        config = SimConfig(
+            control=True, paypal_webhook_url=f"{receiver}/hook", webhook_backoff=(0.2,), allowed_origins=("*",)
+        )
         with running_server(create_app(config)) as url:
             yield url, received
 

@@ -22,13 +22,25 @@ from tests.payments.fixtures import make_order, pay_in_portone_window, portone_w
 
 # The shop's URLs for the payment; webhooks go to a closed port (their bodies are read from the
 # simulator's outbox instead).
-URLS = Urls(approve="http://shop.test/payments/return/", cancel="http://shop.test/payments/cancel/",
-            fail="http://shop.test/payments/fail/", notify="http://127.0.0.1:9/payments/webhooks/portone/")
+URLS = Urls(
+    approve="http://shop.test/payments/return/",
+    cancel="http://shop.test/payments/cancel/",
+    fail="http://shop.test/payments/fail/",
+    notify="http://127.0.0.1:9/payments/webhooks/portone/",
+)
 
 
 def new_payment(order, method="card") -> Payment:
-    return Payment.objects.create(order=order, buyer=order.user, provider="portone", method=method, amount=order.total,
-                                  currency="KRW", provider_amount=order.total, provider_currency="KRW")
+    return Payment.objects.create(
+        order=order,
+        buyer=order.user,
+        provider="portone",
+        method=method,
+        amount=order.total,
+        currency="KRW",
+        provider_amount=order.total,
+        provider_currency="KRW",
+    )
 
 
 def remember(payment: Payment, snap) -> None:
@@ -75,10 +87,20 @@ def test_card_payment_is_verified_by_reading_it_from_portone(sim, adapter, payme
 
     assert nxt.type == "client" and nxt.script == f"{pgsim_url}/iamport/v1/iamport.js" and nxt.psp == {}
     assert nxt.params == {
-        "imp_code": "imp00000000", "pg": "html5_inicis", "pay_method": "card", "merchant_uid": payment.merchant_uid,
-        "name": "무선 이어폰", "amount": 28000, "currency": "KRW", "buyer_email": "buyer1@example.com",
-        "buyer_name": "김구매", "buyer_tel": "010-1234-5678", "buyer_addr": "서울 강남구 테헤란로 152 12층",
-        "buyer_postcode": "06236", "m_redirect_url": URLS.approve, "notice_url": URLS.notify,
+        "imp_code": "imp00000000",
+        "pg": "html5_inicis",
+        "pay_method": "card",
+        "merchant_uid": payment.merchant_uid,
+        "name": "무선 이어폰",
+        "amount": 28000,
+        "currency": "KRW",
+        "buyer_email": "buyer1@example.com",
+        "buyer_name": "김구매",
+        "buyer_tel": "010-1234-5678",
+        "buyer_addr": "서울 강남구 테헤란로 152 12층",
+        "buyer_postcode": "06236",
+        "m_redirect_url": URLS.approve,
+        "notice_url": URLS.notify,
     }
     # the amount is registered before the window opens
     assert sim.ledger()["iamport_prepared"][payment.merchant_uid]["amount"] == 28000
@@ -93,7 +115,10 @@ def test_card_payment_is_verified_by_reading_it_from_portone(sim, adapter, payme
     # one token for the whole conversation, never logged in clear
     log = [call.as_payload() for call in calls]
     assert [c["url"].rsplit("/iamport", 1)[1] for c in log] == [
-        "/users/getToken", "/payments/prepare", f"/payments/{ret['imp_uid']}"]
+        "/users/getToken",
+        "/payments/prepare",
+        f"/payments/{ret['imp_uid']}",
+    ]
     assert log[0]["request"]["imp_secret"] == "***" and log[0]["response"]["response"]["access_token"] == "***"
     dumped = json.dumps(log, ensure_ascii=False)
     assert "bidcart-imp-secret" not in dumped and adapter._token not in dumped
@@ -170,7 +195,9 @@ def test_an_imp_uid_of_another_payment_is_reported_but_never_adopted(sim, adapte
     other = new_payment(make_order(buyer))
     adapter.start(other, urls=URLS, mobile=False)
 
-    snap = adapter.confirm(other, {"imp_uid": ret["imp_uid"], "merchant_uid": other.merchant_uid, "imp_success": "true"})
+    snap = adapter.confirm(
+        other, {"imp_uid": ret["imp_uid"], "merchant_uid": other.merchant_uid, "imp_success": "true"}
+    )
     assert snap.merchant_uid == payment.merchant_uid != other.merchant_uid  # the services see the mismatch
     assert snap.psp == {}
     assert adapter.cancel(other, reason="amount mismatch").state == "pending"
@@ -265,7 +292,10 @@ def test_an_expired_token_is_renewed(sim, adapter, payment, calls):
     calls.clear()
     assert adapter.fetch(payment).state == "pending"
     assert [(c.url.rsplit("/iamport", 1)[1].split("/")[1], c.status) for c in calls][:3] == [
-        ("payments", 401), ("users", 200), ("payments", 404)]
+        ("payments", 401),
+        ("users", 200),
+        ("payments", 404),
+    ]
 
 
 def test_notifications_are_parsed_from_json_and_form_bodies(sim, adapter, payment, webhook_recorder):
@@ -277,24 +307,42 @@ def test_notifications_are_parsed_from_json_and_form_bodies(sim, adapter, paymen
         time.sleep(0.05)
     delivery = webhook_recorder.deliveries[0]
     notice = adapter.parse_webhook(headers=delivery["headers"], body=delivery["body"])
-    assert (notice.event_type, notice.merchant_uid, notice.psp) == ("paid", payment.merchant_uid, {"imp_uid": ret["imp_uid"]})
+    assert (notice.event_type, notice.merchant_uid, notice.psp) == (
+        "paid",
+        payment.merchant_uid,
+        {"imp_uid": ret["imp_uid"]},
+    )
 
     form = f"imp_uid={ret['imp_uid']}&merchant_uid={payment.merchant_uid}&status=paid".encode()
     as_form = adapter.parse_webhook(headers={"content-type": "application/x-www-form-urlencoded"}, body=form)
     assert as_form == notice  # the same event however it is encoded: a redelivery dedupes
 
     refund = adapter.refund(payment, amount=1000, refundable=28000, reason="r", key="refund-1")
-    cancelled = json.dumps({"imp_uid": ret["imp_uid"], "merchant_uid": payment.merchant_uid, "status": "cancelled",
-                            "cancellation_id": refund.psp_reference}).encode()
+    cancelled = json.dumps(
+        {
+            "imp_uid": ret["imp_uid"],
+            "merchant_uid": payment.merchant_uid,
+            "status": "cancelled",
+            "cancellation_id": refund.psp_reference,
+        }
+    ).encode()
     later = adapter.parse_webhook(headers={"content-type": "application/json"}, body=cancelled)
     assert later.event_type == "cancelled" and later.event_id != notice.event_id
 
 
-@pytest.mark.parametrize("body", [
-    b"", b"not json {", b"[1, 2]", b'{"imp_uid": "imp_1"}', b'{"merchant_uid": "pay_1", "status": "paid"}',
-    b'{"imp_uid": 5, "merchant_uid": "pay_1"}', b"imp_uid=&merchant_uid=pay_1", b"\xff\xfe",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"not json {",
+        b"[1, 2]",
+        b'{"imp_uid": "imp_1"}',
+        b'{"merchant_uid": "pay_1", "status": "paid"}',
+        b'{"imp_uid": 5, "merchant_uid": "pay_1"}',
+        b"imp_uid=&merchant_uid=pay_1",
+        b"\xff\xfe",
+    ],
+)
 def test_malformed_notifications_are_rejected(adapter, body):
     with pytest.raises(WebhookRejected):
         adapter.parse_webhook(headers={"content-type": "application/json"}, body=body)
-

@@ -22,13 +22,25 @@ from bidcart.payments.providers import ProviderError, Urls, WebhookRejected
 from bidcart.pgsim.webhooks import standard_webhooks_signature
 from tests.payments.fixtures import make_order, pay_in_portone_window, portone_window
 
-URLS = Urls(approve="http://shop.test/payments/return/", cancel="http://shop.test/payments/cancel/",
-            fail="http://shop.test/payments/fail/", notify="http://127.0.0.1:9/payments/webhooks/portone_v2/")
+URLS = Urls(
+    approve="http://shop.test/payments/return/",
+    cancel="http://shop.test/payments/cancel/",
+    fail="http://shop.test/payments/fail/",
+    notify="http://127.0.0.1:9/payments/webhooks/portone_v2/",
+)
 
 
 def new_payment(order, method="card") -> Payment:
-    return Payment.objects.create(order=order, buyer=order.user, provider="portone_v2", method=method, amount=order.total,
-                                  currency="KRW", provider_amount=order.total, provider_currency="KRW")
+    return Payment.objects.create(
+        order=order,
+        buyer=order.user,
+        provider="portone_v2",
+        method=method,
+        amount=order.total,
+        currency="KRW",
+        provider_amount=order.total,
+        provider_currency="KRW",
+    )
 
 
 def pay_on_window(nxt, action="approve", tamper_amount="") -> dict:
@@ -76,9 +88,15 @@ def test_card_payment_is_verified_by_reading_it_from_portone(sim, adapter, payme
     assert nxt.type == "client" and nxt.script == f"{pgsim_url}/portone/browser-sdk.js"
     assert nxt.psp == {"payment_id": payment.merchant_uid}
     assert nxt.params == {
-        "storeId": "store-bidcart", "channelKey": "channel-key-pgsim", "paymentId": payment.merchant_uid,
-        "orderName": "무선 이어폰", "totalAmount": 28000, "currency": "KRW", "payMethod": "CARD",
-        "redirectUrl": URLS.approve, "noticeUrls": [URLS.notify],
+        "storeId": "store-bidcart",
+        "channelKey": "channel-key-pgsim",
+        "paymentId": payment.merchant_uid,
+        "orderName": "무선 이어폰",
+        "totalAmount": 28000,
+        "currency": "KRW",
+        "payMethod": "CARD",
+        "redirectUrl": URLS.approve,
+        "noticeUrls": [URLS.notify],
         "customer": {"fullName": "김구매", "email": "buyer1@example.com", "phoneNumber": "010-1234-5678"},
     }
     assert sim.ledger()["portone_prepared"][payment.merchant_uid]["totalAmount"] == 28000
@@ -92,7 +110,9 @@ def test_card_payment_is_verified_by_reading_it_from_portone(sim, adapter, payme
     assert snap.psp == {"payment_id": payment.merchant_uid, "transaction_id": ret["txId"]}
     log = [call.as_payload() for call in calls]
     assert [(c["method"], c["url"].rsplit("/portone", 1)[1]) for c in log] == [
-        ("POST", f"/payments/{payment.merchant_uid}/pre-register"), ("GET", f"/payments/{payment.merchant_uid}")]
+        ("POST", f"/payments/{payment.merchant_uid}/pre-register"),
+        ("GET", f"/payments/{payment.merchant_uid}"),
+    ]
     assert log[0]["request"]["storeId"] == "store-bidcart"
     assert "bidcart-portone-secret" not in json.dumps(log, ensure_ascii=False)
 
@@ -186,11 +206,15 @@ def test_cancelling_an_unpaid_virtual_account_closes_it(sim, adapter, order):
 def test_partial_refund_then_the_rest(sim, adapter, payment):
     paid(adapter, payment)
 
-    first = adapter.refund(payment, amount=10000, refundable=28000, reason="one item back", key=f"refund-{payment.merchant_uid}-1")
+    first = adapter.refund(
+        payment, amount=10000, refundable=28000, reason="one item back", key=f"refund-{payment.merchant_uid}-1"
+    )
     assert first.refunded_total == 10000 and first.psp_reference.startswith("cancel-")
     assert (adapter.fetch(payment).state, adapter.fetch(payment).refunded) == ("paid", 10000)
 
-    rest = adapter.refund(payment, amount=18000, refundable=18000, reason="the rest", key=f"refund-{payment.merchant_uid}-2")
+    rest = adapter.refund(
+        payment, amount=18000, refundable=18000, reason="the rest", key=f"refund-{payment.merchant_uid}-2"
+    )
     assert rest.refunded_total == 28000 and rest.psp_reference != first.psp_reference
     snap = adapter.fetch(payment)
     assert (snap.state, snap.refunded) == ("paid", 28000)  # CANCELLED at PortOne after a payment
@@ -230,17 +254,26 @@ def test_provider_errors_on_lookups_are_retried_then_reported_as_unknown(sim, ad
 
 # --- webhooks -------------------------------------------------------------------------------------
 
+
 def signed(secret: str, body: str, *, msg_id: str | None = None, timestamp: int | None = None) -> dict:
     msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
     timestamp = str(int(time.time()) if timestamp is None else timestamp)
-    return {"webhook-id": msg_id, "webhook-timestamp": timestamp,
-            "webhook-signature": standard_webhooks_signature(secret, msg_id, timestamp, body)}
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": standard_webhooks_signature(secret, msg_id, timestamp, body),
+    }
 
 
 def event(payment_id: str, type_: str = "Transaction.Paid") -> str:
-    return json.dumps({"type": type_, "timestamp": "2025-01-01T00:00:00Z",
-                       "data": {"storeId": "store-bidcart", "paymentId": payment_id, "transactionId": "tx-1"}},
-                      separators=(",", ":"))
+    return json.dumps(
+        {
+            "type": type_,
+            "timestamp": "2025-01-01T00:00:00Z",
+            "data": {"storeId": "store-bidcart", "paymentId": payment_id, "transactionId": "tx-1"},
+        },
+        separators=(",", ":"),
+    )
 
 
 def received(recorder, path: str) -> dict:

@@ -31,8 +31,10 @@ def test_staff_see_the_event_log_and_refund_part_of_a_payment(client, paid):
 
     ask = client.post(ADMIN, {"action": "refund", "_selected_action": [paid.pk]})
     assert ask.status_code == 200 and 'name="reason"' in ask.content.decode()
-    done = client.post(ADMIN, {"action": "refund", "apply": "1", "_selected_action": [paid.pk],
-                               "amount": "5000", "reason": "damaged box"})
+    done = client.post(
+        ADMIN,
+        {"action": "refund", "apply": "1", "_selected_action": [paid.pk], "amount": "5000", "reason": "damaged box"},
+    )
     assert done.status_code == 302
     refund = Refund.objects.get(payment=paid)
     assert (refund.amount, refund.status, refund.reason) == (5000, Refund.Status.SUCCEEDED, "damaged box")

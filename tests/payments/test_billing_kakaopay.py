@@ -52,9 +52,12 @@ def test_a_charge_with_the_sid_pays_the_order_once_per_key(sim, buyer, api):
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
     assert billing.charge_saved_method(order, method, key="cycle-1").pk == payment.pk
-    charges = [p for p in sim.ledger()["kakaopay"].values() if p.get("sid") == method.reference and p["amount"]["total"]]
+    charges = [
+        p for p in sim.ledger()["kakaopay"].values() if p.get("sid") == method.reference and p["amount"]["total"]
+    ]
     assert [(c["partner_order_id"], c["amount"]["total"], c["status"]) for c in charges] == [
-        (payment.merchant_uid, order.total, "SUCCESS_PAYMENT")]
+        (payment.merchant_uid, order.total, "SUCCESS_PAYMENT")
+    ]
     assert providers.get("kakaopay").fetch(payment).state == "paid"  # /order reads the charge by its tid
     assert PaymentEvent.objects.filter(payment=payment, type=PaymentEvent.Type.CAPTURED).count() == 1
 
@@ -78,8 +81,15 @@ def test_deleting_a_card_inactivates_the_sid_and_it_charges_no_more(sim, buyer, 
     adapter = providers.get("kakaopay")
     assert adapter.fetch_billing_key(method.reference) is None
     adapter.delete_billing_key(method.reference, reason="again")  # inactive already: fine
-    payment = Payment.objects.create(order=make_order(buyer), buyer=buyer, provider="kakaopay", amount=28000,
-                                     currency="KRW", provider_amount=28000, provider_currency="KRW")
+    payment = Payment.objects.create(
+        order=make_order(buyer),
+        buyer=buyer,
+        provider="kakaopay",
+        amount=28000,
+        currency="KRW",
+        provider_amount=28000,
+        provider_currency="KRW",
+    )
     with pytest.raises(providers.ProviderError) as refused:
         adapter.charge_billing_key(payment, method.reference)
     assert refused.value.code == "-723"
@@ -90,16 +100,31 @@ def test_the_adapter_speaks_kakaopays_subscription_api(sim, buyer, api):
     method = saved(buyer, "kakaopay")
     adapter = providers.get("kakaopay", on_call=calls.append)
     assert adapter.fetch_billing_key(method.reference).reference == method.reference
-    payment = Payment.objects.create(order=make_order(buyer), buyer=buyer, provider="kakaopay", amount=28000,
-                                     currency="KRW", provider_amount=28000, provider_currency="KRW")
+    payment = Payment.objects.create(
+        order=make_order(buyer),
+        buyer=buyer,
+        provider="kakaopay",
+        amount=28000,
+        currency="KRW",
+        provider_amount=28000,
+        provider_currency="KRW",
+    )
     adapter.charge_billing_key(payment, method.reference)
     adapter.delete_billing_key(method.reference, reason="test")
     assert [urlsplit(c.url).path.split("/kakaopay", 1)[1] for c in calls] == [
-        api.removeprefix("/kakaopay") + op for op in ("manage/subscription/status", "subscription",
-                                                       "manage/subscription/inactive")]
+        api.removeprefix("/kakaopay") + op
+        for op in ("manage/subscription/status", "subscription", "manage/subscription/inactive")
+    ]
     assert all(c.request["cid"] == "TCSUBSCRIP" and c.status == 200 for c in calls)
     charge = calls[1].request
-    assert {k: charge[k] for k in ("sid", "partner_order_id", "partner_user_id", "quantity", "total_amount",
-                                   "tax_free_amount")} == {
-        "sid": method.reference, "partner_order_id": payment.merchant_uid, "partner_user_id": str(buyer.pk),
-        "quantity": 1, "total_amount": 28000, "tax_free_amount": 0}
+    assert {
+        k: charge[k]
+        for k in ("sid", "partner_order_id", "partner_user_id", "quantity", "total_amount", "tax_free_amount")
+    } == {
+        "sid": method.reference,
+        "partner_order_id": payment.merchant_uid,
+        "partner_user_id": str(buyer.pk),
+        "quantity": 1,
+        "total_amount": 28000,
+        "tax_free_amount": 0,
+    }

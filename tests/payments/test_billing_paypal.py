@@ -49,7 +49,9 @@ def test_a_charge_pays_the_order_once_per_key(sim, buyer):
     assert order.status == OrderStatus.PAID
     Payment.objects.filter(pk=payment.pk).update(status=Status.CREATED, paid_at=None)  # the answer never written
     assert billing.charge_saved_method(order, method, key="cycle-1").status == Status.PAID
-    orders = [o for o in sim.ledger()["paypal_orders"].values() if o["purchase_unit"].get("custom_id") == payment.merchant_uid]
+    orders = [
+        o for o in sim.ledger()["paypal_orders"].values() if o["purchase_unit"].get("custom_id") == payment.merchant_uid
+    ]
     assert len(orders) == 1 and orders[0]["vault"] == ["paypal", method.reference]
     assert PaymentEvent.objects.filter(payment=payment, type=PaymentEvent.Type.CAPTURED).count() == 1
 
@@ -76,25 +78,44 @@ def test_a_vaulted_cards_decline_is_a_declined_capture_with_the_processors_code(
     """Card vaulting through the API (what PayPal's card fields do): the capture is DECLINED, still HTTP 201."""
     calls: list = []
     adapter = providers.get("paypal", on_call=calls.append)
-    setup = adapter._api("POST", "/v3/vault/setup-tokens", body={"payment_source": {"card": {
-        "number": "4000000000000002", "expiry": "2099-01", "name": "Kim Buyer"}}})
-    token = adapter._api("POST", "/v3/vault/payment-tokens",
-                         body={"payment_source": {"token": {"id": setup["id"], "type": "SETUP_TOKEN"}}})
+    setup = adapter._api(
+        "POST",
+        "/v3/vault/setup-tokens",
+        body={"payment_source": {"card": {"number": "4000000000000002", "expiry": "2099-01", "name": "Kim Buyer"}}},
+    )
+    token = adapter._api(
+        "POST",
+        "/v3/vault/payment-tokens",
+        body={"payment_source": {"token": {"id": setup["id"], "type": "SETUP_TOKEN"}}},
+    )
     key = adapter.fetch_billing_key(token["id"])
     assert (key.brand, key.last4) == ("Visa", "0002")
-    payment = Payment.objects.create(order=make_order(buyer), buyer=buyer, provider="paypal", amount=28000,
-                                     currency="KRW", provider_amount=2000, provider_currency="USD")
+    payment = Payment.objects.create(
+        order=make_order(buyer),
+        buyer=buyer,
+        provider="paypal",
+        amount=28000,
+        currency="KRW",
+        provider_amount=2000,
+        provider_currency="USD",
+    )
     snap = adapter.charge_billing_key(payment, token["id"])
     assert snap.state == "failed" and "DECLINED" in snap.failure
     capture = snap.raw["purchase_units"][0]["payments"]["captures"][0]
     assert capture["processor_response"]["response_code"] == "5120"
     with pytest.raises(providers.ProviderError) as expired:
-        adapter._api("POST", "/v3/vault/setup-tokens", body={"payment_source": {"card": {
-            "number": "4111111111111111", "expiry": "2001-01"}}})
+        adapter._api(
+            "POST",
+            "/v3/vault/setup-tokens",
+            body={"payment_source": {"card": {"number": "4111111111111111", "expiry": "2001-01"}}},
+        )
     assert expired.value.code == "CARD_EXPIRED"
     checked = [c for c in calls if "/oauth2/token" not in c.url]
-    assert [p for c in checked for p in contract.check(f"{pgsim_url}/paypal", c.method, c.url, c.status, c.request,
-                                                        c.response)] == []
+    assert [
+        p
+        for c in checked
+        for p in contract.check(f"{pgsim_url}/paypal", c.method, c.url, c.status, c.request, c.response)
+    ] == []
 
 
 def test_the_adapters_vault_calls_match_paypals_specs(sim, buyer, pgsim_url, webhook_recorder):
@@ -104,8 +125,15 @@ def test_the_adapters_vault_calls_match_paypals_specs(sim, buyer, pgsim_url, web
     adapter = providers.get("paypal", on_call=calls.append)
     adapter.fetch_billing_key(method.reference)
     for reference in (method.reference, declining.reference):
-        payment = Payment.objects.create(order=make_order(buyer), buyer=buyer, provider="paypal", amount=28000,
-                                         currency="KRW", provider_amount=2000, provider_currency="USD")
+        payment = Payment.objects.create(
+            order=make_order(buyer),
+            buyer=buyer,
+            provider="paypal",
+            amount=28000,
+            currency="KRW",
+            provider_amount=2000,
+            provider_currency="USD",
+        )
         adapter.charge_billing_key(payment, reference)
     adapter.delete_billing_key(method.reference, reason="test")
     first, _query = register(buyer, "paypal")  # the setup token's create, through the adapter too
@@ -114,9 +142,16 @@ def test_the_adapters_vault_calls_match_paypals_specs(sim, buyer, pgsim_url, web
     problems = [p for c in checked for p in contract.check(base, c.method, c.url, c.status, c.request, c.response)]
     assert problems == []
     assert {(c.method, urlsplit(c.url).path.removeprefix("/paypal"), c.status) for c in checked} >= {
-        ("GET", f"/v3/vault/payment-tokens/{method.reference}", 200), ("POST", "/v2/checkout/orders", 201),
-        ("POST", "/v2/checkout/orders", 422), ("DELETE", f"/v3/vault/payment-tokens/{method.reference}", 204)}
+        ("GET", f"/v3/vault/payment-tokens/{method.reference}", 200),
+        ("POST", "/v2/checkout/orders", 201),
+        ("POST", "/v2/checkout/orders", 422),
+        ("DELETE", f"/v3/vault/payment-tokens/{method.reference}", 204),
+    }
     sim.flush_webhooks()
     events = [json.loads(d["body"])["event_type"] for d in webhook_recorder.deliveries]
-    assert {"VAULT.PAYMENT-TOKEN.CREATED", "VAULT.PAYMENT-TOKEN.DELETED", "PAYMENT.CAPTURE.COMPLETED",
-            "PAYMENT.CAPTURE.DECLINED"} <= set(events)
+    assert {
+        "VAULT.PAYMENT-TOKEN.CREATED",
+        "VAULT.PAYMENT-TOKEN.DELETED",
+        "PAYMENT.CAPTURE.COMPLETED",
+        "PAYMENT.CAPTURE.DECLINED",
+    } <= set(events)

@@ -93,7 +93,9 @@ def test_portone_sends_billing_key_webhooks(sim, buyer):
     deliveries = sorted(sim.webhooks()["deliveries"], key=lambda d: d["created_at"])
     events = [json.loads(d["body"]) for d in deliveries if d["provider"] == "portone"]
     assert [(e["type"], e["data"]["billingKey"]) for e in events] == [
-        ("BillingKey.Issued", method.reference), ("BillingKey.Deleted", method.reference)]
+        ("BillingKey.Issued", method.reference),
+        ("BillingKey.Deleted", method.reference),
+    ]
 
 
 def test_the_adapters_billing_calls_match_portones_spec(sim, buyer, pgsim_url):
@@ -103,8 +105,15 @@ def test_the_adapters_billing_calls_match_portones_spec(sim, buyer, pgsim_url):
     declining = saved(buyer, "portone_v2", card="4000000000000002")
     assert adapter.fetch_billing_key(method.reference).last4 == "0005"
     for reference in (method.reference, declining.reference):
-        payment = Payment.objects.create(order=make_order(buyer), buyer=buyer, provider="portone_v2", amount=28000,
-                                         currency="KRW", provider_amount=28000, provider_currency="KRW")
+        payment = Payment.objects.create(
+            order=make_order(buyer),
+            buyer=buyer,
+            provider="portone_v2",
+            amount=28000,
+            currency="KRW",
+            provider_amount=28000,
+            provider_currency="KRW",
+        )
         adapter.charge_billing_key(payment, reference, notify="")
         adapter.charge_billing_key(payment, reference, notify="")  # the repeat: answered, read back
     adapter.delete_billing_key(method.reference, reason="test")
@@ -113,6 +122,9 @@ def test_the_adapters_billing_calls_match_portones_spec(sim, buyer, pgsim_url):
     problems = [p for c in calls for p in contract.check(base, c.method, c.url, c.status, c.request, c.response)]
     assert problems == []
     paths = {(c.method, urlsplit(c.url).path.removeprefix(urlsplit(base).path), c.status) for c in calls}
-    assert {("GET", f"/billing-keys/{method.reference}", 200), ("DELETE", f"/billing-keys/{method.reference}", 200),
-            ("DELETE", f"/billing-keys/{method.reference}", 409)} <= paths
+    assert {
+        ("GET", f"/billing-keys/{method.reference}", 200),
+        ("DELETE", f"/billing-keys/{method.reference}", 200),
+        ("DELETE", f"/billing-keys/{method.reference}", 409),
+    } <= paths
     assert {status for m, path, status in paths if path.endswith("/billing-key")} == {200, 502}

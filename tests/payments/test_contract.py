@@ -26,7 +26,7 @@ def problems(calls, base: str) -> tuple[list[str], set[str]]:
     """Every spec problem of the calls an adapter made to pgsim at `base`, and the operations they covered."""
     found, covered = [], set()
     for call in calls:
-        path = call.url[len(base.rstrip("/")):].split("?")[0]
+        path = call.url[len(base.rstrip("/")) :].split("?")[0]
         if (call.method, path) in NOT_SPECIFIED:
             continue
         found += contract.check(base, call.method, call.url, call.status, call.request, call.response)
@@ -37,7 +37,10 @@ def problems(calls, base: str) -> tuple[list[str], set[str]]:
 
 def test_portone_v2_flows_match_portones_openapi(sim, order, buyer, settings, pgsim_url):
     calls: list = []
-    settings.PORTONE_V2 = {**settings.PORTONE_V2, "webhook_secret": sim.http.get("/").json()["portone"]["webhook_secret"]}
+    settings.PORTONE_V2 = {
+        **settings.PORTONE_V2,
+        "webhook_secret": sim.http.get("/").json()["portone"]["webhook_secret"],
+    }
     adapter = providers.get("portone_v2", on_call=calls.append)
     payment = v2_flow.new_payment(order)
     v2_flow.paid(adapter, payment)
@@ -61,8 +64,11 @@ def test_portone_v2_flows_match_portones_openapi(sim, order, buyer, settings, pg
 
     found, covered = problems(calls, f"{pgsim_url}/portone")
     assert not found, "\n".join(found)
-    assert {"GET /payments/{paymentId} 200", "POST /payments/{paymentId}/pre-register 200",
-            "POST /payments/{paymentId}/cancel 200"} <= covered, covered
+    assert {
+        "GET /payments/{paymentId} 200",
+        "POST /payments/{paymentId}/pre-register 200",
+        "POST /payments/{paymentId}/cancel 200",
+    } <= covered, covered
     assert any(c.startswith("POST /payments/{paymentId}/cancel 4") for c in covered), covered
 
 
@@ -89,14 +95,25 @@ def test_portone_v1_flows_match_portones_swagger(sim, order, buyer, pgsim_url):
 
     found, covered = problems(calls, f"{pgsim_url}/iamport")
     assert not found, "\n".join(found)
-    assert {"POST /users/getToken 200", "POST /payments/prepare 200", "GET /payments/{imp_uid} 200",
-            "POST /payments/cancel 200"} <= covered, covered
+    assert {
+        "POST /users/getToken 200",
+        "POST /payments/prepare 200",
+        "GET /payments/{imp_uid} 200",
+        "POST /payments/cancel 200",
+    } <= covered, covered
 
 
 def test_paypal_flows_match_paypals_openapi(sim, order, buyer, pgsim_url):
     calls: list = []
-    payment = Payment.objects.create(order=order, buyer=buyer, provider="paypal", amount=order.total,
-                                     currency=order.currency, provider_amount=2000, provider_currency="USD")
+    payment = Payment.objects.create(
+        order=order,
+        buyer=buyer,
+        provider="paypal",
+        amount=order.total,
+        currency=order.currency,
+        provider_amount=2000,
+        provider_currency="USD",
+    )
     paypal_flow.pay(payment, calls)
     adapter = paypal_flow.adapter(calls)
     adapter.fetch(payment)
@@ -106,8 +123,11 @@ def test_paypal_flows_match_paypals_openapi(sim, order, buyer, pgsim_url):
 
     found, covered = problems(calls, f"{pgsim_url}/paypal")
     assert not found, "\n".join(found)
-    assert {"POST /v2/checkout/orders 201", "POST /v2/checkout/orders/{id}/capture 201",
-            "POST /v2/payments/captures/{capture_id}/refund 201"} <= covered, covered
+    assert {
+        "POST /v2/checkout/orders 201",
+        "POST /v2/checkout/orders/{id}/capture 201",
+        "POST /v2/payments/captures/{capture_id}/refund 201",
+    } <= covered, covered
 
 
 def test_pgsims_error_answers_match_the_specs(sim, pgsim_url):
@@ -132,15 +152,26 @@ def test_paypal_webhook_verification_matches_the_spec(sim, pgsim_url):
     from bidcart.pgsim.config import SimConfig
 
     base = f"{pgsim_url}/paypal"
-    token = httpx.post(f"{base}/v1/oauth2/token", auth=("bidcart-paypal-client", "bidcart-paypal-secret"),
-                       data={"grant_type": "client_credentials"}).json()["access_token"]
-    body = {"auth_algo": "SHA256withRSA", "cert_url": f"{base}/v1/notifications/certs/pgsim",
-            "transmission_id": "69cd13f0-d67a-11e5-baa3-778b53f4ae55", "transmission_sig": "c2lnbmF0dXJl",
-            "transmission_time": "2026-12-04T00:00:00Z", "webhook_id": SimConfig().paypal_webhook_id,
-            "webhook_event": {"id": "WH-0", "event_type": "PAYMENT.CAPTURE.COMPLETED", "resource": {}}}
-    answer = httpx.post(f"{base}/v1/notifications/verify-webhook-signature", json=body,
-                        headers={"Authorization": f"Bearer {token}"})
+    token = httpx.post(
+        f"{base}/v1/oauth2/token",
+        auth=("bidcart-paypal-client", "bidcart-paypal-secret"),
+        data={"grant_type": "client_credentials"},
+    ).json()["access_token"]
+    body = {
+        "auth_algo": "SHA256withRSA",
+        "cert_url": f"{base}/v1/notifications/certs/pgsim",
+        "transmission_id": "69cd13f0-d67a-11e5-baa3-778b53f4ae55",
+        "transmission_sig": "c2lnbmF0dXJl",
+        "transmission_time": "2026-12-04T00:00:00Z",
+        "webhook_id": SimConfig().paypal_webhook_id,
+        "webhook_event": {"id": "WH-0", "event_type": "PAYMENT.CAPTURE.COMPLETED", "resource": {}},
+    }
+    answer = httpx.post(
+        f"{base}/v1/notifications/verify-webhook-signature", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
     assert answer.json() == {"verification_status": "FAILURE"}  # never sent by pgsim
     url = f"{base}/v1/notifications/verify-webhook-signature"
     assert contract.check(base, "POST", url, answer.status_code, body, answer.json()) == []
-    assert contract.check(base, "POST", url, 200, {**body, "webhook_id": "WH-BIDCART-PGSIM"}, answer.json())  # the old id
+    assert contract.check(
+        base, "POST", url, 200, {**body, "webhook_id": "WH-BIDCART-PGSIM"}, answer.json()
+    )  # the old id

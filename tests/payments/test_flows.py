@@ -23,7 +23,9 @@ pytestmark = pytest.mark.django_db
 
 
 def start(buyer, order, provider="kakaopay", method="card"):
-    response = api_for(buyer).post(f"/api/v1/orders/{order.number}/payments/", {"provider": provider, "method": method}, format="json")
+    response = api_for(buyer).post(
+        f"/api/v1/orders/{order.number}/payments/", {"provider": provider, "method": method}, format="json"
+    )
     assert response.status_code == 201, response.content
     return response.json()
 
@@ -54,7 +56,9 @@ def browser(client, buyer):
 
 
 @pytest.mark.parametrize("provider", ["kakaopay", "paypal"])
-def test_buyer_pays_on_the_providers_page_and_the_order_is_paid_once(sim, buyer, order, browser, provider, django_capture_on_commit_callbacks):
+def test_buyer_pays_on_the_providers_page_and_the_order_is_paid_once(
+    sim, buyer, order, browser, provider, django_capture_on_commit_callbacks
+):
     started = start(buyer, order, provider)
     assert started["status"] == "pending" and started["amount"] == order.total == 28000
     assert started["next"]["type"] == "redirect"
@@ -95,6 +99,7 @@ def test_paypal_charges_krw_orders_in_the_configured_currency(sim, buyer, order,
 
 
 # --- #12 item 4: PayPal amounts as PayPal defines them ---------------------------------------------------
+
 
 def test_paypal_charges_huf_in_whole_forints_as_paypal_counts_them(sim, buyer, order, browser, settings):
     # ISO 4217 gives HUF two decimals, PayPal none: "7368.42" HUF is refused (DECIMAL_PRECISION).
@@ -149,7 +154,9 @@ def test_buyer_cancels_on_the_providers_page(sim, buyer, order, browser, provide
     assert start(buyer, order, provider)["status"] == "pending"
 
 
-def test_the_buyer_lists_an_orders_payment_attempts_and_nobody_else_can(sim, buyer, order, browser, django_assert_num_queries):
+def test_the_buyer_lists_an_orders_payment_attempts_and_nobody_else_can(
+    sim, buyer, order, browser, django_assert_num_queries
+):
     started = start(buyer, order, "kakaopay")
     back_to_shop(browser, through_page(sim, "kakaopay", started["next"]["url"], "fail"))
     second = start(buyer, order, "paypal")
@@ -158,7 +165,8 @@ def test_the_buyer_lists_an_orders_payment_attempts_and_nobody_else_can(sim, buy
         listed = api.get(f"/api/v1/orders/{order.number}/payments/")
     assert listed.status_code == 200
     assert [(p["merchant_uid"], p["provider"], p["status"]) for p in listed.json()] == [
-        (started["merchant_uid"], "kakaopay", "failed"), (second["merchant_uid"], "paypal", "pending"),
+        (started["merchant_uid"], "kakaopay", "failed"),
+        (second["merchant_uid"], "paypal", "pending"),
     ]
     assert listed.json()[0]["amount"] == order.total and listed.json()[0]["currency"] == "KRW"
     stranger = api_for(make_user())
@@ -190,8 +198,12 @@ def test_a_tampered_amount_is_refused_and_cancelled_at_the_provider(sim, buyer, 
 
 
 @pytest.mark.parametrize("provider,tampered", [("kakaopay", 100), ("paypal", "0.07")])
-def test_a_refused_payment_whose_cancel_failed_is_given_back_by_reconciliation(sim, buyer, order, browser, provider, tampered):
-    refund_path = {"kakaopay": "/kakaopay/online/v1/payment/cancel", "paypal": "/paypal/v2/payments/captures/"}[provider]
+def test_a_refused_payment_whose_cancel_failed_is_given_back_by_reconciliation(
+    sim, buyer, order, browser, provider, tampered
+):
+    refund_path = {"kakaopay": "/kakaopay/online/v1/payment/cancel", "paypal": "/paypal/v2/payments/captures/"}[
+        provider
+    ]
     sim.fault(refund_path, method="POST", status=500)  # the provider fails the give-back, and any retry of it
     started = start(buyer, order, provider)
     back_to_shop(browser, through_page(sim, provider, started["next"]["url"], "amount", amount=tampered))
@@ -216,7 +228,9 @@ def test_a_refused_payment_whose_cancel_failed_is_given_back_by_reconciliation(s
     assert order.status == OrderStatus.PENDING_PAYMENT
 
 
-def test_partial_then_full_refund_follows_the_order_and_restocks(sim, buyer, order, browser, django_capture_on_commit_callbacks):
+def test_partial_then_full_refund_follows_the_order_and_restocks(
+    sim, buyer, order, browser, django_capture_on_commit_callbacks
+):
     started = start(buyer, order, "kakaopay")
     back_to_shop(browser, through_page(sim, "kakaopay", started["next"]["url"], "approve"))
     uid = started["merchant_uid"]
@@ -233,7 +247,9 @@ def test_partial_then_full_refund_follows_the_order_and_restocks(sim, buyer, ord
     assert over.status_code == 409 and over.json()["code"] == "refund_exceeds_captured"
 
     with django_capture_on_commit_callbacks(execute=True):
-        rest = staff.post(f"/api/v1/payments/{uid}/refunds/", {"amount": 25000, "reason": "returned", "restock": True}, format="json")
+        rest = staff.post(
+            f"/api/v1/payments/{uid}/refunds/", {"amount": 25000, "reason": "returned", "restock": True}, format="json"
+        )
     assert rest.status_code == 201, rest.content
     payment = Payment.objects.get(merchant_uid=uid)
     order.refresh_from_db()
@@ -250,10 +266,15 @@ def test_partial_then_full_refund_follows_the_order_and_restocks(sim, buyer, ord
     assert all(e["type"] != "request" for e in mine["events"])  # provider calls are staff-only
     assert api_for(make_user()).get(f"/api/v1/payments/{uid}/").status_code == 404
     # a buyer cannot refund
-    assert api_for(buyer).post(f"/api/v1/payments/{uid}/refunds/", {"amount": 1, "reason": "x"}, format="json").status_code == 403
+    assert (
+        api_for(buyer).post(f"/api/v1/payments/{uid}/refunds/", {"amount": 1, "reason": "x"}, format="json").status_code
+        == 403
+    )
 
 
-def test_capture_failing_with_5xx_leaves_the_payment_pending_until_reconciliation_captures_it(sim, buyer, order, browser, settings):
+def test_capture_failing_with_5xx_leaves_the_payment_pending_until_reconciliation_captures_it(
+    sim, buyer, order, browser, settings
+):
     started = start(buyer, order, "paypal")
     location = through_page(sim, "paypal", started["next"]["url"], "approve")
     sim.fault("/paypal/v2/checkout/orders", method="POST", status=500, count=5)
@@ -308,9 +329,13 @@ def test_start_refuses_what_it_must(sim, buyer, order):
     assert bad.status_code == 400 and bad.json()["code"] == "invalid"
     extra = api.post(f"/api/v1/orders/{order.number}/payments/", {"provider": "kakaopay", "amount": 1}, format="json")
     assert extra.status_code == 400  # the browser never sends the amount
-    vbank = api.post(f"/api/v1/orders/{order.number}/payments/", {"provider": "kakaopay", "method": "vbank"}, format="json")
+    vbank = api.post(
+        f"/api/v1/orders/{order.number}/payments/", {"provider": "kakaopay", "method": "vbank"}, format="json"
+    )
     assert vbank.status_code == 400 and vbank.json()["code"] == "method_unavailable"
-    other = api_for(make_user()).post(f"/api/v1/orders/{order.number}/payments/", {"provider": "kakaopay"}, format="json")
+    other = api_for(make_user()).post(
+        f"/api/v1/orders/{order.number}/payments/", {"provider": "kakaopay"}, format="json"
+    )
     assert other.status_code == 404
     assert Payment.objects.count() == 0
 
@@ -334,6 +359,7 @@ def test_provider_down_at_start_answers_502_and_records_the_attempt(sim, buyer, 
 
 # --- PortOne: the browser pays in the provider's window (IMP.request_pay / PortOne.requestPayment) ---
 
+
 def through_window(started, action="approve", tamper_amount="") -> str:
     """What pay.js does with the client parameters: the provider's window, then back to the shop."""
     nxt = started["next"]
@@ -344,7 +370,9 @@ def through_window(started, action="approve", tamper_amount="") -> str:
 @pytest.mark.parametrize("provider", ["portone", "portone_v2"])
 def test_portone_card_payment_is_verified_on_the_server(sim, buyer, order, browser, provider):
     started = start(buyer, order, provider)
-    assert started["next"]["params"]["merchant_uid" if provider == "portone" else "paymentId"] == started["merchant_uid"]
+    assert (
+        started["next"]["params"]["merchant_uid" if provider == "portone" else "paymentId"] == started["merchant_uid"]
+    )
     landing = back_to_shop(browser, through_window(started))
     assert landing.status_code == 302
     payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
@@ -388,7 +416,9 @@ def test_vbank_issues_an_account_then_the_deposit_pays_the_order(sim, buyer, ord
     page = browser.get(f"/orders/{order.number}/").content.decode()
     assert payment.vbank["account"] in page  # the buyer sees where to deposit
 
-    sim.deposit(**({"imp_uid": payment.psp["imp_uid"]} if provider == "portone" else {"paymentId": payment.merchant_uid}))
+    sim.deposit(
+        **({"imp_uid": payment.psp["imp_uid"]} if provider == "portone" else {"paymentId": payment.merchant_uid})
+    )
     # no webhook reaches this test shop: reconciliation finds the deposit
     from django.conf import settings
 

@@ -20,8 +20,16 @@ pytestmark = pytest.mark.django_db
 def auction_win(buyer):
     seller = make_user(seller=True)
     return orders.create_order(
-        buyer, kind=Kind.AUCTION, currency="KRW", shipping=0, payment_due_at=timezone.now() + timedelta(hours=48),
-        lines=[orders.NewLine(product_name="빈티지 라이카 M6", unit_price=1_250_000, quantity=1, seller_id=seller.pk, sku="LOT-1")],
+        buyer,
+        kind=Kind.AUCTION,
+        currency="KRW",
+        shipping=0,
+        payment_due_at=timezone.now() + timedelta(hours=48),
+        lines=[
+            orders.NewLine(
+                product_name="빈티지 라이카 M6", unit_price=1_250_000, quantity=1, seller_id=seller.pk, sku="LOT-1"
+            )
+        ],
     )
 
 
@@ -67,12 +75,19 @@ def test_the_pay_page_offers_payment_types_not_payment_gateways(client, buyer, o
     client.force_login(buyer)
     page = client.get(f"/payments/pay/{order.number}/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
     assert choices_on(page) == [
-        ("card", "portone_v2:card", "카드"), ("kakaopay", "kakaopay:card", "카카오페이"),
-        ("vbank", "portone_v2:vbank", "무통장입금/가상계좌"), ("paypal", "paypal:card", "PayPal")]
+        ("card", "portone_v2:card", "카드"),
+        ("kakaopay", "kakaopay:card", "카카오페이"),
+        ("vbank", "portone_v2:vbank", "무통장입금/가상계좌"),
+        ("paypal", "paypal:card", "PayPal"),
+    ]
     assert "PortOne" not in page and "KakaoPay" not in page
     english = client.get(f"/payments/pay/{order.number}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert [words for _kind, _value, words in choices_on(english)] == [
-        "Card", "KakaoPay", "Bank deposit / virtual account", "PayPal"]
+        "Card",
+        "KakaoPay",
+        "Bank deposit / virtual account",
+        "PayPal",
+    ]
 
 
 def test_payment_card_provider_picks_the_portone_version_behind_card_and_bank_deposit(client, buyer, order, settings):
@@ -86,8 +101,12 @@ def test_payment_card_provider_picks_the_portone_version_behind_card_and_bank_de
     settings.PAYMENT_CARD_PROVIDER = ""
     settings.PAYMENT_PROVIDERS = ["kakaopay", "portone", "paypal"]  # no V2: the card type falls to V1
     offered = {kind: value for kind, value, _words in choices_on(client.get(url).content.decode())}
-    assert offered == {"card": "portone:card", "kakaopay": "kakaopay:card", "vbank": "portone:vbank",
-                       "paypal": "paypal:card"}
+    assert offered == {
+        "card": "portone:card",
+        "kakaopay": "kakaopay:card",
+        "vbank": "portone:vbank",
+        "paypal": "paypal:card",
+    }
 
     settings.PAYMENT_PROVIDERS = ["kakaopay", "paypal"]  # no card PG: no 카드 or 무통장입금 choice at all
     assert [kind for kind, _v, _w in choices_on(client.get(url).content.decode())] == ["kakaopay", "paypal"]
@@ -100,8 +119,16 @@ def test_someone_elses_order_has_no_pay_page(client, order):
 
 def test_a_paid_orders_page_does_not_list_an_abandoned_attempt_as_awaiting_the_buyer(client, buyer, order):
     def attempt(status):
-        return Payment.objects.create(order=order, buyer=buyer, provider="kakaopay", amount=order.total, currency="KRW",
-                                      provider_amount=order.total, provider_currency="KRW", status=status)
+        return Payment.objects.create(
+            order=order,
+            buyer=buyer,
+            provider="kakaopay",
+            amount=order.total,
+            currency="KRW",
+            provider_amount=order.total,
+            provider_currency="KRW",
+            status=status,
+        )
 
     walked_away = attempt("pending")  # the buyer opened KakaoPay, closed it, and paid with another attempt
     attempt("paid")
@@ -114,10 +141,13 @@ def test_a_paid_orders_page_does_not_list_an_abandoned_attempt_as_awaiting_the_b
     assert "구매자 결제 대기" not in page and walked_away.merchant_uid not in page
 
 
-@pytest.mark.parametrize(("offered", "card", "told"), [
-    ("kakaopay,portone", "portone_v2", "PAYMENT_CARD_PROVIDER=portone_v2 is not in PAYMENT_PROVIDERS"),
-    ("kakaopay,portone", "kakaopay", "PAYMENT_CARD_PROVIDER must be portone or portone_v2"),
-])
+@pytest.mark.parametrize(
+    ("offered", "card", "told"),
+    [
+        ("kakaopay,portone", "portone_v2", "PAYMENT_CARD_PROVIDER=portone_v2 is not in PAYMENT_PROVIDERS"),
+        ("kakaopay,portone", "kakaopay", "PAYMENT_CARD_PROVIDER must be portone or portone_v2"),
+    ],
+)
 def test_a_card_provider_the_shop_cannot_use_stops_it_at_start_with_a_clear_message(tmp_path, offered, card, told):
     import os
     import subprocess
@@ -125,6 +155,7 @@ def test_a_card_provider_the_shop_cannot_use_stops_it_at_start_with_a_clear_mess
 
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(BIDCART_DATA_DIR=str(tmp_path), DEBUG="1", PAYMENT_PROVIDERS=offered, PAYMENT_CARD_PROVIDER=card)
-    result = subprocess.run([sys.executable, "-m", "bidcart.cli", "manage", "check"], env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bidcart.cli", "manage", "check"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0 and told in result.stderr

@@ -76,15 +76,22 @@ def test_staff_refund_units_of_a_line_and_only_those_units_go_back_in_stock(sim,
     assert payment.status == Status.REFUNDED and order.status == OrderStatus.REFUNDED
     assert payment.totals() == {"captured": 54000, "refunded": 54000, "refundable": 0}
     assert (stock(mug), stock(lamp)) == (mugs + 1, lamps + 1)
-    assert [r.lines for r in Refund.objects.filter(payment=payment)] == [{str(mug.pk): 1}, {str(mug.pk): 1}, {str(lamp.pk): 1}]
+    assert [r.lines for r in Refund.objects.filter(payment=payment)] == [
+        {str(mug.pk): 1},
+        {str(mug.pk): 1},
+        {str(lamp.pk): 1},
+    ]
 
 
 def test_the_last_units_refunded_by_line_take_the_shipping_with_them(sim, buyer):
     order = make_order(buyer, price=25000, quantity=1)  # ₩25,000 + ₩3,000 shipping
     payment = pay(sim, buyer, order)
     line = order.lines.get()
-    done = api_for(make_user(staff=True)).post(f"/api/v1/payments/{payment.merchant_uid}/refunds/",
-                                               {"reason": "returned", "lines": {str(line.pk): 1}, "restock": True}, format="json")
+    done = api_for(make_user(staff=True)).post(
+        f"/api/v1/payments/{payment.merchant_uid}/refunds/",
+        {"reason": "returned", "lines": {str(line.pk): 1}, "restock": True},
+        format="json",
+    )
     assert done.status_code == 201 and done.json()["amount"] == 28000
     payment.refresh_from_db()
     assert payment.status == Status.REFUNDED
@@ -122,8 +129,18 @@ def test_staff_refund_chosen_units_from_the_admin(sim, buyer, client):
     page = ask.content.decode()
     assert ask.status_code == 200 and f'name="line_{mug.pk}"' in page and f'name="line_{lamp.pk}"' in page
 
-    done = client.post(ADMIN, {"action": "refund", "apply": "1", "_selected_action": [payment.pk], "reason": "one mug returned",
-                               f"line_{mug.pk}": "1", f"line_{lamp.pk}": "0", "restock": "on"})
+    done = client.post(
+        ADMIN,
+        {
+            "action": "refund",
+            "apply": "1",
+            "_selected_action": [payment.pk],
+            "reason": "one mug returned",
+            f"line_{mug.pk}": "1",
+            f"line_{lamp.pk}": "0",
+            "restock": "on",
+        },
+    )
     assert done.status_code == 302
     refund = Refund.objects.get(payment=payment)
     assert (refund.amount, refund.lines, refund.status) == (12000, {str(mug.pk): 1}, Refund.Status.SUCCEEDED)

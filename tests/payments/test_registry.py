@@ -48,10 +48,17 @@ class Acme(providers.Provider):
     reference_keys = ("acme_id",)
     csp = {"form-action": ("https://pay.acme.test",)}
 
-    def start(self, payment, *, urls, mobile): return Next(type="redirect", url="https://pay.acme.test/")
-    def fetch(self, payment): return Snapshot(state="pending", amount=payment.provider_amount, currency="KRW")
-    def cancel(self, payment, *, reason): return self.fetch(payment)
-    def refund(self, payment, *, amount, refundable, reason, key, refund_account=None): return RefundResult("r", amount)
+    def start(self, payment, *, urls, mobile):
+        return Next(type="redirect", url="https://pay.acme.test/")
+
+    def fetch(self, payment):
+        return Snapshot(state="pending", amount=payment.provider_amount, currency="KRW")
+
+    def cancel(self, payment, *, reason):
+        return self.fetch(payment)
+
+    def refund(self, payment, *, amount, refundable, reason, key, refund_account=None):
+        return RefundResult("r", amount)
 
 
 @pytest.fixture
@@ -68,10 +75,17 @@ def acme(monkeypatch, settings):
 def test_a_new_provider_is_one_class_and_one_line(acme):
     assert "acme" in providers.enabled() and ("acme", "Acme Pay") in providers.choices()
     conf = providers.config("acme")  # the simulator's address and test credentials, from the description
-    assert conf["simulator"] and conf["base_url"].endswith("/acme") and conf["api_key"] == SimConfig().kakaopay_secret_key
+    assert (
+        conf["simulator"] and conf["base_url"].endswith("/acme") and conf["api_key"] == SimConfig().kakaopay_secret_key
+    )
     # the deploy checks know what it needs, by its variable names
-    found = problems(Config(secret_key="k" * 30 + "abcdefghijklmnopqrstuvwxyz", allowed_hosts=["shop.example.com"],
-                            providers={"acme": {"base_url": "https://api.acme.test", "api_key": ""}}))
+    found = problems(
+        Config(
+            secret_key="k" * 30 + "abcdefghijklmnopqrstuvwxyz",
+            allowed_hosts=["shop.example.com"],
+            providers={"acme": {"base_url": "https://api.acme.test", "api_key": ""}},
+        )
+    )
     assert [p.id for p in found] == ["bidcart.E012"] and "ACME_API_KEY" in found[0].fix
 
 
@@ -79,8 +93,16 @@ def test_a_new_provider_is_one_class_and_one_line(acme):
 def test_the_main_reference_of_a_payment_is_its_providers_own(buyer):
     from tests.payments.fixtures import make_order
 
-    payment = Payment(order=make_order(buyer), buyer=buyer, provider="paypal", amount=1, currency="KRW",
-                      provider_amount=1, provider_currency="USD", psp={"order_id": "5O190127TN364715T", "capture_id": "3C679366HH908993F"})
+    payment = Payment(
+        order=make_order(buyer),
+        buyer=buyer,
+        provider="paypal",
+        amount=1,
+        currency="KRW",
+        provider_amount=1,
+        provider_currency="USD",
+        psp={"order_id": "5O190127TN364715T", "capture_id": "3C679366HH908993F"},
+    )
     from bidcart.payments.services import _main_reference
 
     assert _main_reference(payment) == "3C679366HH908993F"

@@ -140,16 +140,29 @@ def test_the_adapters_billing_calls_match_portones_spec(sim, buyer, pgsim_url):
     adapter = providers.get("portone", on_call=calls.append)
     method = saved(buyer)
     assert adapter.fetch_billing_key(method.reference).last4 == "0005"
-    payment = Payment.objects.create(order=make_order(buyer), buyer=buyer, provider="portone", amount=28000,
-                                     currency="KRW", provider_amount=28000, provider_currency="KRW")
+    payment = Payment.objects.create(
+        order=make_order(buyer),
+        buyer=buyer,
+        provider="portone",
+        amount=28000,
+        currency="KRW",
+        provider_amount=28000,
+        provider_currency="KRW",
+    )
     assert adapter.charge_billing_key(payment, method.reference, notify="").state == "paid"
     assert adapter.charge_billing_key(payment, method.reference, notify="").state == "paid"  # refused repeat, read back
     adapter.delete_billing_key(method.reference, reason="test")
     adapter.delete_billing_key(method.reference, reason="test")  # gone already: fine
     base = f"{pgsim_url}/iamport"
-    problems = [p for c in calls if "/users/getToken" not in c.url
-                for p in contract.check(base, c.method, c.url, c.status, c.request, c.response)]
+    problems = [
+        p
+        for c in calls
+        if "/users/getToken" not in c.url
+        for p in contract.check(base, c.method, c.url, c.status, c.request, c.response)
+    ]
     assert problems == []
     assert {(c.method, urlsplit(c.url).path.removeprefix(urlsplit(base).path)) for c in calls} >= {
-        ("GET", f"/subscribe/customers/{method.reference}"), ("POST", "/subscribe/payments/again"),
-        ("DELETE", f"/subscribe/customers/{method.reference}")}
+        ("GET", f"/subscribe/customers/{method.reference}"),
+        ("POST", "/subscribe/payments/again"),
+        ("DELETE", f"/subscribe/customers/{method.reference}"),
+    }

@@ -80,8 +80,14 @@ def test_deleting_a_card(sim, api):
 def test_bad_input_is_a_clear_4xx(sim, api, buyer):
     order = make_order(buyer)
     url = f"/api/v1/orders/{order.number}/payments/saved/"
-    for body in ({}, {"method": "x", "key": "k"}, {"method": 1, "key": ""}, {"method": 10**30, "key": "k"},
-                 {"method": 1, "key": "k" * 201}, {"method": 1, "key": "k", "extra": 1}):
+    for body in (
+        {},
+        {"method": "x", "key": "k"},
+        {"method": 1, "key": ""},
+        {"method": 10**30, "key": "k"},
+        {"method": 1, "key": "k" * 201},
+        {"method": 1, "key": "k", "extra": 1},
+    ):
         r = api.post(url, body, format="json")
         assert r.status_code == 400 and r.json()["code"], (body, r.content)
     assert api.post(url, {"method": 999, "key": "k"}, format="json").status_code == 404

@@ -36,7 +36,11 @@ def test_a_buyer_adds_and_deletes_a_card_on_the_page(sim, client, buyer):
 
 def test_a_page_action_on_nothing_is_a_message_not_an_error(sim, client, buyer):
     client.force_login(buyer)
-    for data in ({"action": "delete", "method": "x"}, {"action": "default", "method": "999"}, {"action": "add", "provider": "x"}):
+    for data in (
+        {"action": "delete", "method": "x"},
+        {"action": "default", "method": "999"},
+        {"action": "add", "provider": "x"},
+    ):
         r = client.post("/payments/methods/", data, follow=True)
         assert r.status_code == 200
 
@@ -56,7 +60,9 @@ def test_every_provider_that_keeps_cards_is_offered_and_each_registers_through_i
             text = started.content.decode()
             params = json.loads(html.unescape(re.search(r'data-params="([^"]*)"', text).group(1)))
             assert params["billingKeyMethod"] == "CARD"
-            location = portone_v2_window(params, script=html.unescape(re.search(r'data-script="([^"]*)"', text).group(1)))
+            location = portone_v2_window(
+                params, script=html.unescape(re.search(r'data-script="([^"]*)"', text).group(1))
+            )
         else:
             assert started.status_code == 302
             location = httpx.post(started["Location"], data={"action": "approve"}, timeout=10).headers["location"]

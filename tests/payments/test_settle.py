@@ -65,12 +65,15 @@ def expire_locally(order, *, order_too: bool):
 
 
 def refund_mail(buyer, order):
-    return [m for m in mail.outbox if m.to == [buyer.email] and order.number in m.subject and "환불" in m.subject + m.body]
+    return [
+        m for m in mail.outbox if m.to == [buyer.email] and order.number in m.subject and "환불" in m.subject + m.body
+    ]
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_a_cancel_landing_before_the_approval_leaves_the_payment_open_and_the_approval_pays_the_order(
-        sim, buyer, order, browser, provider):
+    sim, buyer, order, browser, provider
+):
     started = start(buyer, order, provider)
     uid = started["merchant_uid"]
     # the cancel URL is opened first: by the buyer's back button, or by anyone who has the link
@@ -91,7 +94,8 @@ def test_a_cancel_landing_before_the_approval_leaves_the_payment_open_and_the_ap
 
 @pytest.mark.parametrize("provider", SELF_COMPLETING)
 def test_a_portone_payment_approved_after_the_shop_closed_it_is_adopted_while_the_order_can_still_be_paid(
-        sim, buyer, order, browser, provider, swept, django_capture_on_commit_callbacks):
+    sim, buyer, order, browser, provider, swept, django_capture_on_commit_callbacks
+):
     started = start(buyer, order, provider)
     expire_locally(order, order_too=False)  # the attempt is closed, the order not yet
     payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
@@ -109,7 +113,8 @@ def test_a_portone_payment_approved_after_the_shop_closed_it_is_adopted_while_th
 
 @pytest.mark.parametrize("provider", SELF_COMPLETING)
 def test_a_portone_payment_approved_after_the_order_expired_is_refunded_by_the_sweep_and_the_buyer_told(
-        sim, buyer, order, provider, swept, django_capture_on_commit_callbacks):
+    sim, buyer, order, provider, swept, django_capture_on_commit_callbacks
+):
     started = start(buyer, order, provider)
     expire_locally(order, order_too=True)
     payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
@@ -134,7 +139,8 @@ def test_a_portone_payment_approved_after_the_order_expired_is_refunded_by_the_s
 
 @pytest.mark.parametrize("provider", ["kakaopay", "paypal"])
 def test_an_approval_after_the_shop_expired_the_payment_is_never_captured_where_the_shop_must_capture(
-        sim, buyer, order, browser, provider, swept):
+    sim, buyer, order, browser, provider, swept
+):
     started = start(buyer, order, provider)
     location = approve_at_provider(sim, started, provider)  # approved on the page, not yet returned
     expire_locally(order, order_too=True)
@@ -144,7 +150,9 @@ def test_an_approval_after_the_shop_expired_the_payment_is_never_captured_where_
     page = back_to_shop(browser, location)  # the buyer's browser comes back late
     calls = payment.events.filter(type=PaymentEvent.Type.REQUEST).count()
     services.reconcile()
-    assert payment.events.filter(type=PaymentEvent.Type.REQUEST).count() == calls  # nothing to re-read: only the shop charges
+    assert (
+        payment.events.filter(type=PaymentEvent.Type.REQUEST).count() == calls
+    )  # nothing to re-read: only the shop charges
     payment.refresh_from_db()
     assert payment.status == Status.EXPIRED and payment.totals()["captured"] == 0
     assert held_at_provider(payment) == 0  # KakaoPay's approve / PayPal's capture was never called
@@ -154,7 +162,8 @@ def test_an_approval_after_the_shop_expired_the_payment_is_never_captured_where_
 
 @pytest.mark.parametrize("provider", SELF_COMPLETING)
 def test_a_bank_deposit_after_the_order_expired_is_refunded(
-        sim, buyer, order, browser, provider, swept, django_capture_on_commit_callbacks):
+    sim, buyer, order, browser, provider, swept, django_capture_on_commit_callbacks
+):
     started = start(buyer, order, provider, method="vbank")
     back_to_shop(browser, through_window(started))
     payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
@@ -168,7 +177,9 @@ def test_a_bank_deposit_after_the_order_expired_is_refunded(
     payment.refresh_from_db()
     assert payment.status == Status.EXPIRED
 
-    sim.deposit(**({"imp_uid": payment.psp["imp_uid"]} if provider == "portone" else {"paymentId": payment.merchant_uid}))
+    sim.deposit(
+        **({"imp_uid": payment.psp["imp_uid"]} if provider == "portone" else {"paymentId": payment.merchant_uid})
+    )
     with django_capture_on_commit_callbacks(execute=True):
         services.reconcile()
     payment.refresh_from_db()
@@ -188,7 +199,8 @@ def test_a_bank_deposit_after_the_order_expired_is_refunded(
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_two_attempts_on_one_order_both_paid_pay_the_order_once_and_the_other_is_refunded(
-        sim, buyer, order, browser, provider, swept, django_capture_on_commit_callbacks):
+    sim, buyer, order, browser, provider, swept, django_capture_on_commit_callbacks
+):
     first = start(buyer, order, provider)
     Client().get(f"/payments/cancel/{first['merchant_uid']}/")  # a cancel landing on the first attempt
     late = approve_at_provider(sim, first, provider)  # ...which the buyer approves after all, in another tab
@@ -213,7 +225,8 @@ def test_two_attempts_on_one_order_both_paid_pay_the_order_once_and_the_other_is
 
 
 def test_an_automatic_refund_the_provider_refuses_is_owed_and_retried_by_the_sweep(
-        sim, buyer, order, swept, django_capture_on_commit_callbacks):
+    sim, buyer, order, swept, django_capture_on_commit_callbacks
+):
     started = start(buyer, order, "portone_v2")
     expire_locally(order, order_too=True)
     approve_at_provider(sim, started, "portone_v2")
@@ -238,14 +251,16 @@ def test_the_sweep_leaves_closed_payments_alone_after_the_recheck_window(sim, bu
     approve_at_provider(sim, started, "portone")
     payment = Payment.objects.get(merchant_uid=started["merchant_uid"])
     Payment.objects.filter(pk=payment.pk).update(
-        created_at=timezone.now() - timezone.timedelta(hours=swept.PAYMENT_RECHECK_CLOSED_HOURS, minutes=1))
+        created_at=timezone.now() - timezone.timedelta(hours=swept.PAYMENT_RECHECK_CLOSED_HOURS, minutes=1)
+    )
     services.reconcile()
     payment.refresh_from_db()
     assert payment.status == Status.EXPIRED  # older than the window: staff settle it from the log
 
 
 def test_money_given_back_for_a_second_attempt_never_moves_the_order_the_first_attempt_paid(
-        sim, buyer, order, browser, swept):
+    sim, buyer, order, browser, swept
+):
     first, second = start(buyer, order, "portone"), start(buyer, order, "portone")
     back_to_shop(browser, approve_at_provider(sim, first, "portone"))
     late = approve_at_provider(sim, second, "portone")

@@ -44,7 +44,9 @@ def issue(buyer, order, browser, provider) -> Payment:
 
 
 def deposit(sim, payment, provider) -> None:
-    sim.deposit(**({"imp_uid": payment.psp["imp_uid"]} if provider == "portone" else {"paymentId": payment.merchant_uid}))
+    sim.deposit(
+        **({"imp_uid": payment.psp["imp_uid"]} if provider == "portone" else {"paymentId": payment.merchant_uid})
+    )
     django_settings.PAYMENT_RECONCILE_AFTER_MINUTES = 0
     services.reconcile()
     payment.refresh_from_db()
@@ -52,13 +54,17 @@ def deposit(sim, payment, provider) -> None:
 
 
 def refund(staff, payment, amount, **extra):
-    return api_for(staff).post(f"/api/v1/payments/{payment.merchant_uid}/refunds/",
-                               {"amount": amount, "reason": "단순 변심", **extra}, format="json")
+    return api_for(staff).post(
+        f"/api/v1/payments/{payment.merchant_uid}/refunds/",
+        {"amount": amount, "reason": "단순 변심", **extra},
+        format="json",
+    )
 
 
 @pytest.mark.parametrize("provider", ["portone", "portone_v2"])
 def test_a_deposited_virtual_account_is_refunded_to_the_buyers_account_in_part_then_in_full(
-        sim, buyer, order, browser, staff, provider, settings):
+    sim, buyer, order, browser, staff, provider, settings
+):
     payment = issue(buyer, order, browser, provider)
     deposit(sim, payment, provider)
 
@@ -88,7 +94,9 @@ def test_a_deposited_virtual_account_is_refunded_to_the_buyers_account_in_part_t
     assert adapter.fetch(payment).refunded == 28000  # the provider agrees
 
     # the account number is kept nowhere: not in the log, not on the refunds
-    logged = json.dumps([[e.message, e.payload] for e in PaymentEvent.objects.filter(payment=payment)], ensure_ascii=False)
+    logged = json.dumps(
+        [[e.message, e.payload] for e in PaymentEvent.objects.filter(payment=payment)], ensure_ascii=False
+    )
     assert "123456789" not in logged and "110-123" not in logged and "홍환불" not in logged
     stored = json.dumps(list(Refund.objects.filter(payment=payment).values()), default=str, ensure_ascii=False)
     assert "123456789" not in stored
@@ -103,7 +111,8 @@ def test_a_card_payment_needs_no_refund_account(sim, buyer, order, browser, staf
 
 @pytest.mark.parametrize("provider", ["portone", "portone_v2"])
 def test_an_unpaid_virtual_account_is_closed_at_the_provider_when_its_order_is_cancelled(
-        sim, buyer, order, browser, provider, settings):
+    sim, buyer, order, browser, provider, settings
+):
     payment = issue(buyer, order, browser, provider)
     orders.cancel_by_buyer(buyer, order)
 
@@ -113,7 +122,9 @@ def test_an_unpaid_virtual_account_is_closed_at_the_provider_when_its_order_is_c
     assert payment.status not in (Status.AWAITING_DEPOSIT, Status.PAID) and not payment.cancel_owed
     assert providers.get(provider).fetch(payment).state == "cancelled"  # closed at the provider
     with pytest.raises(Exception):  # nobody can deposit into it any more
-        sim.deposit(**({"imp_uid": payment.psp["imp_uid"]} if provider == "portone" else {"paymentId": payment.merchant_uid}))
+        sim.deposit(
+            **({"imp_uid": payment.psp["imp_uid"]} if provider == "portone" else {"paymentId": payment.merchant_uid})
+        )
 
 
 def test_portone_v2_closes_only_an_account_waiting_for_a_deposit(sim, buyer, order, browser):
@@ -126,7 +137,8 @@ def test_portone_v2_closes_only_an_account_waiting_for_a_deposit(sim, buyer, ord
 
 
 def test_an_inicis_account_close_refused_for_want_of_the_pg_api_key_is_recorded_and_retried(
-        sim, buyer, order, browser, settings):
+    sim, buyer, order, browser, settings
+):
     settings.PORTONE = {**settings.PORTONE, "pg": "html5_inicis", "vbank_pg_api_key": "not-inicis-key"}
     payment = issue(buyer, order, browser, "portone")
     orders.cancel_by_buyer(buyer, order)
@@ -163,7 +175,8 @@ calls: list = []
 
 @pytest.mark.parametrize("provider", ["portone", "portone_v2"])
 def test_the_buyer_sees_and_is_emailed_the_deposit_details_in_korea_time_and_a_dead_account_as_closed(
-        sim, buyer, order, browser, provider, settings, django_capture_on_commit_callbacks):
+    sim, buyer, order, browser, provider, settings, django_capture_on_commit_callbacks
+):
     from datetime import timedelta
 
     from django.core import mail
@@ -191,22 +204,31 @@ def test_the_buyer_sees_and_is_emailed_the_deposit_details_in_korea_time_and_a_d
 
 @pytest.mark.parametrize("provider", ["portone", "portone_v2"])
 def test_the_buyer_gives_the_refund_account_on_the_order_page_and_it_is_kept_only_until_the_refund(
-        sim, buyer, order, browser, staff, provider):
+    sim, buyer, order, browser, staff, provider
+):
     payment = issue(buyer, order, browser, provider)
-    assert 'data-testid="refund-account"' not in browser.get(f"/orders/{order.number}/").content.decode()  # not paid yet
+    assert (
+        'data-testid="refund-account"' not in browser.get(f"/orders/{order.number}/").content.decode()
+    )  # not paid yet
     deposit(sim, payment, provider)
     page = browser.get(f"/orders/{order.number}/").content.decode()
     assert 'data-testid="refund-account"' in page and "환불받을 계좌" in page and "신한은행" in page
     assert 'data-testid="vbank-closed"' not in page  # paid: neither open nor "closed, do not deposit"
 
-    bad = browser.post(f"/payments/refund-account/{payment.merchant_uid}/", {"bank": "SHINHAN", "number": "12", "holder": "홍환불"},
-                       follow=True)
+    bad = browser.post(
+        f"/payments/refund-account/{payment.merchant_uid}/",
+        {"bank": "SHINHAN", "number": "12", "holder": "홍환불"},
+        follow=True,
+    )
     assert "6~16자리" in bad.content.decode()
     payment.refresh_from_db()
     assert payment.refund_account == {}
 
-    saved = browser.post(f"/payments/refund-account/{payment.merchant_uid}/",
-                         {"bank": "SHINHAN", "number": "110-123-456789", "holder": "홍환불"}, follow=True)
+    saved = browser.post(
+        f"/payments/refund-account/{payment.merchant_uid}/",
+        {"bank": "SHINHAN", "number": "110-123-456789", "holder": "홍환불"},
+        follow=True,
+    )
     html = saved.content.decode()
     assert "이 계좌로 환불해 드립니다" in html and "****6789" in html and "110123456789" not in html
     payment.refresh_from_db()
@@ -228,7 +250,11 @@ def test_the_refund_account_api_is_the_buyers_own(sim, buyer, order, browser):
     url = f"/api/v1/payments/{payment.merchant_uid}/refund-account/"
     assert api_for(make_user()).put(url, ACCOUNT, format="json").status_code == 404
     answer = api_for(buyer).put(url, ACCOUNT, format="json")
-    assert answer.status_code == 200 and answer.json() == {"bank": "SHINHAN", "number_last4": "6789", "holder": "홍환불"}
+    assert answer.status_code == 200 and answer.json() == {
+        "bank": "SHINHAN",
+        "number_last4": "6789",
+        "holder": "홍환불",
+    }
     invalid = api_for(buyer).put(url, {**ACCOUNT, "bank": "NOWHERE"}, format="json")
     assert invalid.status_code == 400 and invalid.json()["code"] == "refund_account_invalid"
 
@@ -240,7 +266,8 @@ def test_the_refund_account_api_is_the_buyers_own(sim, buyer, order, browser):
 
 @pytest.mark.parametrize("who", ["another buyer", "staff"])
 def test_someone_elses_payment_is_refused_as_not_found_alike_by_the_api_and_the_order_page(
-        sim, buyer, order, browser, client, staff, who):
+    sim, buyer, order, browser, client, staff, who
+):
     payment = issue(buyer, order, browser, "portone_v2")
     deposit(sim, payment, "portone_v2")
     stranger = staff if who == "staff" else make_user()
@@ -255,7 +282,9 @@ def test_someone_elses_payment_is_refused_as_not_found_alike_by_the_api_and_the_
     assert [(r.status_code, r.json()["code"]) for r in (confirm, account)] == [(404, "not_found")] * 2
     assert page.status_code == 404
     payment.refresh_from_db()
-    assert payment.refund_account == {} and payment.events.count() == events  # nothing asked of the provider, nothing kept
+    assert (
+        payment.refund_account == {} and payment.events.count() == events
+    )  # nothing asked of the provider, nothing kept
 
 
 def make_order_for(user):
@@ -264,7 +293,9 @@ def make_order_for(user):
     return make_order(user)
 
 
-def test_an_open_account_is_closed_and_shown_closed_once_the_order_is_paid_another_way(sim, buyer, order, browser, settings):
+def test_an_open_account_is_closed_and_shown_closed_once_the_order_is_paid_another_way(
+    sim, buyer, order, browser, settings
+):
     vbank = issue(buyer, order, browser, "portone_v2")
     card = start(buyer, order, "portone_v2")
     back_to_shop(browser, through_window(card))

@@ -42,8 +42,10 @@ def paypal_approved_then_browser_closed(url, control, buyer):
 def test_paypal_approval_webhook_completes_a_payment_whose_buyer_closed_the_browser(live_shop):
     url, control = live_shop
     payment, order = paypal_approved_then_browser_closed(url, control, make_user())
-    delivery = wait_for(lambda: WebhookDelivery.objects.filter(payment=payment, state=WebhookDelivery.State.PROCESSED).first(),
-                        what="the webhook to capture")
+    delivery = wait_for(
+        lambda: WebhookDelivery.objects.filter(payment=payment, state=WebhookDelivery.State.PROCESSED).first(),
+        what="the webhook to capture",
+    )
     payment.refresh_from_db()
     assert payment.status == Status.PAID
     order.refresh_from_db()
@@ -57,10 +59,14 @@ def test_duplicate_webhooks_are_processed_once(live_shop):
     control.webhooks(duplicate=True)
     payment, _order = paypal_approved_then_browser_closed(url, control, make_user())
     wait_for(lambda: WebhookDelivery.objects.filter(payment=payment).count() >= 2, what="both deliveries")
-    wait_for(lambda: WebhookDelivery.objects.filter(payment=payment, state=WebhookDelivery.State.DUPLICATE).exists(), what="a duplicate")
+    wait_for(
+        lambda: WebhookDelivery.objects.filter(payment=payment, state=WebhookDelivery.State.DUPLICATE).exists(),
+        what="a duplicate",
+    )
     assert payment.events.filter(type=PaymentEvent.Type.CAPTURED).count() == 1
     assert payment.events.filter(type=PaymentEvent.Type.WEBHOOK).count() == len(
-        {d.event_id for d in WebhookDelivery.objects.filter(payment=payment)})
+        {d.event_id for d in WebhookDelivery.objects.filter(payment=payment)}
+    )
 
 
 def test_a_forged_webhook_is_stored_rejected_and_changes_nothing(live_shop):
@@ -68,11 +74,19 @@ def test_a_forged_webhook_is_stored_rejected_and_changes_nothing(live_shop):
     buyer = make_user()
     order = make_order(buyer)
     payment, _nxt = services.start_payment(buyer, order, provider="paypal", site_url=url)
-    forged = {"id": "WH-FORGED", "event_type": "CHECKOUT.ORDER.APPROVED", "resource_type": "checkout-order",
-              "resource": {"id": payment.psp["order_id"], "status": "APPROVED"}}
-    headers = {"PAYPAL-TRANSMISSION-ID": "x", "PAYPAL-TRANSMISSION-TIME": "2026-01-01T00:00:00Z",
-               "PAYPAL-TRANSMISSION-SIG": "bm9wZQ==", "PAYPAL-CERT-URL": f"{url}/pgsim/paypal/v1/notifications/certs/pgsim",
-               "PAYPAL-AUTH-ALGO": "SHA256withRSA"}
+    forged = {
+        "id": "WH-FORGED",
+        "event_type": "CHECKOUT.ORDER.APPROVED",
+        "resource_type": "checkout-order",
+        "resource": {"id": payment.psp["order_id"], "status": "APPROVED"},
+    }
+    headers = {
+        "PAYPAL-TRANSMISSION-ID": "x",
+        "PAYPAL-TRANSMISSION-TIME": "2026-01-01T00:00:00Z",
+        "PAYPAL-TRANSMISSION-SIG": "bm9wZQ==",
+        "PAYPAL-CERT-URL": f"{url}/pgsim/paypal/v1/notifications/certs/pgsim",
+        "PAYPAL-AUTH-ALGO": "SHA256withRSA",
+    }
     response = httpx.post(f"{url}/payments/webhooks/paypal/", json=forged, headers=headers, timeout=10)
     assert response.status_code == 400 and response.json()["code"] == "rejected"
     delivery = WebhookDelivery.objects.latest("id")
@@ -86,8 +100,11 @@ def test_a_webhook_that_fails_is_answered_503_and_succeeds_when_the_provider_ret
     # the shop's re-fetch of the order fails twice: the first delivery gets 503, the retry succeeds
     control.fault("/paypal/v2/checkout/orders", method="GET", status=500, count=3)
     payment, _order = paypal_approved_then_browser_closed(url, control, make_user())
-    wait_for(lambda: WebhookDelivery.objects.filter(payment=payment, state=WebhookDelivery.State.PROCESSED).exists(),
-             timeout=20, what="the retried webhook")
+    wait_for(
+        lambda: WebhookDelivery.objects.filter(payment=payment, state=WebhookDelivery.State.PROCESSED).exists(),
+        timeout=20,
+        what="the retried webhook",
+    )
     payment.refresh_from_db()
     assert payment.status == Status.PAID
     assert WebhookDelivery.objects.filter(payment=payment, state=WebhookDelivery.State.FAILED).exists()
@@ -100,9 +117,14 @@ def test_replay_webhooks_command_processes_deliveries_that_failed(live_shop, cap
     # the provider's API is down while its webhooks arrive: every delivery fails and the simulator gives up
     control.fault("/paypal/v2/checkout/orders", method="GET", status=500, count=1000)
     payment, order = paypal_approved_then_browser_closed(url, control, make_user())
-    wait_for(lambda: WebhookDelivery.objects.filter(payment=payment, state=WebhookDelivery.State.FAILED).count() >= 2,
-             what="failed deliveries")
-    wait_for(lambda: all(d["state"] in ("delivered", "failed") for d in control.webhooks()["deliveries"]), what="the simulator to give up")
+    wait_for(
+        lambda: WebhookDelivery.objects.filter(payment=payment, state=WebhookDelivery.State.FAILED).count() >= 2,
+        what="failed deliveries",
+    )
+    wait_for(
+        lambda: all(d["state"] in ("delivered", "failed") for d in control.webhooks()["deliveries"]),
+        what="the simulator to give up",
+    )
     payment.refresh_from_db()
     assert payment.status == Status.PENDING
     control.clear_faults()
@@ -125,9 +147,18 @@ def test_vbank_deposit_pays_the_order_by_webhook_after_the_browser_closed(live_s
     payment, nxt = services.start_payment(buyer, order, provider=provider, method="vbank", site_url=url)
     # the buyer gets an account number in the window and closes the browser: the return never comes
     through_window({"next": {"type": nxt.type, "script": nxt.script, "params": nxt.params}})
-    wait_for(lambda: payment.__class__.objects.get(pk=payment.pk).status == Status.AWAITING_DEPOSIT, what="the issued-account webhook")
+    wait_for(
+        lambda: payment.__class__.objects.get(pk=payment.pk).status == Status.AWAITING_DEPOSIT,
+        what="the issued-account webhook",
+    )
 
-    control.deposit(**({"imp_uid": payment.__class__.objects.get(pk=payment.pk).psp["imp_uid"]} if provider == "portone" else {"paymentId": payment.merchant_uid}))
+    control.deposit(
+        **(
+            {"imp_uid": payment.__class__.objects.get(pk=payment.pk).psp["imp_uid"]}
+            if provider == "portone"
+            else {"paymentId": payment.merchant_uid}
+        )
+    )
     wait_for(lambda: payment.__class__.objects.get(pk=payment.pk).status == Status.PAID, what="the deposit webhook")
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
@@ -147,8 +178,10 @@ def test_reordered_webhooks_settle_on_the_providers_truth(live_shop):
     through_window({"next": {"type": nxt.type, "script": nxt.script, "params": nxt.params}})
     imp_uid = wait_for(lambda: _imp_uid_at_simulator(control, payment.merchant_uid), what="the issued account")
     control.deposit(imp_uid=imp_uid)
-    wait_for(lambda: WebhookDelivery.objects.filter(provider="portone", state__in=["processed", "duplicate"]).count() >= 2,
-             what="both notices")
+    wait_for(
+        lambda: WebhookDelivery.objects.filter(provider="portone", state__in=["processed", "duplicate"]).count() >= 2,
+        what="both notices",
+    )
     payment.refresh_from_db()
     order.refresh_from_db()
     assert payment.status == Status.PAID and order.status == OrderStatus.PAID
@@ -165,7 +198,9 @@ def _imp_uid_at_simulator(control, merchant_uid):
 def _approve_in_window_and_close_the_browser(nxt):
     from tests.payments.test_flows import through_window
 
-    through_window({"next": {"type": nxt.type, "script": nxt.script, "params": nxt.params}})  # the return is never followed
+    through_window(
+        {"next": {"type": nxt.type, "script": nxt.script, "params": nxt.params}}
+    )  # the return is never followed
 
 
 @pytest.mark.parametrize("provider", ["portone", "portone_v2"])
@@ -176,7 +211,9 @@ def test_an_anonymous_cancel_landing_then_an_approval_is_paid_by_the_webhook(liv
     buyer = make_user()
     order = make_order(buyer)
     payment, nxt = services.start_payment(buyer, order, provider=provider, site_url=url)
-    assert httpx.get(f"{url}/payments/cancel/{payment.merchant_uid}/", timeout=10).status_code == 302  # anonymous: to the home page
+    assert (
+        httpx.get(f"{url}/payments/cancel/{payment.merchant_uid}/", timeout=10).status_code == 302
+    )  # anonymous: to the home page
     payment.refresh_from_db()
     assert payment.status == Status.PENDING
 
@@ -207,9 +244,13 @@ def test_a_paid_webhook_for_a_payment_the_shop_expired_refunds_it_and_tells_the_
     assert payment.status == Status.EXPIRED
 
     _approve_in_window_and_close_the_browser(nxt)  # the buyer had the window open all along
-    wait_for(lambda: payment.__class__.objects.get(pk=payment.pk).status == Status.REFUNDED, what="the webhook to refund it")
+    wait_for(
+        lambda: payment.__class__.objects.get(pk=payment.pk).status == Status.REFUNDED, what="the webhook to refund it"
+    )
     order.refresh_from_db()
     assert order.status == OrderStatus.EXPIRED
     assert Refund.objects.get(payment=payment).status == Refund.Status.SUCCEEDED
     assert WebhookDelivery.objects.filter(payment=payment, state=WebhookDelivery.State.PROCESSED).exists()
-    wait_for(lambda: any(order.number in m.subject and m.to == [buyer.email] for m in mail.outbox), what="the refund email")
+    wait_for(
+        lambda: any(order.number in m.subject and m.to == [buyer.email] for m in mail.outbox), what="the refund email"
+    )

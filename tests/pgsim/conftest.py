@@ -34,8 +34,9 @@ class Receiver:
             if not message.get("more_body"):
                 break
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        self.deliveries.append({"path": scope["path"], "headers": headers, "raw": body.decode(),
-                                "json": json.loads(body)})
+        self.deliveries.append(
+            {"path": scope["path"], "headers": headers, "raw": body.decode(), "json": json.loads(body)}
+        )
         status = self.statuses.pop(0) if self.statuses else 200
         await send({"type": "http.response.start", "status": status, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})

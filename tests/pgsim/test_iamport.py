@@ -21,12 +21,24 @@ async def auth(client) -> dict:
 
 async def pay(client, merchant_uid="mid-1", amount=15000, action="approve", **extra) -> dict:
     """Drive the hosted checkout the way IMP.request_pay does (m_redirect_url mode)."""
-    params = {"merchant_uid": merchant_uid, "amount": amount, "name": "Lot #7", "pay_method": "card",
-              "m_redirect_url": "http://shop.test/pay/iamport/return", **extra}
+    params = {
+        "merchant_uid": merchant_uid,
+        "amount": amount,
+        "name": "Lot #7",
+        "pay_method": "card",
+        "m_redirect_url": "http://shop.test/pay/iamport/return",
+        **extra,
+    }
     page = await client.get("/iamport/checkout", params=params)
     assert page.status_code == 200 and ("Approve payment" in page.text or "Issue virtual account" in page.text)
-    r = await client.post("/iamport/checkout", data={**{k: str(v) for k, v in params.items()}, "action": action,
-                                                     "tamper_amount": str(extra.get("tamper_amount", ""))})
+    r = await client.post(
+        "/iamport/checkout",
+        data={
+            **{k: str(v) for k, v in params.items()},
+            "action": action,
+            "tamper_amount": str(extra.get("tamper_amount", "")),
+        },
+    )
     assert r.status_code == 303
     q = parse_qs(urlsplit(r.headers["location"]).query)
     assert r.headers["location"].startswith("http://shop.test/pay/iamport/return?")
@@ -59,7 +71,11 @@ async def test_token_in_any_header_form(client):
     t = (await token(client))["access_token"]
     for headers in ({"Authorization": f"Bearer {t}"}, {"Authorization": t}, {"X-ImpTokenHeader": t}):
         r = await client.get("/iamport/payments/imp_nope", headers=headers)
-        assert r.status_code == 404 and r.json() == {"code": -1, "message": "존재하지 않는 결제정보입니다.", "response": None}
+        assert r.status_code == 404 and r.json() == {
+            "code": -1,
+            "message": "존재하지 않는 결제정보입니다.",
+            "response": None,
+        }
 
 
 async def test_checkout_paid_then_lookups(client, receiver):
@@ -88,7 +104,11 @@ async def test_checkout_paid_then_lookups(client, receiver):
 async def test_prepare_blocks_a_different_amount(client):
     h = await auth(client)
     r = await client.post("/iamport/payments/prepare", json={"merchant_uid": "mid-p", "amount": 5000}, headers=h)
-    assert r.json() == {"code": 0, "message": None, "response": {"merchant_uid": "mid-p", "amount": 5000, "currency": None}}
+    assert r.json() == {
+        "code": 0,
+        "message": None,
+        "response": {"merchant_uid": "mid-p", "amount": 5000, "currency": None},
+    }
     dup = await client.post("/iamport/payments/prepare", json={"merchant_uid": "mid-p", "amount": 5000}, headers=h)
     assert dup.status_code == 200 and dup.json()["code"] == 1 and "이미 등록된" in dup.json()["message"]
     got = (await client.get("/iamport/payments/prepare/mid-p", headers=h)).json()["response"]
@@ -113,17 +133,28 @@ async def test_tampered_amount_without_prepare_is_paid_with_that_amount(client):
 async def test_cancel_partial_full_checksum_and_errors(client, receiver):
     h = await auth(client)
     rsp = await pay(client, "mid-c", 10000)
-    bad = await client.post("/iamport/payments/cancel", json={"imp_uid": rsp["imp_uid"], "amount": 1000, "checksum": 9999}, headers=h)
+    bad = await client.post(
+        "/iamport/payments/cancel", json={"imp_uid": rsp["imp_uid"], "amount": 1000, "checksum": 9999}, headers=h
+    )
     assert bad.status_code == 200 and bad.json()["code"] == 1 and "checksum" in bad.json()["message"]
-    part = (await client.post("/iamport/payments/cancel", json={"imp_uid": rsp["imp_uid"], "amount": 3000, "checksum": 10000,
-                                                                "reason": "size"}, headers=h)).json()
+    part = (
+        await client.post(
+            "/iamport/payments/cancel",
+            json={"imp_uid": rsp["imp_uid"], "amount": 3000, "checksum": 10000, "reason": "size"},
+            headers=h,
+        )
+    ).json()
     assert part["code"] == 0
     p = part["response"]
     assert p["status"] == "paid" and p["cancel_amount"] == 3000 and p["cancel_history"][0]["amount"] == 3000
     assert p["cancel_history"][0]["reason"] == "size" and p["cancel_history"][0]["cancellation_id"]
-    over = (await client.post("/iamport/payments/cancel", json={"merchant_uid": "mid-c", "amount": 7001}, headers=h)).json()
+    over = (
+        await client.post("/iamport/payments/cancel", json={"merchant_uid": "mid-c", "amount": 7001}, headers=h)
+    ).json()
     assert over["code"] == 1
-    full = (await client.post("/iamport/payments/cancel", json={"merchant_uid": "mid-c", "enable_webhook": True}, headers=h)).json()
+    full = (
+        await client.post("/iamport/payments/cancel", json={"merchant_uid": "mid-c", "enable_webhook": True}, headers=h)
+    ).json()
     assert full["response"]["status"] == "cancelled" and full["response"]["cancel_amount"] == 10000
     again = (await client.post("/iamport/payments/cancel", json={"imp_uid": rsp["imp_uid"]}, headers=h)).json()
     assert again == {"code": 1, "message": "이미 전액취소된 주문입니다.", "response": None}
@@ -157,7 +188,11 @@ async def test_vbank_issued_then_deposit_by_control_and_by_page(client, receiver
     assert (await client.post("/_control/vbank/deposit", json={"imp_uid": rsp2["imp_uid"]})).status_code == 409
     await flush(client)
     assert [(d["json"]["merchant_uid"], d["json"]["status"]) for d in receiver.for_path("/hooks/iamport")] == [
-        ("mid-v", "ready"), ("mid-v", "paid"), ("mid-v2", "ready"), ("mid-v2", "paid")]
+        ("mid-v", "ready"),
+        ("mid-v", "paid"),
+        ("mid-v2", "ready"),
+        ("mid-v2", "paid"),
+    ]
 
 
 async def test_notice_url_overrides_configured_url(client, receiver):
@@ -170,10 +205,21 @@ async def test_popup_mode_posts_result_to_opener_and_script_is_served(client):
     r = await client.post("/iamport/checkout", data={"merchant_uid": "mid-js", "amount": "1000", "action": "approve"})
     assert r.status_code == 200 and "window.opener.postMessage" in r.text and '"pgsim": "iamport"' in r.text
     js = await client.get("/iamport/v1/iamport.js")
-    assert js.status_code == 200 and "request_pay" in js.text and js.headers["content-type"].startswith("application/javascript")
+    assert (
+        js.status_code == 200
+        and "request_pay" in js.text
+        and js.headers["content-type"].startswith("application/javascript")
+    )
 
 
 async def test_magic_value_finishes_checkout_without_a_click(client):
-    r = await client.get("/iamport/checkout", params={"merchant_uid": "mid-m", "amount": 1000, "name": "x pgsim:fail",
-                                                      "m_redirect_url": "http://shop.test/r"})
+    r = await client.get(
+        "/iamport/checkout",
+        params={
+            "merchant_uid": "mid-m",
+            "amount": 1000,
+            "name": "x pgsim:fail",
+            "m_redirect_url": "http://shop.test/r",
+        },
+    )
     assert r.status_code == 303 and "imp_success=false" in r.headers["location"]

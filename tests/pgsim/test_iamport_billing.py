@@ -25,8 +25,13 @@ async def issue(client, headers, customer_uid="cu-1", card="9100-2000-0000-0005"
 
 
 async def again(client, headers, merchant_uid="bill-1", customer_uid="cu-1", name="월간 구독", amount=9900):
-    body = {"customer_uid": customer_uid, "merchant_uid": merchant_uid, "amount": amount, "name": name,
-            "notice_url": "http://shop.test/hooks/iamport"}
+    body = {
+        "customer_uid": customer_uid,
+        "merchant_uid": merchant_uid,
+        "amount": amount,
+        "name": name,
+        "notice_url": "http://shop.test/hooks/iamport",
+    }
     r = await client.post("/iamport/subscribe/payments/again", json=body, headers=headers)
     assert r.status_code == 200
     conforms("POST", "/subscribe/payments/again", r, body)
@@ -67,7 +72,8 @@ async def test_a_charge_is_paid_once_per_merchant_uid_and_notified(client, recei
     assert found.json()["response"]["total"] == 1
     await flush(client)
     assert [d["json"] for d in receiver.for_path("/hooks/iamport")] == [
-        {"imp_uid": payment["imp_uid"], "merchant_uid": "bill-1", "status": "paid"}]
+        {"imp_uid": payment["imp_uid"], "merchant_uid": "bill-1", "status": "paid"}
+    ]
 
 
 async def test_declines_are_a_failed_payment_not_an_envelope_error(client):
@@ -99,8 +105,14 @@ async def test_billing_calls_need_a_token(client):
 
 
 async def test_the_payment_window_issues_a_key_for_amount_zero(client):
-    params = {"customer_uid": "cu-w", "merchant_uid": "cu-w", "amount": "0", "name": "카드 등록", "pay_method": "card",
-              "m_redirect_url": "http://shop.test/payments/methods/1/return/"}
+    params = {
+        "customer_uid": "cu-w",
+        "merchant_uid": "cu-w",
+        "amount": "0",
+        "name": "카드 등록",
+        "pay_method": "card",
+        "m_redirect_url": "http://shop.test/payments/methods/1/return/",
+    }
     page = await client.get("/iamport/checkout", params=params)
     assert page.status_code == 200 and "Register card" in page.text
     r = await client.post("/iamport/checkout", data={**params, "action": "approve", "card_number": "4000000000000002"})
@@ -109,7 +121,9 @@ async def test_the_payment_window_issues_a_key_for_amount_zero(client):
     assert query["imp_success"] == ["true"] and query["customer_uid"] == ["cu-w"]
     key = (await client.get("/iamport/subscribe/customers/cu-w", headers=await auth(client))).json()["response"]
     assert key["card_number"].endswith("0002")
-    r = await client.post("/iamport/checkout", data={**params, "customer_uid": "cu-x", "action": "approve", "expiry": "2001-01"})
+    r = await client.post(
+        "/iamport/checkout", data={**params, "customer_uid": "cu-x", "action": "approve", "expiry": "2001-01"}
+    )
     query = parse_qs(urlsplit(r.headers["location"]).query)
     assert query["imp_success"] == ["false"] and "유효기간" in query["error_msg"][0]
 
@@ -126,11 +140,31 @@ async def test_a_scheduled_payment_runs_once_when_its_time_comes_and_is_notified
     await issue(client, headers)
     await issue(client, headers, customer_uid="poor", card="4000000000000002")
     now = int((await client.post("/_control/clock", json={"advance": 0})).json()["now"])
-    made = await schedule(client, headers, {"merchant_uid": "cycle-1", "schedule_at": now + 600, "amount": 9900, "currency": "KRW",
-                                            "name": "월간 구독 1회차", "notice_url": "http://shop.test/hooks/iamport"})
+    made = await schedule(
+        client,
+        headers,
+        {
+            "merchant_uid": "cycle-1",
+            "schedule_at": now + 600,
+            "amount": 9900,
+            "currency": "KRW",
+            "name": "월간 구독 1회차",
+            "notice_url": "http://shop.test/hooks/iamport",
+        },
+    )
     assert made["code"] == 0 and made["response"][0]["schedule_status"] == "scheduled"
-    await schedule(client, headers, {"merchant_uid": "cycle-poor", "schedule_at": now + 600, "amount": 9900, "currency": "KRW",
-                                     "name": "월간 구독"}, customer_uid="poor")
+    await schedule(
+        client,
+        headers,
+        {
+            "merchant_uid": "cycle-poor",
+            "schedule_at": now + 600,
+            "amount": 9900,
+            "currency": "KRW",
+            "name": "월간 구독",
+        },
+        customer_uid="poor",
+    )
     early = await client.get("/iamport/subscribe/payments/schedule/cycle-1", headers=headers)
     conforms("GET", "/subscribe/payments/schedule/cycle-1", early)
     assert early.json()["response"]["imp_uid"] is None
@@ -145,7 +179,8 @@ async def test_a_scheduled_payment_runs_once_when_its_time_comes_and_is_notified
     assert poor["payment_status"] == "failed" and "잔액" in poor["fail_reason"]
     await flush(client)
     assert {"imp_uid": ran["imp_uid"], "merchant_uid": "cycle-1", "status": "paid"} in [
-        d["json"] for d in receiver.for_path("/hooks/iamport")]
+        d["json"] for d in receiver.for_path("/hooks/iamport")
+    ]
 
 
 async def test_schedules_are_refused_whole_and_revoked_before_they_run(client):

@@ -14,13 +14,34 @@ from .conftest import flush
 
 AUTH = {"Authorization": "PortOne bidcart-portone-secret"}
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-COMMON = {"status", "id", "transactionId", "merchantId", "storeId", "version", "requestedAt", "updatedAt",
-          "statusChangedAt", "orderName", "amount", "currency", "customer", "origin"}
+COMMON = {
+    "status",
+    "id",
+    "transactionId",
+    "merchantId",
+    "storeId",
+    "version",
+    "requestedAt",
+    "updatedAt",
+    "statusChangedAt",
+    "orderName",
+    "amount",
+    "currency",
+    "customer",
+    "origin",
+}
 
 
 async def pay(client, payment_id="pay-1", total=12000, action="approve", **extra) -> dict:
-    params = {"storeId": "store-bidcart", "paymentId": payment_id, "orderName": "Lot #9", "totalAmount": total,
-              "currency": "KRW", "redirectUrl": "http://shop.test/pay/portone/return", **extra}
+    params = {
+        "storeId": "store-bidcart",
+        "paymentId": payment_id,
+        "orderName": "Lot #9",
+        "totalAmount": total,
+        "currency": "KRW",
+        "redirectUrl": "http://shop.test/pay/portone/return",
+        **extra,
+    }
     page = await client.get("/portone/checkout", params=params)
     assert page.status_code == 200, page.text
     form = {**{k: str(v) for k, v in params.items()}, "action": action}
@@ -55,8 +76,16 @@ async def test_paid_payment_object(client):
     assert COMMON <= set(p) and {"channel", "paidAt", "disputes"} <= set(p)
     assert p["status"] == "PAID" and p["id"] == "pay-1" and p["transactionId"] == result["txId"]
     assert p["version"] == "V2" and p["storeId"] == "store-bidcart" and p["disputes"] == []
-    assert p["amount"] == {"total": 12000, "taxFree": 0, "vat": 1091, "supply": 10909, "discount": 0, "paid": 12000,
-                           "cancelled": 0, "cancelledTaxFree": 0}
+    assert p["amount"] == {
+        "total": 12000,
+        "taxFree": 0,
+        "vat": 1091,
+        "supply": 10909,
+        "discount": 0,
+        "paid": 12000,
+        "cancelled": 0,
+        "cancelledTaxFree": 0,
+    }
     for key in ("requestedAt", "updatedAt", "statusChangedAt", "paidAt"):
         assert RFC3339.match(p[key])
     assert p["channel"]["type"] == "TEST" and p["method"]["type"] == "PaymentMethodCard"
@@ -74,7 +103,9 @@ async def test_failed_payment_object_and_cancel_button(client):
 
 
 async def test_pre_register_blocks_other_amount_and_already_paid(client):
-    r = await client.post("/portone/payments/pay-p/pre-register", json={"totalAmount": 5000, "currency": "KRW"}, headers=AUTH)
+    r = await client.post(
+        "/portone/payments/pay-p/pre-register", json={"totalAmount": 5000, "currency": "KRW"}, headers=AUTH
+    )
     assert r.status_code == 200 and r.json() == {}
     result = await pay(client, "pay-p", 5000, action="amount", tamper_amount="10")
     # the tampered amount is refused at the gateway because it differs from the registered one
@@ -91,13 +122,19 @@ async def test_cancel_partial_full_and_errors(client):
     await pay(client, "pay-c", 10000)
     r = await client.post("/portone/payments/pay-c/cancel", json={"amount": 1000}, headers=AUTH)
     assert r.status_code == 400 and r.json()["type"] == "INVALID_REQUEST"  # reason is required
-    r = await client.post("/portone/payments/pay-c/cancel", json={"reason": "r", "amount": 1000,
-                                                                  "currentCancellableAmount": 9999}, headers=AUTH)
+    r = await client.post(
+        "/portone/payments/pay-c/cancel",
+        json={"reason": "r", "amount": 1000, "currentCancellableAmount": 9999},
+        headers=AUTH,
+    )
     assert r.status_code == 409 and r.json()["type"] == "CANCELLABLE_AMOUNT_CONSISTENCY_BROKEN"
     r = await client.post("/portone/payments/pay-c/cancel", json={"reason": "r", "amount": 10001}, headers=AUTH)
     assert r.status_code == 409 and r.json()["type"] == "CANCEL_AMOUNT_EXCEEDS_CANCELLABLE_AMOUNT"
-    r = await client.post("/portone/payments/pay-c/cancel", json={"reason": "size", "amount": 4000,
-                                                                  "currentCancellableAmount": 10000}, headers=AUTH)
+    r = await client.post(
+        "/portone/payments/pay-c/cancel",
+        json={"reason": "size", "amount": 4000, "currentCancellableAmount": 10000},
+        headers=AUTH,
+    )
     assert r.status_code == 200
     c = r.json()["cancellation"]
     assert c["status"] == "SUCCEEDED" and c["totalAmount"] == 4000 and c["vatAmount"] == 364 and c["reason"] == "size"
@@ -143,7 +180,9 @@ async def test_virtual_account_issued_then_deposit(client, receiver):
     assert (await get(client, "pay-v")).json()["status"] == "PAID"
     await flush(client)
     assert [d["json"]["type"] for d in receiver.for_path("/hooks/portone")] == [
-        "Transaction.VirtualAccountIssued", "Transaction.Paid"]
+        "Transaction.VirtualAccountIssued",
+        "Transaction.Paid",
+    ]
 
 
 def verify(secret: str, headers: dict, body: str, now: int, tolerance: int = 300) -> bool:
@@ -153,8 +192,11 @@ def verify(secret: str, headers: dict, body: str, now: int, tolerance: int = 300
     key = base64.b64decode(secret.removeprefix("whsec_"))
     signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.{body}".encode()
     expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-    return any(hmac.compare_digest(part.split(",", 1)[1], expected)
-               for part in headers["webhook-signature"].split() if part.startswith("v1,"))
+    return any(
+        hmac.compare_digest(part.split(",", 1)[1], expected)
+        for part in headers["webhook-signature"].split()
+        if part.startswith("v1,")
+    )
 
 
 async def test_webhooks_are_signed_with_standard_webhooks(client, receiver, app):
@@ -165,8 +207,11 @@ async def test_webhooks_are_signed_with_standard_webhooks(client, receiver, app)
     hooks = receiver.for_path("/hooks/portone")
     assert [h["json"]["type"] for h in hooks] == ["Transaction.Paid", "Transaction.PartialCancelled"]
     paid, partial = hooks
-    assert paid["json"]["data"] == {"storeId": "store-bidcart", "paymentId": "pay-w",
-                                    "transactionId": paid["json"]["data"]["transactionId"]}
+    assert paid["json"]["data"] == {
+        "storeId": "store-bidcart",
+        "paymentId": "pay-w",
+        "transactionId": paid["json"]["data"]["transactionId"],
+    }
     assert RFC3339.match(paid["json"]["timestamp"]) and partial["json"]["data"]["cancellationId"]
     secret = (await client.get("/_control/")).json()["portone"]["webhook_secret"]
     assert secret.startswith("whsec_")
@@ -178,7 +223,9 @@ async def test_webhooks_are_signed_with_standard_webhooks(client, receiver, app)
     assert not verify(wrong, paid["headers"], paid["raw"], now)  # wrong secret
     # the simulator's signer agrees with the independent verifier
     h = paid["headers"]
-    assert h["webhook-signature"] == standard_webhooks_signature(secret, h["webhook-id"], h["webhook-timestamp"], paid["raw"])
+    assert h["webhook-signature"] == standard_webhooks_signature(
+        secret, h["webhook-id"], h["webhook-timestamp"], paid["raw"]
+    )
 
 
 async def test_hosted_page_refuses_paid_payment_and_serves_browser_sdk(client):

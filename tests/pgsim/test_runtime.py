@@ -138,7 +138,9 @@ async def test_faults_latency_status_count_and_timeout(client, app):
 async def test_next_outcome_auto_completes_the_next_checkout(client):
     r = await client.post("/_control/next-outcome", json={"provider": "iamport", "outcome": "amount", "amount": 77})
     assert r.status_code == 200
-    page = await client.get("/iamport/checkout", params={"merchant_uid": "m-n", "amount": 1000, "m_redirect_url": "http://shop.test/r"})
+    page = await client.get(
+        "/iamport/checkout", params={"merchant_uid": "m-n", "amount": 1000, "m_redirect_url": "http://shop.test/r"}
+    )
     assert page.status_code == 303
     h = await auth(client)
     p = (await client.get("/iamport/payments/find/m-n", headers=h)).json()["response"]
@@ -165,8 +167,11 @@ async def test_control_api_is_off_by_default():
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x") as client:
         r = await client.get("/_control/ledger")
         assert r.status_code == 404 and "PGSIM_CONTROL" in r.json()["error"]
-        assert (await client.post("/iamport/users/getToken", json={"imp_key": "bidcart-imp-key",
-                                                                   "imp_secret": "bidcart-imp-secret"})).status_code == 200
+        assert (
+            await client.post(
+                "/iamport/users/getToken", json={"imp_key": "bidcart-imp-key", "imp_secret": "bidcart-imp-secret"}
+            )
+        ).status_code == 200
     await app.sim.outbox.stop()
 
 
@@ -180,13 +185,16 @@ async def test_mounted_under_pgsim_builds_urls_with_the_mount_point(config):
         assert url.startswith("http://shop.test:8000/pgsim/kakaopay/checkout/")
         page = await client.post(url, data={"action": "approve"})
         assert page.status_code == 303 and "pg_token=" in page.headers["location"]
-        token = await client.post("/pgsim/iamport/users/getToken", json={"imp_key": "bidcart-imp-key",
-                                                                         "imp_secret": "bidcart-imp-secret"})
+        token = await client.post(
+            "/pgsim/iamport/users/getToken", json={"imp_key": "bidcart-imp-key", "imp_secret": "bidcart-imp-secret"}
+        )
         assert token.json()["code"] == 0
         overview = (await client.get("/pgsim/_control/")).json()
         assert overview["base_urls"]["paypal"] == "http://shop.test:8000/pgsim/paypal"
         order_headers = {"Authorization": "Basic YmlkY2FydC1wYXlwYWwtY2xpZW50OmJpZGNhcnQtcGF5cGFsLXNlY3JldA=="}
-        t = await client.post("/pgsim/paypal/v1/oauth2/token", data={"grant_type": "client_credentials"}, headers=order_headers)
+        t = await client.post(
+            "/pgsim/paypal/v1/oauth2/token", data={"grant_type": "client_credentials"}, headers=order_headers
+        )
         assert t.status_code == 200
         js = await client.get("/pgsim/iamport/v1/iamport.js")
         assert js.status_code == 200
@@ -239,8 +247,11 @@ async def test_a_change_writes_its_own_row_whatever_the_state_holds(tmp_path, co
 
 async def test_an_older_json_state_file_is_carried_over(tmp_path, config):
     path = tmp_path / "pgsim-state.json"
-    path.write_text(json.dumps({"kakaopay": {"T1": {"tid": "T1", "status": "READY"}}, "attempts": [{"attempt": 1}],
-                                "clock_offset": 5}))
+    path.write_text(
+        json.dumps(
+            {"kakaopay": {"T1": {"tid": "T1", "status": "READY"}}, "attempts": [{"attempt": 1}], "clock_offset": 5}
+        )
+    )
     state = State(str(path))
     assert state.kakaopay["T1"]["status"] == "READY" and state.attempts == [{"attempt": 1}] and state.clock_offset == 5
     assert (tmp_path / "pgsim-state.json.json-old").exists()
@@ -259,11 +270,17 @@ async def test_reset_empties_the_file_too(tmp_path, config):
 
 
 def test_config_from_env():
-    config = SimConfig.from_env({
-        "PGSIM_CONTROL": "1", "PGSIM_IMP_KEY": "k", "PGSIM_STATE_FILE": "/tmp/s.json",
-        "PGSIM_WEBHOOK_BACKOFF": "1,2,3", "PGSIM_KAKAOPAY_TID_TTL": "60",
-        "PGSIM_PORTONE_WEBHOOK_URL": "http://shop/hook", "PGSIM_WEBHOOK_TIMEOUT": "2.5",
-    })
+    config = SimConfig.from_env(
+        {
+            "PGSIM_CONTROL": "1",
+            "PGSIM_IMP_KEY": "k",
+            "PGSIM_STATE_FILE": "/tmp/s.json",
+            "PGSIM_WEBHOOK_BACKOFF": "1,2,3",
+            "PGSIM_KAKAOPAY_TID_TTL": "60",
+            "PGSIM_PORTONE_WEBHOOK_URL": "http://shop/hook",
+            "PGSIM_WEBHOOK_TIMEOUT": "2.5",
+        }
+    )
     assert config.control is True and config.imp_key == "k" and config.state_file == "/tmp/s.json"
     assert config.webhook_backoff == (1.0, 2.0, 3.0) and config.kakaopay_tid_ttl == 60
     assert config.portone_webhook_url == "http://shop/hook" and config.webhook_timeout == 2.5
@@ -287,6 +304,7 @@ def test_cli_parses_options_and_runs_uvicorn(monkeypatch, capsys):
         seen.update(app=app, host=host, port=port)
 
     import uvicorn
+
     monkeypatch.setattr(uvicorn, "run", fake_run)
     monkeypatch.delenv("PGSIM_CONTROL", raising=False)
     assert cli.main(["--port", "9999", "--control"]) == 0

@@ -7,7 +7,6 @@ from bidcart.cart.models import Cart, CartItem
 from bidcart.catalog.models import Product
 from bidcart.orders import services as order_services
 from bidcart.reviews.models import Review
-
 from tests.factories import api_for, make_product, make_user
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +48,10 @@ def test_reviews_open_only_after_the_purchase_is_confirmed(mug, other):
 
 
 def test_only_buyers_who_confirmed_the_purchase_review(mug, buyer, other):
-    assert api_for(other).post("/api/v1/products/mug/reviews/", {"rating": 5}, format="json").json()["code"] == "not_a_buyer"
+    assert (
+        api_for(other).post("/api/v1/products/mug/reviews/", {"rating": 5}, format="json").json()["code"]
+        == "not_a_buyer"
+    )
     buy(other, mug, pay=False)  # placed but unpaid: not yet
     assert api_for(other).post("/api/v1/products/mug/reviews/", {"rating": 5}, format="json").status_code == 403
     buy(buyer, mug)

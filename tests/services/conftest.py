@@ -22,9 +22,13 @@ RACE_CONNECTIONS_NEEDED = RACE_BUYERS + 50
 @pytest.fixture(scope="session", autouse=True)
 def services_ready(django_db_setup, django_db_blocker):
     if connection.vendor != "postgresql":
-        pytest.fail("The services suite needs DATABASE_URL=postgres://... (it runs on PostgreSQL, not %s)." % connection.vendor)
+        pytest.fail(
+            "The services suite needs DATABASE_URL=postgres://... (it runs on PostgreSQL, not %s)." % connection.vendor
+        )
     with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int")
+        cursor.execute(
+            "SELECT current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int"
+        )
         max_connections, reserved = cursor.fetchone()
     if max_connections - reserved < RACE_CONNECTIONS_NEEDED:
         pytest.fail(

@@ -23,8 +23,15 @@ def _person(email: str, **extra):
 
     now = timezone.now()
     return User.objects.filter(email=email).first() or User.objects.create_user(
-        email, None, display_name=email.split("@")[0], is_active=True, email_verified_at=now,
-        phone_verified_at=now, phone=_free_phone(), **extra)
+        email,
+        None,
+        display_name=email.split("@")[0],
+        is_active=True,
+        email_verified_at=now,
+        phone_verified_at=now,
+        phone=_free_phone(),
+        **extra,
+    )
 
 
 def _session(user) -> str:
@@ -52,16 +59,24 @@ def live_lot(tag: str, bidders: int) -> dict:
     """A live lot (no soft close, an hour to go) and `bidders` verified bidders, each with a session cookie
     and an API token."""
     from django.utils import timezone
-    from bidcart.accounts.jwt import token_pair
 
+    from bidcart.accounts.jwt import token_pair
     from bidcart.auctions import services
 
     seller, category = _seller_and_category(tag)
-    lot = services.create_lot(seller, title=f"{tag} lot", category=category, start_price=1_000,
-                              ends_at=timezone.now() + timedelta(hours=1), soft_close_seconds=0)
+    lot = services.create_lot(
+        seller,
+        title=f"{tag} lot",
+        category=category,
+        start_price=1_000,
+        ends_at=timezone.now() + timedelta(hours=1),
+        soft_close_seconds=0,
+    )
     people = [_person(f"{tag}-bidder{i}@example.com") for i in range(bidders)]
-    return {"lot": lot.pk, "bidders": [
-        {"id": p.pk, "session": _session(p), "token": token_pair(p)["access"]} for p in people]}
+    return {
+        "lot": lot.pk,
+        "bidders": [{"id": p.pk, "session": _session(p), "token": token_pair(p)["access"]} for p in people],
+    }
 
 
 def ended_lots(tag: str, count: int) -> list[int]:
@@ -78,13 +93,44 @@ def ended_lots(tag: str, count: int) -> list[int]:
     now = timezone.now()
     table = [list(row) for row in conf.increment_table("KRW")]
     with transaction.atomic():
-        lots = Lot.objects.bulk_create([
-            Lot(seller=seller, title=f"{tag} ended {i}", category=category, start_price=5_000, starts_at=now - timedelta(hours=1),
-                ends_at=now - timedelta(seconds=1), scheduled_end=now - timedelta(seconds=1), soft_close_seconds=0,
-                increment_table=table, status=Lot.Status.LIVE, current_price=5_000, leader=buyer, leader_max=5_000,
-                leader_alias=1, bid_count=1, alias_count=1, seq=1)
-            for i in range(count)])
+        lots = Lot.objects.bulk_create(
+            [
+                Lot(
+                    seller=seller,
+                    title=f"{tag} ended {i}",
+                    category=category,
+                    start_price=5_000,
+                    starts_at=now - timedelta(hours=1),
+                    ends_at=now - timedelta(seconds=1),
+                    scheduled_end=now - timedelta(seconds=1),
+                    soft_close_seconds=0,
+                    increment_table=table,
+                    status=Lot.Status.LIVE,
+                    current_price=5_000,
+                    leader=buyer,
+                    leader_max=5_000,
+                    leader_alias=1,
+                    bid_count=1,
+                    alias_count=1,
+                    seq=1,
+                )
+                for i in range(count)
+            ]
+        )
         BidderAlias.objects.bulk_create([BidderAlias(lot=lot, user=buyer, number=1) for lot in lots])
-        Bid.objects.bulk_create([Bid(lot=lot, bidder=buyer, alias=1, max_amount=5_000, price_after=5_000, leading_after=True,
-                                     seq=1, created_at=now - timedelta(minutes=5)) for lot in lots])
+        Bid.objects.bulk_create(
+            [
+                Bid(
+                    lot=lot,
+                    bidder=buyer,
+                    alias=1,
+                    max_amount=5_000,
+                    price_after=5_000,
+                    leading_after=True,
+                    seq=1,
+                    created_at=now - timedelta(minutes=5),
+                )
+                for lot in lots
+            ]
+        )
     return [lot.pk for lot in lots]

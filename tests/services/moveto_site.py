@@ -62,8 +62,9 @@ def build() -> dict:
         orders.update_shipment(product.seller, order, "shipped", courier="cj", tracking_number="123456789012")
         orders.confirm_purchase(buyer, order)  # 구매확정 opens the review below
         refund = payments.refund_payment(payment.merchant_uid, amount=3000, reason="late delivery", actor=staff)
-    delivery = payments.receive_webhook("paypal", headers={"paypal-transmission-id": "forged"}, body=b'{"id": "WH-1"}',
-                                        remote_ip="203.0.113.9")
+    delivery = payments.receive_webhook(
+        "paypal", headers={"paypal-transmission-id": "forged"}, body=b'{"id": "WH-1"}', remote_ip="203.0.113.9"
+    )
     payments.process_webhook(delivery)  # not signed: rejected, and kept
     reviews.create_review(buyer, product, rating=5, text="잘 받았어요")
     catalog.add_to_wishlist(buyer, product)
@@ -82,9 +83,16 @@ def build() -> dict:
 
     browser = Client()
     browser.force_login(buyer)  # a session row: the buyer should stay logged in across the move
-    return {"email": buyer.email, "password": PASSWORD, "session": browser.cookies[settings.SESSION_COOKIE_NAME].value,
-            "order": order.number, "merchant_uid": payment.merchant_uid, "refund": refund.pk, "lot": lot.pk,
-            "image": image.image.name}
+    return {
+        "email": buyer.email,
+        "password": PASSWORD,
+        "session": browser.cookies[settings.SESSION_COOKIE_NAME].value,
+        "order": order.number,
+        "merchant_uid": payment.merchant_uid,
+        "refund": refund.pk,
+        "lot": lot.pk,
+        "image": image.image.name,
+    }
 
 
 def check(facts: dict) -> dict:
@@ -104,8 +112,15 @@ def check(facts: dict) -> dict:
     added = browser.post("/api/v1/cart/items/", {"variant": variant.pk, "quantity": 1}, content_type="application/json")
     seen["cart_add"] = added.status_code
     seen["new_order"] = orders.place_order(User.objects.get(email=facts["email"]), shipping_address=ADDRESS).number
-    lot = make_lot(seller("seller-after-move@example.com", phone="+821077770001"), category=Category.objects.first(), start=5_000, title="after")
-    seen["new_bid"] = auctions.place_bid(bidder("bidder-after-move@example.com", phone="+821077770002"), lot.pk, 9_000).bid.pk
+    lot = make_lot(
+        seller("seller-after-move@example.com", phone="+821077770001"),
+        category=Category.objects.first(),
+        start=5_000,
+        title="after",
+    )
+    seen["new_bid"] = auctions.place_bid(
+        bidder("bidder-after-move@example.com", phone="+821077770002"), lot.pk, 9_000
+    ).bid.pk
     return seen
 
 

@@ -37,12 +37,18 @@ class Stack:
 
     def restart(self, *names: str) -> subprocess.CompletedProcess:
         """Start these services again in the running stack (scripts/services-up --only)."""
-        return subprocess.run([str(ROOT / "scripts" / "services-up"), "--only", ",".join(names)], env=self.env,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [str(ROOT / "scripts" / "services-up"), "--only", ",".join(names)],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     def down(self, *names: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(ROOT / "scripts" / "services-down"), *names], env=self.env, capture_output=True,
-                              text=True, timeout=60)
+        return subprocess.run(
+            [str(ROOT / "scripts" / "services-down"), *names], env=self.env, capture_output=True, text=True, timeout=60
+        )
 
     def kill(self, name: str) -> None:
         """SIGKILL the service's whole process group (a crash: no cleanup, no goodbye to clients)."""
@@ -57,14 +63,29 @@ class Stack:
         """Call `function` ("module:name", e.g. from tests.services.faultdata) in a fresh process set up like
         the stack's (its database, Redis and secret key: sessions and tokens made there are valid on the
         web servers); its JSON-able result comes back."""
-        env = {**self.env, "DATABASE_URL": self.env["STACK_DATABASE_URL"], "REDIS_URL": self.env["STACK_REDIS_URL"],
-               "SECRET_KEY": (self.dir / "secret_key").read_text().strip(), "BIDCART_DATA_DIR": str(self.dir / "data"),
-               "DEBUG": "0", "PGSIM_MOUNT": "0", "DJANGO_SETTINGS_MODULE": "bidcart.settings"}
+        env = {
+            **self.env,
+            "DATABASE_URL": self.env["STACK_DATABASE_URL"],
+            "REDIS_URL": self.env["STACK_REDIS_URL"],
+            "SECRET_KEY": (self.dir / "secret_key").read_text().strip(),
+            "BIDCART_DATA_DIR": str(self.dir / "data"),
+            "DEBUG": "0",
+            "PGSIM_MOUNT": "0",
+            "DJANGO_SETTINGS_MODULE": "bidcart.settings",
+        }
         module, name = function.split(":")
-        code = ("import django, json, sys; django.setup(); from %s import %s as f; "
-                "print(json.dumps(f(*json.loads(sys.argv[1]))))" % (module, name))
-        done = subprocess.run([sys.executable, "-c", code, json.dumps(args)], env=env, cwd=ROOT, capture_output=True,
-                              text=True, timeout=120)
+        code = (
+            "import django, json, sys; django.setup(); from %s import %s as f; "
+            "print(json.dumps(f(*json.loads(sys.argv[1]))))" % (module, name)
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code, json.dumps(args)],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -72,14 +93,26 @@ class Stack:
 def start_stack(stack_dir: Path, database_url: str, redis_url: str, **extra: str) -> Stack:
     """scripts/services-up on free ports; the caller checks `up.returncode` and calls `down()` at the end."""
     env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL")}
-    env.update({
-        "STACK_DIR": str(stack_dir),
-        "WEB1_PORT": str(free_port()), "WEB2_PORT": str(free_port()), "PGSIM_PORT": str(free_port()),
-        "WORKER_METRICS_PORT": str(free_port()), "STACK_DATABASE_URL": database_url, "STACK_REDIS_URL": redis_url, **extra,
-    })
+    env.update(
+        {
+            "STACK_DIR": str(stack_dir),
+            "WEB1_PORT": str(free_port()),
+            "WEB2_PORT": str(free_port()),
+            "PGSIM_PORT": str(free_port()),
+            "WORKER_METRICS_PORT": str(free_port()),
+            "STACK_DATABASE_URL": database_url,
+            "STACK_REDIS_URL": redis_url,
+            **extra,
+        }
+    )
     up = subprocess.run([str(ROOT / "scripts" / "services-up")], env=env, capture_output=True, text=True, timeout=180)
-    return Stack(env=env, dir=stack_dir, up=up,
-                 web1=f"http://127.0.0.1:{env['WEB1_PORT']}", web2=f"http://127.0.0.1:{env['WEB2_PORT']}")
+    return Stack(
+        env=env,
+        dir=stack_dir,
+        up=up,
+        web1=f"http://127.0.0.1:{env['WEB1_PORT']}",
+        web2=f"http://127.0.0.1:{env['WEB2_PORT']}",
+    )
 
 
 def alive(pid: int) -> bool:
@@ -126,6 +159,7 @@ def wait_until(check, timeout: float, what: str, every: float = 0.2):
 
 # --- private servers a test may break ---------------------------------------------------------------------
 
+
 class PrivateRedis:
     """A redis-server of our own on a free port, nothing on disk: `kill()` loses everything, as a crash would."""
 
@@ -139,8 +173,24 @@ class PrivateRedis:
         self.folder.mkdir(parents=True, exist_ok=True)
         with open(self.folder / "redis.log", "ab") as log:
             self.proc = subprocess.Popen(
-                ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                 "--daemonize", "no", "--dir", str(self.folder)], stdout=log, stderr=subprocess.STDOUT)
+                [
+                    "redis-server",
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--daemonize",
+                    "no",
+                    "--dir",
+                    str(self.folder),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         import redis
 
         client = redis.Redis(port=self.port, socket_connect_timeout=1)
@@ -186,21 +236,43 @@ class PrivatePostgres:
         self.running = False
 
     def _ctl(self, *args: str) -> None:
-        done = subprocess.run([*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), *args],
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"pg_ctl {args[-1]} failed: {done.stdout}{done.stderr}")
 
     def init(self) -> None:
-        done = subprocess.run([*self.as_user, str(self.bin / "initdb"), "-D", str(self.folder / "data"), "-U", "postgres",
-                               "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"],
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [
+                *self.as_user,
+                str(self.bin / "initdb"),
+                "-D",
+                str(self.folder / "data"),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed: {done.stdout}{done.stderr}")
 
     def start(self) -> None:
-        options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c max_connections=200 "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+        options = (
+            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c max_connections=200 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
         self._ctl("-l", str(self.folder / "server.log"), "-o", options, "-w", "start")
         self.running = True
 

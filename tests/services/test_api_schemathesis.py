@@ -82,11 +82,28 @@ def test_every_operation_answers_as_its_schema_says(live_shop, identity, tmp_pat
     user = None if identity == "anonymous" else getattr(cast, identity)
     config = tmp_path / "schemathesis.toml"
     config.write_text(config_toml(cast, user))
-    command = [str(ST), "--config-file", str(config), "--no-color", "run", f"{url}/api/schema/?format=json",
-               "--url", url, "--checks", CHECKS, "--workers", "1"]
+    command = [
+        str(ST),
+        "--config-file",
+        str(config),
+        "--no-color",
+        "run",
+        f"{url}/api/schema/?format=json",
+        "--url",
+        url,
+        "--checks",
+        CHECKS,
+        "--workers",
+        "1",
+    ]
     if user is not None:
         command += ["--header", f"Authorization: {bearer(user)}"]
     for selection in ("--exclude-name", "--include-name"):
-        run = subprocess.run(command + [arg for name in LAST for arg in (selection, name)],
-                             capture_output=True, text=True, timeout=600, cwd=tmp_path)
+        run = subprocess.run(
+            command + [arg for name in LAST for arg in (selection, name)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=tmp_path,
+        )
         assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]

@@ -34,8 +34,10 @@ BIDS_EACH = int(os.environ.get("AUCTION_RACE_BIDS", 200))  # the issue's 50 × 2
 def connection_slots(reserve: int = 10) -> int:
     """How many more connections this PostgreSQL takes now (others' sessions count too)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int"
-                       " - (SELECT count(*) FROM pg_stat_activity)")
+        cursor.execute(
+            "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int"
+            " - (SELECT count(*) FROM pg_stat_activity)"
+        )
         return max(8, cursor.fetchone()[0] - reserve)
 
 
@@ -87,7 +89,9 @@ def test_many_bidders_racing_on_one_lot_lose_no_bid_and_agree_on_one_leader():
         def run():
             with gate:
                 for _ in range(BIDS_EACH):
-                    current = Lot.objects.get(pk=lot.pk)  # a fresh look, as a client would have: stale by the time it lands
+                    current = Lot.objects.get(
+                        pk=lot.pk
+                    )  # a fresh look, as a client would have: stale by the time it lands
                     amount = current.min_next_bid + rnd.choice([0, 0, 100, 500, 1_000, 5_000])
                     try:
                         result = services.place_bid(user, lot.pk, amount)
@@ -97,6 +101,7 @@ def test_many_bidders_racing_on_one_lot_lose_no_bid_and_agree_on_one_leader():
                     else:
                         with lock:
                             accepted.append((user.pk, amount, result.bid.pk))
+
         return run
 
     assert run_threads([bidding(u, i) for i, u in enumerate(people)]) == []
@@ -104,7 +109,9 @@ def test_many_bidders_racing_on_one_lot_lose_no_bid_and_agree_on_one_leader():
     assert len(accepted) + len(refused) == BIDDERS * BIDS_EACH
     assert set(refused) <= {"bid_too_low", "max_not_raised"}
     bids = assert_log_replays_to_the_lot(lot)
-    assert sorted(b.pk for b in bids) == sorted(pk for _u, _a, pk in accepted), "an accepted bid is missing from the log"
+    assert sorted(b.pk for b in bids) == sorted(pk for _u, _a, pk in accepted), (
+        "an accepted bid is missing from the log"
+    )
     assert lot.bid_count == len(accepted) > BIDDERS
     top = max(b.max_amount for b in bids)
     first_at_top = min((b for b in bids if b.max_amount == top), key=lambda b: b.pk)
@@ -128,7 +135,11 @@ def test_closing_sweeps_running_at_once_make_exactly_one_order_per_lot():
         expected = "unsold" if (lot.reserve_price and lot.leader_max < lot.reserve_price) else "sold"
         assert lot.status == expected
         assert Win.objects.filter(lot=lot).count() == (1 if expected == "sold" else 0)
-    assert Order.objects.filter(kind="auction").count() == Win.objects.count() == sum(1 for lot in lots if lot.status == "sold")
+    assert (
+        Order.objects.filter(kind="auction").count()
+        == Win.objects.count()
+        == sum(1 for lot in lots if lot.status == "sold")
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -153,6 +164,7 @@ def test_bids_racing_the_end_are_accepted_before_it_or_refused_never_both():
                 else:
                     with lock:
                         outcomes.append(("accepted", result.bid.pk, result.bid.created_at))
+
         return run
 
     def sweeping():
@@ -177,11 +189,27 @@ def test_bids_racing_the_end_are_accepted_before_it_or_refused_never_both():
 
 # --- the live room across two server processes over Redis -----------------------------------------------
 
+
 def _server(env, port):
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bidcart.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--lifespan", "off", "--log-level", "warning"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bidcart.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -231,16 +259,25 @@ def test_a_bid_through_one_process_reaches_every_viewer_on_another(subprocess_en
             joined, bid_sent = [], asyncio.Event()
             viewers = [asyncio.create_task(watch(ws_url, joined, bid_sent)) for _ in range(VIEWERS_ON_ONE_PROCESS)]
             while len(joined) < VIEWERS_ON_ONE_PROCESS:
-                assert not any(v.done() and v.exception() for v in viewers), [repr(v.exception()) for v in viewers if v.done() and v.exception()][:1]
+                assert not any(v.done() and v.exception() for v in viewers), [
+                    repr(v.exception()) for v in viewers if v.done() and v.exception()
+                ][:1]
                 await asyncio.sleep(0.1)
             async with httpx.AsyncClient(base_url=urls[1], timeout=10) as api:
-                response = await api.post(f"/api/v1/lots/{lot.pk}/bids/", json={"max_amount": 25_000},
-                                          headers={"Authorization": f"Bearer {token}"})
+                response = await api.post(
+                    f"/api/v1/lots/{lot.pk}/bids/",
+                    json={"max_amount": 25_000},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
                 assert response.status_code == 201, response.text
             bid_sent.set()
             for snapshot, event in await asyncio.gather(*viewers):  # every one of them, none dropped
                 assert event["seq"] == snapshot["seq"] + 1
-                assert (event["lot"]["current_price"], event["lot"]["leader"], event["bid"]["bidder"]) == (10_000, "#1", "#1")
+                assert (event["lot"]["current_price"], event["lot"]["leader"], event["bid"]["bidder"]) == (
+                    10_000,
+                    "#1",
+                    "#1",
+                )
 
         asyncio.run(scenario())
     finally:
@@ -261,7 +298,6 @@ def test_a_bid_holds_the_lots_lock_for_one_write_and_the_commit():
     when it is refused. The bidder is read once, before the lock; the announcement happens after commit."""
     from django.test.utils import CaptureQueriesContext
 
-
     lot = make_lot(start=10_000)
     a, b = bidder(), bidder()
     services.place_bid(a, lot.pk, 20_000)
@@ -276,7 +312,9 @@ def test_a_bid_holds_the_lots_lock_for_one_write_and_the_commit():
         statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
         locked = next(i for i, q in enumerate(queries.captured_queries) if "FOR UPDATE" in q["sql"])
         ended = next(i for i, s in enumerate(statements) if s in ("COMMIT", "ROLLBACK"))
-        return statements[:locked], statements[locked + 1:ended + 1]  # (the announcement after it: not under the lock)
+        return statements[:locked], statements[
+            locked + 1 : ended + 1
+        ]  # (the announcement after it: not under the lock)
 
     before, held = under_the_lock(30_000, b)  # b takes the lead from a: a bid row, the lot, a notice later
     assert before == ["SELECT", "BEGIN"] and held == ["WITH", "COMMIT"]

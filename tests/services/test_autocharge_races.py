@@ -35,18 +35,22 @@ def test_two_closers_and_the_retry_sweep_charge_a_winners_card_once(sim, mailout
         services.place_bid(buyer, lot.pk, 25_000, pay_with_saved_method=True)
         end_now(lot)
         mailoutbox.clear()
-        _, errors = race_on_own_connections([
-            lambda: services.close_lot(lot.pk),
-            lambda: services.close_lot(lot.pk),
-            lambda: autocharge.retry_due_charges(older_than=timedelta(0)),
-        ])
+        _, errors = race_on_own_connections(
+            [
+                lambda: services.close_lot(lot.pk),
+                lambda: services.close_lot(lot.pk),
+                lambda: autocharge.retry_due_charges(older_than=timedelta(0)),
+            ]
+        )
         assert errors == []
         win = Win.objects.select_related("order").get(lot=lot)
         assert win.charge == Win.Charge.PAID and win.order.status == OrderStatus.PAID
         payments = list(Payment.objects.filter(order=win.order))
         assert [p.status for p in payments] == [PaymentStatus.PAID]
         assert PaymentEvent.objects.filter(payment__order=win.order, type=PaymentEvent.Type.CAPTURED).count() == 1
-        at_portone = [p for p in sim.ledger()["iamport_payments"].values() if p["merchant_uid"] == payments[0].merchant_uid]
+        at_portone = [
+            p for p in sim.ledger()["iamport_payments"].values() if p["merchant_uid"] == payments[0].merchant_uid
+        ]
         assert len(at_portone) == 1
         assert len([m for m in mailoutbox if "it is paid" in m.subject]) == 1
 
@@ -68,16 +72,21 @@ def test_racing_charges_of_a_due_win_charge_once_and_email_once(sim, mailoutbox,
     win = Win.objects.get(lot=lot)
     assert win.charge == Win.Charge.DUE and not Payment.objects.filter(order=win.order).exists()
     sim.fault("/iamport/subscribe/payments/again", method="POST", latency_ms=800)
-    _, errors = race_on_own_connections([
-        lambda: autocharge.charge_win(win.pk),
-        lambda: autocharge.charge_win(win.pk),
-        lambda: autocharge.retry_due_charges(older_than=timedelta(0)),
-    ])
+    _, errors = race_on_own_connections(
+        [
+            lambda: autocharge.charge_win(win.pk),
+            lambda: autocharge.charge_win(win.pk),
+            lambda: autocharge.retry_due_charges(older_than=timedelta(0)),
+        ]
+    )
     sim.clear_faults()
     assert errors == []
     win.refresh_from_db()
     assert win.charge == Win.Charge.PAID
     payments = list(Payment.objects.filter(order=win.order))
     assert [p.status for p in payments] == [PaymentStatus.PAID]
-    assert len([p for p in sim.ledger()["iamport_payments"].values() if p["merchant_uid"] == payments[0].merchant_uid]) == 1
+    assert (
+        len([p for p in sim.ledger()["iamport_payments"].values() if p["merchant_uid"] == payments[0].merchant_uid])
+        == 1
+    )
     assert len([m for m in mailoutbox if "it is paid" in m.subject]) == 1

@@ -23,17 +23,22 @@ def test_racing_charges_of_one_order_take_the_money_once(sim):
     method = save_card(buyer)
     for round_ in range(ROUNDS):
         order = make_order(buyer)
-        _, errors = race_on_own_connections([
-            lambda: billing.charge_saved_method(order, method, key=f"cycle-{round_}"),
-            lambda: billing.charge_saved_method(order, method, key=f"cycle-{round_}"),  # the retried task
-            lambda: billing.charge_saved_method(order, method, key=f"other-{round_}"),  # another key, same order
-        ])
+        _, errors = race_on_own_connections(
+            [
+                lambda: billing.charge_saved_method(order, method, key=f"cycle-{round_}"),
+                lambda: billing.charge_saved_method(order, method, key=f"cycle-{round_}"),  # the retried task
+                lambda: billing.charge_saved_method(order, method, key=f"other-{round_}"),  # another key, same order
+            ]
+        )
         assert all(isinstance(e, DomainError) for e in errors), errors
         payments = Payment.objects.filter(order=order)
         assert [p.status for p in payments] == [Status.PAID]
         assert PaymentEvent.objects.filter(payment__order=order, type=PaymentEvent.Type.CAPTURED).count() == 1
-        at_portone = [p for p in sim.ledger()["iamport_payments"].values()
-                      if p["merchant_uid"] in {p.merchant_uid for p in payments}]
+        at_portone = [
+            p
+            for p in sim.ledger()["iamport_payments"].values()
+            if p["merchant_uid"] in {p.merchant_uid for p in payments}
+        ]
         assert len(at_portone) == 1
         order.refresh_from_db()
         assert order.status == OrderStatus.PAID

@@ -28,7 +28,13 @@ import websockets
 from bidcart.auctions import engine
 from tests.chromium import CHROMIUM_ARGS, chromium_path
 from tests.services.stack import (
-    SERVICES, PrivatePostgres, PrivateRedis, alive, scrape, start_stack, wait_until,
+    SERVICES,
+    PrivatePostgres,
+    PrivateRedis,
+    alive,
+    scrape,
+    start_stack,
+    wait_until,
 )
 
 QUICK = 5.0  # seconds: the most a request may take while a dependency is down (no hanging on a dead server)
@@ -56,8 +62,9 @@ def private_redis(tmp_path_factory):
 @pytest.fixture(scope="module")
 def fault_stack(tmp_path_factory, private_postgres, private_redis):
     # Still two web servers behind the (implied) balancer, but one process each: this machine has two CPUs.
-    stack = start_stack(tmp_path_factory.mktemp("faults") / "stack", private_postgres.url("bidcart"), private_redis.url,
-                        WEB_WORKERS="1")
+    stack = start_stack(
+        tmp_path_factory.mktemp("faults") / "stack", private_postgres.url("bidcart"), private_redis.url, WEB_WORKERS="1"
+    )
     try:
         assert stack.up.returncode == 0, stack.up.stdout[-3000:] + stack.up.stderr[-3000:]
         yield stack
@@ -95,8 +102,9 @@ def ws_url(web: str, lot: int) -> str:
 async def room(web: str, lot: int, session: str | None = None):
     """A live-room connection and the snapshot the server sends first."""
     headers = {"Cookie": f"sessionid={session}"} if session else {}
-    ws = await websockets.connect(ws_url(web, lot), origin=web, additional_headers=headers, open_timeout=10,
-                                  max_queue=None)
+    ws = await websockets.connect(
+        ws_url(web, lot), origin=web, additional_headers=headers, open_timeout=10, max_queue=None
+    )
     snapshot = json.loads(await asyncio.wait_for(ws.recv(), 10))
     assert snapshot["type"] == "snapshot", snapshot
     return ws, snapshot
@@ -202,8 +210,11 @@ async def _storm(stack, lot: int, people: list[dict], viewer: dict) -> list[Room
             await page.get_by_test_id("bid-confirm-yes").click()
             await expect(page.get_by_test_id("bid-submit")).to_be_disabled()
             await asyncio.to_thread(stack.kill, "web1")
-            await until(lambda: all(b.accepted_on(1) >= 3 for b in on_web1), 60,
-                        "web 1's clients did not carry on bidding on web 2")
+            await until(
+                lambda: all(b.accepted_on(1) >= 3 for b in on_web1),
+                60,
+                "web 1's clients did not carry on bidding on web 2",
+            )
             # The page knows it is offline, and its bid button works again (the bid's fate comes with the snapshot).
             await expect(page.get_by_test_id("connection")).not_to_have_class(online)
             await expect(page.get_by_test_id("bid-submit")).to_be_enabled()
@@ -214,7 +225,9 @@ async def _storm(stack, lot: int, people: list[dict], viewer: dict) -> list[Room
         restarted = await asyncio.to_thread(stack.restart, "web1")
         assert restarted.returncode == 0, restarted.stderr[-3000:]
         with db_connect(stack) as conn:
-            count, price = conn.execute("SELECT bid_count, current_price FROM auctions_lot WHERE id = %s", [lot]).fetchone()
+            count, price = conn.execute(
+                "SELECT bid_count, current_price FROM auctions_lot WHERE id = %s", [lot]
+            ).fetchone()
         # The page reconnects by itself (with its backoff) and shows the lot as the database has it.
         await expect(page.get_by_test_id("connection")).to_have_class(online, timeout=30_000)
         await expect(page.get_by_test_id("bid-count")).to_have_text(str(count))
@@ -239,9 +252,12 @@ def test_a_web_server_killed_in_a_bid_storm_loses_no_accepted_bid(stack):
     with db_connect(stack) as conn:
         start_price, reserve_price, table, *stored = conn.execute(
             "SELECT start_price, reserve_price, increment_table, leader_id, leader_max, second_max, current_price,"
-            " bid_count FROM auctions_lot WHERE id = %s", [lot]).fetchone()
-        log = conn.execute("SELECT seq, bidder_id, max_amount, price_after FROM auctions_bid WHERE lot_id = %s"
-                           " ORDER BY seq", [lot]).fetchall()
+            " bid_count FROM auctions_lot WHERE id = %s",
+            [lot],
+        ).fetchone()
+        log = conn.execute(
+            "SELECT seq, bidder_id, max_amount, price_after FROM auctions_bid WHERE lot_id = %s ORDER BY seq", [lot]
+        ).fetchall()
 
     # Every bid a client was told was accepted is in the bid log; the log holds nothing nobody sent.
     logged = {(bidder, amount) for _, bidder, amount, _ in log}
@@ -267,13 +283,19 @@ def test_a_web_server_killed_in_a_bid_storm_loses_no_accepted_bid(stack):
 
 # --- 2. Redis down for 10 s ----------------------------------------------------------------------------------
 
+
 def test_redis_down_10_s_the_site_answers_and_the_live_room_recovers(stack, private_redis):
     data = stack.django("tests.services.faultdata:live_lot", "redis", 2)
     lot, (watcher, bidder) = data["lot"], data["bidders"]
     bearer = {"Authorization": f"Bearer {bidder['token']}"}
     product = httpx.get(f"{stack.web1}/api/v1/products/", timeout=10).json()["results"][0]["slug"]
-    pages = [f"{stack.web1}/", f"{stack.web2}/products/{product}/", f"{stack.web1}/auctions/{lot}/",
-             f"{stack.web2}/api/v1/lots/{lot}/", f"{stack.web1}/healthz"]
+    pages = [
+        f"{stack.web1}/",
+        f"{stack.web2}/products/{product}/",
+        f"{stack.web1}/auctions/{lot}/",
+        f"{stack.web2}/api/v1/lots/{lot}/",
+        f"{stack.web1}/healthz",
+    ]
 
     async def outage():
         ws, _ = await room(stack.web1, lot, watcher["session"])
@@ -312,8 +334,9 @@ def test_redis_down_10_s_the_site_answers_and_the_live_room_recovers(stack, priv
         sockets = [await room(web, lot, watcher["session"]) for web in (stack.web1, stack.web2) for _ in range(4)]
         assert all(snapshot["lot"]["bid_count"] == 1 for _, snapshot in sockets)
         # …and a bid on web 2 reaches a room client of web 1 (across processes, over Redis) within seconds.
-        bid = await asyncio.to_thread(httpx.post, f"{stack.web2}/api/v1/lots/{lot}/bids/", json={"max_amount": 9_000},
-                                      headers=bearer, timeout=10)
+        bid = await asyncio.to_thread(
+            httpx.post, f"{stack.web2}/api/v1/lots/{lot}/bids/", json={"max_amount": 9_000}, headers=bearer, timeout=10
+        )
         assert bid.status_code == 201, bid.text
         ws = sockets[0][0]
         while (event := json.loads(await asyncio.wait_for(ws.recv(), QUICK)))["type"] != "bid":
@@ -324,8 +347,11 @@ def test_redis_down_10_s_the_site_answers_and_the_live_room_recovers(stack, priv
 
     asyncio.run(recovered())
     # Celery's worker and beat reconnect to the broker by themselves: the sweeps tick again.
-    wait_until(lambda: httpx.get(f"{stack.web1}/healthz", timeout=QUICK).json()["checks"]["jobs"]["ok"], 30,
-               "the job loop did not tick again after Redis came back")
+    wait_until(
+        lambda: httpx.get(f"{stack.web1}/healthz", timeout=QUICK).json()["checks"]["jobs"]["ok"],
+        30,
+        "the job loop did not tick again after Redis came back",
+    )
 
 
 # --- 3. the worker dies in the middle of the closing sweep ---------------------------------------------------
@@ -336,9 +362,11 @@ ENDED_LOTS = 300  # the closing sweep takes 100 a run: a few seconds for all of 
 def test_the_worker_killed_mid_sweep_the_next_sweep_finishes_the_job(stack):
     lots = stack.django("tests.services.faultdata:ended_lots", "sweep", ENDED_LOTS)
     with db_connect(stack) as conn:
+
         def closed() -> int:
-            return conn.execute("SELECT count(*) FROM auctions_lot WHERE id = ANY(%s) AND status <> 'live'",
-                                [lots]).fetchone()[0]
+            return conn.execute(
+                "SELECT count(*) FROM auctions_lot WHERE id = ANY(%s) AND status <> 'live'", [lots]
+            ).fetchone()[0]
 
         # Inside the first run: it has closed some of its batch of 100, not all.
         wait_until(lambda: closed() >= 10, 30, "the closing sweep did not start", every=0.01)
@@ -363,16 +391,24 @@ def test_the_worker_killed_mid_sweep_the_next_sweep_finishes_the_job(stack):
             " (SELECT count(*) FROM auctions_win w WHERE w.lot_id = l.id),"
             " (SELECT count(*) FROM orders_orderline o WHERE o.sku = 'LOT-' || l.id),"
             " (SELECT count(*) FROM auctions_notice n WHERE n.lot_id = l.id AND n.kind = 'won')"
-            " FROM auctions_lot l WHERE l.id = ANY(%s)", [lots]).fetchall()
+            " FROM auctions_lot l WHERE l.id = ANY(%s)",
+            [lots],
+        ).fetchall()
     assert len(rows) == ENDED_LOTS
     assert {row[1:] for row in rows} == {("sold", 5_000, 2, 1, 1, 1)}
 
 
 # --- 4. PostgreSQL stops and starts again --------------------------------------------------------------------
 
+
 def close_sweeps_ok(web: str) -> float:
-    return scrape(web).get(("bidcart_sweep_runs_total", frozenset({("sweep", "bidcart.auctions.tasks.close_ended_lots"),
-                                                                    ("outcome", "ok")})), 0.0)
+    return scrape(web).get(
+        (
+            "bidcart_sweep_runs_total",
+            frozenset({("sweep", "bidcart.auctions.tasks.close_ended_lots"), ("outcome", "ok")}),
+        ),
+        0.0,
+    )
 
 
 def test_postgres_restart_requests_fail_cleanly_then_recover_without_a_restart(stack, private_postgres, private_redis):
@@ -404,7 +440,11 @@ def test_postgres_restart_requests_fail_cleanly_then_recover_without_a_restart(s
             # A bid in the live room gets an answer, and the socket stays open.
             await ws.send(json.dumps({"type": "bid", "max_amount": 7_000, "ref": "during"}))
             refused = await reply_to(ws, "during", QUICK)
-            assert (refused["type"], refused["accepted"], refused["reason"]) == ("bid_result", False, "service_unavailable")
+            assert (refused["type"], refused["accepted"], refused["reason"]) == (
+                "bid_result",
+                False,
+                "service_unavailable",
+            )
             await ws.send(json.dumps({"type": "ping", "t": "alive"}))
             while (pong := json.loads(await asyncio.wait_for(ws.recv(), QUICK)))["type"] != "pong":
                 pass
@@ -424,7 +464,9 @@ def test_postgres_restart_requests_fail_cleanly_then_recover_without_a_restart(s
             assert accepted["accepted"] is True, accepted
             await ws.close()
             bid = client.post(f"{stack.web2}/api/v1/lots/{lot}/bids/", json={"max_amount": 8_000}, headers=bearer)
-            assert bid.status_code == 201 and bid.json()["bid_count"] == 2  # 7,000, then the leader raises their maximum
+            assert (
+                bid.status_code == 201 and bid.json()["bid_count"] == 2
+            )  # 7,000, then the leader raises their maximum
         return sweeps_when_back
 
     sweeps_when_back = asyncio.run(scenario())

@@ -9,7 +9,6 @@ from django.utils import timezone
 from bidcart.cart.models import Cart, CartItem
 from bidcart.orders import services
 from bidcart.orders.models import Order, OrderEvent, Shipment
-
 from tests.factories import make_product, make_user
 from tests.services.test_store_concurrency import race_on_own_connections
 
@@ -20,7 +19,9 @@ CJ = {"courier": "cj", "tracking_number": "123456789012"}
 def paid_order(buyer, sellers):
     cart, _ = Cart.objects.get_or_create(user=buyer)
     for seller in sellers:
-        CartItem.objects.create(cart=cart, variant=make_product(seller, price=10_000, stock=5).variants.get(), quantity=1)
+        CartItem.objects.create(
+            cart=cart, variant=make_product(seller, price=10_000, stock=5).variants.get(), quantity=1
+        )
     return services.mark_paid(services.place_order(buyer, shipping_address=ADDRESS))
 
 
@@ -33,7 +34,8 @@ def test_sellers_shipping_their_last_parcels_at_once_leave_the_order_shipped():
     for _round in range(5):
         order = paid_order(buyer, sellers)
         _pids, errors = race_on_own_connections(
-            [lambda s=s: services.update_shipment(s, order, "shipped", **CJ) for s in sellers])
+            [lambda s=s: services.update_shipment(s, order, "shipped", **CJ) for s in sellers]
+        )
         assert errors == []
         assert Order.objects.get(pk=order.pk).status == "shipped"
         steps = list(OrderEvent.objects.filter(order=order, type="status").values_list("to_status", flat=True))
@@ -59,7 +61,8 @@ def test_buyer_and_sweep_confirming_at_once_confirm_once(settings):
     services.update_shipment(seller, order, "delivered")
     Order.objects.filter(pk=order.pk).update(delivered_at=timezone.now() - timedelta(days=8))
     _pids, errors = race_on_own_connections(
-        [lambda: services.confirm_purchase(buyer, order)] * 2 + [services.auto_confirm_delivered] * 2)
+        [lambda: services.confirm_purchase(buyer, order)] * 2 + [services.auto_confirm_delivered] * 2
+    )
     assert all(e.code == "already_confirmed" for e in errors)
     assert Order.objects.get(pk=order.pk).confirmed_at is not None
     assert OrderEvent.objects.filter(order=order, type=OrderEvent.Type.CONFIRMED).count() == 1

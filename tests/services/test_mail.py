@@ -24,8 +24,13 @@ from tests.livesrv import free_port
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
-ADDRESS = {"recipient": "김구매", "phone": "010-1234-5678", "postcode": "06236", "address1": "서울 강남구 테헤란로 152",
-           "address2": "12층"}
+ADDRESS = {
+    "recipient": "김구매",
+    "phone": "010-1234-5678",
+    "postcode": "06236",
+    "address1": "서울 강남구 테헤란로 152",
+    "address2": "12층",
+}
 
 
 class Inbox:
@@ -45,7 +50,9 @@ class Inbox:
             if len(mine) >= count:
                 return mine
             time.sleep(0.1)
-        raise AssertionError(f"{count} message(s) to {to} did not arrive; got {[str(m['Subject']) for m in self.messages]}")
+        raise AssertionError(
+            f"{count} message(s) to {to} did not arrive; got {[str(m['Subject']) for m in self.messages]}"
+        )
 
 
 @pytest.fixture
@@ -62,12 +69,23 @@ def shop(smtp, subprocess_env, tmp_path):
     """`bidcart run` on this test's database, its mail going to the SMTP server by EMAIL_URL alone."""
     controller, _inbox = smtp
     port = free_port()
-    env = {**subprocess_env, "EMAIL_URL": f"smtp://127.0.0.1:{controller.port}", "BIDCART_DATA_DIR": str(tmp_path),
-           "SITE_URL": f"http://127.0.0.1:{port}", "BIDCART_JOBS": "inprocess", "LOG_FORMAT": "json"}
+    env = {
+        **subprocess_env,
+        "EMAIL_URL": f"smtp://127.0.0.1:{controller.port}",
+        "BIDCART_DATA_DIR": str(tmp_path),
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "BIDCART_JOBS": "inprocess",
+        "LOG_FORMAT": "json",
+    }
     env.pop("REDIS_URL", None)  # one process: in-memory layers
     log = open(tmp_path / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "bidcart.cli", "run", "--no-seed", "--port", str(port)], env=env,
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bidcart.cli", "run", "--no-seed", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -96,10 +114,16 @@ def html_part(message) -> str:
 
 def test_the_verification_email_arrives_by_smtp_in_korean_and_its_link_activates_the_account(shop, smtp):
     _controller, inbox = smtp
-    answer = httpx.post(f"{shop}/api/v1/auth/signup/", headers={"Accept-Language": "ko"}, json={
-        "email": "smtp.buyer@example.com", "display_name": "메일 구매자", "password": "a-long-enough-password-1",
-        "consents": {"terms": True, "privacy": True, "age": True},
-    })
+    answer = httpx.post(
+        f"{shop}/api/v1/auth/signup/",
+        headers={"Accept-Language": "ko"},
+        json={
+            "email": "smtp.buyer@example.com",
+            "display_name": "메일 구매자",
+            "password": "a-long-enough-password-1",
+            "consents": {"terms": True, "privacy": True, "age": True},
+        },
+    )
     assert answer.status_code == 201, answer.text
 
     [message] = inbox.wait_for("smtp.buyer@example.com", 1)
@@ -142,9 +166,11 @@ def test_the_order_email_arrives_by_smtp_in_korean_with_a_link_to_the_order(shop
     page = httpx.Client(base_url=shop, follow_redirects=True)
     assert "/accounts/login/" in str(page.get(link).url)  # the link asks a visitor to log in first ...
     page.get("/accounts/login/")
-    login = page.post("/accounts/login/", data={"email": buyer.email, "password": PASSWORD,
-                                                "csrfmiddlewaretoken": page.cookies["csrftoken"]},
-                      headers={"Referer": f"{shop}/accounts/login/"})
+    login = page.post(
+        "/accounts/login/",
+        data={"email": buyer.email, "password": PASSWORD, "csrfmiddlewaretoken": page.cookies["csrftoken"]},
+        headers={"Referer": f"{shop}/accounts/login/"},
+    )
     assert login.status_code == 200
     shown = page.get(link)
     assert shown.status_code == 200 and number in shown.text  # ... and shows the buyer the order

@@ -61,22 +61,30 @@ def s3_endpoint():
     port = free_port()
     with running([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], None, port, "moto (S3)"):
         endpoint = f"http://127.0.0.1:{port}"
-        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
-                     aws_secret_access_key="test").create_bucket(Bucket=BUCKET)
+        boto3.client(
+            "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
+        ).create_bucket(Bucket=BUCKET)
         yield endpoint
 
 
 def bucket_keys(endpoint) -> set[str]:
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
-                          aws_secret_access_key="test")
+    client = boto3.client(
+        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
+    )
     return {o["Key"] for o in client.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
 
 
 @contextmanager
 def web_server(subprocess_env, data_dir, storage_url):
     port = free_port()
-    env = dict(subprocess_env, BIDCART_DATA_DIR=str(data_dir), MEDIA_STORAGE_URL=storage_url, DEBUG="0",
-               SECURE_COOKIES="0", LOG_LEVEL="WARNING")
+    env = dict(
+        subprocess_env,
+        BIDCART_DATA_DIR=str(data_dir),
+        MEDIA_STORAGE_URL=storage_url,
+        DEBUG="0",
+        SECURE_COOKIES="0",
+        LOG_LEVEL="WARNING",
+    )
     args = [sys.executable, "-m", "uvicorn", "bidcart.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
     with running(args, env, port, "bidcart web server"):
         yield f"http://127.0.0.1:{port}"
@@ -89,7 +97,8 @@ def jpeg(size=(1200, 600)) -> bytes:
 
 
 def test_a_picture_uploaded_through_one_server_is_served_by_the_other_from_object_storage(
-        s3_endpoint, subprocess_env, tmp_path):
+    s3_endpoint, subprocess_env, tmp_path
+):
     storage_url = f"s3://test:test@{BUCKET}?endpoint_url={s3_endpoint}&region_name=us-east-1&addressing_style=path"
     seller = make_user(seller=True)
     product = make_product(seller, make_category(), name="캔버스 토트백", slug="tote")
@@ -97,16 +106,29 @@ def test_a_picture_uploaded_through_one_server_is_served_by_the_other_from_objec
     session.force_login(seller)  # a session row both servers read
     cookies = {"sessionid": session.cookies["sessionid"].value}
 
-    with web_server(subprocess_env, tmp_path / "one", storage_url) as one, \
-            web_server(subprocess_env, tmp_path / "two", storage_url) as two:
+    with (
+        web_server(subprocess_env, tmp_path / "one", storage_url) as one,
+        web_server(subprocess_env, tmp_path / "two", storage_url) as two,
+    ):
         with httpx.Client(base_url=one, cookies=cookies) as browser:
             form = browser.get(f"/seller/products/{product.pk}/")
             assert form.status_code == 200
             token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
-            response = browser.post(f"/seller/products/{product.pk}/", data={
-                "csrfmiddlewaretoken": token, "action": "product", "name": product.name, "category": product.category_id,
-                "base_price": product.base_price, "brand": "", "description": "", "active": "on",
-            }, files={"images": ("tote.jpg", jpeg(), "image/jpeg")}, headers={"Referer": f"{one}/seller/"})
+            response = browser.post(
+                f"/seller/products/{product.pk}/",
+                data={
+                    "csrfmiddlewaretoken": token,
+                    "action": "product",
+                    "name": product.name,
+                    "category": product.category_id,
+                    "base_price": product.base_price,
+                    "brand": "",
+                    "description": "",
+                    "active": "on",
+                },
+                files={"images": ("tote.jpg", jpeg(), "image/jpeg")},
+                headers={"Referer": f"{one}/seller/"},
+            )
             assert response.status_code == 302, response.text[-2000:]
 
         (image,) = ProductImage.objects.filter(product=product)
@@ -141,14 +163,20 @@ def test_copymedia_carries_a_local_sites_pictures_into_the_bucket(s3_endpoint, s
     (old / "lots/2025/01").mkdir(parents=True)
     (old / "lots/2025/01/pwn.js").write_bytes(b"alert(1)")
     storage_url = f"s3://test:test@{BUCKET}?endpoint_url={s3_endpoint}&region_name=us-east-1&addressing_style=path"
-    env = dict(subprocess_env, MEDIA_STORAGE_URL=storage_url, BIDCART_DATA_DIR=str(tmp_path / "new"),
-               DJANGO_SETTINGS_MODULE="bidcart.settings")
-    done = subprocess.run([sys.executable, "-m", "django", "copymedia", str(old)], env=env, capture_output=True,
-                          text=True, timeout=120)
+    env = dict(
+        subprocess_env,
+        MEDIA_STORAGE_URL=storage_url,
+        BIDCART_DATA_DIR=str(tmp_path / "new"),
+        DJANGO_SETTINGS_MODULE="bidcart.settings",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "django", "copymedia", str(old)], env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert "1 file(s) copied" in done.stdout and "pwn.js" in done.stderr
     assert bucket_keys(s3_endpoint) == {"products/2025/01/a.jpg"}
-    stored = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="test",
-                          aws_secret_access_key="test").get_object(Bucket=BUCKET, Key="products/2025/01/a.jpg")
+    stored = boto3.client(
+        "s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
+    ).get_object(Bucket=BUCKET, Key="products/2025/01/a.jpg")
     assert stored["ContentType"] == "image/jpeg" and "immutable" in stored["CacheControl"]
     assert stored["Body"].read() == (old / "products/2025/01/a.jpg").read_bytes()

@@ -18,38 +18,86 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[2]
 BIDCART = str(Path(sys.executable).with_name("bidcart"))
 # Tables the shop built on SQLite must have filled, so "the counts match" cannot pass on empty tables.
-FILLED = ["accounts_user", "django_session", "catalog_product", "catalog_productimage", "catalog_wishlistitem",
-          "cart_cartitem", "orders_order", "orders_orderline", "payments_payment", "payments_paymentevent",
-          "payments_refund", "payments_webhookdelivery", "reviews_review", "auctions_lot", "auctions_bid",
-          "auctions_win", "auctions_chatmessage", "auctions_notice", "auth_permission", "django_content_type"]
+FILLED = [
+    "accounts_user",
+    "django_session",
+    "catalog_product",
+    "catalog_productimage",
+    "catalog_wishlistitem",
+    "cart_cartitem",
+    "orders_order",
+    "orders_orderline",
+    "payments_payment",
+    "payments_paymentevent",
+    "payments_refund",
+    "payments_webhookdelivery",
+    "reviews_review",
+    "auctions_lot",
+    "auctions_bid",
+    "auctions_win",
+    "auctions_chatmessage",
+    "auctions_notice",
+    "auth_permission",
+    "django_content_type",
+]
 
 
 def site_env(data_dir: Path, **extra) -> dict:
     """The embedded default as `bidcart run` has it (no DATABASE_URL, no Redis), in `data_dir`."""
-    drop = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SECRET_KEY", "ALLOWED_HOSTS", "BIDCART_ADMIN_PATH",
-            "PGSIM_URL", "SITE_URL")
+    drop = (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "CELERY_BROKER_URL",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "BIDCART_ADMIN_PATH",
+        "PGSIM_URL",
+        "SITE_URL",
+    )
     env = {k: v for k, v in os.environ.items() if k not in drop}
-    env.update({"BIDCART_DATA_DIR": str(data_dir), "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "bidcart.settings",
-                "PGSIM_MOUNT": "0", "LOG_LEVEL": "WARNING", "EMAIL_URL": "dummymail://", "ALLOWED_HOSTS": "testserver",
-                **extra})
+    env.update(
+        {
+            "BIDCART_DATA_DIR": str(data_dir),
+            "DEBUG": "1",
+            "DJANGO_SETTINGS_MODULE": "bidcart.settings",
+            "PGSIM_MOUNT": "0",
+            "LOG_LEVEL": "WARNING",
+            "EMAIL_URL": "dummymail://",
+            "ALLOWED_HOSTS": "testserver",
+            **extra,
+        }
+    )
     return env
 
 
 def site(env, *args) -> dict:
-    done = subprocess.run([sys.executable, "-m", "tests.services.moveto_site", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.services.moveto_site", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def moveto(env, url, *flags) -> subprocess.CompletedProcess:
-    return subprocess.run([BIDCART, "manage", "moveto", *flags, url], env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [BIDCART, "manage", "moveto", *flags, url], env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def sqlite_counts(path: Path) -> dict[str, int]:
     with sqlite3.connect(path) as db:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                           "AND name NOT LIKE 'sqlite_%' AND name != 'django_migrations'")]
+        tables = [
+            r[0]
+            for r in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%' AND name != 'django_migrations'"
+            )
+        ]
         return {t: db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
 
 
@@ -84,8 +132,14 @@ def moved(tmp_path_factory, target_url):
     data_dir = tmp_path_factory.mktemp("sqlite-site")
     env = site_env(data_dir)
     facts = site(env, "build")
-    return {"env": env, "facts": facts, "data_dir": data_dir, "sqlite": data_dir / "bidcart.sqlite3",
-            "url": target_url, "run": moveto(env, target_url)}
+    return {
+        "env": env,
+        "facts": facts,
+        "data_dir": data_dir,
+        "sqlite": data_dir / "bidcart.sqlite3",
+        "url": target_url,
+        "run": moveto(env, target_url),
+    }
 
 
 def test_moveto_copies_every_row_and_the_shop_keeps_working_on_postgresql(moved):
@@ -101,20 +155,28 @@ def test_moveto_copies_every_row_and_the_shop_keeps_working_on_postgresql(moved)
 
     # The rows are the same rows: ids, password hashes, amounts, the payment's times, the log, the picture.
     with sqlite3.connect(moved["sqlite"]) as lite, psycopg.connect(url) as pg:
+
         def both(sql, *params):
             return lite.execute(sql.replace("%s", "?"), params).fetchall(), pg.execute(sql, params).fetchall()
 
         old, new = both("SELECT id, password FROM accounts_user WHERE email = %s", facts["email"])
         assert old == new and len(new) == 1
-        old, new = both("SELECT id, user_id, total, status, currency FROM orders_order WHERE number = %s", facts["order"])
+        old, new = both(
+            "SELECT id, user_id, total, status, currency FROM orders_order WHERE number = %s", facts["order"]
+        )
         assert old == new and len(new) == 1
-        old, new = both("SELECT id, order_id, amount, status, psp, updated_at FROM payments_payment WHERE merchant_uid = %s",
-                        facts["merchant_uid"])
-        (pid, order_id, amount, status, psp, updated_at), = old
-        assert new == [(pid, order_id, amount, status, json.loads(psp),
-                        datetime.fromisoformat(updated_at).replace(tzinfo=UTC))]  # auto_now kept, not "now"
+        old, new = both(
+            "SELECT id, order_id, amount, status, psp, updated_at FROM payments_payment WHERE merchant_uid = %s",
+            facts["merchant_uid"],
+        )
+        ((pid, order_id, amount, status, psp, updated_at),) = old
+        assert new == [
+            (pid, order_id, amount, status, json.loads(psp), datetime.fromisoformat(updated_at).replace(tzinfo=UTC))
+        ]  # auto_now kept, not "now"
         assert status == "partially_refunded"
-        old, new = both("SELECT id, type, amount, dedupe_key FROM payments_paymentevent WHERE payment_id = %s ORDER BY id", pid)
+        old, new = both(
+            "SELECT id, type, amount, dedupe_key FROM payments_paymentevent WHERE payment_id = %s ORDER BY id", pid
+        )
         assert old == new and ("captured" in {row[3] for row in new})
         old, new = both("SELECT id, payment_id, amount, status FROM payments_refund ORDER BY id")
         assert old == new
@@ -148,8 +210,10 @@ def test_moveto_refuses_a_target_that_holds_data_and_changes_nothing_on_a_failed
     # A row PostgreSQL cannot take (SQLite keeps any text in an IP column): a clear refusal naming the row,
     # and the target is exactly as it was, even with --replace (one transaction).
     with sqlite3.connect(sqlite) as lite:
-        bad = lite.execute("INSERT INTO accounts_honeypotattempt (ip, username, path, user_agent, created_at) "
-                           "VALUES ('unknown', 'admin', '/admin/', 'x', '2026-01-01 00:00:00')").lastrowid
+        bad = lite.execute(
+            "INSERT INTO accounts_honeypotattempt (ip, username, path, user_agent, created_at) "
+            "VALUES ('unknown', 'admin', '/admin/', 'x', '2026-01-01 00:00:00')"
+        ).lastrowid
     failed = moveto(env, url, "--replace")
     assert failed.returncode == 1
     assert f"accounts_honeypotattempt row {bad}: ip 'unknown' is not an IP address" in failed.stderr

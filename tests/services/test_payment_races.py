@@ -47,15 +47,19 @@ def test_return_webhook_and_reconciliation_racing_capture_exactly_once(sim, webh
         uid = payment.merchant_uid
 
         def webhook():
-            stored = services.receive_webhook("paypal", headers=delivery["headers"], body=delivery["body"], remote_ip="127.0.0.1")
+            stored = services.receive_webhook(
+                "paypal", headers=delivery["headers"], body=delivery["body"], remote_ip="127.0.0.1"
+            )
             services.process_webhook(stored)
 
-        _, errors = race_on_own_connections([
-            lambda: services.confirm_payment(uid, params),
-            lambda: services.confirm_payment(uid, params),  # the double click
-            webhook,
-            lambda: services.reconcile_payment(uid),
-        ])
+        _, errors = race_on_own_connections(
+            [
+                lambda: services.confirm_payment(uid, params),
+                lambda: services.confirm_payment(uid, params),  # the double click
+                webhook,
+                lambda: services.reconcile_payment(uid),
+            ]
+        )
         assert not errors, errors
         payment = Payment.objects.get(merchant_uid=uid)
         assert payment.status == Status.PAID
@@ -110,13 +114,15 @@ def test_two_attempts_paid_at_the_provider_and_racing_every_path_pay_the_order_o
     for _ in range(ROUNDS // 2):
         order = make_order(buyer)
         (one, one_params), (two, two_params) = (portone_attempt_paid_at_provider(sim, buyer, order) for _ in range(2))
-        _, errors = race_on_own_connections([
-            lambda: services.confirm_payment(one.merchant_uid, one_params),
-            lambda: services.confirm_payment(two.merchant_uid, two_params),
-            lambda: services.abandon_payment(one.merchant_uid, failed=False),  # a cancel landing racing the return
-            lambda: services.abandon_payment(two.merchant_uid, failed=True),
-            lambda: services.reconcile(),
-        ])
+        _, errors = race_on_own_connections(
+            [
+                lambda: services.confirm_payment(one.merchant_uid, one_params),
+                lambda: services.confirm_payment(two.merchant_uid, two_params),
+                lambda: services.abandon_payment(one.merchant_uid, failed=False),  # a cancel landing racing the return
+                lambda: services.abandon_payment(two.merchant_uid, failed=True),
+                lambda: services.reconcile(),
+            ]
+        )
         assert not errors, errors
         order.refresh_from_db()
         payments = sorted(Payment.objects.filter(order=order), key=lambda p: p.status)

@@ -22,8 +22,14 @@ def test_accounts_verifying_one_number_at_once_leave_exactly_one_verified():
     sms.outbox.clear()
     users, codes = [], {}
     for i in range(RACERS):
-        user = User.objects.create_user(f"phone{i}@example.com", "pw-123456789", display_name=f"p{i}", is_active=True,
-                                        email_verified_at=timezone.now(), phone=NUMBER)
+        user = User.objects.create_user(
+            f"phone{i}@example.com",
+            "pw-123456789",
+            display_name=f"p{i}",
+            is_active=True,
+            email_verified_at=timezone.now(),
+            phone=NUMBER,
+        )
         services.request_phone_code(user)
         codes[user.pk] = re.search(r"\b(\d{6})\b", sms.outbox[-1]["text"]).group(1)
         users.append(user)
@@ -36,6 +42,7 @@ def test_accounts_verifying_one_number_at_once_leave_exactly_one_verified():
                 outcomes.append("verified")
             except DomainError as error:
                 outcomes.append(error.code)
+
         return run
 
     _pids, errors = race_on_own_connections([verify(u) for u in users])

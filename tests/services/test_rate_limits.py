@@ -36,8 +36,16 @@ def test_processes_sharing_redis_let_exactly_the_limit_through(subprocess_env):
     assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
     env = {**subprocess_env, "RATE_LIMIT_BID": f"{LIMIT}/min", "DJANGO_SETTINGS_MODULE": "bidcart.settings"}
     start = time.time() + 3  # every process imported and waiting, then all at once
-    procs = [subprocess.Popen([sys.executable, "-c", CALLER, str(start), str(CALLS_EACH)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(PROCESSES)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CALLER, str(start), str(CALLS_EACH)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(PROCESSES)
+    ]
     outputs = [p.communicate(timeout=60) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err[-2000:] for _out, err in outputs]
     allowed = [int(out.strip().splitlines()[-1]) for out, _err in outputs]

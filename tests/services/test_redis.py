@@ -60,9 +60,25 @@ def test_celery_beat_and_worker_run_a_sweep_through_redis(subprocess_env, tmp_pa
     Session.objects.filter(session_key=dead.session_key).update(expire_date=timezone.now() - timedelta(days=1))
 
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "bidcart", "worker", "-B", "--loglevel=INFO",
-         "--concurrency=1", "--schedule", str(tmp_path / "beat-schedule"), "--without-gossip", "--without-mingle"],
-        env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "bidcart",
+            "worker",
+            "-B",
+            "--loglevel=INFO",
+            "--concurrency=1",
+            "--schedule",
+            str(tmp_path / "beat-schedule"),
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        env=subprocess_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60

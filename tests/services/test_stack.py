@@ -54,16 +54,21 @@ def test_services_up_runs_two_web_servers_a_worker_and_beat_on_shared_postgres_a
     # A buyer logs in and fills the cart on web 1; web 2 knows the session and sees the cart.
     with httpx.Client(timeout=10) as browser:
         browser.get(f"{web1}/accounts/login/")
-        login = browser.post(f"{web1}/accounts/login/", data={
-            "csrfmiddlewaretoken": browser.cookies["csrftoken"], "email": "buyer@example.com", "password": "bidcart-demo"})
+        login = browser.post(
+            f"{web1}/accounts/login/",
+            data={
+                "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+                "email": "buyer@example.com",
+                "password": "bidcart-demo",
+            },
+        )
         assert login.status_code == 302, login.text[:500]
         product = browser.get(f"{web1}/api/v1/products/").json()["results"][0]
         variant = browser.get(f"{web1}/api/v1/products/{product['slug']}/").json()["variants"][0]["id"]
         csrf = {"X-CSRFToken": browser.cookies["csrftoken"]}
         for line in browser.get(f"{web1}/api/v1/cart/").json()["items"]:  # the stack's database outlives a run
             assert browser.delete(f"{web1}/api/v1/cart/items/{line['id']}/", headers=csrf).status_code == 204
-        added = browser.post(f"{web1}/api/v1/cart/items/", json={"variant": variant, "quantity": 2},
-                             headers=csrf)
+        added = browser.post(f"{web1}/api/v1/cart/items/", json={"variant": variant, "quantity": 2}, headers=csrf)
         assert added.status_code in (200, 201), added.text
         assert browser.get(f"{web2}/api/v1/me/").json()["email"] == "buyer@example.com"
         cart = browser.get(f"{web2}/api/v1/cart/").json()
@@ -71,14 +76,19 @@ def test_services_up_runs_two_web_servers_a_worker_and_beat_on_shared_postgres_a
 
     # A group message through the shared Redis channel layer reaches WebSocket clients of both servers.
     async def broadcast():
-        async with websockets.connect(web1.replace("http", "ws") + "/ws/ping/", origin=web1) as on1, \
-                websockets.connect(web2.replace("http", "ws") + "/ws/ping/", origin=web2) as on2:
+        async with (
+            websockets.connect(web1.replace("http", "ws") + "/ws/ping/", origin=web1) as on1,
+            websockets.connect(web2.replace("http", "ws") + "/ws/ping/", origin=web2) as on2,
+        ):
             for ws in (on1, on2):  # connected and in the group
                 await ws.send(json.dumps({"type": "ping"}))
                 assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "pong"
             await get_channel_layer().group_send(PING_GROUP, {"type": "ping.broadcast", "data": "lot 7 closed"})
             for ws in (on1, on2):
-                assert json.loads(await asyncio.wait_for(ws.recv(), 10)) == {"type": "broadcast", "data": "lot 7 closed"}
+                assert json.loads(await asyncio.wait_for(ws.recv(), 10)) == {
+                    "type": "broadcast",
+                    "data": "lot 7 closed",
+                }
 
     asyncio.run(broadcast())
 
@@ -92,11 +102,15 @@ def test_services_up_runs_two_web_servers_a_worker_and_beat_on_shared_postgres_a
         time.sleep(0.5)
     assert jobs["mode"] == "celery"
     samples = scrape(web1)
-    ran = sum(v for (name, labels), v in samples.items()
-              if name == "bidcart_sweep_runs_total" and ("outcome", "ok") in labels)
+    ran = sum(
+        v for (name, labels), v in samples.items() if name == "bidcart_sweep_runs_total" and ("outcome", "ok") in labels
+    )
     assert ran >= 1
-    sweep_lines = [json.loads(line) for line in (stack.dir / "worker.log").read_text().splitlines()
-                   if line.startswith("{") and '"event": "sweep"' in line]
+    sweep_lines = [
+        json.loads(line)
+        for line in (stack.dir / "worker.log").read_text().splitlines()
+        if line.startswith("{") and '"event": "sweep"' in line
+    ]
     assert sweep_lines and {"sweep", "ok", "duration_ms", "lag_s", "ts"} <= set(sweep_lines[0])
 
     # The Celery worker serves its own /metrics: the sweeps it timed in its pool's process.
@@ -107,16 +121,18 @@ def test_services_up_runs_two_web_servers_a_worker_and_beat_on_shared_postgres_a
     # Each web server's /metrics adds up its two worker processes (multiprocess mode).
     for _ in range(20):
         assert httpx.get(f"{web1}/products/", timeout=10).status_code == 200
-    counted = scrape(web1)[("bidcart_http_requests_total",
-                            frozenset({("method", "GET"), ("route", "/products/"), ("status", "200")}))]
+    counted = scrape(web1)[
+        ("bidcart_http_requests_total", frozenset({("method", "GET"), ("route", "/products/"), ("status", "200")}))
+    ]
     assert counted == 20
     # …and its request log lines are JSON with the route.
     lines = [json.loads(line) for line in (stack.dir / "web1.log").read_text().splitlines() if line.startswith("{")]
     assert sum(1 for line in lines if line.get("event") == "request" and line["route"] == "/products/") == 20
 
     # services-down stops everything services-up started, children included, and nothing else.
-    down = subprocess.run([str(ROOT / "scripts" / "services-down")], env=stack.env, capture_output=True, text=True,
-                          timeout=60)
+    down = subprocess.run(
+        [str(ROOT / "scripts" / "services-down")], env=stack.env, capture_output=True, text=True, timeout=60
+    )
     assert down.returncode == 0, down.stderr
     assert "stopped 5 service(s)" in down.stdout
     for name, pid in pids.items():

@@ -12,11 +12,9 @@ from bidcart.catalog.models import Product, Variant
 from bidcart.core.errors import DomainError
 from bidcart.orders import services as order_services
 from bidcart.orders.models import Order, Status
-
 from tests.factories import make_product, make_user
 from tests.services.conftest import RACE_BUYERS
 from tests.services.test_postgres import run_at_once
-
 
 ADDRESS = {"recipient": "구매자", "phone": "010-1234-5678", "postcode": "06236", "address1": "서울", "address2": ""}
 
@@ -64,6 +62,7 @@ def test_100_buyers_racing_for_10_units_never_oversell():
                 placed.append((user.pk, order_services.place_order(user, shipping_address=ADDRESS).number))
             except DomainError as error:
                 refused.append((user.pk, error.code, str(error.detail)))
+
         return buy
 
     # 100 threads, each holding its own connection, released together by a barrier

@@ -38,11 +38,13 @@ def test_two_sweeps_at_once_charge_each_cycle_exactly_once(sim, settings):
     for label, now in moments:
         if label == "cycle 2":
             sim.fault("/iamport/subscribe/payments/again", status=400, count=1)
-        _, errors = race_on_own_connections([
-            lambda now=now: services.run_cycles(now=now),
-            lambda now=now: services.run_cycles(now=now),  # a second worker's sweep
-            lambda now=now: services.charge_open_cycles(now),  # a retried charging task
-        ])
+        _, errors = race_on_own_connections(
+            [
+                lambda now=now: services.run_cycles(now=now),
+                lambda now=now: services.run_cycles(now=now),  # a second worker's sweep
+                lambda now=now: services.charge_open_cycles(now),  # a retried charging task
+            ]
+        )
         assert not errors, (label, errors)
 
     cycles = Cycle.objects.filter(subscription__in=subs)

@@ -32,9 +32,15 @@ def offered(seller, *, intervals=("1w", "1m"), stock=10, price=PRICE, name="ì›ë
 
 
 def subscribe(buyer, product, method, *, interval="1w", quantity=1, days_ahead=1) -> Subscription:
-    return services.subscribe(buyer, variant_id=product.variants.get().pk, quantity=quantity, interval=interval,
-                              method_id=method.pk, shipping_address=ADDRESS,
-                              first_date=services.seoul_today() + timedelta(days=days_ahead))
+    return services.subscribe(
+        buyer,
+        variant_id=product.variants.get().pk,
+        quantity=quantity,
+        interval=interval,
+        method_id=method.pk,
+        shipping_address=ADDRESS,
+        first_date=services.seoul_today() + timedelta(days=days_ahead),
+    )
 
 
 def due(sub: Subscription, *, after: timedelta = timedelta(minutes=1)) -> datetime:
@@ -48,5 +54,8 @@ def subjects(to: str | None = None) -> list[str]:
 
 
 def charged_at_portone(sim, method: SavedPaymentMethod, status: str = "paid") -> list[dict]:
-    return [p for p in sim.ledger()["iamport_payments"].values()
-            if p.get("customer_uid") == method.reference and p["status"] == status]
+    return [
+        p
+        for p in sim.ledger()["iamport_payments"].values()
+        if p.get("customer_uid") == method.reference and p["status"] == status
+    ]

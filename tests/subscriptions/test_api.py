@@ -25,9 +25,15 @@ def client_for(user) -> APIClient:
 
 
 def body(product, saved, **changes) -> dict:
-    return {"variant": product.variants.get().pk, "quantity": 2, "interval": "2w", "method": saved.pk,
-            "first_date": (services.seoul_today() + timedelta(days=3)).isoformat(), "shipping_address": ADDRESS,
-            **changes}
+    return {
+        "variant": product.variants.get().pk,
+        "quantity": 2,
+        "interval": "2w",
+        "method": saved.pk,
+        "first_date": (services.seoul_today() + timedelta(days=3)).isoformat(),
+        "shipping_address": ADDRESS,
+        **changes,
+    }
 
 
 def test_a_buyer_subscribes_and_manages_the_schedule(sim, seller, buyer):
@@ -40,7 +46,11 @@ def test_a_buyer_subscribes_and_manages_the_schedule(sim, seller, buyer):
     sub = r.json()
     first = services.seoul_today() + timedelta(days=3)
     assert (sub["state"], sub["interval"], sub["quantity"], sub["next_date"]) == ("active", "2w", 2, first.isoformat())
-    assert sub["next_at"] == f"{first.isoformat()}T09:00:00+09:00" and sub["method"] == {"id": method.pk, "brand": "BC카드", "last4": "0005"}
+    assert sub["next_at"] == f"{first.isoformat()}T09:00:00+09:00" and sub["method"] == {
+        "id": method.pk,
+        "brand": "BC카드",
+        "last4": "0005",
+    }
     assert sub["expected_total"] == {"amount": 60_000, "currency": "KRW"}
     path = f"/api/v1/subscriptions/{sub['id']}/"
 
@@ -58,15 +68,18 @@ def test_a_buyer_subscribes_and_manages_the_schedule(sim, seller, buyer):
     assert [s["id"] for s in api.get("/api/v1/subscriptions/").json()] == [sub["id"]]
 
 
-@pytest.mark.parametrize("changes, status, code", [
-    ({"interval": "1w"}, 400, "invalid_interval"),  # not offered at that interval
-    ({"interval": "3d"}, 400, "invalid"),  # no such interval
-    ({"quantity": 0}, 400, "invalid"),
-    ({"first_date": "2020-01-01"}, 400, "invalid_date"),
-    ({"method": 999_999}, 404, "method_not_found"),
-    ({"shipping_address": {**ADDRESS, "recipient": ""}}, 400, "invalid"),
-    ({"surprise": 1}, 400, "invalid"),
-])
+@pytest.mark.parametrize(
+    "changes, status, code",
+    [
+        ({"interval": "1w"}, 400, "invalid_interval"),  # not offered at that interval
+        ({"interval": "3d"}, 400, "invalid"),  # no such interval
+        ({"quantity": 0}, 400, "invalid"),
+        ({"first_date": "2020-01-01"}, 400, "invalid_date"),
+        ({"method": 999_999}, 404, "method_not_found"),
+        ({"shipping_address": {**ADDRESS, "recipient": ""}}, 400, "invalid"),
+        ({"surprise": 1}, 400, "invalid"),
+    ],
+)
 def test_a_bad_subscription_is_refused_with_a_clear_error(sim, seller, buyer, changes, status, code):
     product = offered(seller, intervals=("2w",))
     r = client_for(buyer).post("/api/v1/subscriptions/", body(product, card(buyer), **changes), format="json")
@@ -100,9 +113,13 @@ def test_a_seller_offers_a_product_and_sees_the_schedule(sim, seller, buyer):
     r = api.get("/api/v1/subscriptions/schedule/")
     assert r.status_code == 200
     assert_documented(r, "GET", "/api/v1/subscriptions/schedule/")
-    assert [(s["product"], s["quantity"], s["interval"], s["buyer"]) for s in r.json()] == [(product.pk, 2, "1w", buyer.display_name)]
+    assert [(s["product"], s["quantity"], s["interval"], s["buyer"]) for s in r.json()] == [
+        (product.pk, 2, "1w", buyer.display_name)
+    ]
     # another seller may not offer it, a buyer has no schedule
-    r = client_for(make_user(seller=True)).put(f"/api/v1/subscriptions/plans/{product.pk}/", {"intervals": ["1w"]}, format="json")
+    r = client_for(make_user(seller=True)).put(
+        f"/api/v1/subscriptions/plans/{product.pk}/", {"intervals": ["1w"]}, format="json"
+    )
     assert (r.status_code, r.json()["code"]) == (404, "not_found")
     r = client_for(buyer).get("/api/v1/subscriptions/schedule/")
     assert (r.status_code, r.json()["code"]) == (403, "not_a_seller")

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from django.core import mail
 
 from bidcart.catalog.models import Variant
@@ -18,8 +17,16 @@ from bidcart.payments.models import Payment
 from bidcart.payments.models import Status as PaymentStatus
 from bidcart.subscriptions import services
 from bidcart.subscriptions.models import Cycle, Subscription
-from tests.subscriptions.helpers import (DECLINING_CARD, PRICE, card, charged_at_portone, due, offered,
-                                         subjects, subscribe)
+from tests.subscriptions.helpers import (
+    DECLINING_CARD,
+    PRICE,
+    card,
+    charged_at_portone,
+    due,
+    offered,
+    subjects,
+    subscribe,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the emails go out on commit
 DAY = timedelta(days=1)
@@ -260,7 +267,10 @@ def test_an_english_speaking_buyer_is_written_to_in_english(sim, seller):
     product = offered(seller, name="Coffee beans 1kg")
     sub = subscribe(buyer, product, card(buyer))
     services.run_cycles(now=due(sub))
-    charged = [m for m in __import__("django.core.mail", fromlist=["outbox"]).outbox
-               if "english@example.com" in m.to and "subscription" in m.subject]  # the order's receipt goes out too
+    charged = [
+        m
+        for m in __import__("django.core.mail", fromlist=["outbox"]).outbox
+        if "english@example.com" in m.to and "subscription" in m.subject
+    ]  # the order's receipt goes out too
     assert [m.subject for m in charged] == ["[bidcart] Your Coffee beans 1kg subscription was charged"]
     assert "₩33,000 was charged to your card" in charged[0].body

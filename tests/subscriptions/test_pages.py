@@ -31,9 +31,17 @@ def test_a_buyer_subscribes_on_the_page_and_skips_pauses_and_cancels(client, sim
     page = client.get(f"/subscriptions/new/{product.pk}/").content.decode()
     assert "BC카드 ···· 0005" in page and "매주" in page
     first = services.seoul_today() + timedelta(days=2)
-    r = client.post(f"/subscriptions/new/{product.pk}/", {
-        "variant": product.variants.get().pk, "quantity": 3, "interval": "1w", "first_date": first.isoformat(),
-        "method": method.pk, **ADDRESS})
+    r = client.post(
+        f"/subscriptions/new/{product.pk}/",
+        {
+            "variant": product.variants.get().pk,
+            "quantity": 3,
+            "interval": "1w",
+            "first_date": first.isoformat(),
+            "method": method.pk,
+            **ADDRESS,
+        },
+    )
     sub = Subscription.objects.get(user=buyer)
     assert r.status_code == 302 and r["Location"] == f"/subscriptions/{sub.pk}/"
     page = client.get(r["Location"]).content.decode()
@@ -53,9 +61,17 @@ def test_a_past_first_date_is_refused_in_words(client, sim, seller, buyer):
     product = offered(seller, intervals=("1w",))
     method = card(buyer)
     client.force_login(buyer)
-    r = client.post(f"/subscriptions/new/{product.pk}/", {
-        "variant": product.variants.get().pk, "quantity": 1, "interval": "1w", "method": method.pk,
-        "first_date": services.seoul_today().isoformat(), **ADDRESS})
+    r = client.post(
+        f"/subscriptions/new/{product.pk}/",
+        {
+            "variant": product.variants.get().pk,
+            "quantity": 1,
+            "interval": "1w",
+            "method": method.pk,
+            "first_date": services.seoul_today().isoformat(),
+            **ADDRESS,
+        },
+    )
     assert r.status_code == 200 and "내일부터 90일 이내의 날짜를 고르세요." in r.content.decode()
     assert not Subscription.objects.exists()
 

@@ -78,8 +78,7 @@ class TokenObtainSerializer(StrictSerializer):
                     _("Your account is not active yet: open the link we emailed you to verify your address."),
                     code="account_inactive",
                 )
-            raise NotAuthenticated(
-                _("The email or password is not correct."), code="invalid_credentials")
+            raise NotAuthenticated(_("The email or password is not correct."), code="invalid_credentials")
         # what a session login does: last_login, and django-axes resets the failure count
         user_logged_in.send(sender=user.__class__, request=django_request, user=user)
         return {"user": user}
@@ -102,8 +101,17 @@ class MeSerializer(StrictModelSerializer):
     class Meta:
         model = User
         fields = [
-            "id", "email", "display_name", "phone", "language", "is_seller",
-            "email_verified", "phone_verified", "email_verified_at", "phone_verified_at", "date_joined",
+            "id",
+            "email",
+            "display_name",
+            "phone",
+            "language",
+            "is_seller",
+            "email_verified",
+            "phone_verified",
+            "email_verified_at",
+            "phone_verified_at",
+            "date_joined",
         ]
         read_only_fields = ["id", "email", "is_seller", "email_verified_at", "phone_verified_at", "date_joined"]
         extra_kwargs = {"display_name": {"required": False}}
@@ -122,8 +130,8 @@ class SignupSerializer(StrictSerializer):
     language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
     consents = serializers.DictField(
         child=serializers.BooleanField(),
-        help_text="이용약관 동의: {item: true|false} for " + ", ".join(
-            f"{i.key} ({'required' if i.required else 'optional'})" for i in consent_items.ITEMS),
+        help_text="이용약관 동의: {item: true|false} for "
+        + ", ".join(f"{i.key} ({'required' if i.required else 'optional'})" for i in consent_items.ITEMS),
     )
 
     def validate_consents(self, value):
@@ -207,13 +215,22 @@ class TokenObtainView(PublicAPIView):
 class TokenRefreshView(SimpleJWTRefreshView):
     serializer_class = StrictTokenRefreshSerializer
 
-    @extend_schema(tags=["auth"], summary="A new access token (and rotated refresh token)", responses={200: TokenPairSerializer, **error_responses(401)})
+    @extend_schema(
+        tags=["auth"],
+        summary="A new access token (and rotated refresh token)",
+        responses={200: TokenPairSerializer, **error_responses(401)},
+    )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
 
 class LogoutView(PublicAPIView):
-    @extend_schema(tags=["auth"], summary="Log out: blacklist the refresh token", request=LogoutSerializer, responses={200: DetailSerializer})
+    @extend_schema(
+        tags=["auth"],
+        summary="Log out: blacklist the refresh token",
+        request=LogoutSerializer,
+        responses={200: DetailSerializer},
+    )
     def post(self, request):
         serializer = LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -246,7 +263,12 @@ class SignupView(PublicAPIView):
 
 
 class VerifyEmailView(PublicAPIView):
-    @extend_schema(tags=["auth"], summary="Confirm the email address with the link's uid and token", request=UidTokenSerializer, responses={200: DetailSerializer})
+    @extend_schema(
+        tags=["auth"],
+        summary="Confirm the email address with the link's uid and token",
+        request=UidTokenSerializer,
+        responses={200: DetailSerializer},
+    )
     def post(self, request):
         serializer = UidTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -272,7 +294,9 @@ class ResendVerificationView(PublicAPIView):
 
 
 class PasswordResetView(PublicAPIView):
-    @extend_schema(tags=["auth"], summary="Email a password reset link", request=EmailSerializer, responses={202: DetailSerializer})
+    @extend_schema(
+        tags=["auth"], summary="Email a password reset link", request=EmailSerializer, responses={202: DetailSerializer}
+    )
     def post(self, request):
         serializer = EmailSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -284,7 +308,12 @@ class PasswordResetView(PublicAPIView):
 
 
 class PasswordResetConfirmView(PublicAPIView):
-    @extend_schema(tags=["auth"], summary="Set a new password with the reset link's uid and token", request=PasswordResetConfirmSerializer, responses={200: DetailSerializer})
+    @extend_schema(
+        tags=["auth"],
+        summary="Set a new password with the reset link's uid and token",
+        request=PasswordResetConfirmSerializer,
+        responses={200: DetailSerializer},
+    )
     def post(self, request):
         serializer = PasswordResetConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -339,7 +368,12 @@ class PhoneCodeView(APIView):
 class PhoneVerifyView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["me"], summary="Verify your phone with the texted code", request=PhoneCodeSerializer, responses={200: MeSerializer})
+    @extend_schema(
+        tags=["me"],
+        summary="Verify your phone with the texted code",
+        request=PhoneCodeSerializer,
+        responses={200: MeSerializer},
+    )
     def post(self, request):
         serializer = PhoneCodeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -40,8 +40,10 @@ def normalize_email(raw: str) -> str:
     """The canonical address, or InvalidEmail (code "email_invisible_characters" or "email_invalid")."""
     text = (raw or "").strip()
     if _has_invisible(text):
-        raise InvalidEmail(_("The email address contains invisible characters. Type it again by hand."),
-                           code="email_invisible_characters")
+        raise InvalidEmail(
+            _("The email address contains invisible characters. Type it again by hand."),
+            code="email_invisible_characters",
+        )
     text = unicodedata.normalize("NFKC", text)
     local, at, domain = text.rpartition("@")
     if not at or not local or not domain:

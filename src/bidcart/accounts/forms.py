@@ -16,18 +16,32 @@ from .models import User
 
 
 class SignupForm(forms.Form):
-    email = forms.EmailField(label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
+    email = forms.EmailField(
+        label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+    )
     display_name = forms.CharField(label=_("Display name"), max_length=50)
-    phone = PhoneNumberField(label=_("Phone number (optional)"), required=False, widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
-    password1 = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), help_text=password_validation.password_validators_help_text_html())
-    password2 = forms.CharField(label=_("Password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    phone = PhoneNumberField(
+        label=_("Phone number (optional)"),
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # 약관 동의: one checkbox per consent item, the required ones required
         for item in consents.ITEMS:
             self.fields[f"consent_{item.key}"] = forms.BooleanField(
-                label=item.label, required=item.required,
+                label=item.label,
+                required=item.required,
                 error_messages={"required": _("Agree to this to create an account.")},
             )
 
@@ -72,8 +86,12 @@ class SignupForm(forms.Form):
 class LoginForm(forms.Form):
     """Email + password. `authenticate()` gets the request so django-axes counts every failure."""
 
-    email = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
-    password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    email = forms.EmailField(
+        label=_("Email"), widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+    )
+    password = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
     def __init__(self, request, *args, **kwargs):
         self.request = request
@@ -105,7 +123,9 @@ class ResendVerificationForm(forms.Form):
 
 class ProfileForm(forms.Form):
     display_name = forms.CharField(label=_("Display name"), max_length=50)
-    phone = PhoneNumberField(label=_("Phone number"), required=False, widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
+    phone = PhoneNumberField(
+        label=_("Phone number"), required=False, widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"})
+    )
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
 
     def clean_display_name(self):
@@ -138,7 +158,9 @@ class PasswordResetForm(DjangoPasswordResetForm):
 
     def save(self, request=None, **kwargs):
         try:
-            services.request_password_reset(self.cleaned_data["email"], request.build_absolute_uri("/"), ip=client_ip(request))
+            services.request_password_reset(
+                self.cleaned_data["email"], request.build_absolute_uri("/"), ip=client_ip(request)
+            )
         except RateLimited:
             raise  # too many from this client, whatever the address: the 429 page says so
         except DomainError:

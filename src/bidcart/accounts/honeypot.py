@@ -51,9 +51,7 @@ def record_attempt(*, ip: str | None, username: str, user_agent: str, path: str)
     """Store the attempt; block the address once it reaches the limit. Returns whether it is blocked."""
     if ip is None:
         return False  # no address to block, and blocking "unknown" would shut out every such caller
-    HoneypotAttempt.objects.create(
-        ip=ip, username=username[:255], user_agent=user_agent[:500], path=path[:500]
-    )
+    HoneypotAttempt.objects.create(ip=ip, username=username[:255], user_agent=user_agent[:500], path=path[:500])
     since = timezone.now() - timedelta(hours=settings.HONEYPOT_WINDOW_HOURS)
     attempts = HoneypotAttempt.objects.filter(ip=ip, created_at__gte=since).count()
     if attempts < settings.HONEYPOT_MAX_ATTEMPTS:

@@ -65,7 +65,9 @@ class JWTAuthentication(authentication.JWTAuthentication):
     def get_user(self, validated_token):
         user = super().get_user(validated_token)
         if not stamp_matches(user, validated_token):
-            raise AuthenticationFailed("The token was issued before a password change; log in again.", code="token_revoked")
+            raise AuthenticationFailed(
+                "The token was issued before a password change; log in again.", code="token_revoked"
+            )
         return user
 
 

@@ -60,7 +60,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             # One verified phone number belongs to one account (an unverified number may be typed by several).
             models.UniqueConstraint(
-                fields=["phone"], condition=models.Q(phone_verified_at__isnull=False) & ~models.Q(phone=""),
+                fields=["phone"],
+                condition=models.Q(phone_verified_at__isnull=False) & ~models.Q(phone=""),
                 name="accounts_verified_phone_once",
             ),
         ]

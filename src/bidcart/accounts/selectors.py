@@ -35,7 +35,11 @@ def current_phone_code(user: User) -> PhoneCode | None:
     """The newest unused code sent to the user's current number."""
     if not user.phone:
         return None
-    return PhoneCode.objects.filter(user=user, phone=user.phone, used_at__isnull=True).order_by("-created_at", "-pk").first()
+    return (
+        PhoneCode.objects.filter(user=user, phone=user.phone, used_at__isnull=True)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
 
 
 def last_phone_code(user: User) -> PhoneCode | None:
@@ -44,4 +48,6 @@ def last_phone_code(user: User) -> PhoneCode | None:
 
 def phone_verified_elsewhere(user: User, phone) -> bool:
     """Another account has verified this number (one verified number belongs to one account)."""
-    return bool(phone) and User.objects.filter(phone=phone, phone_verified_at__isnull=False).exclude(pk=user.pk).exists()
+    return (
+        bool(phone) and User.objects.filter(phone=phone, phone_verified_at__isnull=False).exclude(pk=user.pk).exists()
+    )

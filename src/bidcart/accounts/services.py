@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 # --- helpers ---------------------------------------------------------------------------------------
 
+
 def normalize_language(code: str | None) -> str:
     """One of settings.LANGUAGES ("ko-kr" → "ko"); the default language otherwise."""
     supported = [c for c, _name in settings.LANGUAGES]
@@ -88,6 +89,7 @@ def revoke_refresh_tokens(user: User) -> None:
 
 # --- sign-up and email verification ----------------------------------------------------------------
 
+
 def check_consents(consents: dict) -> dict[str, bool]:
     """The sign-up's answers to every consent item; refused unless every required item is agreed."""
     answers = {item.key: consents.get(item.key) is True for item in consent_items.ITEMS}
@@ -96,8 +98,17 @@ def check_consents(consents: dict) -> dict[str, bool]:
     return answers
 
 
-def signup(*, email: str, display_name: str, password: str, phone="", language: str = "", base_url: str, ip: str,
-           consents: dict) -> User:
+def signup(
+    *,
+    email: str,
+    display_name: str,
+    password: str,
+    phone="",
+    language: str = "",
+    base_url: str,
+    ip: str,
+    consents: dict,
+) -> User:
     """Create an inactive account and email it a verification link, recording each consent item with its
     version and time in the same transaction. `ip`: the caller's address, for RATE_LIMIT_SIGNUP."""
     answers = check_consents(consents)
@@ -120,10 +131,12 @@ def signup(*, email: str, display_name: str, password: str, phone="", language: 
                 is_active=False,
             )
             now = timezone.now()
-            Consent.objects.bulk_create([
-                Consent(user=user, item=key, version=consent_items.BY_KEY[key].version, agreed=agreed, at=now)
-                for key, agreed in answers.items()
-            ])
+            Consent.objects.bulk_create(
+                [
+                    Consent(user=user, item=key, version=consent_items.BY_KEY[key].version, agreed=agreed, at=now)
+                    for key, agreed in answers.items()
+                ]
+            )
     except IntegrityError:  # the same address signed up a moment ago
         raise taken from None
     send_verification_email(user, base_url)
@@ -264,6 +277,7 @@ def logout_refresh_token(refresh: str) -> None:
 
 
 # --- phone verification ----------------------------------------------------------------------------
+
 
 def _code_hash(user_id: int, phone: str, code: str) -> str:
     return salted_hmac("bidcart.accounts.phone-code", f"{user_id}:{phone}:{code}", algorithm="sha256").hexdigest()

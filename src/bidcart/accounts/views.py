@@ -31,7 +31,9 @@ def _base_url(request) -> str:
 
 def _safe_next(request) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
@@ -51,6 +53,7 @@ def _set_language(response, language: str) -> None:
 
 
 # --- sign-up and email verification ----------------------------------------------------------------
+
 
 @sensitive_post_parameters("password1", "password2")
 @require_http_methods(["GET", "POST"])
@@ -126,6 +129,7 @@ def resend_verification(request):
 
 # --- log in / out ----------------------------------------------------------------------------------
 
+
 @sensitive_post_parameters("password")
 @csrf_protect
 @never_cache
@@ -151,6 +155,7 @@ class LogoutView(auth_views.LogoutView):
 
 # --- profile, phone, passwords ---------------------------------------------------------------------
 
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request):
@@ -168,7 +173,9 @@ def profile(request):
                 messages.info(request, _("Verify your new phone number."))
             return response
     else:
-        form = forms.ProfileForm(initial={"display_name": user.display_name, "phone": user.phone, "language": user.language})
+        form = forms.ProfileForm(
+            initial={"display_name": user.display_name, "phone": user.phone, "language": user.language}
+        )
     return render(request, "accounts/profile.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -201,7 +208,9 @@ def verify_phone(request):
             else:
                 messages.success(request, _("Your phone number is verified."))
                 return redirect("accounts:profile")
-    return render(request, "accounts/verify_phone.html", {"code_form": code_form, "send_error": send_error}, status=status)
+    return render(
+        request, "accounts/verify_phone.html", {"code_form": code_form, "send_error": send_error}, status=status
+    )
 
 
 @sensitive_post_parameters()

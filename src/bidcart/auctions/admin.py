@@ -24,19 +24,53 @@ class CancelForm(forms.Form):
 
 @admin.register(Lot)
 class LotAdmin(admin.ModelAdmin):
-    list_display = ["id", "title", "seller", "status", money_column("current_price", _("current price")), "bid_count", "starts_at", "ends_at"]
+    list_display = [
+        "id",
+        "title",
+        "seller",
+        "status",
+        money_column("current_price", _("current price")),
+        "bid_count",
+        "starts_at",
+        "ends_at",
+    ]
     list_filter = ["status", "requires_saved_method", "category"]
     search_fields = ["title", "seller__email"]
     list_select_related = ["seller"]
     inlines = [ImageInline]
     readonly_fields = [
-        "status", "current_price", "leader", "leader_max", "second_max", "leader_alias", "bid_count", "alias_count", "seq",
-        "closed_at", "final_price", "sold_via", "ending_soon_sent", "cancel_reason", "cancelled_by", "relisted_from",
-        "scheduled_end", "increment_table",
+        "status",
+        "current_price",
+        "leader",
+        "leader_max",
+        "second_max",
+        "leader_alias",
+        "bid_count",
+        "alias_count",
+        "seq",
+        "closed_at",
+        "final_price",
+        "sold_via",
+        "ending_soon_sent",
+        "cancel_reason",
+        "cancelled_by",
+        "relisted_from",
+        "scheduled_end",
+        "increment_table",
     ]
     actions = ["cancel_lots"]
-    TERMS = ["seller", "category", "currency", "start_price", "reserve_price", "buy_now_price", "starts_at", "ends_at", "soft_close_seconds",
-             "requires_saved_method"]
+    TERMS = [
+        "seller",
+        "category",
+        "currency",
+        "start_price",
+        "reserve_price",
+        "buy_now_price",
+        "starts_at",
+        "ends_at",
+        "soft_close_seconds",
+        "requires_saved_method",
+    ]
 
     def get_readonly_fields(self, request, obj=None):
         """The terms bidders relied on are fixed once someone has bid or the lot has closed."""
@@ -61,16 +95,31 @@ class LotAdmin(admin.ModelAdmin):
                 return None
         else:
             form = CancelForm()
-        return render(request, "admin/auctions/cancel_lots.html", {
-            **self.admin_site.each_context(request), "form": form, "lots": queryset,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME, "title": _("Cancel lots"),
-        })
+        return render(
+            request,
+            "admin/auctions/cancel_lots.html",
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "lots": queryset,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "title": _("Cancel lots"),
+            },
+        )
 
 
 @admin.register(Bid)
 class BidAdmin(admin.ModelAdmin):
-    list_display = ["id", "lot", "bidder", "alias", money_column("max_amount", _("maximum"), "lot.currency"),
-                    money_column("price_after", _("price after"), "lot.currency"), "leading_after", "created_at"]
+    list_display = [
+        "id",
+        "lot",
+        "bidder",
+        "alias",
+        money_column("max_amount", _("maximum"), "lot.currency"),
+        money_column("price_after", _("price after"), "lot.currency"),
+        "leading_after",
+        "created_at",
+    ]
     search_fields = ["lot__title", "bidder__email"]
     list_select_related = ["lot", "bidder"]
 
@@ -86,19 +135,48 @@ class BidAdmin(admin.ModelAdmin):
 
 @admin.register(Win)
 class WinAdmin(admin.ModelAdmin):
-    list_display = ["id", "lot", "user", "kind", money_column("price", _("price"), "lot.currency"), "status", "charge",
-                    "order", "created_at"]
+    list_display = [
+        "id",
+        "lot",
+        "user",
+        "kind",
+        money_column("price", _("price"), "lot.currency"),
+        "status",
+        "charge",
+        "order",
+        "created_at",
+    ]
     list_filter = ["kind", "status", "charge"]
-    readonly_fields = ["lot", "user", "order", "kind", "price", "status", "charge", "charge_method", "created_at", "settled_at"]
+    readonly_fields = [
+        "lot",
+        "user",
+        "order",
+        "kind",
+        "price",
+        "status",
+        "charge",
+        "charge_method",
+        "created_at",
+        "settled_at",
+    ]
     list_select_related = ["lot", "user", "order"]
     actions = ["retry_charges"]
 
     @admin.action(description=_("Charge now the wins whose automatic charge is still due"))
     def retry_charges(self, request, queryset):
-        outcomes = [services.autocharge.charge_win(pk) for pk in queryset.filter(charge=Win.Charge.DUE).values_list("pk", flat=True)]
-        self.message_user(request, _("%(paid)d charged, %(declined)d declined, %(due)d still due.") % {
-            "paid": outcomes.count(Win.Charge.PAID), "declined": outcomes.count(Win.Charge.DECLINED),
-            "due": outcomes.count(Win.Charge.DUE)})
+        outcomes = [
+            services.autocharge.charge_win(pk)
+            for pk in queryset.filter(charge=Win.Charge.DUE).values_list("pk", flat=True)
+        ]
+        self.message_user(
+            request,
+            _("%(paid)d charged, %(declined)d declined, %(due)d still due.")
+            % {
+                "paid": outcomes.count(Win.Charge.PAID),
+                "declined": outcomes.count(Win.Charge.DECLINED),
+                "due": outcomes.count(Win.Charge.DUE),
+            },
+        )
 
 
 @admin.register(SecondChanceOffer)

@@ -47,9 +47,9 @@ _thread_lock = threading.Lock()
 class Announcement:
     bid_id: int
     lot_id: int
-    state: dict        # the lot's public state once the bid was in (selectors.lot_state)
-    row: dict          # the bid's history row (selectors.history_row)
-    seq: int           # the bid's sequence number; `extended` is seq + 1
+    state: dict  # the lot's public state once the bid was in (selectors.lot_state)
+    row: dict  # the bid's history row (selectors.history_row)
+    seq: int  # the bid's sequence number; `extended` is seq + 1
     extended: bool
     outbid_user: int | None
 
@@ -113,7 +113,8 @@ def _outbid_notice(user_id: int, lot_id: int, state: dict) -> None:
     """One unread outbid notice per lot: a bidding war doesn't flood the inbox."""
     data = {"price": state["current_price"], "currency": state["currency"]}
     if not Notice.objects.filter(user_id=user_id, lot_id=lot_id, kind=Notice.Kind.OUTBID, read_at__isnull=True).update(
-        data=data, created_at=timezone.now(),
+        data=data,
+        created_at=timezone.now(),
     ):
         Notice.objects.create(user_id=user_id, lot_id=lot_id, kind=Notice.Kind.OUTBID, data=data)
 
@@ -128,12 +129,17 @@ def replay_pending(grace: timedelta = GRACE, batch: int = BATCH) -> int:
     done = []
     for bid in pending:
         lot = lots.get(bid.lot_id) or lots.setdefault(bid.lot_id, Lot.objects.get(pk=bid.lot_id))
-        before = (Bid.objects.filter(lot_id=bid.lot_id, id__lt=bid.pk, leading_after=True)
-                  .order_by("-id").values_list("bidder_id", "alias").first())
+        before = (
+            Bid.objects.filter(lot_id=bid.lot_id, id__lt=bid.pk, leading_after=True)
+            .order_by("-id")
+            .values_list("bidder_id", "alias")
+            .first()
+        )
         outbid = before[0] if bid.leading_after and before and before[0] != bid.bidder_id else None
         state = selectors.lot_state(lot)
-        row = selectors.history_row(bid.alias, bid.price_after, bid.leading_after, bid.created_at, bid.seq,
-                                    leader=before[1] if before else None)
+        row = selectors.history_row(
+            bid.alias, bid.price_after, bid.leading_after, bid.created_at, bid.seq, leader=before[1] if before else None
+        )
         live.publish(lot.pk, protocol.bid(state, row, bid.seq))
         if outbid is not None:
             live.publish_to_user(lot.pk, outbid, protocol.outbid(state, bid.seq))

@@ -17,22 +17,24 @@ from bidcart.catalog.models import Category
 from bidcart.core import images as pictures
 from bidcart.core.domain import DomainError, Invalid
 from bidcart.core.errors import error_headers, field_errors, http_status
-from bidcart.core.openapi import ErrorSerializer
 from bidcart.core.filters import IdFilter
+from bidcart.core.openapi import ErrorSerializer
 from bidcart.core.serializers import AmountField, StrictSerializer, WholeNumberField
 
 from . import protocol, selectors, services
 from .models import Bid, ChatReport, Lot, SecondChanceOffer, alias_label
 
-
 # --- serializers ---------------------------------------------------------------------------------------
+
 
 class LotStateSerializer(serializers.Serializer):
     """The public state of a lot (money in minor units; times ISO 8601 UTC; `leader` is a per-lot alias)."""
 
     id = serializers.IntegerField()
     title = serializers.CharField()
-    status = serializers.CharField(help_text="scheduled, live, ended (past its end, being closed), sold, unsold or cancelled.")
+    status = serializers.CharField(
+        help_text="scheduled, live, ended (past its end, being closed), sold, unsold or cancelled."
+    )
     currency = serializers.CharField()
     start_price = serializers.IntegerField()
     current_price = serializers.IntegerField(help_text="The start price until the first bid.")
@@ -49,9 +51,13 @@ class LotStateSerializer(serializers.Serializer):
     extended = serializers.BooleanField()
     soft_close_seconds = serializers.IntegerField()
     final_price = serializers.IntegerField(allow_null=True)
-    display_price = serializers.IntegerField(help_text="The price to show: the sale price once sold, else current_price.")
+    display_price = serializers.IntegerField(
+        help_text="The price to show: the sale price once sold, else current_price."
+    )
     sold_via = serializers.CharField(help_text='"auction" or "buy_now" once sold; empty before.')
-    confirm_above = serializers.IntegerField(help_text="A maximum above this (3x the price) is worth an \"are you sure?\".")
+    confirm_above = serializers.IntegerField(
+        help_text='A maximum above this (3x the price) is worth an "are you sure?".'
+    )
     server_time = serializers.DateTimeField()
     seq = serializers.IntegerField()
 
@@ -88,9 +94,11 @@ class LotDetailSerializer(LotListSerializer):
     increment_table = serializers.ListField(child=serializers.ListField(child=serializers.IntegerField()))
     cancel_reason = serializers.CharField()
     requires_saved_method = serializers.BooleanField(
-        help_text="The seller accepts bids only from buyers with a saved card, charged automatically if they win.")
+        help_text="The seller accepts bids only from buyers with a saved card, charged automatically if they win."
+    )
     pay_with_saved_method = serializers.BooleanField(
-        help_text="Yours: a win on this lot is charged to your default saved card at the close.")
+        help_text="Yours: a win on this lot is charged to your default saved card at the close."
+    )
     me = MySerializer()
 
     def to_representation(self, lot):
@@ -114,21 +122,33 @@ class LotCreateSerializer(StrictSerializer):
     start_price = AmountField()
     reserve_price = AmountField(required=False, allow_null=True, default=None)
     buy_now_price = AmountField(required=False, allow_null=True, default=None)
-    starts_at = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="Default: now (live at once).")
+    starts_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="Default: now (live at once)."
+    )
     ends_at = serializers.DateTimeField()
     soft_close_seconds = WholeNumberField(min_value=0, max_value=3600, required=False, allow_null=True, default=None)
     requires_saved_method = serializers.BooleanField(
-        required=False, default=False, help_text="Only bidders with a saved card may bid; the winner is charged at the close.")
+        required=False,
+        default=False,
+        help_text="Only bidders with a saved card may bid; the winner is charged at the close.",
+    )
 
 
 class BidSerializer(StrictSerializer):
     max_amount = AmountField(help_text="Your maximum, in minor units.")
     pay_with_saved_method = serializers.BooleanField(
-        required=False, allow_null=True, default=None,
-        help_text="If you win this lot, charge your default saved card at the close (kept for the lot; omit: unchanged).")
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="If you win this lot, charge your default saved card at the close (kept for the lot; omit: unchanged).",
+    )
     address_id = serializers.IntegerField(
-        required=False, allow_null=True, default=None, min_value=1,
-        help_text="One of your saved addresses to ship to (default: your default address).")
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        help_text="One of your saved addresses to ship to (default: your default address).",
+    )
 
 
 class BidResponseSerializer(LotStateSerializer):
@@ -167,8 +187,10 @@ class MyBidLotSerializer(LotStateSerializer):
         request = self.context["request"]
         return {
             **selectors.lot_state(lot),
-            "my_max": lot.my_max, "my_bid_count": lot.my_bid_count,
-            "leading": lot.leader_id == request.user.pk, "last_bid_at": lot.last_bid_at.isoformat(),
+            "my_max": lot.my_max,
+            "my_bid_count": lot.my_bid_count,
+            "leading": lot.leader_id == request.user.pk,
+            "last_bid_at": lot.last_bid_at.isoformat(),
         }
 
 
@@ -207,16 +229,22 @@ class OfferSerializer(serializers.ModelSerializer):
 
 # --- filters -------------------------------------------------------------------------------------------
 
+
 class LotFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
-        choices=[(s, s) for s in ("scheduled", "live", "ended", "sold", "unsold")], method="by_status",
+        choices=[(s, s) for s in ("scheduled", "live", "ended", "sold", "unsold")],
+        method="by_status",
     )
     live = django_filters.BooleanFilter(method="by_live")
-    ending_soon = django_filters.BooleanFilter(method="by_ending_soon", help_text="Live and ending within the hour, soonest first.")
+    ending_soon = django_filters.BooleanFilter(
+        method="by_ending_soon", help_text="Live and ending within the hour, soonest first."
+    )
     category = django_filters.CharFilter(method="by_category", help_text="A category slug; includes its descendants.")
     search = django_filters.CharFilter(method="by_search", help_text="Words in the title or description.")
     seller = IdFilter(method="by_seller")
-    ordering = django_filters.OrderingFilter(fields=(("ends_at", "ends_at"), ("created_at", "created"), ("current_price", "price"), ("bid_count", "bids")))
+    ordering = django_filters.OrderingFilter(
+        fields=(("ends_at", "ends_at"), ("created_at", "created"), ("current_price", "price"), ("bid_count", "bids"))
+    )
 
     class Meta:
         model = Lot
@@ -242,6 +270,7 @@ class LotFilter(django_filters.FilterSet):
 
 
 # --- views ---------------------------------------------------------------------------------------------
+
 
 def _lot_or_404(pk) -> Lot:
     lot = Lot.objects.select_related("category", "seller").prefetch_related("images").filter(pk=pk).first()
@@ -320,8 +349,15 @@ class BidsView(generics.ListAPIView):
         lot = _lot_or_404(self.kwargs["pk"])
         return Bid.objects.filter(lot=lot).order_by("-id")
 
-    @extend_schema(request=BidSerializer, responses={
-        201: BidResponseSerializer, 400: BidRefusedSerializer, 409: BidRefusedSerializer, 429: BidRefusedSerializer})
+    @extend_schema(
+        request=BidSerializer,
+        responses={
+            201: BidResponseSerializer,
+            400: BidRefusedSerializer,
+            409: BidRefusedSerializer,
+            429: BidRefusedSerializer,
+        },
+    )
     def post(self, request, pk):
         try:
             payload = request.data
@@ -334,12 +370,18 @@ class BidsView(generics.ListAPIView):
             response.data["errors"] = field_errors(data.errors)
             return response
         try:
-            result = services.place_bid(request.user, pk, data.validated_data["max_amount"],
-                                        pay_with_saved_method=data.validated_data["pay_with_saved_method"],
-                                        address_id=data.validated_data["address_id"])
+            result = services.place_bid(
+                request.user,
+                pk,
+                data.validated_data["max_amount"],
+                pay_with_saved_method=data.validated_data["pay_with_saved_method"],
+                address_id=data.validated_data["address_id"],
+            )
         except DomainError as error:
             return _bid_refused(request, pk, error)
-        return Response(_bid_body(protocol.bid_answer(request.user, None, result=result)), status=status.HTTP_201_CREATED)
+        return Response(
+            _bid_body(protocol.bid_answer(request.user, None, result=result)), status=status.HTTP_201_CREATED
+        )
 
 
 class MyBidView(APIView):
@@ -347,19 +389,39 @@ class MyBidView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: inline_serializer("MyBid", {
-        "my_max": serializers.IntegerField(allow_null=True), "leading": serializers.BooleanField(),
-        "alias": serializers.CharField(allow_null=True),
-        "bids": serializers.ListField(child=serializers.DictField()),
-    })})
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "MyBid",
+                {
+                    "my_max": serializers.IntegerField(allow_null=True),
+                    "leading": serializers.BooleanField(),
+                    "alias": serializers.CharField(allow_null=True),
+                    "bids": serializers.ListField(child=serializers.DictField()),
+                },
+            )
+        }
+    )
     def get(self, request, pk):
         lot = _lot_or_404(pk)
         mine = selectors.my_state(request.user, lot)
         bids = Bid.objects.filter(lot=lot, bidder=request.user).order_by("-id")[:100]
-        return Response({
-            "my_max": mine["my_max"], "leading": mine["leading"], "alias": mine["alias"],
-            "bids": [{"max_amount": b.max_amount, "price_after": b.price_after, "leading": b.leading_after, "at": b.created_at.isoformat()} for b in bids],
-        })
+        return Response(
+            {
+                "my_max": mine["my_max"],
+                "leading": mine["leading"],
+                "alias": mine["alias"],
+                "bids": [
+                    {
+                        "max_amount": b.max_amount,
+                        "price_after": b.price_after,
+                        "leading": b.leading_after,
+                        "at": b.created_at.isoformat(),
+                    }
+                    for b in bids
+                ],
+            }
+        )
 
 
 class MyBidsView(generics.ListAPIView):
@@ -377,15 +439,29 @@ class MyBidsView(generics.ListAPIView):
 class BuyNowView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={201: inline_serializer("BuyNowResult", {
-        "order": serializers.CharField(), "order_url": serializers.CharField(), "lot": LotStateSerializer(),
-    })})
+    @extend_schema(
+        request=None,
+        responses={
+            201: inline_serializer(
+                "BuyNowResult",
+                {
+                    "order": serializers.CharField(),
+                    "order_url": serializers.CharField(),
+                    "lot": LotStateSerializer(),
+                },
+            )
+        },
+    )
     def post(self, request, pk):
         win = services.buy_now(request.user, pk)
-        return Response({
-            "order": win.order.number, "order_url": reverse("orders:detail", args=[win.order.number]),
-            "lot": selectors.lot_state(win.lot),
-        }, status=status.HTTP_201_CREATED)
+        return Response(
+            {
+                "order": win.order.number,
+                "order_url": reverse("orders:detail", args=[win.order.number]),
+                "lot": selectors.lot_state(win.lot),
+            },
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class CancelView(APIView):
@@ -413,11 +489,15 @@ class RelistView(APIView):
 class WatchView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={200: inline_serializer("Watching", {"watching": serializers.BooleanField()})})
+    @extend_schema(
+        request=None, responses={200: inline_serializer("Watching", {"watching": serializers.BooleanField()})}
+    )
     def post(self, request, pk):
         return Response({"watching": services.watch(request.user, pk)})
 
-    @extend_schema(request=None, responses={200: inline_serializer("NotWatching", {"watching": serializers.BooleanField()})})
+    @extend_schema(
+        request=None, responses={200: inline_serializer("NotWatching", {"watching": serializers.BooleanField()})}
+    )
     def delete(self, request, pk):
         return Response({"watching": services.unwatch(request.user, pk)})
 
@@ -444,7 +524,10 @@ class ChatView(APIView):
 class ReportView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=ReportSerializer, responses={201: inline_serializer("Reported", {"reported": serializers.BooleanField()})})
+    @extend_schema(
+        request=ReportSerializer,
+        responses={201: inline_serializer("Reported", {"reported": serializers.BooleanField()})},
+    )
     def post(self, request, pk, message_id):
         data = ReportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -467,11 +550,20 @@ class OffersView(generics.ListAPIView):
 class OfferAcceptView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={201: inline_serializer("OfferAccepted", {"order": serializers.CharField(), "order_url": serializers.CharField()})})
+    @extend_schema(
+        request=None,
+        responses={
+            201: inline_serializer(
+                "OfferAccepted", {"order": serializers.CharField(), "order_url": serializers.CharField()}
+            )
+        },
+    )
     def post(self, request, pk):
         win = services.accept_offer(request.user, pk)
-        return Response({"order": win.order.number, "order_url": reverse("orders:detail", args=[win.order.number])},
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            {"order": win.order.number, "order_url": reverse("orders:detail", args=[win.order.number])},
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class OfferDeclineView(APIView):

@@ -89,7 +89,9 @@ class LotConsumer(GuardedJsonConsumer):
         subprotocol = wsauth.SUBPROTOCOL if self.scope.get("auth") in ("jwt", "invalid_token") else None
         if self.scope.get("auth") == "invalid_token":
             await self.accept(subprotocol)
-            await self.send_json(error_message("token_invalid", _("Your sign-in has expired or is not valid: log in again.")))
+            await self.send_json(
+                error_message("token_invalid", _("Your sign-in has expired or is not valid: log in again."))
+            )
             await self.close(code=protocol.CLOSE_UNAUTHORIZED)
             return
         live.register_loop(asyncio.get_running_loop())
@@ -143,18 +145,32 @@ class LotConsumer(GuardedJsonConsumer):
         elif kind == "bid":
             try:
                 autopay = content.get("pay_with_saved_method")
-                result = await db(_bid)(self.user, self.lot_id, content.get("max_amount"),
-                                        autopay if isinstance(autopay, bool) else None)
+                result = await db(_bid)(
+                    self.user, self.lot_id, content.get("max_amount"), autopay if isinstance(autopay, bool) else None
+                )
             except RateLimited as error:
                 await self.send_json(rate_limited_message(error, ref))
                 return
             await self.send_json(protocol.bid_result(result, ref))
         elif kind == "chat":
-            await self._call(services.post_message, self.user, self.lot_id, content.get("text"),
-                             ok=lambda message: protocol.chat_sent(message.pk, ref), ref=ref)
+            await self._call(
+                services.post_message,
+                self.user,
+                self.lot_id,
+                content.get("text"),
+                ok=lambda message: protocol.chat_sent(message.pk, ref),
+                ref=ref,
+            )
         elif kind == "report":
-            await self._call(services.report_message, self.user, self.lot_id, content.get("message_id"), content.get("reason"),
-                             ok=lambda report: protocol.reported(content.get("message_id"), ref), ref=ref)
+            await self._call(
+                services.report_message,
+                self.user,
+                self.lot_id,
+                content.get("message_id"),
+                content.get("reason"),
+                ok=lambda report: protocol.reported(content.get("message_id"), ref),
+                ref=ref,
+            )
         else:
             await self.send_json(error_message("unknown_message", "Unknown message type.", ref))
 
@@ -202,7 +218,9 @@ class LotConsumer(GuardedJsonConsumer):
 
     async def _send_viewers(self):
         count = await db(viewer_count)(self.lot_id)
-        await self.channel_layer.group_send(live.lot_group(self.lot_id), live.event(self.lot_id, protocol.viewers(count)))
+        await self.channel_layer.group_send(
+            live.lot_group(self.lot_id), live.event(self.lot_id, protocol.viewers(count))
+        )
 
     async def _send_viewers_later(self):
         try:

@@ -64,10 +64,10 @@ class Rules:
 class State:
     """What the lot row keeps: a cache of the bid log."""
 
-    leader: int | None = None       # bidder id
-    leader_max: int | None = None   # private to the leader
-    second_max: int | None = None   # highest maximum of anyone but the leader (None: one bidder or none)
-    price: int | None = None        # None until the first bid
+    leader: int | None = None  # bidder id
+    leader_max: int | None = None  # private to the leader
+    second_max: int | None = None  # highest maximum of anyone but the leader (None: one bidder or none)
+    price: int | None = None  # None until the first bid
     bid_count: int = 0
 
 
@@ -92,9 +92,9 @@ class NotRaised(Refused):
 @dataclass(frozen=True)
 class Outcome:
     state: State
-    leading: bool              # the bidder leads after this bid
-    outbid: int | None         # the previous leader, if this bid took the lead from them
-    raised_own: bool = False   # the leader raised their own maximum
+    leading: bool  # the bidder leads after this bid
+    outbid: int | None  # the previous leader, if this bid took the lead from them
+    raised_own: bool = False  # the leader raised their own maximum
 
 
 def price_for(rules: Rules, leader_max: int, second_max: int | None) -> int:
@@ -152,7 +152,9 @@ def apply_bid(rules: Rules, state: State, bidder: int, amount: int) -> Outcome:
     price = price_for(rules, leader_max, second_max)
     if state.price is not None:
         price = max(price, state.price)  # cannot happen with a valid table; a guard all the same
-    new = replace(state, leader=leader, leader_max=leader_max, second_max=second_max, price=price, bid_count=state.bid_count + 1)
+    new = replace(
+        state, leader=leader, leader_max=leader_max, second_max=second_max, price=price, bid_count=state.bid_count + 1
+    )
     return Outcome(new, leading=leading, outbid=outbid, raised_own=raised)
 
 

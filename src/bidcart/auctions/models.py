@@ -28,24 +28,36 @@ class Lot(models.Model):
         AUCTION = "auction", _("Auction")
         BUY_NOW = "buy_now", _("Buy It Now")
 
-    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="lots", verbose_name=_("seller"))
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="lots", verbose_name=_("seller")
+    )
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    category = models.ForeignKey("catalog.Category", on_delete=models.PROTECT, related_name="lots", verbose_name=_("category"))
+    category = models.ForeignKey(
+        "catalog.Category", on_delete=models.PROTECT, related_name="lots", verbose_name=_("category")
+    )
     currency = models.CharField(_("currency"), max_length=3, default="KRW")
     start_price = models.PositiveBigIntegerField(_("start price"))
-    reserve_price = models.PositiveBigIntegerField(_("reserve price"), null=True, blank=True, help_text=_("Hidden from bidders."))
+    reserve_price = models.PositiveBigIntegerField(
+        _("reserve price"), null=True, blank=True, help_text=_("Hidden from bidders.")
+    )
     buy_now_price = models.PositiveBigIntegerField(_("Buy It Now price"), null=True, blank=True)
     starts_at = models.DateTimeField(_("starts at"), db_index=True)
     ends_at = models.DateTimeField(_("ends at"), db_index=True)  # moves with soft close
     scheduled_end = models.DateTimeField(_("scheduled end"))  # as listed
     soft_close_seconds = models.PositiveIntegerField(_("soft-close window (seconds)"), default=120)
-    increment_table = models.JSONField(_("increment table"), default=list, help_text=_("[[from, increment], …] in minor units"))
-    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.SCHEDULED, db_index=True)
+    increment_table = models.JSONField(
+        _("increment table"), default=list, help_text=_("[[from, increment], …] in minor units")
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.SCHEDULED, db_index=True
+    )
 
     # proxy state: a cache of the bid log, written only under the row lock
     current_price = models.PositiveBigIntegerField(null=True, blank=True)
-    leader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     leader_max = models.PositiveBigIntegerField(null=True, blank=True)
     second_max = models.PositiveBigIntegerField(null=True, blank=True)
     leader_alias = models.PositiveIntegerField(null=True, blank=True)
@@ -60,11 +72,15 @@ class Lot(models.Model):
     sold_via = models.CharField(max_length=10, choices=SoldVia.choices, blank=True)
     ending_soon_sent = models.BooleanField(default=False)
     cancel_reason = models.CharField(_("cancel reason"), max_length=500, blank=True)
-    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     relisted_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="relists")
     requires_saved_method = models.BooleanField(
-        _("bidders need a saved card"), default=False,
-        help_text=_("Only bidders with a saved card may bid; the winner is charged automatically at the close."))
+        _("bidders need a saved card"),
+        default=False,
+        help_text=_("Only bidders with a saved card may bid; the winner is charged automatically at the close."),
+    )
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -76,7 +92,9 @@ class Lot(models.Model):
         indexes = [models.Index(fields=["status", "ends_at"]), models.Index(fields=["status", "starts_at"])]
         constraints = [
             models.CheckConstraint(condition=Q(start_price__gte=1), name="auctions_lot_start_positive"),
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="auctions_lot_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="auctions_lot_ends_after_start"
+            ),
             models.CheckConstraint(
                 condition=Q(current_price__isnull=True) | Q(current_price__lte=models.F("leader_max")),
                 name="auctions_lot_price_within_leader_max",
@@ -158,7 +176,9 @@ class BidderAlias(models.Model):
     # the participant's choice for this lot (opt-in per lot, set by their bids): a win is charged at the close
     # to their default saved card, shipped to `ship_to` or else their default address (auctions.services.autocharge)
     pay_with_saved_method = models.BooleanField(default=False)
-    ship_to = models.ForeignKey("orders.SavedAddress", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    ship_to = models.ForeignKey(
+        "orders.SavedAddress", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         constraints = [
@@ -189,8 +209,11 @@ class Bid(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [
-            models.Index(fields=["lot", "-id"]), models.Index(fields=["bidder", "lot"]),
-            models.Index(fields=["id"], condition=models.Q(announce_pending=True), name="auctions_bid_announce_pending"),
+            models.Index(fields=["lot", "-id"]),
+            models.Index(fields=["bidder", "lot"]),
+            models.Index(
+                fields=["id"], condition=models.Q(announce_pending=True), name="auctions_bid_announce_pending"
+            ),
         ]
         verbose_name = _("bid")
         verbose_name_plural = _("bids")
@@ -212,6 +235,7 @@ class Win(models.Model):
 
     class Charge(models.TextChoices):
         """The automatic charge of a win to the winner's saved card (none: the buyer pays on the order page)."""
+
         NONE = "", _("Paid by the buyer")
         DUE = "due", _("Charge due")
         PAID = "paid", _("Charged")
@@ -225,16 +249,25 @@ class Win(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.AWAITING_PAYMENT, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
     settled_at = models.DateTimeField(null=True, blank=True)
-    charge = models.CharField(_("automatic charge"), max_length=10, choices=Charge.choices, default=Charge.NONE,
-                              blank=True, db_index=True)
-    charge_method = models.ForeignKey("payments.SavedPaymentMethod", on_delete=models.PROTECT, null=True, blank=True,
-                                      related_name="+", verbose_name=_("saved card charged"))
+    charge = models.CharField(
+        _("automatic charge"), max_length=10, choices=Charge.choices, default=Charge.NONE, blank=True, db_index=True
+    )
+    charge_method = models.ForeignKey(
+        "payments.SavedPaymentMethod",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("saved card charged"),
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
             # a lot is closed once: at most one auction (or Buy It Now) win per lot, whatever races
-            models.UniqueConstraint(fields=["lot"], condition=Q(kind__in=["auction", "buy_now"]), name="auctions_one_close_per_lot"),
+            models.UniqueConstraint(
+                fields=["lot"], condition=Q(kind__in=["auction", "buy_now"]), name="auctions_one_close_per_lot"
+            ),
         ]
         verbose_name = _("win")
         verbose_name_plural = _("wins")
@@ -271,7 +304,9 @@ class Strike(models.Model):
     reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     lifted_at = models.DateTimeField(null=True, blank=True)
-    lifted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -333,7 +368,9 @@ class ChatMessage(models.Model):
     seq = models.PositiveBigIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
     hidden_at = models.DateTimeField(null=True, blank=True)
-    hidden_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -368,7 +405,9 @@ class ChatMute(models.Model):
     lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="mutes")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     reason = models.CharField(max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -25,6 +25,7 @@ CLOSE_UNAUTHORIZED = 4401  # the token was invalid, or the session/password it r
 
 # --- answers to one socket ------------------------------------------------------------------------------
 
+
 def snapshot(lot: Lot, user, viewers: int) -> dict:
     state = selectors.lot_state(lot)
     return {
@@ -46,11 +47,23 @@ def bid_answer(user, lot: Lot | int | None, *, result=None, error=None) -> dict:
     here for a refusal); a bid refused before it reached a lot (not logged in) carries neither."""
     if result is not None:
         lot = result.lot
-        answer = {"accepted": True, "leading": result.leading, "my_max": result.my_max, "extended": result.extended,
-                  "reason": None, "detail": None}
+        answer = {
+            "accepted": True,
+            "leading": result.leading,
+            "my_max": result.my_max,
+            "extended": result.extended,
+            "reason": None,
+            "detail": None,
+        }
     else:
-        answer = {"accepted": False, "leading": False, "my_max": None, "extended": False,
-                  "reason": error.code, "detail": str(error.detail)}
+        answer = {
+            "accepted": False,
+            "leading": False,
+            "my_max": None,
+            "extended": False,
+            "reason": error.code,
+            "detail": str(error.detail),
+        }
         if isinstance(error, NotAuthenticated):
             lot = None
         else:
@@ -72,8 +85,19 @@ def bid_result(answer: dict, ref=None) -> dict:
 
 def bid_refused(reason: str, detail: str, ref=None) -> dict:
     """A bid refused before it reached the auction (not logged in, the database unavailable)."""
-    return bid_result({"accepted": False, "leading": False, "my_max": None, "extended": False,
-                       "reason": reason, "detail": detail, "lot": None, "you": None}, ref)
+    return bid_result(
+        {
+            "accepted": False,
+            "leading": False,
+            "my_max": None,
+            "extended": False,
+            "reason": reason,
+            "detail": detail,
+            "lot": None,
+            "you": None,
+        },
+        ref,
+    )
 
 
 def pong(server_time: str, t=None) -> dict:
@@ -92,6 +116,7 @@ def reported(message_id, ref=None) -> dict:
 
 
 # --- events to the room -------------------------------------------------------------------------------
+
 
 def bid(state: dict, row: dict, seq: int) -> dict:
     return {"type": "bid", "seq": seq, "lot": state, "bid": row}

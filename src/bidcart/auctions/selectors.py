@@ -10,7 +10,19 @@ from django.utils import timezone
 from bidcart.catalog.models import Category
 
 from . import conf
-from .models import Bid, BidderAlias, ChatMessage, ChatReport, Lot, Notice, SecondChanceOffer, Strike, Watch, Win, alias_label
+from .models import (
+    Bid,
+    BidderAlias,
+    ChatMessage,
+    ChatReport,
+    Lot,
+    Notice,
+    SecondChanceOffer,
+    Strike,
+    Watch,
+    Win,
+    alias_label,
+)
 
 HISTORY_SIZE = 20
 BID_CONFIRM_FACTOR = 3
@@ -75,8 +87,9 @@ def saved_card_choice(user, lot: Lot) -> dict:
     if not getattr(user, "is_authenticated", False):
         return choice
     row = BidderAlias.objects.filter(lot=lot, user=user).first()
-    choice["card"] = SavedPaymentMethod.objects.filter(user=user, state=SavedPaymentMethod.State.ACTIVE,
-                                                       is_default=True).first()
+    choice["card"] = SavedPaymentMethod.objects.filter(
+        user=user, state=SavedPaymentMethod.State.ACTIVE, is_default=True
+    ).first()
     choice["on"] = row is not None and (row.pay_with_saved_method or lot.requires_saved_method)
     choice["addresses"] = list(SavedAddress.objects.filter(user=user).order_by("-is_default", "-id"))
     choice["ship_to"] = row.ship_to_id if row is not None else None
@@ -110,23 +123,40 @@ def history(lot: Lot, limit: int = HISTORY_SIZE) -> list[dict]:
     """Newest first: who bid (alias), who held the price once the bid was in (`leader`: the bidder, or the
     earlier maximum that answered it), the price as it stood after the bid, when. The newest row's leader
     is the panel's leader: both come from the same bids."""
-    rows = list(Bid.objects.filter(lot=lot).order_by("-id").values("id", "alias", "price_after", "leading_after", "created_at", "seq")[:limit])
+    rows = list(
+        Bid.objects.filter(lot=lot)
+        .order_by("-id")
+        .values("id", "alias", "price_after", "leading_after", "created_at", "seq")[:limit]
+    )
     # A bid that didn't take the lead left the leader as it was: the alias of the latest leading bid before it.
     leaders, holder = [], None
     if rows and not rows[-1]["leading_after"]:
-        holder = Bid.objects.filter(lot=lot, id__lt=rows[-1]["id"], leading_after=True).order_by("-id").values_list("alias", flat=True).first()
+        holder = (
+            Bid.objects.filter(lot=lot, id__lt=rows[-1]["id"], leading_after=True)
+            .order_by("-id")
+            .values_list("alias", flat=True)
+            .first()
+        )
     for r in reversed(rows):
         holder = r["alias"] if r["leading_after"] else holder
         leaders.append(holder)
     leaders.reverse()
-    return [history_row(r["alias"], r["price_after"], r["leading_after"], r["created_at"], r["seq"], leader)
-            for r, leader in zip(rows, leaders, strict=True)]
+    return [
+        history_row(r["alias"], r["price_after"], r["leading_after"], r["created_at"], r["seq"], leader)
+        for r, leader in zip(rows, leaders, strict=True)
+    ]
 
 
 def history_row(alias: int, price: int, leading: bool, at: datetime, seq: int, leader: int | None = None) -> dict:
     holder = alias if leading else leader
-    return {"bidder": alias_label(alias), "leader": alias_label(holder), "price": price, "leading": leading,
-            "at": at.isoformat(), "seq": seq}
+    return {
+        "bidder": alias_label(alias),
+        "leader": alias_label(holder),
+        "price": price,
+        "leading": leading,
+        "at": at.isoformat(),
+        "seq": seq,
+    }
 
 
 def chat_row(message: ChatMessage) -> dict:
@@ -155,12 +185,24 @@ def chat(lot: Lot, limit: int = CHAT_SIZE) -> list[dict]:
 
 # --- lists ----------------------------------------------------------------------------------------
 
+
 def public_lots() -> QuerySet[Lot]:
-    return Lot.objects.exclude(status=Lot.Status.CANCELLED).select_related("category", "seller").prefetch_related("images")
+    return (
+        Lot.objects.exclude(status=Lot.Status.CANCELLED).select_related("category", "seller").prefetch_related("images")
+    )
 
 
-def filter_lots(qs: QuerySet[Lot], *, status: str = "", live: bool | None = None, ending_soon: bool = False,
-                category: str = "", search: str = "", seller: int | None = None, now: datetime | None = None) -> QuerySet[Lot]:
+def filter_lots(
+    qs: QuerySet[Lot],
+    *,
+    status: str = "",
+    live: bool | None = None,
+    ending_soon: bool = False,
+    category: str = "",
+    search: str = "",
+    seller: int | None = None,
+    now: datetime | None = None,
+) -> QuerySet[Lot]:
     """`status`: scheduled / live / ended (sold, unsold or past its end); `ending_soon`: live and ending
     within the hour, soonest first; `category`: a slug, with its descendants; `search`: title and
     description."""
@@ -233,8 +275,12 @@ def watchlist(user) -> QuerySet[Lot]:
 
 def seller_lots(user) -> QuerySet[Lot]:
     """The seller's lots, newest first, with what `can_relist` reads prefetched."""
-    return (Lot.objects.filter(seller=user).select_related("category")
-            .prefetch_related("wins", "relists", "second_chance_offers").order_by("-created_at"))
+    return (
+        Lot.objects.filter(seller=user)
+        .select_related("category")
+        .prefetch_related("wins", "relists", "second_chance_offers")
+        .order_by("-created_at")
+    )
 
 
 def can_relist(lot: Lot) -> bool:
@@ -294,7 +340,11 @@ def blocked_until(user, now: datetime | None = None) -> datetime | None:
     lifted) strikes to AUCTION_STRIKES_TO_BLOCK or more."""
     now = now or timezone.now()
     limit = int(conf.get("AUCTION_STRIKES_TO_BLOCK"))
-    active = list(Strike.objects.filter(user=user, lifted_at__isnull=True).order_by("-created_at").values_list("created_at", flat=True)[:limit])
+    active = list(
+        Strike.objects.filter(user=user, lifted_at__isnull=True)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:limit]
+    )
     if len(active) < limit:
         return None
     until = active[0] + timedelta(days=int(conf.get("AUCTION_BLOCK_DAYS")))

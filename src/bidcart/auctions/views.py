@@ -43,8 +43,13 @@ def lot_list(request):
     qs = selectors.filter_lots(qs, category=category, search=search)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        "page": page, "lots": list(page.object_list), "show": show, "tabs": TABS, "search": search,
-        "category": category, "categories": catalog_selectors.category_tree(),
+        "page": page,
+        "lots": list(page.object_list),
+        "show": show,
+        "tabs": TABS,
+        "search": search,
+        "category": category,
+        "categories": catalog_selectors.category_tree(),
     }
     return render(request, "auctions/lot_list.html", context)
 
@@ -69,7 +74,9 @@ def lot_detail(request, pk):
         "card_choice": selectors.saved_card_choice(request.user, lot),
         "viewers": viewer_count(lot.pk),
         "can_relist": request.user.is_authenticated and lot.seller_id == request.user.pk and selectors.can_relist(lot),
-        "win": lot.wins.filter(user=request.user).select_related("order").first() if request.user.is_authenticated else None,
+        "win": lot.wins.filter(user=request.user).select_related("order").first()
+        if request.user.is_authenticated
+        else None,
         # what the Buy It Now review step tells the buyer before the lot ends
         "shipping_fee": int(conf.get("AUCTION_SHIPPING_FEE")),
         "payment_hours": int(conf.get("AUCTION_PAYMENT_HOURS")),
@@ -86,7 +93,9 @@ def _saved_card_choice(post) -> dict:
     it: `autopay_offered`) and the address chosen; the service checks both."""
     raw_address = (post.get("address_id") or "").strip()
     return {
-        "pay_with_saved_method": (post.get("pay_with_saved_method") == "1") if post.get("autopay_offered") == "1" else None,
+        "pay_with_saved_method": (post.get("pay_with_saved_method") == "1")
+        if post.get("autopay_offered") == "1"
+        else None,
         "address_id": int(raw_address) if raw_address.isascii() and raw_address.isdigit() else None,
     }
 
@@ -106,7 +115,9 @@ def bid(request, pk):
         except DomainError:
             amount = None
         if amount is not None and amount > state["confirm_above"]:
-            return render(request, "auctions/bid_confirm.html", {"lot": lot, "state": state, "amount": amount, **choice})
+            return render(
+                request, "auctions/bid_confirm.html", {"lot": lot, "state": state, "amount": amount, **choice}
+            )
     try:
         result = services.place_bid(request.user, pk, raw, **choice)
     except DomainError as error:

@@ -9,7 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Cart(models.Model):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="cart")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="cart"
+    )
     token = models.CharField(max_length=64, unique=True, null=True, blank=True, help_text="Anonymous carts only.")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -17,7 +19,8 @@ class Cart(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=(Q(user__isnull=False) & Q(token__isnull=True)) | (Q(user__isnull=True) & Q(token__isnull=False)),
+                condition=(Q(user__isnull=False) & Q(token__isnull=True))
+                | (Q(user__isnull=True) & Q(token__isnull=False)),
                 name="cart_user_xor_token",
             )
         ]

@@ -50,7 +50,9 @@ def _stock_error(variant: Variant, wanted: int) -> DomainError:
         detail = _("%(name)s is sold out.") % {"name": str(variant)}
     else:
         detail = _("Only %(stock)d of %(name)s left; you asked for %(wanted)d.") % {
-            "stock": variant.stock, "name": str(variant), "wanted": wanted,
+            "stock": variant.stock,
+            "name": str(variant),
+            "wanted": wanted,
         }
     error = Conflict(detail, code="insufficient_stock")
     error.available = variant.stock
@@ -178,9 +180,15 @@ def merge_into_user(token: str | None, user) -> MergeResult:
             else:
                 current.quantity = quantity
                 current.save(update_fields=["quantity"])
-                notes.append(_("%(name)s was already in your cart: you now have %(quantity)d.") % {"name": name, "quantity": quantity})
+                notes.append(
+                    _("%(name)s was already in your cart: you now have %(quantity)d.")
+                    % {"name": name, "quantity": quantity}
+                )
             if quantity < wanted:
-                notes.append(_("Only %(stock)d of %(name)s left, so your cart holds %(quantity)d.") % {"stock": variant.stock, "name": name, "quantity": quantity})
+                notes.append(
+                    _("Only %(stock)d of %(name)s left, so your cart holds %(quantity)d.")
+                    % {"stock": variant.stock, "name": name, "quantity": quantity}
+                )
         anon.delete()
         Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
     return result
@@ -195,4 +203,8 @@ def purge_stale_anonymous_carts(days: int = STALE_ANONYMOUS_CART_DAYS, batch: in
         if not ids:
             return deleted
         with transaction.atomic():
-            deleted += Cart.objects.filter(pk__in=ids, user__isnull=True, updated_at__lt=cutoff).delete()[1].get("cart.Cart", 0)
+            deleted += (
+                Cart.objects.filter(pk__in=ids, user__isnull=True, updated_at__lt=cutoff)
+                .delete()[1]
+                .get("cart.Cart", 0)
+            )

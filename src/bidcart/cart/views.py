@@ -17,7 +17,11 @@ from . import selectors, services
 def cart_page(request):
     summary = selectors.summary(selectors.current_cart(request))
     shipping = quote(summary.total, summary.currency)  # shown before checkout, by the rule the order charges
-    return render(request, "cart/cart.html", {"summary": summary, "shipping": shipping, "grand_total": summary.total + shipping.fee})
+    return render(
+        request,
+        "cart/cart.html",
+        {"summary": summary, "shipping": shipping, "grand_total": summary.total + shipping.fee},
+    )
 
 
 def _int(value, default=None):

@@ -26,7 +26,17 @@ class ImageInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["name", "seller", "category", money_column("base_price", _("price")), "active", "rating_avg", "rating_count", "sold_count", "created_at"]
+    list_display = [
+        "name",
+        "seller",
+        "category",
+        money_column("base_price", _("price")),
+        "active",
+        "rating_avg",
+        "rating_count",
+        "sold_count",
+        "created_at",
+    ]
     list_filter = ["active", "category", "currency"]
     search_fields = ["name", "slug", "brand", "variants__sku"]
     prepopulated_fields = {"slug": ["name"]}

@@ -18,7 +18,9 @@ from .models import Category, Product, Variant
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True, help_text="null for a top-level category.")
+    parent = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True, help_text="null for a top-level category."
+    )
     depth = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -52,7 +54,20 @@ class ProductListSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Product
-        fields = ["id", "name", "slug", "brand", "price", "currency", "in_stock", "rating", "category", "seller", "image", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "brand",
+            "price",
+            "currency",
+            "in_stock",
+            "rating",
+            "category",
+            "seller",
+            "image",
+            "created_at",
+        ]
 
     def _url(self, image) -> str:
         request = self.context.get("request")
@@ -108,8 +123,10 @@ class ProductDetailSerializer(ProductListSerializer):
         app shows (core/images.py)."""
         request = self.context.get("request")
         absolute = request.build_absolute_uri if request is not None else (lambda url: url)
-        return [{"id": i.pk, "url": self._url(i), "alt": i.alt or product.name, **pictures.describe(i, absolute)}
-                for i in product.images.all()]
+        return [
+            {"id": i.pk, "url": self._url(i), "alt": i.alt or product.name, **pictures.describe(i, absolute)}
+            for i in product.images.all()
+        ]
 
 
 class SameForEveryone:
@@ -159,6 +176,7 @@ class CategoryListView(SameForEveryone, generics.ListAPIView):
 
 # --- wishlist ------------------------------------------------------------------------------------
 
+
 class WishlistAddSerializer(StrictSerializer):
     product = serializers.SlugRelatedField(slug_field="slug", queryset=Product.objects.filter(active=True))
 
@@ -174,13 +192,21 @@ class WishlistView(generics.ListAPIView):
             return Product.objects.none()
         return selectors.wishlist(self.request.user)
 
-    @extend_schema(request=WishlistAddSerializer, responses={201: inline_serializer("Wishlisted", {
-        "product": serializers.CharField(), "wishlisted": serializers.BooleanField()})})
+    @extend_schema(
+        request=WishlistAddSerializer,
+        responses={
+            201: inline_serializer(
+                "Wishlisted", {"product": serializers.CharField(), "wishlisted": serializers.BooleanField()}
+            )
+        },
+    )
     def post(self, request):
         data = WishlistAddSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.add_to_wishlist(request.user, data.validated_data["product"])
-        return Response({"product": data.validated_data["product"].slug, "wishlisted": True}, status=status.HTTP_201_CREATED)
+        return Response(
+            {"product": data.validated_data["product"].slug, "wishlisted": True}, status=status.HTTP_201_CREATED
+        )
 
 
 class WishlistItemView(APIView):
@@ -197,6 +223,7 @@ class WishlistItemView(APIView):
 
 # --- 재입고 알림 ------------------------------------------------------------------------------------
 
+
 class RestockAlertSerializer(StrictSerializer):
     variant = serializers.PrimaryKeyRelatedField(queryset=Variant.objects.filter(product__active=True))
 
@@ -207,8 +234,14 @@ class RestockAlertsView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=RestockAlertSerializer, responses={201: inline_serializer("RestockAlert", {
-        "variant": serializers.IntegerField(), "waiting": serializers.BooleanField()})})
+    @extend_schema(
+        request=RestockAlertSerializer,
+        responses={
+            201: inline_serializer(
+                "RestockAlert", {"variant": serializers.IntegerField(), "waiting": serializers.BooleanField()}
+            )
+        },
+    )
     def post(self, request):
         data = RestockAlertSerializer(data=request.data)
         data.is_valid(raise_exception=True)

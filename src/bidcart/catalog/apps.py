@@ -8,7 +8,9 @@ class CatalogConfig(AppConfig):
     verbose_name = _("Catalog")
 
     def ready(self):
-        from . import signals  # noqa: F401  (keeps Product.search_text current)
-        from . import cache
+        from . import (
+            cache,
+            signals,  # noqa: F401  (keeps Product.search_text current)
+        )
 
         cache.connect()

@@ -9,7 +9,6 @@ from bidcart.core.numbers import MAX_AMOUNT
 from . import search as product_search
 from . import selectors
 
-
 ORDERING_CHOICES = [
     ("relevance", _("Best match")),  # with a search: the exact name first (catalog.search); without: newest
     ("-created", _("Newest")),
@@ -23,8 +22,12 @@ ORDERING_CHOICES = [
 class ProductFilter(filters.FilterSet):
     search = filters.CharFilter(method="filter_search", max_length=100, label=_("Search"))
     category = filters.CharFilter(method="filter_category", max_length=120, label=_("Category"))
-    min_price = WholeNumberFilter(field_name="price", lookup_expr="gte", min_value=0, max_value=MAX_AMOUNT, label=_("Min price"))
-    max_price = WholeNumberFilter(field_name="price", lookup_expr="lte", min_value=0, max_value=MAX_AMOUNT, label=_("Max price"))
+    min_price = WholeNumberFilter(
+        field_name="price", lookup_expr="gte", min_value=0, max_value=MAX_AMOUNT, label=_("Min price")
+    )
+    max_price = WholeNumberFilter(
+        field_name="price", lookup_expr="lte", min_value=0, max_value=MAX_AMOUNT, label=_("Max price")
+    )
     in_stock = filters.ChoiceFilter(
         choices=[("true", _("Yes")), ("false", _("No"))], method="filter_in_stock", label=_("In stock only")
     )

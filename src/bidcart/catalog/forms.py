@@ -3,11 +3,11 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from bidcart.core import images
 from bidcart.core.domain import DomainError
 from bidcart.core.forms import WholeNumberFormField
 from bidcart.core.numbers import MAX_AMOUNT, MAX_ID, MAX_INT
 
-from bidcart.core import images
 from .models import Category, Product
 
 
@@ -44,7 +44,9 @@ class ImagesField(forms.FileField):
 
 class ProductForm(forms.ModelForm):
     images = ImagesField(label=_("Add images"))
-    base_price = WholeNumberFormField(label=_("base price"), help_text=_("In minor units (KRW: won)."), min_value=0, max_value=MAX_AMOUNT)
+    base_price = WholeNumberFormField(
+        label=_("base price"), help_text=_("In minor units (KRW: won)."), min_value=0, max_value=MAX_AMOUNT
+    )
 
     class Meta:
         model = Product
@@ -62,7 +64,7 @@ class ProductForm(forms.ModelForm):
 class VariantForm(forms.Form):
     sku = forms.CharField(label=_("SKU"), max_length=64)
     attributes = forms.CharField(
-        label=_("Attributes"), required=False, help_text=_('For example: size=M, colour=검정'), max_length=500
+        label=_("Attributes"), required=False, help_text=_("For example: size=M, colour=검정"), max_length=500
     )
     price = WholeNumberFormField(label=_("Price"), min_value=0, max_value=MAX_AMOUNT)
     stock = WholeNumberFormField(label=_("Stock"), min_value=0, max_value=MAX_INT, initial=0)

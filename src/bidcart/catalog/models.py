@@ -6,8 +6,7 @@ Money is an integer amount in minor units plus an ISO currency (KRW has no minor
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
-from django.db.models import Value
+from django.db.models import Q, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +21,9 @@ class Category(models.Model):
 
     name = models.CharField(_("name"), max_length=100)
     slug = models.SlugField(_("slug"), max_length=120, unique=True, allow_unicode=True)
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent"))
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
+    )
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
     position = models.PositiveIntegerField(_("position"), default=0)
 
@@ -58,8 +59,12 @@ class Category(models.Model):
 
 
 class Product(models.Model):
-    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="products", verbose_name=_("seller"))
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products", verbose_name=_("category"))
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="products", verbose_name=_("seller")
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="products", verbose_name=_("category")
+    )
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=220, unique=True, allow_unicode=True)
     description = models.TextField(_("description"), blank=True)
@@ -111,7 +116,9 @@ class ProductImage(models.Model):
 class Variant(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
     sku = models.CharField(_("SKU"), max_length=64, unique=True)
-    attributes = models.JSONField(_("attributes"), default=dict, blank=True, help_text=_('e.g. {"size": "M", "colour": "검정"}'))
+    attributes = models.JSONField(
+        _("attributes"), default=dict, blank=True, help_text=_('e.g. {"size": "M", "colour": "검정"}')
+    )
     price = models.PositiveBigIntegerField(_("price"))
     stock = models.IntegerField(_("stock"), default=0)
     position = models.PositiveIntegerField(default=0)
@@ -161,8 +168,14 @@ class RestockAlert(models.Model):
         verbose_name = _("restock alert")
         verbose_name_plural = _("restock alerts")
         constraints = [
-            models.UniqueConstraint(fields=["user", "variant"], condition=Q(notified_at__isnull=True), name="catalog_one_waiting_restock_alert"),
+            models.UniqueConstraint(
+                fields=["user", "variant"],
+                condition=Q(notified_at__isnull=True),
+                name="catalog_one_waiting_restock_alert",
+            ),
         ]
+
+
 def option_label(attributes: dict | None) -> str:
     """An option as a shopper names it ("5kg / 선물 포장"), from its attributes, never its SKU: a variant's
     label, and an order line's (which keeps the attributes it was sold with)."""

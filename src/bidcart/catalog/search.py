@@ -57,12 +57,16 @@ def refresh(product_ids) -> None:
     category_ids = {int(p) for product in products for p in product.category.path.strip("/").split("/") if p}
     names = dict(Category.objects.filter(pk__in=category_ids).values_list("pk", "name"))
     options: dict[int, list[dict]] = {}
-    for product_id, attributes in Variant.objects.filter(product_id__in=ids).order_by("position", "id").values_list("product_id", "attributes"):
+    for product_id, attributes in (
+        Variant.objects.filter(product_id__in=ids).order_by("position", "id").values_list("product_id", "attributes")
+    ):
         options.setdefault(product_id, []).append(attributes)
     for product in products:
         path = [int(p) for p in product.category.path.strip("/").split("/") if p] or [product.category_id]
         text = document(
-            name=product.name, brand=product.brand, description=product.description,
+            name=product.name,
+            brand=product.brand,
+            description=product.description,
             categories=[names.get(pk) or (product.category.name if pk == product.category_id else "") for pk in path],
             options=options.get(product.pk, []),
         )
@@ -85,12 +89,15 @@ def matching(qs: QuerySet, text: str) -> QuerySet:
     for word in words:
         qs = qs.filter(search_text__contains=word)  # Django escapes % and _ in `contains`
     whole = " ".join(words)
-    return qs.annotate(search_rank=Case(
-        When(name__iexact=whole, then=Value(0)),
-        When(name__istartswith=whole, then=Value(1)),
-        When(Q(*[Q(name__icontains=w) for w in words]), then=Value(2)),
-        default=Value(3), output_field=IntegerField(),
-    ))
+    return qs.annotate(
+        search_rank=Case(
+            When(name__iexact=whole, then=Value(0)),
+            When(name__istartswith=whole, then=Value(1)),
+            When(Q(*[Q(name__icontains=w) for w in words]), then=Value(2)),
+            default=Value(3),
+            output_field=IntegerField(),
+        )
+    )
 
 
 def by_relevance(qs: QuerySet) -> QuerySet:

@@ -3,10 +3,9 @@ prices and stock state are subqueries of the one product query, images come in o
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-
-from django.core.paginator import Paginator
 from django.utils.functional import SimpleLazyObject
 
 from . import cache as catalog_cache
@@ -114,7 +113,7 @@ def product_page(filterset, page_number, page_size: int) -> tuple[list[Product],
 
     def compute_products():
         start = (number - 1) * page_size
-        return list(queryset()[start:start + page_size])
+        return list(queryset()[start : start + page_size])
 
     products = SimpleLazyObject(lambda: catalog_cache.remember("product-page-items", parts, compute_products))
     return products, number, count, catalog_cache.key("product-page", *parts)
@@ -124,6 +123,7 @@ def product_page_data(slug: str) -> dict | None:
     """What the product page shows every visitor (product, variants, images, breadcrumbs, and the shared
     data of the parts other apps add: the latest reviews), computed once per catalog change; None when there
     is no such active product."""
+
     def compute():
         product = product_detail(slug)
         if product is None:
@@ -155,15 +155,21 @@ def product_detail(slug: str) -> Product | None:
 
 def featured_products(limit: int = 8) -> list[Product]:
     """지금 인기 상품: the most popular products a shopper can buy now (nothing sold out), once per catalog change."""
-    return catalog_cache.remember("featured", (limit,),
-                                  lambda: list(order(active_products().filter(in_stock=True), "-popularity")[:limit]))
+    return catalog_cache.remember(
+        "featured", (limit,), lambda: list(order(active_products().filter(in_stock=True), "-popularity")[:limit])
+    )
 
 
 def seller_products(seller) -> QuerySet:
-    return _annotated(Product.objects.filter(seller=seller)).select_related("category").prefetch_related(
-        Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
-        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
-    ).order_by("-created_at", "-id")
+    return (
+        _annotated(Product.objects.filter(seller=seller))
+        .select_related("category")
+        .prefetch_related(
+            Prefetch("variants", queryset=Variant.objects.order_by("position", "id")),
+            Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")),
+        )
+        .order_by("-created_at", "-id")
+    )
 
 
 def seller_product(seller, pk: int) -> Product | None:
@@ -173,7 +179,9 @@ def seller_product(seller, pk: int) -> Product | None:
 def wishlisted_ids(user, product_ids) -> set[int]:
     if not getattr(user, "is_authenticated", False):
         return set()
-    return set(WishlistItem.objects.filter(user=user, product_id__in=list(product_ids)).values_list("product_id", flat=True))
+    return set(
+        WishlistItem.objects.filter(user=user, product_id__in=list(product_ids)).values_list("product_id", flat=True)
+    )
 
 
 def wishlist(user) -> QuerySet:
@@ -186,5 +194,8 @@ def waiting_restock_ids(user, product) -> set[int]:
         return set()
     from .models import RestockAlert
 
-    return set(RestockAlert.objects.filter(user=user, variant__product=product, notified_at__isnull=True)
-               .values_list("variant_id", flat=True))
+    return set(
+        RestockAlert.objects.filter(user=user, variant__product=product, notified_at__isnull=True).values_list(
+            "variant_id", flat=True
+        )
+    )

@@ -44,11 +44,28 @@ def create_category(*, name: str, slug: str = "", parent: Category | None = None
         )
 
 
-def _create(seller, *, name: str, category: Category, base_price: int, description: str = "", brand: str = "",
-            currency: str = "KRW", active: bool = True, slug: str = "") -> Product:
+def _create(
+    seller,
+    *,
+    name: str,
+    category: Category,
+    base_price: int,
+    description: str = "",
+    brand: str = "",
+    currency: str = "KRW",
+    active: bool = True,
+    slug: str = "",
+) -> Product:
     return Product.objects.create(
-        seller=seller, name=name.strip(), slug=slug or unique_slug(name), category=category,
-        base_price=base_price, description=description, brand=brand, currency=currency.upper(), active=active,
+        seller=seller,
+        name=name.strip(),
+        slug=slug or unique_slug(name),
+        category=category,
+        base_price=base_price,
+        description=description,
+        brand=brand,
+        currency=currency.upper(),
+        active=active,
     )
 
 
@@ -96,14 +113,18 @@ def product_save(seller, product: Product | None = None, *, uploads=(), **fields
     return product
 
 
-def add_variant(seller, product: Product, *, sku: str, price: int, stock: int = 0, attributes: dict | None = None) -> Variant:
+def add_variant(
+    seller, product: Product, *, sku: str, price: int, stock: int = 0, attributes: dict | None = None
+) -> Variant:
     _require_seller(seller)
     _own(seller, product)
     if stock < 0:
         raise Invalid(_("Stock cannot be negative."), code="stock_negative")
     try:
         with transaction.atomic():
-            return Variant.objects.create(product=product, sku=sku.strip(), price=price, stock=stock, attributes=attributes or {})
+            return Variant.objects.create(
+                product=product, sku=sku.strip(), price=price, stock=stock, attributes=attributes or {}
+            )
     except IntegrityError:
         raise Invalid(_("A variant with this SKU already exists."), code="sku_taken") from None
 
@@ -121,7 +142,9 @@ def set_stock(seller, variant: Variant, *, stock: int, expected: int | None = No
             rows = rows.filter(stock=expected)
         if not rows.update(stock=stock):
             raise Conflict(
-                _("The stock changed while you were editing it (an order came in). Check the new figure and try again."),
+                _(
+                    "The stock changed while you were editing it (an order came in). Check the new figure and try again."
+                ),
                 code="stock_changed",
             )
         catalog_cache.changed()  # a queryset update sends no signal
@@ -149,6 +172,7 @@ def set_rating(product_id: int, *, average, count: int) -> None:
 # --- images --------------------------------------------------------------------------------------
 # A product's images are ordered by `position` (0, 1, 2, ...); the first is the cover. Every change
 # locks the product row first, so two tabs editing the same gallery take turns and positions stay 0..n-1.
+
 
 def _lock_gallery(product: Product) -> list[ProductImage]:
     Product.objects.select_for_update().filter(pk=product.pk).first()
@@ -195,7 +219,11 @@ def _attach(product: Product, stored: list[images.Stored]) -> list[ProductImage]
         )
     return [
         ProductImage.objects.create(
-            product=product, position=position, image=picture.name, width=picture.width, height=picture.height,
+            product=product,
+            position=position,
+            image=picture.name,
+            width=picture.width,
+            height=picture.height,
         )
         for position, picture in enumerate(stored, start=len(gallery))
     ]
@@ -244,6 +272,7 @@ def delete_image(seller, image: ProductImage) -> None:
 
 # --- wishlist ------------------------------------------------------------------------------------
 
+
 def add_to_wishlist(user, product: Product) -> WishlistItem:
     try:
         with transaction.atomic():
@@ -269,6 +298,7 @@ def toggle_wishlist(user, product: Product) -> bool:
 
 # --- 재입고 알림 ------------------------------------------------------------------------------------
 
+
 def ask_restock_alert(user, variant: Variant) -> RestockAlert:
     """Ask to be emailed when a sold-out option is back. Only for an option that is sold out now (one in
     stock can simply be bought); asking twice keeps the one waiting alert."""
@@ -287,13 +317,19 @@ def send_restock_alerts(batch: int = 200) -> int:
     conditional UPDATE of its `notified_at`, so two sweeps at once never send it twice."""
     from bidcart.core.mail import send_user_email
 
-    due = list(RestockAlert.objects.filter(notified_at__isnull=True, variant__stock__gt=0, variant__product__active=True)
-               .select_related("user", "variant__product").order_by("id")[:batch])
+    due = list(
+        RestockAlert.objects.filter(notified_at__isnull=True, variant__stock__gt=0, variant__product__active=True)
+        .select_related("user", "variant__product")
+        .order_by("id")[:batch]
+    )
     sent = 0
     for alert in due:
         if not RestockAlert.objects.filter(pk=alert.pk, notified_at__isnull=True).update(notified_at=timezone.now()):
             continue
-        send_user_email(alert.user, "catalog/email/restock", {"variant": alert.variant, "product": alert.variant.product,
-                                                               "site_url": settings.SITE_URL})
+        send_user_email(
+            alert.user,
+            "catalog/email/restock",
+            {"variant": alert.variant, "product": alert.variant.product, "site_url": settings.SITE_URL},
+        )
         sent += 1
     return sent

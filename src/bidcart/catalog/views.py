@@ -11,12 +11,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from bidcart.core import images as image_rules
 from bidcart.core import numbers
 from bidcart.core.domain import DomainError
 from bidcart.core.errors import http_status
 
 from . import forms, page_parts, selectors, services
-from bidcart.core import images as image_rules
 from .filters import ORDERING_CHOICES, ProductFilter
 from .models import Product, ProductImage, Variant
 
@@ -47,7 +47,8 @@ def product_list(request):
         "menu_key": selectors.category_menu_key(),
         "current_category": next((c for c in categories if c.slug == current), None) if current else None,
         "orderings": ORDERING_CHOICES,
-        "ordering": request.GET.get("ordering") or ("relevance" if request.GET.get("search", "").strip() else "-created"),
+        "ordering": request.GET.get("ordering")
+        or ("relevance" if request.GET.get("search", "").strip() else "-created"),
     }
     return render(request, "catalog/product_list.html", context, status=status)
 
@@ -103,7 +104,10 @@ def restock_alert(request, slug):
     else:
         try:
             services.ask_restock_alert(request.user, variant)
-            messages.success(request, _("We will email you when %(option)s is back in stock.") % {"option": variant.label or product.name})
+            messages.success(
+                request,
+                _("We will email you when %(option)s is back in stock.") % {"option": variant.label or product.name},
+            )
         except DomainError as error:
             messages.info(request, error.detail)
     return redirect("catalog:product", slug)
@@ -173,14 +177,18 @@ def seller_product(request, pk):
                         messages.success(request, _("Product saved."))
                         return redirect("catalog:seller_product", product.pk)
             elif action in IMAGE_ACTIONS:
-                image = get_object_or_404(ProductImage, pk=numbers.optional_id(request.POST.get("image")) or 0, product=product)
+                image = get_object_or_404(
+                    ProductImage, pk=numbers.optional_id(request.POST.get("image")) or 0, product=product
+                )
                 images = list(product.images.all())
                 index = next(i for i, other in enumerate(images) if other.pk == image.pk)
                 if action == "image_delete":
                     services.delete_image(seller, image)
                     messages.success(request, _("Image deleted."))
                 else:
-                    services.move_image(seller, image, to={"image_cover": 0, "image_up": index - 1, "image_down": index + 1}[action])
+                    services.move_image(
+                        seller, image, to={"image_cover": 0, "image_up": index - 1, "image_down": index + 1}[action]
+                    )
                     messages.success(request, _("Images reordered."))
                 return redirect("catalog:seller_product", product.pk)
             elif action == "variant":
@@ -193,7 +201,12 @@ def seller_product(request, pk):
                 stock_form = forms.StockForm(request.POST)
                 if stock_form.is_valid():
                     variant = get_object_or_404(Variant, pk=stock_form.cleaned_data["variant"], product=product)
-                    services.set_stock(seller, variant, stock=stock_form.cleaned_data["stock"], expected=stock_form.cleaned_data["expected"])
+                    services.set_stock(
+                        seller,
+                        variant,
+                        stock=stock_form.cleaned_data["stock"],
+                        expected=stock_form.cleaned_data["expected"],
+                    )
                     messages.success(request, _("Stock updated."))
                     return redirect("catalog:seller_product", product.pk)
                 messages.error(request, _("Stock must be a whole number, 0 or more."))
@@ -202,7 +215,11 @@ def seller_product(request, pk):
             messages.error(request, error.detail)
             status = http_status(error)
     context = {
-        "product": product, "form": form, "variant_form": variant_form, "variants": list(product.variants.all()),
-        "images": list(product.images.all()), "max_images": image_rules.max_count(),
+        "product": product,
+        "form": form,
+        "variant_form": variant_form,
+        "variants": list(product.variants.all()),
+        "images": list(product.images.all()),
+        "max_images": image_rules.max_count(),
     }
     return render(request, "catalog/seller_product.html", context, status=status)

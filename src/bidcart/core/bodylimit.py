@@ -48,20 +48,38 @@ def declared_length(scope) -> int | None:
 
 
 async def refuse(scope, send, limit: int) -> None:
-    log.warning("%s %s 413 body over %d bytes", scope.get("method"), scope.get("path"), limit,
-                extra={"event": "request", "method": scope.get("method"), "path": scope.get("path"), "status": 413})
+    log.warning(
+        "%s %s 413 body over %d bytes",
+        scope.get("method"),
+        scope.get("path"),
+        limit,
+        extra={"event": "request", "method": scope.get("method"), "path": scope.get("path"), "status": 413},
+    )
     if scope.get("path", "").startswith("/api/"):
-        body, content_type = json.dumps({"code": "request_too_large", "detail": TOO_LARGE}).encode(), b"application/json"
+        body, content_type = (
+            json.dumps({"code": "request_too_large", "detail": TOO_LARGE}).encode(),
+            b"application/json",
+        )
     else:
         body, content_type = PAGE, b"text/html; charset=utf-8"
-    await send({"type": "http.response.start", "status": 413, "headers": [
-        (b"content-type", content_type), (b"content-length", str(len(body)).encode()), (b"connection", b"close"),
-    ]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
 def _has_chunked_body(scope) -> bool:
-    return any(name == b"transfer-encoding" and b"chunked" in value.lower() for name, value in scope.get("headers") or [])
+    return any(
+        name == b"transfer-encoding" and b"chunked" in value.lower() for name, value in scope.get("headers") or []
+    )
 
 
 def _replay(body: bytes, receive):

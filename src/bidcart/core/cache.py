@@ -62,8 +62,9 @@ class DegradingRedisCache(RedisCache):
         return self._degrade("touch", False, super().touch, key, timeout, version)
 
     def incr(self, key, delta=1, version=None):
-        return self._degrade("incr", ValueError(f"Key '{key}' not found (the cache is unreachable)"),
-                             super().incr, key, delta, version)
+        return self._degrade(
+            "incr", ValueError(f"Key '{key}' not found (the cache is unreachable)"), super().incr, key, delta, version
+        )
 
     def delete(self, key, version=None):
         return self._degrade("delete", False, super().delete, key, version)

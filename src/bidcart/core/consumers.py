@@ -67,7 +67,9 @@ class GuardedJsonConsumer(AsyncJsonWebsocketConsumer):
             return
         wait = self._frames.hit()
         if wait:
-            await self.send_json(error_message("rate_limited", "Too many messages: slow down.", retry_after=math.ceil(wait)))
+            await self.send_json(
+                error_message("rate_limited", "Too many messages: slow down.", retry_after=math.ceil(wait))
+            )
             return
         if text_data is None:
             await self.send_json(error_message("invalid_message", "Send JSON text frames, not binary ones."))

@@ -26,11 +26,20 @@ def copied_models() -> list[type[models.Model]]:
     """Every model with a table of its own (M2M tables included), parents before the rows that point at
     them. Foreign keys that form a cycle (or point at their own table) are left to the constraints,
     which Django creates DEFERRABLE INITIALLY DEFERRED: they are checked at commit."""
-    candidates = [m for m in apps.get_models(include_auto_created=True)
-                  if m._meta.managed and not m._meta.proxy and not m._meta.swapped]
-    needs = {m: {f.related_model._meta.concrete_model for f in m._meta.concrete_fields
-                 if f.is_relation and f.related_model is not None} - {m}
-             for m in candidates}
+    candidates = [
+        m
+        for m in apps.get_models(include_auto_created=True)
+        if m._meta.managed and not m._meta.proxy and not m._meta.swapped
+    ]
+    needs = {
+        m: {
+            f.related_model._meta.concrete_model
+            for f in m._meta.concrete_fields
+            if f.is_relation and f.related_model is not None
+        }
+        - {m}
+        for m in candidates
+    }
     ordered: list[type[models.Model]] = []
     pending = list(candidates)
     while pending:
@@ -113,8 +122,10 @@ def _clean_ips(obj, ip_fields) -> int:
             ipaddress.ip_address(value)
         except ValueError:
             if not field.null:
-                raise Unmovable(f"{table_of(type(obj))} row {obj.pk}: {field.column} {value!r} is not an IP address and the "
-                                "column may not be empty; fix or delete that row in the source and run again.") from None
+                raise Unmovable(
+                    f"{table_of(type(obj))} row {obj.pk}: {field.column} {value!r} is not an IP address and the "
+                    "column may not be empty; fix or delete that row in the source and run again."
+                ) from None
             setattr(obj, field.attname, None)
             nulled += 1
     return nulled
@@ -125,7 +136,7 @@ def _insert(manager, objs, fields, target: str) -> int:
     # field's value as stored (no pre_save: auto_now fields keep theirs), one INSERT for the batch.
     size = connections[target].ops.bulk_batch_size(fields, objs) or len(objs)
     for start in range(0, len(objs), size):
-        manager.using(target)._insert(objs[start:start + size], fields=fields, raw=True, using=target)
+        manager.using(target)._insert(objs[start : start + size], fields=fields, raw=True, using=target)
     return len(objs)
 
 

@@ -27,8 +27,22 @@ GENERATE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
 KNOWN_SECRETS = {
     "test-only-secret-key-never-used-outside-the-test-suite",  # pyproject.toml's test setting
     "change-me-to-a-long-random-string-see-deploy-readme",  # deploy/bidcart.env.example
-    "changeme", "change-me", "change_me", "secret", "secret-key", "secret_key", "secretkey", "django",
-    "insecure", "development", "dev", "test", "password", "bidcart", "replace-me", "xxx",
+    "changeme",
+    "change-me",
+    "change_me",
+    "secret",
+    "secret-key",
+    "secret_key",
+    "secretkey",
+    "django",
+    "insecure",
+    "development",
+    "dev",
+    "test",
+    "password",
+    "bidcart",
+    "replace-me",
+    "xxx",
 }
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1", "testserver"}
 
@@ -89,7 +103,9 @@ class Config:
         )
 
     @classmethod
-    def from_settings(cls, settings, environ: Mapping[str, str] | None = None, *, workers: int | None = None) -> "Config":
+    def from_settings(
+        cls, settings, environ: Mapping[str, str] | None = None, *, workers: int | None = None
+    ) -> "Config":
         """From loaded settings (`check --deploy`). What settings cannot say is read by core/env.py, like
         everything else: whether ALLOWED_HOSTS and DATABASE_URL were set at all, and the worker count
         `bidcart serve` starts (it exports WEB_CONCURRENCY to its workers)."""
@@ -108,8 +124,11 @@ class Config:
             pgsim_mount=settings.PGSIM_MOUNT,
             pgsim_url=settings.PGSIM_URL,
             pgsim_acknowledged=getattr(settings, "PGSIM_ACKNOWLEDGED", False),
-            providers={name: getattr(settings, known[name].settings_key)
-                       for name in settings.PAYMENT_PROVIDERS if name in known},
+            providers={
+                name: getattr(settings, known[name].settings_key)
+                for name in settings.PAYMENT_PROVIDERS
+                if name in known
+            },
         )
 
 
@@ -126,15 +145,24 @@ def _public(host: str) -> bool:
 
 def secret_problem(key: str) -> Problem | None:
     if not key:
-        return Problem("bidcart.E001", "SECRET_KEY is not set. It signs sessions, password-reset links and CSRF tokens.",
-                       f"Set SECRET_KEY to a long random value, e.g. the output of {GENERATE_SECRET}")
+        return Problem(
+            "bidcart.E001",
+            "SECRET_KEY is not set. It signs sessions, password-reset links and CSRF tokens.",
+            f"Set SECRET_KEY to a long random value, e.g. the output of {GENERATE_SECRET}",
+        )
     if key.strip().lower() in KNOWN_SECRETS or key.startswith("django-insecure-"):
-        return Problem("bidcart.E002", "SECRET_KEY is a known default or example value: anyone can forge sessions with it.",
-                       f"Set SECRET_KEY to a new random value, e.g. the output of {GENERATE_SECRET}")
+        return Problem(
+            "bidcart.E002",
+            "SECRET_KEY is a known default or example value: anyone can forge sessions with it.",
+            f"Set SECRET_KEY to a new random value, e.g. the output of {GENERATE_SECRET}",
+        )
     if len(key) < MIN_SECRET_LENGTH or len(set(key)) < MIN_SECRET_DISTINCT:
-        return Problem("bidcart.E003", f"SECRET_KEY is too short or too simple ({len(key)} characters, "
-                       f"{len(set(key))} distinct): it needs at least {MIN_SECRET_LENGTH} characters.",
-                       f"Set SECRET_KEY to a long random value, e.g. the output of {GENERATE_SECRET}")
+        return Problem(
+            "bidcart.E003",
+            f"SECRET_KEY is too short or too simple ({len(key)} characters, "
+            f"{len(set(key))} distinct): it needs at least {MIN_SECRET_LENGTH} characters.",
+            f"Set SECRET_KEY to a long random value, e.g. the output of {GENERATE_SECRET}",
+        )
     return None
 
 
@@ -146,45 +174,63 @@ def problems(config: Config) -> list[Problem]:
         found.append(secret)
     hosts = [h for h in (config.allowed_hosts or []) if h.strip()]
     if config.allowed_hosts is None or not hosts:
-        found.append(Problem(
-            "bidcart.E004", "ALLOWED_HOSTS is not set: the server would answer only for localhost (or refuse everyone).",
-            "Set ALLOWED_HOSTS to the public host names, comma-separated, e.g. ALLOWED_HOSTS=shop.example.com",
-        ))
+        found.append(
+            Problem(
+                "bidcart.E004",
+                "ALLOWED_HOSTS is not set: the server would answer only for localhost (or refuse everyone).",
+                "Set ALLOWED_HOSTS to the public host names, comma-separated, e.g. ALLOWED_HOSTS=shop.example.com",
+            )
+        )
     public = [h for h in hosts if h.strip() == "*" or _public(h)]
     if config.debug and public:
-        found.append(Problem(
-            "bidcart.E005", f"DEBUG is on while ALLOWED_HOSTS has public hosts ({', '.join(public)}): error pages would "
-            "show settings, source code and SQL to anyone.",
-            "Unset DEBUG (or set DEBUG=0) for a public server; DEBUG=1 is only for ALLOWED_HOSTS=localhost,127.0.0.1",
-        ))
+        found.append(
+            Problem(
+                "bidcart.E005",
+                f"DEBUG is on while ALLOWED_HOSTS has public hosts ({', '.join(public)}): error pages would "
+                "show settings, source code and SQL to anyone.",
+                "Unset DEBUG (or set DEBUG=0) for a public server; DEBUG=1 is only for ALLOWED_HOSTS=localhost,127.0.0.1",
+            )
+        )
     if "*" in [h.strip() for h in hosts] and not config.debug:
-        found.append(Problem(
-            "bidcart.E006", "ALLOWED_HOSTS is '*': any Host header is accepted, so password-reset and payment-return "
-            "links can be pointed at another site.",
-            "Set ALLOWED_HOSTS to the exact public host names, e.g. ALLOWED_HOSTS=shop.example.com",
-        ))
+        found.append(
+            Problem(
+                "bidcart.E006",
+                "ALLOWED_HOSTS is '*': any Host header is accepted, so password-reset and payment-return "
+                "links can be pointed at another site.",
+                "Set ALLOWED_HOSTS to the exact public host names, e.g. ALLOWED_HOSTS=shop.example.com",
+            )
+        )
     if config.workers > 1:
         if config.database_engine == "sqlite3":
-            found.append(Problem(
-                "bidcart.E007", f"{config.workers} workers on SQLite: SQLite has one writer at a time, so the workers "
-                "would queue on its lock and time out with 'database is locked' under load.",
-                "Set DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/bidcart (and REDIS_URL), or run --workers 1",
-            ))
+            found.append(
+                Problem(
+                    "bidcart.E007",
+                    f"{config.workers} workers on SQLite: SQLite has one writer at a time, so the workers "
+                    "would queue on its lock and time out with 'database is locked' under load.",
+                    "Set DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/bidcart (and REDIS_URL), or run --workers 1",
+                )
+            )
         if not config.redis_url:
-            found.append(Problem(
-                "bidcart.E008", f"{config.workers} workers without REDIS_URL: the in-memory channel layer and cache "
-                "are not shared between processes, so a bid made through one worker would never reach live-room "
-                "viewers connected to another, and login lockouts and rate limits would be per process.",
-                "Set REDIS_URL=redis://HOST:6379/0 (and DATABASE_URL for PostgreSQL), or run --workers 1",
-            ))
+            found.append(
+                Problem(
+                    "bidcart.E008",
+                    f"{config.workers} workers without REDIS_URL: the in-memory channel layer and cache "
+                    "are not shared between processes, so a bid made through one worker would never reach live-room "
+                    "viewers connected to another, and login lockouts and rate limits would be per process.",
+                    "Set REDIS_URL=redis://HOST:6379/0 (and DATABASE_URL for PostgreSQL), or run --workers 1",
+                )
+            )
         if config.pgsim_mount and not config.pgsim_url and config.providers_on_simulator:
-            found.append(Problem(
-                "bidcart.E009", f"{config.workers} workers with the payment simulator mounted at /pgsim/ "
-                f"({', '.join(config.providers_on_simulator)} use it): the simulator keeps its state in each "
-                "process's memory, so a payment started on one worker is unknown to the next.",
-                "Give the providers their real base URLs and keys and set PGSIM_MOUNT=0 (README, 'Real providers'), "
-                "or run one `bidcart pgsim` and set PGSIM_URL to it and PGSIM_MOUNT=0, or run --workers 1",
-            ))
+            found.append(
+                Problem(
+                    "bidcart.E009",
+                    f"{config.workers} workers with the payment simulator mounted at /pgsim/ "
+                    f"({', '.join(config.providers_on_simulator)} use it): the simulator keeps its state in each "
+                    "process's memory, so a payment started on one worker is unknown to the next.",
+                    "Give the providers their real base URLs and keys and set PGSIM_MOUNT=0 (README, 'Real providers'), "
+                    "or run one `bidcart pgsim` and set PGSIM_URL to it and PGSIM_MOUNT=0, or run --workers 1",
+                )
+            )
     found.extend(payment_problems(config))
     return found
 
@@ -198,27 +244,39 @@ def payment_problems(config: Config) -> list[Problem]:
     found = []
     acknowledge = f"PGSIM_ACKNOWLEDGE={PGSIM_ACKNOWLEDGEMENT}"
     if config.pgsim_mount and not config.pgsim_acknowledged:
-        found.append(Problem(
-            "bidcart.E010", "PGSIM_MOUNT is on: the payment simulator would answer at /pgsim/ on this server, and "
-            "anyone could mark an order paid by clicking Approve there.",
-            f"Set PGSIM_MOUNT=0 (the default without DEBUG). Only for a demo whose payments are fake: {acknowledge}"))
+        found.append(
+            Problem(
+                "bidcart.E010",
+                "PGSIM_MOUNT is on: the payment simulator would answer at /pgsim/ on this server, and "
+                "anyone could mark an order paid by clicking Approve there.",
+                f"Set PGSIM_MOUNT=0 (the default without DEBUG). Only for a demo whose payments are fake: {acknowledge}",
+            )
+        )
     simulated = config.providers_on_simulator
     if simulated and not config.pgsim_acknowledged:
-        found.append(Problem(
-            "bidcart.E011", f"Payment providers offered without their real base URL ({', '.join(simulated)}): they "
-            "would talk to the payment simulator, so orders would be marked paid without any money moving.",
-            "For each, set its base URL and keys (README, 'Real providers'), e.g. "
-            + ", ".join(f"{classes()[name].settings_key}_BASE_URL" for name in simulated)
-            + f"; or leave it out of PAYMENT_PROVIDERS. Only for a demo whose payments are fake: {acknowledge}"))
+        found.append(
+            Problem(
+                "bidcart.E011",
+                f"Payment providers offered without their real base URL ({', '.join(simulated)}): they "
+                "would talk to the payment simulator, so orders would be marked paid without any money moving.",
+                "For each, set its base URL and keys (README, 'Real providers'), e.g. "
+                + ", ".join(f"{classes()[name].settings_key}_BASE_URL" for name in simulated)
+                + f"; or leave it out of PAYMENT_PROVIDERS. Only for a demo whose payments are fake: {acknowledge}",
+            )
+        )
     for name, options in config.providers.items():
         cls = classes()[name]
         if options.get("base_url"):
             missing = cls.missing_credentials(options)
             if missing:
-                found.append(Problem(
-                    "bidcart.E012", f"{cls.label} has its real base URL but not its credentials ({', '.join(missing)}): "
-                    "every payment with it would fail.",
-                    f"Set {', '.join(missing)} from {cls.label}'s console, or leave {name} out of PAYMENT_PROVIDERS."))
+                found.append(
+                    Problem(
+                        "bidcart.E012",
+                        f"{cls.label} has its real base URL but not its credentials ({', '.join(missing)}): "
+                        "every payment with it would fail.",
+                        f"Set {', '.join(missing)} from {cls.label}'s console, or leave {name} out of PAYMENT_PROVIDERS.",
+                    )
+                )
         for problem in cls.config_problems(options):
             found.append(Problem("bidcart.E013", f"{cls.label}: {problem}", f"Correct {cls.settings_key}_* settings."))
     return found
@@ -229,8 +287,10 @@ def simulated_payments(config: Config) -> str:
     if not config.pgsim_acknowledged or not (config.pgsim_mount or config.providers_on_simulator):
         return ""
     on = ", ".join(config.providers_on_simulator) or "none"
-    return (f"PAYMENTS ARE SIMULATED (PGSIM_ACKNOWLEDGE): no money moves. Providers on the simulator: {on}; "
-            f"simulator mounted at /pgsim/: {'yes' if config.pgsim_mount else 'no'}.")
+    return (
+        f"PAYMENTS ARE SIMULATED (PGSIM_ACKNOWLEDGE): no money moves. Providers on the simulator: {on}; "
+        f"simulator mounted at /pgsim/: {'yes' if config.pgsim_mount else 'no'}."
+    )
 
 
 @checks.register(checks.Tags.security)
@@ -248,5 +308,8 @@ def check_deploy(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """`bidcart manage check --deploy`: the same refusals as `bidcart serve` (workers from WEB_CONCURRENCY)."""
     from django.conf import settings
 
-    return [checks.Error(p.message, hint=p.fix, id=p.id) for p in problems(Config.from_settings(settings))
-            if p.id != "bidcart.E013"]  # check_payment_options reports those on every `check`
+    return [
+        checks.Error(p.message, hint=p.fix, id=p.id)
+        for p in problems(Config.from_settings(settings))
+        if p.id != "bidcart.E013"
+    ]  # check_payment_options reports those on every `check`

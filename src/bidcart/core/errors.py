@@ -23,7 +23,6 @@ from .domain import (
     Unavailable,
 )
 
-
 TOO_LARGE = "The request body is too large."
 
 
@@ -82,7 +81,9 @@ def api_exception_handler(exc, context):
         return Response({"code": exc.code, "detail": exc.detail}, status=http_status(exc), headers=error_headers(exc))
     # Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE (or too many fields) when DRF reads it.
     if isinstance(exc, RequestDataTooBig):
-        return Response({"code": "request_too_large", "detail": TOO_LARGE}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        return Response(
+            {"code": "request_too_large", "detail": TOO_LARGE}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+        )
     if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
         return Response({"code": "too_many_fields", "detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
     # Django's own 404 and permission errors get the same shape as DRF's.
@@ -94,11 +95,18 @@ def api_exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        response.data = {"code": "invalid", "detail": "The request has invalid fields.", "errors": field_errors(exc.detail)}
+        response.data = {
+            "code": "invalid",
+            "detail": "The request has invalid fields.",
+            "errors": field_errors(exc.detail),
+        }
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else exc.default_code
-        response.data = {"code": code, "detail": str(exc.detail) if not isinstance(exc.detail, (dict, list)) else exc.default_detail}
+        response.data = {
+            "code": code,
+            "detail": str(exc.detail) if not isinstance(exc.detail, (dict, list)) else exc.default_detail,
+        }
     return response
 
 

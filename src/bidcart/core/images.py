@@ -220,7 +220,9 @@ def picture(file, width: int, height: int, kind: str) -> Picture:
     w, h = fit(width, height, RENDITIONS[kind])
     return Picture(
         src=storage.url(rendition_name(name, kind, name.rsplit(".", 1)[-1])),
-        webp=storage.url(rendition_name(name, kind, "webp")), width=w, height=h,
+        webp=storage.url(rendition_name(name, kind, "webp")),
+        width=w,
+        height=h,
     )
 
 
@@ -232,6 +234,10 @@ def describe(image, absolute=lambda url: url) -> dict:
     if image.width and image.height:
         for kind in RENDITIONS:
             shown = picture(image.image, image.width, image.height, kind)
-            renditions[kind] = {"url": absolute(shown.src), "webp": absolute(shown.webp),
-                                "width": shown.width, "height": shown.height}
+            renditions[kind] = {
+                "url": absolute(shown.src),
+                "webp": absolute(shown.webp),
+                "width": shown.width,
+                "height": shown.height,
+            }
     return {"width": image.width or None, "height": image.height or None, "renditions": renditions}

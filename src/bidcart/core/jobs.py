@@ -114,18 +114,34 @@ def _record(item: Sweep, *, ok: bool, started: float) -> None:
         previous = cache.get(_FIGURE_KEY.format(item.name, "last"))
         if previous:
             lag = max(0.0, started - (previous + item.every.total_seconds()))
-        cache.set_many({_FIGURE_KEY.format(item.name, "last"): started,
-                        _FIGURE_KEY.format(item.name, "duration"): duration,
-                        _FIGURE_KEY.format(item.name, "lag"): lag}, timeout=None)
+        cache.set_many(
+            {
+                _FIGURE_KEY.format(item.name, "last"): started,
+                _FIGURE_KEY.format(item.name, "duration"): duration,
+                _FIGURE_KEY.format(item.name, "lag"): lag,
+            },
+            timeout=None,
+        )
         runs = _FIGURE_KEY.format(item.name, "ok" if ok else "failed")
         cache.add(runs, 0, timeout=None)
         cache.incr(runs)
     except Exception:  # metrics never break a sweep
         log.warning("could not record sweep %s in the cache", item.name, exc_info=True)
     metrics.sweep_duration.labels(item.name).observe(duration)
-    sweep_log.log(logging.INFO if ok else logging.ERROR, "sweep %s %s in %.1f ms", item.name, "ok" if ok else "failed",
-                  duration * 1000, extra={"event": "sweep", "sweep": item.name, "ok": ok,
-                                          "duration_ms": round(duration * 1000, 1), "lag_s": round(lag, 3)})
+    sweep_log.log(
+        logging.INFO if ok else logging.ERROR,
+        "sweep %s %s in %.1f ms",
+        item.name,
+        "ok" if ok else "failed",
+        duration * 1000,
+        extra={
+            "event": "sweep",
+            "sweep": item.name,
+            "ok": ok,
+            "duration_ms": round(duration * 1000, 1),
+            "lag_s": round(lag, 3),
+        },
+    )
 
 
 class SweepCollector:
@@ -135,20 +151,27 @@ class SweepCollector:
         return []  # nothing to read when registered: the figures are read from the cache at each scrape
 
     def collect(self):
-        runs = CounterMetricFamily("bidcart_sweep_runs", "Sweep runs, by sweep and outcome (ok, failed).",
-                                   labels=["sweep", "outcome"])
-        last = GaugeMetricFamily("bidcart_sweep_last_run_timestamp_seconds", "When each sweep last started.",
-                                 labels=["sweep"])
-        duration = GaugeMetricFamily("bidcart_sweep_last_duration_seconds", "How long each sweep's last run took.",
-                                     labels=["sweep"])
+        runs = CounterMetricFamily(
+            "bidcart_sweep_runs", "Sweep runs, by sweep and outcome (ok, failed).", labels=["sweep", "outcome"]
+        )
+        last = GaugeMetricFamily(
+            "bidcart_sweep_last_run_timestamp_seconds", "When each sweep last started.", labels=["sweep"]
+        )
+        duration = GaugeMetricFamily(
+            "bidcart_sweep_last_duration_seconds", "How long each sweep's last run took.", labels=["sweep"]
+        )
         lag = GaugeMetricFamily(
             "bidcart_sweep_lag_seconds",
             "How late a sweep is: behind its schedule now, or how late its last run started, whichever is more.",
-            labels=["sweep"])
-        beat = GaugeMetricFamily("bidcart_jobs_heartbeat_age_seconds",
-                                 "Seconds since the job loop or Celery beat last ticked.")
+            labels=["sweep"],
+        )
+        beat = GaugeMetricFamily(
+            "bidcart_jobs_heartbeat_age_seconds", "Seconds since the job loop or Celery beat last ticked."
+        )
         sweeps = registered()
-        keys = [_FIGURE_KEY.format(s.name, part) for s in sweeps for part in ("ok", "failed", "last", "duration", "lag")]
+        keys = [
+            _FIGURE_KEY.format(s.name, part) for s in sweeps for part in ("ok", "failed", "last", "duration", "lag")
+        ]
         try:
             values = cache.get_many(keys + [HEARTBEAT_KEY])
         except Exception:
@@ -156,8 +179,10 @@ class SweepCollector:
             return []
         now = time.time()
         for s in sweeps:
+
             def value(part):
                 return values.get(_FIGURE_KEY.format(s.name, part))
+
             runs.add_metric([s.name, "ok"], value("ok") or 0)
             runs.add_metric([s.name, "failed"], value("failed") or 0)
             if value("last") is not None:

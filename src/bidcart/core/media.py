@@ -31,8 +31,10 @@ def serve(request, path: str):
     name = posixpath.basename(path)
     content_type = CONTENT_TYPES.get(name.rsplit(".", 1)[-1].lower()) if "." in name else None
     response = FileResponse(
-        handle, content_type=content_type or "application/octet-stream",
-        as_attachment=content_type is None, filename=name,
+        handle,
+        content_type=content_type or "application/octet-stream",
+        as_attachment=content_type is None,
+        filename=name,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = MEDIA_CSP

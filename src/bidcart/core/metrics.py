@@ -36,23 +36,38 @@ from .http import client_ip
 
 # --- what other apps increment ----------------------------------------------------------------------
 bids = Counter("bidcart_bids", "Bids placed, by outcome (accepted, refused).", ["outcome"])
-payments = Counter("bidcart_payments", "Payment status changes, by provider and outcome (the new status).",
-                   ["provider", "outcome"])
-webhooks = Counter("bidcart_webhook_deliveries", "Inbound webhook deliveries handled, by provider and final state.",
-                   ["provider", "state"])
-rate_limited = Counter("bidcart_rate_limited", "Calls refused by a rate limit (core/ratelimit.py), by action.", ["action"])
+payments = Counter(
+    "bidcart_payments", "Payment status changes, by provider and outcome (the new status).", ["provider", "outcome"]
+)
+webhooks = Counter(
+    "bidcart_webhook_deliveries",
+    "Inbound webhook deliveries handled, by provider and final state.",
+    ["provider", "state"],
+)
+rate_limited = Counter(
+    "bidcart_rate_limited", "Calls refused by a rate limit (core/ratelimit.py), by action.", ["action"]
+)
 
 # --- requests (the middleware) ---------------------------------------------------------------------
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-requests = Counter("bidcart_http_requests", "HTTP requests answered, by method, URL pattern and status.",
-                   ["method", "route", "status"])
-request_latency = Histogram("bidcart_http_request_duration_seconds", "Time to answer an HTTP request.",
-                            ["method", "route"], buckets=LATENCY_BUCKETS)
+requests = Counter(
+    "bidcart_http_requests", "HTTP requests answered, by method, URL pattern and status.", ["method", "route", "status"]
+)
+request_latency = Histogram(
+    "bidcart_http_request_duration_seconds",
+    "Time to answer an HTTP request.",
+    ["method", "route"],
+    buckets=LATENCY_BUCKETS,
+)
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 # --- sweeps (recorded by core/jobs.py) -------------------------------------------------------------
-sweep_duration = Histogram("bidcart_sweep_duration_seconds", "Time one sweep run took (in this process).", ["sweep"],
-                           buckets=(0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 120.0))
+sweep_duration = Histogram(
+    "bidcart_sweep_duration_seconds",
+    "Time one sweep run took (in this process).",
+    ["sweep"],
+    buckets=(0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0, 120.0),
+)
 
 # --- figures other processes wrote (the cache), read at scrape time -------------------------------
 _shared: list = []
@@ -116,7 +131,11 @@ def serve_worker_metrics(host: str, port: int):
 def bearer_ok(header: str) -> bool:
     """`Authorization: Bearer METRICS_TOKEN`, compared in constant time; never when no token is set."""
     token = settings.METRICS_TOKEN
-    return bool(token) and header.startswith("Bearer ") and hmac.compare_digest(header[7:].strip().encode(), token.encode())
+    return (
+        bool(token)
+        and header.startswith("Bearer ")
+        and hmac.compare_digest(header[7:].strip().encode(), token.encode())
+    )
 
 
 def allowed(request) -> bool:

@@ -21,9 +21,9 @@ import uuid
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.shortcuts import render
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.functional import empty
@@ -55,7 +55,7 @@ def route_of(request) -> str:
         return "<unmatched>"
     route = match.route or match.view_name or "<unknown>"
     if route.startswith(settings.ADMIN_PATH):
-        route = "<admin>/" + route[len(settings.ADMIN_PATH):]
+        route = "<admin>/" + route[len(settings.ADMIN_PATH) :]
     return "/" + route
 
 
@@ -123,9 +123,16 @@ class RequestObserverMiddleware:
             status = getattr(response, "status_code", 500)
             metrics.requests.labels(method, route, str(status)).inc()
             metrics.request_latency.labels(method, route).observe(seconds)
-            fields = {"event": "request", "method": method, "route": route, "path": request.path, "status": status,
-                      "duration_ms": round(seconds * 1000, 1), "user_id": _user_id(request),
-                      **subjects_of(getattr(request, "resolver_match", None))}
+            fields = {
+                "event": "request",
+                "method": method,
+                "route": route,
+                "path": request.path,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 1),
+                "user_id": _user_id(request),
+                **subjects_of(getattr(request, "resolver_match", None)),
+            }
             level = logging.ERROR if status >= 500 else logging.INFO
             log.log(level, "%s %s %s %.1f ms", method, request.path, status, seconds * 1000, extra=fields)
         finally:
@@ -161,10 +168,16 @@ class RateLimitedMiddleware(MiddlewareMixin):
     def process_exception(self, request, exception):
         if not isinstance(exception, RateLimited):
             return None
-        return _refusal(request, code=exception.code, detail=exception.detail, status=http_status(exception),
-                        retry_after=exception.retry_after,
-                        page=lambda: render(request, "web/rate_limited.html", {"detail": exception.detail},
-                                            status=http_status(exception)))
+        return _refusal(
+            request,
+            code=exception.code,
+            detail=exception.detail,
+            status=http_status(exception),
+            retry_after=exception.retry_after,
+            page=lambda: render(
+                request, "web/rate_limited.html", {"detail": exception.detail}, status=http_status(exception)
+            ),
+        )
 
 
 class DatabaseUnavailableMiddleware(MiddlewareMixin):
@@ -181,10 +194,14 @@ class DatabaseUnavailableMiddleware(MiddlewareMixin):
             return None
         reason = (str(exception).strip().splitlines() or [type(exception).__name__])[0][:200]
         db_log.warning("database unavailable: %s %s answered 503 (%s)", request.method, request.path, reason)
-        return _refusal(request, code="service_unavailable",
-                        detail="The service is briefly unavailable; try again in a few seconds.", status=503,
-                        retry_after=self.RETRY_AFTER_SECONDS,
-                        page=lambda: HttpResponse(render_to_string("core/unavailable.html"), status=503))
+        return _refusal(
+            request,
+            code="service_unavailable",
+            detail="The service is briefly unavailable; try again in a few seconds.",
+            status=503,
+            retry_after=self.RETRY_AFTER_SECONDS,
+            page=lambda: HttpResponse(render_to_string("core/unavailable.html"), status=503),
+        )
 
 
 class NoUrlListingMiddleware(MiddlewareMixin):

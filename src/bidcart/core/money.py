@@ -52,7 +52,7 @@ def to_decimal_string(amount: int, currency: str, *, exponent: int | None = None
 
 
 def from_decimal_string(value: str | int | float, currency: str, *, exponent: int | None = None) -> int:
-    """"123.45", "USD" → 12345. Raises ValueError on anything that isn't an exact amount."""
+    """ "123.45", "USD" → 12345. Raises ValueError on anything that isn't an exact amount."""
     try:
         number = Decimal(str(value))
     except InvalidOperation:

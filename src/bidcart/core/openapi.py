@@ -43,7 +43,8 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable and machine-readable, e.g. `invalid`, `not_found`, `conflict`.")
     detail = serializers.CharField(help_text="For people.")
     errors = serializers.DictField(
-        child=serializers.ListField(child=FieldErrorSerializer()), required=False,
+        child=serializers.ListField(child=FieldErrorSerializer()),
+        required=False,
         help_text="Field problems, by field name (`non_field_errors` for the body as a whole).",
     )
 

@@ -36,7 +36,18 @@ from .domain import Throttled
 
 log = logging.getLogger(__name__)
 
-UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+UNITS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
+}
 _RULE = re.compile(r"(\d+)/(\d*)([a-z]+)")
 
 
@@ -157,7 +168,9 @@ def over(action: str, who) -> float:
         for rule in rules_for(action):
             key = _key(action, who, rule)
             if client is not None:
-                count, left_ms = client.pipeline(transaction=False).get(cache.make_key(key)).pttl(cache.make_key(key)).execute()
+                count, left_ms = (
+                    client.pipeline(transaction=False).get(cache.make_key(key)).pttl(cache.make_key(key)).execute()
+                )
                 if int(count or 0) >= rule.count:
                     wait = max(wait, left_ms / 1000 if left_ms > 0 else rule.seconds)
             elif (cache.get(key) or 0) >= rule.count:

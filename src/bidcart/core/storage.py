@@ -74,8 +74,9 @@ def _s3(options: dict, root: Path) -> MediaStorage:
             origins += [f"https://{bucket}.s3.{region}.amazonaws.com", f"https://s3.{region}.amazonaws.com"]
     if options.get("location"):
         base += options["location"].strip("/") + "/"
-    return MediaStorage(storage={"BACKEND": S3_BACKEND, "OPTIONS": options}, url=base, root=root,
-                        serve_locally=False, origins=origins)
+    return MediaStorage(
+        storage={"BACKEND": S3_BACKEND, "OPTIONS": options}, url=base, root=root, serve_locally=False, origins=origins
+    )
 
 
 def from_environ(env, data_dir: Path) -> MediaStorage:
@@ -98,13 +99,16 @@ def from_environ(env, data_dir: Path) -> MediaStorage:
         return _s3(options, local.root)
     bucket = env.str("AWS_STORAGE_BUCKET_NAME", default="")
     if bucket:
-        return _s3({
-            "bucket_name": bucket,
-            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=""),
-            "region_name": env.str("AWS_S3_REGION_NAME", default=""),
-            "custom_domain": env.str("AWS_S3_CUSTOM_DOMAIN", default=""),
-            "location": env.str("AWS_LOCATION", default=""),
-            "querystring_auth": env.str("AWS_QUERYSTRING_AUTH", default=""),
-            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default=""),
-        }, local.root)
+        return _s3(
+            {
+                "bucket_name": bucket,
+                "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=""),
+                "region_name": env.str("AWS_S3_REGION_NAME", default=""),
+                "custom_domain": env.str("AWS_S3_CUSTOM_DOMAIN", default=""),
+                "location": env.str("AWS_LOCATION", default=""),
+                "querystring_auth": env.str("AWS_QUERYSTRING_AUTH", default=""),
+                "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default=""),
+            },
+            local.root,
+        )
     return local

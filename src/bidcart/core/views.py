@@ -102,6 +102,7 @@ def _redis_ping(url: str):
             client = _redis_clients[url] = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
         if not client.ping():
             raise RuntimeError("Redis did not answer PING")
+
     return probe
 
 
@@ -111,6 +112,7 @@ def _broker_ping(url: str):
 
         with Connection(url, connect_timeout=2) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
+
     return probe
 
 
@@ -145,8 +147,11 @@ def metrics_view(request):
     from . import metrics
 
     if not metrics.allowed(request):
-        return HttpResponse("Forbidden: /metrics is for the operator's scraper (METRICS_ALLOWED_IPS, METRICS_TOKEN).\n",
-                            status=403, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            "Forbidden: /metrics is for the operator's scraper (METRICS_ALLOWED_IPS, METRICS_TOKEN).\n",
+            status=403,
+            content_type="text/plain; charset=utf-8",
+        )
     body, content_type = metrics.exposition()
     return HttpResponse(body, content_type=content_type)
 

@@ -123,5 +123,6 @@ def still_signed_in(scope) -> bool:
     if not key:
         return False
     stored = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
-    return (str(stored.get(SESSION_KEY)) == str(fresh.pk)
-            and constant_time_compare(stored.get(HASH_SESSION_KEY, ""), fresh.get_session_auth_hash()))
+    return str(stored.get(SESSION_KEY)) == str(fresh.pk) and constant_time_compare(
+        stored.get(HASH_SESSION_KEY, ""), fresh.get_session_auth_hash()
+    )

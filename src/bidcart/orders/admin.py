@@ -10,7 +10,17 @@ class LineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
     can_delete = False
-    readonly_fields = ["product", "variant", "seller", "product_name", "sku", "attributes", "unit_price", "quantity", "line_total"]
+    readonly_fields = [
+        "product",
+        "variant",
+        "seller",
+        "product_name",
+        "sku",
+        "attributes",
+        "unit_price",
+        "quantity",
+        "line_total",
+    ]
 
 
 class ShipmentInline(admin.TabularInline):
@@ -36,7 +46,21 @@ class OrderAdmin(admin.ModelAdmin):
     list_display = ["number", "user", "status", money_column("total", _("total")), "created_at", "payment_due_at"]
     list_filter = ["status"]
     search_fields = ["number", "user__email", "recipient"]
-    readonly_fields = ["number", "user", "status", "currency", "subtotal", "shipping", "total", "created_at", "payment_due_at", "paid_at", "stock_released", "delivered_at", "confirmed_at"]
+    readonly_fields = [
+        "number",
+        "user",
+        "status",
+        "currency",
+        "subtotal",
+        "shipping",
+        "total",
+        "created_at",
+        "payment_due_at",
+        "paid_at",
+        "stock_released",
+        "delivered_at",
+        "confirmed_at",
+    ]
     inlines = [LineInline, ShipmentInline, EventInline]
     list_select_related = ["user"]
 

@@ -36,8 +36,13 @@ class AddressSerializer(StrictSerializer):
     postcode = serializers.CharField(max_length=10)
     address1 = serializers.CharField(max_length=200)
     address2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    delivery_note = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
-                                          help_text="배송 요청사항 for the courier, e.g. 문 앞에 놓아 주세요")
+    delivery_note = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="배송 요청사항 for the courier, e.g. 문 앞에 놓아 주세요",
+    )
 
     def validate_phone(self, value):
         if not PHONE_RE.match(value.strip()):
@@ -59,7 +64,17 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = OrderLine
-        fields = ["id", "product", "product_name", "variant", "sku", "attributes", "unit_price", "quantity", "line_total"]
+        fields = [
+            "id",
+            "product",
+            "product_name",
+            "variant",
+            "sku",
+            "attributes",
+            "unit_price",
+            "quantity",
+            "line_total",
+        ]
 
 
 class ShipmentSerializer(serializers.ModelSerializer):
@@ -72,8 +87,18 @@ class ShipmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Shipment
-        fields = ["id", "seller", "status", "status_display", "courier", "courier_name", "tracking_number", "tracking_url",
-                  "shipped_at", "delivered_at"]
+        fields = [
+            "id",
+            "seller",
+            "status",
+            "status_display",
+            "courier",
+            "courier_name",
+            "tracking_number",
+            "tracking_url",
+            "shipped_at",
+            "delivered_at",
+        ]
 
 
 class OrderSerializer(serializers.ModelSerializer):
@@ -84,8 +109,20 @@ class OrderSerializer(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = [
-            "number", "status", "subtotal", "shipping", "total", "currency", "lines", "shipments", "shipping_address",
-            "created_at", "payment_due_at", "paid_at", "delivered_at", "confirmed_at",
+            "number",
+            "status",
+            "subtotal",
+            "shipping",
+            "total",
+            "currency",
+            "lines",
+            "shipments",
+            "shipping_address",
+            "created_at",
+            "payment_due_at",
+            "paid_at",
+            "delivered_at",
+            "confirmed_at",
         ]
 
     def get_shipping_address(self, order) -> dict:
@@ -100,8 +137,19 @@ class ManagedOrderSerializer(OrderSerializer):
     lines_total = serializers.SerializerMethodField()
 
     class Meta(OrderSerializer.Meta):
-        fields = ["number", "status", "currency", "lines", "lines_total", "shipments", "shipping_address", "created_at",
-                  "paid_at", "delivered_at", "confirmed_at"]
+        fields = [
+            "number",
+            "status",
+            "currency",
+            "lines",
+            "lines_total",
+            "shipments",
+            "shipping_address",
+            "created_at",
+            "paid_at",
+            "delivered_at",
+            "confirmed_at",
+        ]
 
     def get_lines_total(self, order) -> int:
         return sum(line.line_total for line in order.lines.all())
@@ -121,21 +169,28 @@ class OrdersView(generics.ListAPIView):
         data = PlaceOrderSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = services.place_order(request.user, shipping_address=data.validated_data["shipping_address"])
-        return Response(OrderSerializer(selectors.user_order(request.user, order.number, shipments=True)).data, status=status.HTTP_201_CREATED)
+        return Response(
+            OrderSerializer(selectors.user_order(request.user, order.number, shipments=True)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 # One order answers in two shapes, and the schema names both: its buyer gets the whole Order; a seller (only
 # their lines and shipment, no order amounts or payment deadline) or staff get a ManagedOrder.
 ORDER_OR_MANAGED = PolymorphicProxySerializer(
-    component_name="OrderOrManagedOrder", serializers=[OrderSerializer, ManagedOrderSerializer],
-    resource_type_field_name=None)
+    component_name="OrderOrManagedOrder",
+    serializers=[OrderSerializer, ManagedOrderSerializer],
+    resource_type_field_name=None,
+)
 
 
 class OrderDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=ORDER_OR_MANAGED,
-                   description="The buyer's order (Order); a seller, for their part of it, or staff get a ManagedOrder.")
+    @extend_schema(
+        responses=ORDER_OR_MANAGED,
+        description="The buyer's order (Order); a seller, for their part of it, or staff get a ManagedOrder.",
+    )
     def get(self, request, number):
         order = selectors.visible_order(request.user, number)
         if order is None:
@@ -160,7 +215,9 @@ class CancelView(APIView):
 class ConfirmView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses=OrderSerializer, description="구매확정: the buyer confirms the order arrived.")
+    @extend_schema(
+        request=None, responses=OrderSerializer, description="구매확정: the buyer confirms the order arrived."
+    )
     def post(self, request, number):
         order = selectors.user_order(request.user, number)
         if order is None:
@@ -181,7 +238,9 @@ class ManagedOrdersView(generics.ListAPIView):
 
 class StatusSerializer(StrictSerializer):
     status = serializers.ChoiceField(choices=Status.choices)
-    courier = serializers.ChoiceField(choices=couriers.CHOICES, required=False, help_text="needed to mark a shipment shipped")
+    courier = serializers.ChoiceField(
+        choices=couriers.CHOICES, required=False, help_text="needed to mark a shipment shipped"
+    )
     tracking_number = serializers.CharField(max_length=30, required=False, help_text="10 to 14 digits")
 
 
@@ -195,17 +254,33 @@ class StatusView(APIView):
             raise NotFound
         data = StatusSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.advance(request.user, order, data.validated_data["status"], courier=data.validated_data.get("courier", ""),
-                         tracking_number=data.validated_data.get("tracking_number", ""))
+        services.advance(
+            request.user,
+            order,
+            data.validated_data["status"],
+            courier=data.validated_data.get("courier", ""),
+            tracking_number=data.validated_data.get("tracking_number", ""),
+        )
         return Response(ManagedOrderSerializer(selectors.managed_orders(request.user).get(number=number)).data)
 
 
 # --- the address book -----------------------------------------------------------------------------
 
+
 class SavedAddressSerializer(serializers.ModelSerializer):
     class Meta:
         model = SavedAddress
-        fields = ["id", "recipient", "phone", "postcode", "address1", "address2", "delivery_note", "is_default", "created_at"]
+        fields = [
+            "id",
+            "recipient",
+            "phone",
+            "postcode",
+            "address1",
+            "address2",
+            "delivery_note",
+            "is_default",
+            "created_at",
+        ]
 
 
 class NewAddressSerializer(AddressSerializer):

@@ -10,8 +10,14 @@ from django.utils.translation import gettext_lazy as _
 COURIERS: dict[str, tuple] = {
     "cj": (_("CJ Logistics"), "https://trace.cjlogistics.com/next/tracking.html?wblNo={number}"),
     "epost": (_("Korea Post"), "https://service.epost.go.kr/trace.RetrieveDomRigiTraceList.comm?sid1={number}"),
-    "hanjin": (_("Hanjin"), "https://www.hanjin.com/kor/CMS/DeliveryMgr/WaybillResult.do?mCode=MN038&schLang=KR&wblnumText2={number}"),
-    "lotte": (_("Lotte Global Logistics"), "https://www.lotteglogis.com/home/reservation/tracking/linkView?InvNo={number}"),
+    "hanjin": (
+        _("Hanjin"),
+        "https://www.hanjin.com/kor/CMS/DeliveryMgr/WaybillResult.do?mCode=MN038&schLang=KR&wblnumText2={number}",
+    ),
+    "lotte": (
+        _("Lotte Global Logistics"),
+        "https://www.lotteglogis.com/home/reservation/tracking/linkView?InvNo={number}",
+    ),
     "logen": (_("Logen"), "https://www.ilogen.com/web/personal/trace/{number}"),
 }
 CHOICES = [(code, name) for code, (name, _url) in COURIERS.items()]

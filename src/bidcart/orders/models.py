@@ -36,8 +36,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 # The one answer to "did the buyer pay for this order?": money was captured for it (some or all of it
 # may have gone back since). Reviews, restocking, auction wins and the payments layer all read this set.
-PAID_STATUSES = frozenset({Status.PAID, Status.PREPARING, Status.SHIPPED, Status.DELIVERED,
-                           Status.PARTIALLY_REFUNDED, Status.REFUNDED})
+PAID_STATUSES = frozenset(
+    {Status.PAID, Status.PREPARING, Status.SHIPPED, Status.DELIVERED, Status.PARTIALLY_REFUNDED, Status.REFUNDED}
+)
 # Reached only by following a refund that moved money (`services.follow_refund`), never set by hand.
 REFUND_STATUSES = frozenset({Status.REFUNDED, Status.PARTIALLY_REFUNDED})
 # Leaving pending_payment for one of these gives the allocated stock back.
@@ -53,7 +54,9 @@ class Order(models.Model):
     number = models.CharField(_("order number"), max_length=32, unique=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.STORE)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
-    status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.PENDING_PAYMENT, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=24, choices=Status.choices, default=Status.PENDING_PAYMENT, db_index=True
+    )
     currency = models.CharField(max_length=3, default="KRW")
     subtotal = models.PositiveBigIntegerField()
     shipping = models.PositiveBigIntegerField()
@@ -80,7 +83,11 @@ class Order(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("order")
         verbose_name_plural = _("orders")
-        constraints = [models.CheckConstraint(condition=Q(total=models.F("subtotal") + models.F("shipping")), name="orders_total_adds_up")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total=models.F("subtotal") + models.F("shipping")), name="orders_total_adds_up"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -112,7 +119,9 @@ class SavedAddress(models.Model):
         ordering = ["-is_default", "-created_at", "-id"]
         verbose_name = _("saved address")
         verbose_name_plural = _("saved addresses")
-        constraints = [models.UniqueConstraint(fields=["user"], condition=Q(is_default=True), name="orders_one_default_address")]
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=Q(is_default=True), name="orders_one_default_address")
+        ]
 
     def __str__(self) -> str:
         return f"{self.recipient} ({self.postcode}) {self.address1} {self.address2}".strip()
@@ -121,8 +130,12 @@ class SavedAddress(models.Model):
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     # empty on a line that isn't a catalog item (an auction lot: the auctions app points at its order)
-    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="order_lines", null=True, blank=True)
-    variant = models.ForeignKey("catalog.Variant", on_delete=models.PROTECT, related_name="order_lines", null=True, blank=True)
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.PROTECT, related_name="order_lines", null=True, blank=True
+    )
+    variant = models.ForeignKey(
+        "catalog.Variant", on_delete=models.PROTECT, related_name="order_lines", null=True, blank=True
+    )
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sold_lines")
     # what was bought, frozen at the time of the order
     product_name = models.CharField(max_length=200)
@@ -138,7 +151,9 @@ class OrderLine(models.Model):
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gte=1), name="orders_line_quantity_positive"),
-            models.CheckConstraint(condition=Q(restocked__lte=models.F("quantity")), name="orders_line_restocked_le_quantity"),
+            models.CheckConstraint(
+                condition=Q(restocked__lte=models.F("quantity")), name="orders_line_restocked_le_quantity"
+            ),
         ]
         verbose_name = _("order line")
         verbose_name_plural = _("order lines")
@@ -202,7 +217,9 @@ class OrderEvent(models.Model):
     type = models.CharField(max_length=20, choices=Type.choices)
     from_status = models.CharField(max_length=24, blank=True)
     to_status = models.CharField(max_length=24, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     note = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -34,8 +34,19 @@ from bidcart.core.mail import send_user_email
 from bidcart.core.site import absolute_url
 
 from . import couriers
-from .models import (PAID_STATUSES, REFUND_STATUSES, RELEASES_STOCK, TRANSITIONS, Kind, Order, OrderEvent, OrderLine,
-                     SavedAddress, Shipment, Status)
+from .models import (
+    PAID_STATUSES,
+    REFUND_STATUSES,
+    RELEASES_STOCK,
+    TRANSITIONS,
+    Kind,
+    Order,
+    OrderEvent,
+    OrderLine,
+    SavedAddress,
+    Shipment,
+    Status,
+)
 from .shipping import shipping_fee  # noqa: F401  (callers read it here too)
 
 logger = logging.getLogger(__name__)
@@ -52,16 +63,18 @@ def payment_window() -> timedelta:
     return timedelta(minutes=settings.ORDER_PAYMENT_WINDOW_MINUTES)
 
 
-
-
 def new_number() -> str:
     return "BC" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(NUMBER_LENGTH))
 
 
 def _event(order, type_, *, from_status="", to_status="", actor=None, note="") -> OrderEvent:
     return OrderEvent.objects.create(
-        order=order, type=type_, from_status=from_status, to_status=to_status,
-        actor=actor if getattr(actor, "is_authenticated", False) else None, note=note[:500],
+        order=order,
+        type=type_,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        note=note[:500],
     )
 
 
@@ -94,32 +107,60 @@ def clean_address(shipping_address: dict) -> dict:
 
 
 def create_order(
-    user, *, lines: list[NewLine], currency: str, shipping: int, payment_due_at: datetime,
-    address: dict | None = None, kind: str = Kind.STORE, now: datetime | None = None, notify: bool = True,
+    user,
+    *,
+    lines: list[NewLine],
+    currency: str,
+    shipping: int,
+    payment_due_at: datetime,
+    address: dict | None = None,
+    kind: str = Kind.STORE,
+    now: datetime | None = None,
+    notify: bool = True,
 ) -> Order:
     """Write an order awaiting payment with its lines. The caller holds the transaction and has already
     secured what is sold (stock for a cart, the closed lot for an auction win)."""
     now = now or timezone.now()
     subtotal = sum(line.unit_price * line.quantity for line in lines)
-    if subtotal + shipping > numbers.MAX_AMOUNT:  # never an overflowing write (a 500): one clear refusal, all rolled back
-        raise Invalid(_("This order is larger than the shop can take in one payment. Order fewer items."),
-                      code="order_too_large")
+    if (
+        subtotal + shipping > numbers.MAX_AMOUNT
+    ):  # never an overflowing write (a 500): one clear refusal, all rolled back
+        raise Invalid(
+            _("This order is larger than the shop can take in one payment. Order fewer items."), code="order_too_large"
+        )
     order = Order.objects.create(
-        number=new_number(), kind=kind, user=user, currency=currency, subtotal=subtotal, shipping=shipping,
-        total=subtotal + shipping, payment_due_at=payment_due_at, created_at=now, **(address or {}),
+        number=new_number(),
+        kind=kind,
+        user=user,
+        currency=currency,
+        subtotal=subtotal,
+        shipping=shipping,
+        total=subtotal + shipping,
+        payment_due_at=payment_due_at,
+        created_at=now,
+        **(address or {}),
     )
     OrderLine.objects.bulk_create(
         [
             OrderLine(
-                order=order, product=line.product, variant=line.variant, seller_id=line.seller_id,
-                product_name=line.product_name, sku=line.sku, attributes=line.attributes,
-                unit_price=line.unit_price, quantity=line.quantity, line_total=line.unit_price * line.quantity,
+                order=order,
+                product=line.product,
+                variant=line.variant,
+                seller_id=line.seller_id,
+                product_name=line.product_name,
+                sku=line.sku,
+                attributes=line.attributes,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                line_total=line.unit_price * line.quantity,
             )
             for line in lines
         ]
     )
     # one shipment per seller: each fulfils their own lines
-    Shipment.objects.bulk_create([Shipment(order=order, seller_id=seller_id) for seller_id in sorted({l.seller_id for l in lines})])
+    Shipment.objects.bulk_create(
+        [Shipment(order=order, seller_id=seller_id) for seller_id in sorted({l.seller_id for l in lines})]
+    )
     _event(order, OrderEvent.Type.PLACED, to_status=Status.PENDING_PAYMENT, actor=user)
     if kind == Kind.STORE and notify:  # an auction win has its own "you won" email, a subscription its own
         transaction.on_commit(lambda: send_order_email(order.pk, "placed"))
@@ -147,14 +188,17 @@ def place_order(user, *, shipping_address: dict, variant_ids: list[int] | None =
                     _("%(name)s is no longer sold; remove it from your cart.") % {"name": str(item.variant)},
                     code="variant_unavailable",
                 )
-            allocated = Variant.objects.filter(pk=item.variant_id, stock__gte=item.quantity).update(stock=F("stock") - item.quantity)
+            allocated = Variant.objects.filter(pk=item.variant_id, stock__gte=item.quantity).update(
+                stock=F("stock") - item.quantity
+            )
             if not allocated:  # raising rolls back every line allocated so far
                 left = Variant.objects.filter(pk=item.variant_id).values_list("stock", flat=True).first() or 0
                 error = Conflict(
                     _("Only %(stock)d of %(name)s left; you asked for %(wanted)d. Update your cart and try again.")
                     % {"stock": left, "name": str(item.variant), "wanted": item.quantity}
                     if left
-                    else _("%(name)s just sold out. Remove it from your cart to continue.") % {"name": str(item.variant)},
+                    else _("%(name)s just sold out. Remove it from your cart to continue.")
+                    % {"name": str(item.variant)},
                     code="insufficient_stock",
                 )
                 raise error
@@ -164,13 +208,22 @@ def place_order(user, *, shipping_address: dict, variant_ids: list[int] | None =
         currency = currencies.pop()
         now = timezone.now()
         order = create_order(
-            user, currency=currency, shipping=shipping_fee(subtotal, currency), payment_due_at=now + payment_window(),
-            address=address, now=now,
+            user,
+            currency=currency,
+            shipping=shipping_fee(subtotal, currency),
+            payment_due_at=now + payment_window(),
+            address=address,
+            now=now,
             lines=[
                 NewLine(
-                    product=i.variant.product, variant=i.variant, seller_id=i.variant.product.seller_id,
-                    product_name=i.variant.product.name, sku=i.variant.sku, attributes=i.variant.attributes,
-                    unit_price=prices[i.variant_id], quantity=i.quantity,
+                    product=i.variant.product,
+                    variant=i.variant,
+                    seller_id=i.variant.product.seller_id,
+                    product_name=i.variant.product.name,
+                    sku=i.variant.sku,
+                    attributes=i.variant.attributes,
+                    unit_price=prices[i.variant_id],
+                    quantity=i.quantity,
                 )
                 for i in items
             ],
@@ -185,8 +238,9 @@ def place_order(user, *, shipping_address: dict, variant_ids: list[int] | None =
     return order
 
 
-def place_standing_order(user, *, variant_id: int, quantity: int, shipping_address: dict,
-                         payment_due_at: datetime) -> Order:
+def place_standing_order(
+    user, *, variant_id: int, quantity: int, shipping_address: dict, payment_due_at: datetime
+) -> Order:
     """One line of one variant, ordered without a cart (a subscription's cycle): stock allocated by the same
     conditional UPDATE as a checkout, at today's price. The caller holds the transaction. Refuses with
     `insufficient_stock` or `variant_unavailable`; no "placed" email (the caller tells the buyer)."""
@@ -199,10 +253,24 @@ def place_standing_order(user, *, variant_id: int, quantity: int, shipping_addre
     price = Variant.objects.filter(pk=variant_id).values_list("price", flat=True).get()  # under the UPDATE's lock
     product = variant.product
     order = create_order(
-        user, currency=product.currency, shipping=shipping_fee(price * quantity, product.currency),
-        payment_due_at=payment_due_at, address=address, notify=False,
-        lines=[NewLine(product=product, variant=variant, seller_id=product.seller_id, product_name=product.name,
-                       sku=variant.sku, attributes=variant.attributes, unit_price=price, quantity=quantity)],
+        user,
+        currency=product.currency,
+        shipping=shipping_fee(price * quantity, product.currency),
+        payment_due_at=payment_due_at,
+        address=address,
+        notify=False,
+        lines=[
+            NewLine(
+                product=product,
+                variant=variant,
+                seller_id=product.seller_id,
+                product_name=product.name,
+                sku=variant.sku,
+                attributes=variant.attributes,
+                unit_price=price,
+                quantity=quantity,
+            )
+        ],
     )
     Product.objects.filter(pk=product.pk).update(sold_count=F("sold_count") + quantity)
     catalog_cache.changed()
@@ -215,7 +283,9 @@ def set_shipping_address(user, order: Order, shipping_address: dict) -> Order:
         raise NotFound(_("No such order."), code="not_found")
     address = clean_address(shipping_address)
     with transaction.atomic():
-        if not Order.objects.filter(pk=order.pk, status=Status.PENDING_PAYMENT).update(**address, updated_at=timezone.now()):
+        if not Order.objects.filter(pk=order.pk, status=Status.PENDING_PAYMENT).update(
+            **address, updated_at=timezone.now()
+        ):
             raise IllegalTransition(_("The address can only change while the order awaits payment."))
         _event(order, OrderEvent.Type.ADDRESS, actor=user)
     order.refresh_from_db()
@@ -291,6 +361,7 @@ def delete_address(user, pk) -> None:
 
 # --- status pipeline ------------------------------------------------------------------------------
 
+
 def transition(order: Order, to: str, *, actor=None, note: str = "") -> Order:
     """Move `order` to status `to` if the transition table allows it from its current status.
 
@@ -360,7 +431,12 @@ def restock(order: Order, quantities: dict[int, int] | None = None, *, actor=Non
             done[pk] = n
     if done:
         _give_back([lines[pk] for pk in done], done)
-        _event(order, OrderEvent.Type.RESTOCKED, actor=actor, note=", ".join(f"{lines[pk].sku}×{n}" for pk, n in done.items()))
+        _event(
+            order,
+            OrderEvent.Type.RESTOCKED,
+            actor=actor,
+            note=", ".join(f"{lines[pk].sku}×{n}" for pk, n in done.items()),
+        )
     return done
 
 
@@ -368,7 +444,8 @@ def extend_payment_window(order: Order, until: datetime, *, note: str = "") -> b
     """Keep an unpaid order (and its stock) reserved until `until`, e.g. while a bank deposit into an
     issued virtual account is awaited. Only ever lengthens the window; a conditional UPDATE."""
     changed = Order.objects.filter(pk=order.pk, status=Status.PENDING_PAYMENT, payment_due_at__lt=until).update(
-        payment_due_at=until, updated_at=timezone.now())
+        payment_due_at=until, updated_at=timezone.now()
+    )
     if changed:
         order.payment_due_at = until
         _event(order, OrderEvent.Type.NOTE, note=(note or "payment window extended")[:500])
@@ -408,14 +485,26 @@ def cancel_by_buyer(user, order: Order) -> Order:
 S = Shipment.Status
 # A shipment's steps in order, and the order status each one means when every shipment has reached it.
 STEPS = [S.NEW, S.PREPARING, S.SHIPPED, S.DELIVERED]
-ORDER_STATUS_AT = {S.NEW: Status.PAID, S.PREPARING: Status.PREPARING, S.SHIPPED: Status.SHIPPED, S.DELIVERED: Status.DELIVERED}
+ORDER_STATUS_AT = {
+    S.NEW: Status.PAID,
+    S.PREPARING: Status.PREPARING,
+    S.SHIPPED: Status.SHIPPED,
+    S.DELIVERED: Status.DELIVERED,
+}
 # Where a seller may move their shipment from each step: 발송 straight from "not started" is allowed
 # (many shops pack and ship the same day); never backwards.
 SHIPMENT_STEPS: dict[str, tuple] = {
-    S.NEW: (S.PREPARING, S.SHIPPED), S.PREPARING: (S.SHIPPED,), S.SHIPPED: (S.DELIVERED,), S.DELIVERED: (),
+    S.NEW: (S.PREPARING, S.SHIPPED),
+    S.PREPARING: (S.SHIPPED,),
+    S.SHIPPED: (S.DELIVERED,),
+    S.DELIVERED: (),
 }
 # What the seller's choices say (an action, in words): "발송" rather than the state's "발송됨".
-STEP_ACTIONS = {S.PREPARING: _lazy("Start preparing"), S.SHIPPED: _lazy("Mark shipped"), S.DELIVERED: _lazy("Mark delivered")}
+STEP_ACTIONS = {
+    S.PREPARING: _lazy("Start preparing"),
+    S.SHIPPED: _lazy("Mark shipped"),
+    S.DELIVERED: _lazy("Mark delivered"),
+}
 # Order statuses in which shipments move (an unpaid, cancelled or fully refunded order's stay where they
 # are). A partly refunded order still has goods to send; its status is then the refunds' to decide.
 FULFILLING = (Status.PAID, Status.PREPARING, Status.SHIPPED, Status.PARTIALLY_REFUNDED)
@@ -479,8 +568,14 @@ def update_shipment(seller, order: Order, to: str, *, courier: str = "", trackin
             changes["delivered_at"] = now
         if not Shipment.objects.filter(pk=shipment.pk, status=shipment.status).update(**changes):
             raise Conflict(_("The order changed meanwhile; reload it and try again."), code="status_changed")
-        _event(locked, OrderEvent.Type.SHIPMENT, from_status=shipment.status, to_status=to, actor=seller,
-               note=f"{couriers.courier_name(details['courier'])} {details['tracking_number']}" if details else "")
+        _event(
+            locked,
+            OrderEvent.Type.SHIPMENT,
+            from_status=shipment.status,
+            to_status=to,
+            actor=seller,
+            note=f"{couriers.courier_name(details['courier'])} {details['tracking_number']}" if details else "",
+        )
         _follow_shipments(locked, actor=seller)
     shipment.refresh_from_db()
     return shipment
@@ -525,7 +620,9 @@ CONFIRMABLE = (Status.SHIPPED, Status.DELIVERED)
 
 
 def _confirm(order: Order, *, now, actor=None, note: str) -> bool:
-    if not Order.objects.filter(pk=order.pk, confirmed_at__isnull=True, status=Status.DELIVERED).update(confirmed_at=now, updated_at=now):
+    if not Order.objects.filter(pk=order.pk, confirmed_at__isnull=True, status=Status.DELIVERED).update(
+        confirmed_at=now, updated_at=now
+    ):
         return False
     order.confirmed_at = now
     _event(order, OrderEvent.Type.CONFIRMED, actor=actor, note=note)
@@ -558,7 +655,11 @@ def auto_confirm_delivered(now=None, batch: int = 200) -> int:
     cutoff = now - timedelta(days=settings.ORDER_AUTO_CONFIRM_DAYS)
     confirmed = 0
     with transaction.atomic():
-        due = claim(Order.objects.filter(status=Status.DELIVERED, confirmed_at__isnull=True, delivered_at__lte=cutoff).order_by("delivered_at"))
+        due = claim(
+            Order.objects.filter(status=Status.DELIVERED, confirmed_at__isnull=True, delivered_at__lte=cutoff).order_by(
+                "delivered_at"
+            )
+        )
         for order in list(due[:batch]):
             confirmed += _confirm(order, now=now, note="automatically")
     return confirmed
@@ -566,13 +667,16 @@ def auto_confirm_delivered(now=None, batch: int = 200) -> int:
 
 # --- expiry ---------------------------------------------------------------------------------------
 
+
 def expire_unpaid(now=None, batch: int = 200) -> int:
     """Expire orders still unpaid after their payment window and release their stock. Safe to run twice
     at once: rows are claimed with SKIP LOCKED on PostgreSQL, and each transition is conditional anyway."""
     now = now or timezone.now()
     expired = 0
     with transaction.atomic():
-        due = claim(Order.objects.filter(status=Status.PENDING_PAYMENT, payment_due_at__lte=now).order_by("payment_due_at"))
+        due = claim(
+            Order.objects.filter(status=Status.PENDING_PAYMENT, payment_due_at__lte=now).order_by("payment_due_at")
+        )
         orders = list(due[:batch])
         for order in orders:
             try:
@@ -585,14 +689,20 @@ def expire_unpaid(now=None, batch: int = 200) -> int:
 
 # --- emails ---------------------------------------------------------------------------------------
 
+
 def send_order_email(order_id: int, kind: str) -> None:
     """An HTML + text email in the buyer's language. A mail failure is logged, never raised."""
     order = Order.objects.select_related("user").prefetch_related("lines").filter(pk=order_id).first()
     if order is None:
         return
     shipments = list(order.shipments.exclude(tracking_number="")) if kind == "shipped" else []
-    context = {"order": order, "lines": list(order.lines.all()), "kind": kind, "shipments": shipments,
-               "order_url": absolute_url(reverse("orders:detail", args=[order.number]))}
+    context = {
+        "order": order,
+        "lines": list(order.lines.all()),
+        "kind": kind,
+        "shipments": shipments,
+        "order_url": absolute_url(reverse("orders:detail", args=[order.number])),
+    }
     if not send_user_email(order.user, f"orders/email/{kind}", context):
         return
     _event(order, OrderEvent.Type.EMAIL_SENT, note=kind)

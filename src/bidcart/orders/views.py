@@ -48,8 +48,14 @@ def checkout(request):
         status = 400
     shipping = services.shipping_fee(summary.total, summary.currency)
     context = {
-        "form": form, "summary": summary, "shipping": shipping, "grand_total": summary.total + shipping,
-        "chosen_lines": chosen_lines or [], "book": book, "chosen": chosen or next((a.pk for a in book if a.is_default), None), "notes": forms.DELIVERY_NOTES,
+        "form": form,
+        "summary": summary,
+        "shipping": shipping,
+        "grand_total": summary.total + shipping,
+        "chosen_lines": chosen_lines or [],
+        "book": book,
+        "chosen": chosen or next((a.pk for a in book if a.is_default), None),
+        "notes": forms.DELIVERY_NOTES,
         "window": int(services.payment_window().total_seconds() // 60),
     }
     return render(request, "orders/checkout.html", context, status=status)
@@ -156,8 +162,13 @@ def advance(request, number):
     form = forms.AdvanceForm(request.POST)
     if form.is_valid():
         try:
-            services.advance(request.user, order, form.cleaned_data["status"], courier=form.cleaned_data["courier"],
-                             tracking_number=form.cleaned_data["tracking_number"])
+            services.advance(
+                request.user,
+                order,
+                form.cleaned_data["status"],
+                courier=form.cleaned_data["courier"],
+                tracking_number=form.cleaned_data["tracking_number"],
+            )
             messages.success(request, _("Order status updated."))
         except DomainError as error:
             messages.error(request, error.detail)
@@ -170,5 +181,9 @@ def advance(request, number):
 @require_POST
 def confirm(request, number):
     """구매확정: the buyer says the goods arrived."""
-    return _buyer_acts(request, number, services.confirm_purchase,
-                       _("Thank you! Your purchase is confirmed; you can now review the products."))
+    return _buyer_acts(
+        request,
+        number,
+        services.confirm_purchase,
+        _("Thank you! Your purchase is confirmed; you can now review the products."),
+    )

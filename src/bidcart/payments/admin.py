@@ -27,13 +27,34 @@ class ReadOnlyInline(admin.TabularInline):
 
 class EventInline(ReadOnlyInline):
     model = PaymentEvent
-    fields = ["created_at", "type", "source", "from_status", "to_status", "amount", "psp_reference", "message", "payload"]
+    fields = [
+        "created_at",
+        "type",
+        "source",
+        "from_status",
+        "to_status",
+        "amount",
+        "psp_reference",
+        "message",
+        "payload",
+    ]
     readonly_fields = fields
 
 
 class RefundInline(ReadOnlyInline):
     model = Refund
-    fields = ["created_at", "amount", "provider_amount", "reason", "status", "restock", "lines", "psp_reference", "failure", "requested_by"]
+    fields = [
+        "created_at",
+        "amount",
+        "provider_amount",
+        "reason",
+        "status",
+        "restock",
+        "lines",
+        "psp_reference",
+        "failure",
+        "requested_by",
+    ]
     readonly_fields = fields
 
 
@@ -41,13 +62,18 @@ class RefundForm(forms.Form):
     """Amount, reason, restock; for a single payment also how many units of each order line go back
     (the amount then defaults to their share, and restocking puts back exactly those units)."""
 
-    amount = WholeNumberFormField(min_value=1, max_value=MAX_AMOUNT, required=False,
-                                  label=_("Amount (minor units; empty = the lines' share, or everything refundable)"))
+    amount = WholeNumberFormField(
+        min_value=1,
+        max_value=MAX_AMOUNT,
+        required=False,
+        label=_("Amount (minor units; empty = the lines' share, or everything refundable)"),
+    )
     reason = forms.CharField(max_length=200, label=_("Reason"))
     restock = forms.BooleanField(required=False, label=_("Put the refunded units back in stock"))
     # a deposited virtual account goes back by bank transfer to the buyer's account (kept nowhere)
-    refund_bank = forms.ChoiceField(required=False, label=_("Refund bank (bank deposits only)"),
-                                    choices=lambda: [("", "—"), *banks.choices()])
+    refund_bank = forms.ChoiceField(
+        required=False, label=_("Refund bank (bank deposits only)"), choices=lambda: [("", "—"), *banks.choices()]
+    )
     refund_number = forms.CharField(required=False, max_length=30, label=_("Refund account number"))
     refund_holder = forms.CharField(required=False, max_length=30, label=_("Refund account holder"))
 
@@ -56,8 +82,13 @@ class RefundForm(forms.Form):
         self.line_fields: dict[int, str] = {}
         for line in payment.order.lines.all() if payment is not None else []:
             name = f"line_{line.pk}"
-            self.fields[name] = forms.IntegerField(min_value=0, max_value=line.quantity, required=False, initial=0,
-                                                   label=f"{line.product_name} {line.sku} × {line.quantity}")
+            self.fields[name] = forms.IntegerField(
+                min_value=0,
+                max_value=line.quantity,
+                required=False,
+                initial=0,
+                label=f"{line.product_name} {line.sku} × {line.quantity}",
+            )
             self.line_fields[line.pk] = name
 
     def lines(self) -> dict[int, int]:
@@ -72,7 +103,17 @@ class RefundForm(forms.Form):
 
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
-    list_display = ["merchant_uid", "order", "buyer", "provider", "method", "amount", "currency", "status", "created_at"]
+    list_display = [
+        "merchant_uid",
+        "order",
+        "buyer",
+        "provider",
+        "method",
+        "amount",
+        "currency",
+        "status",
+        "created_at",
+    ]
     list_filter = ["provider", "status", "method", "cancel_owed"]
     search_fields = ["merchant_uid", "order__number", "buyer__email"]
     # the buyer's refund account is passed to the provider by a refund, never shown
@@ -100,22 +141,37 @@ class PaymentAdmin(admin.ModelAdmin):
             if form.is_valid():
                 for payment in queryset:
                     try:
-                        r = services.refund_payment(payment.merchant_uid, amount=form.cleaned_data["amount"],
-                                                    reason=form.cleaned_data["reason"], actor=request.user,
-                                                    restock=form.cleaned_data["restock"], lines=form.lines(),
-                                                    refund_account=form.refund_account())
+                        r = services.refund_payment(
+                            payment.merchant_uid,
+                            amount=form.cleaned_data["amount"],
+                            reason=form.cleaned_data["reason"],
+                            actor=request.user,
+                            restock=form.cleaned_data["restock"],
+                            lines=form.lines(),
+                            refund_account=form.refund_account(),
+                        )
                     except DomainError as error:
                         self.message_user(request, f"{payment}: {error.detail}", messages.ERROR)
                         continue
                     level = messages.SUCCESS if r.status == Refund.Status.SUCCEEDED else messages.WARNING
-                    self.message_user(request, f"{payment}: {r.get_status_display()} {r.amount} {payment.currency} {r.failure}", level)
+                    self.message_user(
+                        request, f"{payment}: {r.get_status_display()} {r.amount} {payment.currency} {r.failure}", level
+                    )
                 return None
         else:
             form = RefundForm(payment=single)
-        return render(request, "admin/payments/refund.html", {
-            **self.admin_site.each_context(request), "title": _("Refund payments"), "form": form, "payments": queryset,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME, "opts": self.model._meta,
-        })
+        return render(
+            request,
+            "admin/payments/refund.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Refund payments"),
+                "form": form,
+                "payments": queryset,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )
 
     @admin.action(description=_("Ask the provider now (reconcile)"))
     def reconcile_now(self, request, queryset):

@@ -16,8 +16,8 @@ from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bidcart.core.openapi import error_responses
 from bidcart.core import numbers
+from bidcart.core.openapi import error_responses
 from bidcart.core.serializers import AmountField, StrictSerializer, WholeNumberField
 from bidcart.orders import selectors as order_selectors
 
@@ -75,14 +75,31 @@ class PaymentSerializer(serializers.ModelSerializer):
     refundable = serializers.SerializerMethodField()
     refunds = serializers.SerializerMethodField()
     events = serializers.SerializerMethodField()
-    failure = serializers.SerializerMethodField(help_text="how the attempt ended, for the buyer (staff: the provider's raw text)")
+    failure = serializers.SerializerMethodField(
+        help_text="how the attempt ended, for the buyer (staff: the provider's raw text)"
+    )
 
     class Meta:
         model = Payment
         fields = [
-            "merchant_uid", "order", "provider", "method", "status", "amount", "currency", "provider_amount",
-            "provider_currency", "captured", "refunded", "refundable", "vbank", "failure", "created_at", "paid_at",
-            "refunds", "events",
+            "merchant_uid",
+            "order",
+            "provider",
+            "method",
+            "status",
+            "amount",
+            "currency",
+            "provider_amount",
+            "provider_currency",
+            "captured",
+            "refunded",
+            "refundable",
+            "vbank",
+            "failure",
+            "created_at",
+            "paid_at",
+            "refunds",
+            "events",
         ]
 
     def _totals(self, payment) -> dict:
@@ -112,11 +129,23 @@ class PaymentSerializer(serializers.ModelSerializer):
 
 
 class PaymentSummarySerializer(serializers.ModelSerializer):
-    failure = serializers.CharField(source="buyer_message", read_only=True, help_text="how the attempt ended, for the buyer")
+    failure = serializers.CharField(
+        source="buyer_message", read_only=True, help_text="how the attempt ended, for the buyer"
+    )
 
     class Meta:
         model = Payment
-        fields = ["merchant_uid", "provider", "method", "status", "amount", "currency", "failure", "created_at", "paid_at"]
+        fields = [
+            "merchant_uid",
+            "provider",
+            "method",
+            "status",
+            "amount",
+            "currency",
+            "failure",
+            "created_at",
+            "paid_at",
+        ]
 
 
 class OrderPaymentsView(APIView):
@@ -139,12 +168,28 @@ class OrderPaymentsView(APIView):
         data = StartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         payment, nxt = services.start_payment(
-            request.user, order, provider=data.validated_data["provider"], method=data.validated_data["method"],
-            mobile=is_mobile(request), site_url=site_url(request),
+            request.user,
+            order,
+            provider=data.validated_data["provider"],
+            method=data.validated_data["method"],
+            mobile=is_mobile(request),
+            site_url=site_url(request),
         )
-        body = {"type": nxt.type, "url": nxt.url} if nxt.type == "redirect" else {"type": nxt.type, "script": nxt.script, "params": nxt.params}
-        return Response({"merchant_uid": payment.merchant_uid, "status": payment.status, "amount": payment.amount,
-                         "currency": payment.currency, "next": body}, status=status.HTTP_201_CREATED)
+        body = (
+            {"type": nxt.type, "url": nxt.url}
+            if nxt.type == "redirect"
+            else {"type": nxt.type, "script": nxt.script, "params": nxt.params}
+        )
+        return Response(
+            {
+                "merchant_uid": payment.merchant_uid,
+                "status": payment.status,
+                "amount": payment.amount,
+                "currency": payment.currency,
+                "next": body,
+            },
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class PaymentDetailView(APIView):
@@ -169,7 +214,9 @@ class ConfirmPaymentView(APIView):
     def post(self, request, merchant_uid):
         data = ConfirmSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        payment = services.confirm_payment(merchant_uid, data.validated_data["params"], source="api", buyer=request.user)
+        payment = services.confirm_payment(
+            merchant_uid, data.validated_data["params"], source="api", buyer=request.user
+        )
         return Response(PaymentSerializer(payment, context={"staff": request.user.is_staff}).data)
 
 
@@ -191,7 +238,10 @@ class RefundAccountView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=RefundAccountSerializer, responses={200: RefundAccountAnswerSerializer, **error_responses(400, 404, 409)})
+    @extend_schema(
+        request=RefundAccountSerializer,
+        responses={200: RefundAccountAnswerSerializer, **error_responses(400, 404, 409)},
+    )
     def put(self, request, merchant_uid):
         data = RefundAccountSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -201,13 +251,18 @@ class RefundAccountView(APIView):
 
 
 class RefundRequestSerializer(StrictSerializer):
-    amount = AmountField(required=False, help_text="minor units; defaults to the chosen lines' share (lines required then)")
+    amount = AmountField(
+        required=False, help_text="minor units; defaults to the chosen lines' share (lines required then)"
+    )
     # required for a deposited virtual-account payment: it goes back by bank transfer
     refund_account = RefundAccountSerializer(required=False)
     reason = serializers.CharField(max_length=200)
     restock = serializers.BooleanField(default=False, help_text="put exactly the refunded units back in stock")
-    lines = serializers.DictField(child=WholeNumberField(min_value=1, max_value=numbers.MAX_INT), required=False,
-                                  help_text="order line id → units returned")
+    lines = serializers.DictField(
+        child=WholeNumberField(min_value=1, max_value=numbers.MAX_INT),
+        required=False,
+        help_text="order line id → units returned",
+    )
 
     def validate_lines(self, value):
         try:
@@ -217,25 +272,39 @@ class RefundRequestSerializer(StrictSerializer):
 
     def validate(self, data):
         if "amount" not in data and not data.get("lines"):
-            raise serializers.ValidationError({"amount": "Give an amount, or the lines and units returned."}, code="required")
+            raise serializers.ValidationError(
+                {"amount": "Give an amount, or the lines and units returned."}, code="required"
+            )
         return data
 
 
 class RefundView(APIView):
     permission_classes = [IsAdminUser]
 
-    @extend_schema(request=RefundRequestSerializer, responses={201: RefundSerializer, 202: RefundSerializer, **error_responses(502)})
+    @extend_schema(
+        request=RefundRequestSerializer,
+        responses={201: RefundSerializer, 202: RefundSerializer, **error_responses(502)},
+    )
     def post(self, request, merchant_uid):
         if not Payment.objects.filter(merchant_uid=merchant_uid).exists():
             raise NotFound
         data = RefundRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        refund = services.refund_payment(merchant_uid, amount=v.get("amount"), reason=v["reason"], actor=request.user,
-                                         restock=v["restock"], lines=v.get("lines"), source="api",
-                                         refund_account=v.get("refund_account"))
+        refund = services.refund_payment(
+            merchant_uid,
+            amount=v.get("amount"),
+            reason=v["reason"],
+            actor=request.user,
+            restock=v["restock"],
+            lines=v.get("lines"),
+            source="api",
+            refund_account=v.get("refund_account"),
+        )
         code = {Refund.Status.SUCCEEDED: status.HTTP_201_CREATED, Refund.Status.REQUESTED: status.HTTP_202_ACCEPTED}
         if refund.status == Refund.Status.FAILED:
-            return Response({"code": "refund_failed", "detail": refund.failure, "refund": RefundSerializer(refund).data},
-                            status=status.HTTP_502_BAD_GATEWAY)
+            return Response(
+                {"code": "refund_failed", "detail": refund.failure, "refund": RefundSerializer(refund).data},
+                status=status.HTTP_502_BAD_GATEWAY,
+            )
         return Response(RefundSerializer(refund).data, status=code[refund.status])

@@ -27,32 +27,35 @@ class Bank:
         return self.name_en if (get_language() or "ko").startswith("en") else self.name_ko
 
 
-BANKS = [Bank(*row) for row in (
-    ("KDB", "002", "KDB산업은행", "KDB Korea Development Bank"),
-    ("IBK", "003", "IBK기업은행", "IBK Industrial Bank of Korea"),
-    ("KOOKMIN", "004", "KB국민은행", "KB Kookmin Bank"),
-    ("SUHYUP", "007", "수협은행", "Suhyup Bank"),
-    ("NONGHYUP", "011", "NH농협은행", "NongHyup Bank"),
-    ("LOCAL_NONGHYUP", "012", "지역농·축협", "Local NongHyup"),
-    ("WOORI", "020", "우리은행", "Woori Bank"),
-    ("STANDARD_CHARTERED", "023", "SC제일은행", "SC First Bank"),
-    ("CITI", "027", "한국씨티은행", "Citibank Korea"),
-    ("DAEGU", "031", "iM뱅크(대구은행)", "iM Bank (Daegu)"),
-    ("BUSAN", "032", "부산은행", "Busan Bank"),
-    ("KWANGJU", "034", "광주은행", "Kwangju Bank"),
-    ("JEJU", "035", "제주은행", "Jeju Bank"),
-    ("JEONBUK", "037", "전북은행", "Jeonbuk Bank"),
-    ("KYONGNAM", "039", "경남은행", "Kyongnam Bank"),
-    ("KFCC", "045", "새마을금고", "Korean Federation of Community Credit Cooperatives"),
-    ("SHINHYUP", "048", "신협", "Shinhyup (Credit Union)"),
-    ("SAVINGS_BANK", "050", "저축은행", "Savings bank"),
-    ("POST", "071", "우체국", "Korea Post"),
-    ("HANA", "081", "하나은행", "Hana Bank"),
-    ("SHINHAN", "088", "신한은행", "Shinhan Bank"),
-    ("K_BANK", "089", "케이뱅크", "K Bank"),
-    ("KAKAO", "090", "카카오뱅크", "KakaoBank"),
-    ("TOSS", "092", "토스뱅크", "Toss Bank"),
-)]
+BANKS = [
+    Bank(*row)
+    for row in (
+        ("KDB", "002", "KDB산업은행", "KDB Korea Development Bank"),
+        ("IBK", "003", "IBK기업은행", "IBK Industrial Bank of Korea"),
+        ("KOOKMIN", "004", "KB국민은행", "KB Kookmin Bank"),
+        ("SUHYUP", "007", "수협은행", "Suhyup Bank"),
+        ("NONGHYUP", "011", "NH농협은행", "NongHyup Bank"),
+        ("LOCAL_NONGHYUP", "012", "지역농·축협", "Local NongHyup"),
+        ("WOORI", "020", "우리은행", "Woori Bank"),
+        ("STANDARD_CHARTERED", "023", "SC제일은행", "SC First Bank"),
+        ("CITI", "027", "한국씨티은행", "Citibank Korea"),
+        ("DAEGU", "031", "iM뱅크(대구은행)", "iM Bank (Daegu)"),
+        ("BUSAN", "032", "부산은행", "Busan Bank"),
+        ("KWANGJU", "034", "광주은행", "Kwangju Bank"),
+        ("JEJU", "035", "제주은행", "Jeju Bank"),
+        ("JEONBUK", "037", "전북은행", "Jeonbuk Bank"),
+        ("KYONGNAM", "039", "경남은행", "Kyongnam Bank"),
+        ("KFCC", "045", "새마을금고", "Korean Federation of Community Credit Cooperatives"),
+        ("SHINHYUP", "048", "신협", "Shinhyup (Credit Union)"),
+        ("SAVINGS_BANK", "050", "저축은행", "Savings bank"),
+        ("POST", "071", "우체국", "Korea Post"),
+        ("HANA", "081", "하나은행", "Hana Bank"),
+        ("SHINHAN", "088", "신한은행", "Shinhan Bank"),
+        ("K_BANK", "089", "케이뱅크", "K Bank"),
+        ("KAKAO", "090", "카카오뱅크", "KakaoBank"),
+        ("TOSS", "092", "토스뱅크", "Toss Bank"),
+    )
+]
 BY_KEY = {bank.key: bank for bank in BANKS}
 BY_CODE = {bank.code: bank for bank in BANKS}
 ACCOUNT_NUMBER = re.compile(r"^[0-9]{6,16}$")

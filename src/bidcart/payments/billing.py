@@ -37,15 +37,16 @@ from bidcart.orders.models import Status as OrderStatus
 from . import providers
 from .models import CAPTURED, CLOSED, OPEN, Payment, PaymentEvent, SavedPaymentMethod, Status, new_billing_reference
 from .providers import Next, ProviderError
-from .services import _adapter, _error, _event, _lock, _settle, _set_status, _store_psp, charge_in, urls_for
+from .services import _adapter, _error, _event, _lock, _set_status, _settle, _store_psp, charge_in, urls_for
 
 State = SavedPaymentMethod.State
 
 
 def billing_providers() -> list[str]:
     """Enabled providers whose adapter offers billing keys."""
-    return [name for name in providers.enabled()
-            if getattr(providers.adapter_class(name), "supports_billing_keys", False)]
+    return [
+        name for name in providers.enabled() if getattr(providers.adapter_class(name), "supports_billing_keys", False)
+    ]
 
 
 def _key_adapter(provider: str) -> providers.Provider:
@@ -64,11 +65,13 @@ def _lock_method(user, method_id: int) -> SavedPaymentMethod:
 
 
 def _provider_down() -> domain.ProviderError:
-    return domain.ProviderError(_("The payment provider did not answer; try again or choose another method."),
-                                code="provider_error")
+    return domain.ProviderError(
+        _("The payment provider did not answer; try again or choose another method."), code="provider_error"
+    )
 
 
 # --- adding -------------------------------------------------------------------------------------------
+
 
 def start_saving_method(user, *, provider: str, site_url: str = "") -> tuple[SavedPaymentMethod, Next]:
     """A pending method, and where to send the buyer to register a card for it at `provider`."""
@@ -76,8 +79,9 @@ def start_saving_method(user, *, provider: str, site_url: str = "") -> tuple[Sav
         raise domain.Invalid(_("That payment method is not available."), code="provider_unavailable")
     method = SavedPaymentMethod.objects.create(user=user, provider=provider, reference=new_billing_reference())
     try:
-        nxt = _key_adapter(provider).billing_key_window(method.reference, buyer=user,
-                                                        return_url=method_return_url(method, site_url))
+        nxt = _key_adapter(provider).billing_key_window(
+            method.reference, buyer=user, return_url=method_return_url(method, site_url)
+        )
     except ProviderError:
         raise _provider_down() from None
     if nxt.psp:  # what the confirmation needs from the provider's start (KakaoPay's tid, PayPal's setup token)
@@ -101,7 +105,10 @@ def confirm_saved_method(user, method_id: int, params: dict | None = None) -> Sa
             return method
         try:
             key = _key_adapter(method.provider).confirm_billing_key(
-                method.reference, params={k: str(v) for k, v in (params or {}).items()}, registration=method.registration)
+                method.reference,
+                params={k: str(v) for k, v in (params or {}).items()},
+                registration=method.registration,
+            )
         except ProviderError:
             raise _provider_down() from None
         if key is not None and key.reference != method.reference:
@@ -110,8 +117,9 @@ def confirm_saved_method(user, method_id: int, params: dict | None = None) -> Sa
             else:
                 method.reference = key.reference[:80]
         if key is None:
-            raise domain.Invalid(_("The card was not registered. Try again, or use another card."),
-                                 code="card_not_registered")
+            raise domain.Invalid(
+                _("The card was not registered. Try again, or use another card."), code="card_not_registered"
+            )
         has_default = SavedPaymentMethod.objects.filter(user=user, is_default=True).exclude(pk=method.pk).exists()
         method.brand, method.last4 = key.brand[:40], key.last4
         method.state, method.is_default = State.ACTIVE, not has_default
@@ -120,6 +128,7 @@ def confirm_saved_method(user, method_id: int, params: dict | None = None) -> Sa
 
 
 # --- choosing and deleting ----------------------------------------------------------------------------
+
 
 def set_default_method(user, method_id: int) -> SavedPaymentMethod:
     with transaction.atomic():
@@ -147,7 +156,9 @@ def delete_saved_method(user, method_id: int) -> None:
         method.state, method.is_default, method.deleted_at = State.DELETED, False, timezone.now()
         method.save(update_fields=["state", "is_default", "deleted_at"])
         if was_default:
-            successor = SavedPaymentMethod.objects.filter(user=user, state=State.ACTIVE).order_by("-created_at", "-id").first()
+            successor = (
+                SavedPaymentMethod.objects.filter(user=user, state=State.ACTIVE).order_by("-created_at", "-id").first()
+            )
             if successor is not None:
                 successor.is_default = True
                 successor.save(update_fields=["is_default"])
@@ -155,13 +166,15 @@ def delete_saved_method(user, method_id: int) -> None:
 
 # --- charging -----------------------------------------------------------------------------------------
 
+
 def merchant_uid_for(provider: str, key: str) -> str:
     """The payment's merchant_uid for the charge named `key`: the same key is the same payment."""
     return "bill_" + hashlib.sha256(f"{provider}\n{key}".encode()).hexdigest()[:32]
 
 
-def charge_saved_method(order: Order, method: SavedPaymentMethod, *, key: str, source: str = "api",
-                        site_url: str = "") -> Payment:
+def charge_saved_method(
+    order: Order, method: SavedPaymentMethod, *, key: str, source: str = "api", site_url: str = ""
+) -> Payment:
     """Charge `order`'s total to `method`, once per `key` (see the module docstring). Answers the payment:
     `paid` (the order is paid), `failed` (declined; `buyer_message` says why), or `pending` when the
     provider's answer was lost (the reconciliation sweep reads it back by merchant_uid)."""
@@ -189,18 +202,23 @@ def charge_saved_method(order: Order, method: SavedPaymentMethod, *, key: str, s
                 return payment
         else:
             try:
-                snap = adapter.charge_billing_key(payment, method.reference,
-                                                  notify=urls_for(payment, site_url).notify)
+                snap = adapter.charge_billing_key(payment, method.reference, notify=urls_for(payment, site_url).notify)
             except ProviderError as error:
                 _error(payment, error, source)
                 if error.outcome_unknown:  # may have charged: pending until the provider is read back
                     _set_status(payment, Status.PENDING, expected=[Status.CREATED], source=source)
                 else:
-                    _set_status(payment, Status.FAILED, expected=[Status.CREATED], source=source,
-                                failure=error.message[:300])
+                    _set_status(
+                        payment, Status.FAILED, expected=[Status.CREATED], source=source, failure=error.message[:300]
+                    )
                 return payment
-            _set_status(payment, Status.PENDING, expected=[Status.CREATED], source=source,
-                        message=f"charged with saved method {method.pk}")
+            _set_status(
+                payment,
+                Status.PENDING,
+                expected=[Status.CREATED],
+                source=source,
+                message=f"charged with saved method {method.pk}",
+            )
         _store_psp(payment, snap.psp)
         _settle(payment, snap, adapter, source)
     return payment
@@ -226,10 +244,22 @@ def _new_charge(order: Order, method: SavedPaymentMethod, merchant_uid: str) -> 
         raise domain.Conflict(_("A charge for this order is already under way."), code="charge_in_progress")
     provider_amount, provider_currency = charge_in(method.provider, order.total, order.currency)
     payment = Payment.objects.create(
-        merchant_uid=merchant_uid, order=order, buyer=order.user, provider=method.provider, saved_method=method,
-        amount=order.total, currency=order.currency, provider_amount=provider_amount,
+        merchant_uid=merchant_uid,
+        order=order,
+        buyer=order.user,
+        provider=method.provider,
+        saved_method=method,
+        amount=order.total,
+        currency=order.currency,
+        provider_amount=provider_amount,
         provider_currency=provider_currency,
     )
-    _event(payment, PaymentEvent.Type.STATUS, source="api", to_status=Status.CREATED, amount=payment.amount,
-           message=f"{method.provider} saved method {method.pk} {provider_amount} {provider_currency}")
+    _event(
+        payment,
+        PaymentEvent.Type.STATUS,
+        source="api",
+        to_status=Status.CREATED,
+        amount=payment.amount,
+        message=f"{method.provider} saved method {method.pk} {provider_amount} {provider_currency}",
+    )
     return payment

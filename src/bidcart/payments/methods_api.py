@@ -47,8 +47,11 @@ class AddSerializer(StrictSerializer):
 
 
 class ConfirmMethodSerializer(StrictSerializer):
-    params = serializers.DictField(child=serializers.CharField(max_length=500, allow_blank=True), required=False,
-                                   help_text="the query string the provider sent the browser back with")
+    params = serializers.DictField(
+        child=serializers.CharField(max_length=500, allow_blank=True),
+        required=False,
+        help_text="the query string the provider sent the browser back with",
+    )
 
 
 class AddedSerializer(serializers.Serializer):
@@ -62,7 +65,11 @@ class ChargeSerializer(StrictSerializer):
 
 
 def _next(nxt) -> dict:
-    return {"type": nxt.type, "url": nxt.url} if nxt.type == "redirect" else {"type": nxt.type, "script": nxt.script, "params": nxt.params}
+    return (
+        {"type": nxt.type, "url": nxt.url}
+        if nxt.type == "redirect"
+        else {"type": nxt.type, "script": nxt.script, "params": nxt.params}
+    )
 
 
 class MethodsView(APIView):
@@ -76,8 +83,9 @@ class MethodsView(APIView):
     def post(self, request):
         data = AddSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        method, nxt = billing.start_saving_method(request.user, provider=data.validated_data["provider"],
-                                                  site_url=site_url(request))
+        method, nxt = billing.start_saving_method(
+            request.user, provider=data.validated_data["provider"], site_url=site_url(request)
+        )
         return Response({"method": MethodSerializer(method).data, "next": _next(nxt)}, status=status.HTTP_201_CREATED)
 
 

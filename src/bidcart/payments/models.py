@@ -68,7 +68,9 @@ class Payment(models.Model):
     method = models.CharField(max_length=10, choices=Method.choices, default=Method.CARD)
     amount = models.PositiveBigIntegerField(help_text="minor units of `currency`, from the order")
     currency = models.CharField(max_length=3)
-    provider_amount = models.PositiveBigIntegerField(help_text="minor units of `provider_currency`, what the provider charges")
+    provider_amount = models.PositiveBigIntegerField(
+        help_text="minor units of `provider_currency`, what the provider charges"
+    )
     provider_currency = models.CharField(max_length=3)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CREATED, db_index=True)
     # Provider references: tid/aid (KakaoPay), imp_uid (PortOne V1), payment_id/transaction_id (V2),
@@ -87,13 +89,18 @@ class Payment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     # charged with a saved card (billing key) by `charge_saved_method`, not through the provider's page
-    saved_method = models.ForeignKey("SavedPaymentMethod", on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="payments")
+    saved_method = models.ForeignKey(
+        "SavedPaymentMethod", on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "updated_at"], name="payments_open_by_age")]
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0) & Q(provider_amount__gt=0), name="payments_amount_positive")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) & Q(provider_amount__gt=0), name="payments_amount_positive"
+            )
+        ]
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
 
@@ -154,7 +161,9 @@ class PaymentEvent(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["payment", "dedupe_key"], condition=~Q(dedupe_key=""), name="payments_event_dedupe"),
+            models.UniqueConstraint(
+                fields=["payment", "dedupe_key"], condition=~Q(dedupe_key=""), name="payments_event_dedupe"
+            ),
         ]
         verbose_name = _("payment event")
         verbose_name_plural = _("payment events")
@@ -179,14 +188,18 @@ class Refund(models.Model):
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     amount = models.PositiveBigIntegerField(help_text="minor units of the payment's currency")
-    provider_amount = models.PositiveBigIntegerField(default=0, help_text="minor units of the payment's provider_currency")
+    provider_amount = models.PositiveBigIntegerField(
+        default=0, help_text="minor units of the payment's provider_currency"
+    )
     reason = models.CharField(max_length=200)
     lines = models.JSONField(default=dict, blank=True, help_text="order line id → units refunded")
     restock = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
     psp_reference = models.CharField(max_length=100, blank=True)
     failure = models.CharField(max_length=300, blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
 

@@ -28,8 +28,22 @@ RULES: list[tuple[tuple[str, ...], object]] = [
     ((RAW_MISMATCH, "F1002", "사전등록된 금액"), MISMATCH),
     ((RAW_EXPIRED,), EXPIRED),
     (("QUIT_PAYMENT", "USER_CANCEL", "PAY_PROCESS_CANCELED", "F0005", "취소", "cancel", "VOIDED"), CANCELLED),
-    (("INSTRUMENT_DECLINED", "DECLINED", "FAIL_PAYMENT", "-780", "F0004", "거절", "한도", "잔액", "유효기간",
-      "expired card", "CARD_EXPIRED"), DECLINED),
+    (
+        (
+            "INSTRUMENT_DECLINED",
+            "DECLINED",
+            "FAIL_PAYMENT",
+            "-780",
+            "F0004",
+            "거절",
+            "한도",
+            "잔액",
+            "유효기간",
+            "expired card",
+            "CARD_EXPIRED",
+        ),
+        DECLINED,
+    ),
     (("timeout", "timed out", "→ 5", "503", "502", "unreachable", "connection"), UNAVAILABLE),
 ]
 

@@ -12,13 +12,19 @@ from . import providers
 from .models import Payment, PaymentEvent, Refund
 
 # What a buyer may see of the log: outcomes, not provider calls and payloads.
-BUYER_EVENTS = [PaymentEvent.Type.STATUS, PaymentEvent.Type.CAPTURED, PaymentEvent.Type.REFUNDED, PaymentEvent.Type.MISMATCH]
+BUYER_EVENTS = [
+    PaymentEvent.Type.STATUS,
+    PaymentEvent.Type.CAPTURED,
+    PaymentEvent.Type.REFUNDED,
+    PaymentEvent.Type.MISMATCH,
+]
 
 
 @dataclass
 class Choice:
     """One way to pay as the buyer sees it: a type of payment (카드, 카카오페이, ...), never a PG's name; the
     provider and method behind it are what the form posts."""
+
     kind: str
     label: str
     provider: str
@@ -51,8 +57,12 @@ def _types() -> list[tuple[str, str, str | None, str]]:
     return [
         ("card", _("Card"), card, "card"),
         ("kakaopay", _("KakaoPay"), only("kakaopay"), "card"),
-        ("vbank", _("Bank deposit / virtual account"),
-         card if card and "vbank" in providers.adapter_class(card).methods else None, "vbank"),
+        (
+            "vbank",
+            _("Bank deposit / virtual account"),
+            card if card and "vbank" in providers.adapter_class(card).methods else None,
+            "vbank",
+        ),
         ("paypal", "PayPal", only("paypal"), "card"),
     ]
 

@@ -26,13 +26,16 @@ from typing import Iterable, Mapping
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Sum
-from django.utils.dateparse import parse_datetime
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from bidcart.core import metrics, money
-from bidcart.core import domain  # domain.ProviderError: the refusal; .providers.ProviderError: the adapter's failure
+from bidcart.core import (
+    domain,  # domain.ProviderError: the refusal; .providers.ProviderError: the adapter's failure
+    metrics,
+    money,
+)
 from bidcart.core.locks import claim
 from bidcart.core.mail import send_user_email
 from bidcart.core.site import absolute_url
@@ -49,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 # --- the log ----------------------------------------------------------------------------------------
 
+
 def _event(payment: Payment, type_: str, *, source: str = "", dedupe_key: str = "", **fields) -> PaymentEvent | None:
     """Append to the log. With a dedupe_key, answer None if that event is already there (a savepoint
     keeps the surrounding transaction usable on PostgreSQL)."""
@@ -58,7 +62,9 @@ def _event(payment: Payment, type_: str, *, source: str = "", dedupe_key: str = 
         return PaymentEvent.objects.create(payment=payment, type=type_, source=source, **fields)
     try:
         with transaction.atomic():
-            return PaymentEvent.objects.create(payment=payment, type=type_, source=source, dedupe_key=dedupe_key, **fields)
+            return PaymentEvent.objects.create(
+                payment=payment, type=type_, source=source, dedupe_key=dedupe_key, **fields
+            )
     except IntegrityError:
         return None
 
@@ -66,9 +72,13 @@ def _event(payment: Payment, type_: str, *, source: str = "", dedupe_key: str = 
 def _call_logger(payment: Payment, source: str):
     def on_call(call: Call) -> None:
         PaymentEvent.objects.create(
-            payment=payment, type=PaymentEvent.Type.REQUEST, source=source, payload=call.as_payload(),
+            payment=payment,
+            type=PaymentEvent.Type.REQUEST,
+            source=source,
+            payload=call.as_payload(),
             message=f"{call.method} {call.url} → {call.status or call.error}"[:500],
         )
+
     return on_call
 
 
@@ -76,14 +86,24 @@ def _adapter(payment: Payment, source: str) -> providers.Provider:
     return providers.get(payment.provider, on_call=_call_logger(payment, source))
 
 
-def _set_status(payment: Payment, to: str, *, expected: Iterable[str], source: str, message: str = "", **changes) -> bool:
+def _set_status(
+    payment: Payment, to: str, *, expected: Iterable[str], source: str, message: str = "", **changes
+) -> bool:
     """Move the payment to `to` only from one of the `expected` statuses (conditional UPDATE)."""
     now = timezone.now()
-    if not Payment.objects.filter(pk=payment.pk, status__in=list(expected)).update(status=to, updated_at=now, **changes):
+    if not Payment.objects.filter(pk=payment.pk, status__in=list(expected)).update(
+        status=to, updated_at=now, **changes
+    ):
         return False
     # a failure's raw provider text goes to the log for staff; buyers read `outcomes` instead
-    _event(payment, PaymentEvent.Type.STATUS, source=source, from_status=payment.status, to_status=to,
-           message=message or changes.get("failure", ""))
+    _event(
+        payment,
+        PaymentEvent.Type.STATUS,
+        source=source,
+        from_status=payment.status,
+        to_status=to,
+        message=message or changes.get("failure", ""),
+    )
     transaction.on_commit(lambda: metrics.payments.labels(payment.provider, to).inc())
     payment.status = to
     for key, value in changes.items():
@@ -99,22 +119,32 @@ def _store_psp(payment: Payment, psp: Mapping) -> None:
 
 
 def _error(payment: Payment, error: ProviderError, source: str) -> None:
-    _event(payment, PaymentEvent.Type.ERROR, source=source,
-           message=f"{error.code or 'error'}: {error.message}", payload={"code": error.code, "status": error.http_status,
-                                                                       "outcome_unknown": error.outcome_unknown})
+    _event(
+        payment,
+        PaymentEvent.Type.ERROR,
+        source=source,
+        message=f"{error.code or 'error'}: {error.message}",
+        payload={"code": error.code, "status": error.http_status, "outcome_unknown": error.outcome_unknown},
+    )
 
 
 def _lock(merchant_uid: str, *, buyer=None) -> Payment:
     """The payment, locked. Given a `buyer` (a person acting over a transport), only that person's own
     payment: someone else's is refused as not found, the same over the API and on the pages (the one home
     of that rule)."""
-    payment = Payment.objects.select_for_update(of=("self",)).select_related("order", "buyer").filter(merchant_uid=merchant_uid).first()
+    payment = (
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("order", "buyer")
+        .filter(merchant_uid=merchant_uid)
+        .first()
+    )
     if payment is None or (buyer is not None and payment.buyer_id != buyer.pk):
         raise domain.NotFound(_("No such payment."), code="not_found")
     return payment
 
 
 # --- starting ---------------------------------------------------------------------------------------
+
 
 def urls_for(payment: Payment, site_url: str) -> Urls:
     """The payment's return and webhook addresses: under SITE_URL, else under the request's `site_url`."""
@@ -133,24 +163,33 @@ def charge_in(provider: str, amount: int, currency: str) -> tuple[int, str]:
     cls = providers.adapter_class(provider)
     provider_amount, provider_currency = cls.charge_in(getattr(settings, cls.settings_key), amount, currency)
     if cls.currencies is not None and provider_currency.upper() not in cls.currencies:
-        raise domain.Invalid(_("%(provider)s cannot take payments in this currency; choose another payment method.")
-                             % {"provider": cls.label}, code="currency_unavailable")
+        raise domain.Invalid(
+            _("%(provider)s cannot take payments in this currency; choose another payment method.")
+            % {"provider": cls.label},
+            code="currency_unavailable",
+        )
     if provider_amount <= 0:
         # 1원 in USD rounds to $0.00, which no provider charges.
-        raise domain.Invalid(_("This amount is too small to pay with %(provider)s; choose another payment method.")
-                             % {"provider": cls.label}, code="amount_too_small")
+        raise domain.Invalid(
+            _("This amount is too small to pay with %(provider)s; choose another payment method.")
+            % {"provider": cls.label},
+            code="amount_too_small",
+        )
     return provider_amount, provider_currency
 
 
-def start_payment(user, order: Order, *, provider: str, method: str = Method.CARD, mobile: bool = False, site_url: str = "") -> tuple[Payment, Next]:
+def start_payment(
+    user, order: Order, *, provider: str, method: str = Method.CARD, mobile: bool = False, site_url: str = ""
+) -> tuple[Payment, Next]:
     """Begin paying `order` with `provider`: a new payment attempt, registered at the provider."""
     if order.user_id != user.pk:
         raise domain.NotFound(_("No such order."), code="not_found")
     if provider not in providers.enabled():
         raise domain.Invalid(_("That payment method is not available."), code="provider_unavailable")
     if method not in providers.adapter_class(provider).methods:
-        raise domain.Invalid(_("%(provider)s does not offer that payment method.") % {"provider": provider},
-                             code="method_unavailable")
+        raise domain.Invalid(
+            _("%(provider)s does not offer that payment method.") % {"provider": provider}, code="method_unavailable"
+        )
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status != OrderStatus.PENDING_PAYMENT:
@@ -163,11 +202,23 @@ def start_payment(user, order: Order, *, provider: str, method: str = Method.CAR
             raise domain.Conflict(_("This order is already paid."), code="already_paid")
         provider_amount, provider_currency = charge_in(provider, order.total, order.currency)
         payment = Payment.objects.create(
-            order=order, buyer=user, provider=provider, method=method, amount=order.total, currency=order.currency,
-            provider_amount=provider_amount, provider_currency=provider_currency,
+            order=order,
+            buyer=user,
+            provider=provider,
+            method=method,
+            amount=order.total,
+            currency=order.currency,
+            provider_amount=provider_amount,
+            provider_currency=provider_currency,
         )
-        _event(payment, PaymentEvent.Type.STATUS, source="api", to_status=Status.CREATED, amount=payment.amount,
-               message=f"{provider} {method} {provider_amount} {provider_currency}")
+        _event(
+            payment,
+            PaymentEvent.Type.STATUS,
+            source="api",
+            to_status=Status.CREATED,
+            amount=payment.amount,
+            message=f"{provider} {method} {provider_amount} {provider_currency}",
+        )
     # Registering at the provider happens after the payment row is committed: if this call dies
     # half-way, the row exists and reconciliation finds whatever the provider did.
     with transaction.atomic():
@@ -178,21 +229,28 @@ def start_payment(user, order: Order, *, provider: str, method: str = Method.CAR
         except ProviderError as error:
             _error(payment, error, "api")
             if not error.outcome_unknown:
-                _set_status(payment, Status.FAILED, expected=[Status.CREATED], source="api", failure=error.message[:300])
+                _set_status(
+                    payment, Status.FAILED, expected=[Status.CREATED], source="api", failure=error.message[:300]
+                )
         else:
             _store_psp(payment, nxt.psp)
             _set_status(payment, Status.PENDING, expected=[Status.CREATED], source="api")
     if payment.status != Status.PENDING:
-        raise domain.ProviderError(_("The payment provider did not answer; try again or choose another method."),
-                                   code="provider_error")
+        raise domain.ProviderError(
+            _("The payment provider did not answer; try again or choose another method."), code="provider_error"
+        )
     return payment, nxt
 
 
 # --- settling ---------------------------------------------------------------------------------------
 
+
 def _provider_refunded(payment: Payment) -> int:
     """What bidcart has recorded as refunded, in provider minor units."""
-    return Refund.objects.filter(payment=payment, status=Refund.Status.SUCCEEDED).aggregate(s=Sum("provider_amount"))["s"] or 0
+    return (
+        Refund.objects.filter(payment=payment, status=Refund.Status.SUCCEEDED).aggregate(s=Sum("provider_amount"))["s"]
+        or 0
+    )
 
 
 def _mismatch(payment: Payment, snap: Snapshot) -> str:
@@ -220,7 +278,9 @@ def _settle(payment: Payment, snap: Snapshot, adapter: providers.Provider, sourc
         if payment.status in CAPTURED:
             _sync_external_refunds(payment, snap, source)
     elif snap.state == "awaiting_deposit":
-        if _set_status(payment, Status.AWAITING_DEPOSIT, expected=[Status.CREATED, Status.PENDING], source=source, vbank=snap.vbank):
+        if _set_status(
+            payment, Status.AWAITING_DEPOSIT, expected=[Status.CREATED, Status.PENDING], source=source, vbank=snap.vbank
+        ):
             _hold_order_for_deposit(payment, snap.vbank.get("due"))
             transaction.on_commit(lambda: send_vbank_email(payment.pk))
     elif snap.state == "failed":
@@ -237,13 +297,22 @@ def _settle_late(payment: Payment, snap: Snapshot, adapter, source: str) -> None
         return  # given back already, or the sweep is already giving it back
     problem = _mismatch(payment, snap)
     if problem:  # not what the shop asked for: refuse it as at the first answer
-        _event(payment, PaymentEvent.Type.MISMATCH, source=source, message=f"after {payment.status}: {problem}",
-               payload={"reported_amount": snap.amount, "reported_currency": snap.currency})
+        _event(
+            payment,
+            PaymentEvent.Type.MISMATCH,
+            source=source,
+            message=f"after {payment.status}: {problem}",
+            payload={"reported_amount": snap.amount, "reported_currency": snap.currency},
+        )
         _cancel_refused(payment, adapter, source)
         return
-    _event(payment, PaymentEvent.Type.NOTE, source=source,
-           message=f"the provider reports {payment.provider_amount} {payment.provider_currency} paid for a payment closed "
-                   f"here as {payment.status}: settling it")
+    _event(
+        payment,
+        PaymentEvent.Type.NOTE,
+        source=source,
+        message=f"the provider reports {payment.provider_amount} {payment.provider_currency} paid for a payment closed "
+        f"here as {payment.status}: settling it",
+    )
     _capture(payment, source, closed=True)
 
 
@@ -260,8 +329,17 @@ def _capture(payment: Payment, source: str, *, closed: bool = False) -> None:
     now = timezone.now()
     if not _set_status(payment, Status.PAID, expected=OPEN + CLOSED if closed else OPEN, source=source, paid_at=now):
         return
-    if _event(payment, PaymentEvent.Type.CAPTURED, source=source, dedupe_key="captured", amount=payment.amount,
-              psp_reference=_main_reference(payment)) is None:
+    if (
+        _event(
+            payment,
+            PaymentEvent.Type.CAPTURED,
+            source=source,
+            dedupe_key="captured",
+            amount=payment.amount,
+            psp_reference=_main_reference(payment),
+        )
+        is None
+    ):
         return
     order = Order.objects.select_for_update().get(pk=payment.order_id)
     if order.status == OrderStatus.PENDING_PAYMENT:
@@ -272,7 +350,9 @@ def _capture(payment: Payment, source: str, *, closed: bool = False) -> None:
             order.refresh_from_db()
     # The order expired, was cancelled or was paid by another attempt meanwhile: the buyer must not be
     # charged for nothing, so this payment goes straight back.
-    logger.warning("payment %s captured for order %s that is %s: refunding", payment.merchant_uid, order.number, order.status)
+    logger.warning(
+        "payment %s captured for order %s that is %s: refunding", payment.merchant_uid, order.number, order.status
+    )
     note = f"{outcomes.RAW_GIVEN_BACK}: captured for order {order.number} that is {order.status}, giving it back"
     _event(payment, PaymentEvent.Type.NOTE, source=source, dedupe_key=ORPHAN, message=note)
     payment.failure = note[:300]  # what the buyer is told (outcomes.GIVEN_BACK) comes from here
@@ -301,12 +381,24 @@ def _give_back_captured(payment: Payment, source: str) -> bool:
             # a deposit goes back by transfer to an account only the buyer can name (the order page asks
             # for it): owed until then, and the sweep tries again
             account, owed = None, True
-            _event(payment, PaymentEvent.Type.NOTE, source=source, dedupe_key="refund_account_awaited",
-                   message="money to give back: waiting for the buyer's refund account")
+            _event(
+                payment,
+                PaymentEvent.Type.NOTE,
+                source=source,
+                dedupe_key="refund_account_awaited",
+                message="money to give back: waiting for the buyer's refund account",
+            )
         if not owed:
-            refund = _refund_locked(payment, amount=refundable, reason=_("The order was no longer awaiting payment."),
-                                    actor=None, source=source, follow_order=False, refundable=refundable,
-                                    refund_account=account)
+            refund = _refund_locked(
+                payment,
+                amount=refundable,
+                reason=_("The order was no longer awaiting payment."),
+                actor=None,
+                source=source,
+                follow_order=False,
+                refundable=refundable,
+                refund_account=account,
+            )
             owed = refund.status != Refund.Status.SUCCEEDED
     if payment.cancel_owed != owed:
         payment.cancel_owed = owed
@@ -324,12 +416,27 @@ def _main_reference(payment: Payment) -> str:
 def _refuse_tampered(payment: Payment, snap: Snapshot, adapter, source: str, problem: str) -> None:
     """The provider reports something other than what the server asked for: cancel it there, keep the
     order unpaid, record everything."""
-    _event(payment, PaymentEvent.Type.MISMATCH, source=source, amount=None, message=problem,
-           payload={"reported_amount": snap.amount, "reported_currency": snap.currency, "reported_merchant_uid": snap.merchant_uid})
+    _event(
+        payment,
+        PaymentEvent.Type.MISMATCH,
+        source=source,
+        amount=None,
+        message=problem,
+        payload={
+            "reported_amount": snap.amount,
+            "reported_currency": snap.currency,
+            "reported_merchant_uid": snap.merchant_uid,
+        },
+    )
     if not _cancel_refused(payment, adapter, source):
-        logger.error("payment %s: amount mismatch (%s) and the cancel at the provider failed; reconciliation retries it",
-                     payment.merchant_uid, problem)
-    _set_status(payment, Status.FAILED, expected=OPEN, source=source, failure=f"{outcomes.RAW_MISMATCH}: {problem}"[:300])
+        logger.error(
+            "payment %s: amount mismatch (%s) and the cancel at the provider failed; reconciliation retries it",
+            payment.merchant_uid,
+            problem,
+        )
+    _set_status(
+        payment, Status.FAILED, expected=OPEN, source=source, failure=f"{outcomes.RAW_MISMATCH}: {problem}"[:300]
+    )
 
 
 def _cancel_refused(payment: Payment, adapter, source: str) -> bool:
@@ -356,15 +463,26 @@ def _sync_external_refunds(payment: Payment, snap: Snapshot, source: str) -> Non
     extra = snap.refunded - known
     if extra <= 0:
         return
-    amount = payment.totals()["refundable"] if snap.refunded >= payment.provider_amount else money.share(extra, payment.provider_amount, payment.amount)
+    amount = (
+        payment.totals()["refundable"]
+        if snap.refunded >= payment.provider_amount
+        else money.share(extra, payment.provider_amount, payment.amount)
+    )
     if amount <= 0:
         return
-    refund = Refund.objects.create(payment=payment, amount=amount, provider_amount=extra, reason=_("Refunded at the provider"),
-                                   status=Refund.Status.SUCCEEDED, completed_at=timezone.now())
+    refund = Refund.objects.create(
+        payment=payment,
+        amount=amount,
+        provider_amount=extra,
+        reason=_("Refunded at the provider"),
+        status=Refund.Status.SUCCEEDED,
+        completed_at=timezone.now(),
+    )
     _record_refund(payment, refund, source, follow_order=True)
 
 
 # --- confirming -------------------------------------------------------------------------------------
+
 
 def confirm_payment(merchant_uid: str, params: Mapping[str, str], *, source: str = "return", buyer=None) -> Payment:
     """The buyer's browser (or app) came back from the provider: finish and verify the payment. The API
@@ -421,8 +539,13 @@ def abandon_payment(merchant_uid: str, *, failed: bool, source: str = "return") 
         if payment.status not in OPEN:
             return payment
         # once per kind: the landing is a plain GET anyone with the link can repeat
-        _event(payment, PaymentEvent.Type.NOTE, source=source, dedupe_key="intent:fail" if failed else "intent:cancel",
-               message="landed on the fail URL" if failed else "landed on the cancel URL (the buyer's intent)")
+        _event(
+            payment,
+            PaymentEvent.Type.NOTE,
+            source=source,
+            dedupe_key="intent:fail" if failed else "intent:cancel",
+            message="landed on the fail URL" if failed else "landed on the cancel URL (the buyer's intent)",
+        )
         adapter = _adapter(payment, source)
         snap = _fetch_or_none(payment, adapter, source)
         if snap is not None:
@@ -432,10 +555,16 @@ def abandon_payment(merchant_uid: str, *, failed: bool, source: str = "return") 
 
 # --- webhooks ---------------------------------------------------------------------------------------
 
-def receive_webhook(provider: str, *, headers: Mapping[str, str], body: bytes, remote_ip: str | None) -> WebhookDelivery:
+
+def receive_webhook(
+    provider: str, *, headers: Mapping[str, str], body: bytes, remote_ip: str | None
+) -> WebhookDelivery:
     """Store the raw delivery first, in its own transaction, so nothing a provider sends is ever lost."""
     return WebhookDelivery.objects.create(
-        provider=provider, headers=dict(headers), body=body.decode("utf-8", errors="replace"), remote_ip=remote_ip,
+        provider=provider,
+        headers=dict(headers),
+        body=body.decode("utf-8", errors="replace"),
+        remote_ip=remote_ip,
     )
 
 
@@ -461,8 +590,17 @@ def process_webhook(delivery: WebhookDelivery) -> str:
         with transaction.atomic():
             payment = _lock(payment.merchant_uid)
             body = _json_or_text(delivery.body)
-            if _event(payment, PaymentEvent.Type.WEBHOOK, source="webhook", dedupe_key=f"webhook:{notice.event_id}"[:120],
-                      message=notice.event_type, payload={"event_id": notice.event_id, "body": providers.http.redact(body)}) is None:
+            if (
+                _event(
+                    payment,
+                    PaymentEvent.Type.WEBHOOK,
+                    source="webhook",
+                    dedupe_key=f"webhook:{notice.event_id}"[:120],
+                    message=notice.event_type,
+                    payload={"event_id": notice.event_id, "body": providers.http.redact(body)},
+                )
+                is None
+            ):
                 return _finish(delivery, WebhookDelivery.State.DUPLICATE)
             for call in calls:  # e.g. PayPal's verify-webhook-signature
                 _call_logger(payment, "webhook")(call)
@@ -527,17 +665,24 @@ def replay_webhooks(*, failed_only: bool = True, limit: int = 500) -> dict[str, 
 
 # --- reconciliation ---------------------------------------------------------------------------------
 
+
 def reconcile(now=None, batch: int = 100) -> int:
     """Settle payments left open: fetch each from its provider, finish what the buyer approved, cancel
     what was abandoned. Safe to run twice at once (SKIP LOCKED claims on PostgreSQL)."""
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.PAYMENT_RECONCILE_AFTER_MINUTES)
-    uids = list(Payment.objects.filter(status__in=OPEN, updated_at__lte=cutoff).order_by("updated_at").values_list("merchant_uid", flat=True)[:batch])
+    uids = list(
+        Payment.objects.filter(status__in=OPEN, updated_at__lte=cutoff)
+        .order_by("updated_at")
+        .values_list("merchant_uid", flat=True)[:batch]
+    )
     settled = 0
     for uid in uids:
         if reconcile_payment(uid, now=now):
             settled += 1
-    owed = Payment.objects.filter(cancel_owed=True).order_by("updated_at").values_list("merchant_uid", flat=True)[:batch]
+    owed = (
+        Payment.objects.filter(cancel_owed=True).order_by("updated_at").values_list("merchant_uid", flat=True)[:batch]
+    )
     for uid in list(owed):
         retry_owed_cancel(uid)
     for uid in _recently_closed(now, cutoff, batch):
@@ -552,11 +697,21 @@ def _recently_closed(now, cutoff, batch: int) -> list[str]:
     take money for them (a late approval, a deposit into an account the shop expired). Each is read
     again at most once per PAYMENT_RECONCILE_AFTER_MINUTES."""
     since = now - timedelta(hours=settings.PAYMENT_RECHECK_CLOSED_HOURS)
-    registered = PaymentEvent.objects.filter(payment=OuterRef("pk"), type=PaymentEvent.Type.STATUS, to_status=Status.PENDING)
+    registered = PaymentEvent.objects.filter(
+        payment=OuterRef("pk"), type=PaymentEvent.Type.STATUS, to_status=Status.PENDING
+    )
     can_turn_paid = [name for name in providers.enabled() if providers.adapter_class(name).completes_on_its_own]
-    qs = (Payment.objects.filter(status__in=CLOSED, cancel_owed=False, created_at__gte=since, updated_at__lte=cutoff,
-                                 provider__in=can_turn_paid)
-          .filter(Exists(registered)).order_by("updated_at"))
+    qs = (
+        Payment.objects.filter(
+            status__in=CLOSED,
+            cancel_owed=False,
+            created_at__gte=since,
+            updated_at__lte=cutoff,
+            provider__in=can_turn_paid,
+        )
+        .filter(Exists(registered))
+        .order_by("updated_at")
+    )
     return list(qs.values_list("merchant_uid", flat=True)[:batch])
 
 
@@ -565,7 +720,11 @@ def recheck_closed_payment(merchant_uid: str, *, now=None) -> bool:
     paid meanwhile (and is now captured, or being given back)."""
     now = now or timezone.now()
     with transaction.atomic():
-        payment = claim(Payment.objects.filter(merchant_uid=merchant_uid, status__in=CLOSED), of=("self",)).select_related("order").first()
+        payment = (
+            claim(Payment.objects.filter(merchant_uid=merchant_uid, status__in=CLOSED), of=("self",))
+            .select_related("order")
+            .first()
+        )
         if payment is None:
             return False
         adapter = _adapter(payment, "reconcile")
@@ -579,13 +738,22 @@ def recheck_closed_payment(merchant_uid: str, *, now=None) -> bool:
 def retry_owed_cancel(merchant_uid: str) -> bool:
     """Try again to give back money the shop refused and the provider still holds. True once it is back."""
     with transaction.atomic():
-        payment = claim(Payment.objects.filter(merchant_uid=merchant_uid, cancel_owed=True), of=("self",)).select_related("order", "buyer").first()
+        payment = (
+            claim(Payment.objects.filter(merchant_uid=merchant_uid, cancel_owed=True), of=("self",))
+            .select_related("order", "buyer")
+            .first()
+        )
         if payment is None:
             return False  # given back meanwhile, or another worker holds it
         adapter = _adapter(payment, "reconcile")
         if payment.status not in CAPTURED:
             snap = _fetch_or_none(payment, adapter, "reconcile")
-            if snap is not None and snap.state == "paid" and snap.amount - snap.refunded > 0 and payment.status in CLOSED:
+            if (
+                snap is not None
+                and snap.state == "paid"
+                and snap.amount - snap.refunded > 0
+                and payment.status in CLOSED
+            ):
                 # a deposit landed in an account whose close was still owed: nothing is left to close,
                 # the money is settled like any late payment (kept by the order, or given back)
                 payment.cancel_owed = False
@@ -605,7 +773,11 @@ def reconcile_payment(merchant_uid: str, *, now=None) -> bool:
     """Answers True if the payment left the open statuses."""
     now = now or timezone.now()
     with transaction.atomic():
-        payment = claim(Payment.objects.filter(merchant_uid=merchant_uid, status__in=OPEN), of=("self",)).select_related("order").first()
+        payment = (
+            claim(Payment.objects.filter(merchant_uid=merchant_uid, status__in=OPEN), of=("self",))
+            .select_related("order")
+            .first()
+        )
         if payment is None:
             return False  # settled meanwhile, or another worker holds it
         adapter = _adapter(payment, "reconcile")
@@ -628,8 +800,13 @@ def reconcile_payment(merchant_uid: str, *, now=None) -> bool:
                     payment.cancel_owed = True
                     payment.save(update_fields=["cancel_owed", "updated_at"])
             if payment.status in OPEN and snap is not None and snap.state in ("pending", "awaiting_deposit"):
-                _set_status(payment, Status.EXPIRED, expected=OPEN, source="reconcile",
-                            failure=f"{outcomes.RAW_EXPIRED}: reconciliation gave up on it")
+                _set_status(
+                    payment,
+                    Status.EXPIRED,
+                    expected=OPEN,
+                    source="reconcile",
+                    failure=f"{outcomes.RAW_EXPIRED}: reconciliation gave up on it",
+                )
         Payment.objects.filter(pk=payment.pk).update(updated_at=now)
     return payment.status not in OPEN
 
@@ -643,15 +820,25 @@ def _abandoned(payment: Payment, now) -> bool:
     if payment.status == Status.AWAITING_DEPOSIT and due:
         deadline = parse_datetime(due)
         return deadline is not None and deadline < now
-    return payment.status != Status.AWAITING_DEPOSIT and (payment.order.payment_due_at < now or
-                                                          payment.created_at < now - orders.payment_window())
+    return payment.status != Status.AWAITING_DEPOSIT and (
+        payment.order.payment_due_at < now or payment.created_at < now - orders.payment_window()
+    )
 
 
 # --- refunds ----------------------------------------------------------------------------------------
 
-def refund_payment(merchant_uid: str, *, reason: str, actor, amount: int | None = None,
-                   lines: Mapping[int, int] | None = None, restock: bool = False, source: str = "staff",
-                   refund_account: Mapping[str, str] | None = None) -> Refund:
+
+def refund_payment(
+    merchant_uid: str,
+    *,
+    reason: str,
+    actor,
+    amount: int | None = None,
+    lines: Mapping[int, int] | None = None,
+    restock: bool = False,
+    source: str = "staff",
+    refund_account: Mapping[str, str] | None = None,
+) -> Refund:
     """Give money back, capped at captured minus refunded. Keyword arguments only.
 
     - `lines` {order line id: units} says which units are returned; each unit is refunded once.
@@ -681,9 +868,20 @@ def refund_payment(merchant_uid: str, *, reason: str, actor, amount: int | None 
                 code="refund_exceeds_captured",
             )
         if restock and not lines and amount < refundable:
-            raise domain.Invalid(_("Choose the lines and quantities to put back in stock."), code="restock_lines_required")
-        refund = _refund_locked(payment, amount=amount, reason=reason, actor=actor, source=source, restock=restock, lines=lines,
-                                refundable=refundable, refund_account=_refund_account(payment, refund_account))
+            raise domain.Invalid(
+                _("Choose the lines and quantities to put back in stock."), code="restock_lines_required"
+            )
+        refund = _refund_locked(
+            payment,
+            amount=amount,
+            reason=reason,
+            actor=actor,
+            source=source,
+            restock=restock,
+            lines=lines,
+            refundable=refundable,
+            refund_account=_refund_account(payment, refund_account),
+        )
     return refund
 
 
@@ -693,8 +891,9 @@ def _lines_share(payment: Payment, lines: Mapping[int, int]) -> int:
     refund on a line (units of refunds that went through or may have)."""
     order_lines = {line.pk: line for line in payment.order.lines.all()}
     done: dict[int, int] = {}
-    for earlier in Refund.objects.filter(payment__order_id=payment.order_id,
-                                         status__in=[Refund.Status.SUCCEEDED, Refund.Status.REQUESTED]).values_list("lines", flat=True):
+    for earlier in Refund.objects.filter(
+        payment__order_id=payment.order_id, status__in=[Refund.Status.SUCCEEDED, Refund.Status.REQUESTED]
+    ).values_list("lines", flat=True):
         for pk, units in (earlier or {}).items():
             done[int(pk)] = done.get(int(pk), 0) + int(units)
     for pk, units in lines.items():
@@ -703,19 +902,27 @@ def _lines_share(payment: Payment, lines: Mapping[int, int]) -> int:
             raise domain.Invalid(_("That line is not part of this order."), code="line_invalid")
         left = line.quantity - done.get(pk, 0)
         if not 1 <= units <= left:
-            raise domain.Invalid(_("%(left)d of %(name)s can still be refunded.") % {"left": max(left, 0), "name": line.product_name},
-                                 code="line_quantity_invalid")
+            raise domain.Invalid(
+                _("%(left)d of %(name)s can still be refunded.") % {"left": max(left, 0), "name": line.product_name},
+                code="line_quantity_invalid",
+            )
     share = sum(order_lines[pk].unit_price * units for pk, units in lines.items())
     if all(line.quantity - done.get(pk, 0) - lines.get(pk, 0) == 0 for pk, line in order_lines.items()):
         share += payment.order.shipping  # the last units go back: so does the shipping
     return share
+
+
 def set_refund_account(user, merchant_uid: str, *, bank: str, number: str, holder: str) -> Payment:
     """The buyer gives the account a bank-deposit payment is refunded to. Validated now, kept on the
     payment until nothing is left to refund, never written to the log."""
     with transaction.atomic():
         payment = _lock(merchant_uid, buyer=user)
-        if payment.method != Method.VBANK or payment.status in (Status.REFUNDED, Status.FAILED, Status.CANCELLED,
-                                                                   Status.EXPIRED):
+        if payment.method != Method.VBANK or payment.status in (
+            Status.REFUNDED,
+            Status.FAILED,
+            Status.CANCELLED,
+            Status.EXPIRED,
+        ):
             raise domain.Conflict(_("This payment is not refunded to a bank account."), code="refund_account_unneeded")
         try:
             account = banks.refund_account(bank, number, holder)
@@ -732,30 +939,54 @@ def _refund_account(payment: Payment, given: Mapping[str, str] | None) -> banks.
         return None  # card money goes back to the card
     given = given or payment.refund_account  # staff's, else the one the buyer gave
     if not given:
-        raise domain.Invalid(_("A bank deposit is refunded by transfer: give the buyer's bank, account number and holder."),
-                             code="refund_account_required")
+        raise domain.Invalid(
+            _("A bank deposit is refunded by transfer: give the buyer's bank, account number and holder."),
+            code="refund_account_required",
+        )
     try:
         return banks.refund_account(given.get("bank", ""), given.get("number", ""), given.get("holder", ""))
     except ValueError as error:
         raise domain.Invalid(str(error), code="refund_account_invalid") from None
 
 
-def _refund_locked(payment: Payment, *, amount: int, reason: str, actor, source: str, restock: bool = False,
-                   lines: Mapping[int, int] | None = None, follow_order: bool = True, refundable: int | None = None,
-                   refund_account: banks.RefundAccount | None = None) -> Refund:
+def _refund_locked(
+    payment: Payment,
+    *,
+    amount: int,
+    reason: str,
+    actor,
+    source: str,
+    restock: bool = False,
+    lines: Mapping[int, int] | None = None,
+    follow_order: bool = True,
+    refundable: int | None = None,
+    refund_account: banks.RefundAccount | None = None,
+) -> Refund:
     if refundable is None:  # the caller may already have summed the log under the same lock
         refundable = payment.totals()["refundable"]
     provider_left = payment.provider_amount - _provider_refunded(payment)
-    provider_amount = provider_left if amount >= refundable else money.share(amount, payment.amount, payment.provider_amount)
+    provider_amount = (
+        provider_left if amount >= refundable else money.share(amount, payment.amount, payment.provider_amount)
+    )
     refund = Refund.objects.create(
-        payment=payment, amount=amount, provider_amount=provider_amount, reason=reason[:200], restock=restock,
+        payment=payment,
+        amount=amount,
+        provider_amount=provider_amount,
+        reason=reason[:200],
+        restock=restock,
         lines={str(k): int(v) for k, v in (lines or {}).items()},
         requested_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     adapter = _adapter(payment, source)
     try:
-        result = adapter.refund(payment, amount=provider_amount, refundable=provider_left, reason=reason[:200],
-                                key=f"refund-{payment.merchant_uid}-{refund.pk}", refund_account=refund_account)
+        result = adapter.refund(
+            payment,
+            amount=provider_amount,
+            refundable=provider_left,
+            reason=reason[:200],
+            key=f"refund-{payment.merchant_uid}-{refund.pk}",
+            refund_account=refund_account,
+        )
     except ProviderError as error:
         _error(payment, error, source)
         refund.status = Refund.Status.REQUESTED if error.outcome_unknown else Refund.Status.FAILED
@@ -775,8 +1006,15 @@ def _refund_locked(payment: Payment, *, amount: int, reason: str, actor, source:
 
 
 def _record_refund(payment: Payment, refund: Refund, source: str, *, follow_order: bool) -> None:
-    _event(payment, PaymentEvent.Type.REFUNDED, source=source, dedupe_key=f"refund:{refund.pk}", amount=refund.amount,
-           psp_reference=refund.psp_reference, message=refund.reason)
+    _event(
+        payment,
+        PaymentEvent.Type.REFUNDED,
+        source=source,
+        dedupe_key=f"refund:{refund.pk}",
+        amount=refund.amount,
+        psp_reference=refund.psp_reference,
+        message=refund.reason,
+    )
     totals = payment.totals()
     to = Status.REFUNDED if totals["refundable"] == 0 else Status.PARTIALLY_REFUNDED
     if payment.status != to:
@@ -785,7 +1023,9 @@ def _record_refund(payment: Payment, refund: Refund, source: str, *, follow_orde
     if not (follow_order and _pays_its_order(payment)):
         return  # money given back for an order this payment never paid: the order is not this payment's
     order = Order.objects.select_for_update().get(pk=payment.order_id)
-    orders.follow_refund(order, fully=to == Status.REFUNDED, note=f"refund {refund.amount} {payment.currency}: {refund.reason}")
+    orders.follow_refund(
+        order, fully=to == Status.REFUNDED, note=f"refund {refund.amount} {payment.currency}: {refund.reason}"
+    )
     if refund.restock:
         orders.restock(order, {int(k): v for k, v in refund.lines.items()} or None)
 
@@ -796,19 +1036,35 @@ def send_vbank_email(payment_id: int) -> None:
 
     payment = Payment.objects.select_related("order", "buyer").filter(pk=payment_id).first()
     if payment is not None and vbank(payment):
-        send_user_email(payment.buyer, "payments/email/vbank_issued", {"payment": payment, "order": payment.order,
-                                                                       "v": vbank(payment)})
+        send_user_email(
+            payment.buyer,
+            "payments/email/vbank_issued",
+            {"payment": payment, "order": payment.order, "v": vbank(payment)},
+        )
 
 
 def send_refund_email(refund_id: int) -> None:
     refund = Refund.objects.select_related("payment__order", "payment__buyer").filter(pk=refund_id).first()
     if refund is not None:
-        send_user_email(refund.payment.buyer, "payments/email/refunded", {"refund": refund, "payment": refund.payment,
-                                                                            "order": refund.payment.order})
+        send_user_email(
+            refund.payment.buyer,
+            "payments/email/refunded",
+            {"refund": refund, "payment": refund.payment, "order": refund.payment.order},
+        )
 
 
 __all__ = [
-    "start_payment", "confirm_payment", "abandon_payment", "receive_webhook", "process_webhook", "replay_webhooks",
-    "reconcile", "reconcile_payment", "recheck_closed_payment", "refund_payment", "urls_for", "charge_in",
+    "start_payment",
+    "confirm_payment",
+    "abandon_payment",
+    "receive_webhook",
+    "process_webhook",
+    "replay_webhooks",
+    "reconcile",
+    "reconcile_payment",
+    "recheck_closed_payment",
+    "refund_payment",
+    "urls_for",
+    "charge_in",
     "set_refund_account",
 ]

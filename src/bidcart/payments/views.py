@@ -2,8 +2,8 @@
 webhook inbox. Thin: they parse, call a service, render."""
 
 import json
-import math
 import logging
+import math
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -45,8 +45,10 @@ def pay(request, number):
     order = order_selectors.user_order(request.user, number)
     if order is None:
         raise Http404
-    address_form = AddressForm(request.POST if request.POST.get("step") == "address" else None,
-                               initial=order_selectors.address_initial(request.user))
+    address_form = AddressForm(
+        request.POST if request.POST.get("step") == "address" else None,
+        initial=order_selectors.address_initial(request.user),
+    )
     if request.method == "POST" and request.POST.get("step") == "address":
         if address_form.is_valid():
             try:
@@ -60,21 +62,41 @@ def pay(request, number):
         provider = request.POST.get("provider") or picked_provider
         method = request.POST.get("method") if request.POST.get("provider") else (picked_method or "card")
         try:
-            payment, nxt = services.start_payment(request.user, order, provider=provider, method=method,
-                                                  mobile=is_mobile(request), site_url=site_url(request))
+            payment, nxt = services.start_payment(
+                request.user,
+                order,
+                provider=provider,
+                method=method,
+                mobile=is_mobile(request),
+                site_url=site_url(request),
+            )
         except DomainError as error:
             messages.error(request, error.detail)
             return redirect("payments:pay", number)
         if nxt.type == "redirect":
             return redirect(nxt.url)
-        return render(request, "payments/client.html", {
-            "order": order, "payment": payment, "script": nxt.script, "params_json": json.dumps(nxt.params),
-            "urls": services.urls_for(payment, site_url(request)),
-        })
-    return render(request, "payments/pay.html", {
-        "order": order, "address_form": address_form, "choices": selectors.choices(order),
-        "payments": selectors.order_payments(order),
-    }, status=400 if address_form.errors else 200)
+        return render(
+            request,
+            "payments/client.html",
+            {
+                "order": order,
+                "payment": payment,
+                "script": nxt.script,
+                "params_json": json.dumps(nxt.params),
+                "urls": services.urls_for(payment, site_url(request)),
+            },
+        )
+    return render(
+        request,
+        "payments/pay.html",
+        {
+            "order": order,
+            "address_form": address_form,
+            "choices": selectors.choices(order),
+            "payments": selectors.order_payments(order),
+        },
+        status=400 if address_form.errors else 200,
+    )
 
 
 def _landing(request, payment, *, fallback_message: str, abandoned: bool = False):
@@ -90,7 +112,9 @@ def _landing(request, payment, *, fallback_message: str, abandoned: bool = False
         if abandoned:  # the buyer left the provider's page; the provider may still finish it, so it stays open
             messages.info(request, fallback_message)
         else:
-            messages.info(request, _("We are confirming your payment with the provider; this page will show it shortly."))
+            messages.info(
+                request, _("We are confirming your payment with the provider; this page will show it shortly.")
+            )
     else:
         messages.error(request, payment.buyer_message or fallback_message)
     return redirect("orders:detail", payment.order.number) if request.user.is_authenticated else redirect("web:home")
@@ -127,8 +151,13 @@ def _abandoned(request, merchant_uid, *, failed: bool):
 def refund_account(request, merchant_uid):
     """The buyer's account for refunding a bank-deposit payment (the order page's form)."""
     try:
-        services.set_refund_account(request.user, merchant_uid, bank=request.POST.get("bank", ""),
-                                    number=request.POST.get("number", ""), holder=request.POST.get("holder", ""))
+        services.set_refund_account(
+            request.user,
+            merchant_uid,
+            bank=request.POST.get("bank", ""),
+            number=request.POST.get("number", ""),
+            holder=request.POST.get("holder", ""),
+        )
     except NotFound:  # not a payment of this buyer: the service decides, as for the API
         raise Http404 from None
     except DomainError as error:
@@ -170,6 +199,7 @@ def webhook(request, provider):
 
 # --- saved payment methods (billing keys) --------------------------------------------------------------
 
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def methods(request):
@@ -180,13 +210,17 @@ def methods(request):
         action = request.POST.get("action", "")
         try:
             if action == "add":
-                method, nxt = billing.start_saving_method(request.user, provider=request.POST.get("provider", ""),
-                                                          site_url=site_url(request))
+                method, nxt = billing.start_saving_method(
+                    request.user, provider=request.POST.get("provider", ""), site_url=site_url(request)
+                )
                 if nxt.type == "redirect":
                     return redirect(nxt.url)
                 back = billing.method_return_url(method, site_url(request))
-                return render(request, "payments/method_client.html", {
-                    "method": method, "script": nxt.script, "params_json": json.dumps(nxt.params), "back": back})
+                return render(
+                    request,
+                    "payments/method_client.html",
+                    {"method": method, "script": nxt.script, "params_json": json.dumps(nxt.params), "back": back},
+                )
             method_id = _method_id(request.POST.get("method"))
             if action == "default":
                 billing.set_default_method(request.user, method_id)
@@ -197,11 +231,15 @@ def methods(request):
         except DomainError as error:
             messages.error(request, error.detail)
         return redirect("payments:methods")
-    return render(request, "payments/methods.html", {
-        "methods": selectors.saved_methods(request.user).filter(state="active"),
-        # every provider that keeps cards, whichever one the pay page's 카드 uses
-        "providers": [{"provider": name, "label": Provider(name).label} for name in billing.billing_providers()],
-    })
+    return render(
+        request,
+        "payments/methods.html",
+        {
+            "methods": selectors.saved_methods(request.user).filter(state="active"),
+            # every provider that keeps cards, whichever one the pay page's 카드 uses
+            "providers": [{"provider": name, "label": Provider(name).label} for name in billing.billing_providers()],
+        },
+    )
 
 
 def _method_id(value) -> int:

@@ -6,15 +6,15 @@ Standalone it serves at `/`; mounted (Starlette `Mount("/pgsim", app=...)`) it u
 
 from __future__ import annotations
 
+from starlette._utils import get_route_path
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
-from starlette._utils import get_route_path
 
-from .config import SimConfig
 from . import hosted
+from .config import SimConfig
 from .control import Control, apply_faults
 from .core import PROVIDERS, Sim, base_url
 from .headers import limited, with_strict_headers
@@ -66,8 +66,10 @@ def create_app(config: SimConfig | None = None) -> PgSim:
         return hosted.page(request, "pgsim", "index.html", providers=[(p, f"{base}/{p}") for p in PROVIDERS])
 
     async def paypal_cert(request: Request) -> PlainTextResponse:
-        return PlainTextResponse("pgsim does not sign PayPal webhooks with a certificate; "
-                                 "verify them with POST /v1/notifications/verify-webhook-signature.")
+        return PlainTextResponse(
+            "pgsim does not sign PayPal webhooks with a certificate; "
+            "verify them with POST /v1/notifications/verify-webhook-signature."
+        )
 
     routes = [Route("/", index), Route("/paypal/v1/notifications/certs/pgsim", paypal_cert)]
     routes += KakaoPay(sim).routes() + iamport.routes() + portone.routes() + PayPal(sim).routes()

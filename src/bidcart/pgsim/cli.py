@@ -14,8 +14,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--state-file", default=None, help="persist state to this SQLite file (PGSIM_STATE_FILE)")
-    parser.add_argument("--control", action=argparse.BooleanOptionalAction, default=None,
-                        help="enable the /_control API (PGSIM_CONTROL)")
+    parser.add_argument(
+        "--control",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="enable the /_control API (PGSIM_CONTROL)",
+    )
     args = parser.parse_args(argv)
 
     config = SimConfig.from_env()
@@ -39,7 +43,10 @@ def main(argv: list[str]) -> int:
     from .targets import allowed_origins
 
     origins = allowed_origins(config)
-    print("  targets   " + (", ".join(origins) if origins else "none: set PGSIM_ALLOWED_ORIGINS to the shop's origin")
-          + "  (where browsers and webhooks may be sent)")
+    print(
+        "  targets   "
+        + (", ".join(origins) if origins else "none: set PGSIM_ALLOWED_ORIGINS to the shop's origin")
+        + "  (where browsers and webhooks may be sent)"
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0

@@ -60,17 +60,33 @@ class Control:
 
     async def overview(self, request: Request) -> Response:
         c, base = self.sim.config, base_url(request)
-        return JSONResponse({
-            "base_urls": {p: f"{base}/{p}" for p in PROVIDERS},
-            "kakaopay": {"secret_key": c.kakaopay_secret_key, "admin_key": c.kakaopay_admin_key, "cid": c.kakaopay_cid},
-            "iamport": {"imp_key": c.imp_key, "imp_secret": c.imp_secret, "webhook_url": c.iamport_webhook_url},
-            "portone": {"api_secret": c.portone_secret, "store_id": c.portone_store_id,
-                        "webhook_secret": self.sim.portone_webhook_secret, "webhook_url": c.portone_webhook_url},
-            "paypal": {"client_id": c.paypal_client_id, "client_secret": c.paypal_client_secret,
-                       "webhook_id": c.paypal_webhook_id, "webhook_url": c.paypal_webhook_url},
-            "faults": self.sim.faults, "next_outcomes": self.sim.next_outcomes,
-            "webhook_controls": self.sim.webhook_controls, "webhook_backoff": list(c.webhook_backoff),
-        })
+        return JSONResponse(
+            {
+                "base_urls": {p: f"{base}/{p}" for p in PROVIDERS},
+                "kakaopay": {
+                    "secret_key": c.kakaopay_secret_key,
+                    "admin_key": c.kakaopay_admin_key,
+                    "cid": c.kakaopay_cid,
+                },
+                "iamport": {"imp_key": c.imp_key, "imp_secret": c.imp_secret, "webhook_url": c.iamport_webhook_url},
+                "portone": {
+                    "api_secret": c.portone_secret,
+                    "store_id": c.portone_store_id,
+                    "webhook_secret": self.sim.portone_webhook_secret,
+                    "webhook_url": c.portone_webhook_url,
+                },
+                "paypal": {
+                    "client_id": c.paypal_client_id,
+                    "client_secret": c.paypal_client_secret,
+                    "webhook_id": c.paypal_webhook_id,
+                    "webhook_url": c.paypal_webhook_url,
+                },
+                "faults": self.sim.faults,
+                "next_outcomes": self.sim.next_outcomes,
+                "webhook_controls": self.sim.webhook_controls,
+                "webhook_backoff": list(c.webhook_backoff),
+            }
+        )
 
     async def ledger(self, request: Request) -> Response:
         return JSONResponse(self.sim.state.to_dict())
@@ -158,13 +174,24 @@ class Control:
         state = self.sim.state
         if data.get("paymentId"):
             payment = state.portone_payments.get(data["paymentId"])
-            ok = payment is not None and payment["method"]["type"] == "PaymentMethodVirtualAccount" and self.portone.deposit(request, payment)
+            ok = (
+                payment is not None
+                and payment["method"]["type"] == "PaymentMethodVirtualAccount"
+                and self.portone.deposit(request, payment)
+            )
         else:
             payment = state.iamport_payments.get(data.get("imp_uid") or "")
             if payment is None and data.get("merchant_uid"):
-                payment = next((p for p in state.iamport_payments.values()
-                                if p["merchant_uid"] == data["merchant_uid"] and p["pay_method"] == "vbank"
-                                and p["status"] == "ready"), None)
+                payment = next(
+                    (
+                        p
+                        for p in state.iamport_payments.values()
+                        if p["merchant_uid"] == data["merchant_uid"]
+                        and p["pay_method"] == "vbank"
+                        and p["status"] == "ready"
+                    ),
+                    None,
+                )
             ok = payment is not None and self.iamport.deposit(request, payment)
         if not ok:
             return _json_error(409 if payment else 404, "no virtual account awaiting a deposit")
@@ -194,8 +221,11 @@ def fault_body(provider: str, status: int, message: str, sim: Sim) -> dict:
     if provider == "portone":
         return {"type": "INTERNAL_SERVER_ERROR" if status >= 500 else "INVALID_REQUEST", "message": message}
     if provider == "paypal":
-        return {"name": "INTERNAL_SERVER_ERROR" if status >= 500 else "INVALID_REQUEST", "message": message,
-                "debug_id": sim.state.hex(13)}
+        return {
+            "name": "INTERNAL_SERVER_ERROR" if status >= 500 else "INVALID_REQUEST",
+            "message": message,
+            "debug_id": sim.state.hex(13),
+        }
     return {"error": message}
 
 

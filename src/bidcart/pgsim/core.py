@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from importlib import resources
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -147,12 +147,12 @@ def magic_outcome(*texts: Any) -> dict | None:
         for word in text.split():
             if not word.startswith("pgsim:"):
                 continue
-            what = word[len("pgsim:"):]
+            what = word[len("pgsim:") :]
             if what in ("approve", "cancel", "fail"):
                 return {"outcome": what}
             if what.startswith("amount="):
                 try:
-                    return {"outcome": "amount", "amount": int(what[len("amount="):])}
+                    return {"outcome": "amount", "amount": int(what[len("amount=") :])}
                 except ValueError:
                     continue
     return None

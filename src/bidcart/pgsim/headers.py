@@ -29,13 +29,23 @@ def with_strict_headers(send: Send) -> Send:
             headers += [(name, value) for name, value in STRICT.items() if name not in present]
             message = {**message, "headers": headers}
         await send(message)
+
     return wrapped
 
 
 async def too_large(send: Send, limit: int) -> None:
     body = json.dumps({"error": "request_too_large", "message": f"The request body is over {limit} bytes."}).encode()
-    await send({"type": "http.response.start", "status": 413, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -35,8 +35,10 @@ def page_csp(nonce: str, form_origins: Iterable[str] = ()) -> str:
     framed by nobody."""
     origins = list(form_origins)
     form_action = "'self' http: https:" if targets.ANY in origins else " ".join(["'self'", *origins])
-    return (f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; img-src 'self'; "
-            f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'")
+    return (
+        f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; img-src 'self'; "
+        f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+    )
 
 
 def render(request: Request | None, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -48,14 +50,19 @@ def render(request: Request | None, template: str, status_code: int = 200, **con
             origins = targets.allowed_origins(sim.config, request.scope)
     context.setdefault("opener_origins", ["*"] if targets.ANY in origins else origins)
     html = _env.get_template(template).render(nonce=nonce, **context)
-    return HTMLResponse(html, status_code=status_code, headers={
-        "content-security-policy": page_csp(nonce, origins),
-        "cache-control": "no-store",
-    })
+    return HTMLResponse(
+        html,
+        status_code=status_code,
+        headers={
+            "content-security-policy": page_csp(nonce, origins),
+            "cache-control": "no-store",
+        },
+    )
 
 
-def page(request: Request | None, title: str, template: str = "message.html", status_code: int = 200,
-         **context: Any) -> HTMLResponse:
+def page(
+    request: Request | None, title: str, template: str = "message.html", status_code: int = 200, **context: Any
+) -> HTMLResponse:
     context.setdefault("text", "")
     context.setdefault("vbank", None)
     context.setdefault("result", None)
@@ -72,12 +79,28 @@ def checkout_page(
     amount: int | str | None = None,
     error: str | None = None,
 ) -> HTMLResponse:
-    return render(request, "checkout.html", title=title, rows=list(rows), action_url=action_url,
-                  hidden=hidden or {}, approve_label=approve_label, amount=amount, error=error)
+    return render(
+        request,
+        "checkout.html",
+        title=title,
+        rows=list(rows),
+        action_url=action_url,
+        hidden=hidden or {},
+        approve_label=approve_label,
+        amount=amount,
+        error=error,
+    )
 
 
-def message_page(request: Request | None, title: str, text: str, status_code: int = 200, *,
-                 result: Any = None, vbank: dict | None = None) -> HTMLResponse:
+def message_page(
+    request: Request | None,
+    title: str,
+    text: str,
+    status_code: int = 200,
+    *,
+    result: Any = None,
+    vbank: dict | None = None,
+) -> HTMLResponse:
     """A short message; `result` is handed to the SDK script in the opener (popup mode), `vbank`
     ({name, number, url}) links the deposit page of a virtual account just issued."""
     return page(request, title, text=text, status_code=status_code, result=result, vbank=vbank)
@@ -88,5 +111,10 @@ def vbank_page(request: Request, rows: Iterable[tuple[str, object]]) -> HTMLResp
 
 
 def refused_target_page(request: Request, title: str, urls: list[str]) -> HTMLResponse:
-    return message_page(request, title, "pgsim refuses to send the browser or a webhook to "
-                        f"{', '.join(urls)}: not an allowed origin (PGSIM_ALLOWED_ORIGINS).", 400)
+    return message_page(
+        request,
+        title,
+        "pgsim refuses to send the browser or a webhook to "
+        f"{', '.join(urls)}: not an allowed origin (PGSIM_ALLOWED_ORIGINS).",
+        400,
+    )

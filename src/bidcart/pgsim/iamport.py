@@ -14,20 +14,78 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import hosted, targets
+from .core import (
+    BadBody,
+    Provider,
+    as_int,
+    base_url,
+    is_declined,
+    magic_outcome,
+    positive_int,
+    read_form,
+    read_params,
+    with_query,
+)
 from .iamport_billing import IamportBilling
-from .core import BadBody, Provider, as_int, base_url, is_declined, magic_outcome, positive_int, read_form, read_params, with_query
 
 NOT_FOUND = "존재하지 않는 결제정보입니다."
 # 금융결제원 bank codes PortOne V1 takes as `refund_bank` (developers.portone.io/docs/ko/tip/pg-1).
-BANK_CODES = {"002", "003", "004", "007", "011", "012", "020", "023", "027", "031", "032", "034", "035", "037", "039",
-              "045", "048", "050", "064", "071", "081", "088", "089", "090", "092"}
+BANK_CODES = {
+    "002",
+    "003",
+    "004",
+    "007",
+    "011",
+    "012",
+    "020",
+    "023",
+    "027",
+    "031",
+    "032",
+    "034",
+    "035",
+    "037",
+    "039",
+    "045",
+    "048",
+    "050",
+    "064",
+    "071",
+    "081",
+    "088",
+    "089",
+    "090",
+    "092",
+}
 # PGs whose virtual accounts are closed with the merchant's PG API key (`pg_api_key`): Inicis.
 PG_API_KEY_PGS = {"html5_inicis", "inicis"}
-SORTS = {"-started": ("started_at", True), "started": ("started_at", False), "-paid": ("paid_at", True),
-         "paid": ("paid_at", False), "-updated": ("updated_at", True), "updated": ("updated_at", False)}
-CHECKOUT_FIELDS = ("imp_code", "pg", "pay_method", "merchant_uid", "name", "amount", "currency", "buyer_name",
-                   "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode", "custom_data", "notice_url",
-                   "m_redirect_url", "popup", "customer_uid")
+SORTS = {
+    "-started": ("started_at", True),
+    "started": ("started_at", False),
+    "-paid": ("paid_at", True),
+    "paid": ("paid_at", False),
+    "-updated": ("updated_at", True),
+    "updated": ("updated_at", False),
+}
+CHECKOUT_FIELDS = (
+    "imp_code",
+    "pg",
+    "pay_method",
+    "merchant_uid",
+    "name",
+    "amount",
+    "currency",
+    "buyer_name",
+    "buyer_email",
+    "buyer_tel",
+    "buyer_addr",
+    "buyer_postcode",
+    "custom_data",
+    "notice_url",
+    "m_redirect_url",
+    "popup",
+    "customer_uid",
+)
 
 
 def envelope(response: Any = None, code: int = 0, message: str | None = None, status: int = 200) -> JSONResponse:
@@ -83,8 +141,12 @@ class Iamport(IamportBilling, Provider):
     def _authorized(self, request: Request) -> bool:
         # Real clients send `Authorization: Bearer <t>`, a bare `Authorization: <t>`
         # (iamport-rest-client does, older versions `X-ImpTokenHeader`) or `?_token=`.
-        raw = (request.headers.get("authorization") or request.headers.get("x-imptokenheader")
-               or request.query_params.get("_token") or "")
+        raw = (
+            request.headers.get("authorization")
+            or request.headers.get("x-imptokenheader")
+            or request.query_params.get("_token")
+            or ""
+        )
         token = raw.removeprefix("Bearer ").strip()
         record = self.state.iamport_tokens.get(token)
         ok = bool(record) and record["expired_at"] > self.state.now()
@@ -97,15 +159,58 @@ class Iamport(IamportBilling, Provider):
 
     # --- payment object -----------------------------------------------------------------
     def payment_object(self, p: dict) -> dict:
-        keys = ("imp_uid", "merchant_uid", "pay_method", "channel", "pg_provider", "emb_pg_provider", "pg_tid",
-                "pg_id", "escrow", "apply_num", "bank_code", "bank_name", "card_code", "card_name",
-                "card_issuer_code", "card_issuer_name", "card_publisher_code", "card_publisher_name",
-                "card_quota", "card_number", "card_type", "vbank_code", "vbank_name", "vbank_num",
-                "vbank_holder", "vbank_date", "vbank_issued_at", "name", "amount", "cancel_amount", "currency",
-                "buyer_name", "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode", "custom_data",
-                "user_agent", "status", "started_at", "paid_at", "failed_at", "cancelled_at", "fail_reason",
-                "cancel_reason", "receipt_url", "cancel_history", "cash_receipt_issued", "customer_uid",
-                "customer_uid_usage")
+        keys = (
+            "imp_uid",
+            "merchant_uid",
+            "pay_method",
+            "channel",
+            "pg_provider",
+            "emb_pg_provider",
+            "pg_tid",
+            "pg_id",
+            "escrow",
+            "apply_num",
+            "bank_code",
+            "bank_name",
+            "card_code",
+            "card_name",
+            "card_issuer_code",
+            "card_issuer_name",
+            "card_publisher_code",
+            "card_publisher_name",
+            "card_quota",
+            "card_number",
+            "card_type",
+            "vbank_code",
+            "vbank_name",
+            "vbank_num",
+            "vbank_holder",
+            "vbank_date",
+            "vbank_issued_at",
+            "name",
+            "amount",
+            "cancel_amount",
+            "currency",
+            "buyer_name",
+            "buyer_email",
+            "buyer_tel",
+            "buyer_addr",
+            "buyer_postcode",
+            "custom_data",
+            "user_agent",
+            "status",
+            "started_at",
+            "paid_at",
+            "failed_at",
+            "cancelled_at",
+            "fail_reason",
+            "cancel_reason",
+            "receipt_url",
+            "cancel_history",
+            "cash_receipt_issued",
+            "customer_uid",
+            "customer_uid_usage",
+        )
         body = {k: p.get(k) for k in keys}
         body["sandbox"] = False  # visible without include_sandbox, like a live channel
         body["cancel_receipt_urls"] = [c["receipt_url"] for c in p["cancel_history"]]
@@ -140,21 +245,50 @@ class Iamport(IamportBilling, Provider):
             "custom_data": custom if custom is None or isinstance(custom, str) else json.dumps(custom),
             "user_agent": request.headers.get("user-agent"),
             "status": "ready",
-            "started_at": now, "paid_at": 0, "failed_at": 0, "cancelled_at": 0, "updated_at": now,
-            "fail_reason": None, "cancel_reason": None,
+            "started_at": now,
+            "paid_at": 0,
+            "failed_at": 0,
+            "cancelled_at": 0,
+            "updated_at": now,
+            "fail_reason": None,
+            "cancel_reason": None,
             "receipt_url": f"{base_url(request)}/iamport/receipts/{imp_uid}",
             "cancel_history": [],
-            "cash_receipt_issued": False, "customer_uid": None, "customer_uid_usage": None,
+            "cash_receipt_issued": False,
+            "customer_uid": None,
+            "customer_uid_usage": None,
             "notice_url": params.get("notice_url") or None,
         }
-        for k in ("apply_num", "bank_code", "bank_name", "card_code", "card_name", "card_issuer_code",
-                  "card_issuer_name", "card_publisher_code", "card_publisher_name", "card_quota",
-                  "card_number", "card_type", "vbank_code", "vbank_name", "vbank_num", "vbank_holder",
-                  "vbank_date", "vbank_issued_at"):
+        for k in (
+            "apply_num",
+            "bank_code",
+            "bank_name",
+            "card_code",
+            "card_name",
+            "card_issuer_code",
+            "card_issuer_name",
+            "card_publisher_code",
+            "card_publisher_name",
+            "card_quota",
+            "card_number",
+            "card_type",
+            "vbank_code",
+            "vbank_name",
+            "vbank_num",
+            "vbank_holder",
+            "vbank_date",
+            "vbank_issued_at",
+        ):
             payment[k] = None
         if payment["pay_method"] == "card":
-            payment.update(apply_num=self.state.digits(8), card_code="361", card_name="BC카드", card_quota=0,
-                           card_number="910020*********5", card_type=0)
+            payment.update(
+                apply_num=self.state.digits(8),
+                card_code="361",
+                card_name="BC카드",
+                card_quota=0,
+                card_number="910020*********5",
+                card_type=0,
+            )
         self.state.iamport_payments[imp_uid] = payment
         return payment
 
@@ -164,11 +298,17 @@ class Iamport(IamportBilling, Provider):
         payment.update(status="paid", paid_at=now, updated_at=now)
 
     def _webhook(self, request: Request, payment: dict, status: str, cancellation_id: str | None = None) -> None:
-        event: dict[str, Any] = {"imp_uid": payment["imp_uid"], "merchant_uid": payment["merchant_uid"], "status": status}
+        event: dict[str, Any] = {
+            "imp_uid": payment["imp_uid"],
+            "merchant_uid": payment["merchant_uid"],
+            "status": status,
+        }
         if cancellation_id:
             event["cancellation_id"] = cancellation_id
         url = payment.get("notice_url") or self.config.iamport_webhook_url
-        self.sim.outbox.enqueue("iamport", url, event, f"{payment['imp_uid']}:{status}:{cancellation_id or ''}", base_url(request))
+        self.sim.outbox.enqueue(
+            "iamport", url, event, f"{payment['imp_uid']}:{status}:{cancellation_id or ''}", base_url(request)
+        )
 
     # --- lookups ------------------------------------------------------------------------
     async def get_payment(self, request: Request) -> Response:
@@ -196,8 +336,11 @@ class Iamport(IamportBilling, Provider):
         if status not in (None, "all", "ready", "paid", "failed", "cancelled"):
             return None
         sort_key, reverse = SORTS.get(request.query_params.get("sorting", "-started"), SORTS["-started"])
-        found = [p for p in self.state.iamport_payments.values()
-                 if p["merchant_uid"] == merchant_uid and status in (None, "all", p["status"])]
+        found = [
+            p
+            for p in self.state.iamport_payments.values()
+            if p["merchant_uid"] == merchant_uid and status in (None, "all", p["status"])
+        ]
         return sorted(found, key=lambda p: (p[sort_key], p["imp_uid"]), reverse=reverse)
 
     def _find(self, request: Request) -> list[dict] | Response:
@@ -221,7 +364,9 @@ class Iamport(IamportBilling, Provider):
         found = self._find(request)
         if isinstance(found, Response):
             return found
-        return envelope({"total": len(found), "previous": 0, "next": 0, "list": [self.payment_object(p) for p in found]})
+        return envelope(
+            {"total": len(found), "previous": 0, "next": 0, "list": [self.payment_object(p) for p in found]}
+        )
 
     # --- prepare ------------------------------------------------------------------------
     async def prepare(self, request: Request) -> Response:
@@ -268,8 +413,11 @@ class Iamport(IamportBilling, Provider):
         if params.get("imp_uid"):  # imp_uid wins when both are given
             payment = self.state.iamport_payments.get(params["imp_uid"])
         elif params.get("merchant_uid"):
-            paid = [p for p in self.state.iamport_payments.values()
-                    if p["merchant_uid"] == params["merchant_uid"] and p["status"] in ("paid", "cancelled")]
+            paid = [
+                p
+                for p in self.state.iamport_payments.values()
+                if p["merchant_uid"] == params["merchant_uid"] and p["status"] in ("paid", "cancelled")
+            ]
             payment = max(paid, key=lambda p: p["paid_at"], default=None)
         if payment is None:
             return envelope(None, 1, "취소할 결제건이 존재하지 않습니다.")
@@ -280,7 +428,9 @@ class Iamport(IamportBilling, Provider):
             return envelope(None, 1, "결제완료 상태의 결제건만 취소할 수 있습니다.")
         if payment["pay_method"] == "vbank":
             # A deposit is given back by bank transfer: PortOne needs the buyer's account (가상계좌취소 시 필수).
-            missing = [k for k in ("refund_holder", "refund_bank", "refund_account") if not str(params.get(k) or "").strip()]
+            missing = [
+                k for k in ("refund_holder", "refund_bank", "refund_account") if not str(params.get(k) or "").strip()
+            ]
             if missing:
                 return envelope(None, 1, f"가상계좌 결제 환불 시 환불계좌 정보({', '.join(missing)})는 필수입니다.")
             if str(params["refund_bank"]).strip() not in BANK_CODES:
@@ -295,11 +445,16 @@ class Iamport(IamportBilling, Provider):
             return envelope(None, 1, f"취소요청금액({amount})이 취소가능금액({cancellable})을 초과합니다.")
         now = int(self.state.now())
         cancellation_id = self.state.token("", 22).lower()
-        payment["cancel_history"].append({
-            "pg_tid": payment["pg_tid"], "amount": amount, "cancelled_at": now,
-            "reason": params.get("reason"), "cancellation_id": cancellation_id,
-            "receipt_url": f"{payment['receipt_url']}?cancel={cancellation_id}",
-        })
+        payment["cancel_history"].append(
+            {
+                "pg_tid": payment["pg_tid"],
+                "amount": amount,
+                "cancelled_at": now,
+                "reason": params.get("reason"),
+                "cancellation_id": cancellation_id,
+                "receipt_url": f"{payment['receipt_url']}?cancel={cancellation_id}",
+            }
+        )
         payment["cancel_amount"] += amount
         payment.update(cancel_reason=params.get("reason"), cancelled_at=now, updated_at=now)
         if payment["cancel_amount"] == payment["amount"]:
@@ -317,7 +472,10 @@ class Iamport(IamportBilling, Provider):
             return envelope(None, -1, NOT_FOUND, 404)
         if payment["pay_method"] != "vbank" or payment["status"] != "ready":  # 400 per PortOne's spec
             return envelope(None, 1, "입금대기 상태의 가상계좌만 발급취소할 수 있습니다.", 400)
-        if payment["pg_provider"] in PG_API_KEY_PGS and request.query_params.get("pg_api_key") != self.config.iamport_pg_api_key:
+        if (
+            payment["pg_provider"] in PG_API_KEY_PGS
+            and request.query_params.get("pg_api_key") != self.config.iamport_pg_api_key
+        ):
             # Inicis checks the merchant's API key itself; PortOne passes its refusal on (a PG failure).
             return envelope(None, 1, "[이니시스] hashData 불일치: 가상계좌 말소에는 올바른 pg_api_key가 필요합니다.")
         now = int(self.state.now())
@@ -337,7 +495,9 @@ class Iamport(IamportBilling, Provider):
         if params.get("customer_uid") and str(params.get("amount")) == "0":
             return await self.billing_window(request, params)  # issue a billing key only (iamport_billing.py)
         if not params.get("merchant_uid") or amount is None:
-            return hosted.message_page(request, "PortOne checkout", "merchant_uid and a positive integer amount are required.", 400)
+            return hosted.message_page(
+                request, "PortOne checkout", "merchant_uid and a positive integer amount are required.", 400
+            )
         refused = targets.refused([params.get("m_redirect_url"), params.get("notice_url")], self.config, request.scope)
         if refused:
             return hosted.refused_target_page(request, "PortOne checkout", refused)
@@ -348,10 +508,15 @@ class Iamport(IamportBilling, Provider):
         if choice is None:
             hidden = {k: params.get(k) for k in CHECKOUT_FIELDS}
             return hosted.checkout_page(
-                request, "PortOne (Iamport) checkout",
-                [("Order", params.get("name")), ("Amount", f"{amount} {params.get('currency') or 'KRW'}"),
-                 ("merchant_uid", params["merchant_uid"]), ("Method", params.get("pay_method") or "card"),
-                 ("PG", params.get("pg") or "html5_inicis")],
+                request,
+                "PortOne (Iamport) checkout",
+                [
+                    ("Order", params.get("name")),
+                    ("Amount", f"{amount} {params.get('currency') or 'KRW'}"),
+                    ("merchant_uid", params["merchant_uid"]),
+                    ("Method", params.get("pay_method") or "card"),
+                    ("PG", params.get("pg") or "html5_inicis"),
+                ],
                 action_url=f"{base_url(request)}/iamport/checkout",
                 hidden=hidden,
                 approve_label="Issue virtual account" if params.get("pay_method") == "vbank" else "Approve payment",
@@ -371,11 +536,16 @@ class Iamport(IamportBilling, Provider):
         payment = self._new_payment(request, params, charged)
         now = int(self.state.now())
         prepared = self.state.iamport_prepared.get(payment["merchant_uid"])
-        already_paid = any(p["merchant_uid"] == payment["merchant_uid"] and p["status"] == "paid"
-                           for p in self.state.iamport_payments.values())
+        already_paid = any(
+            p["merchant_uid"] == payment["merchant_uid"] and p["status"] == "paid"
+            for p in self.state.iamport_payments.values()
+        )
         error = None
         if prepared and prepared["amount"] != charged:
-            error = ("F1002", f"[결제검증] 사전등록된 금액({prepared['amount']})과 결제요청 금액({charged})이 다릅니다.")
+            error = (
+                "F1002",
+                f"[결제검증] 사전등록된 금액({prepared['amount']})과 결제요청 금액({charged})이 다릅니다.",
+            )
         elif already_paid:
             error = ("F1001", "이미 결제가 완료된 merchant_uid입니다.")
         elif outcome == "cancel":
@@ -385,10 +555,20 @@ class Iamport(IamportBilling, Provider):
         if error:
             payment.update(status="failed", failed_at=now, updated_at=now, fail_reason=error[1])
         elif payment["pay_method"] == "vbank":
-            payment.update(vbank_code="004", vbank_name="KB국민은행", vbank_num="pgsim" + self.state.digits(10),
-                           vbank_holder="(주)비드카트", vbank_issued_at=now,
-                           vbank_date=now + self.config.vbank_due_seconds, apply_num=None, card_code=None,
-                           card_name=None, card_quota=None, card_number=None, card_type=None)
+            payment.update(
+                vbank_code="004",
+                vbank_name="KB국민은행",
+                vbank_num="pgsim" + self.state.digits(10),
+                vbank_holder="(주)비드카트",
+                vbank_issued_at=now,
+                vbank_date=now + self.config.vbank_due_seconds,
+                apply_num=None,
+                card_code=None,
+                card_name=None,
+                card_quota=None,
+                card_number=None,
+                card_type=None,
+            )
             self._webhook(request, payment, "ready")  # vbank issued
         else:
             self._mark_paid(payment)
@@ -397,34 +577,59 @@ class Iamport(IamportBilling, Provider):
         rsp = self._callback_response(payment, error)
         redirect = params.get("m_redirect_url")
         if redirect:
-            return RedirectResponse(with_query(redirect, imp_uid=payment["imp_uid"], merchant_uid=payment["merchant_uid"],
-                                               imp_success=str(rsp["success"]).lower(),
-                                               success=str(rsp["success"]).lower(),
-                                               error_code=rsp["error_code"] or "", error_msg=rsp["error_msg"] or ""),
-                                    status_code=303)
+            return RedirectResponse(
+                with_query(
+                    redirect,
+                    imp_uid=payment["imp_uid"],
+                    merchant_uid=payment["merchant_uid"],
+                    imp_success=str(rsp["success"]).lower(),
+                    success=str(rsp["success"]).lower(),
+                    error_code=rsp["error_code"] or "",
+                    error_msg=rsp["error_msg"] or "",
+                ),
+                status_code=303,
+            )
         return self._result_page(request, payment, rsp)
 
     def _callback_response(self, payment: dict, error: tuple[str, str] | None) -> dict:
         return {
-            "success": error is None, "imp_success": error is None,
-            "imp_uid": payment["imp_uid"], "merchant_uid": payment["merchant_uid"],
-            "pay_method": payment["pay_method"], "pg_provider": payment["pg_provider"], "pg_tid": payment["pg_tid"],
-            "paid_amount": payment["amount"], "currency": payment["currency"], "status": payment["status"],
-            "name": payment["name"], "paid_at": payment["paid_at"], "receipt_url": payment["receipt_url"],
-            "apply_num": payment["apply_num"], "buyer_name": payment["buyer_name"],
-            "buyer_email": payment["buyer_email"], "custom_data": payment["custom_data"],
-            "vbank_num": payment["vbank_num"], "vbank_name": payment["vbank_name"],
-            "vbank_holder": payment["vbank_holder"], "vbank_date": payment["vbank_date"],
-            "error_code": error[0] if error else None, "error_msg": error[1] if error else None,
+            "success": error is None,
+            "imp_success": error is None,
+            "imp_uid": payment["imp_uid"],
+            "merchant_uid": payment["merchant_uid"],
+            "pay_method": payment["pay_method"],
+            "pg_provider": payment["pg_provider"],
+            "pg_tid": payment["pg_tid"],
+            "paid_amount": payment["amount"],
+            "currency": payment["currency"],
+            "status": payment["status"],
+            "name": payment["name"],
+            "paid_at": payment["paid_at"],
+            "receipt_url": payment["receipt_url"],
+            "apply_num": payment["apply_num"],
+            "buyer_name": payment["buyer_name"],
+            "buyer_email": payment["buyer_email"],
+            "custom_data": payment["custom_data"],
+            "vbank_num": payment["vbank_num"],
+            "vbank_name": payment["vbank_name"],
+            "vbank_holder": payment["vbank_holder"],
+            "vbank_date": payment["vbank_date"],
+            "error_code": error[0] if error else None,
+            "error_msg": error[1] if error else None,
         }
 
     def _result_page(self, request: Request, payment: dict, rsp: dict) -> Response:
         vbank = None
         if payment["status"] == "ready" and payment["pay_method"] == "vbank":
-            vbank = {"name": payment["vbank_name"], "number": payment["vbank_num"],
-                     "url": f"{base_url(request)}/iamport/vbank/{payment['imp_uid']}"}
+            vbank = {
+                "name": payment["vbank_name"],
+                "number": payment["vbank_num"],
+                "url": f"{base_url(request)}/iamport/vbank/{payment['imp_uid']}",
+            }
         text = "Payment succeeded." if rsp["success"] else f"Payment failed: {rsp['error_msg']}"
-        return hosted.message_page(request, "PortOne checkout", text, result={"pgsim": "iamport", "rsp": rsp}, vbank=vbank)
+        return hosted.message_page(
+            request, "PortOne checkout", text, result={"pgsim": "iamport", "rsp": rsp}, vbank=vbank
+        )
 
     async def vbank_page(self, request: Request) -> Response:
         payment = self.state.iamport_payments.get(request.path_params["imp_uid"])
@@ -432,13 +637,22 @@ class Iamport(IamportBilling, Provider):
             return hosted.message_page(request, "Virtual account", "Unknown virtual account.", 404)
         if request.method == "POST":
             if not self.deposit(request, payment):
-                return hosted.message_page(request, "Virtual account", f"No deposit possible ({payment['status']}).", 409)
+                return hosted.message_page(
+                    request, "Virtual account", f"No deposit possible ({payment['status']}).", 409
+                )
             return hosted.message_page(request, "Virtual account", "Deposit received. The shop has been notified.")
         if payment["status"] != "ready":
             return hosted.message_page(request, "Virtual account", f"This account is {payment['status']}.")
-        return hosted.vbank_page(request, [
-            ("Bank", payment["vbank_name"]), ("Account", payment["vbank_num"]), ("Holder", payment["vbank_holder"]),
-            ("Amount", payment["amount"]), ("merchant_uid", payment["merchant_uid"])])
+        return hosted.vbank_page(
+            request,
+            [
+                ("Bank", payment["vbank_name"]),
+                ("Account", payment["vbank_num"]),
+                ("Holder", payment["vbank_holder"]),
+                ("Amount", payment["amount"]),
+                ("merchant_uid", payment["merchant_uid"]),
+            ],
+        )
 
     def deposit(self, request: Request, payment: dict) -> bool:
         """vbank: the buyer transfers the money; the payment becomes paid and a webhook goes out."""

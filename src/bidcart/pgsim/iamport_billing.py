@@ -47,12 +47,47 @@ EXPIRED_CARD = "[F113]유효기간이 만료된 카드입니다. (pgsim: expired
 DEFAULT_CARD = "9100200000000005"  # charges fine
 DEFAULT_EXPIRY = "2099-12"
 NO_CUSTOMER = "등록된 빌링키 정보가 존재하지 않습니다."
-CUSTOMER_KEYS = ("customer_uid", "pg_provider", "pg_id", "customer_id", "card_name", "card_code", "card_number",
-                 "card_type", "customer_name", "customer_tel", "customer_email", "customer_addr",
-                 "customer_postcode", "inserted", "updated", "sandbox")
-SCHEDULE_KEYS = ("customer_uid", "merchant_uid", "imp_uid", "pg_provider", "pg_id", "customer_id", "schedule_at",
-                 "executed_at", "revoked_at", "amount", "currency", "name", "buyer_name", "buyer_email", "buyer_tel",
-                 "buyer_addr", "buyer_postcode", "custom_data", "schedule_status", "payment_status", "fail_reason")
+CUSTOMER_KEYS = (
+    "customer_uid",
+    "pg_provider",
+    "pg_id",
+    "customer_id",
+    "card_name",
+    "card_code",
+    "card_number",
+    "card_type",
+    "customer_name",
+    "customer_tel",
+    "customer_email",
+    "customer_addr",
+    "customer_postcode",
+    "inserted",
+    "updated",
+    "sandbox",
+)
+SCHEDULE_KEYS = (
+    "customer_uid",
+    "merchant_uid",
+    "imp_uid",
+    "pg_provider",
+    "pg_id",
+    "customer_id",
+    "schedule_at",
+    "executed_at",
+    "revoked_at",
+    "amount",
+    "currency",
+    "name",
+    "buyer_name",
+    "buyer_email",
+    "buyer_tel",
+    "buyer_addr",
+    "buyer_postcode",
+    "custom_data",
+    "schedule_status",
+    "payment_status",
+    "fail_reason",
+)
 
 
 def _expired(expiry: str, now: float) -> bool | None:
@@ -123,16 +158,26 @@ class IamportBilling:
         existing = self.state.iamport_customers.get(customer_uid)
         pg = str(params.get("pg") or "nice").split(".")[0]
         customer = {
-            "customer_uid": customer_uid, "pg_provider": pg, "pg_id": "pgsim-billing",
-            "customer_id": params.get("customer_id"), "card_name": "BC카드", "card_code": "361",
-            "card_number": card[:6] + "*" * (len(card) - 10) + card[-4:], "card_type": 0,
-            "customer_name": params.get("customer_name"), "customer_tel": params.get("customer_tel"),
-            "customer_email": params.get("customer_email"), "customer_addr": params.get("customer_addr"),
+            "customer_uid": customer_uid,
+            "pg_provider": pg,
+            "pg_id": "pgsim-billing",
+            "customer_id": params.get("customer_id"),
+            "card_name": "BC카드",
+            "card_code": "361",
+            "card_number": card[:6] + "*" * (len(card) - 10) + card[-4:],
+            "card_type": 0,
+            "customer_name": params.get("customer_name"),
+            "customer_tel": params.get("customer_tel"),
+            "customer_email": params.get("customer_email"),
+            "customer_addr": params.get("customer_addr"),
             "customer_postcode": params.get("customer_postcode"),
-            "inserted": existing["inserted"] if existing else now, "updated": now, "sandbox": False,
+            "inserted": existing["inserted"] if existing else now,
+            "updated": now,
+            "sandbox": False,
             # kept with the key, never shown: how charges on this test card end
-            "decline": {cards.INSUFFICIENT_FUNDS: INSUFFICIENT_FUNDS,
-                        cards.EXPIRED_CARD: EXPIRED_CARD}.get(cards.charge_outcome(card) or ""),
+            "decline": {cards.INSUFFICIENT_FUNDS: INSUFFICIENT_FUNDS, cards.EXPIRED_CARD: EXPIRED_CARD}.get(
+                cards.charge_outcome(card) or ""
+            ),
         }
         self.state.iamport_customers[customer_uid] = customer
         self.state.save()
@@ -167,11 +212,17 @@ class IamportBilling:
     def charge_key(self, request: Request, customer: dict, params: dict, amount: int) -> dict:
         """One charge on a key (again, or a schedule come due): paid, or failed with the card's decline."""
         payment = self._new_payment(request, {**params, "pay_method": "card"}, amount)
-        payment.update(customer_uid=customer["customer_uid"], customer_uid_usage="payment",
-                       card_name=customer["card_name"], card_code=customer["card_code"],
-                       card_number=customer["card_number"], pg_provider=customer["pg_provider"])
-        decline = customer.get("decline") or ("카드 승인이 거절되었습니다. (pgsim:decline)"
-                                              if cards.declined_by_name(params.get("name")) else None)
+        payment.update(
+            customer_uid=customer["customer_uid"],
+            customer_uid_usage="payment",
+            card_name=customer["card_name"],
+            card_code=customer["card_code"],
+            card_number=customer["card_number"],
+            pg_provider=customer["pg_provider"],
+        )
+        decline = customer.get("decline") or (
+            "카드 승인이 거절되었습니다. (pgsim:decline)" if cards.declined_by_name(params.get("name")) else None
+        )
         if decline:
             now = int(self.state.now())
             payment.update(status="failed", failed_at=now, updated_at=now, fail_reason=decline, apply_num=None)
@@ -210,24 +261,53 @@ class IamportBilling:
                 amount, at = as_int(entry.get("amount")), as_int(entry.get("schedule_at"))
             except ValueError:
                 amount = at = None
-            if not merchant_uid or len(merchant_uid) > 40 or not entry.get("name") or not amount or amount <= 0 or at is None:
+            if (
+                not merchant_uid
+                or len(merchant_uid) > 40
+                or not entry.get("name")
+                or not amount
+                or amount <= 0
+                or at is None
+            ):
                 return envelope(None, 1, "merchant_uid(40자 이하), schedule_at, 양의 amount와 name이 필요합니다.")
             if at <= now:
                 return envelope(None, 1, f"예약시각(schedule_at: {at})이 현재 시각 이후여야 합니다.")
             taken = self.state.iamport_schedules.get(merchant_uid)
-            if (taken and taken["schedule_status"] != "revoked") or merchant_uid in (x["merchant_uid"] for x in made) or any(
-                    p["merchant_uid"] == merchant_uid and p["status"] == "paid" for p in self.state.iamport_payments.values()):
+            if (
+                (taken and taken["schedule_status"] != "revoked")
+                or merchant_uid in (x["merchant_uid"] for x in made)
+                or any(
+                    p["merchant_uid"] == merchant_uid and p["status"] == "paid"
+                    for p in self.state.iamport_payments.values()
+                )
+            ):
                 return envelope(None, 1, f"이미 예약되었거나 결제된 merchant_uid입니다: {merchant_uid}")
-            made.append({
-                "customer_uid": customer["customer_uid"], "merchant_uid": merchant_uid, "imp_uid": None,
-                "pg_provider": None, "pg_id": None, "customer_id": params.get("customer_id"), "schedule_at": at,
-                "executed_at": 0, "revoked_at": 0, "amount": amount, "currency": entry.get("currency") or "KRW",
-                "name": entry["name"], "buyer_name": entry.get("buyer_name"), "buyer_email": entry.get("buyer_email"),
-                "buyer_tel": entry.get("buyer_tel"), "buyer_addr": entry.get("buyer_addr"),
-                "buyer_postcode": entry.get("buyer_postcode"), "custom_data": entry.get("custom_data"),
-                "schedule_status": "scheduled", "payment_status": None, "fail_reason": None,
-                "notice_url": entry.get("notice_url"),
-            })
+            made.append(
+                {
+                    "customer_uid": customer["customer_uid"],
+                    "merchant_uid": merchant_uid,
+                    "imp_uid": None,
+                    "pg_provider": None,
+                    "pg_id": None,
+                    "customer_id": params.get("customer_id"),
+                    "schedule_at": at,
+                    "executed_at": 0,
+                    "revoked_at": 0,
+                    "amount": amount,
+                    "currency": entry.get("currency") or "KRW",
+                    "name": entry["name"],
+                    "buyer_name": entry.get("buyer_name"),
+                    "buyer_email": entry.get("buyer_email"),
+                    "buyer_tel": entry.get("buyer_tel"),
+                    "buyer_addr": entry.get("buyer_addr"),
+                    "buyer_postcode": entry.get("buyer_postcode"),
+                    "custom_data": entry.get("custom_data"),
+                    "schedule_status": "scheduled",
+                    "payment_status": None,
+                    "fail_reason": None,
+                    "notice_url": entry.get("notice_url"),
+                }
+            )
         for s in made:
             self.state.iamport_schedules[s["merchant_uid"]] = s
         self.state.save()
@@ -278,8 +358,11 @@ class IamportBilling:
         """Schedules whose time has come are charged, each once, when pgsim is next asked (any
         authenticated V1 call, or the control API's clock): its payment and webhook as for `again`."""
         now = int(self.state.now())
-        due = [s for s in self.state.iamport_schedules.values()
-               if s["schedule_status"] == "scheduled" and s["schedule_at"] <= now]
+        due = [
+            s
+            for s in self.state.iamport_schedules.values()
+            if s["schedule_status"] == "scheduled" and s["schedule_at"] <= now
+        ]
         for s in sorted(due, key=lambda s: s["schedule_at"]):
             self.state.iamport_schedules.touch(s["merchant_uid"])
             customer = self.state.iamport_customers.get(s["customer_uid"])
@@ -288,8 +371,13 @@ class IamportBilling:
                 s.update(payment_status="failed", fail_reason=NO_CUSTOMER)
                 continue
             payment = self.charge_key(request, customer, dict(s), s["amount"])
-            s.update(imp_uid=payment["imp_uid"], payment_status=payment["status"], fail_reason=payment["fail_reason"],
-                     pg_provider=payment["pg_provider"], pg_id=payment["pg_id"])
+            s.update(
+                imp_uid=payment["imp_uid"],
+                payment_status=payment["status"],
+                fail_reason=payment["fail_reason"],
+                pg_provider=payment["pg_provider"],
+                pg_id=payment["pg_id"],
+            )
         if due:
             self.state.save()
 
@@ -309,23 +397,56 @@ class IamportBilling:
         if refused:
             return hosted.refused_target_page(request, "PortOne billing key", refused)
         if request.method == "GET":
-            hidden = {k: params.get(k) for k in ("imp_code", "pg", "pay_method", "merchant_uid", "name", "amount",
-                                                 "customer_uid", "m_redirect_url")}
+            hidden = {
+                k: params.get(k)
+                for k in (
+                    "imp_code",
+                    "pg",
+                    "pay_method",
+                    "merchant_uid",
+                    "name",
+                    "amount",
+                    "customer_uid",
+                    "m_redirect_url",
+                )
+            }
             hidden.update(card_number=DEFAULT_CARD, expiry=DEFAULT_EXPIRY)
-            return hosted.checkout_page(request, "PortOne (Iamport) card registration",
-                                        [("Register a card for", params.get("name")), ("customer_uid", customer_uid)],
-                                        action_url=f"{base_url(request)}/iamport/checkout", hidden=hidden,
-                                        approve_label="Register card")
+            return hosted.checkout_page(
+                request,
+                "PortOne (Iamport) card registration",
+                [("Register a card for", params.get("name")), ("customer_uid", customer_uid)],
+                action_url=f"{base_url(request)}/iamport/checkout",
+                hidden=hidden,
+                approve_label="Register card",
+            )
         error = ""
         if params.get("action") != "approve":
             error = "사용자가 카드 등록을 취소하셨습니다"
         else:
-            answer = self.issue_key(customer_uid, {**params, "card_number": params.get("card_number") or DEFAULT_CARD,
-                                                   "expiry": params.get("expiry") or DEFAULT_EXPIRY})
+            answer = self.issue_key(
+                customer_uid,
+                {
+                    **params,
+                    "card_number": params.get("card_number") or DEFAULT_CARD,
+                    "expiry": params.get("expiry") or DEFAULT_EXPIRY,
+                },
+            )
             error = answer if isinstance(answer, str) else ""
         redirect = params.get("m_redirect_url")
         if not redirect:
-            return hosted.message_page(request, "PortOne billing key", error or "Card registered.",
-                                       result={"success": not error, "customer_uid": customer_uid, "error_msg": error})
-        return RedirectResponse(with_query(redirect, customer_uid=customer_uid, merchant_uid=params.get("merchant_uid") or "",
-                                           imp_success=str(not error).lower(), error_msg=error), status_code=303)
+            return hosted.message_page(
+                request,
+                "PortOne billing key",
+                error or "Card registered.",
+                result={"success": not error, "customer_uid": customer_uid, "error_msg": error},
+            )
+        return RedirectResponse(
+            with_query(
+                redirect,
+                customer_uid=customer_uid,
+                merchant_uid=params.get("merchant_uid") or "",
+                imp_success=str(not error).lower(),
+                error_msg=error,
+            ),
+            status_code=303,
+        )

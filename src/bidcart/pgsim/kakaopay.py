@@ -18,8 +18,19 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import cards, hosted, targets
+from .core import (
+    BadBody,
+    Provider,
+    as_int,
+    base_url,
+    is_declined,
+    magic_outcome,
+    positive_int,
+    read_form,
+    read_params,
+    with_query,
+)
 from .kakaopay_billing import KakaoPayBilling
-from .core import BadBody, Provider, as_int, base_url, is_declined, magic_outcome, positive_int, read_form, read_params, with_query
 
 PRE_APPROVAL = {"READY", "SEND_TMS", "OPEN_PAYMENT", "SELECT_METHOD", "ARS_WAITING", "AUTH_PASSWORD"}
 CANCELLABLE = {"SUCCESS_PAYMENT", "PART_CANCEL_PAYMENT"}
@@ -60,15 +71,24 @@ class KakaoPay(KakaoPayBilling, Provider):
         return await self.dispatch(request, "legacy")
 
     async def dispatch(self, request: Request, api: str, handlers: dict | None = None) -> Response:
-        handlers = handlers or {"ready": self.ready, "approve": self.approve, "order": self.order,
-                                "cancel": self.cancel, "subscription": self.subscription}
+        handlers = handlers or {
+            "ready": self.ready,
+            "approve": self.approve,
+            "order": self.order,
+            "cancel": self.cancel,
+            "subscription": self.subscription,
+        }
         try:
             op = handlers.get(request.path_params["op"])
             if op is None:
                 raise KakaoError(-404, "api not found", 404)
-            scheme, key = ("SECRET_KEY", self.config.kakaopay_secret_key) if api == "online" else (
-                "KakaoAK",
-                self.config.kakaopay_admin_key,
+            scheme, key = (
+                ("SECRET_KEY", self.config.kakaopay_secret_key)
+                if api == "online"
+                else (
+                    "KakaoAK",
+                    self.config.kakaopay_admin_key,
+                )
             )
             if request.headers.get("authorization", "").strip() != f"{scheme} {key}":
                 raise KakaoError(-401, f"invalid authorization: expected '{scheme} <key>'", 401)
@@ -116,14 +136,25 @@ class KakaoPay(KakaoPayBilling, Provider):
 
     def _expire(self, payment: dict) -> None:
         """An unapproved tid lapses after the configured time (15 minutes)."""
-        if payment["status"] in PRE_APPROVAL and self.state.now() > payment["created_at"] + self.config.kakaopay_tid_ttl:
+        if (
+            payment["status"] in PRE_APPROVAL
+            and self.state.now() > payment["created_at"] + self.config.kakaopay_tid_ttl
+        ):
             payment["status"] = "QUIT_PAYMENT"
             payment["expired"] = True
 
     def ready(self, request: Request, api: str, params: dict) -> dict:
         self._required(
-            params, "partner_order_id", "partner_user_id", "item_name", "quantity",
-            "total_amount", "tax_free_amount", "approval_url", "cancel_url", "fail_url",
+            params,
+            "partner_order_id",
+            "partner_user_id",
+            "item_name",
+            "quantity",
+            "total_amount",
+            "tax_free_amount",
+            "approval_url",
+            "cancel_url",
+            "fail_url",
         )
         total = self._int(params, "total_amount")
         tax_free = self._int(params, "tax_free_amount")
@@ -133,7 +164,9 @@ class KakaoPay(KakaoPayBilling, Provider):
             raise KakaoError(-2, "invalid request: total_amount and quantity must be positive")
         if tax_free > total:
             raise KakaoError(-2, "invalid request: tax_free_amount exceeds total_amount")
-        refused = targets.refused([params[k] for k in ("approval_url", "cancel_url", "fail_url")], self.config, request.scope)
+        refused = targets.refused(
+            [params[k] for k in ("approval_url", "cancel_url", "fail_url")], self.config, request.scope
+        )
         if refused:
             raise KakaoError(-2, f"invalid request: redirect url not allowed: {', '.join(refused)}")
         vat = self._int(params, "vat_amount", vat_of(total - tax_free))
@@ -188,32 +221,50 @@ class KakaoPay(KakaoPayBilling, Provider):
             raise KakaoError(-708, "partner order id is different when you ordered!")
         if params["pg_token"] != payment["pg_token"]:
             raise KakaoError(-2, "invalid request: pg_token does not match")
-        if params.get("total_amount") not in (None, "") and self._int(params, "total_amount") != payment["amount"]["total"]:
+        if (
+            params.get("total_amount") not in (None, "")
+            and self._int(params, "total_amount") != payment["amount"]["total"]
+        ):
             raise KakaoError(-2, "invalid request: total_amount is different from the ready request")
         decline = payment["amount"]["total"] and cards.charge_outcome(payment.get("card_number") or "")
         if decline:
             from .kakaopay_billing import DECLINES
 
             payment["status"] = "FAIL_PAYMENT"
-            raise KakaoError(-780, "approval failure!", extras=dict(zip(
-                ("method_result_code", "method_result_message"), DECLINES[decline])))
+            raise KakaoError(
+                -780,
+                "approval failure!",
+                extras=dict(zip(("method_result_code", "method_result_message"), DECLINES[decline])),
+            )
         if is_declined(payment["item_name"]):
             payment["status"] = "FAIL_PAYMENT"
-            raise KakaoError(-780, "approval failure!", extras={
-                "method_result_code": "USER_LOCKED",
-                "method_result_message": "카드 승인이 거절되었습니다 (pgsim:decline)",
-            })
+            raise KakaoError(
+                -780,
+                "approval failure!",
+                extras={
+                    "method_result_code": "USER_LOCKED",
+                    "method_result_message": "카드 승인이 거절되었습니다 (pgsim:decline)",
+                },
+            )
         now = self.state.now()
         aid = self.state.token("A", 19)
         if payment.get("charged_amount"):  # the buyer "paid a different amount" on the page
             payment["amount"] = payment.pop("charged_amount")
         payment.update(status="SUCCESS_PAYMENT", approved_at=now, payment_method_type="CARD")
         sid = self.issue_sid(payment) if payment["cid"] == self.config.kakaopay_subscription_cid else None
-        payment["actions"].append({
-            "aid": aid, "approved_at": now, "amount": payment["amount"]["total"], "point_amount": 0,
-            "discount_amount": 0, "green_deposit": 0, "payment_method_type": "CARD",
-            "payment_action_type": "PAYMENT", "payload": params.get("payload"),
-        })
+        payment["actions"].append(
+            {
+                "aid": aid,
+                "approved_at": now,
+                "amount": payment["amount"]["total"],
+                "point_amount": 0,
+                "discount_amount": 0,
+                "green_deposit": 0,
+                "payment_method_type": "CARD",
+                "payment_action_type": "PAYMENT",
+                "payload": params.get("payload"),
+            }
+        )
         return {
             "aid": aid,
             "tid": payment["tid"],
@@ -235,18 +286,29 @@ class KakaoPay(KakaoPayBilling, Provider):
     @staticmethod
     def _card_info() -> dict:
         return {
-            "kakaopay_purchase_corp": "신한카드", "kakaopay_purchase_corp_code": "104",
-            "kakaopay_issuer_corp": "신한카드", "kakaopay_issuer_corp_code": "104",
-            "bin": "42200000", "card_type": "신용", "install_month": "00", "approved_id": "30028493",
-            "card_mid": "123456789", "interest_free_install": "N",
-            "purchase_corp": "신한카드", "purchase_corp_code": "04",
-            "issuer_corp": "신한카드", "issuer_corp_code": "04",
+            "kakaopay_purchase_corp": "신한카드",
+            "kakaopay_purchase_corp_code": "104",
+            "kakaopay_issuer_corp": "신한카드",
+            "kakaopay_issuer_corp_code": "104",
+            "bin": "42200000",
+            "card_type": "신용",
+            "install_month": "00",
+            "approved_id": "30028493",
+            "card_mid": "123456789",
+            "interest_free_install": "N",
+            "purchase_corp": "신한카드",
+            "purchase_corp_code": "04",
+            "issuer_corp": "신한카드",
+            "issuer_corp_code": "04",
         }
 
     def order(self, request: Request, api: str, params: dict) -> dict:
         payment = self._payment(params)
         details = [
-            {**{k: v for k, v in a.items() if k != "approved_at"}, "approved_at": self.state.kakao_time(a["approved_at"])}
+            {
+                **{k: v for k, v in a.items() if k != "approved_at"},
+                "approved_at": self.state.kakao_time(a["approved_at"]),
+            }
             for a in payment["actions"]
         ]
         body = {
@@ -269,7 +331,10 @@ class KakaoPay(KakaoPayBilling, Provider):
         }
         if payment["payment_method_type"] == "CARD":
             body["selected_card_info"] = {
-                "card_bin": "42200000", "install_month": 0, "card_corp_name": "신한카드", "interest_free_install": "N",
+                "card_bin": "42200000",
+                "install_month": 0,
+                "card_corp_name": "신한카드",
+                "interest_free_install": "N",
             }
         return body
 
@@ -284,21 +349,34 @@ class KakaoPay(KakaoPayBilling, Provider):
         amount = self._int(params, "cancel_amount")
         tax_free = self._int(params, "cancel_tax_free_amount")
         if payment["status"] not in CANCELLABLE:
-            raise KakaoError(-781, "cancel failure!", extras={
-                "method_result_code": "6666", "method_result_message": "원거래없음 (not approved or already cancelled)",
-            })
+            raise KakaoError(
+                -781,
+                "cancel failure!",
+                extras={
+                    "method_result_code": "6666",
+                    "method_result_message": "원거래없음 (not approved or already cancelled)",
+                },
+            )
         remaining = self._remaining(payment)
         expected = self._int(params, "cancel_available_amount")
         if expected is not None and expected != remaining["total"]:
-            raise KakaoError(-781, "cancel failure!", extras={
-                "method_result_code": "CANCEL_AVAILABLE_AMOUNT_MISMATCH",
-                "method_result_message": f"cancel_available_amount is {remaining['total']}, not {expected}",
-            })
+            raise KakaoError(
+                -781,
+                "cancel failure!",
+                extras={
+                    "method_result_code": "CANCEL_AVAILABLE_AMOUNT_MISMATCH",
+                    "method_result_message": f"cancel_available_amount is {remaining['total']}, not {expected}",
+                },
+            )
         if amount <= 0 or amount > remaining["total"] or tax_free > remaining["tax_free"] or tax_free > amount:
-            raise KakaoError(-781, "cancel failure!", extras={
-                "method_result_code": "EXCEED_CANCEL_AVAILABLE_AMOUNT",
-                "method_result_message": f"cancel amount must be 1..{remaining['total']} (tax free ≤ {remaining['tax_free']})",
-            })
+            raise KakaoError(
+                -781,
+                "cancel failure!",
+                extras={
+                    "method_result_code": "EXCEED_CANCEL_AVAILABLE_AMOUNT",
+                    "method_result_message": f"cancel amount must be 1..{remaining['total']} (tax free ≤ {remaining['tax_free']})",
+                },
+            )
         vat = self._int(params, "cancel_vat_amount", vat_of(amount - tax_free))
         vat = min(vat, remaining["vat"]) if amount < remaining["total"] else remaining["vat"]
         this = amount_obj(amount, tax_free, vat)
@@ -307,11 +385,19 @@ class KakaoPay(KakaoPayBilling, Provider):
         full = payment["canceled_amount"]["total"] == payment["amount"]["total"]
         payment.update(status="CANCEL_PAYMENT" if full else "PART_CANCEL_PAYMENT", canceled_at=now)
         aid = self.state.token("A", 19)
-        payment["actions"].append({
-            "aid": aid, "approved_at": now, "amount": amount, "point_amount": 0, "discount_amount": 0,
-            "green_deposit": 0, "payment_method_type": payment["payment_method_type"],
-            "payment_action_type": "CANCEL", "payload": params.get("payload"),
-        })
+        payment["actions"].append(
+            {
+                "aid": aid,
+                "approved_at": now,
+                "amount": amount,
+                "point_amount": 0,
+                "discount_amount": 0,
+                "green_deposit": 0,
+                "payment_method_type": payment["payment_method_type"],
+                "payment_action_type": "CANCEL",
+                "payload": params.get("payload"),
+            }
+        )
         return {
             "aid": aid,
             "tid": payment["tid"],
@@ -340,20 +426,31 @@ class KakaoPay(KakaoPayBilling, Provider):
             return hosted.message_page(request, "KakaoPay", "Unknown payment (tid).", 404)
         self._expire(payment)
         if payment["status"] not in ("READY", "OPEN_PAYMENT"):
-            return hosted.message_page(request, "KakaoPay", f"This payment can no longer be approved ({payment['status']}).", 409)
+            return hosted.message_page(
+                request, "KakaoPay", f"This payment can no longer be approved ({payment['status']}).", 409
+            )
         if request.method == "POST":
             form = await read_form(request)
-            choice = {"outcome": form.get("action"), "amount": form.get("tamper_amount"),
-                      "card_number": form.get("card_number"), "expiry": form.get("expiry")}
+            choice = {
+                "outcome": form.get("action"),
+                "amount": form.get("tamper_amount"),
+                "card_number": form.get("card_number"),
+                "expiry": form.get("expiry"),
+            }
         else:
             choice = self.sim.take_outcome("kakaopay") or magic_outcome(payment["item_name"])
         if choice is None:
             payment["status"] = "OPEN_PAYMENT"
             self.state.save()
             return hosted.checkout_page(
-                request, "KakaoPay checkout",
-                [("Item", payment["item_name"]), ("Amount (KRW)", payment["amount"]["total"]),
-                 ("Order", payment["partner_order_id"]), ("tid", payment["tid"])],
+                request,
+                "KakaoPay checkout",
+                [
+                    ("Item", payment["item_name"]),
+                    ("Amount (KRW)", payment["amount"]["total"]),
+                    ("Order", payment["partner_order_id"]),
+                    ("tid", payment["tid"]),
+                ],
                 action_url=str(request.url),
                 amount=payment["amount"]["total"],
                 # the card a script may choose (pgsim/cards.py): kept with a subscription's sid

@@ -56,9 +56,15 @@ class KakaoPayBilling:
         sid = self.state.token("S", 19)
         number = payment.get("card_number") or cards.DEFAULT_CARD
         self.state.kakaopay_sids[sid] = {
-            "sid": sid, "cid": payment["cid"], "partner_user_id": payment["partner_user_id"], "status": "ACTIVE",
-            "item_name": payment["item_name"], "created_at": self.state.now(), "last_approved_at": self.state.now(),
-            "inactivated_at": None, "decline": cards.charge_outcome(number),
+            "sid": sid,
+            "cid": payment["cid"],
+            "partner_user_id": payment["partner_user_id"],
+            "status": "ACTIVE",
+            "item_name": payment["item_name"],
+            "created_at": self.state.now(),
+            "last_approved_at": self.state.now(),
+            "inactivated_at": None,
+            "decline": cards.charge_outcome(number),
         }
         payment["sid"] = sid
         return sid
@@ -77,13 +83,23 @@ class KakaoPayBilling:
 
         if params.get("cid") != self.config.kakaopay_subscription_cid:
             raise KakaoError(-2, "invalid request: a subscription needs the subscription cid")
-        self._required(params, "sid", "partner_order_id", "partner_user_id", "item_name", "quantity",
-                       "total_amount", "tax_free_amount")
+        self._required(
+            params,
+            "sid",
+            "partner_order_id",
+            "partner_user_id",
+            "item_name",
+            "quantity",
+            "total_amount",
+            "tax_free_amount",
+        )
         record = self._sid(params)
         total, tax_free = self._int(params, "total_amount"), self._int(params, "tax_free_amount")
         quantity = self._int(params, "quantity")
         if total <= 0 or quantity <= 0 or tax_free > total:
-            raise KakaoError(-2, "invalid request: total_amount and quantity must be positive, tax_free_amount within it")
+            raise KakaoError(
+                -2, "invalid request: total_amount and quantity must be positive, tax_free_amount within it"
+            )
         if record["status"] != "ACTIVE":
             raise KakaoError(-723, "inactive sid")
         if str(params["partner_user_id"]) != record["partner_user_id"]:
@@ -91,41 +107,77 @@ class KakaoPayBilling:
         now = self.state.now()
         tid = self.state.token("T", 19)
         payment = {
-            "tid": tid, "cid": params["cid"], "api": api, "status": "READY", "sid": record["sid"],
-            "partner_order_id": str(params["partner_order_id"]), "partner_user_id": record["partner_user_id"],
-            "item_name": params["item_name"], "item_code": params.get("item_code"), "quantity": quantity,
+            "tid": tid,
+            "cid": params["cid"],
+            "api": api,
+            "status": "READY",
+            "sid": record["sid"],
+            "partner_order_id": str(params["partner_order_id"]),
+            "partner_user_id": record["partner_user_id"],
+            "item_name": params["item_name"],
+            "item_code": params.get("item_code"),
+            "quantity": quantity,
             "amount": amount_obj(total, tax_free, self._int(params, "vat_amount", vat_of(total - tax_free))),
-            "canceled_amount": amount_obj(0, 0, 0), "approval_url": None, "cancel_url": None, "fail_url": None,
-            "payment_method_type": "CARD", "pg_token": None, "created_at": now, "approved_at": None,
-            "canceled_at": None, "actions": [],
+            "canceled_amount": amount_obj(0, 0, 0),
+            "approval_url": None,
+            "cancel_url": None,
+            "fail_url": None,
+            "payment_method_type": "CARD",
+            "pg_token": None,
+            "created_at": now,
+            "approved_at": None,
+            "canceled_at": None,
+            "actions": [],
         }
         self.state.kakaopay[tid] = payment
         decline = record.get("decline") or (cards.DECLINED if cards.declined_by_name(params["item_name"]) else None)
         if decline:
             payment["status"] = "FAIL_PAYMENT"
             code, message = DECLINES[decline]
-            raise KakaoError(-780, "approval failure!", extras={"method_result_code": code, "method_result_message": message})
+            raise KakaoError(
+                -780, "approval failure!", extras={"method_result_code": code, "method_result_message": message}
+            )
         aid = self.state.token("A", 19)
         payment.update(status="SUCCESS_PAYMENT", approved_at=now)
-        payment["actions"].append({
-            "aid": aid, "approved_at": now, "amount": total, "point_amount": 0, "discount_amount": 0,
-            "green_deposit": 0, "payment_method_type": "CARD", "payment_action_type": "PAYMENT",
-            "payload": params.get("payload"),
-        })
+        payment["actions"].append(
+            {
+                "aid": aid,
+                "approved_at": now,
+                "amount": total,
+                "point_amount": 0,
+                "discount_amount": 0,
+                "green_deposit": 0,
+                "payment_method_type": "CARD",
+                "payment_action_type": "PAYMENT",
+                "payload": params.get("payload"),
+            }
+        )
         record["last_approved_at"] = now
         return {
-            "aid": aid, "tid": tid, "cid": payment["cid"], "sid": record["sid"],
-            "partner_order_id": payment["partner_order_id"], "partner_user_id": payment["partner_user_id"],
-            "payment_method_type": "CARD", "amount": payment["amount"], "card_info": self._card_info(),
-            "item_name": payment["item_name"], "item_code": payment["item_code"], "quantity": quantity,
-            "created_at": self.state.kakao_time(now), "approved_at": self.state.kakao_time(now),
+            "aid": aid,
+            "tid": tid,
+            "cid": payment["cid"],
+            "sid": record["sid"],
+            "partner_order_id": payment["partner_order_id"],
+            "partner_user_id": payment["partner_user_id"],
+            "payment_method_type": "CARD",
+            "amount": payment["amount"],
+            "card_info": self._card_info(),
+            "item_name": payment["item_name"],
+            "item_code": payment["item_code"],
+            "quantity": quantity,
+            "created_at": self.state.kakao_time(now),
+            "approved_at": self.state.kakao_time(now),
             "payload": params.get("payload"),
         }
 
     def _sid_times(self, record: dict) -> dict:
         t = self.state.kakao_time
-        return {"created_at": t(record["created_at"]), "last_approved_at": t(record["last_approved_at"]),
-                "inactivated_at": t(record["inactivated_at"])}
+        return {
+            "created_at": t(record["created_at"]),
+            "last_approved_at": t(record["last_approved_at"]),
+            "inactivated_at": t(record["inactivated_at"]),
+        }
 
     def inactive(self, request: Request, api: str, params: dict) -> dict:
         record = self._sid(params)
@@ -135,6 +187,12 @@ class KakaoPayBilling:
 
     def sid_status(self, request: Request, api: str, params: dict) -> dict:
         record = self._sid(params)
-        return {"available": record["status"] == "ACTIVE", "cid": record["cid"], "sid": record["sid"],
-                "status": record["status"], "payment_method_type": "CARD", "item_name": record["item_name"],
-                **self._sid_times(record)}
+        return {
+            "available": record["status"] == "ACTIVE",
+            "cid": record["cid"],
+            "sid": record["sid"],
+            "status": record["status"],
+            "payment_method_type": "CARD",
+            "item_name": record["item_name"],
+            **self._sid_times(record),
+        }

@@ -37,8 +37,11 @@ from starlette.routing import Route
 from . import cards, hosted, targets
 from .core import read_form, with_query
 
-PROCESSOR = {cards.INSUFFICIENT_FUNDS: ("5120", "INSUFFICIENT_FUNDS"), cards.EXPIRED_CARD: ("5400", "EXPIRED_CARD"),
-             cards.DECLINED: ("0500", "DO_NOT_HONOR")}
+PROCESSOR = {
+    cards.INSUFFICIENT_FUNDS: ("5120", "INSUFFICIENT_FUNDS"),
+    cards.EXPIRED_CARD: ("5400", "EXPIRED_CARD"),
+    cards.DECLINED: ("0500", "DO_NOT_HONOR"),
+}
 BRANDS = {"4": "VISA", "5": "MASTERCARD", "3": "AMEX", "6": "DISCOVER"}
 
 
@@ -57,29 +60,52 @@ class PayPalVault:
     # --- objects -------------------------------------------------------------------------------------
     def _source(self, record: dict) -> dict:
         if record["kind"] == "card":
-            return {"card": {"brand": record["brand"], "last_digits": record["number"][-4:], "expiry": record["expiry"]}}
+            return {
+                "card": {"brand": record["brand"], "last_digits": record["number"][-4:], "expiry": record["expiry"]}
+            }
         if record.get("payer"):
-            return {"paypal": {"email_address": record["payer"]["email_address"], "account_id": record["payer"]["payer_id"],
-                               "name": record["payer"]["name"]}}
+            return {
+                "paypal": {
+                    "email_address": record["payer"]["email_address"],
+                    "account_id": record["payer"]["payer_id"],
+                    "name": record["payer"]["name"],
+                }
+            }
         return {"paypal": {}}
 
     def setup_token_object(self, record: dict, request: Request) -> dict:
         api = self._api(request)
         links = [{"href": f"{api}/v3/vault/setup-tokens/{record['id']}", "rel": "self", "method": "GET"}]
         if record["status"] == "PAYER_ACTION_REQUIRED":
-            links.append({"href": f"{api}/agreements/approve?approval_session_id={record['id']}", "rel": "approve",
-                          "method": "GET"})
+            links.append(
+                {
+                    "href": f"{api}/agreements/approve?approval_session_id={record['id']}",
+                    "rel": "approve",
+                    "method": "GET",
+                }
+            )
         if record["status"] == "APPROVED":
             links.append({"href": f"{api}/v3/vault/payment-tokens", "rel": "confirm", "method": "POST"})
-        body = {"id": record["id"], "customer": {"id": record["customer_id"]}, "status": record["status"],
-                "payment_source": self._source(record), "links": links}
+        body = {
+            "id": record["id"],
+            "customer": {"id": record["customer_id"]},
+            "status": record["status"],
+            "payment_source": self._source(record),
+            "links": links,
+        }
         return body
 
     def payment_token_object(self, record: dict, request: Request) -> dict:
         api = self._api(request)
-        return {"id": record["id"], "customer": {"id": record["customer_id"]}, "payment_source": self._source(record),
-                "links": [{"href": f"{api}/v3/vault/payment-tokens/{record['id']}", "rel": "self", "method": "GET"},
-                          {"href": f"{api}/v3/vault/payment-tokens/{record['id']}", "rel": "delete", "method": "DELETE"}]}
+        return {
+            "id": record["id"],
+            "customer": {"id": record["customer_id"]},
+            "payment_source": self._source(record),
+            "links": [
+                {"href": f"{api}/v3/vault/payment-tokens/{record['id']}", "rel": "self", "method": "GET"},
+                {"href": f"{api}/v3/vault/payment-tokens/{record['id']}", "rel": "delete", "method": "DELETE"},
+            ],
+        }
 
     def _render_vault(self, kind: str, resource_id: str, request: Request) -> dict:
         if kind == "setup_token":
@@ -94,40 +120,73 @@ class PayPalVault:
         from .paypal import PayPalError
 
         source = body.get("payment_source")
-        if not isinstance(source, dict) or not (isinstance(source.get("card"), dict) or isinstance(source.get("paypal"), dict)):
-            raise PayPalError(400, "MISSING_REQUIRED_PARAMETER", "A required field / parameter is missing.", "/payment_source")
+        if not isinstance(source, dict) or not (
+            isinstance(source.get("card"), dict) or isinstance(source.get("paypal"), dict)
+        ):
+            raise PayPalError(
+                400, "MISSING_REQUIRED_PARAMETER", "A required field / parameter is missing.", "/payment_source"
+            )
         customer = body.get("customer") if isinstance(body.get("customer"), dict) else {}
-        record: dict[str, Any] = {"id": self.state.token("", 17), "customer_id": customer.get("id") or self.state.token("", 10).lower(),
-                                  "payment_token": None, "payer": None, "return_url": None, "cancel_url": None}
+        record: dict[str, Any] = {
+            "id": self.state.token("", 17),
+            "customer_id": customer.get("id") or self.state.token("", 10).lower(),
+            "payment_token": None,
+            "payer": None,
+            "return_url": None,
+            "cancel_url": None,
+        }
         if isinstance(source.get("card"), dict):
             card = source["card"]
             number = cards.digits(card.get("number"))
             year, _, month = str(card.get("expiry") or "").partition("-")
             if not cards.valid_number(number) or not (year.isdigit() and month.isdigit() and 1 <= int(month) <= 12):
-                raise PayPalError(400, "INVALID_PARAMETER_SYNTAX", "The value of a field does not conform to the expected format.",
-                                  "/payment_source/card")
+                raise PayPalError(
+                    400,
+                    "INVALID_PARAMETER_SYNTAX",
+                    "The value of a field does not conform to the expected format.",
+                    "/payment_source/card",
+                )
             if cards.expired(int(year), int(month), self.state.now()):
                 raise PayPalError(422, "CARD_EXPIRED", "The card is expired.", "/payment_source/card/expiry")
-            record.update(kind="card", status="APPROVED", number=number, expiry=f"{year}-{month}",
-                          brand=BRANDS.get(number[:1], "VISA"))
+            record.update(
+                kind="card",
+                status="APPROVED",
+                number=number,
+                expiry=f"{year}-{month}",
+                brand=BRANDS.get(number[:1], "VISA"),
+            )
         else:
             context = source["paypal"].get("experience_context") or {}
             for key in ("return_url", "cancel_url"):
                 if not context.get(key):
-                    raise PayPalError(400, "MISSING_REQUIRED_PARAMETER", "A required field / parameter is missing.",
-                                      f"/payment_source/paypal/experience_context/{key}")
+                    raise PayPalError(
+                        400,
+                        "MISSING_REQUIRED_PARAMETER",
+                        "A required field / parameter is missing.",
+                        f"/payment_source/paypal/experience_context/{key}",
+                    )
                 if not targets.is_allowed(context[key], self.config, request.scope):
-                    raise PayPalError(422, "INVALID_PARAMETER_VALUE", "The value of a field is invalid: the URL's origin is "
-                                      "not allowed by the simulator (PGSIM_ALLOWED_ORIGINS).",
-                                      f"/payment_source/paypal/experience_context/{key}")
-            record.update(kind="paypal", status="PAYER_ACTION_REQUIRED", return_url=context["return_url"],
-                          cancel_url=context["cancel_url"], number=cards.DEFAULT_CARD)
+                    raise PayPalError(
+                        422,
+                        "INVALID_PARAMETER_VALUE",
+                        "The value of a field is invalid: the URL's origin is "
+                        "not allowed by the simulator (PGSIM_ALLOWED_ORIGINS).",
+                        f"/payment_source/paypal/experience_context/{key}",
+                    )
+            record.update(
+                kind="paypal",
+                status="PAYER_ACTION_REQUIRED",
+                return_url=context["return_url"],
+                cancel_url=context["cancel_url"],
+                number=cards.DEFAULT_CARD,
+            )
         self.state.paypal_setup_tokens[record["id"]] = record
         return 201, "setup_token", record["id"]
 
     async def get_setup_token(self, request: Request) -> Response:
         def handler(r: Request, _params: dict) -> tuple[int, str, str]:
             return 200, "setup_token", self._setup_token(r.path_params["id"])["id"]
+
         return await self._call(request, handler)
 
     def _setup_token(self, token_id: str) -> dict:
@@ -145,27 +204,49 @@ class PayPalVault:
     def _create_payment_token(self, request: Request, body: dict) -> tuple[int, str, str]:
         from .paypal import PayPalError
 
-        token = (body.get("payment_source") or {}).get("token") if isinstance(body.get("payment_source"), dict) else None
+        token = (
+            (body.get("payment_source") or {}).get("token") if isinstance(body.get("payment_source"), dict) else None
+        )
         if not isinstance(token, dict) or not token.get("id"):
-            raise PayPalError(400, "MISSING_REQUIRED_PARAMETER", "A required field / parameter is missing.", "/payment_source/token")
+            raise PayPalError(
+                400, "MISSING_REQUIRED_PARAMETER", "A required field / parameter is missing.", "/payment_source/token"
+            )
         if token.get("type") != "SETUP_TOKEN":
-            raise PayPalError(422, "INVALID_PARAMETER_VALUE", "pgsim vaults setup tokens only (type SETUP_TOKEN).",
-                              "/payment_source/token/type")
+            raise PayPalError(
+                422,
+                "INVALID_PARAMETER_VALUE",
+                "pgsim vaults setup tokens only (type SETUP_TOKEN).",
+                "/payment_source/token/type",
+            )
         setup = self.state.paypal_setup_tokens.get(str(token["id"]))
         if setup is None:
-            raise PayPalError(404, "INVALID_RESOURCE_ID", "Specified resource ID does not exist.", "/payment_source/token/id")
+            raise PayPalError(
+                404, "INVALID_RESOURCE_ID", "Specified resource ID does not exist.", "/payment_source/token/id"
+            )
         if setup["status"] != "APPROVED":
-            raise PayPalError(422, "SETUP_TOKEN_NOT_APPROVED", "The setup token has not been approved by the payer.",
-                              "/payment_source/token/id")
+            raise PayPalError(
+                422,
+                "SETUP_TOKEN_NOT_APPROVED",
+                "The setup token has not been approved by the payer.",
+                "/payment_source/token/id",
+            )
         if setup["payment_token"]:
             return 200, "payment_token", setup["payment_token"]
         record = {k: setup.get(k) for k in ("kind", "customer_id", "number", "expiry", "brand", "payer")}
-        record.update(id=self.state.token("", 10).lower(), decline=cards.charge_outcome(setup["number"]),
-                      create_time=self.state.now())
+        record.update(
+            id=self.state.token("", 10).lower(),
+            decline=cards.charge_outcome(setup["number"]),
+            create_time=self.state.now(),
+        )
         self.state.paypal_payment_tokens[record["id"]] = record
         setup.update(payment_token=record["id"], status="VAULTED")
-        self._send(request, "VAULT.PAYMENT-TOKEN.CREATED", "payment_token", self.payment_token_object(record, request),
-                   "A payment token has been created.")
+        self._send(
+            request,
+            "VAULT.PAYMENT-TOKEN.CREATED",
+            "payment_token",
+            self.payment_token_object(record, request),
+            "A payment token has been created.",
+        )
         return 201, "payment_token", record["id"]
 
     async def payment_token(self, request: Request) -> Response:
@@ -183,8 +264,13 @@ class PayPalVault:
         if answer.status_code != 200:
             return answer
         record = self.state.paypal_payment_tokens.pop(request.path_params["id"])
-        self._send(request, "VAULT.PAYMENT-TOKEN.DELETED", "payment_token", {"id": record["id"]},
-                   "A payment token has been deleted.")
+        self._send(
+            request,
+            "VAULT.PAYMENT-TOKEN.DELETED",
+            "payment_token",
+            {"id": record["id"]},
+            "A payment token has been deleted.",
+        )
         self.state.save()
         return Response(status_code=204)
 
@@ -196,10 +282,14 @@ class PayPalVault:
         if setup["status"] != "PAYER_ACTION_REQUIRED":
             return hosted.message_page(request, "PayPal", f"This setup token is {setup['status']}.", 409)
         if request.method == "GET":
-            return hosted.checkout_page(request, "PayPal: save PayPal for future payments",
-                                        [("Setup token", setup["id"])], action_url=str(request.url),
-                                        hidden={"card_number": cards.DEFAULT_CARD, "expiry": cards.DEFAULT_EXPIRY},
-                                        approve_label="Agree and continue (log in as sandbox buyer)")
+            return hosted.checkout_page(
+                request,
+                "PayPal: save PayPal for future payments",
+                [("Setup token", setup["id"])],
+                action_url=str(request.url),
+                hidden={"card_number": cards.DEFAULT_CARD, "expiry": cards.DEFAULT_EXPIRY},
+                approve_label="Agree and continue (log in as sandbox buyer)",
+            )
         form = await read_form(request)
         number = cards.digits(form.get("card_number") or cards.DEFAULT_CARD)
         year, _, month = str(form.get("expiry") or cards.DEFAULT_EXPIRY).partition("-")
@@ -209,11 +299,20 @@ class PayPalVault:
         from .paypal import ACCOUNT_ID_ALPHABET
 
         payer_id = "".join(secrets.choice(ACCOUNT_ID_ALPHABET) for _ in range(13))
-        setup.update(status="APPROVED", number=number, payer={
-            "name": {"given_name": "Sandbox", "surname": "Buyer"}, "email_address": "buyer@pgsim.example", "payer_id": payer_id})
+        setup.update(
+            status="APPROVED",
+            number=number,
+            payer={
+                "name": {"given_name": "Sandbox", "surname": "Buyer"},
+                "email_address": "buyer@pgsim.example",
+                "payer_id": payer_id,
+            },
+        )
         self.state.save()
-        return RedirectResponse(with_query(setup["return_url"], approval_token_id=setup["id"],
-                                           approval_session_id=setup["id"]), status_code=303)
+        return RedirectResponse(
+            with_query(setup["return_url"], approval_token_id=setup["id"], approval_session_id=setup["id"]),
+            status_code=303,
+        )
 
     # --- Orders v2 with a vault_id ---------------------------------------------------------------------
     def vaulted_source(self, body: dict) -> tuple[str, str] | None:
@@ -232,24 +331,46 @@ class PayPalVault:
 
         record = self.state.paypal_payment_tokens.get(vault_id)
         if record is None:
-            raise PayPalError(404, "INVALID_RESOURCE_ID", "Specified resource ID does not exist.",
-                              f"/payment_source/{kind}/vault_id")
+            raise PayPalError(
+                404, "INVALID_RESOURCE_ID", "Specified resource ID does not exist.", f"/payment_source/{kind}/vault_id"
+            )
         if record["kind"] != kind:  # the issue and text of Orders v2's 422 list
-            raise PayPalError(422, "MISMATCHED_VAULT_ID_TO_PAYMENT_SOURCE", "The vault_id does not match the payment_source "
-                              "provided. Please verify that the vault_id token used refers to the matching payment_source "
-                              "and try again. For example, a PayPal token cannot be passed in the vault_id field in the "
-                              "payment_source.card object.", f"/payment_source/{kind}/vault_id")
+            raise PayPalError(
+                422,
+                "MISMATCHED_VAULT_ID_TO_PAYMENT_SOURCE",
+                "The vault_id does not match the payment_source "
+                "provided. Please verify that the vault_id token used refers to the matching payment_source "
+                "and try again. For example, a PayPal token cannot be passed in the vault_id field in the "
+                "payment_source.card object.",
+                f"/payment_source/{kind}/vault_id",
+            )
         decline = record.get("decline") or (cards.DECLINED if order["declined"] else None)
         if decline and kind == "paypal":
-            self._send(request, "PAYMENT.CAPTURE.DECLINED", "capture", {"order_id": order["id"], "status": "DECLINED"},
-                       "A payment capture was declined")
+            self._send(
+                request,
+                "PAYMENT.CAPTURE.DECLINED",
+                "capture",
+                {"order_id": order["id"], "status": "DECLINED"},
+                "A payment capture was declined",
+            )
             # create order's text (with its two spaces) as Orders v2's 422 list gives it
-            raise PayPalError(422, "INSTRUMENT_DECLINED", "The instrument presented  was either declined by the processor "
-                              "or bank, or it can't be used for this payment.")
+            raise PayPalError(
+                422,
+                "INSTRUMENT_DECLINED",
+                "The instrument presented  was either declined by the processor "
+                "or bank, or it can't be used for this payment.",
+            )
         now = self.state.now()
         capture_id = self.state.token("", 17)
-        capture: dict[str, Any] = {"id": capture_id, "order_id": order["id"], "status": "DECLINED" if decline else "COMPLETED",
-                                   "amount": order["total"], "refunded": 0, "create_time": now, "update_time": now}
+        capture: dict[str, Any] = {
+            "id": capture_id,
+            "order_id": order["id"],
+            "status": "DECLINED" if decline else "COMPLETED",
+            "amount": order["total"],
+            "refunded": 0,
+            "create_time": now,
+            "update_time": now,
+        }
         if kind == "card":
             code, name = PROCESSOR[decline] if decline else ("0000", "APPROVED")
             capture["processor_response"] = {"avs_code": "Y", "cvv_code": "X", "response_code": code}
@@ -257,4 +378,10 @@ class PayPalVault:
         self.state.paypal_captures[capture_id] = capture
         order.update(status="COMPLETED", capture_id=capture_id, update_time=now, vault=(kind, vault_id))
         event = "PAYMENT.CAPTURE.DECLINED" if decline else "PAYMENT.CAPTURE.COMPLETED"
-        self._send(request, event, "capture", self.capture_object(capture_id, request), f"A payment capture: {capture['status']}")
+        self._send(
+            request,
+            event,
+            "capture",
+            self.capture_object(capture_id, request),
+            f"A payment capture: {capture['status']}",
+        )

@@ -11,30 +11,54 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import hosted, targets
+from .core import (
+    BadBody,
+    Provider,
+    as_int,
+    base_url,
+    is_declined,
+    magic_outcome,
+    positive_int,
+    read_form,
+    read_params,
+    with_query,
+)
 from .portone_billing import PortOneBilling
-from .core import BadBody, Provider, as_int, base_url, is_declined, magic_outcome, positive_int, read_form, read_params, with_query
 
 MERCHANT_ID = "merchant-pgsim"
 # PortOne V2's Bank enum (../shared/specs/portone-v2.openapi.json), for refundAccount.bank.
-BANKS = set("""
+BANKS = set(
+    """
 BANK_OF_KOREA KDB IBK KOOKMIN SUHYUP KEXIM NONGHYUP LOCAL_NONGHYUP WOORI STANDARD_CHARTERED CITI SUHYUP_FEDERATION
 DAEGU BUSAN KWANGJU JEJU JEONBUK KYONGNAM KFCC SHINHYUP SAVINGS_BANK MORGAN_STANLEY HSBC DEUTSCHE JPMC MIZUHO MUFG
 BANK_OF_AMERICA BNP_PARIBAS ICBC BANK_OF_CHINA NFCF UOB BOCOM CCB POST KODIT KIBO HANA SHINHAN K_BANK KAKAO TOSS
-MISC_FOREIGN SGI KCIS""".split())
-CHANNEL = {"type": "TEST", "id": "channel-id-pgsim", "key": "channel-key-pgsim", "name": "pgsim",
-           "pgProvider": "INICIS_V2", "pgMerchantId": "INIpayTest"}
+MISC_FOREIGN SGI KCIS""".split()
+)
+CHANNEL = {
+    "type": "TEST",
+    "id": "channel-id-pgsim",
+    "key": "channel-key-pgsim",
+    "name": "pgsim",
+    "pgProvider": "INICIS_V2",
+    "pgMerchantId": "INIpayTest",
+}
 IDEMPOTENCY_TTL = 3 * 3600
-WEBHOOK_TYPES = {"PAID": "Transaction.Paid", "VIRTUAL_ACCOUNT_ISSUED": "Transaction.VirtualAccountIssued",
-                 "FAILED": "Transaction.Failed", "CANCELLED": "Transaction.Cancelled",
-                 "PARTIAL_CANCELLED": "Transaction.PartialCancelled", "READY": "Transaction.Ready"}
+WEBHOOK_TYPES = {
+    "PAID": "Transaction.Paid",
+    "VIRTUAL_ACCOUNT_ISSUED": "Transaction.VirtualAccountIssued",
+    "FAILED": "Transaction.Failed",
+    "CANCELLED": "Transaction.Cancelled",
+    "PARTIAL_CANCELLED": "Transaction.PartialCancelled",
+    "READY": "Transaction.Ready",
+}
 
 
 class PortOneError(Exception):
@@ -107,9 +131,16 @@ class PortOne(PortOneBilling, Provider):
             if entry["fingerprint"] != fingerprint:
                 raise PortOneError(400, "INVALID_REQUEST", "Idempotency-Key was already used for a different request")
             if entry["status"] is None:
-                raise PortOneError(409, "IDEMPOTENCY_OUTSTANDING_REQUEST", "같은 Idempotency-Key의 요청이 처리 중입니다.")
+                raise PortOneError(
+                    409, "IDEMPOTENCY_OUTSTANDING_REQUEST", "같은 Idempotency-Key의 요청이 처리 중입니다."
+                )
             return entry["status"], entry["body"]
-        entry = cache[key] = {"fingerprint": fingerprint, "status": None, "body": None, "expires_at": now + IDEMPOTENCY_TTL}
+        entry = cache[key] = {
+            "fingerprint": fingerprint,
+            "status": None,
+            "body": None,
+            "expires_at": now + IDEMPOTENCY_TTL,
+        }
         try:
             status, body = handler(request, params)
         except PortOneError as exc:
@@ -129,13 +160,28 @@ class PortOne(PortOneBilling, Provider):
         cancelled_tax_free = sum(c["taxFreeAmount"] for c in p["cancellations"])
         paid = p["totalAmount"] if p["status"] in ("PAID", "PARTIAL_CANCELLED", "CANCELLED") else 0
         body: dict[str, Any] = {
-            "status": p["status"], "id": p["id"], "transactionId": p["transactionId"], "merchantId": MERCHANT_ID,
-            "storeId": p["storeId"], "version": "V2", "requestedAt": t(p["requestedAt"]),
-            "updatedAt": t(p["updatedAt"]), "statusChangedAt": t(p["statusChangedAt"]), "orderName": p["orderName"],
-            "amount": {"total": p["totalAmount"], "taxFree": p["taxFreeAmount"], "vat": p["vat"],
-                       "supply": p["totalAmount"] - p["taxFreeAmount"] - p["vat"], "discount": 0, "paid": paid,
-                       "cancelled": cancelled, "cancelledTaxFree": cancelled_tax_free},
-            "currency": p["currency"], "customer": p["customer"],
+            "status": p["status"],
+            "id": p["id"],
+            "transactionId": p["transactionId"],
+            "merchantId": MERCHANT_ID,
+            "storeId": p["storeId"],
+            "version": "V2",
+            "requestedAt": t(p["requestedAt"]),
+            "updatedAt": t(p["updatedAt"]),
+            "statusChangedAt": t(p["statusChangedAt"]),
+            "orderName": p["orderName"],
+            "amount": {
+                "total": p["totalAmount"],
+                "taxFree": p["taxFreeAmount"],
+                "vat": p["vat"],
+                "supply": p["totalAmount"] - p["taxFreeAmount"] - p["vat"],
+                "discount": 0,
+                "paid": paid,
+                "cancelled": cancelled,
+                "cancelledTaxFree": cancelled_tax_free,
+            },
+            "currency": p["currency"],
+            "customer": p["customer"],
             "origin": {"platformType": "PC", "ipAddress": p["ipAddress"]},
         }
         if p.get("customData") is not None:
@@ -190,7 +236,9 @@ class PortOne(PortOneBilling, Provider):
         return JSONResponse({"accessToken": token, "refreshToken": self.state.token("pgsim-rt-", 32)})
 
     async def get_payment(self, request: Request) -> Response:
-        return await self._call(request, lambda r, params: (200, self.payment_object(self._payment(r.path_params["payment_id"]))), False)
+        return await self._call(
+            request, lambda r, params: (200, self.payment_object(self._payment(r.path_params["payment_id"]))), False
+        )
 
     async def pre_register(self, request: Request) -> Response:
         return await self._call(request, self._pre_register, True)
@@ -205,10 +253,15 @@ class PortOne(PortOneBilling, Provider):
             tax_free = as_int(params.get("taxFreeAmount"))
         except ValueError:
             raise PortOneError(400, "INVALID_REQUEST", "totalAmount and taxFreeAmount must be integers")
-        if (total is not None and total <= 0) or (tax_free is not None and (tax_free < 0 or tax_free > (total or tax_free))):
+        if (total is not None and total <= 0) or (
+            tax_free is not None and (tax_free < 0 or tax_free > (total or tax_free))
+        ):
             raise PortOneError(400, "INVALID_REQUEST", "totalAmount must be positive and taxFreeAmount within it")
-        self.state.portone_prepared[payment_id] = {"totalAmount": total, "taxFreeAmount": tax_free,
-                                                   "currency": params.get("currency")}
+        self.state.portone_prepared[payment_id] = {
+            "totalAmount": total,
+            "taxFreeAmount": tax_free,
+            "currency": params.get("currency"),
+        }
         return 200, {}
 
     async def cancel(self, request: Request) -> Response:
@@ -232,31 +285,56 @@ class PortOne(PortOneBilling, Provider):
         if (p.get("method") or {}).get("type") == "PaymentMethodVirtualAccount":
             # A deposit is given back by bank transfer: the buyer's account is required (refundAccount).
             account = params.get("refundAccount")
-            if not isinstance(account, dict) or not all(str(account.get(k) or "").strip() for k in ("bank", "number", "holderName")):
-                raise PortOneError(400, "INVALID_REQUEST", "가상계좌 결제 취소에는 환불 계좌(refundAccount: bank, number, holderName)가 필요합니다.")
+            if not isinstance(account, dict) or not all(
+                str(account.get(k) or "").strip() for k in ("bank", "number", "holderName")
+            ):
+                raise PortOneError(
+                    400,
+                    "INVALID_REQUEST",
+                    "가상계좌 결제 취소에는 환불 계좌(refundAccount: bank, number, holderName)가 필요합니다.",
+                )
             if account["bank"] not in BANKS:
-                raise PortOneError(400, "INVALID_REQUEST", f"refundAccount.bank: 알 수 없는 은행({account['bank']})입니다.")
+                raise PortOneError(
+                    400, "INVALID_REQUEST", f"refundAccount.bank: 알 수 없는 은행({account['bank']})입니다."
+                )
         cancellable = p["totalAmount"] - sum(c["totalAmount"] for c in p["cancellations"])
         cancellable_tax_free = p["taxFreeAmount"] - sum(c["taxFreeAmount"] for c in p["cancellations"])
         if current is not None and current != cancellable:
-            raise PortOneError(409, "CANCELLABLE_AMOUNT_CONSISTENCY_BROKEN",
-                               f"취소 가능 잔액({cancellable})이 요청의 currentCancellableAmount({current})와 다릅니다.")
+            raise PortOneError(
+                409,
+                "CANCELLABLE_AMOUNT_CONSISTENCY_BROKEN",
+                f"취소 가능 잔액({cancellable})이 요청의 currentCancellableAmount({current})와 다릅니다.",
+            )
         amount = cancellable if amount is None else amount
         if amount <= 0:
             raise PortOneError(400, "INVALID_REQUEST", "amount must be positive")
         if amount > cancellable:
-            raise PortOneError(409, "CANCEL_AMOUNT_EXCEEDS_CANCELLABLE_AMOUNT",
-                               f"취소 금액({amount})이 취소 가능 금액({cancellable})을 초과합니다.")
+            raise PortOneError(
+                409,
+                "CANCEL_AMOUNT_EXCEEDS_CANCELLABLE_AMOUNT",
+                f"취소 금액({amount})이 취소 가능 금액({cancellable})을 초과합니다.",
+            )
         if tax_free > cancellable_tax_free or tax_free > amount:
-            raise PortOneError(409, "CANCEL_TAX_FREE_AMOUNT_EXCEEDS_CANCELLABLE_TAX_FREE_AMOUNT",
-                               "취소 면세 금액이 취소 가능 면세 금액을 초과합니다.")
+            raise PortOneError(
+                409,
+                "CANCEL_TAX_FREE_AMOUNT_EXCEEDS_CANCELLABLE_TAX_FREE_AMOUNT",
+                "취소 면세 금액이 취소 가능 면세 금액을 초과합니다.",
+            )
         if vat is None:
             vat = (amount - tax_free + 5) // 11
         now = self.state.now()
         cancellation = {
-            "status": "SUCCEEDED", "id": "cancel-" + uuid.uuid4().hex[:20], "pgCancellationId": "pgsim" + self.state.digits(15),
-            "totalAmount": amount, "taxFreeAmount": tax_free, "vatAmount": vat, "reason": params["reason"],
-            "requestedAt": now, "cancelledAt": now, "receiptUrl": p["receiptUrl"], "trigger": "API",
+            "status": "SUCCEEDED",
+            "id": "cancel-" + uuid.uuid4().hex[:20],
+            "pgCancellationId": "pgsim" + self.state.digits(15),
+            "totalAmount": amount,
+            "taxFreeAmount": tax_free,
+            "vatAmount": vat,
+            "reason": params["reason"],
+            "requestedAt": now,
+            "cancelledAt": now,
+            "receiptUrl": p["receiptUrl"],
+            "trigger": "API",
         }
         p["cancellations"].append(cancellation)
         p["cancelledAt"] = now
@@ -296,7 +374,12 @@ class PortOne(PortOneBilling, Provider):
         total = positive_int(params.get("totalAmount"))
         payment_id = params.get("paymentId")
         if not payment_id or not params.get("orderName") or total is None:
-            return hosted.message_page(request, "PortOne checkout", "paymentId, orderName and a positive integer totalAmount are required.", 400)
+            return hosted.message_page(
+                request,
+                "PortOne checkout",
+                "paymentId, orderName and a positive integer totalAmount are required.",
+                400,
+            )
         if params.get("storeId") not in (None, "", self.config.portone_store_id):
             return hosted.message_page(request, "PortOne checkout", f"Unknown storeId {params['storeId']}.", 403)
         refused = targets.refused([params.get("redirectUrl"), *self._notice_urls(params)], self.config, request.scope)
@@ -304,7 +387,9 @@ class PortOne(PortOneBilling, Provider):
             return hosted.refused_target_page(request, "PortOne checkout", refused)
         existing = self.state.portone_payments.get(payment_id)
         if existing and existing["status"] not in ("READY", "FAILED"):
-            return hosted.message_page(request, "PortOne checkout", f"Payment {payment_id} is already {existing['status']}.", 409)
+            return hosted.message_page(
+                request, "PortOne checkout", f"Payment {payment_id} is already {existing['status']}.", 409
+            )
         if request.method == "POST":
             choice = {"outcome": params.get("action"), "amount": params.get("tamper_amount")}
         else:
@@ -312,12 +397,19 @@ class PortOne(PortOneBilling, Provider):
         if choice is None:
             hidden = {k: v for k, v in params.items() if k not in ("action", "tamper_amount")}
             return hosted.checkout_page(
-                request, "PortOne checkout",
-                [("Order", params["orderName"]), ("Amount", f"{total} {params.get('currency') or 'KRW'}"),
-                 ("paymentId", payment_id), ("Method", params.get("payMethod") or "CARD")],
+                request,
+                "PortOne checkout",
+                [
+                    ("Order", params["orderName"]),
+                    ("Amount", f"{total} {params.get('currency') or 'KRW'}"),
+                    ("paymentId", payment_id),
+                    ("Method", params.get("payMethod") or "CARD"),
+                ],
                 action_url=f"{base_url(request)}/portone/checkout",
                 hidden=hidden,
-                approve_label="Issue virtual account" if params.get("payMethod") == "VIRTUAL_ACCOUNT" else "Approve payment",
+                approve_label="Issue virtual account"
+                if params.get("payMethod") == "VIRTUAL_ACCOUNT"
+                else "Approve payment",
                 amount=total,
             )
         return self._finish(request, params, total, choice)
@@ -334,24 +426,51 @@ class PortOne(PortOneBilling, Provider):
         payment_id = params["paymentId"]
         tax_free = min(as_int(params.get("taxFreeAmount")) or 0, total)
         p = {
-            "id": payment_id, "transactionId": str(uuid.uuid4()), "status": "READY",
-            "storeId": self.config.portone_store_id, "orderName": params["orderName"], "totalAmount": total,
-            "taxFreeAmount": tax_free, "vat": (total - tax_free + 5) // 11, "currency": params.get("currency") or "KRW",
-            "customer": {k: v for k, v in {"fullName": params.get("customer.fullName"), "email": params.get("customer.email"),
-                                            "phoneNumber": params.get("customer.phoneNumber")}.items() if v},
+            "id": payment_id,
+            "transactionId": str(uuid.uuid4()),
+            "status": "READY",
+            "storeId": self.config.portone_store_id,
+            "orderName": params["orderName"],
+            "totalAmount": total,
+            "taxFreeAmount": tax_free,
+            "vat": (total - tax_free + 5) // 11,
+            "currency": params.get("currency") or "KRW",
+            "customer": {
+                k: v
+                for k, v in {
+                    "fullName": params.get("customer.fullName"),
+                    "email": params.get("customer.email"),
+                    "phoneNumber": params.get("customer.phoneNumber"),
+                }.items()
+                if v
+            },
             "ipAddress": request.client.host if request.client else "127.0.0.1",
-            "requestedAt": now, "updatedAt": now, "statusChangedAt": now, "paidAt": None, "failedAt": None,
-            "cancelledAt": None, "cancellations": [], "failure": None, "pgTxId": "pgsim" + self.state.digits(15),
+            "requestedAt": now,
+            "updatedAt": now,
+            "statusChangedAt": now,
+            "paidAt": None,
+            "failedAt": None,
+            "cancelledAt": None,
+            "cancellations": [],
+            "failure": None,
+            "pgTxId": "pgsim" + self.state.digits(15),
             "receiptUrl": f"{base_url(request)}/portone/receipts/{payment_id}",
             "noticeUrls": self._notice_urls(params),
-            "method": {"type": "PaymentMethodCard", "approvalNumber": self.state.digits(8),
-                       "installmentMonth": 0, "card": {"name": "신한카드", "number": "42200000****1234"}},
+            "method": {
+                "type": "PaymentMethodCard",
+                "approvalNumber": self.state.digits(8),
+                "installmentMonth": 0,
+                "card": {"name": "신한카드", "number": "42200000****1234"},
+            },
             "customData": params.get("customData"),
         }
         prepared = self.state.portone_prepared.get(payment_id)
         error = None
         if prepared and prepared.get("totalAmount") is not None and prepared["totalAmount"] != total:
-            error = ("PG_PROVIDER", f"사전 등록된 금액({prepared['totalAmount']})과 결제 요청 금액({total})이 다릅니다.")
+            error = (
+                "PG_PROVIDER",
+                f"사전 등록된 금액({prepared['totalAmount']})과 결제 요청 금액({total})이 다릅니다.",
+            )
         elif outcome == "cancel":
             error = ("FAILURE_TYPE_PG", "사용자가 결제를 취소하였습니다.")
         elif outcome == "fail" or is_declined(params.get("orderName")):
@@ -362,10 +481,15 @@ class PortOne(PortOneBilling, Provider):
             p["failure"] = {"reason": error[1], "pgCode": "F0004", "pgMessage": error[1]}
             self._set_status(p, "FAILED")
         elif params.get("payMethod") == "VIRTUAL_ACCOUNT":
-            p["method"] = {"type": "PaymentMethodVirtualAccount", "bank": "KOOKMIN",
-                           "accountNumber": "pgsim" + self.state.digits(10), "remitteeName": "(주)비드카트",
-                           "accountType": "NORMAL", "expiredAt": self.state.rfc3339(now + self.config.vbank_due_seconds),
-                           "issuedAt": self.state.rfc3339(now)}
+            p["method"] = {
+                "type": "PaymentMethodVirtualAccount",
+                "bank": "KOOKMIN",
+                "accountNumber": "pgsim" + self.state.digits(10),
+                "remitteeName": "(주)비드카트",
+                "accountType": "NORMAL",
+                "expiredAt": self.state.rfc3339(now + self.config.vbank_due_seconds),
+                "issuedAt": self.state.rfc3339(now),
+            }
             self._set_status(p, "VIRTUAL_ACCOUNT_ISSUED")
         else:
             p["paidAt"] = now
@@ -379,11 +503,15 @@ class PortOne(PortOneBilling, Provider):
             return RedirectResponse(with_query(params["redirectUrl"], **result), status_code=303)
         vbank = None
         if p["status"] == "VIRTUAL_ACCOUNT_ISSUED":
-            vbank = {"name": p["method"]["bank"], "number": p["method"]["accountNumber"],
-                     "url": f"{base_url(request)}/portone/vbank/{quote(payment_id, safe='')}"}
+            vbank = {
+                "name": p["method"]["bank"],
+                "number": p["method"]["accountNumber"],
+                "url": f"{base_url(request)}/portone/vbank/{quote(payment_id, safe='')}",
+            }
         text = f"Payment failed: {error[1]}" if error else f"Payment {p['status'].lower()}."
-        return hosted.message_page(request, "PortOne checkout", text, result={"pgsim": "portone", "response": result},
-                                   vbank=vbank)
+        return hosted.message_page(
+            request, "PortOne checkout", text, result={"pgsim": "portone", "response": result}, vbank=vbank
+        )
 
     async def vbank_page(self, request: Request) -> Response:
         p = self.state.portone_payments.get(request.path_params["payment_id"])
@@ -395,9 +523,15 @@ class PortOne(PortOneBilling, Provider):
             return hosted.message_page(request, "Virtual account", "Deposit received. The shop has been notified.")
         if p["status"] != "VIRTUAL_ACCOUNT_ISSUED":
             return hosted.message_page(request, "Virtual account", f"This payment is {p['status']}.")
-        return hosted.vbank_page(request, [
-            ("Bank", p["method"]["bank"]), ("Account", p["method"]["accountNumber"]), ("Amount", p["totalAmount"]),
-            ("paymentId", p["id"])])
+        return hosted.vbank_page(
+            request,
+            [
+                ("Bank", p["method"]["bank"]),
+                ("Account", p["method"]["accountNumber"]),
+                ("Amount", p["totalAmount"]),
+                ("paymentId", p["id"]),
+            ],
+        )
 
     def deposit(self, request: Request, p: dict) -> bool:
         if p["status"] != "VIRTUAL_ACCOUNT_ISSUED":

@@ -70,12 +70,29 @@ class PortOneBilling:
 
         t = self.state.rfc3339
         body: dict[str, Any] = {
-            "status": k["status"], "billingKey": k["billingKey"], "merchantId": MERCHANT_ID, "storeId": k["storeId"],
-            "methods": [{"type": "BillingKeyPaymentMethodCard",
-                         "card": {"publisher": "361", "issuer": "361", "brand": "LOCAL", "type": "CREDIT",
-                                  "ownerType": "PERSONAL", "bin": k["number"][:6], "name": k["cardName"],
-                                  "number": k["number"]}}],
-            "channels": [CHANNEL], "customer": k["customer"], "requestedAt": t(k["issuedAt"]), "issuedAt": t(k["issuedAt"]),
+            "status": k["status"],
+            "billingKey": k["billingKey"],
+            "merchantId": MERCHANT_ID,
+            "storeId": k["storeId"],
+            "methods": [
+                {
+                    "type": "BillingKeyPaymentMethodCard",
+                    "card": {
+                        "publisher": "361",
+                        "issuer": "361",
+                        "brand": "LOCAL",
+                        "type": "CREDIT",
+                        "ownerType": "PERSONAL",
+                        "bin": k["number"][:6],
+                        "name": k["cardName"],
+                        "number": k["number"],
+                    },
+                }
+            ],
+            "channels": [CHANNEL],
+            "customer": k["customer"],
+            "requestedAt": t(k["issuedAt"]),
+            "issuedAt": t(k["issuedAt"]),
         }
         for field in ("issueId", "issueName", "customData"):
             if k.get(field):
@@ -91,20 +108,28 @@ class PortOneBilling:
         customer = params.get("customer") if isinstance(params.get("customer"), dict) else {}
         key = "billing-key-" + str(uuid.uuid4())
         record = {
-            "billingKey": key, "status": "ISSUED", "storeId": self.config.portone_store_id,
-            "number": cards.masked(number), "cardName": cards.brand(number),
+            "billingKey": key,
+            "status": "ISSUED",
+            "storeId": self.config.portone_store_id,
+            "number": cards.masked(number),
+            "cardName": cards.brand(number),
             "customer": {"id": customer["id"]} if customer.get("id") else {},
-            "issueId": params.get("issueId"), "issueName": params.get("issueName"),
+            "issueId": params.get("issueId"),
+            "issueName": params.get("issueName"),
             "customData": params.get("customData") if isinstance(params.get("customData"), str) else None,
-            "issuedAt": self.state.now(), "deletedAt": None,
+            "issuedAt": self.state.now(),
+            "deletedAt": None,
             "decline": cards.charge_outcome(number),  # kept with the key, never shown
         }
         self.state.portone_billing_keys[key] = record
         return record
 
     def _billing_webhook(self, request: Request, event_type: str, record: dict, urls: list[str]) -> None:
-        event = {"type": event_type, "timestamp": self.state.rfc3339(self.state.now()),
-                 "data": {"storeId": record["storeId"], "billingKey": record["billingKey"]}}
+        event = {
+            "type": event_type,
+            "timestamp": self.state.rfc3339(self.state.now()),
+            "data": {"storeId": record["storeId"], "billingKey": record["billingKey"]},
+        }
         for url in urls or [self.config.portone_webhook_url]:
             self.sim.outbox.enqueue("portone", url, event, "msg_" + uuid.uuid4().hex, base_url(request))
 
@@ -126,8 +151,9 @@ class PortOneBilling:
             raise PortOneError(404, "CHANNEL_NOT_FOUND", "요청된 채널이 존재하지 않습니다.")
         number = cards.digits(credential.get("number"))
         year, month = str(credential.get("expiryYear") or ""), str(credential.get("expiryMonth") or "")
-        if not cards.valid_number(number) or not (len(year) == 2 and year.isdigit() and month.isdigit()
-                                                  and 1 <= int(month) <= 12):
+        if not cards.valid_number(number) or not (
+            len(year) == 2 and year.isdigit() and month.isdigit() and 1 <= int(month) <= 12
+        ):
             raise PortOneError(400, "INVALID_REQUEST", "카드 번호(숫자 14~16자리)와 유효기간(YY, MM)을 확인해 주세요.")
         notice = self._notice_urls(params)
         if targets.refused(notice, self.config, request.scope):
@@ -137,13 +163,21 @@ class PortOneBilling:
             return 502, {"type": "PG_PROVIDER", "message": record[1], "pgCode": record[0], "pgMessage": record[1]}
         if params.get("skipWebhook") is not True:
             self._billing_webhook(request, "BillingKey.Issued", record, notice)
-        return 200, {"billingKeyInfo": {"billingKey": record["billingKey"], "channels": [CHANNEL],
-                                        "issuedAt": self.state.rfc3339(record["issuedAt"])}}
+        return 200, {
+            "billingKeyInfo": {
+                "billingKey": record["billingKey"],
+                "channels": [CHANNEL],
+                "issuedAt": self.state.rfc3339(record["issuedAt"]),
+            }
+        }
 
     async def billing_key(self, request: Request) -> Response:
         if request.method == "GET":
-            return await self._call(request, lambda r, params: (200, self.billing_key_object(
-                self._billing_key(r.path_params["billing_key"]))), False)
+            return await self._call(
+                request,
+                lambda r, params: (200, self.billing_key_object(self._billing_key(r.path_params["billing_key"]))),
+                False,
+            )
         return await self._call(request, self._delete_billing_key, False)  # DELETE: parameters in the query
 
     def _delete_billing_key(self, request: Request, params: dict) -> tuple[int, Any]:
@@ -171,8 +205,16 @@ class PortOneBilling:
             tax_free = as_int(amount.get("taxFree")) or 0 if isinstance(amount, dict) else 0
         except ValueError:
             total = None
-        if not params.get("billingKey") or not params.get("orderName") or not params.get("currency") or not total or total <= 0:
-            raise PortOneError(400, "INVALID_REQUEST", "billingKey, orderName, currency와 양의 amount.total이 필요합니다.")
+        if (
+            not params.get("billingKey")
+            or not params.get("orderName")
+            or not params.get("currency")
+            or not total
+            or total <= 0
+        ):
+            raise PortOneError(
+                400, "INVALID_REQUEST", "billingKey, orderName, currency와 양의 amount.total이 필요합니다."
+            )
         if tax_free < 0 or tax_free > total:
             raise PortOneError(409, "SUM_OF_PARTS_EXCEEDS_TOTAL_AMOUNT", "면세 금액이 전체 결제 금액을 초과합니다.")
         notice = self._notice_urls(params)
@@ -188,18 +230,43 @@ class PortOneBilling:
         customer = params.get("customer") if isinstance(params.get("customer"), dict) else {}
         name = customer.get("name") if isinstance(customer.get("name"), dict) else {}
         p = {
-            "id": payment_id, "transactionId": str(uuid.uuid4()), "status": "READY", "storeId": record["storeId"],
-            "orderName": params["orderName"], "totalAmount": total, "taxFreeAmount": tax_free,
-            "vat": (total - tax_free + 5) // 11, "currency": str(params["currency"]).removeprefix("CURRENCY_"),
-            "customer": {k: v for k, v in {"name": name.get("full"), "email": customer.get("email"),
-                                            "phoneNumber": customer.get("phoneNumber")}.items() if v},
+            "id": payment_id,
+            "transactionId": str(uuid.uuid4()),
+            "status": "READY",
+            "storeId": record["storeId"],
+            "orderName": params["orderName"],
+            "totalAmount": total,
+            "taxFreeAmount": tax_free,
+            "vat": (total - tax_free + 5) // 11,
+            "currency": str(params["currency"]).removeprefix("CURRENCY_"),
+            "customer": {
+                k: v
+                for k, v in {
+                    "name": name.get("full"),
+                    "email": customer.get("email"),
+                    "phoneNumber": customer.get("phoneNumber"),
+                }.items()
+                if v
+            },
             "ipAddress": request.client.host if request.client else "127.0.0.1",
-            "requestedAt": now, "updatedAt": now, "statusChangedAt": now, "paidAt": None, "failedAt": None,
-            "cancelledAt": None, "cancellations": [], "failure": None, "pgTxId": "pgsim" + self.state.digits(15),
-            "receiptUrl": f"{base_url(request)}/portone/receipts/{payment_id}", "noticeUrls": notice,
-            "billingKey": record["billingKey"], "channel": CHANNEL,
-            "method": {"type": "PaymentMethodCard", "approvalNumber": self.state.digits(8),
-                       "card": {"name": record["cardName"], "number": record["number"]}},
+            "requestedAt": now,
+            "updatedAt": now,
+            "statusChangedAt": now,
+            "paidAt": None,
+            "failedAt": None,
+            "cancelledAt": None,
+            "cancellations": [],
+            "failure": None,
+            "pgTxId": "pgsim" + self.state.digits(15),
+            "receiptUrl": f"{base_url(request)}/portone/receipts/{payment_id}",
+            "noticeUrls": notice,
+            "billingKey": record["billingKey"],
+            "channel": CHANNEL,
+            "method": {
+                "type": "PaymentMethodCard",
+                "approvalNumber": self.state.digits(8),
+                "card": {"name": record["cardName"], "number": record["number"]},
+            },
             "customData": params.get("customData") if isinstance(params.get("customData"), str) else None,
         }
         self.state.portone_payments[payment_id] = p
@@ -236,10 +303,14 @@ class PortOneBilling:
         if request.method == "GET":
             hidden = {k: v for k, v in params.items() if k not in ("action",)}
             hidden.update(card_number=cards.DEFAULT_CARD, expiry=cards.DEFAULT_EXPIRY)
-            return hosted.checkout_page(request, title, [("Register a card for", params.get("issueName") or ""),
-                                                         ("issueId", params.get("issueId") or "")],
-                                        action_url=f"{base_url(request)}/portone/billing-key-checkout", hidden=hidden,
-                                        approve_label="Register card")
+            return hosted.checkout_page(
+                request,
+                title,
+                [("Register a card for", params.get("issueName") or ""), ("issueId", params.get("issueId") or "")],
+                action_url=f"{base_url(request)}/portone/billing-key-checkout",
+                hidden=hidden,
+                approve_label="Register card",
+            )
         result: dict[str, Any] = {"transactionType": "ISSUE_BILLING_KEY"}
         if params.get("action") != "approve":
             result.update(code="FAILURE_TYPE_PG", message="사용자가 빌링키 발급을 취소하였습니다.")

@@ -141,7 +141,7 @@ class Store:
                     self.written[(name, key)] = hash(data)
             table.dirty.clear()
             table.deleted.clear()
-        new_attempts = state.attempts[state.attempts.saved:]
+        new_attempts = state.attempts[state.attempts.saved :]
         clock = None if state.clock_offset == state.saved_clock else str(state.clock_offset)
         if not (upserts or deletes or new_attempts or clock is not None):
             return
@@ -152,8 +152,10 @@ class Store:
             if upserts:
                 self.db.executemany("INSERT OR REPLACE INTO records (tbl, key, data) VALUES (?, ?, ?)", upserts)
             if new_attempts:
-                self.db.executemany("INSERT INTO attempts (data) VALUES (?)",
-                                    [(json.dumps(a, ensure_ascii=False),) for a in new_attempts])
+                self.db.executemany(
+                    "INSERT INTO attempts (data) VALUES (?)",
+                    [(json.dumps(a, ensure_ascii=False),) for a in new_attempts],
+                )
             if clock is not None:
                 self.db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('clock_offset', ?)", (clock,))
         state.attempts.saved = len(state.attempts)

@@ -46,8 +46,11 @@ def origin_of(url: str) -> str | None:
 
 def allowed_origins(config: SimConfig, scope: Scope | None = None) -> list[str]:
     """Every origin pgsim may redirect a browser to or deliver a webhook to, for this request."""
-    configured: Iterable[str | None] = (config.iamport_webhook_url, config.portone_webhook_url,
-                                        config.paypal_webhook_url)
+    configured: Iterable[str | None] = (
+        config.iamport_webhook_url,
+        config.portone_webhook_url,
+        config.paypal_webhook_url,
+    )
     origins = [o for o in (origin_of(u) for u in configured if u) if o]
     mounted = config.shop_origins is not None
     for entry in config.allowed_origins:

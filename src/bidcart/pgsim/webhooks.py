@@ -50,9 +50,7 @@ class Outbox:
         self._pending_ids: set[str] = {i for i, d in sim.state.webhooks.items() if d["state"] == "pending"}
 
     # --- creating deliveries --------------------------------------------------------
-    def enqueue(
-        self, provider: str, url: str | None, event: dict, event_id: str, base_url: str = ""
-    ) -> list[dict]:
+    def enqueue(self, provider: str, url: str | None, event: dict, event_id: str, base_url: str = "") -> list[dict]:
         """Record a delivery of `event` (and a duplicate if asked). Returns the records."""
         controls = self.sim.webhook_controls
         state = self.sim.state

@@ -47,7 +47,11 @@ class ProductReviewsView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Review.objects.none()
-        return Review.objects.filter(product=self._product()).select_related("user", "product").order_by("-created_at", "-id")
+        return (
+            Review.objects.filter(product=self._product())
+            .select_related("user", "product")
+            .order_by("-created_at", "-id")
+        )
 
     @extend_schema(request=WriteSerializer, responses={201: ReviewSerializer})
     def post(self, request, slug):

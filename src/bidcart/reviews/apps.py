@@ -17,11 +17,13 @@ class ReviewsConfig(AppConfig):
         from . import selectors
 
         catalog_cache.watch("reviews.Review")
-        page_parts.add_part(page_parts.Part(
-            template="reviews/_product_part.html",
-            shared=_latest_reviews,
-            personal=lambda user, product: {"can_review": selectors.review_state(user, product)},
-        ))
+        page_parts.add_part(
+            page_parts.Part(
+                template="reviews/_product_part.html",
+                shared=_latest_reviews,
+                personal=lambda user, product: {"can_review": selectors.review_state(user, product)},
+            )
+        )
 
 
 def _latest_reviews(product) -> dict:

@@ -2,7 +2,12 @@ from .models import Review
 
 
 def for_product(product, limit: int = 20) -> list[Review]:
-    return list(Review.objects.filter(product=product).select_related("user").defer("user__password").order_by("-created_at", "-id")[:limit])
+    return list(
+        Review.objects.filter(product=product)
+        .select_related("user")
+        .defer("user__password")
+        .order_by("-created_at", "-id")[:limit]
+    )
 
 
 def has_bought(user, product) -> bool:
@@ -13,8 +18,9 @@ def has_bought(user, product) -> bool:
     from bidcart.orders.models import PAID_STATUSES, OrderLine, Status
 
     kept = PAID_STATUSES - {Status.REFUNDED}  # a buyer who got everything back reviews nothing
-    return OrderLine.objects.filter(order__user=user, product=product, order__status__in=kept,
-                                    order__confirmed_at__isnull=False).exists()
+    return OrderLine.objects.filter(
+        order__user=user, product=product, order__status__in=kept, order__confirmed_at__isnull=False
+    ).exists()
 
 
 def review_state(user, product) -> dict:

@@ -35,14 +35,18 @@ def _lock_product(product_id: int) -> None:
 def create_review(user, product: Product, *, rating: int, text: str = "") -> Review:
     _check_rating(rating)
     if not selectors.has_bought(user, product):
-        raise Forbidden(_("You can review a product once you have confirmed its purchase (구매확정)."), code="not_a_buyer")
+        raise Forbidden(
+            _("You can review a product once you have confirmed its purchase (구매확정)."), code="not_a_buyer"
+        )
     try:
         with transaction.atomic():
             _lock_product(product.pk)
             review = Review.objects.create(product=product, user=user, rating=rating, text=text.strip())
             _recompute(product.pk)
     except IntegrityError:
-        raise Conflict(_("You have already reviewed this product; edit your review instead."), code="already_reviewed") from None
+        raise Conflict(
+            _("You have already reviewed this product; edit your review instead."), code="already_reviewed"
+        ) from None
     return review
 
 

@@ -50,4 +50,9 @@ def edit(request, pk):
         services.update_review(request.user, review, **form.cleaned_data)
         messages.success(request, _("Your review was updated."))
         return redirect("catalog:product", review.product.slug)
-    return render(request, "reviews/form.html", {"form": form, "product": review.product, "review": review}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "reviews/form.html",
+        {"form": form, "product": review.product, "review": review},
+        status=400 if form.errors else 200,
+    )

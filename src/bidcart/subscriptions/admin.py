@@ -26,8 +26,19 @@ class SubscriptionAdmin(admin.ModelAdmin):
     date_hierarchy = "next_at"
     list_select_related = ["user", "product", "method"]
     raw_id_fields = ["user", "product", "variant", "method"]
-    readonly_fields = ["user", "product", "variant", "method", "card", "next_cycle", "reminded_cycle", "anchor_day",
-                       "created_at", "updated_at", "cancelled_at"]
+    readonly_fields = [
+        "user",
+        "product",
+        "variant",
+        "method",
+        "card",
+        "next_cycle",
+        "reminded_cycle",
+        "anchor_day",
+        "created_at",
+        "updated_at",
+        "cancelled_at",
+    ]
     exclude = ["method"]
     inlines = [CycleInline]
 
@@ -42,8 +53,19 @@ class CycleAdmin(admin.ModelAdmin):
     list_filter = ["state"]
     search_fields = ["subscription__user__email", "order__number"]
     list_select_related = ["subscription", "order"]
-    readonly_fields = ["subscription", "number", "due_at", "state", "attempts", "next_attempt_at", "claimed_until",
-                       "order", "note", "created_at", "updated_at"]
+    readonly_fields = [
+        "subscription",
+        "number",
+        "due_at",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "claimed_until",
+        "order",
+        "note",
+        "created_at",
+        "updated_at",
+    ]
 
     def has_add_permission(self, request):
         return False

@@ -13,14 +13,13 @@ Dates are Seoul dates (`YYYY-MM-DD`); `next_at` is an ISO time with its offset (
 integer minor units with their currency.
 """
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-
-from django.utils.translation import gettext as _
 
 from bidcart.catalog.models import Product
 from bidcart.core.domain import Forbidden
@@ -55,9 +54,28 @@ class SubscriptionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Subscription
-        fields = ["id", "product", "product_name", "variant", "quantity", "interval", "state", "pause_reason",
-                  "method", "next_cycle", "next_at", "next_date", "expected_total", "recipient", "phone", "postcode",
-                  "address1", "address2", "delivery_note", "created_at"]
+        fields = [
+            "id",
+            "product",
+            "product_name",
+            "variant",
+            "quantity",
+            "interval",
+            "state",
+            "pause_reason",
+            "method",
+            "next_cycle",
+            "next_at",
+            "next_date",
+            "expected_total",
+            "recipient",
+            "phone",
+            "postcode",
+            "address1",
+            "address2",
+            "delivery_note",
+            "created_at",
+        ]
 
     def get_next_date(self, sub) -> str:
         return sub.next_at.astimezone(services.SEOUL).date().isoformat()
@@ -107,8 +125,22 @@ class ScheduleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Subscription
-        fields = ["id", "product", "product_name", "sku", "buyer", "quantity", "interval", "state", "next_cycle",
-                  "next_at", "recipient", "postcode", "address1", "address2"]
+        fields = [
+            "id",
+            "product",
+            "product_name",
+            "sku",
+            "buyer",
+            "quantity",
+            "interval",
+            "state",
+            "next_cycle",
+            "next_at",
+            "recipient",
+            "postcode",
+            "address1",
+            "address2",
+        ]
 
 
 def _detail(user, pk) -> Response:
@@ -130,8 +162,15 @@ class SubscriptionsView(APIView):
         data = SubscribeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        sub = services.subscribe(request.user, variant_id=v["variant"], quantity=v["quantity"], interval=v["interval"],
-                                 method_id=v["method"], shipping_address=v["shipping_address"], first_date=v["first_date"])
+        sub = services.subscribe(
+            request.user,
+            variant_id=v["variant"],
+            quantity=v["quantity"],
+            interval=v["interval"],
+            method_id=v["method"],
+            shipping_address=v["shipping_address"],
+            first_date=v["first_date"],
+        )
         response = _detail(request.user, sub.pk)
         response.status_code = status.HTTP_201_CREATED
         return response

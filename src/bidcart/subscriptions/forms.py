@@ -21,7 +21,9 @@ class SubscribeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["variant"].choices = [(v.pk, v.label or _("Standard")) for v in variants]
         self.fields["interval"].choices = [(code, Interval(code).label) for code in intervals]
-        self.fields["method"].choices = [(m.pk, f"{m.brand or m.get_provider_display()} ···· {m.last4}") for m in methods]
+        self.fields["method"].choices = [
+            (m.pk, f"{m.brand or m.get_provider_display()} ···· {m.last4}") for m in methods
+        ]
 
 
 class DateForm(forms.Form):

@@ -30,8 +30,9 @@ INTERVAL_CODES = tuple(Interval.values)
 class Plan(models.Model):
     """The seller's offer of a product on a schedule. No plan (or no intervals): not subscribable."""
 
-    product = models.OneToOneField("catalog.Product", on_delete=models.CASCADE, related_name="subscription_plan",
-                                   verbose_name=_("product"))
+    product = models.OneToOneField(
+        "catalog.Product", on_delete=models.CASCADE, related_name="subscription_plan", verbose_name=_("product")
+    )
     intervals = models.JSONField(_("intervals"), default=list, help_text=_("Interval codes: 1w, 2w, 4w, 1m."))
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -61,14 +62,17 @@ class Subscription(models.Model):
         UNAVAILABLE = "unavailable", _("The product is no longer sold")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="subscriptions")
-    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="subscriptions",
-                                verbose_name=_("product"))
-    variant = models.ForeignKey("catalog.Variant", on_delete=models.PROTECT, related_name="subscriptions",
-                                verbose_name=_("option"))
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("product")
+    )
+    variant = models.ForeignKey(
+        "catalog.Variant", on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("option")
+    )
     quantity = models.PositiveIntegerField(_("quantity"))
     interval = models.CharField(_("interval"), max_length=2, choices=Interval.choices)
-    method = models.ForeignKey("payments.SavedPaymentMethod", on_delete=models.PROTECT, related_name="subscriptions",
-                               verbose_name=_("card"))
+    method = models.ForeignKey(
+        "payments.SavedPaymentMethod", on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("card")
+    )
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.ACTIVE, db_index=True)
     pause_reason = models.CharField(_("paused because"), max_length=12, choices=PauseReason.choices, blank=True)
     # the day of the month a monthly subscription keeps to (the 31st: the last day of shorter months)
@@ -99,7 +103,9 @@ class Subscription(models.Model):
 
     @property
     def address(self) -> dict:
-        return {k: getattr(self, k) for k in ("recipient", "phone", "postcode", "address1", "address2", "delivery_note")}
+        return {
+            k: getattr(self, k) for k in ("recipient", "phone", "postcode", "address1", "address2", "delivery_note")
+        }
 
 
 class Cycle(models.Model):
@@ -118,8 +124,9 @@ class Cycle(models.Model):
     number = models.PositiveIntegerField(_("cycle"))
     due_at = models.DateTimeField(_("due"))
     state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.DUE, db_index=True)
-    order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="subscription_cycle")
+    order = models.OneToOneField(
+        "orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="subscription_cycle"
+    )
     # declined charges so far; the next charge's key is `sub-{subscription}-cycle-{number}-try-{attempts + 1}`
     attempts = models.PositiveSmallIntegerField(_("declined attempts"), default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -133,7 +140,9 @@ class Cycle(models.Model):
         ordering = ["subscription", "number"]
         verbose_name = _("cycle")
         verbose_name_plural = _("cycles")
-        constraints = [models.UniqueConstraint(fields=["subscription", "number"], name="subscriptions_one_cycle_per_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "number"], name="subscriptions_one_cycle_per_number")
+        ]
 
     def __str__(self) -> str:
         return f"{self.subscription_id}#{self.number}"

@@ -17,15 +17,20 @@ def plan_for(product: Product) -> Plan | None:
 
 
 def buyer_subscriptions(user) -> QuerySet[Subscription]:
-    return (Subscription.objects.filter(user=user)
-            .select_related("product", "variant", "method").order_by("state", "next_at", "id"))
+    return (
+        Subscription.objects.filter(user=user)
+        .select_related("product", "variant", "method")
+        .order_by("state", "next_at", "id")
+    )
 
 
 def buyer_subscription(user, pk: int) -> Subscription | None:
-    return (Subscription.objects.filter(user=user, pk=pk)
-            .select_related("product", "variant", "method")
-            .prefetch_related(Prefetch("cycles", queryset=Cycle.objects.select_related("order").order_by("-number")))
-            .first())
+    return (
+        Subscription.objects.filter(user=user, pk=pk)
+        .select_related("product", "variant", "method")
+        .prefetch_related(Prefetch("cycles", queryset=Cycle.objects.select_related("order").order_by("-number")))
+        .first()
+    )
 
 
 def seller_schedule(seller) -> QuerySet[Subscription]:

@@ -64,6 +64,7 @@ def retry_days() -> tuple[int, ...]:
 
 # --- dates -------------------------------------------------------------------------------------------
 
+
 def seoul_today(now: datetime | None = None) -> date:
     return (now or timezone.now()).astimezone(SEOUL).date()
 
@@ -84,11 +85,14 @@ def following(day: date, interval: str, anchor_day: int) -> date:
 def _check_date(day: date, now: datetime | None = None) -> None:
     today = seoul_today(now)
     if not today < day <= today + timedelta(days=FIRST_DATE_WITHIN_DAYS):
-        raise Invalid(_("Choose a date from tomorrow to %(days)d days ahead.") % {"days": FIRST_DATE_WITHIN_DAYS},
-                      code="invalid_date")
+        raise Invalid(
+            _("Choose a date from tomorrow to %(days)d days ahead.") % {"days": FIRST_DATE_WITHIN_DAYS},
+            code="invalid_date",
+        )
 
 
 # --- the seller's offer ------------------------------------------------------------------------------
+
 
 def set_plan(seller, product_id: int, intervals: list[str]) -> Plan:
     """Offer `product_id` (the seller's own) on these intervals; none: no longer offered to new subscribers
@@ -100,7 +104,9 @@ def set_plan(seller, product_id: int, intervals: list[str]) -> Plan:
         raise Forbidden(_("Only sellers can offer subscriptions."), code="not_a_seller")
     unknown = [code for code in intervals if code not in INTERVAL_CODES]
     if unknown:
-        raise Invalid(_("Unknown interval. Choose from every week, 2 weeks, 4 weeks or month."), code="invalid_interval")
+        raise Invalid(
+            _("Unknown interval. Choose from every week, 2 weeks, 4 weeks or month."), code="invalid_interval"
+        )
     chosen = [code for code in INTERVAL_CODES if code in intervals]
     plan, _created = Plan.objects.update_or_create(product=product, defaults={"intervals": chosen})
     catalog_cache.changed()  # the product page offers it (or no longer does)
@@ -109,6 +115,7 @@ def set_plan(seller, product_id: int, intervals: list[str]) -> Plan:
 
 # --- subscribing -------------------------------------------------------------------------------------
 
+
 def _own_method(user, method_id: int) -> SavedPaymentMethod:
     method = SavedPaymentMethod.objects.filter(pk=method_id, user=user, state=SavedPaymentMethod.State.ACTIVE).first()
     if method is None:
@@ -116,8 +123,17 @@ def _own_method(user, method_id: int) -> SavedPaymentMethod:
     return method
 
 
-def subscribe(user, *, variant_id: int, quantity: int, interval: str, method_id: int, shipping_address: dict,
-              first_date: date, now: datetime | None = None) -> Subscription:
+def subscribe(
+    user,
+    *,
+    variant_id: int,
+    quantity: int,
+    interval: str,
+    method_id: int,
+    shipping_address: dict,
+    first_date: date,
+    now: datetime | None = None,
+) -> Subscription:
     """Start a subscription: its first cycle is charged on `first_date` (Seoul), then every `interval`."""
     now = now or timezone.now()
     variant = Variant.objects.select_related("product__subscription_plan").filter(pk=variant_id).first()
@@ -138,8 +154,15 @@ def subscribe(user, *, variant_id: int, quantity: int, interval: str, method_id:
         raise Invalid(error.detail, code=error.code) from None
     next_at = delivery_moment(first_date)
     return Subscription.objects.create(
-        user=user, product=variant.product, variant=variant, quantity=quantity, interval=interval, method=method,
-        anchor_day=first_date.day, next_at=next_at, created_at=now,
+        user=user,
+        product=variant.product,
+        variant=variant,
+        quantity=quantity,
+        interval=interval,
+        method=method,
+        anchor_day=first_date.day,
+        next_at=next_at,
+        created_at=now,
         # the first cycle needs no "renews soon" email when the buyer just chose its date
         reminded_cycle=1 if next_at <= now + timedelta(days=settings.SUBSCRIPTION_REMINDER_DAYS) else 0,
         **address,
@@ -147,6 +170,7 @@ def subscribe(user, *, variant_id: int, quantity: int, interval: str, method_id:
 
 
 # --- the buyer's changes -----------------------------------------------------------------------------
+
 
 def _lock_own(user, subscription_id: int) -> Subscription:
     sub = Subscription.objects.select_for_update().filter(pk=subscription_id, user=user).first()
@@ -163,8 +187,13 @@ def skip_next(user, subscription_id: int, *, now: datetime | None = None) -> Sub
         sub = _lock_own(user, subscription_id)
         if sub.state != State.ACTIVE:
             raise Conflict(_("Resume the subscription before skipping a delivery."), code="subscription_paused")
-        Cycle.objects.create(subscription=sub, number=sub.next_cycle, due_at=sub.next_at, state=Cycle.State.SKIPPED,
-                             note="skipped by the buyer")
+        Cycle.objects.create(
+            subscription=sub,
+            number=sub.next_cycle,
+            due_at=sub.next_at,
+            state=Cycle.State.SKIPPED,
+            note="skipped by the buyer",
+        )
         _advance(sub, now or timezone.now(), at_least_one=True)
     return sub
 
@@ -185,7 +214,9 @@ def resume(user, subscription_id: int, *, method_id: int | None = None, now: dat
         if method_id is not None:
             sub.method = _own_method(user, method_id)
         elif sub.method.state != SavedPaymentMethod.State.ACTIVE:
-            raise Conflict(_("The card of this subscription was deleted. Choose another card."), code="method_not_found")
+            raise Conflict(
+                _("The card of this subscription was deleted. Choose another card."), code="method_not_found"
+            )
         sub.state, sub.pause_reason = State.ACTIVE, Reason.NONE
         sub.save(update_fields=["method", "state", "pause_reason", "updated_at"])
         _advance(sub, now, at_least_one=False)
@@ -247,9 +278,16 @@ def _drop_open_cycles(sub: Subscription, *, note: str, keep: Cycle | None = None
     """End the subscription's open cycles that no sweep is charging now (a claimed one finishes its charge)."""
     now = timezone.now()
     unclaimed = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    for cycle in Cycle.objects.filter(subscription=sub, state__in=Cycle.OPEN).filter(unclaimed).exclude(pk=getattr(keep, "pk", None)):
-        if Cycle.objects.filter(pk=cycle.pk, state__in=Cycle.OPEN).filter(unclaimed).update(
-                state=Cycle.State.CANCELLED, note=note[:300], next_attempt_at=None):
+    for cycle in (
+        Cycle.objects.filter(subscription=sub, state__in=Cycle.OPEN)
+        .filter(unclaimed)
+        .exclude(pk=getattr(keep, "pk", None))
+    ):
+        if (
+            Cycle.objects.filter(pk=cycle.pk, state__in=Cycle.OPEN)
+            .filter(unclaimed)
+            .update(state=Cycle.State.CANCELLED, note=note[:300], next_attempt_at=None)
+        ):
             _cancel_order(cycle.order, note)
 
 
@@ -263,6 +301,7 @@ def _cancel_order(order: Order | None, note: str) -> None:
 
 
 # --- the sweep ---------------------------------------------------------------------------------------
+
 
 def run_cycles(now: datetime | None = None, batch: int = 50) -> dict[str, int]:
     """Open due cycles, charge open ones, remind upcoming renewals. Answers how many of each."""
@@ -291,8 +330,12 @@ def _open_cycle(sub: Subscription, now: datetime) -> int:
     try:
         with transaction.atomic():
             cycle.order = orders.place_standing_order(
-                sub.user, variant_id=sub.variant_id, quantity=sub.quantity, shipping_address=sub.address,
-                payment_due_at=now + timedelta(days=1))
+                sub.user,
+                variant_id=sub.variant_id,
+                quantity=sub.quantity,
+                shipping_address=sub.address,
+                payment_due_at=now + timedelta(days=1),
+            )
     except DomainError as error:
         if error.code != "insufficient_stock":  # no longer sold: nothing to deliver until the buyer decides
             _pause(sub, Reason.UNAVAILABLE)
@@ -310,7 +353,8 @@ def _open_cycle(sub: Subscription, now: datetime) -> int:
 
 def _claimable(now: datetime):
     return Cycle.objects.filter(state__in=Cycle.OPEN, next_attempt_at__lte=now).filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    )
 
 
 def charge_open_cycles(now: datetime, batch: int = 50) -> int:
@@ -331,7 +375,8 @@ def charge_cycle(cycle_id: int, now: datetime) -> None:
     if sub.state != State.ACTIVE:  # paused or cancelled after this cycle opened: never charge it
         with transaction.atomic():
             if Cycle.objects.filter(pk=cycle.pk, state__in=Cycle.OPEN).update(
-                    state=Cycle.State.CANCELLED, claimed_until=None, next_attempt_at=None, note="subscription not active"):
+                state=Cycle.State.CANCELLED, claimed_until=None, next_attempt_at=None, note="subscription not active"
+            ):
                 _cancel_order(cycle.order, f"subscription cycle {cycle.number}: subscription {sub.state}")
         return
     try:
@@ -376,8 +421,11 @@ def _declined(cycle: Cycle, key: str, reason: str, now: datetime) -> None:
             cycle.state, cycle.next_attempt_at = Cycle.State.RETRYING, now + timedelta(days=wait)
             cycle.save(update_fields=["attempts", "state", "next_attempt_at", "claimed_until", "note", "updated_at"])
             # the order (and its stock) stays reserved until the retry, and a day more
-            orders.extend_payment_window(cycle.order, cycle.next_attempt_at + timedelta(days=1),
-                                         note=f"subscription cycle {cycle.number}: retry after a decline")
+            orders.extend_payment_window(
+                cycle.order,
+                cycle.next_attempt_at + timedelta(days=1),
+                note=f"subscription cycle {cycle.number}: retry after a decline",
+            )
             _email(sub, "declined", cycle=cycle)
             return
         cycle.state, cycle.next_attempt_at = Cycle.State.FAILED, None
@@ -410,20 +458,23 @@ def _charge_refused(cycle: Cycle, error: DomainError, now: datetime) -> None:
 
 
 def send_reminders(now: datetime, batch: int = 200) -> int:
-    """"Renews on …" SUBSCRIPTION_REMINDER_DAYS before each cycle, once per cycle."""
+    """ "Renews on …" SUBSCRIPTION_REMINDER_DAYS before each cycle, once per cycle."""
     soon = now + timedelta(days=settings.SUBSCRIPTION_REMINDER_DAYS)
-    due = Subscription.objects.filter(state=State.ACTIVE, next_at__gt=now, next_at__lte=soon,
-                                      reminded_cycle__lt=F("next_cycle")).select_related("user", "variant")
+    due = Subscription.objects.filter(
+        state=State.ACTIVE, next_at__gt=now, next_at__lte=soon, reminded_cycle__lt=F("next_cycle")
+    ).select_related("user", "variant")
     sent = 0
     for sub in list(due[:batch]):
         if Subscription.objects.filter(pk=sub.pk, next_cycle=sub.next_cycle, reminded_cycle__lt=sub.next_cycle).update(
-                reminded_cycle=sub.next_cycle):
+            reminded_cycle=sub.next_cycle
+        ):
             _email(sub, "renewal")
             sent += 1
     return sent
 
 
 # --- emails ------------------------------------------------------------------------------------------
+
 
 def _email(sub: Subscription, kind: str, *, cycle: Cycle | None = None) -> None:
     """After the transaction commits: one email of `kind` about `sub` (and `cycle`), in the buyer's language."""
@@ -441,7 +492,12 @@ def send_subscription_email(subscription_id: int, kind: str, *, cycle_id: int | 
     order = cycle.order if cycle else None
     amount, currency = selectors.expected_total(sub)
     context = {
-        "kind": kind, "subscription": sub, "cycle": cycle, "order": order, "amount": amount, "currency": currency,
+        "kind": kind,
+        "subscription": sub,
+        "cycle": cycle,
+        "order": order,
+        "amount": amount,
+        "currency": currency,
         # its last attempt: the template says why it was declined, in the buyer's language
         "payment": order.payments.order_by("-id").first() if order else None,
         "url": absolute_url(reverse("subscriptions:detail", args=[sub.pk])),

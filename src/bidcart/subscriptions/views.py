@@ -45,9 +45,16 @@ def new(request, product_id: int):
             d = form.cleaned_data
             try:
                 sub = services.subscribe(
-                    request.user, variant_id=d["variant"], quantity=d["quantity"], interval=d["interval"],
-                    method_id=d["method"], first_date=d["first_date"],
-                    shipping_address={k: d[k] for k in ("recipient", "phone", "postcode", "address1", "address2", "delivery_note")})
+                    request.user,
+                    variant_id=d["variant"],
+                    quantity=d["quantity"],
+                    interval=d["interval"],
+                    method_id=d["method"],
+                    first_date=d["first_date"],
+                    shipping_address={
+                        k: d[k] for k in ("recipient", "phone", "postcode", "address1", "address2", "delivery_note")
+                    },
+                )
             except DomainError as error:
                 form.add_error(None, error.detail)
             else:
@@ -55,13 +62,24 @@ def new(request, product_id: int):
                 return redirect("subscriptions:detail", sub.pk)
     else:
         address = SavedAddress.objects.filter(user=request.user).first()
-        initial = {"quantity": 1, "interval": plan.intervals[0], "first_date": services.seoul_today() + timedelta(days=1),
-                   "variant": next((v.pk for v in variants if v.in_stock), variants[0].pk if variants else None),
-                   "method": next((m.pk for m in methods if m.is_default), None)}
+        initial = {
+            "quantity": 1,
+            "interval": plan.intervals[0],
+            "first_date": services.seoul_today() + timedelta(days=1),
+            "variant": next((v.pk for v in variants if v.in_stock), variants[0].pk if variants else None),
+            "method": next((m.pk for m in methods if m.is_default), None),
+        }
         if address:
-            initial.update({k: getattr(address, k) for k in ("recipient", "phone", "postcode", "address1", "address2", "delivery_note")})
+            initial.update(
+                {
+                    k: getattr(address, k)
+                    for k in ("recipient", "phone", "postcode", "address1", "address2", "delivery_note")
+                }
+            )
         form = SubscribeForm(initial=initial, **form_args)
-    return render(request, "subscriptions/new.html", {"product": product, "plan": plan, "form": form, "methods": methods})
+    return render(
+        request, "subscriptions/new.html", {"product": product, "plan": plan, "form": form, "methods": methods}
+    )
 
 
 @login_required
@@ -99,11 +117,19 @@ def detail(request, pk: int):
             messages.error(request, error.detail)
         return redirect("subscriptions:detail", pk)
     amount, currency = selectors.expected_total(sub)
-    return render(request, "subscriptions/detail.html", {
-        "sub": sub, "cycles": list(sub.cycles.all()), "methods": methods, "amount": amount, "currency": currency,
-        "next_date": sub.next_at.astimezone(services.SEOUL).date(),
-        "min_date": services.seoul_today() + timedelta(days=1),
-    })
+    return render(
+        request,
+        "subscriptions/detail.html",
+        {
+            "sub": sub,
+            "cycles": list(sub.cycles.all()),
+            "methods": methods,
+            "amount": amount,
+            "currency": currency,
+            "next_date": sub.next_at.astimezone(services.SEOUL).date(),
+            "min_date": services.seoul_today() + timedelta(days=1),
+        },
+    )
 
 
 def _optional_id(value) -> int | None:
@@ -120,11 +146,15 @@ def selling(request):
     """The seller's schedule (staff: everyone's) and the products they may offer on a subscription."""
     if not request.user.can_sell:
         raise PermissionDenied
-    return render(request, "subscriptions/selling.html", {
-        "schedule": selectors.seller_schedule(request.user)[:500],
-        "products": selectors.seller_products(request.user),
-        "intervals": [(code, Interval(code).label) for code in INTERVAL_CODES],
-    })
+    return render(
+        request,
+        "subscriptions/selling.html",
+        {
+            "schedule": selectors.seller_schedule(request.user)[:500],
+            "products": selectors.seller_products(request.user),
+            "intervals": [(code, Interval(code).label) for code in INTERVAL_CODES],
+        },
+    )
 
 
 @login_required

@@ -17,7 +17,14 @@ moderation). Everything is importable from `bidcart.auctions.services`, as befor
 from ..selectors import can_relist  # noqa: F401  (a read; relist() and the pages ask it)
 from . import autocharge  # noqa: F401
 from .after_close import (  # noqa: F401
-    LAPSED_STATUSES, accept_offer, decline_offer, expire_offers, lift_strike, relist, runner_up, settle_wins,
+    LAPSED_STATUSES,
+    accept_offer,
+    decline_offer,
+    expire_offers,
+    lift_strike,
+    relist,
+    runner_up,
+    settle_wins,
 )
 from .base import OPEN  # noqa: F401
 from .bidding import BidResult, buy_now, parse_amount, place_bid  # noqa: F401

@@ -32,13 +32,18 @@ def settle_wins(batch: int = 100) -> int:
     for the buyer and, for an auction win, a second-chance offer to the runner-up (else the seller may
     relist). The orders app's expiry sweep expires unpaid orders; this one reacts."""
     due = list(
-        Win.objects.filter(status=Win.Status.AWAITING_PAYMENT, order__status__in=PAID_STATUSES | LAPSED_STATUSES)
-        .values_list("pk", flat=True)[:batch]
+        Win.objects.filter(
+            status=Win.Status.AWAITING_PAYMENT, order__status__in=PAID_STATUSES | LAPSED_STATUSES
+        ).values_list("pk", flat=True)[:batch]
     )
     done = 0
     for pk in due:
         with transaction.atomic():
-            win = claim(Win.objects.filter(pk=pk, status=Win.Status.AWAITING_PAYMENT), of=("self",)).select_related("order", "lot").first()
+            win = (
+                claim(Win.objects.filter(pk=pk, status=Win.Status.AWAITING_PAYMENT), of=("self",))
+                .select_related("order", "lot")
+                .first()
+            )
             if win is None:
                 continue
             now = timezone.now()
@@ -61,7 +66,9 @@ def _cancelled_by_someone_else(order: Order) -> bool:
 def _lapse(win: Win, now: datetime) -> None:
     lot = win.lot
     if not (win.order.status == OrderStatus.CANCELLED and _cancelled_by_someone_else(win.order)):
-        Strike.objects.create(user=win.user, win=win, reason=_("Did not pay for %(title)s") % {"title": lot.title}, created_at=now)
+        Strike.objects.create(
+            user=win.user, win=win, reason=_("Did not pay for %(title)s") % {"title": lot.title}, created_at=now
+        )
         notify(win.user_id, lot.pk, Notice.Kind.STRIKE, order=win.order.number)
     notify(lot.seller_id, lot.pk, Notice.Kind.UNPAID, order=win.order.number)
     offer = _offer_second_chance(lot, now) if win.kind == Win.Kind.AUCTION else None
@@ -75,7 +82,9 @@ def runner_up(lot: Lot) -> tuple[int, int] | None:
     excluded = set(Win.objects.filter(lot=lot).values_list("user_id", flat=True)) | set(
         SecondChanceOffer.objects.filter(lot=lot).values_list("user_id", flat=True)
     )
-    for bidder_id, amount in Bid.objects.filter(lot=lot).order_by("-max_amount", "id").values_list("bidder_id", "max_amount"):
+    for bidder_id, amount in (
+        Bid.objects.filter(lot=lot).order_by("-max_amount", "id").values_list("bidder_id", "max_amount")
+    ):
         if bidder_id not in excluded:
             return bidder_id, amount
     return None
@@ -93,7 +102,9 @@ def _offer_second_chance(lot: Lot, now: datetime) -> SecondChanceOffer | None:
     user = User.objects.get(pk=user_id)
     if not user.is_active or selectors.blocked_until(user, now) is not None:
         return None
-    offer = SecondChanceOffer.objects.create(lot=lot, user=user, price=price, created_at=now, expires_at=now + conf.second_chance_window())
+    offer = SecondChanceOffer.objects.create(
+        lot=lot, user=user, price=price, created_at=now, expires_at=now + conf.second_chance_window()
+    )
     notify(user.pk, lot.pk, Notice.Kind.SECOND_CHANCE, price=price, currency=lot.currency, offer=offer.pk)
     offer_id = offer.pk
     _after_commit(lambda: _email_runner_up(offer_id))
@@ -102,8 +113,12 @@ def _offer_second_chance(lot: Lot, now: datetime) -> SecondChanceOffer | None:
 
 def _email_runner_up(offer_id: int) -> None:
     offer = SecondChanceOffer.objects.select_related("lot", "user").get(pk=offer_id)
-    context = {"offer": offer, "lot": offer.lot, "price": format_money(offer.price, offer.lot.currency),
-               "url": absolute_url(reverse("auctions:mine"))}
+    context = {
+        "offer": offer,
+        "lot": offer.lot,
+        "price": format_money(offer.price, offer.lot.currency),
+        "url": absolute_url(reverse("auctions:mine")),
+    }
     send_user_email(offer.user, "auctions/email/second_chance", context)
 
 
@@ -125,8 +140,11 @@ def accept_offer(user, offer_id: int) -> Win:
             raise Conflict(_("This offer has expired."), code="offer_expired")
         until = selectors.blocked_until(user, now)
         if until is not None:
-            raise Conflict(_("Buying at auction is blocked for you until %(until)s.")
-                           % {"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")}, code="bidding_blocked")
+            raise Conflict(
+                _("Buying at auction is blocked for you until %(until)s.")
+                % {"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")},
+                code="bidding_blocked",
+            )
         lot = offer.lot
         win = award(lot, user, price=offer.price, kind=Win.Kind.SECOND_CHANCE, now=now)
         offer.status, offer.responded_at, offer.win = SecondChanceOffer.Status.ACCEPTED, now, win
@@ -148,8 +166,11 @@ def decline_offer(user, offer_id: int) -> SecondChanceOffer:
 
 def expire_offers(batch: int = 100) -> int:
     now = timezone.now()
-    due = list(SecondChanceOffer.objects.filter(status=SecondChanceOffer.Status.OPEN, expires_at__lte=now)
-               .values_list("pk", "lot_id", "lot__seller_id")[:batch])
+    due = list(
+        SecondChanceOffer.objects.filter(status=SecondChanceOffer.Status.OPEN, expires_at__lte=now).values_list(
+            "pk", "lot_id", "lot__seller_id"
+        )[:batch]
+    )
     expired = 0
     for pk, lot_id, seller_id in due:
         if SecondChanceOffer.objects.filter(pk=pk, status=SecondChanceOffer.Status.OPEN).update(
@@ -171,15 +192,28 @@ def relist(seller, lot_id: int) -> Lot:
         now = timezone.now()
         duration = max(lot.scheduled_end - lot.starts_at, timedelta(minutes=10))
         copy = Lot.objects.create(
-            seller=lot.seller, title=lot.title, description=lot.description, category=lot.category, currency=lot.currency,
-            start_price=lot.start_price, reserve_price=lot.reserve_price, buy_now_price=lot.buy_now_price,
-            starts_at=now, ends_at=now + duration, scheduled_end=now + duration, soft_close_seconds=lot.soft_close_seconds,
-            increment_table=lot.increment_table, status=Lot.Status.LIVE, relisted_from=lot,
+            seller=lot.seller,
+            title=lot.title,
+            description=lot.description,
+            category=lot.category,
+            currency=lot.currency,
+            start_price=lot.start_price,
+            reserve_price=lot.reserve_price,
+            buy_now_price=lot.buy_now_price,
+            starts_at=now,
+            ends_at=now + duration,
+            scheduled_end=now + duration,
+            soft_close_seconds=lot.soft_close_seconds,
+            increment_table=lot.increment_table,
+            status=Lot.Status.LIVE,
+            relisted_from=lot,
             requires_saved_method=lot.requires_saved_method,
         )
         LotImage.objects.bulk_create(
-            [LotImage(lot=copy, image=i.image.name, width=i.width, height=i.height, alt=i.alt, position=i.position)
-             for i in lot.images.all()]
+            [
+                LotImage(lot=copy, image=i.image.name, width=i.width, height=i.height, alt=i.alt, position=i.position)
+                for i in lot.images.all()
+            ]
         )
     return copy
 

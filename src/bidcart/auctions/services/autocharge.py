@@ -52,11 +52,13 @@ Charge = Win.Charge
 
 def default_method(user_id: int) -> SavedPaymentMethod | None:
     """The card a win is charged to: the buyer's default active saved card."""
-    return SavedPaymentMethod.objects.filter(user_id=user_id, state=SavedPaymentMethod.State.ACTIVE,
-                                             is_default=True).first()
+    return SavedPaymentMethod.objects.filter(
+        user_id=user_id, state=SavedPaymentMethod.State.ACTIVE, is_default=True
+    ).first()
 
 
 # --- bidding ------------------------------------------------------------------------------------------
+
 
 def check_bidder(user, lot: Lot, *, pay_with_saved_method: bool | None, address_id: int | None) -> None:
     """Refuse a bid (or Buy It Now) whose saved-card choice cannot hold: 409 saved_method_required when the
@@ -65,11 +67,17 @@ def check_bidder(user, lot: Lot, *, pay_with_saved_method: bool | None, address_
     wants = lot.requires_saved_method or bool(pay_with_saved_method)
     if wants and default_method(user.pk) is None:
         if lot.requires_saved_method:
-            raise Conflict(_("The seller accepts bids only from buyers with a saved card, charged automatically "
-                             "if they win. Save a card under Saved cards, then bid again."),
-                           code="saved_method_required")
-        raise Conflict(_("You have no saved card to pay with. Save a card under Saved cards, or bid "
-                         "without automatic payment."), code="saved_method_required")
+            raise Conflict(
+                _(
+                    "The seller accepts bids only from buyers with a saved card, charged automatically "
+                    "if they win. Save a card under Saved cards, then bid again."
+                ),
+                code="saved_method_required",
+            )
+        raise Conflict(
+            _("You have no saved card to pay with. Save a card under Saved cards, or bid without automatic payment."),
+            code="saved_method_required",
+        )
     if address_id is not None and not SavedAddress.objects.filter(pk=address_id, user=user).exists():
         raise Invalid(_("Choose one of your saved addresses."), code="invalid_address")
 
@@ -89,6 +97,7 @@ def remember_choice(lot: Lot, user, *, pay_with_saved_method: bool | None, addre
 
 
 # --- the close ----------------------------------------------------------------------------------------
+
 
 def arrange(win: Win) -> bool:
     """Inside the closing transaction: when the winner opted in (or the lot requires it) and has a default
@@ -157,10 +166,15 @@ def retry_due_charges(batch: int = 50, *, older_than: timedelta = timedelta(minu
 def _email(win: Win, outcome: str, reason: str) -> None:
     order = Order.objects.get(pk=win.order_id)
     context = {
-        "win": win, "lot": win.lot, "order": order, "price": format_money(win.price, win.lot.currency),
-        "total": format_money(order.total, order.currency), "card": win.charge_method, "reason": reason,
+        "win": win,
+        "lot": win.lot,
+        "order": order,
+        "price": format_money(win.price, win.lot.currency),
+        "total": format_money(order.total, order.currency),
+        "card": win.charge_method,
+        "reason": reason,
         "order_url": absolute_url(reverse("orders:detail", args=[order.number])),
     }
-    send_user_email(win.user, "auctions/email/charged" if outcome == Charge.PAID else "auctions/email/charge_declined",
-                    context)
-
+    send_user_email(
+        win.user, "auctions/email/charged" if outcome == Charge.PAID else "auctions/email/charge_declined", context
+    )

@@ -21,8 +21,8 @@ answer (protocol.bid_answer) needs no further query.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 
 from django.db import connection, transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
@@ -83,8 +83,13 @@ def _bidder_query(user_id: int, lot_id: int):
     def first(qs, field):
         return Subquery(qs.values(field)[:1], output_field=IntegerField())
 
-    strikes = (Strike.objects.filter(user=OuterRef("pk"), lifted_at__isnull=True).order_by()
-               .values("user").annotate(n=Count("id")).values("n"))
+    strikes = (
+        Strike.objects.filter(user=OuterRef("pk"), lifted_at__isnull=True)
+        .order_by()
+        .values("user")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     return User.objects.filter(pk=user_id, is_active=True).annotate(
         active_strikes=Coalesce(Subquery(strikes, output_field=IntegerField()), Value(0)),
         lot_alias=first(BidderAlias.objects.filter(lot_id=lot_id, user=OuterRef("pk")), "number"),
@@ -118,8 +123,11 @@ def _check_bidder(user, bidder, lot: Lot, now: datetime) -> None:
     if bidder.active_strikes >= int(conf.get("AUCTION_STRIKES_TO_BLOCK")):
         until = selectors.blocked_until(bidder, now)
         if until is not None:
-            raise Conflict(_("Bidding is blocked until %(until)s because of unpaid wins.")
-                           % {"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")}, code="bidding_blocked")
+            raise Conflict(
+                _("Bidding is blocked until %(until)s because of unpaid wins.")
+                % {"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")},
+                code="bidding_blocked",
+            )
 
 
 def _standing(user, bidder, lot: Lot, *, alias: int | None, my_max: int | None) -> dict:
@@ -132,8 +140,19 @@ def _standing(user, bidder, lot: Lot, *, alias: int | None, my_max: int | None) 
     }
 
 
-LOT_FIELDS = ["current_price", "leader", "leader_max", "second_max", "bid_count", "leader_alias", "alias_count", "status",
-              "seq", "ends_at", "updated_at"]
+LOT_FIELDS = [
+    "current_price",
+    "leader",
+    "leader_max",
+    "second_max",
+    "bid_count",
+    "leader_alias",
+    "alias_count",
+    "status",
+    "seq",
+    "ends_at",
+    "updated_at",
+]
 
 
 def _write(bid: Bid, lot: Lot) -> None:
@@ -160,8 +179,9 @@ def _write(bid: Bid, lot: Lot) -> None:
     bid._state.adding, bid._state.db = False, connection.alias
 
 
-def place_bid(user, lot_id: int, max_amount, *, pay_with_saved_method: bool | None = None,
-              address_id: int | None = None) -> BidResult:
+def place_bid(
+    user, lot_id: int, max_amount, *, pay_with_saved_method: bool | None = None, address_id: int | None = None
+) -> BidResult:
     """Offer a maximum. `pay_with_saved_method` (None: as before on this lot) and `address_id`: the bidder's
     choice to be charged automatically if they win (`autocharge`). Refusals raise a core.domain kind with a
     reason code: Conflict lot_not_live, lot_ended, seller_cannot_bid, not_verified, bidding_blocked,
@@ -187,11 +207,16 @@ def place_bid(user, lot_id: int, max_amount, *, pay_with_saved_method: bool | No
             try:
                 outcome = engine.apply_bid(rules, before, user.pk, amount)
             except engine.NotRaised as refused:
-                raise Conflict(_("Your new maximum must be above your current maximum of %(max)s.")
-                               % {"max": format_money(before.leader_max, lot.currency)}, code="max_not_raised") from refused
+                raise Conflict(
+                    _("Your new maximum must be above your current maximum of %(max)s.")
+                    % {"max": format_money(before.leader_max, lot.currency)},
+                    code="max_not_raised",
+                ) from refused
             except engine.TooLow as refused:
-                raise Conflict(_("The minimum bid is %(min)s.") % {"min": format_money(refused.min_next_bid, lot.currency)},
-                               code="bid_too_low") from refused
+                raise Conflict(
+                    _("The minimum bid is %(min)s.") % {"min": format_money(refused.min_next_bid, lot.currency)},
+                    code="bid_too_low",
+                ) from refused
         except DomainError as refusal:
             # the answer's lot and standing, as they stood under the lock: nothing to read again
             my_max = lot.leader_max if lot.leader_id == user.pk else (bidder.lot_max if bidder is not None else None)
@@ -202,7 +227,11 @@ def place_bid(user, lot_id: int, max_amount, *, pay_with_saved_method: bool | No
         autocharge.remember_choice(lot, user, pay_with_saved_method=pay_with_saved_method, address_id=address_id)
         after = outcome.state
         lot.current_price, lot.leader_id, lot.leader_max, lot.second_max, lot.bid_count = (
-            after.price, after.leader, after.leader_max, after.second_max, after.bid_count,
+            after.price,
+            after.leader,
+            after.leader_max,
+            after.second_max,
+            after.bid_count,
         )
         if after.leader == user.pk:
             lot.leader_alias = alias
@@ -210,8 +239,15 @@ def place_bid(user, lot_id: int, max_amount, *, pay_with_saved_method: bool | No
             lot.status = Lot.Status.LIVE
         lot.seq += 1
         bid = Bid(
-            lot=lot, bidder_id=user.pk, alias=alias, max_amount=amount, price_after=after.price,
-            leading_after=outcome.leading, seq=lot.seq, created_at=now, announce_pending=True,
+            lot=lot,
+            bidder_id=user.pk,
+            alias=alias,
+            max_amount=amount,
+            price_after=after.price,
+            leading_after=outcome.leading,
+            seq=lot.seq,
+            created_at=now,
+            announce_pending=True,
         )
         new_end = engine.soft_close_end(lot.ends_at, now, lot.soft_close_seconds)
         extended = new_end != lot.ends_at
@@ -221,11 +257,20 @@ def place_bid(user, lot_id: int, max_amount, *, pay_with_saved_method: bool | No
         lot.updated_at = now
         _write(bid, lot)
         state = selectors.lot_state(lot, now)
-        announce.after_commit(announce.Announcement(
-            bid_id=bid.pk, lot_id=lot.pk, state=state, seq=bid.seq, extended=extended, outbid_user=outcome.outbid,
-            row=selectors.history_row(alias, after.price, outcome.leading, now, bid.seq, leader=lot.leader_alias),
-        ))
-    you = _standing(user, bidder, lot, alias=alias, my_max=max(amount, (bidder.lot_max or 0) if bidder is not None else 0))
+        announce.after_commit(
+            announce.Announcement(
+                bid_id=bid.pk,
+                lot_id=lot.pk,
+                state=state,
+                seq=bid.seq,
+                extended=extended,
+                outbid_user=outcome.outbid,
+                row=selectors.history_row(alias, after.price, outcome.leading, now, bid.seq, leader=lot.leader_alias),
+            )
+        )
+    you = _standing(
+        user, bidder, lot, alias=alias, my_max=max(amount, (bidder.lot_max or 0) if bidder is not None else 0)
+    )
     return BidResult(lot=lot, bid=bid, leading=outcome.leading, my_max=amount, extended=extended, you=you)
 
 

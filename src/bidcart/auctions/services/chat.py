@@ -33,7 +33,13 @@ def post_message(user, lot_id: int, text) -> ChatMessage:
     if ChatMute.objects.filter(lot=lot, user=user).exists():
         raise Forbidden(_("You have been muted in this room."), code="chat_muted")
     ratelimit.hit("chat", f"{lot.pk}:{user.pk}")  # RATE_LIMIT_CHAT, per user and room
-    role = ChatMessage.Role.SELLER if user.pk == lot.seller_id else ChatMessage.Role.STAFF if user.is_staff else ChatMessage.Role.BIDDER
+    role = (
+        ChatMessage.Role.SELLER
+        if user.pk == lot.seller_id
+        else ChatMessage.Role.STAFF
+        if user.is_staff
+        else ChatMessage.Role.BIDDER
+    )
     with transaction.atomic():
         lot = _lock(lot.pk)
         alias = _alias(lot, user) if role == ChatMessage.Role.BIDDER else None
@@ -91,5 +97,7 @@ def hide_message(staff, message_id: int) -> ChatMessage:
 
 def mute_user(staff, lot_id: int, user_id: int, reason: str = "") -> ChatMute:
     _require_staff(staff)
-    mute, _created = ChatMute.objects.get_or_create(lot_id=lot_id, user_id=user_id, defaults={"created_by": staff, "reason": reason[:200]})
+    mute, _created = ChatMute.objects.get_or_create(
+        lot_id=lot_id, user_id=user_id, defaults={"created_by": staff, "reason": reason[:200]}
+    )
     return mute

@@ -28,10 +28,18 @@ def award(lot: Lot, buyer, *, price: int, kind: str, now: datetime) -> Win:
     offer accepted): one line, the lot at `price`, AUCTION_SHIPPING_FEE, to be paid within
     AUCTION_PAYMENT_HOURS. Inside the caller's transaction."""
     order = order_services.create_order(
-        buyer, kind=OrderKind.AUCTION, currency=lot.currency, shipping=int(conf.get("AUCTION_SHIPPING_FEE")),
-        payment_due_at=now + conf.payment_window(), address=None, now=now,
-        lines=[order_services.NewLine(product_name=lot.title, unit_price=price, quantity=1, seller_id=lot.seller_id,
-                                      sku=f"LOT-{lot.pk}")],
+        buyer,
+        kind=OrderKind.AUCTION,
+        currency=lot.currency,
+        shipping=int(conf.get("AUCTION_SHIPPING_FEE")),
+        payment_due_at=now + conf.payment_window(),
+        address=None,
+        now=now,
+        lines=[
+            order_services.NewLine(
+                product_name=lot.title, unit_price=price, quantity=1, seller_id=lot.seller_id, sku=f"LOT-{lot.pk}"
+            )
+        ],
     )
     return Win.objects.create(lot=lot, user=buyer, order=order, price=price, kind=kind, created_at=now)
 
@@ -62,8 +70,13 @@ def _close_as_sold(lot: Lot, buyer_id: int, *, price: int, via: str, now: dateti
 def _email_winner(win_id: int) -> None:
     win = Win.objects.select_related("lot", "order", "user").get(pk=win_id)
     url = reverse("orders:detail", args=[win.order.number])
-    context = {"win": win, "lot": win.lot, "order": win.order, "order_url": absolute_url(url),
-               "price": format_money(win.price, win.lot.currency)}
+    context = {
+        "win": win,
+        "lot": win.lot,
+        "order": win.order,
+        "order_url": absolute_url(url),
+        "price": format_money(win.price, win.lot.currency),
+    }
     send_user_email(win.user, "auctions/email/won", context)
 
 
@@ -94,7 +107,9 @@ def close_lot(lot_id: int) -> str | None:
 def close_ended_lots(batch: int = 100) -> int:
     """The closing sweep: every open lot past its end, one transaction each."""
     due = list(
-        Lot.objects.filter(status__in=OPEN, ends_at__lte=timezone.now()).order_by("ends_at").values_list("pk", flat=True)[:batch]
+        Lot.objects.filter(status__in=OPEN, ends_at__lte=timezone.now())
+        .order_by("ends_at")
+        .values_list("pk", flat=True)[:batch]
     )
     return sum(1 for pk in due if close_lot(pk))
 
@@ -126,7 +141,11 @@ def cancel_lot(actor, lot_id: int, reason: str) -> Lot:
         people = set(Bid.objects.filter(lot=lot).values_list("bidder_id", flat=True)) | set(
             Watch.objects.filter(lot=lot).values_list("user_id", flat=True)
         )
-        Notice.objects.bulk_create([Notice(user_id=uid, lot_id=lot_pk, kind=Notice.Kind.CANCELLED, data={"reason": reason})
-                                    for uid in sorted(people)])
+        Notice.objects.bulk_create(
+            [
+                Notice(user_id=uid, lot_id=lot_pk, kind=Notice.Kind.CANCELLED, data={"reason": reason})
+                for uid in sorted(people)
+            ]
+        )
         _after_commit(lambda: live.publish(lot_pk, protocol.ended(state, winner=False, reason=reason)))
     return lot

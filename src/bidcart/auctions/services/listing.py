@@ -25,8 +25,16 @@ def _require_seller(user) -> None:
         raise Forbidden(_("Verify your email address and phone number before listing a lot."), code="not_verified")
 
 
-def validate_terms(*, start_price, reserve_price, buy_now_price, starts_at: datetime, ends_at: datetime,
-                   soft_close_seconds: int, now: datetime) -> None:
+def validate_terms(
+    *,
+    start_price,
+    reserve_price,
+    buy_now_price,
+    starts_at: datetime,
+    ends_at: datetime,
+    soft_close_seconds: int,
+    now: datetime,
+) -> None:
     if not isinstance(start_price, int) or start_price < 1:
         raise Invalid(_("The start price must be a whole amount of at least 1."), code="start_price_invalid")
     if reserve_price is not None and reserve_price < start_price:
@@ -46,16 +54,30 @@ def validate_terms(*, start_price, reserve_price, buy_now_price, starts_at: date
     if ends_at <= now:
         raise Invalid(_("The end must be in the future."), code="ends_in_past")
     if ends_at - max(starts_at, now) > timedelta(days=int(conf.get("AUCTION_MAX_DURATION_DAYS"))):
-        raise Invalid(_("A lot can run for at most %(days)d days.") % {"days": conf.get("AUCTION_MAX_DURATION_DAYS")},
-                      code="too_long")
+        raise Invalid(
+            _("A lot can run for at most %(days)d days.") % {"days": conf.get("AUCTION_MAX_DURATION_DAYS")},
+            code="too_long",
+        )
     if soft_close_seconds < 0 or soft_close_seconds > 3600:
         raise Invalid(_("The soft-close window must be between 0 and 3,600 seconds."), code="soft_close_invalid")
 
 
-def create_lot(seller, *, title: str, category: Category, start_price: int, ends_at: datetime, description: str = "",
-               reserve_price: int | None = None, buy_now_price: int | None = None, starts_at: datetime | None = None,
-               soft_close_seconds: int | None = None, currency: str = "KRW", images=(),
-               requires_saved_method: bool = False) -> Lot:
+def create_lot(
+    seller,
+    *,
+    title: str,
+    category: Category,
+    start_price: int,
+    ends_at: datetime,
+    description: str = "",
+    reserve_price: int | None = None,
+    buy_now_price: int | None = None,
+    starts_at: datetime | None = None,
+    soft_close_seconds: int | None = None,
+    currency: str = "KRW",
+    images=(),
+    requires_saved_method: bool = False,
+) -> Lot:
     """List a lot. It is live at once when `starts_at` is now or past (or not given), scheduled otherwise.
     Its images go through the same checks and re-encoding as product images (core/images.py): every file
     is checked before anything is stored, and a refusal stores nothing. `requires_saved_method`: only
@@ -68,11 +90,20 @@ def create_lot(seller, *, title: str, category: Category, start_price: int, ends
         raise Invalid(_("A lot needs a title."), code="title_required")
     currency = (currency or "KRW").upper()
     if currency not in conf.get("AUCTION_CURRENCIES"):
-        raise Invalid(_("Lots can only be listed in %(list)s.") % {"list": ", ".join(conf.get("AUCTION_CURRENCIES"))},
-                      code="currency_unsupported")
+        raise Invalid(
+            _("Lots can only be listed in %(list)s.") % {"list": ", ".join(conf.get("AUCTION_CURRENCIES"))},
+            code="currency_unsupported",
+        )
     soft_close_seconds = conf.soft_close() if soft_close_seconds is None else int(soft_close_seconds)
-    validate_terms(start_price=start_price, reserve_price=reserve_price, buy_now_price=buy_now_price, starts_at=starts_at,
-                   ends_at=ends_at, soft_close_seconds=soft_close_seconds, now=now)
+    validate_terms(
+        start_price=start_price,
+        reserve_price=reserve_price,
+        buy_now_price=buy_now_price,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        soft_close_seconds=soft_close_seconds,
+        now=now,
+    )
     images = list(images)
     if len(images) > int(conf.get("AUCTION_MAX_IMAGES")):
         raise Invalid(_("At most %(n)d images.") % {"n": conf.get("AUCTION_MAX_IMAGES")}, code="too_many_images")
@@ -84,17 +115,28 @@ def create_lot(seller, *, title: str, category: Category, start_price: int, ends
             stored.append(pictures.store(upload, "lots", extension))
         with transaction.atomic():
             lot = Lot.objects.create(
-                seller=seller, title=title[:200], description=description or "", category=category, currency=currency,
-                start_price=start_price, reserve_price=reserve_price, buy_now_price=buy_now_price,
+                seller=seller,
+                title=title[:200],
+                description=description or "",
+                category=category,
+                currency=currency,
+                start_price=start_price,
+                reserve_price=reserve_price,
+                buy_now_price=buy_now_price,
                 requires_saved_method=bool(requires_saved_method),
-                starts_at=starts_at, ends_at=ends_at, scheduled_end=ends_at, soft_close_seconds=soft_close_seconds,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                scheduled_end=ends_at,
+                soft_close_seconds=soft_close_seconds,
                 increment_table=[list(row) for row in table],
                 status=Lot.Status.LIVE if starts_at <= now else Lot.Status.SCHEDULED,
             )
-            LotImage.objects.bulk_create([
-                LotImage(lot=lot, image=p.name, width=p.width, height=p.height, position=position, alt=title[:200])
-                for position, p in enumerate(stored)
-            ])
+            LotImage.objects.bulk_create(
+                [
+                    LotImage(lot=lot, image=p.name, width=p.width, height=p.height, position=position, alt=title[:200])
+                    for position, p in enumerate(stored)
+                ]
+            )
     except BaseException:
         pictures.delete([p.name for p in stored])  # nothing listed: no files left behind
         raise
@@ -106,7 +148,9 @@ def start_scheduled_lots(batch: int = 100) -> int:
     the clock); the room hears it."""
     now = timezone.now()
     due = list(
-        Lot.objects.filter(status=Lot.Status.SCHEDULED, starts_at__lte=now, ends_at__gt=now).values_list("pk", flat=True)[:batch]
+        Lot.objects.filter(status=Lot.Status.SCHEDULED, starts_at__lte=now, ends_at__gt=now).values_list(
+            "pk", flat=True
+        )[:batch]
     )
     started = 0
     for pk in due:

@@ -53,8 +53,11 @@ def send_ending_soon(batch: int = 100) -> int:
     """Watchers hear AUCTION_ENDING_SOON_MINUTES before the end, once per lot."""
     now = timezone.now()
     lead = timedelta(minutes=int(conf.get("AUCTION_ENDING_SOON_MINUTES")))
-    due = list(Lot.objects.filter(status__in=OPEN, ending_soon_sent=False, starts_at__lte=now, ends_at__gt=now,
-                                  ends_at__lte=now + lead).values_list("pk", flat=True)[:batch])
+    due = list(
+        Lot.objects.filter(
+            status__in=OPEN, ending_soon_sent=False, starts_at__lte=now, ends_at__gt=now, ends_at__lte=now + lead
+        ).values_list("pk", flat=True)[:batch]
+    )
     sent = 0
     for pk in due:
         with transaction.atomic():
@@ -73,9 +76,12 @@ def email_notices(batch: int = 100) -> int:
     now = timezone.now()
     delay = timedelta(seconds=int(conf.get("AUCTION_OUTBID_EMAIL_DELAY_SECONDS")))
     due = list(
-        Notice.objects.filter(kind__in=list(conf.get("AUCTION_EMAIL_NOTICES")), emailed_at__isnull=True, read_at__isnull=True)
+        Notice.objects.filter(
+            kind__in=list(conf.get("AUCTION_EMAIL_NOTICES")), emailed_at__isnull=True, read_at__isnull=True
+        )
         .exclude(kind=Notice.Kind.OUTBID, created_at__gt=now - delay)
-        .select_related("user", "lot").order_by("created_at")[:batch]
+        .select_related("user", "lot")
+        .order_by("created_at")[:batch]
     )
     sent = 0
     for notice in due:

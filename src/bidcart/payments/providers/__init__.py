@@ -19,8 +19,20 @@ from .base import Next, Provider, ProviderError, RefundResult, Snapshot, Urls, W
 from .http import Call, ProviderHTTP
 
 __all__ = [
-    "Next", "Provider", "ProviderError", "RefundResult", "Snapshot", "Urls", "WebhookNotice", "WebhookRejected",
-    "enabled", "get", "config", "adapter_class", "classes", "choices",
+    "Next",
+    "Provider",
+    "ProviderError",
+    "RefundResult",
+    "Snapshot",
+    "Urls",
+    "WebhookNotice",
+    "WebhookRejected",
+    "enabled",
+    "get",
+    "config",
+    "adapter_class",
+    "classes",
+    "choices",
 ]
 
 # The registry: one line per provider. Everything else about a provider is on its class (base.Provider).
@@ -58,7 +70,8 @@ def _simulator(path: str, site_url: str = "") -> str:
     if not site.root(site_url):
         raise ImproperlyConfigured(
             "A payment provider points at the mounted simulator, but its address is unknown here: set SITE_URL "
-            "(the shop's public URL) or PGSIM_URL, or give the provider its real base URL and keys.")
+            "(the shop's public URL) or PGSIM_URL, or give the provider its real base URL and keys."
+        )
     return site.absolute_url(f"/pgsim/{path}", base=site_url)
 
 

@@ -31,21 +31,21 @@ if TYPE_CHECKING:
 class Urls:
     """Absolute URLs of this shop for one payment, built by the services."""
 
-    approve: str   # browser returns here after paying (KakaoPay approval_url, PayPal return_url, PortOne redirect)
-    cancel: str    # buyer cancelled on the provider's page
-    fail: str      # provider's page failed
-    notify: str    # webhook inbox of this provider
+    approve: str  # browser returns here after paying (KakaoPay approval_url, PayPal return_url, PortOne redirect)
+    cancel: str  # buyer cancelled on the provider's page
+    fail: str  # provider's page failed
+    notify: str  # webhook inbox of this provider
 
 
 @dataclass
 class Next:
     """Where start() sends the buyer: a redirect, or parameters for the provider's browser SDK."""
 
-    type: str                                  # "redirect" | "client"
-    url: str = ""                              # redirect target
+    type: str  # "redirect" | "client"
+    url: str = ""  # redirect target
     params: dict = field(default_factory=dict)  # client: what the page passes to the SDK
-    script: str = ""                           # client: the SDK's script URL
-    psp: dict = field(default_factory=dict)    # references to store on the payment (e.g. {"tid": ...})
+    script: str = ""  # client: the SDK's script URL
+    psp: dict = field(default_factory=dict)  # references to store on the payment (e.g. {"tid": ...})
 
 
 @dataclass
@@ -59,11 +59,11 @@ class Snapshot:
     """
 
     state: str
-    amount: int                     # provider minor units: what was (or is to be) paid
+    amount: int  # provider minor units: what was (or is to be) paid
     currency: str
     merchant_uid: str | None = None  # the merchant id the provider has on record, if it carries one
-    refunded: int = 0               # cumulative refunded at the provider, provider minor units
-    psp: dict = field(default_factory=dict)    # references to store (imp_uid, aid, capture_id, ...)
+    refunded: int = 0  # cumulative refunded at the provider, provider minor units
+    psp: dict = field(default_factory=dict)  # references to store (imp_uid, aid, capture_id, ...)
     vbank: dict = field(default_factory=dict)  # {bank, account, holder, due (ISO 8601)} while awaiting deposit
     failure: str = ""
     # "pending" but the buyer has approved and the server must finish it (a PayPal order APPROVED and not
@@ -74,15 +74,15 @@ class Snapshot:
 
 @dataclass
 class RefundResult:
-    psp_reference: str     # the provider's id for this refund (aid, cancellation id, refund id)
-    refunded_total: int    # cumulative refunded at the provider after this refund, provider minor units
+    psp_reference: str  # the provider's id for this refund (aid, cancellation id, refund id)
+    refunded_total: int  # cumulative refunded at the provider after this refund, provider minor units
 
 
 @dataclass
 class WebhookNotice:
     """What a verified delivery says, enough to find the payment and dedupe the event."""
 
-    event_id: str                   # provider's id of the event (dedupe key); for unsigned V1 a digest
+    event_id: str  # provider's id of the event (dedupe key); for unsigned V1 a digest
     event_type: str
     merchant_uid: str | None = None
     psp: dict = field(default_factory=dict)  # references to find the payment when merchant_uid is absent
@@ -118,8 +118,10 @@ class Provider(ABC):
     @classmethod
     def read_options(cls, env) -> dict[str, str]:
         """settings.<settings_key> from a django-environ reader."""
-        return {option: env.str(f"{cls.settings_key}_{option.upper()}", default=default)
-                for option, default in cls.options.items()}
+        return {
+            option: env.str(f"{cls.settings_key}_{option.upper()}", default=default)
+            for option, default in cls.options.items()
+        }
 
     @classmethod
     def finish_config(cls, conf: dict, *, simulator_base: str | None) -> None:
@@ -152,8 +154,7 @@ class Provider(ABC):
 
     # 1. begin a payment at the provider (register amount, create order, ready) → where the buyer goes
     @abstractmethod
-    def start(self, payment: "Payment", *, urls: Urls, mobile: bool) -> Next:
-        ...
+    def start(self, payment: "Payment", *, urls: Urls, mobile: bool) -> Next: ...
 
     # 2. the browser came back to urls.approve with `params` (its query string): finish the payment
     #    where the provider needs a server call (KakaoPay approve, PayPal capture) and report the truth.
@@ -163,22 +164,27 @@ class Provider(ABC):
 
     # 3. read the provider's truth (reconciliation, webhooks)
     @abstractmethod
-    def fetch(self, payment: "Payment") -> Snapshot:
-        ...
+    def fetch(self, payment: "Payment") -> Snapshot: ...
 
     # 4. void an unpaid attempt (closing an issued virtual account: a refusal raises ProviderError), or
     #    cancel a whole paid one (tampered amount); report the truth after
     @abstractmethod
-    def cancel(self, payment: "Payment", *, reason: str) -> Snapshot:
-        ...
+    def cancel(self, payment: "Payment", *, reason: str) -> Snapshot: ...
 
     # 5. give back `amount` (provider minor units); `refundable` is what bidcart believes is left,
     #    passed where the provider takes it as a consistency check; `key` is unique per refund;
     #    `refund_account`: the buyer's bank account, for a deposited virtual account (PortOne)
     @abstractmethod
-    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str,
-               refund_account: "RefundAccount | None" = None) -> RefundResult:
-        ...
+    def refund(
+        self,
+        payment: "Payment",
+        *,
+        amount: int,
+        refundable: int,
+        reason: str,
+        key: str,
+        refund_account: "RefundAccount | None" = None,
+    ) -> RefundResult: ...
 
     # 6. verify an inbound delivery and say what it is about; raise WebhookRejected if it can't be trusted
     def parse_webhook(self, *, headers: Mapping[str, str], body: bytes) -> WebhookNotice:

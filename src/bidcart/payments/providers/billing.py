@@ -36,9 +36,9 @@ if TYPE_CHECKING:
 
 @dataclass
 class BillingKey:
-    reference: str        # customer_uid (PortOne V1), billingKey (V2), sid (KakaoPay), vault token id (PayPal)
-    brand: str = ""       # the card's name as the provider gives it ("BC카드")
-    last4: str = ""       # last digits of the masked card number, if the provider tells them
+    reference: str  # customer_uid (PortOne V1), billingKey (V2), sid (KakaoPay), vault token id (PayPal)
+    brand: str = ""  # the card's name as the provider gives it ("BC카드")
+    last4: str = ""  # last digits of the masked card number, if the provider tells them
     raw: dict = field(default_factory=dict)
 
 
@@ -53,7 +53,9 @@ class BillingKeys:
     def billing_key_window(self, reference: str, *, buyer, return_url: str) -> "Next":
         raise NotImplementedError
 
-    def confirm_billing_key(self, reference: str, *, params: Mapping[str, str], registration: dict) -> BillingKey | None:
+    def confirm_billing_key(
+        self, reference: str, *, params: Mapping[str, str], registration: dict
+    ) -> BillingKey | None:
         return self.fetch_billing_key(reference)
 
     def fetch_billing_key(self, reference: str) -> BillingKey | None:

@@ -10,8 +10,15 @@ class ProviderError(Exception):
     """A call failed. `outcome_unknown` is True when the request may have taken effect at the provider
     (timeout, connection dropped, 5xx): the payment must then be reconciled, not marked failed."""
 
-    def __init__(self, message: str, *, code: str = "", http_status: int | None = None,
-                 outcome_unknown: bool = False, payload: Any = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "",
+        http_status: int | None = None,
+        outcome_unknown: bool = False,
+        payload: Any = None,
+    ):
         super().__init__(message)
         self.message = message
         self.code = code

@@ -20,10 +20,26 @@ import httpx
 from .errors import ProviderError
 
 REDACT = {
-    "authorization", "access_token", "accesstoken", "refresh_token", "refreshtoken", "imp_secret", "apisecret",
-    "client_secret", "secret", "secret_key", "cid_secret", "password", "card_number", "cardnumber", "token",
+    "authorization",
+    "access_token",
+    "accesstoken",
+    "refresh_token",
+    "refreshtoken",
+    "imp_secret",
+    "apisecret",
+    "client_secret",
+    "secret",
+    "secret_key",
+    "cid_secret",
+    "password",
+    "card_number",
+    "cardnumber",
+    "token",
     # a buyer's refund account (V1 form fields, V2 refundAccount) and Inicis's key for closing vbanks
-    "refund_account", "refund_holder", "refundaccount", "pg_api_key",
+    "refund_account",
+    "refund_holder",
+    "refundaccount",
+    "pg_api_key",
 }
 
 
@@ -46,14 +62,21 @@ class Call:
     error: str = ""
 
     def as_payload(self) -> dict:
-        return {"method": self.method, "url": self.url, "status": self.status, "ms": self.ms,
-                "request": redact(self.request), "response": redact(self.response), "error": self.error}
+        return {
+            "method": self.method,
+            "url": self.url,
+            "status": self.status,
+            "ms": self.ms,
+            "request": redact(self.request),
+            "response": redact(self.response),
+            "error": self.error,
+        }
 
 
 @dataclass
 class Answer:
     status: int
-    data: Any          # parsed JSON (or None)
+    data: Any  # parsed JSON (or None)
     headers: httpx.Headers
 
 
@@ -77,22 +100,40 @@ def shared_transport() -> httpx.HTTPTransport:
 class ProviderHTTP:
     """`base_url` + path; `on_call(Call)` receives every attempt (the services write it to the log)."""
 
-    def __init__(self, base_url: str, *, timeout: float = 10.0, retries: int = 2,
-                 on_call: Callable[[Call], None] | None = None, transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 10.0,
+        retries: int = 2,
+        on_call: Callable[[Call], None] | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self.retries = retries
         self.on_call = on_call or (lambda call: None)
         self._own_transport = transport is not None
-        self.client = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-                                   transport=transport or shared_transport())
+        self.client = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), transport=transport or shared_transport()
+        )
 
     def close(self) -> None:
         if self._own_transport:  # the shared pool outlives every adapter
             self.client.close()
 
-    def request(self, method: str, path: str, *, json_body: Any = None, form: dict | None = None,
-                params: dict | None = None, headers: dict | None = None, safe: bool | None = None,
-                auth: tuple[str, str] | None = None, log: bool = True) -> Answer:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        form: dict | None = None,
+        params: dict | None = None,
+        headers: dict | None = None,
+        safe: bool | None = None,
+        auth: tuple[str, str] | None = None,
+        log: bool = True,
+    ) -> Answer:
         """Send; answer any HTTP status (the adapter reads provider errors). Raises ProviderError with
         `outcome_unknown=True` on a network failure or timeout, after the retries a safe call gets."""
         safe = method.upper() == "GET" if safe is None else safe
@@ -102,7 +143,9 @@ class ProviderHTTP:
             started = time.monotonic()
             sent = json_body if json_body is not None else (form or params)
             try:
-                response = self.client.request(method, url, json=json_body, data=form, params=params, headers=headers, auth=auth)
+                response = self.client.request(
+                    method, url, json=json_body, data=form, params=params, headers=headers, auth=auth
+                )
             except httpx.HTTPError as exc:
                 ms = int((time.monotonic() - started) * 1000)
                 if log:
@@ -110,7 +153,9 @@ class ProviderHTTP:
                 if attempt + 1 < attempts:
                     time.sleep(0.2 * (attempt + 1))
                     continue
-                raise ProviderError(f"{method} {url}: {type(exc).__name__}", code="network", outcome_unknown=True) from exc
+                raise ProviderError(
+                    f"{method} {url}: {type(exc).__name__}", code="network", outcome_unknown=True
+                ) from exc
             ms = int((time.monotonic() - started) * 1000)
             try:
                 data = response.json() if response.content else None

@@ -84,29 +84,47 @@ class KakaoPay(KakaoPayBillingKeys, Provider):
         body = {"cid": self.config["cid"], **fields}
         if self.config["api"] == "legacy":
             answer = self.http.request(
-                "POST", f"/v1/payment/{op}", form=body, safe=safe,
+                "POST",
+                f"/v1/payment/{op}",
+                form=body,
+                safe=safe,
                 headers={"Authorization": f"KakaoAK {self.config['admin_key']}"},
             )
         else:
             answer = self.http.request(
-                "POST", f"/online/v1/payment/{op}", json_body=body, safe=safe,
+                "POST",
+                f"/online/v1/payment/{op}",
+                json_body=body,
+                safe=safe,
                 headers={"Authorization": f"SECRET_KEY {self.config['secret_key']}"},
             )
         data = answer.data if isinstance(answer.data, dict) else {}
         code = data.get("error_code", data.get("code", ""))  # new / legacy error shape
         if answer.status >= 500:
-            raise ProviderError(f"KakaoPay {op}: HTTP {answer.status}", code=str(code), http_status=answer.status,
-                                outcome_unknown=True, payload=answer.data)
+            raise ProviderError(
+                f"KakaoPay {op}: HTTP {answer.status}",
+                code=str(code),
+                http_status=answer.status,
+                outcome_unknown=True,
+                payload=answer.data,
+            )
         if answer.status >= 400:
             message = data.get("error_message") or data.get("msg") or f"HTTP {answer.status}"
             extras = data.get("extras") or {}
             if extras.get("method_result_message"):
                 message = f"{message} ({extras['method_result_message']})"
-            raise ProviderError(f"KakaoPay {op}: {message}", code=str(code), http_status=answer.status, payload=answer.data)
+            raise ProviderError(
+                f"KakaoPay {op}: {message}", code=str(code), http_status=answer.status, payload=answer.data
+            )
         if not data:
             # A 2xx we cannot read: whatever it did at KakaoPay is unknown.
-            raise ProviderError(f"KakaoPay {op}: unreadable answer", code="bad_response",
-                                http_status=answer.status, outcome_unknown=True, payload=answer.data)
+            raise ProviderError(
+                f"KakaoPay {op}: unreadable answer",
+                code="bad_response",
+                http_status=answer.status,
+                outcome_unknown=True,
+                payload=answer.data,
+            )
         return data
 
     @staticmethod
@@ -118,17 +136,20 @@ class KakaoPay(KakaoPayBillingKeys, Provider):
 
     # --- the six calls -----------------------------------------------------------------
     def start(self, payment: "Payment", *, urls: Urls, mobile: bool) -> Next:
-        data = self._call("ready", {
-            "partner_order_id": payment.merchant_uid,
-            "partner_user_id": str(payment.buyer_id),
-            "item_name": payment.item_name,
-            "quantity": 1,
-            "total_amount": payment.provider_amount,
-            "tax_free_amount": 0,
-            "approval_url": urls.approve,
-            "cancel_url": urls.cancel,
-            "fail_url": urls.fail,
-        })
+        data = self._call(
+            "ready",
+            {
+                "partner_order_id": payment.merchant_uid,
+                "partner_user_id": str(payment.buyer_id),
+                "item_name": payment.item_name,
+                "quantity": 1,
+                "total_amount": payment.provider_amount,
+                "tax_free_amount": 0,
+                "approval_url": urls.approve,
+                "cancel_url": urls.cancel,
+                "fail_url": urls.fail,
+            },
+        )
         url = data["next_redirect_mobile_url"] if mobile else data["next_redirect_pc_url"]
         return Next(type="redirect", url=url, psp={"tid": data["tid"]})
 
@@ -139,20 +160,29 @@ class KakaoPay(KakaoPayBillingKeys, Provider):
             raise ProviderError("KakaoPay: the return carries no pg_token", code="no_pg_token")
         tid = self._tid(payment)
         try:
-            data = self._call("approve", {
-                "tid": tid,
-                "partner_order_id": payment.merchant_uid,
-                "partner_user_id": str(payment.buyer_id),
-                "pg_token": pg_token,
-                # KakaoPay refuses an approve whose total differs from ready's
-                "total_amount": payment.provider_amount,
-            })
+            data = self._call(
+                "approve",
+                {
+                    "tid": tid,
+                    "partner_order_id": payment.merchant_uid,
+                    "partner_user_id": str(payment.buyer_id),
+                    "pg_token": pg_token,
+                    # KakaoPay refuses an approve whose total differs from ready's
+                    "total_amount": payment.provider_amount,
+                },
+            )
         except ProviderError as exc:
             if exc.code != DECLINED:
                 raise
             # The card or account refused: a final answer, nothing was charged.
-            return Snapshot(state="failed", amount=payment.provider_amount, currency="KRW",
-                            psp={"tid": tid}, failure=exc.message, raw=exc.payload or {})
+            return Snapshot(
+                state="failed",
+                amount=payment.provider_amount,
+                currency="KRW",
+                psp={"tid": tid},
+                failure=exc.message,
+                raw=exc.payload or {},
+            )
         return Snapshot(
             state="paid",
             amount=int(data["amount"]["total"]),
@@ -172,7 +202,13 @@ class KakaoPay(KakaoPayBillingKeys, Provider):
         paid_with = [a for a in data.get("payment_action_details") or [] if a.get("payment_action_type") == "PAYMENT"]
         if paid_with:
             psp["aid"] = paid_with[0]["aid"]
-        common = {"amount": amount, "currency": "KRW", "merchant_uid": data.get("partner_order_id"), "psp": psp, "raw": data}
+        common = {
+            "amount": amount,
+            "currency": "KRW",
+            "merchant_uid": data.get("partner_order_id"),
+            "psp": psp,
+            "raw": data,
+        }
         if status in PENDING:
             return Snapshot(state="pending", **common)
         if status in CAPTURED:
@@ -193,8 +229,9 @@ class KakaoPay(KakaoPayBillingKeys, Provider):
         self.refund(payment, amount=left, refundable=left, reason=reason, key="")
         return self.fetch(payment)
 
-    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str,
-               refund_account=None) -> RefundResult:  # card money goes back to the card: no account
+    def refund(
+        self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str, refund_account=None
+    ) -> RefundResult:  # card money goes back to the card: no account
         fields: dict[str, Any] = {
             "tid": self._tid(payment),
             "cancel_amount": amount,

@@ -34,22 +34,43 @@ class KakaoPayBillingKeys(BillingKeys):
         return self._call(op, {"cid": self.config["subscription_cid"], **fields}, safe=safe)
 
     def billing_key_window(self, reference: str, *, buyer, return_url: str) -> Next:
-        data = self._sub("ready", {
-            "partner_order_id": reference, "partner_user_id": str(buyer.pk), "item_name": "정기결제 카드 등록",
-            "quantity": 1, "total_amount": 0, "tax_free_amount": 0,
-            "approval_url": return_url, "cancel_url": return_url, "fail_url": return_url,
-        })
-        return Next(type="redirect", url=data["next_redirect_pc_url"],
-                    psp={"tid": data["tid"], "partner_user_id": str(buyer.pk)})
+        data = self._sub(
+            "ready",
+            {
+                "partner_order_id": reference,
+                "partner_user_id": str(buyer.pk),
+                "item_name": "정기결제 카드 등록",
+                "quantity": 1,
+                "total_amount": 0,
+                "tax_free_amount": 0,
+                "approval_url": return_url,
+                "cancel_url": return_url,
+                "fail_url": return_url,
+            },
+        )
+        return Next(
+            type="redirect",
+            url=data["next_redirect_pc_url"],
+            psp={"tid": data["tid"], "partner_user_id": str(buyer.pk)},
+        )
 
-    def confirm_billing_key(self, reference: str, *, params: Mapping[str, str], registration: dict) -> BillingKey | None:
+    def confirm_billing_key(
+        self, reference: str, *, params: Mapping[str, str], registration: dict
+    ) -> BillingKey | None:
         pg_token, tid = params.get("pg_token"), registration.get("tid")
         if not pg_token or not tid:
             return None  # cancelled or failed on KakaoPay's page: no pg_token
         try:
-            data = self._sub("approve", {"tid": tid, "partner_order_id": reference,
-                                         "partner_user_id": registration.get("partner_user_id") or "",
-                                         "pg_token": pg_token, "total_amount": 0})
+            data = self._sub(
+                "approve",
+                {
+                    "tid": tid,
+                    "partner_order_id": reference,
+                    "partner_user_id": registration.get("partner_user_id") or "",
+                    "pg_token": pg_token,
+                    "total_amount": 0,
+                },
+            )
         except ProviderError as exc:
             if exc.outcome_unknown:
                 raise
@@ -57,8 +78,11 @@ class KakaoPayBillingKeys(BillingKeys):
         if not data.get("sid"):
             return None
         card = data.get("card_info") or {}
-        return BillingKey(reference=data["sid"], brand=card.get("issuer_corp") or card.get("kakaopay_issuer_corp") or "카카오페이",
-                          raw=data)
+        return BillingKey(
+            reference=data["sid"],
+            brand=card.get("issuer_corp") or card.get("kakaopay_issuer_corp") or "카카오페이",
+            raw=data,
+        )
 
     def fetch_billing_key(self, reference: str) -> BillingKey | None:
         try:
@@ -73,18 +97,36 @@ class KakaoPayBillingKeys(BillingKeys):
 
     def charge_billing_key(self, payment: "Payment", reference: str, *, notify: str = "") -> Snapshot:
         try:
-            data = self._sub("subscription", {
-                "sid": reference, "partner_order_id": payment.merchant_uid, "partner_user_id": str(payment.buyer_id),
-                "item_name": payment.item_name, "quantity": 1, "total_amount": payment.provider_amount,
-                "tax_free_amount": 0,
-            })
+            data = self._sub(
+                "subscription",
+                {
+                    "sid": reference,
+                    "partner_order_id": payment.merchant_uid,
+                    "partner_user_id": str(payment.buyer_id),
+                    "item_name": payment.item_name,
+                    "quantity": 1,
+                    "total_amount": payment.provider_amount,
+                    "tax_free_amount": 0,
+                },
+            )
         except ProviderError as exc:
             if exc.code != DECLINED:
                 raise
-            return Snapshot(state="failed", amount=payment.provider_amount, currency="KRW", failure=exc.message,
-                            raw=exc.payload or {})
-        return Snapshot(state="paid", amount=int(data["amount"]["total"]), currency="KRW",
-                        merchant_uid=data.get("partner_order_id"), psp={"tid": data["tid"], "aid": data["aid"]}, raw=data)
+            return Snapshot(
+                state="failed",
+                amount=payment.provider_amount,
+                currency="KRW",
+                failure=exc.message,
+                raw=exc.payload or {},
+            )
+        return Snapshot(
+            state="paid",
+            amount=int(data["amount"]["total"]),
+            currency="KRW",
+            merchant_uid=data.get("partner_order_id"),
+            psp={"tid": data["tid"], "aid": data["aid"]},
+            raw=data,
+        )
 
     def delete_billing_key(self, reference: str, *, reason: str) -> None:
         try:

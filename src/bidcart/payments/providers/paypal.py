@@ -56,10 +56,34 @@ WEBHOOK_HEADERS = {
 # PayPal's currency codes (developer.paypal.com/api/rest/reference/currency-codes/): KRW is not one.
 # HUF, JPY and TWD take no decimals at PayPal (ISO 4217 gives HUF and TWD two): an amount like "10.50"
 # HUF is refused (DECIMAL_PRECISION), so PayPal's minor unit of these is the whole unit.
-PAYPAL_CURRENCIES = frozenset({
-    "AUD", "BRL", "CAD", "CNY", "CZK", "DKK", "EUR", "HKD", "HUF", "ILS", "JPY", "MYR", "MXN", "TWD", "NZD",
-    "NOK", "PHP", "PLN", "GBP", "SGD", "SEK", "CHF", "THB", "USD",
-})
+PAYPAL_CURRENCIES = frozenset(
+    {
+        "AUD",
+        "BRL",
+        "CAD",
+        "CNY",
+        "CZK",
+        "DKK",
+        "EUR",
+        "HKD",
+        "HUF",
+        "ILS",
+        "JPY",
+        "MYR",
+        "MXN",
+        "TWD",
+        "NZD",
+        "NOK",
+        "PHP",
+        "PLN",
+        "GBP",
+        "SGD",
+        "SEK",
+        "CHF",
+        "THB",
+        "USD",
+    }
+)
 PAYPAL_EXPONENTS = {"HUF": 0, "JPY": 0, "TWD": 0}
 
 
@@ -90,8 +114,11 @@ class PayPal(PayPalVaultKeys, Provider):
     }
     credentials = ("client_id", "client_secret", "webhook_id")
     simulator_path = "paypal"
-    simulator_credentials = {"client_id": "paypal_client_id", "client_secret": "paypal_client_secret",
-                             "webhook_id": "paypal_webhook_id"}
+    simulator_credentials = {
+        "client_id": "paypal_client_id",
+        "client_secret": "paypal_client_secret",
+        "webhook_id": "paypal_webhook_id",
+    }
     currencies = PAYPAL_CURRENCIES
     exponents = PAYPAL_EXPONENTS
     reference_keys = ("capture_id", "order_id")
@@ -101,14 +128,18 @@ class PayPal(PayPalVaultKeys, Provider):
     def config_problems(cls, conf):
         found = []
         if conf.get("currency", "").upper() not in PAYPAL_CURRENCIES:
-            found.append(f"PAYPAL_CURRENCY={conf.get('currency')!r} is not a currency PayPal takes "
-                         f"(one of {', '.join(sorted(PAYPAL_CURRENCIES))}); KRW orders are converted into it.")
+            found.append(
+                f"PAYPAL_CURRENCY={conf.get('currency')!r} is not a currency PayPal takes "
+                f"(one of {', '.join(sorted(PAYPAL_CURRENCIES))}); KRW orders are converted into it."
+            )
         try:
             if Decimal(str(conf.get("krw_rate"))) <= 0:
                 raise InvalidOperation
         except (InvalidOperation, ValueError):
-            found.append(f"PAYPAL_KRW_RATE={conf.get('krw_rate')!r} is not a positive number "
-                         "(won per one unit of PAYPAL_CURRENCY, e.g. 1400).")
+            found.append(
+                f"PAYPAL_KRW_RATE={conf.get('krw_rate')!r} is not a positive number "
+                "(won per one unit of PAYPAL_CURRENCY, e.g. 1400)."
+            )
         return found
 
     @classmethod
@@ -126,41 +157,73 @@ class PayPal(PayPalVaultKeys, Provider):
     def _token(self) -> str:
         if self._access_token is None:
             answer = self.http.request(
-                "POST", "/v1/oauth2/token", form={"grant_type": "client_credentials"},
-                auth=(self.config["client_id"], self.config["client_secret"]), safe=True,
+                "POST",
+                "/v1/oauth2/token",
+                form={"grant_type": "client_credentials"},
+                auth=(self.config["client_id"], self.config["client_secret"]),
+                safe=True,
             )
             data = answer.data if isinstance(answer.data, dict) else {}
             if answer.status >= 500:
-                raise ProviderError(f"PayPal token: HTTP {answer.status}", http_status=answer.status, outcome_unknown=True)
+                raise ProviderError(
+                    f"PayPal token: HTTP {answer.status}", http_status=answer.status, outcome_unknown=True
+                )
             if answer.status >= 400 or not data.get("access_token"):
-                raise ProviderError(f"PayPal token: {data.get('error_description') or answer.status}",
-                                    code=str(data.get("error") or "token"), http_status=answer.status)
+                raise ProviderError(
+                    f"PayPal token: {data.get('error_description') or answer.status}",
+                    code=str(data.get("error") or "token"),
+                    http_status=answer.status,
+                )
             self._access_token = data["access_token"]
         return self._access_token
 
-    def _api(self, method: str, path: str, *, body: dict | None = None, headers: dict | None = None,
-             safe: bool | None = None, empty_ok: bool = False) -> dict:
+    def _api(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict | None = None,
+        headers: dict | None = None,
+        safe: bool | None = None,
+        empty_ok: bool = False,
+    ) -> dict:
         """One authenticated call; answer the JSON body or raise ProviderError (code = the PayPal issue)."""
         for attempt in (1, 2):
-            answer = self.http.request(method, path, json_body=body, safe=safe,
-                                       headers={"Authorization": f"Bearer {self._token()}", **(headers or {})})
+            answer = self.http.request(
+                method,
+                path,
+                json_body=body,
+                safe=safe,
+                headers={"Authorization": f"Bearer {self._token()}", **(headers or {})},
+            )
             if answer.status == 401 and attempt == 1:
                 self._access_token = None  # expired token: nothing was done, get a new one and resend
                 continue
             break
         data = answer.data if isinstance(answer.data, dict) else {}
         if answer.status >= 500:
-            raise ProviderError(f"PayPal {method} {path}: HTTP {answer.status}", code=str(data.get("name", "")),
-                                http_status=answer.status, outcome_unknown=True, payload=answer.data)
+            raise ProviderError(
+                f"PayPal {method} {path}: HTTP {answer.status}",
+                code=str(data.get("name", "")),
+                http_status=answer.status,
+                outcome_unknown=True,
+                payload=answer.data,
+            )
         if answer.status >= 400:
             details = data.get("details") or [{}]
             code = details[0].get("issue") or data.get("name") or str(answer.status)
             message = details[0].get("description") or data.get("message") or f"HTTP {answer.status}"
-            raise ProviderError(f"PayPal {method} {path}: {code}: {message}", code=code,
-                                http_status=answer.status, payload=answer.data)
+            raise ProviderError(
+                f"PayPal {method} {path}: {code}: {message}", code=code, http_status=answer.status, payload=answer.data
+            )
         if not data and not (empty_ok and answer.status == 204):
-            raise ProviderError(f"PayPal {method} {path}: unreadable answer", code="bad_response",
-                                http_status=answer.status, outcome_unknown=True, payload=answer.data)
+            raise ProviderError(
+                f"PayPal {method} {path}: unreadable answer",
+                code="bad_response",
+                http_status=answer.status,
+                outcome_unknown=True,
+                payload=answer.data,
+            )
         return data
 
     @staticmethod
@@ -173,25 +236,39 @@ class PayPal(PayPalVaultKeys, Provider):
     # --- the six calls -----------------------------------------------------------------
     def start(self, payment: "Payment", *, urls: Urls, mobile: bool) -> Next:
         uid = payment.merchant_uid
-        order = self._api("POST", "/v2/checkout/orders", safe=True, headers={"PayPal-Request-Id": f"create-{uid}"}, body={
-            "intent": "CAPTURE",
-            "purchase_units": [{
-                "reference_id": uid,
-                "custom_id": uid,
-                "invoice_id": uid,
-                "description": payment.item_name[:127],
-                "amount": {"currency_code": payment.provider_currency,
-                           "value": _decimal(payment.provider_amount, payment.provider_currency)},
-            }],
-            # The current way to give the return URLs (application_context is deprecated); PayPal
-            # then answers PAYER_ACTION_REQUIRED with a "payer-action" link.
-            "payment_source": {"paypal": {"experience_context": {
-                "return_url": urls.approve,
-                "cancel_url": urls.cancel,
-                "user_action": "PAY_NOW",            # bidcart captures as soon as the buyer is back
-                "shipping_preference": "NO_SHIPPING",  # the shop has the address already
-            }}},
-        })
+        order = self._api(
+            "POST",
+            "/v2/checkout/orders",
+            safe=True,
+            headers={"PayPal-Request-Id": f"create-{uid}"},
+            body={
+                "intent": "CAPTURE",
+                "purchase_units": [
+                    {
+                        "reference_id": uid,
+                        "custom_id": uid,
+                        "invoice_id": uid,
+                        "description": payment.item_name[:127],
+                        "amount": {
+                            "currency_code": payment.provider_currency,
+                            "value": _decimal(payment.provider_amount, payment.provider_currency),
+                        },
+                    }
+                ],
+                # The current way to give the return URLs (application_context is deprecated); PayPal
+                # then answers PAYER_ACTION_REQUIRED with a "payer-action" link.
+                "payment_source": {
+                    "paypal": {
+                        "experience_context": {
+                            "return_url": urls.approve,
+                            "cancel_url": urls.cancel,
+                            "user_action": "PAY_NOW",  # bidcart captures as soon as the buyer is back
+                            "shipping_preference": "NO_SHIPPING",  # the shop has the address already
+                        }
+                    }
+                },
+            },
+        )
         link = next((lk["href"] for lk in order.get("links", []) if lk.get("rel") in ("payer-action", "approve")), None)
         if not link:
             raise ProviderError("PayPal: the order has no approval link", code="no_approval_link", payload=order)
@@ -203,15 +280,24 @@ class PayPal(PayPalVaultKeys, Provider):
             raise ProviderError("PayPal: the return is for another order", code="token_mismatch")
         try:
             order = self._api(
-                "POST", f"/v2/checkout/orders/{order_id}/capture", body={}, safe=True,
+                "POST",
+                f"/v2/checkout/orders/{order_id}/capture",
+                body={},
+                safe=True,
                 headers={"PayPal-Request-Id": f"capture-{payment.merchant_uid}", "Prefer": "return=representation"},
             )
         except ProviderError as exc:
             if exc.code == "ORDER_ALREADY_CAPTURED":
                 return self.fetch(payment)
             if exc.code == "INSTRUMENT_DECLINED":
-                return Snapshot(state="failed", amount=payment.provider_amount, currency=payment.provider_currency,
-                                psp={"order_id": order_id}, failure=exc.message, raw=exc.payload or {})
+                return Snapshot(
+                    state="failed",
+                    amount=payment.provider_amount,
+                    currency=payment.provider_currency,
+                    psp={"order_id": order_id},
+                    failure=exc.message,
+                    raw=exc.payload or {},
+                )
             raise
         return self._snapshot(order)
 
@@ -227,22 +313,30 @@ class PayPal(PayPalVaultKeys, Provider):
         self.refund(payment, amount=left, refundable=left, reason=reason, key=f"cancel-{payment.merchant_uid}")
         return self.fetch(payment)
 
-    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str,
-               refund_account=None) -> RefundResult:  # card money goes back to the card: no account
+    def refund(
+        self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str, refund_account=None
+    ) -> RefundResult:  # card money goes back to the card: no account
         """PayPal takes no consistency check: `refundable` is not sent (PayPal refuses more than is left
         with REFUND_AMOUNT_EXCEEDED); `key` is the PayPal-Request-Id, so a retry returns the same refund."""
         capture_id = (payment.psp or {}).get("capture_id") or self.fetch(payment).psp.get("capture_id")
         if not capture_id:
             raise ProviderError("PayPal: nothing was captured", code="not_captured")
         body: dict[str, Any] = {
-            "amount": {"currency_code": payment.provider_currency,
-                       "value": _decimal(amount, payment.provider_currency)},
+            "amount": {
+                "currency_code": payment.provider_currency,
+                "value": _decimal(amount, payment.provider_currency),
+            },
             "custom_id": payment.merchant_uid,  # so the REFUNDED webhook names the payment
         }
         if reason:
             body["note_to_payer"] = reason[:255]
-        refund = self._api("POST", f"/v2/payments/captures/{capture_id}/refund", body=body, safe=True,
-                           headers={"PayPal-Request-Id": key, "Prefer": "return=representation"})
+        refund = self._api(
+            "POST",
+            f"/v2/payments/captures/{capture_id}/refund",
+            body=body,
+            safe=True,
+            headers={"PayPal-Request-Id": key, "Prefer": "return=representation"},
+        )
         total = (refund.get("seller_payable_breakdown") or {}).get("total_refunded_amount")
         if total:
             refunded_total = _minor(total["value"], total["currency_code"])
@@ -262,15 +356,24 @@ class PayPal(PayPalVaultKeys, Provider):
         if not isinstance(event, dict) or not event.get("id") or not event.get("event_type"):
             raise WebhookRejected("PayPal: not an event")
         # A 5xx here raises ProviderError(outcome_unknown): answer non-2xx so that PayPal delivers again.
-        verdict = self._api("POST", "/v1/notifications/verify-webhook-signature", safe=True, body={
-            **transmission, "webhook_id": self.config["webhook_id"], "webhook_event": event,
-        })
+        verdict = self._api(
+            "POST",
+            "/v1/notifications/verify-webhook-signature",
+            safe=True,
+            body={
+                **transmission,
+                "webhook_id": self.config["webhook_id"],
+                "webhook_event": event,
+            },
+        )
         if verdict.get("verification_status") != "SUCCESS":
             raise WebhookRejected(f"PayPal: signature verification {verdict.get('verification_status')!r}")
         resource = event.get("resource") or {}
         return WebhookNotice(
-            event_id=event["id"], event_type=event["event_type"],
-            merchant_uid=_merchant_uid(resource), psp=_reference(event["event_type"], resource),
+            event_id=event["id"],
+            event_type=event["event_type"],
+            merchant_uid=_merchant_uid(resource),
+            psp=_reference(event["event_type"], resource),
         )
 
     # --- reading PayPal's objects ----------------------------------------------------------
@@ -306,8 +409,11 @@ class PayPal(PayPalVaultKeys, Provider):
 def _refunded(capture: dict, refunds: list | None) -> int:
     """What was given back of this capture, in minor units."""
     if refunds is not None:
-        return sum(_minor(r["amount"]["value"], r["amount"]["currency_code"])
-                   for r in refunds if r.get("status") not in NOT_REFUNDED)
+        return sum(
+            _minor(r["amount"]["value"], r["amount"]["currency_code"])
+            for r in refunds
+            if r.get("status") not in NOT_REFUNDED
+        )
     if capture["status"] == "COMPLETED":
         return 0
     if capture["status"] == "REFUNDED":

@@ -32,14 +32,27 @@ class PayPalVaultKeys(BillingKeys):
     """Mixed into PayPal: uses its authenticated `_api`, `_snapshot` and `_decimal`."""
 
     def billing_key_window(self, reference: str, *, buyer, return_url: str) -> Next:
-        token = self._api("POST", "/v3/vault/setup-tokens", safe=True, headers={"PayPal-Request-Id": f"setup-{reference}"}, body={
-            "payment_source": {"paypal": {
-                "description": "bidcart saved payment method",
-                "usage_type": "MERCHANT", "usage_pattern": "SUBSCRIPTION_PREPAID",
-                "experience_context": {"return_url": return_url, "cancel_url": return_url,
-                                       "shipping_preference": "NO_SHIPPING", "vault_instruction": "ON_PAYER_APPROVAL"},
-            }},
-        })
+        token = self._api(
+            "POST",
+            "/v3/vault/setup-tokens",
+            safe=True,
+            headers={"PayPal-Request-Id": f"setup-{reference}"},
+            body={
+                "payment_source": {
+                    "paypal": {
+                        "description": "bidcart saved payment method",
+                        "usage_type": "MERCHANT",
+                        "usage_pattern": "SUBSCRIPTION_PREPAID",
+                        "experience_context": {
+                            "return_url": return_url,
+                            "cancel_url": return_url,
+                            "shipping_preference": "NO_SHIPPING",
+                            "vault_instruction": "ON_PAYER_APPROVAL",
+                        },
+                    }
+                },
+            },
+        )
         link = next((lk["href"] for lk in token.get("links", []) if lk.get("rel") == "approve"), None)
         if not link:
             raise ProviderError("PayPal: the setup token has no approve link", code="no_approval_link", payload=token)
@@ -50,18 +63,29 @@ class PayPalVaultKeys(BillingKeys):
         source = token.get("payment_source") or {}
         card = source.get("card") or {}
         if card:
-            return BillingKey(reference=token["id"], brand=str(card.get("brand") or "").title(),
-                              last4=str(card.get("last_digits") or "")[-4:], raw=token)
+            return BillingKey(
+                reference=token["id"],
+                brand=str(card.get("brand") or "").title(),
+                last4=str(card.get("last_digits") or "")[-4:],
+                raw=token,
+            )
         return BillingKey(reference=token["id"], brand="PayPal", raw=token)
 
-    def confirm_billing_key(self, reference: str, *, params: Mapping[str, str], registration: dict) -> BillingKey | None:
+    def confirm_billing_key(
+        self, reference: str, *, params: Mapping[str, str], registration: dict
+    ) -> BillingKey | None:
         setup = registration.get("setup_token")
         approved = params.get("approval_token_id")
         if not setup or not approved or approved != setup:  # cancelled, or another registration's token
             return None
         try:
-            token = self._api("POST", "/v3/vault/payment-tokens", safe=True, headers={"PayPal-Request-Id": f"vault-{reference}"},
-                              body={"payment_source": {"token": {"id": setup, "type": "SETUP_TOKEN"}}})
+            token = self._api(
+                "POST",
+                "/v3/vault/payment-tokens",
+                safe=True,
+                headers={"PayPal-Request-Id": f"vault-{reference}"},
+                body={"payment_source": {"token": {"id": setup, "type": "SETUP_TOKEN"}}},
+            )
         except ProviderError as exc:
             if exc.outcome_unknown:
                 raise
@@ -89,21 +113,38 @@ class PayPalVaultKeys(BillingKeys):
         kind = "card" if "card" in (token.get("payment_source") or {}) else "paypal"
         uid = payment.merchant_uid
         try:
-            order = self._api("POST", "/v2/checkout/orders", safe=True,
-                              headers={"PayPal-Request-Id": f"bill-{uid}", "Prefer": "return=representation"}, body={
-                "intent": "CAPTURE",
-                "purchase_units": [{
-                    "reference_id": uid, "custom_id": uid, "invoice_id": uid, "description": payment.item_name[:127],
-                    "amount": {"currency_code": payment.provider_currency,
-                               "value": _decimal(payment.provider_amount, payment.provider_currency)},
-                }],
-                "payment_source": {kind: {"vault_id": reference}},
-            })
+            order = self._api(
+                "POST",
+                "/v2/checkout/orders",
+                safe=True,
+                headers={"PayPal-Request-Id": f"bill-{uid}", "Prefer": "return=representation"},
+                body={
+                    "intent": "CAPTURE",
+                    "purchase_units": [
+                        {
+                            "reference_id": uid,
+                            "custom_id": uid,
+                            "invoice_id": uid,
+                            "description": payment.item_name[:127],
+                            "amount": {
+                                "currency_code": payment.provider_currency,
+                                "value": _decimal(payment.provider_amount, payment.provider_currency),
+                            },
+                        }
+                    ],
+                    "payment_source": {kind: {"vault_id": reference}},
+                },
+            )
         except ProviderError as exc:
             if exc.code != "INSTRUMENT_DECLINED":
                 raise
-            return Snapshot(state="failed", amount=payment.provider_amount, currency=payment.provider_currency,
-                            failure=exc.message, raw=exc.payload or {})
+            return Snapshot(
+                state="failed",
+                amount=payment.provider_amount,
+                currency=payment.provider_currency,
+                failure=exc.message,
+                raw=exc.payload or {},
+            )
         return self._snapshot(order)
 
     def delete_billing_key(self, reference: str, *, reason: str) -> None:

@@ -93,8 +93,12 @@ class PortOneV1(PortOneV1BillingKeys, Provider):
     simulator_path = "iamport"
     simulator_credentials = {"imp_key": "imp_key", "imp_secret": "imp_secret", "vbank_pg_api_key": "iamport_pg_api_key"}
     reference_keys = ("imp_uid",)
-    csp = {"script-src": ("https://cdn.iamport.kr",), "connect-src": ("https://*.iamport.kr",),
-           "frame-src": ("https://*.iamport.kr",), "form-action": ("https://*.iamport.kr",)}
+    csp = {
+        "script-src": ("https://cdn.iamport.kr",),
+        "connect-src": ("https://*.iamport.kr",),
+        "frame-src": ("https://*.iamport.kr",),
+        "form-action": ("https://*.iamport.kr",),
+    }
 
     @classmethod
     def finish_config(cls, conf, *, simulator_base):
@@ -110,16 +114,28 @@ class PortOneV1(PortOneV1BillingKeys, Provider):
         """The access token, cached on this instance only (adapters are built per use)."""
         if self._token and not renew:
             return self._token
-        answer = self.http.request("POST", "/users/getToken", safe=True,  # issuing a token changes nothing
-                                   json_body={"imp_key": self.config["imp_key"], "imp_secret": self.config["imp_secret"]})
+        answer = self.http.request(
+            "POST",
+            "/users/getToken",
+            safe=True,  # issuing a token changes nothing
+            json_body={"imp_key": self.config["imp_key"], "imp_secret": self.config["imp_secret"]},
+        )
         data = self._unwrap("getToken", answer)
         if not isinstance(data, dict) or not data.get("access_token"):
             raise ProviderError("PortOne getToken: no access_token", code="bad_response", http_status=answer.status)
         self._token = data["access_token"]
         return self._token
 
-    def _call(self, method: str, path: str, body: dict | None = None, *, safe: bool | None = None,
-              missing_ok: bool = False, params: dict | None = None) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        *,
+        safe: bool | None = None,
+        missing_ok: bool = False,
+        params: dict | None = None,
+    ) -> Any:
         """One authenticated call; answers the envelope's `response`, or None for a 404 when
         `missing_ok`. A 401 (token expired meanwhile) is retried once with a new token: PortOne did
         nothing with the refused request, so even an unsafe call may be sent again."""
@@ -138,12 +154,22 @@ class PortOneV1(PortOneV1BillingKeys, Provider):
         message = (data or {}).get("message") or f"HTTP {answer.status}"
         code = (data or {}).get("code")
         if answer.status >= 500:
-            raise ProviderError(f"PortOne {what}: {message}", code=str(code if code is not None else ""),
-                                http_status=answer.status, outcome_unknown=True, payload=answer.data)
+            raise ProviderError(
+                f"PortOne {what}: {message}",
+                code=str(code if code is not None else ""),
+                http_status=answer.status,
+                outcome_unknown=True,
+                payload=answer.data,
+            )
         if data is None or "code" not in data:
             # Not PortOne's envelope (a proxy's page?): what happened there is unknown.
-            raise ProviderError(f"PortOne {what}: unreadable answer", code="bad_response", http_status=answer.status,
-                                outcome_unknown=answer.status < 400, payload=answer.data)
+            raise ProviderError(
+                f"PortOne {what}: unreadable answer",
+                code="bad_response",
+                http_status=answer.status,
+                outcome_unknown=answer.status < 400,
+                payload=answer.data,
+            )
         if answer.status >= 400 or code != 0:
             raise ProviderError(f"PortOne {what}: {message}", code=str(code), http_status=answer.status, payload=data)
         return data.get("response")
@@ -155,8 +181,9 @@ class PortOneV1(PortOneV1BillingKeys, Provider):
     def _by_merchant_uid(self, merchant_uid: str, status: str = "") -> dict | None:
         """The latest attempt for a merchant_uid (PortOne's default sorting: most recently started)."""
         suffix = f"/{status}" if status else ""
-        return self._call("GET", f"/payments/find/{_path(merchant_uid)}{suffix}", missing_ok=True,
-                          params=self._lookup_params())
+        return self._call(
+            "GET", f"/payments/find/{_path(merchant_uid)}{suffix}", missing_ok=True, params=self._lookup_params()
+        )
 
     def _lookup_params(self) -> dict | None:
         """A test channel's payments are left out of lookups unless asked for (PORTONE_INCLUDE_SANDBOX)."""
@@ -169,7 +196,11 @@ class PortOneV1(PortOneV1BillingKeys, Provider):
         record = self._by_imp_uid(imp_uid) if imp_uid else None
         if record is None:
             record = self._by_merchant_uid(payment.merchant_uid)
-        if record is not None and record.get("merchant_uid") == payment.merchant_uid and not self._settled_or_awaiting_deposit(record):
+        if (
+            record is not None
+            and record.get("merchant_uid") == payment.merchant_uid
+            and not self._settled_or_awaiting_deposit(record)
+        ):
             for status in ("paid", "cancelled"):
                 settled = self._by_merchant_uid(payment.merchant_uid, status)
                 if settled is not None:
@@ -187,7 +218,10 @@ class PortOneV1(PortOneV1BillingKeys, Provider):
         amount = _minor(record.get("amount"), currency)
         ours = record.get("merchant_uid") == payment.merchant_uid
         common = {
-            "amount": amount, "currency": currency, "merchant_uid": record.get("merchant_uid"), "raw": record,
+            "amount": amount,
+            "currency": currency,
+            "merchant_uid": record.get("merchant_uid"),
+            "raw": record,
             # never hand the services a reference to another merchant_uid's payment to store
             "psp": {"imp_uid": record["imp_uid"]} if ours and record.get("imp_uid") else {},
         }
@@ -201,8 +235,12 @@ class PortOneV1(PortOneV1BillingKeys, Provider):
         if status == "failed":
             return Snapshot(state="failed", failure=record.get("fail_reason") or "", **common)
         if _is_issued_vbank(record):
-            vbank = {"bank": record.get("vbank_name") or "", "account": record.get("vbank_num") or "",
-                     "holder": record.get("vbank_holder") or "", "due": _utc_iso(record.get("vbank_date"))}
+            vbank = {
+                "bank": record.get("vbank_name") or "",
+                "account": record.get("vbank_num") or "",
+                "holder": record.get("vbank_holder") or "",
+                "due": _utc_iso(record.get("vbank_date")),
+            }
             return Snapshot(state="awaiting_deposit", vbank=vbank, **common)
         # "ready" (buyer on the window) or a status PortOne adds later: not settled, keep asking
         return Snapshot(state="pending", **common)
@@ -251,8 +289,11 @@ class PortOneV1(PortOneV1BillingKeys, Provider):
         if prepared is None:
             raise first_error
         if _minor(prepared.get("amount"), payment.provider_currency) != payment.provider_amount:
-            raise ProviderError(f"PortOne prepare: {payment.merchant_uid} is registered with another amount "
-                                f"({prepared.get('amount')})", code="prepared_amount_differs", payload=prepared)
+            raise ProviderError(
+                f"PortOne prepare: {payment.merchant_uid} is registered with another amount ({prepared.get('amount')})",
+                code="prepared_amount_differs",
+                payload=prepared,
+            )
 
     def confirm(self, payment: "Payment", params: Mapping[str, str]) -> Snapshot:
         """`params`: the return URL's query (`imp_uid`, `merchant_uid`, `imp_success`, `error_msg`).
@@ -276,38 +317,67 @@ class PortOneV1(PortOneV1BillingKeys, Provider):
             return self.fetch(payment)
         try:
             if record.get("status") == "paid":
-                cancellable = _minor(record.get("amount"), record.get("currency") or payment.provider_currency) \
-                    - _minor(record.get("cancel_amount"), record.get("currency") or payment.provider_currency)
-                self._call("POST", "/payments/cancel", {
-                    "imp_uid": imp_uid, "reason": reason[:200],
-                    "checksum": _major(cancellable, record.get("currency") or payment.provider_currency),
-                }, safe=False)  # no amount: the whole balance
+                cancellable = _minor(
+                    record.get("amount"), record.get("currency") or payment.provider_currency
+                ) - _minor(record.get("cancel_amount"), record.get("currency") or payment.provider_currency)
+                self._call(
+                    "POST",
+                    "/payments/cancel",
+                    {
+                        "imp_uid": imp_uid,
+                        "reason": reason[:200],
+                        "checksum": _major(cancellable, record.get("currency") or payment.provider_currency),
+                    },
+                    safe=False,
+                )  # no amount: the whole balance
         except ProviderError as exc:
             if exc.outcome_unknown:
                 raise
             # refused (changed meanwhile, say): the truth below tells the services what it is now
         return self.fetch(payment)
 
-    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str,
-               refund_account: "RefundAccount | None" = None) -> RefundResult:
+    def refund(
+        self,
+        payment: "Payment",
+        *,
+        amount: int,
+        refundable: int,
+        reason: str,
+        key: str,
+        refund_account: "RefundAccount | None" = None,
+    ) -> RefundResult:
         """`key` is not sent (V1 has no idempotency key): `checksum=refundable` stops a repeat."""
         currency = payment.provider_currency
         imp_uid = payment.psp.get("imp_uid")
         record = self._record(payment, imp_uid)
         if record is None or record.get("merchant_uid") != payment.merchant_uid:
             raise ProviderError("PortOne refund: no payment of this merchant_uid at PortOne", code="not_found")
-        data = self._call("POST", "/payments/cancel", {
-            "imp_uid": record["imp_uid"],
-            "amount": _major(amount, currency),
-            "checksum": _major(refundable, currency),
-            "reason": reason[:200],
-            **({"refund_holder": refund_account.holder, "refund_bank": refund_account.bank.code,
-                "refund_account": refund_account.number} if refund_account else {}),
-        }, safe=False)
+        data = self._call(
+            "POST",
+            "/payments/cancel",
+            {
+                "imp_uid": record["imp_uid"],
+                "amount": _major(amount, currency),
+                "checksum": _major(refundable, currency),
+                "reason": reason[:200],
+                **(
+                    {
+                        "refund_holder": refund_account.holder,
+                        "refund_bank": refund_account.bank.code,
+                        "refund_account": refund_account.number,
+                    }
+                    if refund_account
+                    else {}
+                ),
+            },
+            safe=False,
+        )
         history = sorted(data.get("cancel_history") or [], key=lambda c: c.get("cancelled_at") or 0)
         latest = history[-1] if history else {}
-        return RefundResult(psp_reference=str(latest.get("cancellation_id") or latest.get("pg_tid") or ""),
-                            refunded_total=_minor(data.get("cancel_amount"), data.get("currency") or currency))
+        return RefundResult(
+            psp_reference=str(latest.get("cancellation_id") or latest.get("pg_tid") or ""),
+            refunded_total=_minor(data.get("cancel_amount"), data.get("currency") or currency),
+        )
 
     def parse_webhook(self, *, headers: Mapping[str, str], body: bytes) -> WebhookNotice:
         """V1 notifications are unsigned: parse them as a hint (JSON or form, as set in PortOne's
@@ -323,8 +393,9 @@ class PortOneV1(PortOneV1BillingKeys, Provider):
         # No event id on the wire: the same delivery twice digests the same, paid then cancelled
         # (or two partial cancels) do not.
         digest = hashlib.sha256(f"{imp_uid}\n{status}\n{cancellation_id}".encode()).hexdigest()[:40]
-        return WebhookNotice(event_id=f"v1-{digest}", event_type=status, merchant_uid=merchant_uid,
-                             psp={"imp_uid": imp_uid})
+        return WebhookNotice(
+            event_id=f"v1-{digest}", event_type=status, merchant_uid=merchant_uid, psp={"imp_uid": imp_uid}
+        )
 
 
 def _is_issued_vbank(record: dict) -> bool:

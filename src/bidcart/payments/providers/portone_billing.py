@@ -26,13 +26,22 @@ class PortOneV1BillingKeys(BillingKeys):
         """`IMP.request_pay` in key-issuing mode: `customer_uid` with `amount: 0` registers the card
         without charging it (PortOne's 결제창 빌링키 발급). merchant_uid: the reference (it is unique too)."""
         params = {
-            "imp_code": self.config["merchant_code"], "pg": self.config["pg"], "pay_method": "card",
-            "merchant_uid": reference, "customer_uid": reference, "amount": 0,
-            "name": "정기결제 카드 등록", "buyer_email": buyer.email, "buyer_name": buyer.display_name,
+            "imp_code": self.config["merchant_code"],
+            "pg": self.config["pg"],
+            "pay_method": "card",
+            "merchant_uid": reference,
+            "customer_uid": reference,
+            "amount": 0,
+            "name": "정기결제 카드 등록",
+            "buyer_email": buyer.email,
+            "buyer_name": buyer.display_name,
             "m_redirect_url": return_url,
         }
-        return Next(type="client", script=self.config["script_url"],
-                    params={k: v for k, v in params.items() if v not in (None, "")})
+        return Next(
+            type="client",
+            script=self.config["script_url"],
+            params={k: v for k, v in params.items() if v not in (None, "")},
+        )
 
     def fetch_billing_key(self, reference: str) -> BillingKey | None:
         from .portone import _path
@@ -40,20 +49,29 @@ class PortOneV1BillingKeys(BillingKeys):
         data = self._call("GET", f"/subscribe/customers/{_path(reference)}", missing_ok=True)
         if data is None:
             return None
-        return BillingKey(reference=data.get("customer_uid") or reference, brand=data.get("card_name") or "",
-                          last4=last_digits(data.get("card_number")), raw=data)
+        return BillingKey(
+            reference=data.get("customer_uid") or reference,
+            brand=data.get("card_name") or "",
+            last4=last_digits(data.get("card_number")),
+            raw=data,
+        )
 
     def charge_billing_key(self, payment: "Payment", reference: str, *, notify: str = "") -> Snapshot:
         from .portone import _major
 
         order, buyer = payment.order, payment.buyer
         body = {
-            "customer_uid": reference, "merchant_uid": payment.merchant_uid,
+            "customer_uid": reference,
+            "merchant_uid": payment.merchant_uid,
             "amount": _major(payment.provider_amount, payment.provider_currency),
-            "currency": payment.provider_currency, "name": payment.item_name,
-            "buyer_name": order.recipient or buyer.display_name, "buyer_email": buyer.email,
-            "buyer_tel": order.phone, "buyer_addr": f"{order.address1} {order.address2}".strip(),
-            "buyer_postcode": order.postcode, "notice_url": notify,
+            "currency": payment.provider_currency,
+            "name": payment.item_name,
+            "buyer_name": order.recipient or buyer.display_name,
+            "buyer_email": buyer.email,
+            "buyer_tel": order.phone,
+            "buyer_addr": f"{order.address1} {order.address2}".strip(),
+            "buyer_postcode": order.postcode,
+            "notice_url": notify,
         }
         body = {k: v for k, v in body.items() if v not in (None, "")}
         try:

@@ -91,11 +91,18 @@ class PortOneV2(PortOneV2BillingKeys, Provider):
     }
     credentials = ("secret", "store_id", "channel_key", "webhook_secret")
     simulator_path = "portone"
-    simulator_credentials = {"secret": "portone_secret", "store_id": "portone_store_id",
-                             "webhook_secret": "portone_webhook_secret"}
+    simulator_credentials = {
+        "secret": "portone_secret",
+        "store_id": "portone_store_id",
+        "webhook_secret": "portone_webhook_secret",
+    }
     reference_keys = ("payment_id",)
-    csp = {"script-src": ("https://cdn.portone.io",), "connect-src": ("https://*.portone.io",),
-           "frame-src": ("https://*.portone.io",), "form-action": ("https://*.portone.io",)}
+    csp = {
+        "script-src": ("https://cdn.portone.io",),
+        "connect-src": ("https://*.portone.io",),
+        "frame-src": ("https://*.portone.io",),
+        "form-action": ("https://*.portone.io",),
+    }
 
     @classmethod
     def finish_config(cls, conf, *, simulator_base):
@@ -105,32 +112,60 @@ class PortOneV2(PortOneV2BillingKeys, Provider):
         conf["script_url"] = conf["script_url"] or "https://cdn.portone.io/v2/browser-sdk.js"
 
     # --- the wire ----------------------------------------------------------------------
-    def _call(self, method: str, path: str, body: dict | None = None, *, idempotency_key: str = "",
-              missing_ok: bool = False, query: dict | None = None) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        *,
+        idempotency_key: str = "",
+        missing_ok: bool = False,
+        query: dict | None = None,
+    ) -> Any:
         headers = {"Authorization": f"PortOne {self.config['secret']}"}
         if method in ("GET", "DELETE"):  # parameters in the query (DELETE /billing-keys/{billingKey}?storeId=&reason=)
-            answer = self.http.request(method, path, params={"storeId": self.config["store_id"], **(query or {})},
-                                       headers=headers)
+            answer = self.http.request(
+                method, path, params={"storeId": self.config["store_id"], **(query or {})}, headers=headers
+            )
         else:
             if idempotency_key:
                 headers["Idempotency-Key"] = _idempotency_key(idempotency_key)
             # only a keyed POST may be repeated: PortOne answers the repeat with the first answer
-            answer = self.http.request(method, path, json_body={**(body or {}), "storeId": self.config["store_id"]},
-                                       headers=headers, safe=bool(idempotency_key))
+            answer = self.http.request(
+                method,
+                path,
+                json_body={**(body or {}), "storeId": self.config["store_id"]},
+                headers=headers,
+                safe=bool(idempotency_key),
+            )
         data = answer.data if isinstance(answer.data, dict) else None
         error_type = str((data or {}).get("type") or "")
         message = (data or {}).get("message") or f"HTTP {answer.status}"
         if answer.status == 404 and missing_ok and error_type == "PAYMENT_NOT_FOUND":
             return None
         if answer.status >= 500 or error_type in UNKNOWN_OUTCOME_TYPES:
-            raise ProviderError(f"PortOne V2 {method} {path}: {message}", code=error_type, http_status=answer.status,
-                                outcome_unknown=True, payload=answer.data)
+            raise ProviderError(
+                f"PortOne V2 {method} {path}: {message}",
+                code=error_type,
+                http_status=answer.status,
+                outcome_unknown=True,
+                payload=answer.data,
+            )
         if answer.status >= 400:
-            raise ProviderError(f"PortOne V2 {method} {path}: {message}", code=error_type or str(answer.status),
-                                http_status=answer.status, payload=answer.data)
+            raise ProviderError(
+                f"PortOne V2 {method} {path}: {message}",
+                code=error_type or str(answer.status),
+                http_status=answer.status,
+                payload=answer.data,
+            )
         if data is None:
-            raise ProviderError(f"PortOne V2 {method} {path}: unreadable answer", code="bad_response",
-                                http_status=answer.status, outcome_unknown=True, payload=answer.data)
+            raise ProviderError(
+                f"PortOne V2 {method} {path}: unreadable answer",
+                code="bad_response",
+                http_status=answer.status,
+                outcome_unknown=True,
+                payload=answer.data,
+            )
         return data
 
     def _payment(self, payment: "Payment") -> dict | None:
@@ -142,7 +177,10 @@ class PortOneV2(PortOneV2BillingKeys, Provider):
         amounts = data.get("amount") or {}
         currency = str(data.get("currency") or payment.provider_currency).removeprefix("CURRENCY_")
         common = {
-            "amount": int(amounts.get("total") or 0), "currency": currency, "merchant_uid": data.get("id"), "raw": data,
+            "amount": int(amounts.get("total") or 0),
+            "currency": currency,
+            "merchant_uid": data.get("id"),
+            "raw": data,
             "psp": {"payment_id": data.get("id"), "transaction_id": data.get("transactionId")},
         }
         refunded = int(amounts.get("cancelled") or 0)
@@ -158,17 +196,24 @@ class PortOneV2(PortOneV2BillingKeys, Provider):
             return Snapshot(state="failed", failure=failure.get("reason") or failure.get("pgMessage") or "", **common)
         if status == "VIRTUAL_ACCOUNT_ISSUED":
             method = data.get("method") or {}
-            vbank = {"bank": method.get("bank") or "", "account": method.get("accountNumber") or "",
-                     "holder": method.get("remitteeName") or "", "due": _utc_iso(method.get("expiredAt"))}
+            vbank = {
+                "bank": method.get("bank") or "",
+                "account": method.get("accountNumber") or "",
+                "holder": method.get("remitteeName") or "",
+                "due": _utc_iso(method.get("expiredAt")),
+            }
             return Snapshot(state="awaiting_deposit", vbank=vbank, **common)
         # READY, PAY_PENDING, or a status PortOne adds later: not settled, keep asking
         return Snapshot(state="pending", **common)
 
     # --- the six calls -----------------------------------------------------------------
     def start(self, payment: "Payment", *, urls: Urls, mobile: bool) -> Next:
-        self._call("POST", f"{_path(payment)}/pre-register",
-                   {"totalAmount": payment.provider_amount, "currency": payment.provider_currency},
-                   idempotency_key=f"prereg-{payment.merchant_uid}")
+        self._call(
+            "POST",
+            f"{_path(payment)}/pre-register",
+            {"totalAmount": payment.provider_amount, "currency": payment.provider_currency},
+            idempotency_key=f"prereg-{payment.merchant_uid}",
+        )
         order, buyer = payment.order, payment.buyer
         customer = {"fullName": order.recipient or buyer.display_name, "email": buyer.email, "phoneNumber": order.phone}
         params = {
@@ -184,7 +229,9 @@ class PortOneV2(PortOneV2BillingKeys, Provider):
             "noticeUrls": [urls.notify],
             "customer": {k: v for k, v in customer.items() if v},
         }
-        return Next(type="client", script=self.config["script_url"], params=params, psp={"payment_id": payment.merchant_uid})
+        return Next(
+            type="client", script=self.config["script_url"], params=params, psp={"payment_id": payment.merchant_uid}
+        )
 
     def confirm(self, payment: "Payment", params: Mapping[str, str]) -> Snapshot:
         """`params` (paymentId, txId, code, message) are hints only: the payment is read from PortOne."""
@@ -208,29 +255,55 @@ class PortOneV2(PortOneV2BillingKeys, Provider):
         if now.state != "paid" or left <= 0:
             return now  # nothing paid, nothing to give back
         try:
-            self._call("POST", f"{_path(payment)}/cancel", {"reason": reason[:200] or "cancelled", "currentCancellableAmount": left},
-                       idempotency_key=f"cancel-{payment.merchant_uid}-{left}")  # no amount: the whole balance
+            self._call(
+                "POST",
+                f"{_path(payment)}/cancel",
+                {"reason": reason[:200] or "cancelled", "currentCancellableAmount": left},
+                idempotency_key=f"cancel-{payment.merchant_uid}-{left}",
+            )  # no amount: the whole balance
         except ProviderError as exc:
             if exc.outcome_unknown:
                 raise
             # refused (cancelled or refunded meanwhile, say): the truth below says what it is now
         return self.fetch(payment)
 
-    def refund(self, payment: "Payment", *, amount: int, refundable: int, reason: str, key: str,
-               refund_account: "RefundAccount | None" = None) -> RefundResult:
-        body: dict[str, Any] = {"amount": amount, "reason": reason[:200] or "refund", "currentCancellableAmount": refundable}
+    def refund(
+        self,
+        payment: "Payment",
+        *,
+        amount: int,
+        refundable: int,
+        reason: str,
+        key: str,
+        refund_account: "RefundAccount | None" = None,
+    ) -> RefundResult:
+        body: dict[str, Any] = {
+            "amount": amount,
+            "reason": reason[:200] or "refund",
+            "currentCancellableAmount": refundable,
+        }
         if refund_account:  # a virtual-account payment goes back by bank transfer
-            body["refundAccount"] = {"bank": refund_account.bank.key, "number": refund_account.number,
-                                     "holderName": refund_account.holder}
+            body["refundAccount"] = {
+                "bank": refund_account.bank.key,
+                "number": refund_account.number,
+                "holderName": refund_account.holder,
+            }
         data = self._call("POST", f"{_path(payment)}/cancel", body, idempotency_key=key)
         cancellation = data.get("cancellation") or {}
         status = cancellation.get("status")
         if status == "FAILED":
-            raise ProviderError(f"PortOne V2 refund failed: {cancellation.get('reason') or ''}".strip(),
-                                code="CANCELLATION_FAILED", payload=data)
+            raise ProviderError(
+                f"PortOne V2 refund failed: {cancellation.get('reason') or ''}".strip(),
+                code="CANCELLATION_FAILED",
+                payload=data,
+            )
         if status != "SUCCEEDED":
-            raise ProviderError(f"PortOne V2 refund {status or 'unconfirmed'}: the result comes later",
-                                code=f"CANCELLATION_{status or 'UNKNOWN'}", outcome_unknown=True, payload=data)
+            raise ProviderError(
+                f"PortOne V2 refund {status or 'unconfirmed'}: the result comes later",
+                code=f"CANCELLATION_{status or 'UNKNOWN'}",
+                outcome_unknown=True,
+                payload=data,
+            )
         # PortOne accepted currentCancellableAmount, so the total refunded before this one is
         # everything paid minus `refundable`; read it back to be exact, estimate only if that fails.
         try:
@@ -241,7 +314,9 @@ class PortOneV2(PortOneV2BillingKeys, Provider):
 
     def parse_webhook(self, *, headers: Mapping[str, str], body: bytes) -> WebhookNotice:
         headers = {k.lower(): v for k, v in headers.items()}
-        msg_id, timestamp, signatures = (headers.get(h) for h in ("webhook-id", "webhook-timestamp", "webhook-signature"))
+        msg_id, timestamp, signatures = (
+            headers.get(h) for h in ("webhook-id", "webhook-timestamp", "webhook-signature")
+        )
         if not (msg_id and timestamp and signatures):
             raise WebhookRejected("PortOne V2 webhook without webhook-id, webhook-timestamp and webhook-signature")
         try:
@@ -270,8 +345,12 @@ class PortOneV2(PortOneV2BillingKeys, Provider):
             raise WebhookRejected("PortOne V2 webhook with a malformed paymentId")
         psp = {"payment_id": payment_id, "transaction_id": data.get("transactionId")}
         # billing-key events carry no paymentId: the services find no payment and ignore them
-        return WebhookNotice(event_id=msg_id, event_type=event["type"], merchant_uid=payment_id,
-                             psp={k: v for k, v in psp.items() if isinstance(v, str) and v})
+        return WebhookNotice(
+            event_id=msg_id,
+            event_type=event["type"],
+            merchant_uid=payment_id,
+            psp={k: v for k, v in psp.items() if isinstance(v, str) and v},
+        )
 
     def _webhook_key(self) -> bytes:
         """The HMAC key: the base64 after `whsec_`, decoded as pgsim and PortOne's SDK decode it."""
@@ -282,8 +361,9 @@ class PortOneV2(PortOneV2BillingKeys, Provider):
             key = b""
         if not key:
             # a configuration problem, not a forged delivery: fail so the delivery is retried later
-            raise ProviderError("PortOne V2 webhook secret is missing or not base64 (whsec_<base64>)",
-                                code="webhook_secret")
+            raise ProviderError(
+                "PortOne V2 webhook secret is missing or not base64 (whsec_<base64>)", code="webhook_secret"
+            )
         return key
 
 

@@ -38,8 +38,11 @@ class PortOneV2BillingKeys(BillingKeys):
 
     def billing_key_window(self, reference: str, *, buyer, return_url: str) -> Next:
         params = {
-            "storeId": self.config["store_id"], "channelKey": self.config["channel_key"],
-            "billingKeyMethod": "CARD", "issueId": reference, "issueName": "정기결제 카드 등록",
+            "storeId": self.config["store_id"],
+            "channelKey": self.config["channel_key"],
+            "billingKeyMethod": "CARD",
+            "issueId": reference,
+            "issueName": "정기결제 카드 등록",
             "customer": {"customerId": f"bidcart-{buyer.pk}", **({"email": buyer.email} if buyer.email else {})},
             "redirectUrl": return_url,
         }
@@ -57,11 +60,17 @@ class PortOneV2BillingKeys(BillingKeys):
     def _billing_key(data: dict) -> BillingKey | None:
         if data.get("status") != "ISSUED":
             return None
-        card = next((m.get("card") or {} for m in data.get("methods") or [] if m.get("type") == "BillingKeyPaymentMethodCard"), {})
-        return BillingKey(reference=data["billingKey"], brand=card.get("name") or "", last4=last_digits(card.get("number")),
-                          raw=data)
+        card = next(
+            (m.get("card") or {} for m in data.get("methods") or [] if m.get("type") == "BillingKeyPaymentMethodCard"),
+            {},
+        )
+        return BillingKey(
+            reference=data["billingKey"], brand=card.get("name") or "", last4=last_digits(card.get("number")), raw=data
+        )
 
-    def confirm_billing_key(self, reference: str, *, params: Mapping[str, str], registration: dict) -> BillingKey | None:
+    def confirm_billing_key(
+        self, reference: str, *, params: Mapping[str, str], registration: dict
+    ) -> BillingKey | None:
         key = str(params.get("billingKey") or "")
         if not key or key == "NEEDS_CONFIRMATION" or params.get("code"):
             return None
@@ -78,10 +87,15 @@ class PortOneV2BillingKeys(BillingKeys):
         from .portone_v2 import _path
 
         order, buyer = payment.order, payment.buyer
-        customer: dict[str, Any] = {"name": {"full": order.recipient or buyer.display_name}, "email": buyer.email,
-                                    "phoneNumber": order.phone}
+        customer: dict[str, Any] = {
+            "name": {"full": order.recipient or buyer.display_name},
+            "email": buyer.email,
+            "phoneNumber": order.phone,
+        }
         body = {
-            "billingKey": reference, "orderName": payment.item_name, "amount": {"total": payment.provider_amount},
+            "billingKey": reference,
+            "orderName": payment.item_name,
+            "amount": {"total": payment.provider_amount},
             "currency": payment.provider_currency,
             "customer": {k: v for k, v in customer.items() if v and v != {"full": ""}},
             **({"noticeUrls": [notify]} if notify else {}),

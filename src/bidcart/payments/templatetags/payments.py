@@ -17,5 +17,10 @@ def order_payments(context, order):
         # Once the order is settled, a payment the buyer started and walked away from is no longer
         # "awaiting the buyer": it isn't listed (staff still see every attempt in the admin).
         payments = [p for p in payments if p.status not in (Status.CREATED, Status.PENDING)]
-    return {"order": order, "payments": payments, "can_pay": buyer and order.is_payable,
-            "is_buyer": buyer, "csrf_token": context.get("csrf_token")}
+    return {
+        "order": order,
+        "payments": payments,
+        "can_pay": buyer and order.is_payable,
+        "is_buyer": buyer,
+        "csrf_token": context.get("csrf_token"),
+    }

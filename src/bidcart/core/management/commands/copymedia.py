@@ -20,8 +20,10 @@ from bidcart.core.images import CONTENT_TYPES
 
 
 class Command(BaseCommand):
-    help = ("Copy the pictures under a local media folder into the configured media storage (MEDIA_STORAGE_URL), "
-            "under the same names; files already there are skipped, files that are not pictures are not copied.")
+    help = (
+        "Copy the pictures under a local media folder into the configured media storage (MEDIA_STORAGE_URL), "
+        "under the same names; files already there are skipped, files that are not pictures are not copied."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("folder", help="the local media folder, e.g. /data/media (BIDCART_DATA_DIR/media)")
@@ -47,5 +49,8 @@ class Command(BaseCommand):
             copied += 1
         for name in refused:
             self.stderr.write(f"copymedia: not a picture, not copied: {name}")
-        self.stdout.write(self.style.SUCCESS(
-            f"copymedia: {copied} file(s) copied, {present} already there, {len(refused)} not copied."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"copymedia: {copied} file(s) copied, {present} already there, {len(refused)} not copied."
+            )
+        )

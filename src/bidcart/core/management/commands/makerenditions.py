@@ -39,7 +39,9 @@ class Command(BaseCommand):
             with default_storage.open(name, "rb") as handle:
                 stored = images.store(handle, folder)  # checks first, like an upload
         except (DomainError, OSError, ObjectDoesNotExist) as refused:
-            self.stderr.write(f"makerenditions: {name} is not a usable picture ({refused}); its rows and file are removed.")
+            self.stderr.write(
+                f"makerenditions: {name} is not a usable picture ({refused}); its rows and file are removed."
+            )
             with transaction.atomic():
                 rows.delete()
             images.delete([name])

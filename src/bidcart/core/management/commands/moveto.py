@@ -20,14 +20,21 @@ MIGRATE_WRITES = {"django_content_type", "auth_permission"}
 
 
 class Command(BaseCommand):
-    help = ("Copy every row of the configured database (DATABASE_URL; the embedded SQLite by default) into the "
-            "database at DATABASE_URL: migrate it, copy in one transaction with ids kept, reset its sequences, "
-            "compare the row counts of every table. Stop the site first. Uploaded files stay on disk.")
+    help = (
+        "Copy every row of the configured database (DATABASE_URL; the embedded SQLite by default) into the "
+        "database at DATABASE_URL: migrate it, copy in one transaction with ids kept, reset its sequences, "
+        "compare the row counts of every table. Stop the site first. Uploaded files stay on disk."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("url", metavar="DATABASE_URL", help="the target, e.g. postgres://user:pass@host:5432/bidcart")
-        parser.add_argument("--replace", action="store_true",
-                            help="the target already holds data: delete all of it first (default: refuse)")
+        parser.add_argument(
+            "url", metavar="DATABASE_URL", help="the target, e.g. postgres://user:pass@host:5432/bidcart"
+        )
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="the target already holds data: delete all of it first (default: refuse)",
+        )
         parser.add_argument("--batch", type=int, default=2000, help="rows read and inserted at a time")
 
     def handle(self, *args, url: str, replace: bool, batch: int, **options):
@@ -39,20 +46,26 @@ class Command(BaseCommand):
             raise CommandError("The target is the configured database itself; give the URL of another database.")
         pending = dbcopy.unapplied_migrations(DEFAULT_DB_ALIAS)
         if pending:
-            raise CommandError(f"The source database has {len(pending)} unapplied migration(s) ({', '.join(pending[:3])}…): "
-                               "run `bidcart manage migrate` on it first, so both sides have the same tables.")
+            raise CommandError(
+                f"The source database has {len(pending)} unapplied migration(s) ({', '.join(pending[:3])}…): "
+                "run `bidcart manage migrate` on it first, so both sides have the same tables."
+            )
         try:
             target.ensure_connection()
         except DatabaseError as exc:
-            raise CommandError(f"Cannot connect to the target database {_shown(target.settings_dict)}: {exc}".strip()) from exc
+            raise CommandError(
+                f"Cannot connect to the target database {_shown(target.settings_dict)}: {exc}".strip()
+            ) from exc
 
         models = dbcopy.copied_models()
         holding = dbcopy.tables_holding_rows(TARGET, models, ignore=MIGRATE_WRITES)
         if holding and not replace:
             found = ", ".join(f"{table} ({n})" for table, n in sorted(holding.items())[:8])
-            raise CommandError(f"The target database {_shown(target.settings_dict)} already holds data: {found}"
-                               f"{' …' if len(holding) > 8 else ''}. moveto copies into an empty database; "
-                               "pass --replace to delete everything in the target first.")
+            raise CommandError(
+                f"The target database {_shown(target.settings_dict)} already holds data: {found}"
+                f"{' …' if len(holding) > 8 else ''}. moveto copies into an empty database; "
+                "pass --replace to delete everything in the target first."
+            )
 
         self.stdout.write(f"moveto: {_shown(source.settings_dict)} → {_shown(target.settings_dict)}")
         call_command("migrate", database=TARGET, interactive=False, verbosity=0)
@@ -73,14 +86,21 @@ class Command(BaseCommand):
                 self._report(before, after)
                 wrong = [table for table in before if before[table] != after[table]]
                 if wrong:
-                    raise CommandError(f"Row counts differ for {', '.join(wrong)}; nothing was committed to the target.")
+                    raise CommandError(
+                        f"Row counts differ for {', '.join(wrong)}; nothing was committed to the target."
+                    )
         except IntegrityError as exc:
             raise CommandError(f"The copy breaks a constraint on the target, nothing was committed: {exc}") from exc
-        self.stdout.write(self.style.SUCCESS(
-            f"moveto: {sum(after.values())} rows in {len(after)} tables copied in {time.monotonic() - started:.1f} s."))
-        self.stdout.write(f"Uploaded files stay in {settings.MEDIA_ROOT}: copy that folder to the new site's media "
-                          "folder, or into object storage with `bidcart manage copymedia FOLDER` (deploy/README.md, "
-                          "\"Media\"). Then set DATABASE_URL to the target and start bidcart.")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"moveto: {sum(after.values())} rows in {len(after)} tables copied in {time.monotonic() - started:.1f} s."
+            )
+        )
+        self.stdout.write(
+            f"Uploaded files stay in {settings.MEDIA_ROOT}: copy that folder to the new site's media "
+            "folder, or into object storage with `bidcart manage copymedia FOLDER` (deploy/README.md, "
+            '"Media"). Then set DATABASE_URL to the target and start bidcart.'
+        )
 
     def _register_target(self, url: str) -> None:
         try:
@@ -98,10 +118,16 @@ class Command(BaseCommand):
             copied, nulled = dbcopy.copy_rows(model, DEFAULT_DB_ALIAS, TARGET, batch)
         except dbcopy.Unmovable as exc:
             raise CommandError(f"{exc} Nothing was committed to the target.") from exc
-        except (DatabaseError, ValueError, TypeError) as exc:  # e.g. a text longer than its column: SQLite does not check
+        except (
+            DatabaseError,
+            ValueError,
+            TypeError,
+        ) as exc:  # e.g. a text longer than its column: SQLite does not check
             raise CommandError(f"Copying {label} failed, nothing was committed to the target: {exc}") from exc
         if nulled:
-            self.stdout.write(f"  {label}: {nulled} IP value(s) that were not addresses (e.g. 'unknown') stored as empty")
+            self.stdout.write(
+                f"  {label}: {nulled} IP value(s) that were not addresses (e.g. 'unknown') stored as empty"
+            )
         return copied
 
     def _report(self, before: dict[str, int], after: dict[str, int]) -> None:
