@@ -24,6 +24,7 @@ run: $(STAMP)
 # The whole suite: unit + API + e2e (Chromium) + the payment SDK compatibility suites.
 test: $(STAMP) chromium
 	$(BIN)/ruff check src tests bench sdk_tests
+	$(BIN)/ruff format --check src tests bench sdk_tests
 	$(PYTEST) -n 2 --dist loadfile -m "not services"
 	PGSIM_PYTHON=$(abspath $(BIN))/python scripts/test-sdk
 

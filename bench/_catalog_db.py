@@ -99,7 +99,10 @@ def load(count: int) -> None:
                         category=rng.choice(leaves),
                         name=name,
                         slug=f"bench-p{i}",
-                        description=f"{name}: {rng.choice(MATERIALS)} 소재, {rng.choice(MATERIALS)} trim. 벤치마크 상품 bench product.",
+                        description=(
+                            f"{name}: {rng.choice(MATERIALS)} 소재, {rng.choice(MATERIALS)} trim. 벤치마크 상품 "
+                            f"bench product."
+                        ),
                         brand=f"Brand {i % 50}",
                         base_price=rng.randrange(5_000, 300_000, 100),
                         rating_avg=round(rng.uniform(0, 5), 2),

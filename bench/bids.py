@@ -298,7 +298,8 @@ def sql_ceiling(database_url: str, lot: int, bidder_ids: list[int], concurrency:
                     price, seq = cur.fetchone()
                     price = (price or 1_000) + 100
                     cur.execute(
-                        "INSERT INTO auctions_bid (lot_id, bidder_id, alias, max_amount, price_after, leading_after, seq, created_at)"
+                        "INSERT INTO auctions_bid (lot_id, bidder_id, alias, max_amount, price_after, "
+                        "leading_after, seq, created_at)"
                         " VALUES (%s, %s, 1, %s, %s, true, %s, now())",
                         (lot, bidder, price, price, seq + 1),
                     )
@@ -403,7 +404,8 @@ def main() -> None:
 
     print()
     print(
-        f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()} ({platform.system()} {platform.machine()}), "
+        f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()} ({platform.system()} "
+        f"{platform.machine()}), "
         f"database {'postgresql' if database_url.startswith('postgres') else 'sqlite'}, "
         f"channel layer {'redis' if env.get('REDIS_URL') else 'in-memory'}; "
         + ("one uvicorn worker (bidcart run)" if started_here else f"{len(bases)} server(s) at {', '.join(bases)}")
@@ -416,7 +418,10 @@ def main() -> None:
         f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min) at the end; "
         "CPU ms: the server's CPU per decided bid"
     )
-    header = f"{'one hot lot':<30} {'conc':>4} {'accepted/s':>10} {'decided/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>6}  refusals"
+    header = (
+        f"{'one hot lot':<30} {'conc':>4} {'accepted/s':>10} {'decided/s':>9} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'CPU ms':>6}  refusals"
+    )
     print(header)
     print("-" * len(header))
     for c, r in storms:
@@ -433,7 +438,8 @@ def main() -> None:
         )
     for c, r in ceiling:
         print(
-            f"{'raw SQL, same transaction':<30} {c:>4} {r['per_s']:>10.1f} {r['per_s']:>9.1f} {r['p50']:>7.1f} {r['p99']:>7.1f} {'-':>6}  -"
+            f"{'raw SQL, same transaction':<30} {c:>4} {r['per_s']:>10.1f} {r['per_s']:>9.1f} {r['p50']:>7.1f} "
+            f"{r['p99']:>7.1f} {'-':>6}  -"
         )
     if not ceiling:
         print("raw SQL ceiling: PostgreSQL only (set DATABASE_URL)")

@@ -13,7 +13,8 @@ its rate divided by the floor's. On PostgreSQL it also
 measures the raw SQL ceiling of each page: the very SQL statements the page runs on its first visit after a
 catalog change (the catalog cache empty), replayed over psycopg from as many threads as the concurrency, no
 Django, no HTTP. A repeat visit, which is what wrk measures, comes from the catalog cache and runs no SQL:
-its bound is the floor, so the table gives such a page's share of the floor, not of the SQL ceiling. A script, not a test: nothing here asserts
+its bound is the floor, so the table gives such a page's share of the floor, not of the SQL ceiling. A script, not
+a test: nothing here asserts
 a timing.
 """
 
@@ -143,7 +144,8 @@ def main() -> None:
     servers = f"{len(bases)} server(s) at {', '.join(bases)}" if proc is None else "one uvicorn worker (bidcart run)"
     print()
     print(
-        f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()} ({platform.system()} {platform.machine()}), "
+        f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()} ({platform.system()} "
+        f"{platform.machine()}), "
         f"database {info['vendor']}, cache {'redis' if env.get('REDIS_URL') else 'locmem'}"
     )
     print(

@@ -354,7 +354,8 @@ def main() -> None:
                 result["cpu_ms"] = (process_cpu_seconds(proc.pid) - cpu_before) * 1000 / result["done"]
             results.append(result)
             print(
-                f"  {LABELS[provider]}: {result['done']} flows, {result['per_s']:.1f}/s, {len(result['errors'])} errors",
+                f"  {LABELS[provider]}: {result['done']} flows, {result['per_s']:.1f}/s, {len(result['errors'])} "
+                f"errors",
                 flush=True,
             )
             for error in result["errors"][:3]:
@@ -382,7 +383,8 @@ def main() -> None:
     database = env.get("DATABASE_URL", "").split(":")[0] or "sqlite"
     print()
     print(
-        f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()} ({platform.system()} {platform.machine()}), "
+        f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()} ({platform.system()} "
+        f"{platform.machine()}), "
         f"database {database}, cache {'redis' if env.get('REDIS_URL') else 'locmem'}; "
         + (
             "one uvicorn worker (bidcart run, pgsim mounted)"
@@ -401,7 +403,8 @@ def main() -> None:
         if r.get("cpu_ms"):
             errors += f"; server CPU {r['cpu_ms']:.1f} ms per flow"
         print(
-            f"{LABELS[r['provider']] + ' flow':<32} {r['per_s']:>7.1f} {r['p50']:>7.1f} {r['p99']:>7.1f}  p50 by step (ms): {steps}{errors}"
+            f"{LABELS[r['provider']] + ' flow':<32} {r['per_s']:>7.1f} {r['p50']:>7.1f} {r['p99']:>7.1f}  p50 by "
+            f"step (ms): {steps}{errors}"
         )
         sim_rate = ceiling["per_s"] if ceiling and r["provider"] == "kakaopay" else None
         figures.append(
@@ -418,7 +421,8 @@ def main() -> None:
     if hooks:
         states = ", ".join(f"{k} {v}" for k, v in sorted(hooks["states"].items()))
         print(
-            f"{'webhook deliveries (PortOne V1)':<32} {hooks['per_s']:>7.1f} {hooks['p50']:>7.1f} {hooks['p99']:>7.1f}  {states}"
+            f"{'webhook deliveries (PortOne V1)':<32} {hooks['per_s']:>7.1f} {hooks['p50']:>7.1f} "
+            f"{hooks['p99']:>7.1f}  {states}"
         )
         figures.append(
             figure(
@@ -432,7 +436,8 @@ def main() -> None:
         )
     if ceiling:
         print(
-            f"{'pgsim alone (KakaoPay steps)':<32} {ceiling['per_s']:>7.1f} {ceiling['p50']:>7.1f} {ceiling['p99']:>7.1f}"
+            f"{'pgsim alone (KakaoPay steps)':<32} {ceiling['per_s']:>7.1f} {ceiling['p50']:>7.1f} "
+            f"{ceiling['p99']:>7.1f}"
             f"  the ceiling of the KakaoPay flow{'; %d errors' % len(ceiling['errors']) if ceiling['errors'] else ''}"
             + (f"; server CPU {ceiling['cpu_ms']:.1f} ms per flow" if ceiling.get("cpu_ms") else "")
         )

@@ -1,6 +1,7 @@
 """The OpenAPI schema's own judgement of one answer, for focused tests: `assert_documented(response, "GET",
 "/api/v1/categories/")` fails unless the status is declared for that operation, a body is declared if there is
-one, and it matches the declared schema (schemathesis' response checks, the same ones tests/services/test_api_schemathesis.py runs)."""
+one, and it matches the declared schema (schemathesis' response checks, the same ones
+tests/services/test_api_schemathesis.py runs)."""
 
 from __future__ import annotations
 

@@ -375,7 +375,8 @@ PUBLIC = {
     "api-docs": "the API's documentation",
     "livez": "for load balancers; no data",
     "healthz": "for load balancers; no data",
-    "media": "uploaded pictures, public like the pages that show them; random names; never as HTML (tests/core/test_media.py)",
+    "media": "uploaded pictures, public like the pages that show them; random names; never as HTML "
+    "(tests/core/test_media.py)",
     "readyz": "for load balancers; no data",
     "metrics": "the operator's scraper; guarded by METRICS_ALLOWED_IPS / METRICS_TOKEN (tests/core)",
     "set_language": "the visitor's own language choice",

@@ -15,7 +15,8 @@ if [ "$1" = "-q" ]; then
   case "$2" in *"family=Noto Sans CJK KR") [ -n "$FAKE_HAS_CJK" ] && exit 0 ;; esac
   exit 1
 fi
-[ -n "$FAKE_HAS_CJK" ] && echo "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc: Noto Sans CJK KR,Noto Sans CJK KR Regular:style=Regular"
+[ -n "$FAKE_HAS_CJK" ] && echo "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc: "\\
+"Noto Sans CJK KR,Noto Sans CJK KR Regular:style=Regular"
 seq 1 100000 | sed 's|.*|/usr/share/fonts/truetype/filler/Filler&.ttf: Filler Sans:style=Regular|'
 """
 

@@ -56,7 +56,10 @@ def test_an_unhashed_name_is_still_served_but_not_as_immutable(collected):
 
 
 def test_bidcart_serve_collects_with_the_hashed_storage_and_run_serves_the_apps_folders():
-    show = "import django; django.setup(); from django.conf import settings; print(settings.STORAGES['staticfiles']['BACKEND'])"
+    show = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.STORAGES['staticfiles']['BACKEND'])"
+    )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bidcart.settings"}
     served = subprocess.run(
         [sys.executable, "-c", show],

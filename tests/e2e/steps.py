@@ -14,7 +14,8 @@ def give_address(page, recipient="김낙찰"):
 
 
 def pay_on_providers_page(page, choice, button="approve", total=None):
-    """From the pay page: pick a payment type (card, kakaopay, vbank, paypal), go to its hosted page (the simulator), press `button`."""
+    """From the pay page: pick a payment type (card, kakaopay, vbank, paypal), go to its hosted page (the
+    simulator), press `button`."""
     if total is not None:
         expect(page.get_by_test_id("pay-total")).to_contain_text(total)
     page.get_by_test_id(f"pay-{choice}").check()

@@ -84,7 +84,8 @@ def test_buyer_pays_on_the_providers_page_and_the_order_is_paid_once(
 
 
 def through_page_location(payment) -> str:
-    return f"http://shop.test/payments/return/{payment.merchant_uid}/?pg_token=again&token={payment.psp.get('order_id', '')}"
+    order_id = payment.psp.get("order_id", "")
+    return f"http://shop.test/payments/return/{payment.merchant_uid}/?pg_token=again&token={order_id}"
 
 
 def test_paypal_charges_krw_orders_in_the_configured_currency(sim, buyer, order, browser, settings):

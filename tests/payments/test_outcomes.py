@@ -73,7 +73,8 @@ def test_the_buyer_reads_how_a_payment_ended_in_their_language_and_staff_keep_th
     "raw,expected",
     [
         (
-            "PayPal POST /v2/checkout/orders/5O190127TN364715T/capture → 422 INSTRUMENT_DECLINED: The instrument presented "
+            "PayPal POST /v2/checkout/orders/5O190127TN364715T/capture → 422 INSTRUMENT_DECLINED: The instrument "
+            "presented "
             "was either declined",
             outcomes.DECLINED,
         ),

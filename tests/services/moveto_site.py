@@ -47,7 +47,8 @@ def build() -> dict:
     call_command("migrate", interactive=False, verbosity=0)
     call_command("seed_demo", verbosity=0)
 
-    # A store order paid with KakaoPay at a real simulator, shipped, confirmed, partly refunded, reviewed; the product has a picture.
+    # A store order paid with KakaoPay at a real simulator, shipped, confirmed, partly refunded, reviewed; the
+    # product has a picture.
     buyer = make_user("mover@example.com", phone="+821055550001")
     staff = make_user("staff-mover@example.com", staff=True)
     order = make_order(buyer, price=25000, quantity=2)

@@ -140,7 +140,9 @@ class BidSerializer(StrictSerializer):
         required=False,
         allow_null=True,
         default=None,
-        help_text="If you win this lot, charge your default saved card at the close (kept for the lot; omit: unchanged).",
+        help_text=(
+            "If you win this lot, charge your default saved card at the close (kept for the lot; omit: unchanged)."
+        ),
     )
     address_id = serializers.IntegerField(
         required=False,

@@ -52,7 +52,8 @@ DEFAULTS = {
     "AUCTION_MAX_DURATION_DAYS": 30,
     "AUCTION_MAX_IMAGES": 8,
     "AUCTION_BROADCAST_TIMEOUT": 1.0,  # seconds a broadcast may take outside a server process
-    "AUCTION_ANNOUNCE_IN_BACKGROUND": True,  # a bid's events and notice go out from a thread, not its request (announce.py)
+    # a bid's events and notice go out from a thread, not its request (announce.py)
+    "AUCTION_ANNOUNCE_IN_BACKGROUND": True,
 }
 
 

@@ -1,7 +1,8 @@
 """Live-room broadcasts: best effort, after commit, never in the way of a bid.
 
 Services call `publish(lot_id, data)` / `publish_to_user(lot_id, user_id, data)` from
-`transaction.on_commit`, so a rolled-back write never announces anything; `data` is built by `protocol.py`. The channel layer is treated as lossy: every event carries
+`transaction.on_commit`, so a rolled-back write never announces anything; `data` is built by `protocol.py`. The
+channel layer is treated as lossy: every event carries
 the lot's sequence number and a client that sees a gap asks for a snapshot.
 
 How a broadcast stays out of the bid's way:

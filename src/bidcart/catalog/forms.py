@@ -57,7 +57,8 @@ class ProductForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = Category.objects.order_by("path")
         self.fields["images"].help_text = _(
-            "JPEG, PNG or WebP, up to %(size)s MB and %(side)d pixels a side each; several at once. The first image is the cover."
+            "JPEG, PNG or WebP, up to %(size)s MB and %(side)d pixels a side each; several at once. The first image "
+            "is the cover."
         ) % {"size": f"{images.max_bytes() / (1024 * 1024):g}", "side": images.max_side()}
 
 

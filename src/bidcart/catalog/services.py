@@ -143,7 +143,8 @@ def set_stock(seller, variant: Variant, *, stock: int, expected: int | None = No
         if not rows.update(stock=stock):
             raise Conflict(
                 _(
-                    "The stock changed while you were editing it (an order came in). Check the new figure and try again."
+                    "The stock changed while you were editing it (an order came in). Check the new figure and try "
+                    "again."
                 ),
                 code="stock_changed",
             )

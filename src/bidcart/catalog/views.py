@@ -42,7 +42,8 @@ def product_list(request):
         "filter": filterset,
         "page": page,
         "products": products,
-        "grid_key": grid_key,  # the cards are the same for everyone: rendered once per page, language and catalog version
+        # the cards are the same for everyone: rendered once per page, language and catalog version
+        "grid_key": grid_key,
         "categories": categories,
         "menu_key": selectors.category_menu_key(),
         "current_category": next((c for c in categories if c.slug == current), None) if current else None,

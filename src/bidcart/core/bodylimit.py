@@ -6,7 +6,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE, the same limit Django applies when it parses one; a
 WEBHOOK_MAX_BYTES (each is stored before it is verified). A declared Content-Length
 over the limit is refused at once; a chunked body is counted as it arrives and cut off when it passes the
 limit, or handed on whole with its length (Django's WSGI handler reads only Content-Length bytes). The
-refusal is a 413: the error body `{"code": "request_too_large", ...}` under /api/, a short page elsewhere. deploy/nginx.conf's client_max_body_size matches MAX_REQUEST_BYTES.
+refusal is a 413: the error body `{"code": "request_too_large", ...}` under /api/, a short page elsewhere.
+deploy/nginx.conf's client_max_body_size matches MAX_REQUEST_BYTES.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 
 `bidcart run` (and `bidcart manage` on the same embedded configuration) generate a SECRET_KEY and the
 admin's secret path (`serve` too, without BIDCART_ADMIN_PATH) once and keep them here, so a restart, or
-a management command on the folder `make run` made, finds the same ones. Every generated file, and the SQLite database with them, is
+a management command on the folder `make run` made, finds the same ones. Every generated file, and the SQLite
+database with them, is
 readable by its owner only (0600): the secret key signs sessions and the database holds password hashes.
 No Django imports: `bidcart serve` calls this before Django starts.
 """

@@ -188,7 +188,8 @@ def problems(config: Config) -> list[Problem]:
                 "bidcart.E005",
                 f"DEBUG is on while ALLOWED_HOSTS has public hosts ({', '.join(public)}): error pages would "
                 "show settings, source code and SQL to anyone.",
-                "Unset DEBUG (or set DEBUG=0) for a public server; DEBUG=1 is only for ALLOWED_HOSTS=localhost,127.0.0.1",
+                "Unset DEBUG (or set DEBUG=0) for a public server; DEBUG=1 is only for "
+                "ALLOWED_HOSTS=localhost,127.0.0.1",
             )
         )
     if "*" in [h.strip() for h in hosts] and not config.debug:
@@ -227,7 +228,8 @@ def problems(config: Config) -> list[Problem]:
                     f"{config.workers} workers with the payment simulator mounted at /pgsim/ "
                     f"({', '.join(config.providers_on_simulator)} use it): the simulator keeps its state in each "
                     "process's memory, so a payment started on one worker is unknown to the next.",
-                    "Give the providers their real base URLs and keys and set PGSIM_MOUNT=0 (README, 'Real providers'), "
+                    "Give the providers their real base URLs and keys and set PGSIM_MOUNT=0 (README, 'Real "
+                    "providers'), "
                     "or run one `bidcart pgsim` and set PGSIM_URL to it and PGSIM_MOUNT=0, or run --workers 1",
                 )
             )
@@ -249,7 +251,8 @@ def payment_problems(config: Config) -> list[Problem]:
                 "bidcart.E010",
                 "PGSIM_MOUNT is on: the payment simulator would answer at /pgsim/ on this server, and "
                 "anyone could mark an order paid by clicking Approve there.",
-                f"Set PGSIM_MOUNT=0 (the default without DEBUG). Only for a demo whose payments are fake: {acknowledge}",
+                f"Set PGSIM_MOUNT=0 (the default without DEBUG). Only for a demo whose payments are fake: "
+                f"{acknowledge}",
             )
         )
     simulated = config.providers_on_simulator
@@ -274,7 +277,8 @@ def payment_problems(config: Config) -> list[Problem]:
                         "bidcart.E012",
                         f"{cls.label} has its real base URL but not its credentials ({', '.join(missing)}): "
                         "every payment with it would fail.",
-                        f"Set {', '.join(missing)} from {cls.label}'s console, or leave {name} out of PAYMENT_PROVIDERS.",
+                        f"Set {', '.join(missing)} from {cls.label}'s console, or leave {name} out of "
+                        f"PAYMENT_PROVIDERS.",
                     )
                 )
         for problem in cls.config_problems(options):

@@ -246,7 +246,8 @@ class SavedPaymentMethod(models.Model):
 
     `reference` is the provider's key: the customer_uid bidcart chose (PortOne V1), or the provider's
     own id (V2's billingKey, KakaoPay's sid, PayPal's payment token), which replaces bidcart's pending
-    reference when the key is confirmed. A method is "pending" from when the buyer is sent to the provider's page until the provider
+    reference when the key is confirmed. A method is "pending" from when the buyer is sent to the provider's page
+    until the provider
     confirms the key; deleting keeps the row (`deleted_at`) so past charges still name their card.
     """
 

@@ -374,7 +374,8 @@ class KakaoPay(KakaoPayBilling, Provider):
                 "cancel failure!",
                 extras={
                     "method_result_code": "EXCEED_CANCEL_AVAILABLE_AMOUNT",
-                    "method_result_message": f"cancel amount must be 1..{remaining['total']} (tax free ≤ {remaining['tax_free']})",
+                    "method_result_message": f"cancel amount must be 1..{remaining['total']} (tax free ≤ "
+                    "{remaining['tax_free']})",
                 },
             )
         vat = self._int(params, "cancel_vat_amount", vat_of(amount - tax_free))

@@ -302,7 +302,8 @@ class PayPal(PayPalVault, Provider):
                 raise PayPalError(
                     422,
                     "AMOUNT_MISMATCH",
-                    "Should equal item_total + tax_total + shipping + handling + insurance - shipping_discount - discount.",
+                    "Should equal item_total + tax_total + shipping + handling + insurance - shipping_discount - "
+                    "discount.",
                     "/purchase_units/@reference_id=='default'/amount/value",
                 )
         experience = ((body.get("payment_source") or {}).get("paypal") or {}).get("experience_context") or {}
@@ -428,7 +429,9 @@ class PayPal(PayPalVault, Provider):
             raise PayPalError(
                 422,
                 "ORDER_NOT_APPROVED",
-                "Payer has not yet approved the Order for payment. Please redirect the payer to the 'rel':'approve' url returned as part of the HATEOAS links within the Create Order call or provide a valid payment_source in the request.",
+                "Payer has not yet approved the Order for payment. Please redirect the payer to the 'rel':'approve' "
+                "url returned as part of the HATEOAS links within the Create Order call or provide a valid "
+                "payment_source in the request.",
             )
         if order["declined"]:
             self._send(
@@ -441,7 +444,8 @@ class PayPal(PayPalVault, Provider):
             raise PayPalError(
                 422,
                 "INSTRUMENT_DECLINED",
-                "The instrument presented was either declined by the processor or bank, or it can't be used for this payment.",
+                "The instrument presented was either declined by the processor or bank, or it can't be used for "
+                "this payment.",
             )
         now = self.state.now()
         capture_id = self.state.token("", 17)
@@ -543,7 +547,8 @@ class PayPal(PayPalVault, Provider):
                 raise PayPalError(
                     422,
                     "REFUND_AMOUNT_EXCEEDED",
-                    "The refund amount must be less than or equal to the capture amount that has not yet been refunded.",
+                    "The refund amount must be less than or equal to the capture amount that has not yet been "
+                    "refunded.",
                     "/amount/value",
                 )
         else:

@@ -10,7 +10,8 @@ lock, so running two at once is safe.
 
 The package, by sub-domain: `listing` (create, validate, scheduled lots going live), `bidding` (bids, Buy It
 Now), `closing` (close, the closing sweep, cancel), `after_close` (settling wins, strikes, second-chance
-offers, relist), `autocharge` (winners charged to a saved card at the close), `notices` (watchlist, inbox, reminder and email sweeps) and `chat` (chat and its
+offers, relist), `autocharge` (winners charged to a saved card at the close), `notices` (watchlist, inbox, reminder
+and email sweeps) and `chat` (chat and its
 moderation). Everything is importable from `bidcart.auctions.services`, as before.
 """
 

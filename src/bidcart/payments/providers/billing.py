@@ -17,7 +17,8 @@ the card (brand, last digits): never a card number.
 - `fetch_billing_key(reference)`: the provider's record of the key, or None if it has none (deleted,
   never issued).
 - `charge_billing_key(payment, reference)`: charge `payment.provider_amount` with the key, under
-  `payment.merchant_uid` (`notify`: the webhook inbox), and report the truth as a Snapshot ("paid", or "failed" with the decline reason).
+  `payment.merchant_uid` (`notify`: the webhook inbox), and report the truth as a Snapshot ("paid", or "failed"
+  with the decline reason).
   The services derive merchant_uid from their idempotency key, so a repeated charge is refused by the
   provider as a duplicate instead of charging twice; the adapter then answers the existing record.
 - `delete_billing_key(reference, reason)`: delete it at the provider; a key the provider no longer has

@@ -21,7 +21,10 @@ FOLDERS = ((ProductImage, "products"), (LotImage, "lots"))
 
 
 class Command(BaseCommand):
-    help = "Re-encode product and lot pictures stored before renditions existed; remove stored files that are not pictures."
+    help = (
+        "Re-encode product and lot pictures stored before renditions existed; remove stored files that are not "
+        "pictures."
+    )
 
     def handle(self, *args, **options):
         done = removed = 0

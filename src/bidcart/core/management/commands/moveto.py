@@ -93,7 +93,8 @@ class Command(BaseCommand):
             raise CommandError(f"The copy breaks a constraint on the target, nothing was committed: {exc}") from exc
         self.stdout.write(
             self.style.SUCCESS(
-                f"moveto: {sum(after.values())} rows in {len(after)} tables copied in {time.monotonic() - started:.1f} s."
+                f"moveto: {sum(after.values())} rows in {len(after)} tables copied in "
+                f"{time.monotonic() - started:.1f} s."
             )
         )
         self.stdout.write(
@@ -149,4 +150,5 @@ def _shown(config: dict) -> str:
     engine = config["ENGINE"].rsplit(".", 1)[-1]
     if engine == "sqlite3":
         return f"sqlite {config['NAME']}"
-    return f"{engine} {config.get('USER') or ''}@{config.get('HOST') or 'localhost'}:{config.get('PORT') or ''}/{config['NAME']}"
+    user, host, port = config.get("USER") or "", config.get("HOST") or "localhost", config.get("PORT") or ""
+    return f"{engine} {user}@{host}:{port}/{config['NAME']}"
