@@ -53,16 +53,9 @@ def test_the_mounted_simulators_address_follows_the_same_rule_and_pgsim_url_wins
         providers.config("kakaopay")
 
 
-# Reads of settings.SITE_URL that build no URL of this site (asgi: the origins the mounted simulator may
-# send browsers to; catalog: handed to an email template), and those other helpers of #18 are moving to
-# core/site.py (auctions, saved cards, the simulator's PayPal webhook address).
-NOT_A_URL_OR_STILL_TO_MOVE = {
-    "asgi.py",
-    "catalog/services.py",
-    "auctions/services.py",
-    "payments/billing.py",
-    "pgsim/mount.py",
-}
+# A read of settings.SITE_URL that builds no URL of this site: asgi's origins the mounted simulator may
+# send browsers to.
+NOT_A_URL = {"asgi.py"}
 
 
 def test_site_url_is_read_to_build_a_url_in_core_site_only():
@@ -71,4 +64,4 @@ def test_site_url_is_read_to_build_a_url_in_core_site_only():
         for path in SOURCE.rglob("*.py")
         if re.search(r"settings\.SITE_URL\b", path.read_text())
     }
-    assert readers - NOT_A_URL_OR_STILL_TO_MOVE == {"core/site.py"}
+    assert readers - NOT_A_URL == {"core/site.py"}

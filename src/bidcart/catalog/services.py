@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import secrets
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from bidcart.core import images
 from bidcart.core.domain import Conflict, Forbidden, Invalid, NotFound
+from bidcart.core.site import absolute_url
 
 from . import cache as catalog_cache
 from .models import Category, Product, ProductImage, RestockAlert, Variant, WishlistItem
@@ -330,7 +331,11 @@ def send_restock_alerts(batch: int = 200) -> int:
         send_user_email(
             alert.user,
             "catalog/email/restock",
-            {"variant": alert.variant, "product": alert.variant.product, "site_url": settings.SITE_URL},
+            {
+                "variant": alert.variant,
+                "product": alert.variant.product,
+                "product_url": absolute_url(reverse("catalog:product", args=[alert.variant.product.slug])),
+            },
         )
         sent += 1
     return sent

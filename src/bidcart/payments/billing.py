@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import hashlib
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bidcart.core import domain
+from bidcart.core.site import absolute_url
 from bidcart.orders.models import Order
 from bidcart.orders.models import Status as OrderStatus
 
@@ -92,7 +92,7 @@ def start_saving_method(user, *, provider: str, site_url: str = "") -> tuple[Sav
 
 def method_return_url(method: SavedPaymentMethod, site_url: str = "") -> str:
     """Where the provider sends the buyer back after registering the card."""
-    return (settings.SITE_URL or site_url).rstrip("/") + reverse("payments:method-return", args=[method.pk])
+    return absolute_url(reverse("payments:method-return", args=[method.pk]), base=site_url)
 
 
 def confirm_saved_method(user, method_id: int, params: dict | None = None) -> SavedPaymentMethod:

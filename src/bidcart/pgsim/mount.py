@@ -42,9 +42,11 @@ def sim_config() -> SimConfig:
     """The simulator's settings (PGSIM_* variables) completed with what the mount shares with the shop."""
     from django.conf import settings
 
+    from bidcart.core import site
+
     config = SimConfig.from_env()
     if settings.PGSIM_MOUNT:
         config.portone_webhook_secret = config.portone_webhook_secret or webhook_secret(settings.DATA_DIR)
-        if settings.SITE_URL and not config.paypal_webhook_url:
-            config.paypal_webhook_url = f"{settings.SITE_URL}/payments/webhooks/paypal/"
+        if site.root() and not config.paypal_webhook_url:
+            config.paypal_webhook_url = site.absolute_url("/payments/webhooks/paypal/")
     return config
