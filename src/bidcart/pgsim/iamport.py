@@ -92,6 +92,29 @@ def envelope(response: Any = None, code: int = 0, message: str | None = None, st
     return JSONResponse({"code": code, "message": message, "response": response}, status_code=status)
 
 
+# The card's and the virtual account's fields of a payment object: null until the payment is made.
+METHOD_FIELDS = (
+    "apply_num",
+    "bank_code",
+    "bank_name",
+    "card_code",
+    "card_name",
+    "card_issuer_code",
+    "card_issuer_name",
+    "card_publisher_code",
+    "card_publisher_name",
+    "card_quota",
+    "card_number",
+    "card_type",
+    "vbank_code",
+    "vbank_name",
+    "vbank_num",
+    "vbank_holder",
+    "vbank_date",
+    "vbank_issued_at",
+)
+
+
 class Iamport(IamportBilling, Provider):
     def routes(self) -> list[Route]:
         return [
@@ -169,24 +192,7 @@ class Iamport(IamportBilling, Provider):
             "pg_tid",
             "pg_id",
             "escrow",
-            "apply_num",
-            "bank_code",
-            "bank_name",
-            "card_code",
-            "card_name",
-            "card_issuer_code",
-            "card_issuer_name",
-            "card_publisher_code",
-            "card_publisher_name",
-            "card_quota",
-            "card_number",
-            "card_type",
-            "vbank_code",
-            "vbank_name",
-            "vbank_num",
-            "vbank_holder",
-            "vbank_date",
-            "vbank_issued_at",
+            *METHOD_FIELDS,
             "name",
             "amount",
             "cancel_amount",
@@ -259,26 +265,7 @@ class Iamport(IamportBilling, Provider):
             "customer_uid_usage": None,
             "notice_url": params.get("notice_url") or None,
         }
-        for k in (
-            "apply_num",
-            "bank_code",
-            "bank_name",
-            "card_code",
-            "card_name",
-            "card_issuer_code",
-            "card_issuer_name",
-            "card_publisher_code",
-            "card_publisher_name",
-            "card_quota",
-            "card_number",
-            "card_type",
-            "vbank_code",
-            "vbank_name",
-            "vbank_num",
-            "vbank_holder",
-            "vbank_date",
-            "vbank_issued_at",
-        ):
+        for k in METHOD_FIELDS:  # filled in when the payment is made
             payment[k] = None
         if payment["pay_method"] == "card":
             payment.update(
