@@ -159,11 +159,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
-# HTTP requests run on a fixed pool of threads (HTTP_THREADS, asgi.py): each keeps its connection for a
-# minute instead of opening one per request (on SQLite, opening one and its PRAGMAs was 13% of a payment
-# flow's server CPU in bench/payments.py).
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+else:
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # HTTP requests run on a fixed pool of threads (HTTP_THREADS, asgi.py): each keeps its connection
+    # for a minute instead of opening one per request.
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer, Celery -------------------------------------------------------
