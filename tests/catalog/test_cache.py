@@ -203,3 +203,28 @@ def test_the_cached_cards_follow_the_readers_language(shelf, client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     html = page(client, "/products/")
     assert "₩8,000" in html and "8,000원" not in html
+
+
+def test_the_product_pages_shared_html_is_rendered_once_per_catalog_change(shelf, client, seller):
+    """Rendering, not only reading, was most of a product page's cost: the gallery, options, offer,
+    description and reviews are rendered once per catalog version and language; a change renders them anew."""
+    services.add_images(seller, shelf, [picture("one.jpg")])
+    first = client.get("/products/blue-mug/")
+    assert "core/_gallery.html" in [t.name for t in first.templates]
+    again = client.get("/products/blue-mug/")
+    assert "core/_gallery.html" not in [t.name for t in again.templates]
+    token = rb'name="csrfmiddlewaretoken" value="[^"]+"'
+    assert re.sub(token, b"", again.content) == re.sub(token, b"", first.content)  # the same page, own token
+    services.update_variant_price(seller, shelf.variants.get(), price=9900)
+    changed = client.get("/products/blue-mug/")
+    assert "core/_gallery.html" in [t.name for t in changed.templates]
+    assert "9,900" in changed.content.decode()
+
+
+def test_the_cached_product_page_follows_the_readers_language(shelf, client):
+    from django.conf import settings
+
+    assert "8,000원" in page(client, "/products/blue-mug/")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = page(client, "/products/blue-mug/")
+    assert "₩8,000" in html and "8,000원" not in html and "Option" in html

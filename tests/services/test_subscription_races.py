@@ -33,11 +33,11 @@ def test_two_sweeps_at_once_charge_each_cycle_exactly_once(sim, settings):
         methods.append(card(buyer))
         subs.append(subscribe(buyer, product, methods[-1]))
     t = due(subs[0])
-    # cycle 1; cycle 2 with one charge refused by PortOne; its retry a day later; cycle 3
+    # cycle 1; cycle 2 with one card declined by PortOne (out of funds); its retry a day later; cycle 3
     moments = [("cycle 1", t), ("cycle 2", t + WEEK), ("retry", t + WEEK + DAY + MINUTE), ("cycle 3", t + 2 * WEEK)]
     for label, now in moments:
         if label == "cycle 2":
-            sim.fault("/iamport/subscribe/payments/again", status=400, count=1)
+            sim.next_outcome("iamport", "insufficient_funds")
         _, errors = race_on_own_connections(
             [
                 lambda now=now: services.run_cycles(now=now),
@@ -57,6 +57,7 @@ def test_two_sweeps_at_once_charge_each_cycle_exactly_once(sim, settings):
     assert Payment.objects.filter(order__in=orders, status="failed").count() == 1
     for method in methods:
         assert len(charged_at_portone(sim, method)) == 3
+    assert sum(len(charged_at_portone(sim, method, "failed")) for method in methods) == 1  # the one decline
     charged = [m for m in mail.outbox if "정기배송 결제가 완료되었습니다" in m.subject]
     declined = [m for m in mail.outbox if "카드 결제가 거절되었습니다" in m.subject]
     assert (len(charged), len(declined)) == (3 * SUBSCRIBERS, 1)

@@ -44,12 +44,15 @@ def test_three_cycles_with_one_declined_then_retried_make_three_orders_and_three
     assert services.run_cycles(now=t1) == {"opened": 0, "charged": 0, "reminded": 0}
     assert Variant.objects.get(product=product).stock == 8
 
-    # cycle 2: PortOne refuses the first charge; the order stays reserved and the card is tried a day later
+    # cycle 2: the card has run out of funds; PortOne answers the charge as declined (status failed, with
+    # its reason); the order stays reserved and the card is tried a day later
     t2 = due(sub)
-    sim.fault(CHARGE, status=400, count=1)
+    sim.next_outcome("iamport", "insufficient_funds")
     services.run_cycles(now=t2)
     cycle2 = Cycle.objects.get(subscription=sub, number=2)
     assert (cycle2.state, cycle2.attempts, cycle2.next_attempt_at) == (Cycle.State.RETRYING, 1, t2 + DAY)
+    assert "잔액이 부족" in cycle2.note  # PortOne's reason, for staff
+    assert len(charged_at_portone(sim, method, "failed")) == 1
     assert cycle2.order.status == OrderStatus.PENDING_PAYMENT and cycle2.order.payment_due_at >= t2 + 2 * DAY
     assert services.run_cycles(now=t2 + DAY - timedelta(minutes=5))["charged"] == 0  # not before its time
     services.run_cycles(now=t2 + DAY + timedelta(minutes=1))
@@ -75,6 +78,22 @@ def test_three_cycles_with_one_declined_then_retried_make_three_orders_and_three
     name = product.name
     assert subjects(buyer.email).count(f"[bidcart] {name} 정기배송 결제가 완료되었습니다") == 3
     assert subjects(buyer.email).count(f"[bidcart] {name} 정기배송 카드 결제가 거절되었습니다") == 1
+
+
+def test_a_charge_portone_refuses_outright_is_retried_like_a_decline(sim, seller, buyer):
+    """Not a decline but an error answer (HTTP 400 from the charge call): the money did not move, so the cycle
+    is retried on the same schedule."""
+    product = offered(seller, stock=10)
+    method = card(buyer)
+    sub = subscribe(buyer, product, method)
+    t = due(sub)
+    sim.fault(CHARGE, status=400, count=1)
+    services.run_cycles(now=t)
+    cycle = Cycle.objects.get(subscription=sub, number=1)
+    assert (cycle.state, cycle.attempts, cycle.next_attempt_at) == (Cycle.State.RETRYING, 1, t + DAY)
+    services.run_cycles(now=t + DAY + timedelta(minutes=1))
+    cycle.refresh_from_db()
+    assert cycle.state == Cycle.State.PAID and len(charged_at_portone(sim, method)) == 1
 
 
 def test_a_card_declined_three_times_cancels_the_delivery_and_pauses_the_subscription(sim, seller, buyer):

@@ -21,7 +21,7 @@ from bidcart.core.filters import IdFilter
 from bidcart.core.openapi import ErrorSerializer
 from bidcart.core.serializers import AmountField, StrictSerializer, WholeNumberField
 
-from . import protocol, selectors, services
+from . import conf, protocol, selectors, services
 from .models import Bid, ChatReport, Lot, SecondChanceOffer, alias_label
 
 # --- serializers ---------------------------------------------------------------------------------------
@@ -126,7 +126,9 @@ class LotCreateSerializer(StrictSerializer):
         required=False, allow_null=True, default=None, help_text="Default: now (live at once)."
     )
     ends_at = serializers.DateTimeField()
-    soft_close_seconds = WholeNumberField(min_value=0, max_value=3600, required=False, allow_null=True, default=None)
+    soft_close_seconds = WholeNumberField(
+        min_value=0, max_value=conf.SOFT_CLOSE_MAX_SECONDS, required=False, allow_null=True, default=None
+    )
     requires_saved_method = serializers.BooleanField(
         required=False,
         default=False,

@@ -35,6 +35,9 @@ DEFAULT_INCREMENTS = {
     ],
 }
 
+# The longest soft-close window a seller may choose (an hour): the form, the API and `create_lot` all read it.
+SOFT_CLOSE_MAX_SECONDS = 3600
+
 DEFAULTS = {
     "AUCTION_INCREMENTS": DEFAULT_INCREMENTS,
     "AUCTION_CURRENCIES": ["KRW"],

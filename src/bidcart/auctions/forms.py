@@ -46,7 +46,7 @@ class LotForm(forms.Form):
     soft_close_seconds = WholeNumberFormField(
         label=_("Soft-close window (seconds)"),
         min_value=0,
-        max_value=3600,
+        max_value=conf.SOFT_CLOSE_MAX_SECONDS,
         initial=conf.DEFAULTS["AUCTION_SOFT_CLOSE_SECONDS"],
         help_text=_("A bid this close to the end moves the end to the bid's time plus this window. 0: a hard close."),
     )

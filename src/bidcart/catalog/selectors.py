@@ -122,13 +122,17 @@ def product_page(filterset, page_number, page_size: int) -> tuple[list[Product],
 def product_page_data(slug: str) -> dict | None:
     """What the product page shows every visitor (product, variants, images, breadcrumbs, and the shared
     data of the parts other apps add: the latest reviews), computed once per catalog change; None when there
-    is no such active product."""
+    is no such active product. `page_key` names the page's shared HTML fragments in this catalog version."""
 
     def compute():
+        # Named before the rows are read: the page's rendered fragments are cached under this key, and a
+        # change committed meanwhile moves the version again, so they are never kept for older data.
+        page_key = catalog_cache.key("product-page", slug)
         product = product_detail(slug)
         if product is None:
             return None
         return {
+            "page_key": page_key,
             "product": product,
             "variants": list(product.variants.all()),
             "images": list(product.images.all()),

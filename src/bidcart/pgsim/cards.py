@@ -9,7 +9,8 @@ keeps its scripted outcome with the key, and every later charge on that key ends
 - an expiry month already past: refused at registration (no key is issued);
 - anything else charges fine. `DEFAULT_CARD` is what a page registers when nobody types a number.
 
-A charge whose item name carries the word `pgsim:decline` is declined once, whatever the card.
+A charge whose item name carries the word `pgsim:decline` is declined once, whatever the card; the control
+API's next-outcome queues `insufficient_funds` or `expired_card` for a provider's next charge on any key.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ DEFAULT_EXPIRY = "2099-12"
 INSUFFICIENT_FUNDS = "insufficient_funds"
 EXPIRED_CARD = "expired_card"
 DECLINED = "declined"
+# What the control API's next-outcome may queue for a provider's next billing-key charge (one charge each),
+# whatever the card: a card that paid last month declines this one, as a real card runs out of funds.
+CHARGE_DECLINES = (INSUFFICIENT_FUNDS, EXPIRED_CARD)
 
 
 def digits(number: object) -> str:

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .cards import CHARGE_DECLINES
 from .core import OUTCOMES, PROVIDERS, Sim, base_url
 
 
@@ -104,8 +105,12 @@ class Control:
             data = await self._body(request)
         except ValueError as exc:
             return _json_error(400, str(exc))
-        if data.get("provider") not in PROVIDERS or data.get("outcome") not in OUTCOMES:
-            return _json_error(400, f"provider must be one of {PROVIDERS}, outcome one of {OUTCOMES}")
+        if data.get("provider") not in PROVIDERS or data.get("outcome") not in OUTCOMES + CHARGE_DECLINES:
+            return _json_error(400, f"provider must be one of {PROVIDERS}, outcome one of {OUTCOMES + CHARGE_DECLINES}")
+        if data["outcome"] in CHARGE_DECLINES:  # the next billing-key charge, not the next page
+            queue = self.sim.next_outcomes.setdefault(f"{data['provider']}:charge", [])
+            queue.append({"outcome": data["outcome"]})
+            return JSONResponse({"queued": queue})
         if data["outcome"] == "amount" and data.get("amount") in (None, ""):
             return _json_error(400, "outcome 'amount' needs an amount")
         entry = {"outcome": data["outcome"], "amount": data.get("amount")}

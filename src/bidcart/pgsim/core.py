@@ -48,6 +48,12 @@ class Sim:
         queue = self.next_outcomes.get(provider) or []
         return queue.pop(0) if queue else None
 
+    def take_charge_decline(self, provider: str) -> str | None:
+        """The decline queued for this provider's next billing-key charge (the control API's next-outcome
+        with a card decline: insufficient_funds or expired_card), or None: the card's own outcome applies."""
+        entry = self.take_outcome(f"{provider}:charge")
+        return entry["outcome"] if entry else None
+
 
 class Provider:
     """What every provider module shares: the simulator's config and state, and its static scripts."""

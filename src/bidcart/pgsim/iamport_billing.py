@@ -44,6 +44,7 @@ from .core import BadBody, as_int, read_params
 
 INSUFFICIENT_FUNDS = "[4000]잔액이 부족합니다. (pgsim: insufficient funds)"
 EXPIRED_CARD = "[F113]유효기간이 만료된 카드입니다. (pgsim: expired card)"
+CARD_DECLINES = {cards.INSUFFICIENT_FUNDS: INSUFFICIENT_FUNDS, cards.EXPIRED_CARD: EXPIRED_CARD}  # kind → fail_reason
 DEFAULT_CARD = "9100200000000005"  # charges fine
 DEFAULT_EXPIRY = "2099-12"
 NO_CUSTOMER = "등록된 빌링키 정보가 존재하지 않습니다."
@@ -175,9 +176,7 @@ class IamportBilling:
             "updated": now,
             "sandbox": False,
             # kept with the key, never shown: how charges on this test card end
-            "decline": {cards.INSUFFICIENT_FUNDS: INSUFFICIENT_FUNDS, cards.EXPIRED_CARD: EXPIRED_CARD}.get(
-                cards.charge_outcome(card) or ""
-            ),
+            "decline": CARD_DECLINES.get(cards.charge_outcome(card) or ""),
         }
         self.state.iamport_customers[customer_uid] = customer
         self.state.save()
@@ -220,8 +219,11 @@ class IamportBilling:
             card_number=customer["card_number"],
             pg_provider=customer["pg_provider"],
         )
-        decline = customer.get("decline") or (
-            "카드 승인이 거절되었습니다. (pgsim:decline)" if cards.declined_by_name(params.get("name")) else None
+        queued = self.sim.take_charge_decline("iamport")
+        decline = (
+            CARD_DECLINES.get(queued or "")
+            or customer.get("decline")
+            or ("카드 승인이 거절되었습니다. (pgsim:decline)" if cards.declined_by_name(params.get("name")) else None)
         )
         if decline:
             now = int(self.state.now())

@@ -130,7 +130,11 @@ class KakaoPayBilling:
             "actions": [],
         }
         self.state.kakaopay[tid] = payment
-        decline = record.get("decline") or (cards.DECLINED if cards.declined_by_name(params["item_name"]) else None)
+        decline = (
+            self.sim.take_charge_decline("kakaopay")
+            or record.get("decline")
+            or (cards.DECLINED if cards.declined_by_name(params["item_name"]) else None)
+        )
         if decline:
             payment["status"] = "FAIL_PAYMENT"
             code, message = DECLINES[decline]

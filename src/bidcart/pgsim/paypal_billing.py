@@ -344,7 +344,11 @@ class PayPalVault:
                 "payment_source.card object.",
                 f"/payment_source/{kind}/vault_id",
             )
-        decline = record.get("decline") or (cards.DECLINED if order["declined"] else None)
+        decline = (
+            self.sim.take_charge_decline("paypal")
+            or record.get("decline")
+            or (cards.DECLINED if order["declined"] else None)
+        )
         if decline and kind == "paypal":
             self._send(
                 request,

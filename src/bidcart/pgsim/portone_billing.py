@@ -270,7 +270,11 @@ class PortOneBilling:
             "customData": params.get("customData") if isinstance(params.get("customData"), str) else None,
         }
         self.state.portone_payments[payment_id] = p
-        decline = record.get("decline") or (cards.DECLINED if cards.declined_by_name(params["orderName"]) else None)
+        decline = (
+            self.sim.take_charge_decline("portone")
+            or record.get("decline")
+            or (cards.DECLINED if cards.declined_by_name(params["orderName"]) else None)
+        )
         if decline:
             code, message = DECLINES[decline]
             p["failedAt"] = now

@@ -58,8 +58,12 @@ def validate_terms(
             _("A lot can run for at most %(days)d days.") % {"days": conf.get("AUCTION_MAX_DURATION_DAYS")},
             code="too_long",
         )
-    if soft_close_seconds < 0 or soft_close_seconds > 3600:
-        raise Invalid(_("The soft-close window must be between 0 and 3,600 seconds."), code="soft_close_invalid")
+    if soft_close_seconds < 0 or soft_close_seconds > conf.SOFT_CLOSE_MAX_SECONDS:
+        raise Invalid(
+            _("The soft-close window must be between 0 and %(max)s seconds.")
+            % {"max": f"{conf.SOFT_CLOSE_MAX_SECONDS:,}"},
+            code="soft_close_invalid",
+        )
 
 
 def create_lot(
