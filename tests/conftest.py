@@ -1,5 +1,5 @@
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 pytest_plugins = ["tests.payments.fixtures"]
 
@@ -46,7 +46,10 @@ def _bids_announced_in_the_committing_thread(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Locmem cache state (throttles, lockouts, job due-marks) must not leak between tests."""
+    """Locmem cache state (throttles, lockouts, job due-marks, the catalog's copies in memory) must not leak
+    between tests."""
     cache.clear()
+    caches["local"].clear()
     yield
     cache.clear()
+    caches["local"].clear()

@@ -200,6 +200,13 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# This process's memory in front of the shared cache, for the catalog's entries and page fragments under
+# keys that name the catalog's version (catalog/cache.py says why a copy there cannot go stale).
+CACHES["local"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "bidcart-local",
+    "OPTIONS": {"MAX_ENTRIES": 5000},
+}
 
 # Jobs: "inprocess" runs the sweeps from a loop inside `bidcart run`; "celery" leaves them to beat.
 BIDCART_JOBS = env.str("BIDCART_JOBS", default="celery" if REDIS_URL else "inprocess")

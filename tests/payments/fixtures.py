@@ -152,6 +152,7 @@ def live_shop(transactional_db, settings):
         settings.SITE_URL = url
         settings.PGSIM_URL = f"{url}/pgsim"
         bidcart.asgi.pgsim.sim.config.paypal_webhook_url = f"{url}/payments/webhooks/paypal/"
+        bidcart.asgi.pgsim.sim.config.portone_webhook_url = f"{url}/payments/webhooks/portone_v2/"  # the console's
         bidcart.asgi.pgsim.sim.config.webhook_backoff = (0.3, 0.6)  # retries in a test's time
         control = SimControl(f"{url}/pgsim")
         control.reset()

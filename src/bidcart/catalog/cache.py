@@ -24,18 +24,29 @@ still open may have cached them under the version of the first bump.
 The version lives in the cache itself (Redis when REDIS_URL: shared by every worker process; local memory
 otherwise, which is only correct with one process: `bidcart run` is one, and `bidcart serve` refuses
 several workers without REDIS_URL, core/deploy_checks.py E008). While Redis is unreachable the
-degrading backend answers misses, so every request computes its data: slower, never stale.
+degrading backend answers misses and the version is unknown, so every request computes its data and
+renders its page: slower, never stale.
+
+Two levels: an entry is looked up in this process's memory first (the `local` cache), then in the shared
+cache, and computed only when both miss. That is safe because an entry's key names its version: a key is
+never reused for newer data, so a copy in memory cannot go stale; only the version itself is read from the
+shared cache, once per request (memoized between Django's request_started and request_finished). Templates
+cache their shared fragments in `local` too (`{% cache … using="local" %}` under a key with the version):
+a warm catalog page costs one round trip to Redis, where it cost one per entry and fragment.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
@@ -45,11 +56,32 @@ _MISSING = object()
 _NONE = "catalog:none"  # stands for a cached None (e.g. no such product), since the cache's None is a miss
 
 
-def version() -> int:
+LOCAL = "local"  # settings.CACHES: this process's memory, for entries under versioned keys only
+
+# The version read once per request: one round trip, and every key of the page names the same version.
+# Only between request_started and request_finished of this thread; anywhere else (tasks, shells, tests
+# outside a request) each call reads it anew.
+_request = threading.local()
+
+
+def _request_began(**kwargs) -> None:
+    _request.active, _request.version = True, None
+
+
+def _request_ended(**kwargs) -> None:
+    _request.active, _request.version = False, None
+
+
+def version() -> int | None:
+    """The catalog's current version, or None while the shared cache cannot tell (Redis unreachable)."""
+    if getattr(_request, "active", False) and _request.version is not None:
+        return _request.version
     current = cache.get(VERSION_KEY)
     if current is None:
         cache.add(VERSION_KEY, time.time_ns(), None)
-        current = cache.get(VERSION_KEY) or 0
+        current = cache.get(VERSION_KEY)
+    if getattr(_request, "active", False):
+        _request.version = current
     return current
 
 
@@ -57,6 +89,7 @@ def _bump() -> None:
     # A new unique value rather than incr(): incr of an evicted or missing key raises, and a value that
     # was once in use must never come back (entries stored under it may still be there).
     cache.set(VERSION_KEY, time.time_ns(), None)
+    _request.version = None  # a write inside a request: the rest of it reads the new version
 
 
 def changed() -> None:
@@ -65,30 +98,62 @@ def changed() -> None:
     transaction.on_commit(_bump)
 
 
-def key(name: str, *parts: Any) -> str:
+def key(name: str, *parts: Any) -> str | None:
+    """The key of this entry in the current version; None while the version is unknown (nothing is cached
+    then)."""
+    current = version()
+    if current is None:
+        return None
     digest = hashlib.sha1(json.dumps(parts, default=str, sort_keys=True).encode()).hexdigest()
-    return f"catalog:{version()}:{name}:{digest}"
+    return f"catalog:{current}:{name}:{digest}"
+
+
+def fragment_key(name: str, *parts: Any) -> str:
+    """Names a template's cached fragments (`{% cache … using="local" %}`) in the current version; while the
+    version is unknown, a key used once, so that no fragment is ever served from an unknown version."""
+    return key(name, *parts) or f"catalog:unversioned:{uuid.uuid4().hex}"
+
+
+def _get(entry_key: str) -> Any:
+    local = caches[LOCAL]
+    value = local.get(entry_key, _MISSING)
+    if value is _MISSING:
+        value = cache.get(entry_key, _MISSING)
+        if value is not _MISSING:
+            local.set(entry_key, value, TIMEOUT)
+    return value
+
+
+def _set(entry_key: str, value: Any) -> None:
+    cache.set(entry_key, value, TIMEOUT)
+    caches[LOCAL].set(entry_key, value, TIMEOUT)
 
 
 def remember(name: str, parts: tuple, compute: Callable[[], Any]) -> Any:
     """The cached value of `compute()` for this name and these parts in the current catalog version."""
     entry_key = key(name, *parts)
-    value = cache.get(entry_key, _MISSING)
+    if entry_key is None:
+        return compute()
+    value = _get(entry_key)
     if value is _MISSING:
         value = compute()
-        cache.set(entry_key, _NONE if value is None else value, TIMEOUT)
+        _set(entry_key, _NONE if value is None else value)
         return value
     return None if value == _NONE else value
 
 
 def lookup(name: str, parts: tuple) -> Any:
     """The entry kept for this name and these parts in the current catalog version, or None."""
-    return cache.get(key(name, *parts))
+    entry_key = key(name, *parts)
+    value = _get(entry_key) if entry_key else _MISSING
+    return None if value is _MISSING else value
 
 
 def keep(name: str, parts: tuple, value: Any) -> None:
     """Keep `value` (never None) for this name and these parts until the catalog changes."""
-    cache.set(key(name, *parts), value, TIMEOUT)
+    entry_key = key(name, *parts)
+    if entry_key is not None:
+        _set(entry_key, value)
 
 
 def _on_change(sender, **kwargs) -> None:
@@ -103,6 +168,9 @@ def watch(model: str) -> None:
 
 
 def connect() -> None:
-    """Signals for the catalog's own model writes (called from CatalogConfig.ready)."""
+    """Signals for the catalog's own model writes and for the request's version (called from
+    CatalogConfig.ready)."""
     for model in ("catalog.Product", "catalog.Variant", "catalog.ProductImage", "catalog.Category"):
         watch(model)
+    request_started.connect(_request_began, dispatch_uid="catalog-cache-request-started")
+    request_finished.connect(_request_ended, dispatch_uid="catalog-cache-request-finished")

@@ -75,7 +75,7 @@ def _category_tree() -> list[Category]:
 
 def category_menu_key() -> str:
     """Names the category menu in this catalog version: its rendered options are cached under it."""
-    return catalog_cache.key("category-menu")
+    return catalog_cache.fragment_key("category-menu")
 
 
 def category_tree() -> list[Category]:
@@ -116,7 +116,7 @@ def product_page(filterset, page_number, page_size: int) -> tuple[list[Product],
         return list(queryset()[start : start + page_size])
 
     products = SimpleLazyObject(lambda: catalog_cache.remember("product-page-items", parts, compute_products))
-    return products, number, count, catalog_cache.key("product-page", *parts)
+    return products, number, count, catalog_cache.fragment_key("product-page", *parts)
 
 
 def product_page_data(slug: str) -> dict | None:
@@ -127,7 +127,7 @@ def product_page_data(slug: str) -> dict | None:
     def compute():
         # Named before the rows are read: the page's rendered fragments are cached under this key, and a
         # change committed meanwhile moves the version again, so they are never kept for older data.
-        page_key = catalog_cache.key("product-page", slug)
+        page_key = catalog_cache.fragment_key("product-detail-html", slug)
         product = product_detail(slug)
         if product is None:
             return None

@@ -152,16 +152,43 @@ def delete_saved_method(user, method_id: int) -> None:
                 _key_adapter(method.provider).delete_billing_key(method.reference, reason="deleted by the buyer")
             except ProviderError:
                 raise _provider_down() from None  # still at the provider: still listed, so it can be retried
-        was_default = method.is_default
-        method.state, method.is_default, method.deleted_at = State.DELETED, False, timezone.now()
-        method.save(update_fields=["state", "is_default", "deleted_at"])
-        if was_default:
-            successor = (
-                SavedPaymentMethod.objects.filter(user=user, state=State.ACTIVE).order_by("-created_at", "-id").first()
-            )
-            if successor is not None:
-                successor.is_default = True
-                successor.save(update_fields=["is_default"])
+        _mark_deleted(method)
+
+
+def sync_saved_method(provider: str, reference: str) -> bool | None:
+    """The provider says a key changed (its webhook: the card was deleted in its console or the buyer's app).
+    The key is read back from the provider; one it no longer has is deleted here too, so nothing charges it
+    and a subscription on it pauses at its next cycle. Answers True if the card was deleted now, False if it
+    stays as it was, None if no active card of ours has this key (an issued key is confirmed by the buyer's
+    return, which names the registration; this event names only the key)."""
+    method = SavedPaymentMethod.objects.filter(provider=provider, reference=reference, state=State.ACTIVE).first()
+    if method is None:
+        return None
+    if _key_adapter(provider).fetch_billing_key(reference) is not None:
+        return False  # still at the provider (an Issued event, or a delete that did not happen)
+    with transaction.atomic():
+        method = SavedPaymentMethod.objects.select_for_update().get(pk=method.pk)
+        if method.state != State.ACTIVE:
+            return False  # deleted meanwhile by the buyer
+        _mark_deleted(method)
+    return True
+
+
+def _mark_deleted(method: SavedPaymentMethod) -> None:
+    """Under the method's row lock: deleted here (kept for the charges that name it); if it was the default,
+    the buyer's newest other card becomes the default."""
+    was_default = method.is_default
+    method.state, method.is_default, method.deleted_at = State.DELETED, False, timezone.now()
+    method.save(update_fields=["state", "is_default", "deleted_at"])
+    if was_default:
+        successor = (
+            SavedPaymentMethod.objects.filter(user_id=method.user_id, state=State.ACTIVE)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if successor is not None:
+            successor.is_default = True
+            successor.save(update_fields=["is_default"])
 
 
 # --- charging -----------------------------------------------------------------------------------------

@@ -583,6 +583,8 @@ def process_webhook(delivery: WebhookDelivery) -> str:
         raise
     delivery.event_id = notice.event_id[:120]
     payment = _find_payment(delivery.provider, notice.merchant_uid, notice.psp)
+    if payment is None and notice.billing_key:
+        return _process_key_notice(delivery, notice.billing_key)
     if payment is None:
         return _finish(delivery, WebhookDelivery.State.IGNORED, error="no such payment")
     delivery.payment = payment
@@ -611,6 +613,21 @@ def process_webhook(delivery: WebhookDelivery) -> str:
     except ProviderError as error:
         _finish(delivery, WebhookDelivery.State.FAILED, error=f"{error.code}: {error.message}")
         raise
+
+
+def _process_key_notice(delivery: WebhookDelivery, key: str) -> str:
+    """A billing-key event (a card deleted in the provider's console or the buyer's app): the saved card
+    follows what the provider answers for the key, never the event's body."""
+    from . import billing  # billing builds on this module's ledger helpers; imported here, not at the top
+
+    try:
+        changed = billing.sync_saved_method(delivery.provider, key)
+    except ProviderError as error:
+        _finish(delivery, WebhookDelivery.State.FAILED, error=f"{error.code}: {error.message}")
+        raise
+    if changed is None:
+        return _finish(delivery, WebhookDelivery.State.IGNORED, error="no such saved card")
+    return _finish(delivery, WebhookDelivery.State.PROCESSED)
 
 
 def _lower(headers: Mapping[str, str]) -> dict[str, str]:

@@ -49,4 +49,8 @@ def sim_config() -> SimConfig:
         config.portone_webhook_secret = config.portone_webhook_secret or webhook_secret(settings.DATA_DIR)
         if site.root() and not config.paypal_webhook_url:
             config.paypal_webhook_url = site.absolute_url("/payments/webhooks/paypal/")
+        # PortOne V2's store-wide webhook address (its console's): events no payment names go there, such as
+        # a billing key deleted outside the shop
+        if site.root() and not config.portone_webhook_url:
+            config.portone_webhook_url = site.absolute_url("/payments/webhooks/portone_v2/")
     return config

@@ -86,6 +86,9 @@ class WebhookNotice:
     event_type: str
     merchant_uid: str | None = None
     psp: dict = field(default_factory=dict)  # references to find the payment when merchant_uid is absent
+    # A billing-key event (PortOne V2 BillingKey.*, PayPal VAULT.PAYMENT-TOKEN.*): the key it names. A hint like
+    # the rest: payments.billing reads the key back from the provider before it changes a saved card.
+    billing_key: str | None = None
 
 
 class Provider(ABC):

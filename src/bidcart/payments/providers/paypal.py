@@ -369,11 +369,13 @@ class PayPal(PayPalVaultKeys, Provider):
         if verdict.get("verification_status") != "SUCCESS":
             raise WebhookRejected(f"PayPal: signature verification {verdict.get('verification_status')!r}")
         resource = event.get("resource") or {}
+        token = resource.get("id") if event["event_type"].startswith("VAULT.PAYMENT-TOKEN.") else None
         return WebhookNotice(
             event_id=event["id"],
             event_type=event["event_type"],
             merchant_uid=_merchant_uid(resource),
             psp=_reference(event["event_type"], resource),
+            billing_key=token if isinstance(token, str) and token else None,  # the vault's payment token
         )
 
     # --- reading PayPal's objects ----------------------------------------------------------

@@ -344,12 +344,14 @@ class PortOneV2(PortOneV2BillingKeys, Provider):
         if payment_id is not None and not isinstance(payment_id, str):
             raise WebhookRejected("PortOne V2 webhook with a malformed paymentId")
         psp = {"payment_id": payment_id, "transaction_id": data.get("transactionId")}
-        # billing-key events carry no paymentId: the services find no payment and ignore them
+        # billing-key events (BillingKey.Issued / .Deleted) carry no paymentId but the key
+        key = data.get("billingKey") if event["type"].startswith("BillingKey.") else None
         return WebhookNotice(
             event_id=msg_id,
             event_type=event["type"],
             merchant_uid=payment_id,
             psp={k: v for k, v in psp.items() if isinstance(v, str) and v},
+            billing_key=key if isinstance(key, str) and key else None,
         )
 
     def _webhook_key(self) -> bytes:
