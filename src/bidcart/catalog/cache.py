@@ -1,9 +1,10 @@
 """What every visitor of the catalog sees, read once per change instead of once per request.
 
 Cached: the *data* of the product list, product detail, home page and the products/categories API (the
-selector results and the API's response bodies), never whole HTML pages. Pages are still rendered per
-request, so each visitor gets their own CSRF token, cart badge, messages and wishlist hearts, and a
-logged-in page stays personal while sharing the same data as everyone else.
+selector results and the API's response bodies), and the rendered fragments every visitor shares (the list's
+cards and category menu; the product page's gallery, options, offer, description and reviews), never whole
+HTML pages. Pages are still assembled per request, so each visitor gets their own CSRF token, cart badge,
+messages and wishlist hearts, and a logged-in page stays personal while sharing the same parts as everyone.
 
 Invalidation is a version key (a namespace): every cached entry's key contains the current catalog
 version, and `changed()` replaces it, so every entry written before is never read again (and expires
