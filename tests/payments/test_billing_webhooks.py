@@ -9,7 +9,7 @@ import pytest
 from bidcart.payments import billing, providers
 from bidcart.payments.models import SavedPaymentMethod, WebhookDelivery
 from tests.factories import make_user
-from tests.payments.billing_helpers import saved
+from tests.payments.billing_helpers import register, saved
 from tests.payments.test_webhooks import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,6 +41,27 @@ def test_a_card_deleted_at_the_provider_is_deleted_in_the_shop_and_the_other_car
     assert (second.state, second.is_default) == (State.ACTIVE, True)
     assert key_deliveries(provider, WebhookDelivery.State.PROCESSED) > processed
     assert [m.pk for m in billing.SavedPaymentMethod.objects.filter(user=buyer, state=State.ACTIVE)] == [second.pk]
+
+
+def test_a_card_registered_at_portone_by_a_buyer_who_closed_the_window_is_saved_by_the_webhook(live_shop):
+    """The buyer registers the card in PortOne's window and closes the browser before it comes back to the
+    shop: PortOne's BillingKey.Issued (sent to the registration's noticeUrls) confirms it, after the shop
+    reads the key back and finds it issued under this registration's issueId."""
+    _url, control = live_shop
+    buyer = make_user()
+    method, query = register(buyer, "portone_v2")  # approved at PortOne; the return URL is never opened
+    assert SavedPaymentMethod.objects.get(pk=method.pk).state == State.PENDING
+    control.flush_webhooks()
+    wait_for(lambda: SavedPaymentMethod.objects.get(pk=method.pk).state == State.ACTIVE, what="the card saved")
+    method.refresh_from_db()
+    assert (method.reference, method.brand, method.last4, method.is_default) == (
+        query["billingKey"],
+        "BC카드",
+        "0005",
+        True,
+    )
+    # the buyer's late return changes nothing
+    assert billing.confirm_saved_method(buyer, method.pk, params=query) == method
 
 
 def test_a_key_event_for_a_key_the_provider_still_has_changes_nothing(live_shop):

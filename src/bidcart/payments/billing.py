@@ -80,7 +80,10 @@ def start_saving_method(user, *, provider: str, site_url: str = "") -> tuple[Sav
     method = SavedPaymentMethod.objects.create(user=user, provider=provider, reference=new_billing_reference())
     try:
         nxt = _key_adapter(provider).billing_key_window(
-            method.reference, buyer=user, return_url=method_return_url(method, site_url)
+            method.reference,
+            buyer=user,
+            return_url=method_return_url(method, site_url),
+            notify=absolute_url(reverse("payments:webhook", args=[provider]), base=site_url),
         )
     except ProviderError:
         raise _provider_down() from None
@@ -156,14 +159,16 @@ def delete_saved_method(user, method_id: int) -> None:
 
 
 def sync_saved_method(provider: str, reference: str) -> bool | None:
-    """The provider says a key changed (its webhook: the card was deleted in its console or the buyer's app).
-    The key is read back from the provider; one it no longer has is deleted here too, so nothing charges it
-    and a subscription on it pauses at its next cycle. Answers True if the card was deleted now, False if it
-    stays as it was, None if no active card of ours has this key (an issued key is confirmed by the buyer's
-    return, which names the registration; this event names only the key)."""
+    """The provider says a key changed (its webhook: a card issued, or deleted in its console or the buyer's
+    app). The key is read back from the provider, never taken from the event:
+    - a key no active card of ours holds, issued under a registration still pending here (the buyer closed
+      the provider's window before coming back), is confirmed as the buyer's return would have;
+    - an active card's key the provider no longer has is deleted here too, so nothing charges it and a
+      subscription on it pauses at its next cycle.
+    Answers True if a card changed now, False if nothing changed, None if the key is no card of ours."""
     method = SavedPaymentMethod.objects.filter(provider=provider, reference=reference, state=State.ACTIVE).first()
     if method is None:
-        return None
+        return _confirm_closed_registration(provider, reference)
     if _key_adapter(provider).fetch_billing_key(reference) is not None:
         return False  # still at the provider (an Issued event, or a delete that did not happen)
     with transaction.atomic():
@@ -171,6 +176,23 @@ def sync_saved_method(provider: str, reference: str) -> bool | None:
         if method.state != State.ACTIVE:
             return False  # deleted meanwhile by the buyer
         _mark_deleted(method)
+    return True
+
+
+def _confirm_closed_registration(provider: str, reference: str) -> bool | None:
+    key = _key_adapter(provider).fetch_billing_key(reference)  # ProviderError: answered 503, delivered again
+    pending = (
+        SavedPaymentMethod.objects.filter(provider=provider, reference=key.issued_for, state=State.PENDING).first()
+        if key is not None and key.issued_for
+        else None
+    )
+    if pending is None:
+        return None
+    try:
+        # the key as the browser's return would name it (V2's ?billingKey=); the adapter checks it again
+        confirm_saved_method(pending.user, pending.pk, params={"billingKey": reference})
+    except domain.DomainError:
+        return False  # not this registration's key after all, or the provider did not answer
     return True
 
 

@@ -4,9 +4,10 @@ An adapter that supports them mixes in `BillingKeys` and implements its calls; l
 they never touch the database. bidcart keeps only the key's reference and what the provider says about
 the card (brand, last digits): never a card number.
 
-- `billing_key_window(reference, buyer, return_url)`: where the buyer registers a card on the provider's
-  own page (a redirect, or the browser SDK's parameters), filed under `reference` where the provider lets
-  the shop name the key; the browser comes back to `return_url`.
+- `billing_key_window(reference, buyer, return_url, notify)`: where the buyer registers a card on the
+  provider's own page (a redirect, or the browser SDK's parameters), filed under `reference` where the
+  provider lets the shop name the key; the browser comes back to `return_url`, and a provider that sends
+  an issuance webhook to the address the shop gives (PortOne V2's `noticeUrls`) sends it to `notify`.
   `Next.psp` is what the provider gave while registering that the confirmation needs (KakaoPay's tid,
   PayPal's setup token): the services keep it with the pending method.
 - `confirm_billing_key(reference, params=..., registration=...)`: the buyer is back (`params`: the return
@@ -15,7 +16,8 @@ the card (brand, last digits): never a card number.
   the key (PortOne V1's customer_uid), else the provider's (V2's billingKey, KakaoPay's sid, PayPal's
   payment token). Default: `fetch_billing_key(reference)`.
 - `fetch_billing_key(reference)`: the provider's record of the key, or None if it has none (deleted,
-  never issued).
+  never issued). `BillingKey.issued_for` names the registration it was issued under where the provider
+  records it (V2's issueId): a registration whose buyer closed the window is then confirmed by the webhook.
 - `charge_billing_key(payment, reference)`: charge `payment.provider_amount` with the key, under
   `payment.merchant_uid` (`notify`: the webhook inbox), and report the truth as a Snapshot ("paid", or "failed"
   with the decline reason).
@@ -40,6 +42,7 @@ class BillingKey:
     reference: str  # customer_uid (PortOne V1), billingKey (V2), sid (KakaoPay), vault token id (PayPal)
     brand: str = ""  # the card's name as the provider gives it ("BC카드")
     last4: str = ""  # last digits of the masked card number, if the provider tells them
+    issued_for: str = ""  # the registration (bidcart's reference) it was issued under, where the provider says
     raw: dict = field(default_factory=dict)
 
 
@@ -51,7 +54,7 @@ class BillingKeys:
 
     supports_billing_keys = True
 
-    def billing_key_window(self, reference: str, *, buyer, return_url: str) -> "Next":
+    def billing_key_window(self, reference: str, *, buyer, return_url: str, notify: str = "") -> "Next":
         raise NotImplementedError
 
     def confirm_billing_key(

@@ -33,7 +33,7 @@ class KakaoPayBillingKeys(BillingKeys):
     def _sub(self, op: str, fields: dict, *, safe: bool = False) -> dict:
         return self._call(op, {"cid": self.config["subscription_cid"], **fields}, safe=safe)
 
-    def billing_key_window(self, reference: str, *, buyer, return_url: str) -> Next:
+    def billing_key_window(self, reference: str, *, buyer, return_url: str, notify: str = "") -> Next:
         data = self._sub(
             "ready",
             {

@@ -31,7 +31,7 @@ GONE = {"INVALID_RESOURCE_ID", "RESOURCE_NOT_FOUND"}
 class PayPalVaultKeys(BillingKeys):
     """Mixed into PayPal: uses its authenticated `_api`, `_snapshot` and `_decimal`."""
 
-    def billing_key_window(self, reference: str, *, buyer, return_url: str) -> Next:
+    def billing_key_window(self, reference: str, *, buyer, return_url: str, notify: str = "") -> Next:
         token = self._api(
             "POST",
             "/v3/vault/setup-tokens",

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 class PortOneV1BillingKeys(BillingKeys):
     """Mixed into PortOneV1: uses its authenticated `_call`, `_record` and `_snapshot`."""
 
-    def billing_key_window(self, reference: str, *, buyer, return_url: str) -> Next:
+    def billing_key_window(self, reference: str, *, buyer, return_url: str, notify: str = "") -> Next:
         """`IMP.request_pay` in key-issuing mode: `customer_uid` with `amount: 0` registers the card
         without charging it (PortOne's 결제창 빌링키 발급). merchant_uid: the reference (it is unique too)."""
         params = {

@@ -36,7 +36,7 @@ def _key_path(key: str) -> str:
 class PortOneV2BillingKeys(BillingKeys):
     """Mixed into PortOneV2: uses its `_call`, `_payment` and `_snapshot`."""
 
-    def billing_key_window(self, reference: str, *, buyer, return_url: str) -> Next:
+    def billing_key_window(self, reference: str, *, buyer, return_url: str, notify: str = "") -> Next:
         params = {
             "storeId": self.config["store_id"],
             "channelKey": self.config["channel_key"],
@@ -45,6 +45,8 @@ class PortOneV2BillingKeys(BillingKeys):
             "issueName": "정기결제 카드 등록",
             "customer": {"customerId": f"bidcart-{buyer.pk}", **({"email": buyer.email} if buyer.email else {})},
             "redirectUrl": return_url,
+            # BillingKey.Issued comes here too: a buyer who closes the window still gets the card saved
+            **({"noticeUrls": [notify]} if notify else {}),
         }
         return Next(type="client", script=self.config["script_url"], params=params)
 
@@ -65,7 +67,11 @@ class PortOneV2BillingKeys(BillingKeys):
             {},
         )
         return BillingKey(
-            reference=data["billingKey"], brand=card.get("name") or "", last4=last_digits(card.get("number")), raw=data
+            reference=data["billingKey"],
+            brand=card.get("name") or "",
+            last4=last_digits(card.get("number")),
+            issued_for=data.get("issueId") or "",
+            raw=data,
         )
 
     def confirm_billing_key(
