@@ -228,3 +228,15 @@ def test_the_cached_product_page_follows_the_readers_language(shelf, client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     html = page(client, "/products/blue-mug/")
     assert "₩8,000" in html and "8,000원" not in html and "Option" in html
+
+
+def test_while_the_cache_cannot_tell_the_version_every_visit_reads_and_renders_anew(shelf, client, monkeypatch):
+    """Redis unreachable: the version is unknown, so neither the shared cache nor this process's memory may
+    answer (a copy kept under an old version would never be dropped): a price moved meanwhile shows at once."""
+    warm(client, "/products/blue-mug/", "/products/")
+    monkeypatch.setattr(catalog_cache, "version", lambda: None)
+    Variant.objects.filter(product=shelf).update(price=9900)  # no bump reaches the cache while it is down
+    assert "9,900" in page(client, "/products/blue-mug/")
+    assert "9,900" in page(client, "/products/")
+    Variant.objects.filter(product=shelf).update(price=7700)
+    assert "7,700" in page(client, "/products/blue-mug/")
