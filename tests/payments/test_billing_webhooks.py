@@ -64,6 +64,23 @@ def test_a_card_registered_at_portone_by_a_buyer_who_closed_the_window_is_saved_
     assert billing.confirm_saved_method(buyer, method.pk, params=query) == method
 
 
+def test_when_portone_does_not_answer_the_issued_webhook_fails_and_its_retry_saves_the_card(live_shop):
+    _url, control = live_shop
+    buyer = make_user()
+    control.fault("/portone/billing-keys/", method="GET", status=500)  # the shop cannot read the key back
+    method, _query = register(buyer, "portone_v2")
+    control.flush_webhooks()
+    wait_for(
+        lambda: WebhookDelivery.objects.filter(provider="portone_v2", state=WebhookDelivery.State.FAILED).exists(),
+        what="the delivery to fail",
+    )
+    assert any(a.get("status_code") == 503 for a in control.webhooks()["attempts"])  # PortOne will come again
+    assert SavedPaymentMethod.objects.get(pk=method.pk).state == State.PENDING
+    control.clear_faults()
+    control.flush_webhooks()
+    wait_for(lambda: SavedPaymentMethod.objects.get(pk=method.pk).state == State.ACTIVE, what="the retried webhook")
+
+
 def test_a_key_event_for_a_key_the_provider_still_has_changes_nothing(live_shop):
     """The event is a hint: a BillingKey.Issued (or a forged Deleted) for a key PortOne still has leaves the
     card as it is."""

@@ -191,8 +191,9 @@ def _confirm_closed_registration(provider: str, reference: str) -> bool | None:
     try:
         # the key as the browser's return would name it (V2's ?billingKey=); the adapter checks it again
         confirm_saved_method(pending.user, pending.pk, params={"billingKey": reference})
-    except domain.DomainError:
-        return False  # not this registration's key after all, or the provider did not answer
+    except domain.Invalid:
+        return False  # not this registration's key after all
+    # domain.ProviderError (the provider did not answer) goes up: the webhook is answered 503 and comes again
     return True
 
 
