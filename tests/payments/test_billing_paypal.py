@@ -6,13 +6,15 @@ deleting deletes the token at PayPal. Every call is checked against PayPal's pub
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from django.utils import timezone
 
 from bidcart.core.errors import DomainError
 from bidcart.orders.models import Status as OrderStatus
-from bidcart.payments import billing, outcomes, providers
+from bidcart.payments import billing, outcomes, providers, services
 from bidcart.payments.models import Payment, PaymentEvent, SavedPaymentMethod, Status
 from tests import contract
 from tests.payments.billing_helpers import register, saved
@@ -155,3 +157,44 @@ def test_the_adapters_vault_calls_match_paypals_specs(sim, buyer, pgsim_url, web
         "PAYMENT.CAPTURE.COMPLETED",
         "PAYMENT.CAPTURE.DECLINED",
     } <= set(events)
+
+
+def paypal_orders_for(sim, payment) -> list[dict]:
+    return [
+        o for o in sim.ledger()["paypal_orders"].values() if o["purchase_unit"].get("custom_id") == payment.merchant_uid
+    ]
+
+
+def test_a_charge_whose_answer_was_lost_is_read_back_by_its_request_id_and_pays_once(sim, buyer):
+    """PayPal charged the card and the connection dropped before its answer (every retry's answer lost too):
+    the payment stays pending; the reconciliation sweep sends the same request under the same
+    PayPal-Request-Id, PayPal answers with the order it made, and the order is paid — one charge at PayPal."""
+    method = saved(buyer, "paypal")
+    order = make_order(buyer)
+    sim.fault("/paypal/v2/checkout/orders", method="POST", lose_answer=True)
+    payment = billing.charge_saved_method(order, method, key="cycle-1")
+    assert payment.status == Status.PENDING and not payment.psp.get("order_id")
+    assert [o["status"] for o in paypal_orders_for(sim, payment)] == ["COMPLETED"]  # the money moved
+    sim.clear_faults()
+
+    assert services.reconcile_payment(payment.merchant_uid, now=timezone.now() + timedelta(minutes=30))
+    payment.refresh_from_db()
+    order.refresh_from_db()
+    assert payment.status == Status.PAID and order.status == OrderStatus.PAID
+    assert len(paypal_orders_for(sim, payment)) == 1
+    assert PaymentEvent.objects.filter(payment=payment, type=PaymentEvent.Type.CAPTURED).count() == 1
+
+
+def test_a_lost_answer_older_than_paypals_request_id_memory_is_left_to_staff_never_charged_again(sim, buyer):
+    method = saved(buyer, "paypal")
+    order = make_order(buyer)
+    sim.fault("/paypal/v2/checkout/orders", method="POST", lose_answer=True)
+    payment = billing.charge_saved_method(order, method, key="cycle-1")
+    sim.clear_faults()
+    Payment.objects.filter(pk=payment.pk).update(created_at=timezone.now() - timedelta(hours=6))
+
+    services.reconcile_payment(payment.merchant_uid, now=timezone.now())
+    payment.refresh_from_db()
+    assert payment.status == Status.PENDING  # for staff: the event log says why
+    assert PaymentEvent.objects.filter(payment=payment, message__startswith="not_recoverable").exists()
+    assert len(paypal_orders_for(sim, payment)) == 1

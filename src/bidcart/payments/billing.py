@@ -8,9 +8,11 @@ against the registration it started) and the method becomes active under the pro
 card's brand and last digits. Deleting a method deletes the key at the provider first; only then is it
 marked deleted here.
 
-Recovering a charge whose answer was lost: PortOne (V1 and V2) is read back by merchant_uid. KakaoPay
-and PayPal can only be read by the id their answer carried (tid, order id), so such a charge stays
-`pending` and reconciliation cannot settle it: staff see it in the payment's event log.
+Recovering a charge whose answer was lost: PortOne (V1 and V2) is read back by merchant_uid; PayPal by
+sending the same request again under the same PayPal-Request-Id within the 6 hours PayPal keeps it (the
+answer is the order made the first time, or the charge made now if the first never arrived). KakaoPay can
+only be read by the tid its answer carried, so such a charge stays `pending` and reconciliation cannot
+settle it: staff see it in the payment's event log.
 
 `charge_saved_method(order, method, key=...)` is the one way to charge a saved card (later: subscription
 cycles, auction winners). It goes through the same ledger as a payment on the provider's page: a
@@ -37,7 +39,7 @@ from bidcart.orders.models import Status as OrderStatus
 from . import providers
 from .models import CAPTURED, CLOSED, OPEN, Payment, PaymentEvent, SavedPaymentMethod, Status, new_billing_reference
 from .providers import Next, ProviderError
-from .services import _adapter, _error, _event, _lock, _set_status, _settle, _store_psp, charge_in, urls_for
+from .services import _adapter, _error, _event, _lock, _read, _set_status, _settle, _store_psp, charge_in, urls_for
 
 State = SavedPaymentMethod.State
 
@@ -244,9 +246,9 @@ def charge_saved_method(
             return payment  # this key's charge happened: answer it, never charge again
         adapter = _adapter(payment, source)
         if payment.status != Status.CREATED:
-            # sent before and its answer lost: read it, never send it again
+            # sent before and its answer lost: read it back (never a second charge: services._read)
             try:
-                snap = adapter.fetch(payment)
+                snap = _read(payment, adapter)
             except ProviderError as error:
                 _error(payment, error, source)
                 return payment

@@ -519,9 +519,18 @@ def _finish_approved(payment: Payment, adapter, snap: Snapshot) -> Snapshot:
     return snap
 
 
+def _read(payment: Payment, adapter) -> Snapshot:
+    """What the provider says of the payment. A saved card's charge is read the way its provider allows
+    when the answer to the charge was lost (`BillingKeys.fetch_charge`: PayPal by sending the same request
+    again under its PayPal-Request-Id, which PayPal answers with the order it made)."""
+    if payment.saved_method_id and getattr(adapter, "supports_billing_keys", False):
+        return adapter.fetch_charge(payment, payment.saved_method.reference)
+    return adapter.fetch(payment)
+
+
 def _fetch_or_none(payment: Payment, adapter, source: str) -> Snapshot | None:
     try:
-        return adapter.fetch(payment)
+        return _read(payment, adapter)
     except ProviderError as error:
         _error(payment, error, source)
         return None
@@ -607,7 +616,7 @@ def process_webhook(delivery: WebhookDelivery) -> str:
             for call in calls:  # e.g. PayPal's verify-webhook-signature
                 _call_logger(payment, "webhook")(call)
             adapter = _adapter(payment, "webhook")
-            snap = adapter.fetch(payment)  # the webhook is a hint; the provider's answer is the truth
+            snap = _read(payment, adapter)  # the webhook is a hint; the provider's answer is the truth
             _settle(payment, _finish_approved(payment, adapter, snap), adapter, "webhook")
             return _finish(delivery, WebhookDelivery.State.PROCESSED)  # committed with what it did
     except ProviderError as error:

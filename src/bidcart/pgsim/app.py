@@ -50,7 +50,14 @@ class PgSim:
         else:
             forced = await apply_faults(self.sim, path, scope["method"])
             if forced is not None:
-                await JSONResponse(forced[1], status_code=forced[0])(scope, receive, send)
+                status, body, after = forced
+                if after:  # carried out, its answer thrown away
+
+                    async def lost(message) -> None:
+                        return None
+
+                    await self.router(scope, receive, lost)
+                await JSONResponse(body, status_code=status)(scope, receive, send)
                 return
         await self.router(scope, receive, send)
 

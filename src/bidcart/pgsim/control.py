@@ -130,6 +130,9 @@ class Control:
                     "status": int(data["status"]) if data.get("status") else None,
                     "error_rate": float(data.get("error_rate", 1.0)),
                     "timeout": bool(data.get("timeout")),
+                    # the request is carried out and its answer lost: what the shop sees when a
+                    # connection drops after the provider charged
+                    "lose_answer": bool(data.get("lose_answer")),
                     "count": int(data["count"]) if data.get("count") is not None else None,
                 }
             except (ValueError, TypeError) as exc:
@@ -234,10 +237,11 @@ def fault_body(provider: str, status: int, message: str, sim: Sim) -> dict:
     return {"error": message}
 
 
-async def apply_faults(sim: Sim, path: str, method: str) -> tuple[int, dict] | None:
+async def apply_faults(sim: Sim, path: str, method: str) -> tuple[int, dict, bool] | None:
     """Run the first matching fault rule: sleep for latency, then maybe fail.
 
-    Returns (status, body) to answer instead of the real handler, or None to go on.
+    Returns (status, body, after) to answer instead of the real handler's answer — with `after`, the
+    handler runs first and its answer is thrown away (lose_answer) — or None to go on.
     """
     for rule in sim.faults:
         if not path.startswith(rule["path"]) or (rule["method"] and rule["method"] != method):
@@ -246,14 +250,17 @@ async def apply_faults(sim: Sim, path: str, method: str) -> tuple[int, dict] | N
             continue
         if rule["latency_ms"]:
             await asyncio.sleep(rule["latency_ms"] / 1000)
-        failing = rule["timeout"] or rule["status"]
+        failing = rule["timeout"] or rule["status"] or rule.get("lose_answer")
         if not failing or random.random() >= rule["error_rate"]:
             return None
         if rule["count"] is not None:
             rule["count"] -= 1
         provider = provider_of(path)
+        if rule.get("lose_answer"):
+            return 504, fault_body(provider, 504, "pgsim: the answer was lost", sim), True
         if rule["timeout"]:
             await asyncio.sleep(sim.config.fault_timeout)  # hold the request past the client's timeout
-            return 504, fault_body(provider, 504, "pgsim: injected timeout", sim)
-        return rule["status"], fault_body(provider, rule["status"], f"pgsim: injected {rule['status']}", sim)
+            return 504, fault_body(provider, 504, "pgsim: injected timeout", sim), False
+        status = rule["status"]
+        return status, fault_body(provider, status, f"pgsim: injected {status}", sim), False
     return None

@@ -23,6 +23,8 @@ the card (brand, last digits): never a card number.
   with the decline reason).
   The services derive merchant_uid from their idempotency key, so a repeated charge is refused by the
   provider as a duplicate instead of charging twice; the adapter then answers the existing record.
+- `fetch_charge(payment, reference)`: that charge read back, also when its answer was lost (default:
+  `fetch`; PayPal re-sends the request under its PayPal-Request-Id).
 - `delete_billing_key(reference, reason)`: delete it at the provider; a key the provider no longer has
   counts as deleted.
 """
@@ -67,6 +69,11 @@ class BillingKeys:
 
     def charge_billing_key(self, payment: "Payment", reference: str, *, notify: str = "") -> "Snapshot":
         raise NotImplementedError
+
+    def fetch_charge(self, payment: "Payment", reference: str) -> "Snapshot":
+        """A charge with the key, read back, also when the answer to it was lost (the payment holds none of
+        the provider's ids). Default: `fetch`, which PortOne (V1 and V2) answers by merchant_uid."""
+        return self.fetch(payment)
 
     def delete_billing_key(self, reference: str, *, reason: str) -> None:
         raise NotImplementedError

@@ -16,8 +16,11 @@ pgsim/paypal_billing.py and PayPal's vault_payment_tokens_v3 spec).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Mapping
 from urllib.parse import quote
+
+from django.utils import timezone
 
 from .base import Next, ProviderError, Snapshot
 from .billing import BillingKey, BillingKeys
@@ -26,6 +29,10 @@ if TYPE_CHECKING:
     from ..models import Payment
 
 GONE = {"INVALID_RESOURCE_ID", "RESOURCE_NOT_FOUND"}
+
+
+# PayPal keeps a PayPal-Request-Id's answer 6 hours (Orders v2); an hour less, so a resend is never a new charge
+REQUEST_ID_KEPT = timedelta(hours=5)
 
 
 class PayPalVaultKeys(BillingKeys):
@@ -146,6 +153,20 @@ class PayPalVaultKeys(BillingKeys):
                 raw=exc.payload or {},
             )
         return self._snapshot(order)
+
+    def fetch_charge(self, payment: "Payment", reference: str) -> Snapshot:
+        """Read by its order id; if the answer that carried it was lost, the same request again under the
+        same PayPal-Request-Id: PayPal answers the order it made then (or makes it now, if the first request
+        never arrived), never a second one — while it keeps the id (6 hours, Orders v2's PayPal-Request-Id).
+        Later a resend could charge twice: the payment stays pending for staff instead."""
+        if (payment.psp or {}).get("order_id"):
+            return self.fetch(payment)
+        if timezone.now() - payment.created_at > REQUEST_ID_KEPT:
+            raise ProviderError(
+                "PayPal: the charge's answer was lost and PayPal no longer keeps its PayPal-Request-Id",
+                code="not_recoverable",
+            )
+        return self.charge_billing_key(payment, reference)
 
     def delete_billing_key(self, reference: str, *, reason: str) -> None:
         try:
