@@ -34,12 +34,22 @@ from django.utils.translation import gettext as _
 from bidcart.core import domain
 from bidcart.core.site import absolute_url
 from bidcart.orders.models import Order
-from bidcart.orders.models import Status as OrderStatus
 
 from . import providers
-from .models import CAPTURED, CLOSED, OPEN, Payment, PaymentEvent, SavedPaymentMethod, Status, new_billing_reference
+from .models import CAPTURED, CLOSED, OPEN, Payment, SavedPaymentMethod, Status, new_billing_reference
 from .providers import Next, ProviderError
-from .services import _adapter, _error, _event, _lock, _read, _set_status, _settle, _store_psp, charge_in, urls_for
+from .services import (
+    _adapter,
+    _error,
+    _lock,
+    _read,
+    _set_status,
+    _settle,
+    _store_psp,
+    check_payable,
+    new_attempt,
+    urls_for,
+)
 
 State = SavedPaymentMethod.State
 
@@ -282,36 +292,15 @@ def _new_charge(order: Order, method: SavedPaymentMethod, merchant_uid: str) -> 
         raise _not_found()
     if method.provider not in billing_providers():
         raise domain.Invalid(_("That payment method is not available."), code="provider_unavailable")
-    if order.status != OrderStatus.PENDING_PAYMENT:
-        raise domain.Conflict(_("This order is not awaiting payment."), code="order_not_payable")
-    if not order.is_payable:
-        raise domain.Conflict(_("The time to pay this order has passed."), code="order_expired")
-    if not order.has_address:
-        raise domain.Invalid(_("Give a shipping address before paying."), code="address_required")
-    if order.payments.filter(status__in=CAPTURED).exists():
-        raise domain.Conflict(_("This order is already paid."), code="already_paid")
+    check_payable(order)
     # one charge of a saved card at a time per order (under the order's lock): two keys racing must not
     # both take the money; one left open by a lost answer is settled by the reconciliation sweep first
     if order.payments.filter(status__in=OPEN, saved_method__isnull=False).exists():
         raise domain.Conflict(_("A charge for this order is already under way."), code="charge_in_progress")
-    provider_amount, provider_currency = charge_in(method.provider, order.total, order.currency)
-    payment = Payment.objects.create(
-        merchant_uid=merchant_uid,
-        order=order,
-        buyer=order.user,
+    return new_attempt(
+        order,
         provider=method.provider,
+        described=f"{method.provider} saved method {method.pk}",
+        merchant_uid=merchant_uid,
         saved_method=method,
-        amount=order.total,
-        currency=order.currency,
-        provider_amount=provider_amount,
-        provider_currency=provider_currency,
     )
-    _event(
-        payment,
-        PaymentEvent.Type.STATUS,
-        source="api",
-        to_status=Status.CREATED,
-        amount=payment.amount,
-        message=f"{method.provider} saved method {method.pk} {provider_amount} {provider_currency}",
-    )
-    return payment

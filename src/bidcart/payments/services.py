@@ -178,6 +178,44 @@ def charge_in(provider: str, amount: int, currency: str) -> tuple[int, str]:
     return provider_amount, provider_currency
 
 
+def check_payable(order: Order) -> None:
+    """Under the order's row lock: what every new payment attempt needs of its order (paying on the
+    provider's page here, or a saved card's charge in billing)."""
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        raise domain.Conflict(_("This order is not awaiting payment."), code="order_not_payable")
+    if not order.is_payable:
+        raise domain.Conflict(_("The time to pay this order has passed."), code="order_expired")
+    if not order.has_address:
+        raise domain.Invalid(_("Give a shipping address before paying."), code="address_required")
+    if order.payments.filter(status__in=CAPTURED).exists():
+        raise domain.Conflict(_("This order is already paid."), code="already_paid")
+
+
+def new_attempt(order: Order, *, provider: str, described: str, **fields) -> Payment:
+    """A new attempt's row for the order's total, in what `provider` charges (charge_in), and its first
+    event ("created", `described` and the provider's amount)."""
+    provider_amount, provider_currency = charge_in(provider, order.total, order.currency)
+    payment = Payment.objects.create(
+        order=order,
+        buyer_id=order.user_id,
+        provider=provider,
+        amount=order.total,
+        currency=order.currency,
+        provider_amount=provider_amount,
+        provider_currency=provider_currency,
+        **fields,
+    )
+    _event(
+        payment,
+        PaymentEvent.Type.STATUS,
+        source="api",
+        to_status=Status.CREATED,
+        amount=payment.amount,
+        message=f"{described} {provider_amount} {provider_currency}",
+    )
+    return payment
+
+
 def start_payment(
     user, order: Order, *, provider: str, method: str = Method.CARD, mobile: bool = False, site_url: str = ""
 ) -> tuple[Payment, Next]:
@@ -192,33 +230,8 @@ def start_payment(
         )
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status != OrderStatus.PENDING_PAYMENT:
-            raise domain.Conflict(_("This order is not awaiting payment."), code="order_not_payable")
-        if not order.is_payable:
-            raise domain.Conflict(_("The time to pay this order has passed."), code="order_expired")
-        if not order.has_address:
-            raise domain.Invalid(_("Give a shipping address before paying."), code="address_required")
-        if order.payments.filter(status__in=CAPTURED).exists():
-            raise domain.Conflict(_("This order is already paid."), code="already_paid")
-        provider_amount, provider_currency = charge_in(provider, order.total, order.currency)
-        payment = Payment.objects.create(
-            order=order,
-            buyer=user,
-            provider=provider,
-            method=method,
-            amount=order.total,
-            currency=order.currency,
-            provider_amount=provider_amount,
-            provider_currency=provider_currency,
-        )
-        _event(
-            payment,
-            PaymentEvent.Type.STATUS,
-            source="api",
-            to_status=Status.CREATED,
-            amount=payment.amount,
-            message=f"{provider} {method} {provider_amount} {provider_currency}",
-        )
+        check_payable(order)
+        payment = new_attempt(order, provider=provider, described=f"{provider} {method}", method=method)
     # Registering at the provider happens after the payment row is committed: if this call dies
     # half-way, the row exists and reconciliation finds whatever the provider did.
     with transaction.atomic():
