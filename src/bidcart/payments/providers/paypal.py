@@ -92,6 +92,22 @@ def _decimal(amount: int, currency: str) -> str:
     return money.to_decimal_string(amount, currency, exponent=PayPal.exponent(currency))
 
 
+def _purchase_unit(payment: "Payment") -> dict:
+    """The one purchase unit of a bidcart order at PayPal: every id is the merchant_uid, so a webhook or a
+    refund names the payment (custom_id) and PayPal's reports show it."""
+    uid = payment.merchant_uid
+    return {
+        "reference_id": uid,
+        "custom_id": uid,
+        "invoice_id": uid,
+        "description": payment.item_name[:127],
+        "amount": {
+            "currency_code": payment.provider_currency,
+            "value": _decimal(payment.provider_amount, payment.provider_currency),
+        },
+    }
+
+
 def _minor(value, currency: str) -> int:
     return money.from_decimal_string(value, currency, exponent=PayPal.exponent(currency))
 
@@ -243,18 +259,7 @@ class PayPal(PayPalVaultKeys, Provider):
             headers={"PayPal-Request-Id": f"create-{uid}"},
             body={
                 "intent": "CAPTURE",
-                "purchase_units": [
-                    {
-                        "reference_id": uid,
-                        "custom_id": uid,
-                        "invoice_id": uid,
-                        "description": payment.item_name[:127],
-                        "amount": {
-                            "currency_code": payment.provider_currency,
-                            "value": _decimal(payment.provider_amount, payment.provider_currency),
-                        },
-                    }
-                ],
+                "purchase_units": [_purchase_unit(payment)],
                 # The current way to give the return URLs (application_context is deprecated); PayPal
                 # then answers PAYER_ACTION_REQUIRED with a "payer-action" link.
                 "payment_source": {

@@ -36,7 +36,7 @@ REQUEST_ID_KEPT = timedelta(hours=5)
 
 
 class PayPalVaultKeys(BillingKeys):
-    """Mixed into PayPal: uses its authenticated `_api`, `_snapshot` and `_decimal`."""
+    """Mixed into PayPal: uses its authenticated `_api`, `_snapshot` and `_purchase_unit`."""
 
     def billing_key_window(self, reference: str, *, buyer, return_url: str, notify: str = "") -> Next:
         token = self._api(
@@ -112,7 +112,7 @@ class PayPalVaultKeys(BillingKeys):
         return None if token is None else self._billing_key(token)
 
     def charge_billing_key(self, payment: "Payment", reference: str, *, notify: str = "") -> Snapshot:
-        from .paypal import _decimal
+        from .paypal import _purchase_unit  # paypal.py mixes this class in: imported when called
 
         token = self._payment_token(reference)
         if token is None:
@@ -127,18 +127,7 @@ class PayPalVaultKeys(BillingKeys):
                 headers={"PayPal-Request-Id": f"bill-{uid}", "Prefer": "return=representation"},
                 body={
                     "intent": "CAPTURE",
-                    "purchase_units": [
-                        {
-                            "reference_id": uid,
-                            "custom_id": uid,
-                            "invoice_id": uid,
-                            "description": payment.item_name[:127],
-                            "amount": {
-                                "currency_code": payment.provider_currency,
-                                "value": _decimal(payment.provider_amount, payment.provider_currency),
-                            },
-                        }
-                    ],
+                    "purchase_units": [_purchase_unit(payment)],
                     "payment_source": {kind: {"vault_id": reference}},
                 },
             )
