@@ -134,17 +134,24 @@ class KakaoPay(KakaoPayBillingKeys, Provider):
             raise ProviderError("KakaoPay: the payment has no tid (never started)", code="no_tid")
         return tid
 
+    @staticmethod
+    def _order_fields(payment: "Payment") -> dict:
+        """What KakaoPay is told of the order, for a payment on its page (ready) and a charge of an sid."""
+        return {
+            "partner_order_id": payment.merchant_uid,
+            "partner_user_id": str(payment.buyer_id),
+            "item_name": payment.item_name,
+            "quantity": 1,
+            "total_amount": payment.provider_amount,
+            "tax_free_amount": 0,
+        }
+
     # --- the six calls -----------------------------------------------------------------
     def start(self, payment: "Payment", *, urls: Urls, mobile: bool) -> Next:
         data = self._call(
             "ready",
             {
-                "partner_order_id": payment.merchant_uid,
-                "partner_user_id": str(payment.buyer_id),
-                "item_name": payment.item_name,
-                "quantity": 1,
-                "total_amount": payment.provider_amount,
-                "tax_free_amount": 0,
+                **self._order_fields(payment),
                 "approval_url": urls.approve,
                 "cancel_url": urls.cancel,
                 "fail_url": urls.fail,

@@ -28,7 +28,7 @@ NO_SID = {"-722", "-723"}  # unknown / inactive sid (pgsim's codes; KakaoPay pub
 
 
 class KakaoPayBillingKeys(BillingKeys):
-    """Mixed into KakaoPay: uses its `_call` with the subscription CID."""
+    """Mixed into KakaoPay: uses its `_call` with the subscription CID, and its `_order_fields`."""
 
     def _sub(self, op: str, fields: dict, *, safe: bool = False) -> dict:
         return self._call(op, {"cid": self.config["subscription_cid"], **fields}, safe=safe)
@@ -99,15 +99,7 @@ class KakaoPayBillingKeys(BillingKeys):
         try:
             data = self._sub(
                 "subscription",
-                {
-                    "sid": reference,
-                    "partner_order_id": payment.merchant_uid,
-                    "partner_user_id": str(payment.buyer_id),
-                    "item_name": payment.item_name,
-                    "quantity": 1,
-                    "total_amount": payment.provider_amount,
-                    "tax_free_amount": 0,
-                },
+                {"sid": reference, **self._order_fields(payment)},
             )
         except ProviderError as exc:
             if exc.code != DECLINED:
