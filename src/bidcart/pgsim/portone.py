@@ -414,36 +414,32 @@ class PortOne(PortOneBilling, Provider):
             )
         return self._finish(request, params, total, choice)
 
-    def _finish(self, request: Request, params: dict, total: int, choice: dict) -> Response:
-        outcome = choice.get("outcome")
-        if outcome not in ("approve", "cancel", "fail", "amount"):
-            return hosted.message_page(request, "PortOne checkout", "Unknown action.", 400)
-        if outcome == "amount":
-            total = positive_int(choice.get("amount"))
-            if total is None:
-                return hosted.message_page(request, "PortOne checkout", "Enter a positive whole amount.", 400)
-        now = self.state.now()
-        payment_id = params["paymentId"]
-        tax_free = min(as_int(params.get("taxFreeAmount")) or 0, total)
-        p = {
+    def _new_payment(
+        self,
+        request: Request,
+        payment_id: str,
+        *,
+        store_id: str,
+        order_name: str,
+        total: int,
+        tax_free: int,
+        currency: str,
+        customer: dict,
+        now: float,
+    ) -> dict:
+        """A payment record as PortOne keeps it, READY: what a checkout and a billing-key charge share (each
+        adds its noticeUrls, method and the like)."""
+        return {
             "id": payment_id,
             "transactionId": str(uuid.uuid4()),
             "status": "READY",
-            "storeId": self.config.portone_store_id,
-            "orderName": params["orderName"],
+            "storeId": store_id,
+            "orderName": order_name,
             "totalAmount": total,
             "taxFreeAmount": tax_free,
             "vat": (total - tax_free + 5) // 11,
-            "currency": params.get("currency") or "KRW",
-            "customer": {
-                k: v
-                for k, v in {
-                    "fullName": params.get("customer.fullName"),
-                    "email": params.get("customer.email"),
-                    "phoneNumber": params.get("customer.phoneNumber"),
-                }.items()
-                if v
-            },
+            "currency": currency,
+            "customer": {k: v for k, v in customer.items() if v},
             "ipAddress": request.client.host if request.client else "127.0.0.1",
             "requestedAt": now,
             "updatedAt": now,
@@ -455,15 +451,46 @@ class PortOne(PortOneBilling, Provider):
             "failure": None,
             "pgTxId": "pgsim" + self.state.digits(15),
             "receiptUrl": f"{base_url(request)}/portone/receipts/{payment_id}",
-            "noticeUrls": self._notice_urls(params),
-            "method": {
-                "type": "PaymentMethodCard",
-                "approvalNumber": self.state.digits(8),
-                "installmentMonth": 0,
-                "card": {"name": "신한카드", "number": "42200000****1234"},
-            },
-            "customData": params.get("customData"),
         }
+
+    def _finish(self, request: Request, params: dict, total: int, choice: dict) -> Response:
+        outcome = choice.get("outcome")
+        if outcome not in ("approve", "cancel", "fail", "amount"):
+            return hosted.message_page(request, "PortOne checkout", "Unknown action.", 400)
+        if outcome == "amount":
+            total = positive_int(choice.get("amount"))
+            if total is None:
+                return hosted.message_page(request, "PortOne checkout", "Enter a positive whole amount.", 400)
+        now = self.state.now()
+        payment_id = params["paymentId"]
+        tax_free = min(as_int(params.get("taxFreeAmount")) or 0, total)
+        p = self._new_payment(
+            request,
+            payment_id,
+            store_id=self.config.portone_store_id,
+            order_name=params["orderName"],
+            total=total,
+            tax_free=tax_free,
+            currency=params.get("currency") or "KRW",
+            customer={
+                "fullName": params.get("customer.fullName"),
+                "email": params.get("customer.email"),
+                "phoneNumber": params.get("customer.phoneNumber"),
+            },
+            now=now,
+        )
+        p.update(
+            {
+                "noticeUrls": self._notice_urls(params),
+                "method": {
+                    "type": "PaymentMethodCard",
+                    "approvalNumber": self.state.digits(8),
+                    "installmentMonth": 0,
+                    "card": {"name": "신한카드", "number": "42200000****1234"},
+                },
+                "customData": params.get("customData"),
+            }
+        )
         prepared = self.state.portone_prepared.get(payment_id)
         error = None
         if prepared and prepared.get("totalAmount") is not None and prepared["totalAmount"] != total:

@@ -229,46 +229,34 @@ class PortOneBilling:
         now = self.state.now()
         customer = params.get("customer") if isinstance(params.get("customer"), dict) else {}
         name = customer.get("name") if isinstance(customer.get("name"), dict) else {}
-        p = {
-            "id": payment_id,
-            "transactionId": str(uuid.uuid4()),
-            "status": "READY",
-            "storeId": record["storeId"],
-            "orderName": params["orderName"],
-            "totalAmount": total,
-            "taxFreeAmount": tax_free,
-            "vat": (total - tax_free + 5) // 11,
-            "currency": str(params["currency"]).removeprefix("CURRENCY_"),
-            "customer": {
-                k: v
-                for k, v in {
-                    "name": name.get("full"),
-                    "email": customer.get("email"),
-                    "phoneNumber": customer.get("phoneNumber"),
-                }.items()
-                if v
+        p = self._new_payment(
+            request,
+            payment_id,
+            store_id=record["storeId"],
+            order_name=params["orderName"],
+            total=total,
+            tax_free=tax_free,
+            currency=str(params["currency"]).removeprefix("CURRENCY_"),
+            customer={
+                "name": name.get("full"),
+                "email": customer.get("email"),
+                "phoneNumber": customer.get("phoneNumber"),
             },
-            "ipAddress": request.client.host if request.client else "127.0.0.1",
-            "requestedAt": now,
-            "updatedAt": now,
-            "statusChangedAt": now,
-            "paidAt": None,
-            "failedAt": None,
-            "cancelledAt": None,
-            "cancellations": [],
-            "failure": None,
-            "pgTxId": "pgsim" + self.state.digits(15),
-            "receiptUrl": f"{base_url(request)}/portone/receipts/{payment_id}",
-            "noticeUrls": notice,
-            "billingKey": record["billingKey"],
-            "channel": CHANNEL,
-            "method": {
-                "type": "PaymentMethodCard",
-                "approvalNumber": self.state.digits(8),
-                "card": {"name": record["cardName"], "number": record["number"]},
-            },
-            "customData": params.get("customData") if isinstance(params.get("customData"), str) else None,
-        }
+            now=now,
+        )
+        p.update(
+            {
+                "noticeUrls": notice,
+                "billingKey": record["billingKey"],
+                "channel": CHANNEL,
+                "method": {
+                    "type": "PaymentMethodCard",
+                    "approvalNumber": self.state.digits(8),
+                    "card": {"name": record["cardName"], "number": record["number"]},
+                },
+                "customData": params.get("customData") if isinstance(params.get("customData"), str) else None,
+            }
+        )
         self.state.portone_payments[payment_id] = p
         decline = (
             self.sim.take_charge_decline("portone")
