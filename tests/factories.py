@@ -14,6 +14,14 @@ from bidcart.accounts.models import User
 from bidcart.catalog.models import Category, Product, Variant
 
 PASSWORD = "store-test-password-42"
+# a shipping address in Seoul, as a buyer types it at checkout
+ADDRESS = {
+    "recipient": "김구매",
+    "phone": "010-1234-5678",
+    "postcode": "06236",
+    "address1": "서울 강남구 테헤란로 152",
+    "address2": "12층",
+}
 _seq = itertools.count(1)
 
 

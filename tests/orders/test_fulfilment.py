@@ -11,18 +11,11 @@ from django.utils import timezone
 from bidcart.cart.models import Cart, CartItem
 from bidcart.orders import services, tasks
 from bidcart.orders.models import Order, OrderEvent, Shipment
-from tests.factories import api_for, make_product, make_user
+from tests.factories import ADDRESS, api_for, make_product, make_user
 from tests.openapi import assert_documented
 
 pytestmark = pytest.mark.django_db
 
-ADDRESS = {
-    "recipient": "김구매",
-    "phone": "010-1234-5678",
-    "postcode": "06236",
-    "address1": "서울 강남구 테헤란로 152",
-    "address2": "12층",
-}
 CJ = {"courier": "cj", "tracking_number": "1234-5678-9012"}
 
 

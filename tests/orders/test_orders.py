@@ -11,17 +11,9 @@ from bidcart.catalog.models import Product, Variant
 from bidcart.core.domain import Conflict
 from bidcart.orders import services, tasks
 from bidcart.orders.models import TRANSITIONS, Order, Status
-from tests.factories import api_for, make_product, make_user
+from tests.factories import ADDRESS, api_for, make_product, make_user
 
 pytestmark = pytest.mark.django_db
-
-ADDRESS = {
-    "recipient": "김구매",
-    "phone": "010-1234-5678",
-    "postcode": "06236",
-    "address1": "서울 강남구 테헤란로 152",
-    "address2": "12층",
-}
 
 
 @pytest.fixture

@@ -16,16 +16,8 @@ import pytest
 
 from bidcart.pgsim.app import create_app
 from bidcart.pgsim.config import SimConfig
-from tests.factories import make_product, make_user
+from tests.factories import ADDRESS, make_product, make_user
 from tests.livesrv import running_server
-
-ADDRESS = {
-    "recipient": "김구매",
-    "phone": "010-1234-5678",
-    "postcode": "06236",
-    "address1": "서울 강남구 테헤란로 152",
-    "address2": "12층",
-}
 
 
 @pytest.fixture(scope="session")

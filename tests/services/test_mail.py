@@ -18,19 +18,12 @@ from aiosmtpd.controller import Controller
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from bidcart.accounts.models import User
-from tests.factories import PASSWORD, make_product, make_user
+from tests.factories import ADDRESS, PASSWORD, make_product, make_user
 from tests.livesrv import free_port
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
-ADDRESS = {
-    "recipient": "김구매",
-    "phone": "010-1234-5678",
-    "postcode": "06236",
-    "address1": "서울 강남구 테헤란로 152",
-    "address2": "12층",
-}
 
 
 class Inbox:
