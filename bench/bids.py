@@ -159,6 +159,11 @@ async def bid_storm(
     finally:
         for client in clients:
             await client.aclose()
+    return storm_figures(latencies, codes, elapsed)
+
+
+def storm_figures(latencies: list[float], codes: dict, elapsed: float) -> dict:
+    """One storm's figures, over the API or the WebSocket alike: tries and accepted bids per second, latency."""
     accepted = codes.get("accepted", 0)
     return {
         "done": len(latencies),
@@ -218,16 +223,7 @@ async def ws_bid_storm(
     finally:
         for ws in sockets:
             await ws.close()
-    accepted = codes.get("accepted", 0)
-    return {
-        "done": len(latencies),
-        "elapsed": elapsed,
-        "accepted_per_s": accepted / elapsed if elapsed else 0,
-        "tries_per_s": len(latencies) / elapsed if elapsed else 0,
-        "p50": percentile(latencies, 0.5),
-        "p99": percentile(latencies, 0.99),
-        "codes": codes,
-    }
+    return storm_figures(latencies, codes, elapsed)
 
 
 async def fanout(bases: list[str], lot: int, tokens: list[str], viewers: int, bids: int) -> dict:
