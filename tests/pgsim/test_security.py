@@ -15,6 +15,7 @@ from bidcart.pgsim.app import create_app
 from bidcart.pgsim.config import SimConfig
 
 from .conftest import BASE
+from .test_paypal import bearer
 
 PAYLOAD = "x'\"><script>alert(document.domain)</script><img src=x onerror=alert(1)><a x='"
 KAKAO = {"Authorization": "SECRET_KEY bidcart-kakaopay-secret"}
@@ -140,16 +141,9 @@ async def test_kakaopay_and_paypal_pages_reflect_api_values_as_text(client):
     page = await client.get(ready.json()["next_redirect_pc_url"])
     assert page.status_code == 200
     assert_inert(page)
-    token = (
-        await client.post(
-            "/paypal/v1/oauth2/token",
-            auth=("bidcart-paypal-client", "bidcart-paypal-secret"),
-            data={"grant_type": "client_credentials"},
-        )
-    ).json()["access_token"]
     order = await client.post(
         "/paypal/v2/checkout/orders",
-        headers={"Authorization": f"Bearer {token}"},
+        headers=await bearer(client),
         json={
             "intent": "CAPTURE",
             "purchase_units": [{"description": PAYLOAD, "amount": {"currency_code": "USD", "value": "1.00"}}],
@@ -234,16 +228,9 @@ async def test_kakaopay_and_paypal_refuse_return_urls_elsewhere(client):
         },
     )
     assert ready.status_code == 400 and "evil.example" in ready.json()["error_message"]
-    token = (
-        await client.post(
-            "/paypal/v1/oauth2/token",
-            auth=("bidcart-paypal-client", "bidcart-paypal-secret"),
-            data={"grant_type": "client_credentials"},
-        )
-    ).json()["access_token"]
     order = await client.post(
         "/paypal/v2/checkout/orders",
-        headers={"Authorization": f"Bearer {token}"},
+        headers=await bearer(client),
         json={
             "intent": "CAPTURE",
             "purchase_units": [{"amount": {"currency_code": "USD", "value": "1.00"}}],
