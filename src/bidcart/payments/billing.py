@@ -38,6 +38,7 @@ from bidcart.orders.models import Order
 from . import providers
 from .models import CAPTURED, CLOSED, OPEN, Payment, SavedPaymentMethod, Status, new_billing_reference
 from .providers import Next, ProviderError
+from .providers.billing import BillingKey
 from .services import (
     _adapter,
     _error,
@@ -126,20 +127,28 @@ def confirm_saved_method(user, method_id: int, params: dict | None = None) -> Sa
             )
         except ProviderError:
             raise _provider_down() from None
-        if key is not None and key.reference != method.reference:
-            if SavedPaymentMethod.objects.filter(reference=key.reference).exists():
-                key = None  # a key another method holds already is not this registration's
-            else:
-                method.reference = key.reference[:80]
-        if key is None:
-            raise domain.Invalid(
-                _("The card was not registered. Try again, or use another card."), code="card_not_registered"
-            )
-        has_default = SavedPaymentMethod.objects.filter(user=user, is_default=True).exclude(pk=method.pk).exists()
-        method.brand, method.last4 = key.brand[:40], key.last4
-        method.state, method.is_default = State.ACTIVE, not has_default
-        method.save(update_fields=["reference", "brand", "last4", "state", "is_default"])
+        _activate(method, key)
     return method
+
+
+def _activate(method: SavedPaymentMethod, key: BillingKey | None) -> None:
+    """Under the pending method's row lock: the key the provider reported for its registration makes it
+    active, filed under the provider's reference; the buyer's first card becomes their default."""
+    if key is not None and key.reference != method.reference:
+        if SavedPaymentMethod.objects.filter(reference=key.reference).exists():
+            key = None  # a key another method holds already is not this registration's
+        else:
+            method.reference = key.reference[:80]
+    if key is None:
+        raise domain.Invalid(
+            _("The card was not registered. Try again, or use another card."), code="card_not_registered"
+        )
+    has_default = (
+        SavedPaymentMethod.objects.filter(user_id=method.user_id, is_default=True).exclude(pk=method.pk).exists()
+    )
+    method.brand, method.last4 = key.brand[:40], key.last4
+    method.state, method.is_default = State.ACTIVE, not has_default
+    method.save(update_fields=["reference", "brand", "last4", "state", "is_default"])
 
 
 # --- choosing and deleting ----------------------------------------------------------------------------
@@ -200,12 +209,14 @@ def _confirm_closed_registration(provider: str, reference: str) -> bool | None:
     )
     if pending is None:
         return None
-    try:
-        # the key as the browser's return would name it (V2's ?billingKey=); the adapter checks it again
-        confirm_saved_method(pending.user, pending.pk, params={"billingKey": reference})
-    except domain.Invalid:
-        return False  # not this registration's key after all
-    # domain.ProviderError (the provider did not answer) goes up: the webhook is answered 503 and comes again
+    with transaction.atomic():
+        method = SavedPaymentMethod.objects.select_for_update().filter(pk=pending.pk, state=State.PENDING).first()
+        if method is None:
+            return False  # the buyer's return confirmed it meanwhile
+        try:
+            _activate(method, key)  # the key the provider reported issued under this registration
+        except domain.Invalid:
+            return False  # another card of ours holds that key already
     return True
 
 

@@ -644,8 +644,8 @@ def _process_key_notice(delivery: WebhookDelivery, key: str) -> str:
 
     try:
         changed = billing.sync_saved_method(delivery.provider, key)
-    except (ProviderError, domain.ProviderError) as error:  # the provider did not answer: 503, delivered again
-        _finish(delivery, WebhookDelivery.State.FAILED, error=f"{error.code}: {error}")
+    except ProviderError as error:  # the provider did not answer: 503, delivered again
+        _finish(delivery, WebhookDelivery.State.FAILED, error=f"{error.code}: {error.message}")
         raise
     if changed is None:
         return _finish(delivery, WebhookDelivery.State.IGNORED, error="no such saved card")
